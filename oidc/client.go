@@ -1,0 +1,140 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
+)
+
+// Token endpoint authentication methods (OIDC Core §9).
+const (
+	AuthMethodBasic         = "client_secret_basic"
+	AuthMethodPost          = "client_secret_post"
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+	AuthMethodNone          = "none"
+)
+
+// Access token formats a client can choose.
+const (
+	TokenFormatOpaque = "opaque"
+	TokenFormatJWT    = "jwt" // RFC 9068
+)
+
+// Application types (OIDC Dynamic Client Registration §2).
+const (
+	AppTypeWeb    = "web"
+	AppTypeNative = "native"
+)
+
+// ErrClientNotFound is returned by a ClientStore for an unknown client ID.
+var ErrClientNotFound = errors.New("oidc: client not found")
+
+// Client is a registered OAuth 2.0 client with its RFC 7591 metadata.
+type Client struct {
+	ID                          string
+	SecretHash                  []byte // keyed hash of the secret (see SecretHasher); empty for public clients
+	Name                        string
+	ApplicationType             string
+	RedirectURIs                []string
+	PostLogoutRedirectURIs      []string
+	GrantTypes                  []string
+	ResponseTypes               []string
+	Scopes                      []string // scopes the client may request
+	Audience                    []string
+	TokenEndpointAuthMethod     string
+	TokenEndpointAuthSigningAlg string
+	JWKS                        *jose.JSONWebKeySet // for private_key_jwt
+	JWKSURI                     string
+	ClientURI                   string
+	LogoURI                     string
+	Contacts                    []string
+	AccessTokenFormat           string
+	FirstParty                  bool   // consent is skipped
+	RegistrationTokenHash       []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+}
+
+var (
+	_ fosite.Client              = (*Client)(nil)
+	_ fosite.OpenIDConnectClient = (*Client)(nil)
+	_ fosite.ResponseModeClient  = (*Client)(nil)
+)
+
+// GetID implements fosite.Client.
+func (c *Client) GetID() string { return c.ID }
+
+// GetHashedSecret implements fosite.Client.
+func (c *Client) GetHashedSecret() []byte { return c.SecretHash }
+
+// GetRedirectURIs implements fosite.Client.
+func (c *Client) GetRedirectURIs() []string { return c.RedirectURIs }
+
+// GetGrantTypes implements fosite.Client.
+func (c *Client) GetGrantTypes() fosite.Arguments { return c.GrantTypes }
+
+// GetResponseTypes implements fosite.Client.
+func (c *Client) GetResponseTypes() fosite.Arguments { return c.ResponseTypes }
+
+// GetScopes implements fosite.Client.
+func (c *Client) GetScopes() fosite.Arguments { return c.Scopes }
+
+// IsPublic implements fosite.Client: a client without a secret or key.
+func (c *Client) IsPublic() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// GetAudience implements fosite.Client.
+func (c *Client) GetAudience() fosite.Arguments { return c.Audience }
+
+// GetRequestURIs implements fosite.OpenIDConnectClient; request_uri is not
+// supported, so there are none.
+func (c *Client) GetRequestURIs() []string { return nil }
+
+// GetJSONWebKeys implements fosite.OpenIDConnectClient.
+func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return c.JWKS }
+
+// GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
+func (c *Client) GetJSONWebKeysURI() string { return c.JWKSURI }
+
+// GetRequestObjectSigningAlgorithm implements fosite.OpenIDConnectClient.
+func (c *Client) GetRequestObjectSigningAlgorithm() string { return "" }
+
+// GetTokenEndpointAuthMethod implements fosite.OpenIDConnectClient.
+func (c *Client) GetTokenEndpointAuthMethod() string { return c.TokenEndpointAuthMethod }
+
+// GetTokenEndpointAuthSigningAlgorithm implements fosite.OpenIDConnectClient.
+func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string {
+	if c.TokenEndpointAuthSigningAlg == "" {
+		return "RS256"
+	}
+	return c.TokenEndpointAuthSigningAlg
+}
+
+// GetResponseModes implements fosite.ResponseModeClient.
+func (c *Client) GetResponseModes() []fosite.ResponseModeType {
+	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFormPost}
+}
+
+// DisplayName is the name shown to users on consent and login pages.
+func (c *Client) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+// ClientStore persists clients.
+type ClientStore interface {
+	// CreateClient inserts c.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient returns the client with id, or ErrClientNotFound.
+	GetClient(ctx context.Context, id string) (*Client, error)
+	// UpdateClient replaces c's metadata, or returns ErrClientNotFound.
+	UpdateClient(ctx context.Context, c *Client) error
+	// DeleteClient removes the client and every token issued to it.
+	DeleteClient(ctx context.Context, id string) error
+	// ListClients returns every client ordered by ID.
+	ListClients(ctx context.Context) ([]*Client, error)
+}

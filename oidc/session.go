@@ -1,0 +1,59 @@
+package oidc
+
+import (
+	"github.com/mohae/deepcopy"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+)
+
+// Session is what fosite stores with every code and token: the ID token
+// claims, the RFC 9068 access-token claims for clients that chose JWT
+// access tokens, and the browser session (OIDC "sid") it was issued in.
+type Session struct {
+	openid.DefaultSession
+	JWTClaims *jwt.JWTClaims `json:"jwt_claims,omitempty"`
+	JWTHeader *jwt.Headers   `json:"jwt_header,omitempty"`
+	// BrowserSessionID is the server-side browser session the grant came
+	// from; empty for client_credentials.
+	BrowserSessionID string `json:"sid,omitempty"`
+}
+
+var (
+	_ openid.Session             = (*Session)(nil)
+	_ oauth2.JWTSessionContainer = (*Session)(nil)
+)
+
+// NewSession returns an empty session for fosite to fill.
+func NewSession() *Session {
+	return &Session{DefaultSession: openid.DefaultSession{
+		Claims:  &jwt.IDTokenClaims{},
+		Headers: &jwt.Headers{},
+	}}
+}
+
+// Clone implements fosite.Session.
+func (s *Session) Clone() fosite.Session {
+	if s == nil {
+		return nil
+	}
+	return deepcopy.Copy(s).(fosite.Session)
+}
+
+// GetJWTClaims implements oauth2.JWTSessionContainer.
+func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
+	if s.JWTClaims == nil {
+		s.JWTClaims = &jwt.JWTClaims{}
+	}
+	return s.JWTClaims
+}
+
+// GetJWTHeader implements oauth2.JWTSessionContainer. RFC 9068 §2.1: the
+// header typ is "at+jwt".
+func (s *Session) GetJWTHeader() *jwt.Headers {
+	if s.JWTHeader == nil {
+		s.JWTHeader = &jwt.Headers{Extra: map[string]interface{}{"typ": "at+jwt"}}
+	}
+	return s.JWTHeader
+}

@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v3"
+	"gorm.io/gorm"
+
+	"gatehouse/oidc"
+)
+
+// clientRow is one row of oauth_clients; the RFC 7591 metadata is JSON.
+type clientRow struct {
+	ID                    string
+	SecretHash            string
+	RegistrationTokenHash string
+	Metadata              string
+	FirstParty            bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+type clientMetadata struct {
+	Name                        string              `json:"client_name,omitempty"`
+	ApplicationType             string              `json:"application_type"`
+	RedirectURIs                []string            `json:"redirect_uris"`
+	PostLogoutRedirectURIs      []string            `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes                  []string            `json:"grant_types"`
+	ResponseTypes               []string            `json:"response_types"`
+	Scopes                      []string            `json:"scopes"`
+	Audience                    []string            `json:"audience,omitempty"`
+	TokenEndpointAuthMethod     string              `json:"token_endpoint_auth_method"`
+	TokenEndpointAuthSigningAlg string              `json:"token_endpoint_auth_signing_alg,omitempty"`
+	JWKS                        *jose.JSONWebKeySet `json:"jwks,omitempty"`
+	JWKSURI                     string              `json:"jwks_uri,omitempty"`
+	ClientURI                   string              `json:"client_uri,omitempty"`
+	LogoURI                     string              `json:"logo_uri,omitempty"`
+	Contacts                    []string            `json:"contacts,omitempty"`
+	AccessTokenFormat           string              `json:"access_token_format"`
+}
+
+func toClientRow(c *oidc.Client) (*clientRow, error) {
+	md, err := json.Marshal(clientMetadata{
+		Name: c.Name, ApplicationType: c.ApplicationType, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, ResponseTypes: c.ResponseTypes,
+		Scopes: c.Scopes, Audience: c.Audience, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
+		ClientURI: c.ClientURI, LogoURI: c.LogoURI, Contacts: c.Contacts, AccessTokenFormat: c.AccessTokenFormat,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: encode client: %w", err)
+	}
+	return &clientRow{
+		ID: c.ID, SecretHash: string(c.SecretHash), RegistrationTokenHash: string(c.RegistrationTokenHash),
+		Metadata: string(md), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+	}, nil
+}
+
+func (r *clientRow) toClient() (*oidc.Client, error) {
+	var md clientMetadata
+	if err := json.Unmarshal([]byte(r.Metadata), &md); err != nil {
+		return nil, fmt.Errorf("sqlstore: decode client %s: %w", r.ID, err)
+	}
+	c := &oidc.Client{
+		ID: r.ID, Name: md.Name, ApplicationType: md.ApplicationType, RedirectURIs: md.RedirectURIs,
+		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes,
+		Scopes: md.Scopes, Audience: md.Audience, TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
+		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,
+		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.SecretHash != "" {
+		c.SecretHash = []byte(r.SecretHash)
+	}
+	if r.RegistrationTokenHash != "" {
+		c.RegistrationTokenHash = []byte(r.RegistrationTokenHash)
+	}
+	return c, nil
+}
+
+// CreateClient implements oidc.ClientStore.
+func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
+	row, err := toClientRow(c)
+	if err != nil {
+		return err
+	}
+	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.CreatedAt, row.UpdatedAt).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: create client: %w", err)
+	}
+	return nil
+}
+
+// GetClient implements oidc.ClientStore.
+func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
+	var row clientRow
+	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at
+		FROM oauth_clients WHERE id = ?`, id).Scan(&row)
+	if res.Error != nil {
+		return nil, fmt.Errorf("sqlstore: get client: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, oidc.ErrClientNotFound
+	}
+	return row.toClient()
+}
+
+// UpdateClient implements oidc.ClientStore.
+func (s *Store) UpdateClient(ctx context.Context, c *oidc.Client) error {
+	row, err := toClientRow(c)
+	if err != nil {
+		return err
+	}
+	res := s.conn(ctx).Exec(`UPDATE oauth_clients SET secret_hash = ?, registration_token_hash = ?, metadata = ?, first_party = ?, updated_at = ?
+		WHERE id = ?`, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.UpdatedAt, row.ID)
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: update client: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return oidc.ErrClientNotFound
+	}
+	return nil
+}
+
+// DeleteClient implements oidc.ClientStore; the client's codes, tokens and
+// consents go with it in one transaction.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	var found bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`DELETE FROM oauth_clients WHERE id = ?`, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		found = res.RowsAffected > 0
+		if err := tx.Exec(`DELETE FROM oauth_requests WHERE client_id = ?`, id).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM consents WHERE client_id = ?`, id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete client: %w", err)
+	}
+	if !found {
+		return oidc.ErrClientNotFound
+	}
+	return nil
+}
+
+// ListClients implements oidc.ClientStore.
+func (s *Store) ListClients(ctx context.Context) ([]*oidc.Client, error) {
+	var rows []clientRow
+	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at
+		FROM oauth_clients ORDER BY id`).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
+	}
+	out := make([]*oidc.Client, 0, len(rows))
+	for i := range rows {
+		c, err := rows[i].toClient()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

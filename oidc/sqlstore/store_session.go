@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gatehouse/oidc"
+)
+
+type sessionRow struct {
+	ID          string
+	SecretHash  string
+	UserID      string
+	AuthTime    time.Time
+	AMR         string `gorm:"column:amr"`
+	ACR         string `gorm:"column:acr"`
+	IP          string `gorm:"column:ip"`
+	UserAgent   string
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	ExpiresAt   time.Time
+	IdleSeconds int64
+}
+
+const sessionColumns = `id, secret_hash, user_id, auth_time, amr, acr, ip, user_agent, created_at, last_seen_at, expires_at, idle_seconds`
+
+func (r *sessionRow) toSession() *oidc.BrowserSession {
+	s := &oidc.BrowserSession{
+		ID: r.ID, SecretHash: r.SecretHash, UserID: r.UserID, AuthTime: r.AuthTime.UTC(), ACR: r.ACR,
+		IP: r.IP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(), IdleTimeout: time.Duration(r.IdleSeconds) * time.Second,
+	}
+	_ = json.Unmarshal([]byte(r.AMR), &s.AMR) // written by us; an empty list is the safe reading
+	return s
+}
+
+// CreateSession implements oidc.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, bs *oidc.BrowserSession) error {
+	amr, err := json.Marshal(bs.AMR)
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode amr: %w", err)
+	}
+	err = s.conn(ctx).Exec(`INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		bs.ID, bs.SecretHash, bs.UserID, bs.AuthTime.UTC(), string(amr), bs.ACR, bs.IP, bs.UserAgent,
+		bs.CreatedAt.UTC(), bs.LastSeenAt.UTC(), bs.ExpiresAt.UTC(), int64(bs.IdleTimeout/time.Second)).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: create session: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) getSession(ctx context.Context, where string, arg string) (*oidc.BrowserSession, error) {
+	var row sessionRow
+	res := s.conn(ctx).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE `+where+` = ?`, arg).Scan(&row)
+	if res.Error != nil {
+		return nil, fmt.Errorf("sqlstore: get session: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, oidc.ErrSessionNotFound
+	}
+	return row.toSession(), nil
+}
+
+// GetSessionBySecretHash implements oidc.SessionStore.
+func (s *Store) GetSessionBySecretHash(ctx context.Context, hash string) (*oidc.BrowserSession, error) {
+	return s.getSession(ctx, "secret_hash", hash)
+}
+
+// GetSession implements oidc.SessionStore.
+func (s *Store) GetSession(ctx context.Context, id string) (*oidc.BrowserSession, error) {
+	return s.getSession(ctx, "id", id)
+}
+
+// TouchSession implements oidc.SessionStore.
+func (s *Store) TouchSession(ctx context.Context, id string, t time.Time) error {
+	if err := s.conn(ctx).Exec(`UPDATE browser_sessions SET last_seen_at = ? WHERE id = ?`, t.UTC(), id).Error; err != nil {
+		return fmt.Errorf("sqlstore: touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession implements oidc.SessionStore.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if err := s.conn(ctx).Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
+		return fmt.Errorf("sqlstore: delete session: %w", err)
+	}
+	return nil
+}
+
+// ListUserSessions implements oidc.SessionStore.
+func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*oidc.BrowserSession, error) {
+	var rows []sessionRow
+	err := s.conn(ctx).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE user_id = ? ORDER BY created_at DESC`, userID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
+	}
+	out := make([]*oidc.BrowserSession, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].toSession())
+	}
+	return out, nil
+}

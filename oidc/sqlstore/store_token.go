@@ -1,0 +1,369 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"gorm.io/gorm"
+
+	"gatehouse/oidc"
+)
+
+// Kinds of rows in oauth_requests.
+const (
+	kindCode    = "code"
+	kindAccess  = "access"
+	kindRefresh = "refresh"
+	kindPKCE    = "pkce"
+	kindOIDC    = "oidc"
+)
+
+// requestRow is one row of oauth_requests.
+type requestRow struct {
+	Kind            string
+	Signature       string
+	RequestID       string
+	ClientID        string
+	Subject         string
+	SessionID       string
+	AccessSignature string
+	Active          bool
+	RequestedAt     time.Time
+	ExpiresAt       time.Time
+	Request         string
+}
+
+// storedRequest is the JSON form of a fosite.Requester.
+type storedRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"requested_at"`
+	ClientID          string          `json:"client_id"`
+	RequestedScope    []string        `json:"requested_scope"`
+	GrantedScope      []string        `json:"granted_scope"`
+	RequestedAudience []string        `json:"requested_audience,omitempty"`
+	GrantedAudience   []string        `json:"granted_audience,omitempty"`
+	Form              url.Values      `json:"form,omitempty"`
+	Session           json.RawMessage `json:"session"`
+}
+
+const insertRequest = `INSERT INTO oauth_requests
+	(kind, signature, request_id, client_id, subject, session_id, access_signature, active, requested_at, expires_at, request)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// fallbackLifetime bounds rows whose session carries no expiry, so the
+// purge job can still remove them.
+const fallbackLifetime = 24 * time.Hour
+
+func (s *Store) create(ctx context.Context, kind, signature, accessSignature string, r fosite.Requester, expiryOf fosite.TokenType) error {
+	sess, err := json.Marshal(r.GetSession())
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode session: %w", err)
+	}
+	body, err := json.Marshal(storedRequest{
+		ID:                r.GetID(),
+		RequestedAt:       r.GetRequestedAt().UTC(),
+		ClientID:          r.GetClient().GetID(),
+		RequestedScope:    r.GetRequestedScopes(),
+		GrantedScope:      r.GetGrantedScopes(),
+		RequestedAudience: r.GetRequestedAudience(),
+		GrantedAudience:   r.GetGrantedAudience(),
+		Form:              r.GetRequestForm(),
+		Session:           sess,
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode request: %w", err)
+	}
+	requestedAt := r.GetRequestedAt().UTC()
+	expires := time.Time{}
+	subject, sid := "", ""
+	if se := r.GetSession(); se != nil {
+		expires = se.GetExpiresAt(expiryOf)
+		subject = se.GetSubject()
+		if os, ok := se.(*oidc.Session); ok {
+			sid = os.BrowserSessionID
+		}
+	}
+	if expires.IsZero() {
+		expires = requestedAt.Add(fallbackLifetime)
+		if expiryOf == fosite.RefreshToken {
+			expires = requestedAt.Add(10 * 365 * 24 * time.Hour)
+		}
+	}
+	err = s.conn(ctx).Exec(insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
+		accessSignature, true, requestedAt, expires.UTC(), string(body)).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert %s: %w", kind, err)
+	}
+	return nil
+}
+
+// get reads a row and rehydrates it into a fosite.Request whose session is
+// decoded into session. It returns the request even when the row is
+// inactive, together with active=false, as fosite's reuse detection needs.
+func (s *Store) get(ctx context.Context, kind, signature string, session fosite.Session) (*fosite.Request, bool, error) {
+	var row requestRow
+	res := s.conn(ctx).Raw(`SELECT kind, signature, request_id, client_id, subject, session_id, access_signature, active,
+		requested_at, expires_at, request FROM oauth_requests WHERE kind = ? AND signature = ?`, kind, signature).Scan(&row)
+	if res.Error != nil {
+		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, false, fosite.ErrNotFound
+	}
+	var sr storedRequest
+	if err := json.Unmarshal([]byte(row.Request), &sr); err != nil {
+		return nil, false, fmt.Errorf("sqlstore: decode request: %w", err)
+	}
+	if session != nil {
+		if err := json.Unmarshal(sr.Session, session); err != nil {
+			return nil, false, fmt.Errorf("sqlstore: decode session: %w", err)
+		}
+	}
+	client, err := s.Clients(ctx, sr.ClientID)
+	if err != nil {
+		// A deleted client's tokens are dead.
+		if errors.Is(err, fosite.ErrNotFound) || errors.Is(err, oidc.ErrClientNotFound) {
+			return nil, false, fosite.ErrNotFound
+		}
+		return nil, false, err
+	}
+	req := &fosite.Request{
+		ID:                sr.ID,
+		RequestedAt:       sr.RequestedAt,
+		Client:            client,
+		RequestedScope:    sr.RequestedScope,
+		GrantedScope:      sr.GrantedScope,
+		RequestedAudience: sr.RequestedAudience,
+		GrantedAudience:   sr.GrantedAudience,
+		Form:              sr.Form,
+		Session:           session,
+	}
+	if req.Form == nil {
+		req.Form = url.Values{}
+	}
+	return req, row.Active, nil
+}
+
+func (s *Store) delete(ctx context.Context, kind, signature string) error {
+	if err := s.conn(ctx).Exec(`DELETE FROM oauth_requests WHERE kind = ? AND signature = ?`, kind, signature).Error; err != nil {
+		return fmt.Errorf("sqlstore: delete %s: %w", kind, err)
+	}
+	return nil
+}
+
+// CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error {
+	return s.create(ctx, kindCode, code, "", r, fosite.AuthorizeCode)
+}
+
+// GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (s *Store) GetAuthorizeCodeSession(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+	req, active, err := s.get(ctx, kindCode, code, session)
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		return req, fosite.ErrInvalidatedAuthorizeCode
+	}
+	return req, nil
+}
+
+// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+// The conditional update makes redemption single-use under concurrency:
+// the database lets exactly one caller flip the flag.
+func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
+	res := s.conn(ctx).Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND signature = ? AND active = ?`,
+		false, kindCode, code, true)
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: invalidate code: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return oidc.ErrCodeRedeemed
+	}
+	return nil
+}
+
+// CreateAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *Store) CreateAccessTokenSession(ctx context.Context, signature string, r fosite.Requester) error {
+	return s.create(ctx, kindAccess, signature, "", r, fosite.AccessToken)
+}
+
+// GetAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *Store) GetAccessTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	req, active, err := s.get(ctx, kindAccess, signature, session)
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		return nil, fosite.ErrNotFound
+	}
+	return req, nil
+}
+
+// DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
+func (s *Store) DeleteAccessTokenSession(ctx context.Context, signature string) error {
+	return s.delete(ctx, kindAccess, signature)
+}
+
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, r fosite.Requester) error {
+	return s.create(ctx, kindRefresh, signature, accessSignature, r, fosite.RefreshToken)
+}
+
+// GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated
+// token comes back with fosite.ErrInactiveToken so that fosite detects
+// reuse and revokes the grant.
+func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	req, active, err := s.get(ctx, kindRefresh, signature, session)
+	if err != nil {
+		return nil, err
+	}
+	if !active {
+		return req, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
+	return s.delete(ctx, kindRefresh, signature)
+}
+
+// RotateRefreshToken implements oauth2.RefreshTokenStorage: the used
+// refresh token becomes inactive (kept, so that a later reuse is detected)
+// and the access token issued with it is revoked.
+func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		var access string
+		res := tx.Raw(`SELECT access_signature FROM oauth_requests WHERE kind = ? AND signature = ?`, kindRefresh, signature).Scan(&access)
+		if res.Error != nil {
+			return fmt.Errorf("sqlstore: rotate: %w", res.Error)
+		}
+		res = tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND signature = ? AND active = ?`,
+			false, kindRefresh, signature, true)
+		if res.Error != nil {
+			return fmt.Errorf("sqlstore: rotate: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return oidc.ErrRefreshRotated
+		}
+		if access != "" {
+			if err := tx.Exec(`DELETE FROM oauth_requests WHERE kind = ? AND signature = ?`, kindAccess, access).Error; err != nil {
+				return fmt.Errorf("sqlstore: rotate: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RevokeRefreshToken implements oauth2.TokenRevocationStorage: every
+// refresh token of the grant is deactivated.
+func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	err := s.conn(ctx).Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND request_id = ?`, false, kindRefresh, requestID).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke refresh: %w", err)
+	}
+	return nil
+}
+
+// RevokeAccessToken implements oauth2.TokenRevocationStorage.
+func (s *Store) RevokeAccessToken(ctx context.Context, requestID string) error {
+	err := s.conn(ctx).Exec(`DELETE FROM oauth_requests WHERE kind = ? AND request_id = ?`, kindAccess, requestID).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke access: %w", err)
+	}
+	return nil
+}
+
+// CreatePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *Store) CreatePKCERequestSession(ctx context.Context, signature string, r fosite.Requester) error {
+	return s.create(ctx, kindPKCE, signature, "", r, fosite.AuthorizeCode)
+}
+
+// GetPKCERequestSession implements pkce.PKCERequestStorage.
+func (s *Store) GetPKCERequestSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	req, _, err := s.get(ctx, kindPKCE, signature, session)
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DeletePKCERequestSession implements pkce.PKCERequestStorage.
+func (s *Store) DeletePKCERequestSession(ctx context.Context, signature string) error {
+	return s.delete(ctx, kindPKCE, signature)
+}
+
+// CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *Store) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+	return s.create(ctx, kindOIDC, code, "", r, fosite.AuthorizeCode)
+}
+
+// GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *Store) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+	req, _, err := s.get(ctx, kindOIDC, code, r.GetSession())
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (s *Store) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	return s.delete(ctx, kindOIDC, code)
+}
+
+// ClientAssertionJWTValid implements fosite.ClientManager's JTI check.
+func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	var n int64
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM oauth_jtis WHERE jti = ? AND expires_at > ?`, jti, time.Now().UTC()).Scan(&n).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: jti: %w", err)
+	}
+	if n > 0 {
+		return fosite.ErrJTIKnown
+	}
+	return nil
+}
+
+// SetClientAssertionJWT implements fosite.ClientManager: it records a
+// used client-assertion ID so it cannot be replayed before exp.
+func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM oauth_jtis WHERE jti = ? AND expires_at <= ?`, jti, time.Now().UTC()).Error; err != nil {
+			return fmt.Errorf("sqlstore: jti: %w", err)
+		}
+		res := tx.Exec(`INSERT INTO oauth_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, exp.UTC())
+		if res.Error != nil {
+			return fmt.Errorf("sqlstore: jti: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fosite.ErrJTIKnown
+		}
+		return nil
+	})
+}
+
+// DeleteExpired implements oidc.TokenStore: it purges codes, tokens, JTIs,
+// flows and browser sessions that expired before t.
+func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM oauth_requests WHERE expires_at < ?`,
+		`DELETE FROM oauth_jtis WHERE expires_at < ?`,
+		`DELETE FROM login_flows WHERE expires_at < ?`,
+		`DELETE FROM browser_sessions WHERE expires_at < ?`,
+	} {
+		res := s.conn(ctx).Exec(q, t.UTC())
+		if res.Error != nil {
+			return total, fmt.Errorf("sqlstore: purge: %w", res.Error)
+		}
+		total += res.RowsAffected
+	}
+	return total, nil
+}

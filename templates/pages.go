@@ -1,0 +1,184 @@
+package templates
+
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// LoginPage is the sign-in form. All strings are plain text.
+type LoginPage struct {
+	Action      string // form action URL
+	Flow        string // flow id, posted back as "flow"; omitted when empty
+	CSRF        string // CSRF token, posted back as "csrf"
+	Login       string // username or email to re-fill
+	Error       string // general error shown above the fields, e.g. "Incorrect username or password."
+	RegisterURL string // "Create account" link; hidden when empty
+	ClientName  string // application the user signs in for; "" for a direct sign-in
+}
+
+// RegisterPage is the registration form.
+type RegisterPage struct {
+	Action   string
+	Flow     string
+	CSRF     string
+	LoginURL string // "Already have an account? Sign in" link; hidden when empty
+	Values   RegisterValues
+	// Errors maps a field name (given_name, family_name, username, email,
+	// password) to the message shown under that field.
+	Errors  map[string]string
+	General string // error not tied to one field
+}
+
+// RegisterValues re-fills the registration form. The password never is.
+type RegisterValues struct {
+	Username   string
+	Email      string
+	GivenName  string
+	FamilyName string
+}
+
+// ConsentPage asks the user to let a client access their account.
+type ConsentPage struct {
+	Action     string
+	Flow       string
+	CSRF       string
+	ClientName string
+	ClientURI  string // client's home page, linked when set
+	Scopes     []Scope
+}
+
+// Scope is one permission listed on the consent page.
+type Scope struct {
+	Name        string // e.g. "email"; shown only when Description is empty
+	Description string // e.g. "See your email address"
+}
+
+// LogoutPage confirms an RP-initiated or direct logout.
+type LogoutPage struct {
+	Action     string
+	CSRF       string
+	Request    string // opaque logout request, posted back as "request"; omitted when empty
+	ClientName string // client that asked for the logout, if any
+}
+
+// LoggedOutPage confirms that the session has ended.
+type LoggedOutPage struct{}
+
+// HomePage is the landing page at "/".
+type HomePage struct {
+	SignedIn    bool
+	DisplayName string
+	LoginURL    string
+	RegisterURL string // "" hides the link, e.g. when registration is closed
+	LogoutURL   string
+}
+
+// ErrorPage is the friendly error page. It holds data only: no error values
+// and no stack traces reach it.
+type ErrorPage struct {
+	Title     string // "" means the status text
+	Message   string // "" means a generic apology
+	RequestID string // shown as "Error reference" when set
+	Status    int
+}
+
+// Login renders the sign-in page.
+func (r *Renderer) Login(w io.Writer, p LoginPage) error { return r.render(w, "login", p) }
+
+// Register renders the registration page.
+func (r *Renderer) Register(w io.Writer, p RegisterPage) error {
+	return r.render(w, "register", newRegisterView(p))
+}
+
+// Consent renders the consent page.
+func (r *Renderer) Consent(w io.Writer, p ConsentPage) error {
+	return r.render(w, "consent", consentView(p))
+}
+
+// Logout renders the logout confirmation.
+func (r *Renderer) Logout(w io.Writer, p LogoutPage) error { return r.render(w, "logout", p) }
+
+// LoggedOut renders the signed-out page.
+func (r *Renderer) LoggedOut(w io.Writer, p LoggedOutPage) error {
+	return r.render(w, "logged_out", p)
+}
+
+// Home renders the landing page.
+func (r *Renderer) Home(w io.Writer, p HomePage) error { return r.render(w, "home", p) }
+
+// Error renders the error page. The caller sets the HTTP status.
+func (r *Renderer) Error(w io.Writer, p ErrorPage) error { return r.render(w, "error", errorView(p)) }
+
+// consentView fills in a name for clients registered without one.
+func consentView(p ConsentPage) ConsentPage {
+	if p.ClientName == "" {
+		p.ClientName = "An application"
+	}
+	return p
+}
+
+// errorView fills in a title and message when the caller gave none.
+func errorView(p ErrorPage) ErrorPage {
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.Title == "" {
+		p.Title = "Something went wrong"
+	}
+	if p.Message == "" {
+		p.Message = "Sorry, we could not complete your request. Please try again later."
+	}
+	return p
+}
+
+// minPasswordLength is the browser-side hint only; the server enforces the
+// password policy.
+const minPasswordLength = 8
+
+// registerView is RegisterPage with its fields laid out for the template.
+type registerView struct {
+	RegisterPage
+	Fields []field
+}
+
+// field is one labelled input of the registration form.
+type field struct {
+	Name         string // form name; the input id is "register-"+Name
+	Label        string
+	Type         string
+	Autocomplete string
+	Value        string
+	Hint         string // shown under the input as Name+"-hint"
+	Error        string // shown directly under the input as Name+"-error"
+	Required     bool
+	Verbatim     bool // no autocapitalisation or spellcheck
+	MinLength    int
+}
+
+// DescribedBy is the aria-describedby list: the error first, then the hint.
+func (f field) DescribedBy() string {
+	var ids []string
+	if f.Error != "" {
+		ids = append(ids, f.Name+"-error")
+	}
+	if f.Hint != "" {
+		ids = append(ids, f.Name+"-hint")
+	}
+	return strings.Join(ids, " ")
+}
+
+func newRegisterView(p RegisterPage) registerView {
+	fields := []field{
+		{Name: "given_name", Label: "First name", Type: "text", Autocomplete: "given-name", Value: p.Values.GivenName},
+		{Name: "family_name", Label: "Last name", Type: "text", Autocomplete: "family-name", Value: p.Values.FamilyName},
+		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true},
+		{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Value: p.Values.Email, Required: true, Verbatim: true},
+		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, MinLength: minPasswordLength,
+			Hint: "At least 8 characters. Avoid common passwords."},
+	}
+	for i := range fields {
+		fields[i].Error = p.Errors[fields[i].Name]
+	}
+	return registerView{RegisterPage: p, Fields: fields}
+}

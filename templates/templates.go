@@ -1,0 +1,123 @@
+package templates
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"regexp"
+)
+
+//go:embed *.html
+var files embed.FS
+
+// DefaultLogoURL is the logo a Theme without LogoURL gets, served by package
+// static.
+const DefaultLogoURL = "/static/logo.svg"
+
+// defaultProductName names the product when the Theme leaves it empty.
+const defaultProductName = "Gatehouse"
+
+// colourRE is the only shape of colour that may reach the inline <style>.
+var colourRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// Theme is the configurable look of every page.
+type Theme struct {
+	ProductName  string // header text, logo alt text and page title suffix; "" means "Gatehouse"
+	LogoURL      string // "" means DefaultLogoURL
+	PrimaryColor string // "#rrggbb"
+}
+
+// Renderer renders the hosted pages. It is safe for concurrent use.
+type Renderer struct {
+	theme     Theme
+	style     template.CSS // exact text of the inline <style> element
+	styleHash string
+	pages     map[string]*template.Template
+}
+
+// view is what the layout executes with: the theme plus one page's data.
+type view struct {
+	Theme Theme
+	Style template.CSS
+	Page  any
+}
+
+// pageSamples lists every page by file name (without .html) with the zero
+// data New renders it with to settle escaping.
+var pageSamples = map[string]any{
+	"login":      LoginPage{},
+	"register":   newRegisterView(RegisterPage{}),
+	"consent":    consentView(ConsentPage{}),
+	"logout":     LogoutPage{},
+	"logged_out": LoggedOutPage{},
+	"home":       HomePage{},
+	"error":      errorView(ErrorPage{}),
+}
+
+// New validates theme and parses every page template once.
+func New(theme Theme) (*Renderer, error) {
+	// The colour is written into a <style> element as trusted CSS, so it
+	// must be exactly a hex colour: anything else could close the rule.
+	if !colourRE.MatchString(theme.PrimaryColor) {
+		return nil, fmt.Errorf("templates: primary colour %q is not of the form #rrggbb", theme.PrimaryColor)
+	}
+	if theme.ProductName == "" {
+		theme.ProductName = defaultProductName
+	}
+	if theme.LogoURL == "" {
+		theme.LogoURL = DefaultLogoURL
+	}
+	style := ":root{--primary:" + theme.PrimaryColor + "}"
+	sum := sha256.Sum256([]byte(style))
+	r := &Renderer{
+		theme:     theme,
+		style:     template.CSS(style),
+		styleHash: "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'",
+		pages:     make(map[string]*template.Template, len(pageSamples)),
+	}
+
+	layout, err := template.ParseFS(files, "layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: parse layout: %w", err)
+	}
+	for name, sample := range pageSamples {
+		t, err := layout.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("templates: clone layout for %s: %w", name, err)
+		}
+		if t, err = t.ParseFS(files, name+".html"); err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
+		}
+		r.pages[name] = t
+		if err := r.render(io.Discard, name, sample); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// StyleHash returns the Content-Security-Policy source expression
+// ('sha256-…') of the inline <style> element every page carries, for the
+// style-src directive.
+func (r *Renderer) StyleHash() string { return r.styleHash }
+
+// render executes page into a buffer and copies it to w only on success.
+func (r *Renderer) render(w io.Writer, page string, data any) error {
+	t, ok := r.pages[page]
+	if !ok {
+		return fmt.Errorf("templates: no page %q", page)
+	}
+	var buf bytes.Buffer
+	err := t.ExecuteTemplate(&buf, "layout", view{Theme: r.theme, Style: r.style, Page: data})
+	if err != nil {
+		return fmt.Errorf("templates: render %s: %w", page, err)
+	}
+	if _, err := buf.WriteTo(w); err != nil {
+		return fmt.Errorf("templates: write %s: %w", page, err)
+	}
+	return nil
+}
