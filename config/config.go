@@ -1,0 +1,168 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the complete Gatehouse configuration. The yaml tags are the
+// schema: they name the keys in the file, in problems and, upper-cased, in
+// environment variables.
+type Config struct {
+	// Issuer is the OpenID Connect issuer identifier, the base URL that
+	// appears in the iss claim. Load strips a trailing slash.
+	Issuer string `yaml:"issuer"`
+	// Listen is the host:port the HTTP server binds to.
+	Listen string `yaml:"listen"`
+	// DataDir holds the SQLite database and, in development mode, the
+	// generated master key.
+	DataDir  string   `yaml:"data_dir"`
+	Database Database `yaml:"database"`
+	// MasterKey encrypts secrets at rest: 32 bytes as base64 or hex. When
+	// empty Gatehouse runs in development mode (see DevelopmentMode).
+	MasterKey    string       `yaml:"master_key" secret:"true"`
+	Signing      Signing      `yaml:"signing"`
+	Tokens       Tokens       `yaml:"tokens"`
+	Registration Registration `yaml:"registration"`
+	Sessions     Sessions     `yaml:"sessions"`
+	Password     Password     `yaml:"password"`
+	Theme        Theme        `yaml:"theme"`
+	Log          Log          `yaml:"log"`
+	HTTP         HTTP         `yaml:"http"`
+}
+
+// Database says where Gatehouse keeps its state.
+type Database struct {
+	// URL is "sqlite:<path>", "postgres://…" or "postgresql://…". When
+	// empty, Load uses "sqlite:<data_dir>/gatehouse.db".
+	URL            string `yaml:"url"`
+	MigrateOnStart bool   `yaml:"migrate_on_start"`
+}
+
+// Signing configures the keys that sign ID tokens and JWT access tokens.
+type Signing struct {
+	// Algorithm is the JWS algorithm: RS256 or ES256.
+	Algorithm string `yaml:"algorithm"`
+}
+
+// Tokens sets the lifetimes of what the token endpoint issues.
+type Tokens struct {
+	AccessTokenLifetime       Duration `yaml:"access_token_lifetime"`
+	RefreshTokenLifetime      Duration `yaml:"refresh_token_lifetime"`
+	IDTokenLifetime           Duration `yaml:"id_token_lifetime"`
+	AuthorizationCodeLifetime Duration `yaml:"authorization_code_lifetime"`
+	// RequirePKCEForAllClients extends the PKCE requirement from public
+	// clients to confidential ones too.
+	RequirePKCEForAllClients bool `yaml:"require_pkce_for_all_clients"`
+}
+
+// Registration controls how clients and users come into being.
+type Registration struct {
+	// InitialAccessToken guards dynamic client registration (RFC 7591 §3).
+	// Empty turns dynamic registration off.
+	InitialAccessToken string `yaml:"initial_access_token" secret:"true"`
+	// AllowSelfSignup shows the hosted "Create account" page.
+	AllowSelfSignup bool `yaml:"allow_self_signup"`
+}
+
+// Sessions sets the lifetime of the browser login session.
+type Sessions struct {
+	// IdleLifetime ends a session that has not been used for this long.
+	IdleLifetime Duration `yaml:"idle_lifetime"`
+	// AbsoluteLifetime ends a session this long after login, used or not.
+	AbsoluteLifetime Duration `yaml:"absolute_lifetime"`
+}
+
+// Password is the password policy for local accounts.
+type Password struct {
+	MinLength int `yaml:"min_length"`
+	MaxLength int `yaml:"max_length"`
+}
+
+// Theme brands the hosted pages.
+type Theme struct {
+	ProductName string `yaml:"product_name"`
+	// LogoURL is empty, an absolute http(s) URL or a path starting with "/".
+	LogoURL string `yaml:"logo_url"`
+	// PrimaryColor is a #rrggbb colour; it is written into CSS.
+	PrimaryColor string `yaml:"primary_color"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // json or text
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	// TrustedProxies lists the IPs and CIDRs whose X-Forwarded-* headers
+	// are believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MaxBodyBytes caps the size of a request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Default returns a configuration with every default filled in, derived
+// ones included. It is valid and suits local development.
+func Default() *Config {
+	c := defaults()
+	c.fillDerived()
+	return c
+}
+
+// defaults returns the built-in defaults without the derived ones, which
+// depend on other keys and so are filled only after the file and the
+// environment have been read.
+func defaults() *Config {
+	return &Config{
+		Issuer:  "http://localhost:8080",
+		Listen:  "127.0.0.1:8080",
+		DataDir: "./data",
+		Database: Database{
+			MigrateOnStart: true,
+		},
+		Signing: Signing{Algorithm: "RS256"},
+		Tokens: Tokens{
+			AccessTokenLifetime:       Duration(time.Hour),
+			RefreshTokenLifetime:      Duration(720 * time.Hour),
+			IDTokenLifetime:           Duration(time.Hour),
+			AuthorizationCodeLifetime: Duration(60 * time.Second),
+		},
+		Registration: Registration{AllowSelfSignup: true},
+		Sessions: Sessions{
+			IdleLifetime:     Duration(24 * time.Hour),
+			AbsoluteLifetime: Duration(168 * time.Hour),
+		},
+		// NIST SP 800-63B §5.1.1.2: at least 8 characters, and permit at
+		// least 64.
+		Password: Password{MinLength: 8, MaxLength: 128},
+		Theme: Theme{
+			ProductName:  "Gatehouse",
+			PrimaryColor: "#2563eb",
+		},
+		Log:  Log{Level: "info", Format: "json"},
+		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+	}
+}
+
+// fillDerived fills the defaults that depend on other keys and normalises
+// values whose spelling varies.
+func (c *Config) fillDerived() {
+	if c.Database.URL == "" {
+		c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "gatehouse.db")
+	}
+	// The issuer must match the iss claim byte for byte; one spelling only.
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	if c.HTTP.TrustedProxies == nil {
+		c.HTTP.TrustedProxies = []string{}
+	}
+}
+
+// DevelopmentMode reports whether no master key is configured. The binary
+// then generates one in DataDir, which is fine on a laptop and wrong in
+// production.
+func (c *Config) DevelopmentMode() bool {
+	return c.MasterKey == ""
+}

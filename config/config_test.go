@@ -1,0 +1,262 @@
+package config
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+func TestDefault(t *testing.T) {
+	want := &Config{
+		Issuer:   "http://localhost:8080",
+		Listen:   "127.0.0.1:8080",
+		DataDir:  "./data",
+		Database: Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true},
+		Signing:  Signing{Algorithm: "RS256"},
+		Tokens: Tokens{
+			AccessTokenLifetime:       Duration(time.Hour),
+			RefreshTokenLifetime:      Duration(720 * time.Hour),
+			IDTokenLifetime:           Duration(time.Hour),
+			AuthorizationCodeLifetime: Duration(60 * time.Second),
+		},
+		Registration: Registration{AllowSelfSignup: true},
+		Sessions: Sessions{
+			IdleLifetime:     Duration(24 * time.Hour),
+			AbsoluteLifetime: Duration(168 * time.Hour),
+		},
+		Password: Password{MinLength: 8, MaxLength: 128},
+		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
+		Log:      Log{Level: "info", Format: "json"},
+		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+	}
+	got := Default()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Default() mismatch (-want +got):\n%s", diff)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("Default().Validate() = %v, want nil", err)
+	}
+	if !got.DevelopmentMode() {
+		t.Error("Default().DevelopmentMode() = false, want true")
+	}
+}
+
+func TestMasterKeyBytes(t *testing.T) {
+	key := testKey(32)
+	tests := []struct {
+		name    string
+		in      string
+		want    []byte
+		wantErr string
+	}{
+		{name: "std base64", in: base64.StdEncoding.EncodeToString(key), want: key},
+		{name: "raw std base64", in: base64.RawStdEncoding.EncodeToString(key), want: key},
+		{name: "URL base64", in: base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 32)), want: bytes.Repeat([]byte{0xfb}, 32)},
+		{name: "raw URL base64", in: base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 32)), want: bytes.Repeat([]byte{0xff}, 32)},
+		{name: "hex", in: hex.EncodeToString(key), want: key},
+		{name: "upper-case hex", in: strings.ToUpper(hex.EncodeToString(key)), want: key},
+		{
+			name:    "31 bytes",
+			in:      base64.StdEncoding.EncodeToString(testKey(31)),
+			wantErr: "config: master_key: must be 32 bytes (base64 or hex), got 31",
+		},
+		{name: "unset", in: "", wantErr: ErrNoMasterKey.Error()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.MasterKey = tc.in
+			got, err := c.MasterKeyBytes()
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
+				t.Errorf("MasterKeyBytes() error mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("MasterKeyBytes() mismatch (-want +got):\n%s", diff)
+			}
+			if tc.in != "" && strings.Contains(gotErr, tc.in) {
+				t.Errorf("MasterKeyBytes() error %q contains the key", gotErr)
+			}
+		})
+	}
+	c := Default()
+	if _, err := c.MasterKeyBytes(); !errors.Is(err, ErrNoMasterKey) {
+		t.Errorf("MasterKeyBytes() without a key: error = %v, want ErrNoMasterKey", err)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	d := Duration(90 * time.Minute)
+	if got, want := d.String(), "1h30m0s"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got, want := d.Std(), 90*time.Minute; got != want {
+		t.Errorf("Std() = %v, want %v", got, want)
+	}
+	out, err := yaml.Marshal(struct {
+		D Duration `yaml:"d"`
+	}{d})
+	if err != nil {
+		t.Fatalf("yaml.Marshal: %v", err)
+	}
+	if diff := cmp.Diff("d: 1h30m0s\n", string(out)); diff != "" {
+		t.Errorf("yaml.Marshal mismatch (-want +got):\n%s", diff)
+	}
+	var back Duration
+	if err := back.UnmarshalText([]byte("1h30m")); err != nil || back != d {
+		t.Errorf("UnmarshalText(1h30m) = %v, %v; want %v, nil", back, err, d)
+	}
+	if err := back.UnmarshalText([]byte("60")); err == nil {
+		t.Error("UnmarshalText(60) = nil error, want one: a bare number has no unit")
+	}
+}
+
+// secretConfig returns a valid configuration whose secrets are set to
+// recognisable values.
+func secretConfig() (c *Config, masterKey, token string) {
+	c = Default()
+	c.MasterKey = base64.StdEncoding.EncodeToString(testKey(32))
+	c.Registration.InitialAccessToken = "iat-" + strings.Repeat("s3cr3t", 6)
+	c.Database.URL = "postgres://gatehouse:db-password@db.internal/gatehouse?sslmode=verify-full"
+	return c, c.MasterKey, c.Registration.InitialAccessToken
+}
+
+func TestRedacted(t *testing.T) {
+	c, _, _ := secretConfig()
+	c.HTTP.TrustedProxies = []string{"10.0.0.0/8"}
+	got := c.Redacted()
+
+	want := *c
+	want.MasterKey = "[redacted]"
+	want.Registration.InitialAccessToken = "[redacted]"
+	want.Database.URL = "postgres://gatehouse:xxxxx@db.internal/gatehouse?sslmode=verify-full"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Redacted() mismatch (-want +got):\n%s", diff)
+	}
+
+	got.HTTP.TrustedProxies[0] = "changed"
+	if c.HTTP.TrustedProxies[0] != "10.0.0.0/8" {
+		t.Error("Redacted() shares TrustedProxies with the original")
+	}
+	if d := Default().Redacted(); d.MasterKey != "" || d.Registration.InitialAccessToken != "" {
+		t.Errorf("Redacted() of unset secrets = %q, %q; want them left empty", d.MasterKey, d.Registration.InitialAccessToken)
+	}
+}
+
+func TestRedactDatabaseURL(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"sqlite", "sqlite:data/gatehouse.db", "sqlite:data/gatehouse.db"},
+		{"no password", "postgres://gatehouse@db/gh", "postgres://gatehouse@db/gh"},
+		{"password in user info", "postgresql://u:pw@db/gh", "postgresql://u:xxxxx@db/gh"},
+		{"password in query", "postgres://db/gh?password=pw&user=u", "postgres://db/gh?password=xxxxx&user=u"},
+		{"unparseable", "postgres://u:pw@db:port/gh", "[redacted]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, redactDatabaseURL(tc.in)); diff != "" {
+				t.Errorf("redactDatabaseURL(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverShown prints a Config every way a caller might and checks
+// that no secret comes out.
+func TestSecretsNeverShown(t *testing.T) {
+	c, masterKey, token := secretConfig()
+	var jsonLog, textLog bytes.Buffer
+	slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("config loaded", "config", c)
+	slog.New(slog.NewTextHandler(&textLog, nil)).Info("config loaded", "config", *c)
+
+	shown := map[string]string{
+		"%v pointer":           fmt.Sprintf("%v", c),
+		"%v value":             fmt.Sprintf("%v", *c),
+		"%+v":                  fmt.Sprintf("%+v", c),
+		"%#v":                  fmt.Sprintf("%#v", c),
+		"%s":                   fmt.Sprintf("%s", c),
+		"%q":                   fmt.Sprintf("%q", c),
+		"%x":                   fmt.Sprintf("%x", c),
+		"%d":                   fmt.Sprintf("%d", *c),
+		"String":               c.String(),
+		"Redacted %+v":         fmt.Sprintf("%+v", c.Redacted()),
+		"Registration %+v":     fmt.Sprintf("%+v", c.Registration),
+		"Registration %#v":     fmt.Sprintf("%#v", &c.Registration),
+		"slog JSON":            jsonLog.String(),
+		"slog text":            textLog.String(),
+		"Validate of bad copy": fmt.Sprint(badCopy(c).Validate()),
+	}
+	secrets := map[string]string{
+		"master key":           masterKey,
+		"master key hex":       hex.EncodeToString(testKey(32)),
+		"initial access token": token,
+		"database password":    "db-password",
+	}
+	for how, text := range shown {
+		for what, secret := range secrets {
+			if strings.Contains(text, secret) || strings.Contains(text, fmt.Sprintf("%x", secret)) {
+				t.Errorf("%s shows the %s: %s", how, what, text)
+			}
+		}
+	}
+	for _, how := range []string{"%+v", "String", "slog JSON", "slog text"} {
+		if !strings.Contains(shown[how], "[redacted]") {
+			t.Errorf("%s does not mark secrets as redacted: %s", how, shown[how])
+		}
+	}
+	if !strings.Contains(shown["slog JSON"], `"access_token_lifetime":"1h0m0s"`) {
+		t.Errorf("slog JSON does not use YAML keys and duration strings: %s", shown["slog JSON"])
+	}
+}
+
+// badCopy returns c with secrets of the wrong shape: the master key one
+// byte short, the token too short, the database scheme unknown.
+func badCopy(c *Config) *Config {
+	b := *c
+	b.MasterKey = c.MasterKey[:40] // 30 bytes
+	b.Registration.InitialAccessToken = c.Registration.InitialAccessToken[:20]
+	b.Database.URL = strings.Replace(c.Database.URL, "postgres://", "mysql://", 1)
+	return &b
+}
+
+// TestEnvCoversEveryKey sets every key through its canonical variable, so
+// a new key of a type the environment cannot parse fails here.
+func TestEnvCoversEveryKey(t *testing.T) {
+	sample := map[string]string{}
+	c := defaults()
+	for _, f := range fields(c) {
+		v := "x"
+		switch {
+		case f.value.Type() == durationType:
+			v = "2h"
+		case f.value.Kind().String() == "bool":
+			v = "true"
+		case strings.HasPrefix(f.value.Kind().String(), "int"):
+			v = "100"
+		}
+		sample[envName(f.path)] = v
+	}
+	if problems := c.applyEnv(envMap(sample)); len(problems) > 0 {
+		t.Errorf("applyEnv: unexpected problems: %q", problems)
+	}
+	for _, a := range envAliases {
+		found := false
+		for _, f := range fields(c) {
+			found = found || f.path == a.path
+		}
+		if !found {
+			t.Errorf("alias %s points at unknown key %s", a.name, a.path)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+// Package config owns Gatehouse's configuration: the schema, its defaults,
+// environment overrides and validation.
+//
+// Load runs the whole flow in a fixed order:
+//
+//  1. start from the built-in defaults (Default);
+//  2. decode the YAML file over them, rejecting unknown keys;
+//  3. apply GATEHOUSE_* environment variables;
+//  4. fill derived defaults (database.url from data_dir) and normalise
+//     (the issuer loses its trailing slash);
+//  5. Validate.
+//
+// Every problem found on the way, in the file, in the environment or by a
+// rule, is collected into one *Error so that an operator fixes them all in
+// one pass. Each problem names its key as a dotted YAML path
+// (tokens.access_token_lifetime) or, for the environment, the variable.
+//
+// Environment variables are derived from the YAML tags: every scalar key is
+// GATEHOUSE_ followed by its upper-cased dotted path with dots replaced by
+// underscores (GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME). Lists are
+// comma-separated. A few aliases exist for names operators expect
+// (GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN).
+//
+// The master key and the initial access token are secrets. They never
+// appear in an error, and Config redacts them whenever it is formatted,
+// printed or logged; Redacted returns a copy that is safe to show.
+//
+// Only cmd/ imports this package; it turns the sections into constructor
+// inputs for the rest of the program.
+package config

@@ -1,0 +1,484 @@
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// writeFile writes content to a fresh file and returns its path.
+func writeFile(t testing.TB, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatalf("write config file: %v", err)
+	}
+	return path
+}
+
+// envMap is a getenv over a fixed set of variables.
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
+
+// mustLoad calls Load and fails the test on error.
+func mustLoad(t testing.TB, path string, env map[string]string) *Config {
+	t.Helper()
+	c, err := Load(path, envMap(env))
+	if err != nil {
+		t.Fatalf("Load(%q): %v", path, err)
+	}
+	return c
+}
+
+func TestLoadWithoutFileIsDefault(t *testing.T) {
+	got := mustLoad(t, "", nil)
+	if diff := cmp.Diff(Default(), got); diff != "" {
+		t.Errorf("Load(\"\") mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := Load("", nil); err != nil {
+		t.Errorf("Load(\"\", nil) = %v, want nil error", err)
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	masterKey := hex.EncodeToString(testKey(32))
+	file := `# every key, none at its default
+issuer: https://login.example.com/
+listen: 0.0.0.0:9000
+data_dir: /var/lib/gatehouse
+database:
+  url: postgres://gatehouse@db.internal/gatehouse
+  migrate_on_start: false
+master_key: ` + masterKey + `
+signing:
+  algorithm: ES256
+tokens:
+  access_token_lifetime: 15m
+  refresh_token_lifetime: 336h
+  id_token_lifetime: 30m
+  authorization_code_lifetime: 30s
+  require_pkce_for_all_clients: true
+registration:
+  initial_access_token: 0123456789abcdef0123456789abcdef
+  allow_self_signup: false
+sessions:
+  idle_lifetime: 2h
+  absolute_lifetime: 12h
+password:
+  min_length: 12
+  max_length: 256
+theme:
+  product_name: Example Login
+  logo_url: /static/logo.svg
+  primary_color: "#112233"
+log:
+  level: debug
+  format: text
+http:
+  trusted_proxies:
+    - 10.0.0.0/8
+    - 192.168.1.1
+  max_body_bytes: 65536
+`
+	want := &Config{
+		Issuer:    "https://login.example.com",
+		Listen:    "0.0.0.0:9000",
+		DataDir:   "/var/lib/gatehouse",
+		Database:  Database{URL: "postgres://gatehouse@db.internal/gatehouse"},
+		MasterKey: masterKey,
+		Signing:   Signing{Algorithm: "ES256"},
+		Tokens: Tokens{
+			AccessTokenLifetime:       Duration(15 * time.Minute),
+			RefreshTokenLifetime:      Duration(336 * time.Hour),
+			IDTokenLifetime:           Duration(30 * time.Minute),
+			AuthorizationCodeLifetime: Duration(30 * time.Second),
+			RequirePKCEForAllClients:  true,
+		},
+		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef"},
+		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
+		Password:     Password{MinLength: 12, MaxLength: 256},
+		Theme:        Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
+		Log:          Log{Level: "debug", Format: "text"},
+		HTTP:         HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
+	}
+	got := mustLoad(t, writeFile(t, file), nil)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load mismatch (-want +got):\n%s", diff)
+	}
+	if got.DevelopmentMode() {
+		t.Error("DevelopmentMode() = true with a master key set")
+	}
+
+	// Round trip: what Load returned, written back out, loads the same.
+	out, err := yaml.Marshal(got)
+	if err != nil {
+		t.Fatalf("yaml.Marshal: %v", err)
+	}
+	again := mustLoad(t, writeFile(t, string(out)), nil)
+	if diff := cmp.Diff(got, again); diff != "" {
+		t.Errorf("round trip mismatch (-first +second):\n%s\nfile:\n%s", diff, out)
+	}
+}
+
+func TestLoadDerivedDefaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		env    map[string]string
+		wantDB string
+	}{
+		{name: "from data_dir in file", file: "data_dir: /srv/gh\n", wantDB: "sqlite:/srv/gh/gatehouse.db"},
+		{name: "from data_dir in env", env: map[string]string{"GATEHOUSE_DATA_DIR": "/tmp/gh/"}, wantDB: "sqlite:/tmp/gh/gatehouse.db"},
+		{name: "explicit url wins", file: "data_dir: /srv/gh\ndatabase:\n  url: sqlite:/elsewhere.db\n", wantDB: "sqlite:/elsewhere.db"},
+		{name: "empty file", file: "", wantDB: "sqlite:data/gatehouse.db"},
+		{name: "comments only", file: "# nothing yet\n", wantDB: "sqlite:data/gatehouse.db"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mustLoad(t, writeFile(t, tc.file), tc.env)
+			if diff := cmp.Diff(tc.wantDB, got.Database.URL); diff != "" {
+				t.Errorf("database.url mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadUnknownKeys(t *testing.T) {
+	file := `issuer: https://login.example.com
+isuer: https://typo.example.com
+tokens:
+  access_token_lifetime: 30m
+  acces_token_lifetime: 15m
+`
+	_, err := Load(writeFile(t, file), nil)
+	want := []string{
+		"isuer: unknown key (line 2)",
+		"tokens.acces_token_lifetime: unknown key (line 5)",
+	}
+	if diff := cmp.Diff(want, problemsOf(t, err)); diff != "" {
+		t.Errorf("Load problems mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadFileProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		want []string // "FILE" stands for the file's path
+	}{
+		{
+			name: "bad duration",
+			file: "tokens:\n  access_token_lifetime: 5 minutes\n",
+			want: []string{`tokens.access_token_lifetime: not a duration: "5 minutes" (line 2)`},
+		},
+		{
+			name: "bare number for duration",
+			file: "sessions: {idle_lifetime: 3600}\n",
+			want: []string{`sessions.idle_lifetime: not a duration: "3600" (line 1)`},
+		},
+		{
+			name: "list for duration",
+			file: "tokens:\n  id_token_lifetime:\n    - 1h\n",
+			want: []string{`tokens.id_token_lifetime: cannot unmarshal !!seq into a duration; want a string such as "60s" or "1h" (line 3)`},
+		},
+		{
+			name: "string for integer",
+			file: "password:\n  min_length: twelve\n",
+			want: []string{"password.min_length: cannot unmarshal !!str `twelve` into int (line 2)"},
+		},
+		{
+			name: "string for boolean",
+			file: "registration:\n  allow_self_signup: sometimes\n",
+			want: []string{"registration.allow_self_signup: cannot unmarshal !!str `sometimes` into bool (line 2)"},
+		},
+		{
+			name: "map for string",
+			file: "issuer:\n  url: https://example.com\n",
+			want: []string{"issuer: cannot unmarshal !!map into string (line 2)"},
+		},
+		{
+			name: "scalar for list",
+			file: "http:\n  trusted_proxies: 10.0.0.0/16\n",
+			want: []string{"http.trusted_proxies: cannot unmarshal !!str `10.0.0....` into []string (line 2)"},
+		},
+		{
+			name: "map in list",
+			file: "http:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - {cidr: 10.0.0.0/8}\n",
+			want: []string{"http.trusted_proxies[1]: cannot unmarshal !!map into string (line 4)"},
+		},
+		{
+			name: "secret never quoted",
+			file: "master_key:\n  - abcdefghijk\n",
+			want: []string{"master_key: cannot decode value (line 2)"},
+		},
+		{
+			name: "repeated key",
+			file: "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n",
+			want: []string{`listen: mapping key "listen" already defined at line 1 (line 2)`},
+		},
+		{
+			name: "not YAML",
+			file: "issuer: [\n",
+			want: []string{"FILE: yaml: line 1: did not find expected node content"},
+		},
+		{
+			name: "not a mapping",
+			file: "just a string\n",
+			want: []string{"FILE: line 1: cannot unmarshal !!str `just a ...` into config.Config"},
+		},
+		{
+			name: "two documents",
+			file: "issuer: https://a.example.com\n---\nissuer: https://b.example.com\n",
+			want: []string{"FILE: holds more than one YAML document; put every key in the first"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, tc.file)
+			_, err := Load(path, nil)
+			var want []string
+			for _, w := range tc.want {
+				want = append(want, strings.ReplaceAll(w, "FILE", path))
+			}
+			if diff := cmp.Diff(want, problemsOf(t, err)); diff != "" {
+				t.Errorf("Load problems mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"), nil)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(absent file) = %v, want an error wrapping fs.ErrNotExist", err)
+	}
+}
+
+func TestLoadEnv(t *testing.T) {
+	key := base64.RawURLEncoding.EncodeToString(testKey(32))
+	token := strings.Repeat("dcr-token-", 4)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want func(c *Config) // applied to the defaults
+	}{
+		{
+			name: "aliases",
+			env: map[string]string{
+				"GATEHOUSE_ISSUER":                   "https://id.example.com/",
+				"GATEHOUSE_LISTEN":                   ":8443",
+				"GATEHOUSE_DATABASE_URL":             "postgresql://db/gh",
+				"GATEHOUSE_MASTER_KEY":               key,
+				"GATEHOUSE_DATA_DIR":                 "/srv/gatehouse",
+				"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN": token,
+			},
+			want: func(c *Config) {
+				c.Issuer = "https://id.example.com"
+				c.Listen = ":8443"
+				c.Database.URL = "postgresql://db/gh"
+				c.MasterKey = key
+				c.DataDir = "/srv/gatehouse"
+				c.Registration.InitialAccessToken = token
+			},
+		},
+		{
+			name: "canonical name for the initial access token",
+			env:  map[string]string{"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": token},
+			want: func(c *Config) { c.Registration.InitialAccessToken = token },
+		},
+		{
+			name: "alias and canonical name agreeing",
+			env: map[string]string{
+				"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": token,
+				"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN":          token,
+			},
+			want: func(c *Config) { c.Registration.InitialAccessToken = token },
+		},
+		{
+			name: "nested keys of every type",
+			env: map[string]string{
+				"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME":        "5m",
+				"GATEHOUSE_TOKENS_REQUIRE_PKCE_FOR_ALL_CLIENTS": "true",
+				"GATEHOUSE_DATABASE_MIGRATE_ON_START":           "false",
+				"GATEHOUSE_PASSWORD_MIN_LENGTH":                 " 10 ",
+				"GATEHOUSE_HTTP_MAX_BODY_BYTES":                 "4096",
+				"GATEHOUSE_THEME_PRIMARY_COLOR":                 "#000000",
+				"GATEHOUSE_SIGNING_ALGORITHM":                   "ES256",
+			},
+			want: func(c *Config) {
+				c.Tokens.AccessTokenLifetime = Duration(5 * time.Minute)
+				c.Tokens.RequirePKCEForAllClients = true
+				c.Database.MigrateOnStart = false
+				c.Password.MinLength = 10
+				c.HTTP.MaxBodyBytes = 4096
+				c.Theme.PrimaryColor = "#000000"
+				c.Signing.Algorithm = "ES256"
+			},
+		},
+		{
+			name: "list",
+			env:  map[string]string{"GATEHOUSE_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, 172.16.0.0/12,,::1"},
+			want: func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "172.16.0.0/12", "::1"} },
+		},
+		{
+			name: "empty list",
+			env:  map[string]string{"GATEHOUSE_HTTP_TRUSTED_PROXIES": ""},
+			want: func(c *Config) {},
+		},
+		{
+			name: "unrelated variables ignored",
+			env:  map[string]string{"GATEHOUSE_TOKENS": "x", "ISSUER": "x", "GATEHOUSE_LOG": "x"},
+			want: func(c *Config) {},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := Default()
+			tc.want(want)
+			got := mustLoad(t, "", tc.env)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Load with env mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadEnvOverridesFile(t *testing.T) {
+	path := writeFile(t, "tokens:\n  access_token_lifetime: 30m\nhttp:\n  trusted_proxies: [10.0.0.1]\n")
+	got := mustLoad(t, path, map[string]string{
+		"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME": "2h",
+		"GATEHOUSE_HTTP_TRUSTED_PROXIES":         "10.0.0.2",
+	})
+	if got.Tokens.AccessTokenLifetime != Duration(2*time.Hour) {
+		t.Errorf("access_token_lifetime = %v, want 2h0m0s from the environment", got.Tokens.AccessTokenLifetime)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.2"}, got.HTTP.TrustedProxies); diff != "" {
+		t.Errorf("trusted_proxies mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadEnvProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{
+			name: "not a duration",
+			env:  map[string]string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME": "an hour"},
+			want: []string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME: not a duration"},
+		},
+		{
+			name: "not a boolean",
+			env:  map[string]string{"GATEHOUSE_REGISTRATION_ALLOW_SELF_SIGNUP": "yes please"},
+			want: []string{"GATEHOUSE_REGISTRATION_ALLOW_SELF_SIGNUP: not a boolean (true or false)"},
+		},
+		{
+			name: "not an integer",
+			env:  map[string]string{"GATEHOUSE_HTTP_MAX_BODY_BYTES": "1M"},
+			want: []string{"GATEHOUSE_HTTP_MAX_BODY_BYTES: not an integer"},
+		},
+		{
+			name: "alias conflicts with canonical name",
+			env: map[string]string{
+				"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": strings.Repeat("a", 32),
+				"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN":          strings.Repeat("b", 32),
+			},
+			want: []string{"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN: conflicts with GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN; set only one"},
+		},
+		{
+			name: "valid type, invalid value",
+			env:  map[string]string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME": "48h"},
+			want: []string{"tokens.access_token_lifetime: must be between 1m0s and 24h0m0s, got 48h0m0s"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", envMap(tc.env))
+			if diff := cmp.Diff(tc.want, problemsOf(t, err)); diff != "" {
+				t.Errorf("Load problems mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLoadCollectsAllProblems checks that file, environment and rule
+// problems arrive together, in that order, in one *Error.
+func TestLoadCollectsAllProblems(t *testing.T) {
+	shortKey := base64.StdEncoding.EncodeToString(testKey(31))
+	path := writeFile(t, `issuer: http://login.example.com
+master_key: `+shortKey+`
+tokens:
+  refresh_token_lifetime: forever
+theme:
+  primary_colour: "#ffffff"
+  primary_color: red
+http:
+  trusted_proxies: [10.0.0.0/8, not-an-ip]
+`)
+	_, err := Load(path, envMap(map[string]string{
+		"GATEHOUSE_SESSIONS_IDLE_LIFETIME": "a day",
+		"GATEHOUSE_PASSWORD_MIN_LENGTH":    "4",
+	}))
+	want := []string{
+		`tokens.refresh_token_lifetime: not a duration: "forever" (line 4)`,
+		"theme.primary_colour: unknown key (line 6)",
+		"GATEHOUSE_SESSIONS_IDLE_LIFETIME: not a duration",
+		"issuer: http is only allowed on loopback hosts; use https",
+		"master_key: must be 32 bytes (base64 or hex), got 31",
+		"password.min_length: must be between 8 and 64, got 4",
+		`theme.primary_color: must be a colour like #2563eb, got "red"`,
+		`http.trusted_proxies[1]: not an IP address or CIDR: "not-an-ip"`,
+	}
+	if diff := cmp.Diff(want, problemsOf(t, err)); diff != "" {
+		t.Errorf("Load problems mismatch (-want +got):\n%s", diff)
+	}
+	if strings.Contains(err.Error(), shortKey) {
+		t.Errorf("error text contains the master key: %v", err)
+	}
+}
+
+// TestLoadErrorNeverShowsSecrets feeds secrets that are wrong in every way
+// through the file and the environment and checks no error repeats them.
+func TestLoadErrorNeverShowsSecrets(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		env    map[string]string
+		secret string
+	}{
+		{name: "short master key in file", file: "master_key: c2VjcmV0LW1hc3Rlci1rZXk=\n", secret: "c2VjcmV0LW1hc3Rlci1rZXk="},
+		{name: "garbage master key in env", env: map[string]string{"GATEHOUSE_MASTER_KEY": "my secret master key!"}, secret: "my secret master key!"},
+		{name: "master key of wrong shape", file: "master_key: {k: supersecretvalue}\n", secret: "supersecretvalue"},
+		{name: "short token", env: map[string]string{"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN": "tok-3f9a"}, secret: "tok-3f9a"},
+		{name: "database password", env: map[string]string{"GATEHOUSE_DATABASE_URL": "mysql://root:pw-8812@db/gh"}, secret: "pw-8812"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" {
+				path = writeFile(t, tc.file)
+			}
+			_, err := Load(path, envMap(tc.env))
+			if err == nil {
+				t.Fatal("Load() = nil error, want one")
+			}
+			if strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("error text contains the secret %q:\n%v", tc.secret, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,233 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Validate checks every rule and returns an *Error listing every problem,
+// or nil. It does not change c; Load normalises before it validates.
+func (c *Config) Validate() error {
+	var p problems
+	checkIssuer(&p, c.Issuer)
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		p.add("listen", "must be host:port, such as 127.0.0.1:8080: %v", err)
+	}
+	if c.DataDir == "" {
+		p.add("data_dir", "required")
+	}
+	checkDatabaseURL(&p, c.Database.URL)
+	if c.MasterKey != "" {
+		if _, err := decodeMasterKey(c.MasterKey); err != nil {
+			p.add("master_key", "%v", err)
+		}
+	}
+	p.oneOf("signing.algorithm", c.Signing.Algorithm, "RS256", "ES256")
+	c.Tokens.validate(&p)
+	if t := c.Registration.InitialAccessToken; t != "" && utf8.RuneCountInString(t) < 32 {
+		p.add("registration.initial_access_token", "must be at least 32 characters when set (leave it empty to turn dynamic client registration off)")
+	}
+	c.Sessions.validate(&p)
+	c.Password.validate(&p)
+	c.Theme.validate(&p)
+	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	p.oneOf("log.format", c.Log.Format, "json", "text")
+	c.HTTP.validate(&p)
+	if len(p) > 0 {
+		return &Error{Problems: p}
+	}
+	return nil
+}
+
+// checkIssuer applies OpenID Connect Discovery 1.0 §3: the issuer is a URL
+// using the https scheme with no query or fragment. http is allowed on
+// loopback hosts only, for development.
+func checkIssuer(p *problems, s string) {
+	const key = "issuer"
+	if s == "" {
+		p.add(key, "required")
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		p.add(key, "not a URL: %v", err)
+		return
+	}
+	if !u.IsAbs() || u.Opaque != "" {
+		p.add(key, "must be an absolute URL such as https://login.example.com, got %q", s)
+		return
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		p.add(key, "scheme must be https, got %q", u.Scheme)
+		return
+	}
+	if u.Host == "" {
+		p.add(key, "must include a host")
+		return
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		p.add(key, "http is only allowed on loopback hosts; use https")
+	}
+	if u.User != nil {
+		p.add(key, "must not contain user information")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		p.add(key, "must not contain a query")
+	}
+	if strings.Contains(s, "#") {
+		p.add(key, "must not contain a fragment")
+	}
+	if strings.HasSuffix(s, "/") {
+		p.add(key, "must not end with a slash")
+	}
+}
+
+// isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// checkDatabaseURL never repeats the URL: a PostgreSQL URL may hold a
+// password.
+func checkDatabaseURL(p *problems, s string) {
+	const key = "database.url"
+	switch {
+	case s == "":
+		p.add(key, "required")
+	case strings.HasPrefix(s, "sqlite:"):
+		if s == "sqlite:" {
+			p.add(key, "sqlite: needs a file path, such as sqlite:/var/lib/gatehouse/gatehouse.db")
+		}
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		if _, err := url.Parse(s); err != nil {
+			p.add(key, "not a valid PostgreSQL URL")
+		}
+	default:
+		p.add(key, "must start with sqlite:, postgres:// or postgresql://")
+	}
+}
+
+func (t Tokens) validate(p *problems) {
+	const minute, hour = Duration(time.Minute), Duration(time.Hour)
+	p.durationBetween("tokens.access_token_lifetime", t.AccessTokenLifetime, minute, 24*hour)
+	p.durationBetween("tokens.refresh_token_lifetime", t.RefreshTokenLifetime, hour, 8760*hour)
+	p.durationBetween("tokens.id_token_lifetime", t.IDTokenLifetime, minute, 24*hour)
+	p.durationBetween("tokens.authorization_code_lifetime", t.AuthorizationCodeLifetime,
+		Duration(10*time.Second), 10*minute)
+}
+
+func (s Sessions) validate(p *problems) {
+	const minute, hour = Duration(time.Minute), Duration(time.Hour)
+	p.durationBetween("sessions.idle_lifetime", s.IdleLifetime, 5*minute, 720*hour)
+	p.durationBetween("sessions.absolute_lifetime", s.AbsoluteLifetime, hour, 8760*hour)
+	if s.AbsoluteLifetime < s.IdleLifetime {
+		p.add("sessions.absolute_lifetime", "must be at least sessions.idle_lifetime (%v), got %v",
+			s.IdleLifetime, s.AbsoluteLifetime)
+	}
+}
+
+func (pw Password) validate(p *problems) {
+	// NIST SP 800-63B §5.1.1.2: at least 8 characters, and verifiers
+	// SHOULD permit at least 64.
+	p.intBetween("password.min_length", int64(pw.MinLength), 8, 64)
+	p.intBetween("password.max_length", int64(pw.MaxLength), 64, 1024)
+	if pw.MaxLength < pw.MinLength {
+		p.add("password.max_length", "must be at least password.min_length (%d), got %d", pw.MinLength, pw.MaxLength)
+	}
+}
+
+// hexColor is strict because the colour is written into CSS.
+var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+func (t Theme) validate(p *problems) {
+	switch n := utf8.RuneCountInString(t.ProductName); {
+	case strings.TrimSpace(t.ProductName) == "":
+		p.add("theme.product_name", "required")
+	case n > 60:
+		p.add("theme.product_name", "must be at most 60 characters, got %d", n)
+	case strings.ContainsFunc(t.ProductName, unicode.IsControl):
+		p.add("theme.product_name", "must not contain control characters")
+	}
+	if err := checkLogoURL(t.LogoURL); err != nil {
+		p.add("theme.logo_url", "%v", err)
+	}
+	if !hexColor.MatchString(t.PrimaryColor) {
+		p.add("theme.primary_color", "must be a colour like #2563eb, got %q", t.PrimaryColor)
+	}
+}
+
+// checkLogoURL allows an absolute http(s) URL or a path on this server.
+// A protocol-relative "//host" (or "/\host", which browsers read the same
+// way) would load from another host, so it is refused.
+func checkLogoURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	if strings.ContainsAny(s, " \t\r\n\"'()<>\\") {
+		return errors.New("must not contain whitespace, quotes, parentheses, angle brackets or backslashes")
+	}
+	if strings.HasPrefix(s, "//") {
+		return errors.New("must be an absolute http(s) URL or a path starting with a single /")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	if strings.HasPrefix(s, "/") {
+		return nil
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http(s) URL or a path starting with /, got %q", s)
+	}
+	return nil
+}
+
+func (h HTTP) validate(p *problems) {
+	for i, s := range h.TrustedProxies {
+		if _, err := parseProxy(s); err != nil {
+			p.add(fmt.Sprintf("http.trusted_proxies[%d]", i), "not an IP address or CIDR: %q", s)
+		}
+	}
+	p.intBetween("http.max_body_bytes", h.MaxBodyBytes, 1<<10, 64<<20)
+}
+
+// TrustedProxyPrefixes parses TrustedProxies; a bare IP becomes a
+// single-address prefix.
+func (h HTTP) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(h.TrustedProxies))
+	for _, s := range h.TrustedProxies {
+		pfx, err := parseProxy(s)
+		if err != nil {
+			return nil, fmt.Errorf("config: http.trusted_proxies: %w", err)
+		}
+		out = append(out, pfx)
+	}
+	return out, nil
+}
+
+func parseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		pfx, err := netip.ParsePrefix(s)
+		return pfx.Masked(), err
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if ip.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q: an IPv6 zone cannot match a remote address", s)
+	}
+	return ip.Prefix(ip.BitLen())
+}
