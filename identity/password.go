@@ -1,0 +1,123 @@
+package identity
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/alexedwards/argon2id"
+	"golang.org/x/text/unicode/norm"
+)
+
+// HashParams are the argon2id cost parameters. Memory is in KiB.
+type HashParams struct {
+	Memory      uint32 // KiB
+	Iterations  uint32
+	Parallelism uint8
+	SaltLength  uint32 // bytes
+	KeyLength   uint32 // bytes
+}
+
+// DefaultHashParams follow the OWASP Password Storage Cheat Sheet's first
+// argon2id configuration: m=19456 KiB (19 MiB), t=2, p=1.
+var DefaultHashParams = HashParams{
+	Memory:      19456,
+	Iterations:  2,
+	Parallelism: 1,
+	SaltLength:  16,
+	KeyLength:   32,
+}
+
+// Hasher hashes and verifies passwords with argon2id, storing the result as
+// a PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$key) that carries its
+// own parameters, so stronger parameters can be rolled out while old hashes
+// still verify (Verify reports them for re-hashing).
+//
+// Passwords are normalised to Unicode NFC before hashing, as NIST SP
+// 800-63B §5.1.1.2 asks, so the same passphrase typed on different systems
+// verifies.
+type Hasher struct {
+	params argon2id.Params
+	// dummy is a hash of a fixed password under params, computed once on
+	// first use, for VerifyDummy.
+	dummy func() (string, error)
+}
+
+// NewHasher returns a Hasher using p; zero fields take the value from
+// DefaultHashParams.
+func NewHasher(p HashParams) *Hasher {
+	d := DefaultHashParams
+	if p.Memory == 0 {
+		p.Memory = d.Memory
+	}
+	if p.Iterations == 0 {
+		p.Iterations = d.Iterations
+	}
+	if p.Parallelism == 0 {
+		p.Parallelism = d.Parallelism
+	}
+	if p.SaltLength == 0 {
+		p.SaltLength = d.SaltLength
+	}
+	if p.KeyLength == 0 {
+		p.KeyLength = d.KeyLength
+	}
+	h := &Hasher{params: argon2id.Params{
+		Memory:      p.Memory,
+		Iterations:  p.Iterations,
+		Parallelism: p.Parallelism,
+		SaltLength:  p.SaltLength,
+		KeyLength:   p.KeyLength,
+	}}
+	h.dummy = sync.OnceValues(func() (string, error) {
+		return h.Hash("gatehouse dummy password for unknown users")
+	})
+	return h
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() HashParams {
+	return HashParams{
+		Memory:      h.params.Memory,
+		Iterations:  h.params.Iterations,
+		Parallelism: h.params.Parallelism,
+		SaltLength:  h.params.SaltLength,
+		KeyLength:   h.params.KeyLength,
+	}
+}
+
+// Hash returns the PHC string of password under a fresh random salt.
+func (h *Hasher) Hash(password string) (string, error) {
+	hash, err := argon2id.CreateHash(norm.NFC.String(password), &h.params)
+	if err != nil {
+		return "", fmt.Errorf("identity: hash password: %w", err)
+	}
+	return hash, nil
+}
+
+// Verify reports whether password matches hash. The comparison of derived
+// keys is constant-time (inside the argon2id library). needsRehash is true
+// when the password matched but hash was made with parameters other than
+// the Hasher's, so the caller should store a fresh Hash. err is non-nil
+// only when hash is not an argon2id PHC string.
+func (h *Hasher) Verify(password, hash string) (ok, needsRehash bool, err error) {
+	ok, params, err := argon2id.CheckHash(norm.NFC.String(password), hash)
+	if err != nil {
+		return false, false, fmt.Errorf("identity: verify password: %w", err)
+	}
+	if !ok {
+		return false, false, nil
+	}
+	return true, *params != h.params, nil
+}
+
+// VerifyDummy spends the same work as Verify against a hash made with the
+// current parameters and discards the result. Authentication calls it when
+// there is no hash to check (unknown user, no password set), so response
+// time does not reveal which accounts exist.
+func (h *Hasher) VerifyDummy(password string) {
+	hash, err := h.dummy()
+	if err != nil {
+		return
+	}
+	_, _, _ = h.Verify(password, hash)
+}

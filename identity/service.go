@@ -1,0 +1,235 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Service applies Gatehouse's account rules on top of a UserStore:
+// validation and normalisation of every field, the password policy,
+// argon2id hashing and login bookkeeping. Callers never see a hash.
+type Service struct {
+	// Users stores the accounts.
+	Users UserStore
+	// Hasher hashes and verifies passwords; required.
+	Hasher *Hasher
+	// Policy decides which new passwords are acceptable; zero fields take
+	// DefaultPasswordPolicy's values.
+	Policy PasswordPolicy
+	// Now is the clock for creation and login times; nil means time.Now.
+	Now func() time.Time
+}
+
+// Messages for uniqueness conflicts. Registration has to say that a
+// username is taken, or nobody could pick another one; for the e-mail
+// address the message points to the ways back into the existing account.
+const (
+	msgUsernameTaken = "This username is already taken. Choose another one."
+	msgEmailTaken    = "An account already uses this e-mail address. Sign in, or reset your password if you forgot it."
+)
+
+// RegisterInput is what a person fills in on the registration page.
+type RegisterInput struct {
+	Username   string
+	Email      string // required
+	Password   string
+	GivenName  string // optional
+	FamilyName string // optional
+}
+
+// CreateInput is what an administrator supplies to create an account.
+type CreateInput struct {
+	Username      string
+	Email         string // optional
+	Password      string
+	Roles         []string
+	EmailVerified bool
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Register creates an active account for a person signing up. Every field
+// problem, a taken username or e-mail address included, comes back
+// together in one *ValidationError. The e-mail address starts unverified.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error) {
+	u := &User{
+		Username:   strings.TrimSpace(in.Username),
+		GivenName:  strings.TrimSpace(in.GivenName),
+		FamilyName: strings.TrimSpace(in.FamilyName),
+	}
+	ve := &ValidationError{}
+	if err := ve.merge(validateName(FieldGivenName, u.GivenName)); err != nil {
+		return nil, err
+	}
+	if err := ve.merge(validateName(FieldFamilyName, u.FamilyName)); err != nil {
+		return nil, err
+	}
+	return s.create(ctx, u, in.Email, true, in.Password, ve)
+}
+
+// CreateUser creates an active account on an administrator's behalf, with
+// the same validation as Register except that the e-mail address may be
+// left empty.
+func (s *Service) CreateUser(ctx context.Context, in CreateInput) (*User, error) {
+	u := &User{
+		Username:      strings.TrimSpace(in.Username),
+		EmailVerified: in.EmailVerified,
+	}
+	ve := &ValidationError{}
+	roles, err := normalizeRoles(in.Roles)
+	if err := ve.merge(err); err != nil {
+		return nil, err
+	}
+	u.Roles = roles
+	return s.create(ctx, u, in.Email, false, in.Password, ve)
+}
+
+// create validates username, e-mail and password into ve (which may already
+// hold problems of other fields), checks uniqueness up front so both
+// conflicts can be reported at once, then hashes and stores.
+func (s *Service) create(ctx context.Context, u *User, email string, emailRequired bool, password string, ve *ValidationError) (*User, error) {
+	if err := ve.merge(ValidateUsername(u.Username)); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(email) != "" || emailRequired {
+		addr, err := NormalizeEmail(email)
+		if err := ve.merge(err); err != nil {
+			return nil, err
+		}
+		u.Email = addr
+	}
+	if err := ve.merge(s.Policy.Check(password, u.Username, u.Email)); err != nil {
+		return nil, err
+	}
+	if err := s.checkTaken(ctx, u, ve); err != nil {
+		return nil, err
+	}
+	if err := ve.orNil(); err != nil {
+		return nil, err
+	}
+
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("identity: new user id: %w", err)
+	}
+	now := s.now()
+	u.ID = id.String()
+	u.Status = StatusActive
+	u.CreatedAt, u.UpdatedAt = now, now
+	if err := s.Users.CreateUser(ctx, u, hash); err != nil {
+		// Someone took the name or address between the check and now.
+		switch {
+		case errors.Is(err, ErrUsernameTaken):
+			return nil, fieldError(FieldUsername, msgUsernameTaken)
+		case errors.Is(err, ErrEmailTaken):
+			return nil, fieldError(FieldEmail, msgEmailTaken)
+		}
+		return nil, fmt.Errorf("identity: create user: %w", err)
+	}
+	return u, nil
+}
+
+// checkTaken adds a problem to ve for a valid username or e-mail address
+// that another account already uses.
+func (s *Service) checkTaken(ctx context.Context, u *User, ve *ValidationError) error {
+	for _, c := range []struct{ field, value, msg string }{
+		{FieldUsername, u.Username, msgUsernameTaken},
+		{FieldEmail, u.Email, msgEmailTaken},
+	} {
+		if c.value == "" || ve.Fields[c.field] != "" {
+			continue
+		}
+		_, _, err := s.Users.FindUserByLogin(ctx, c.value)
+		switch {
+		case err == nil:
+			ve.Add(c.field, c.msg)
+		case !errors.Is(err, ErrNotFound):
+			return fmt.Errorf("identity: check %s: %w", c.field, err)
+		}
+	}
+	return nil
+}
+
+// Authenticate checks a username or e-mail address and password. A wrong
+// password, an unknown login, an account without a password and a disabled
+// account all give (nil, false, nil), and all cost one argon2id
+// verification, so neither the answer nor its timing tells which accounts
+// exist. An empty login or password, or a password longer than the policy
+// could ever accept, is refused at once without hashing. On success a hash
+// made with old parameters is replaced and the login time recorded. err is
+// for failures of the store (or a corrupt stored hash) only.
+func (s *Service) Authenticate(ctx context.Context, login, password string) (*User, bool, error) {
+	login = strings.TrimSpace(login)
+	if login == "" || password == "" || len(password) > s.Policy.maxBytes() {
+		// Decided by the input alone; hashing megabytes would only help an
+		// attacker burn CPU.
+		return nil, false, nil
+	}
+	u, hash, err := s.Users.FindUserByLogin(ctx, login)
+	if errors.Is(err, ErrNotFound) || err == nil && hash == "" {
+		s.Hasher.VerifyDummy(password)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("identity: authenticate: %w", err)
+	}
+	ok, rehash, err := s.Hasher.Verify(password, hash)
+	if err != nil {
+		return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
+	}
+	// The status is looked at only after the password matched, so it is
+	// never revealed to someone who does not know the password.
+	if !ok || u.Status != StatusActive {
+		return nil, false, nil
+	}
+	if rehash {
+		newHash, err := s.Hasher.Hash(password)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
+			return nil, false, fmt.Errorf("identity: rehash password: %w", err)
+		}
+	}
+	now := s.now()
+	if err := s.Users.RecordLogin(ctx, u.ID, now); err != nil {
+		return nil, false, fmt.Errorf("identity: record login: %w", err)
+	}
+	u.LastLoginAt = &now
+	return u, true, nil
+}
+
+// SetPassword replaces the password of the user with userID after checking
+// it against the policy. It returns a *ValidationError for a password the
+// policy rejects and ErrNotFound for an unknown user.
+func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
+	u, err := s.Users.GetUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	if err := s.Policy.Check(password, u.Username, u.Email); err != nil {
+		return err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	if err := s.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	return nil
+}

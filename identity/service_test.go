@@ -1,0 +1,334 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
+
+	"gatehouse/identity"
+	"gatehouse/identity/sqlstore"
+	"gatehouse/migrations/dbtest"
+)
+
+var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// newService returns a Service on a fresh SQLite database, with cheap
+// argon2id parameters and a fixed clock.
+func newService(t testing.TB) *identity.Service {
+	t.Helper()
+	return &identity.Service{
+		Users:  sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")),
+		Hasher: identity.NewHasher(fastParams),
+		Now:    func() time.Time { return testNow },
+	}
+}
+
+// mustRegister registers a user, failing the test on error.
+func mustRegister(t testing.TB, s *identity.Service, in identity.RegisterInput) *identity.User {
+	t.Helper()
+	u, err := s.Register(t.Context(), in)
+	if err != nil {
+		t.Fatalf("Register(%q): %v", in.Username, err)
+	}
+	return u
+}
+
+var alice = identity.RegisterInput{
+	Username:   "Alice.Liddell",
+	Email:      " alice@Example.com ",
+	Password:   "down the rabbit hole",
+	GivenName:  "Alice",
+	FamilyName: "Liddell",
+}
+
+func TestRegister(t *testing.T) {
+	s := newService(t)
+	got := mustRegister(t, s, alice)
+
+	id, err := uuid.Parse(got.ID)
+	if err != nil || id.Version() != 7 {
+		t.Errorf("ID = %q (%v), want a UUID v7", got.ID, err)
+	}
+	want := &identity.User{
+		ID:         got.ID,
+		Username:   "Alice.Liddell",
+		Email:      "alice@example.com",
+		GivenName:  "Alice",
+		FamilyName: "Liddell",
+		Status:     identity.StatusActive,
+		CreatedAt:  testNow,
+		UpdatedAt:  testNow,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Register mismatch (-want +got):\n%s", diff)
+	}
+	stored, err := s.Users.GetUser(t.Context(), got.ID)
+	if err != nil {
+		t.Fatalf("GetUser: %v", err)
+	}
+	if diff := cmp.Diff(want, stored, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("stored user mismatch (-want +got):\n%s", diff)
+	}
+	if _, hash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell"); !strings.HasPrefix(hash, "$argon2id$") {
+		t.Errorf("stored hash = %q, want an argon2id PHC string", hash)
+	}
+}
+
+func TestRegisterInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		in   identity.RegisterInput
+		want map[string]string
+	}{
+		{
+			name: "every field wrong",
+			in: identity.RegisterInput{
+				Username:   "x",
+				Email:      "Alice <alice@example.com>",
+				Password:   "short",
+				GivenName:  "Al\nice",
+				FamilyName: strings.Repeat("L", 101),
+			},
+			want: map[string]string{
+				"username":    "Use 3 to 64 characters for the username.",
+				"email":       "Enter an e-mail address in the form name@example.com.",
+				"password":    "Choose a longer password: at least 8 characters.",
+				"given_name":  "Remove the special characters (such as line breaks or tabs).",
+				"family_name": "Use at most 100 characters.",
+			},
+		},
+		{
+			name: "everything missing",
+			want: map[string]string{
+				"username": "Enter a username.",
+				"email":    "Enter your e-mail address.",
+				"password": "Enter a password.",
+			},
+		},
+		{
+			name: "password is the username",
+			in:   identity.RegisterInput{Username: "tweedledum", Email: "dum@example.com", Password: "TweedleDum"},
+			want: map[string]string{"password": "Choose a password that is not your username or e-mail address."},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newService(t)
+			u, err := s.Register(t.Context(), tc.in)
+			if u != nil {
+				t.Errorf("Register returned a user: %+v", u)
+			}
+			if diff := cmp.Diff(tc.want, asValidation(t, err).Fields); diff != "" {
+				t.Errorf("Register fields mismatch (-want +got):\n%s", diff)
+			}
+			if users, _ := s.Users.ListUsers(t.Context(), 0, 0); len(users) != 0 {
+				t.Errorf("%d users stored after a failed Register", len(users))
+			}
+		})
+	}
+}
+
+func TestRegisterDuplicate(t *testing.T) {
+	const (
+		usernameTaken = "This username is already taken. Choose another one."
+		emailTaken    = "An account already uses this e-mail address. Sign in, or reset your password if you forgot it."
+	)
+	tests := []struct {
+		name     string
+		username string
+		email    string
+		password string
+		want     map[string]string
+	}{
+		{"username, other case", "ALICE.liddell", "other@example.com", "through the looking glass", map[string]string{"username": usernameTaken}},
+		{"email, other case", "alice2", "ALICE@example.COM", "through the looking glass", map[string]string{"email": emailTaken}},
+		{"both, with a bad password", "alice.LIDDELL", "Alice@Example.com", "tiny", map[string]string{
+			"username": usernameTaken,
+			"email":    emailTaken,
+			"password": "Choose a longer password: at least 8 characters.",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newService(t)
+			mustRegister(t, s, alice)
+			_, err := s.Register(t.Context(), identity.RegisterInput{Username: tc.username, Email: tc.email, Password: tc.password})
+			if diff := cmp.Diff(tc.want, asValidation(t, err).Fields); diff != "" {
+				t.Errorf("Register fields mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// blindStore hides existing users from FindUserByLogin, as if another
+// registration committed between Register's check and its insert.
+type blindStore struct{ identity.UserStore }
+
+func (blindStore) FindUserByLogin(context.Context, string) (*identity.User, string, error) {
+	return nil, "", identity.ErrNotFound
+}
+
+func TestRegisterRace(t *testing.T) {
+	s := newService(t)
+	mustRegister(t, s, alice)
+	s.Users = blindStore{s.Users}
+
+	_, err := s.Register(t.Context(), identity.RegisterInput{Username: "ALICE.LIDDELL", Email: "new@example.com", Password: "through the looking glass"})
+	if got := asValidation(t, err).Fields["username"]; got == "" {
+		t.Errorf("Register(taken username) fields = %v, want a username message", asValidation(t, err).Fields)
+	}
+	_, err = s.Register(t.Context(), identity.RegisterInput{Username: "alice2", Email: "ALICE@example.com", Password: "through the looking glass"})
+	if got := asValidation(t, err).Fields["email"]; got == "" {
+		t.Errorf("Register(taken email) fields = %v, want an email message", asValidation(t, err).Fields)
+	}
+}
+
+func TestCreateUser(t *testing.T) {
+	s := newService(t)
+	got, err := s.CreateUser(t.Context(), identity.CreateInput{
+		Username:      "admin",
+		Password:      "a long admin passphrase",
+		Roles:         []string{" admin ", "admin", "", "manager"},
+		EmailVerified: true,
+	})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	want := &identity.User{
+		ID:            got.ID,
+		Username:      "admin",
+		EmailVerified: true,
+		Roles:         []string{"admin", "manager"},
+		Status:        identity.StatusActive,
+		CreatedAt:     testNow,
+		UpdatedAt:     testNow,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CreateUser mismatch (-want +got):\n%s", diff)
+	}
+
+	_, err = s.CreateUser(t.Context(), identity.CreateInput{Username: "-bad", Email: "nope", Password: "password1", Roles: []string{"two words"}})
+	wantFields := []string{"email", "password", "roles", "username"}
+	if diff := cmp.Diff(wantFields, fieldNames(asValidation(t, err))); diff != "" {
+		t.Errorf("CreateUser(invalid) fields mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	s := newService(t)
+	registered := mustRegister(t, s, alice)
+	disabled := mustRegister(t, s, identity.RegisterInput{Username: "queen", Email: "queen@example.com", Password: "off with their heads"})
+	disabled.Status = identity.StatusDisabled
+	if err := s.Users.UpdateUser(t.Context(), disabled); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		login    string
+		password string
+		wantOK   bool
+	}{
+		{"username", "Alice.Liddell", alice.Password, true},
+		{"username in other case, padded", "  alice.liddell ", alice.Password, true},
+		{"e-mail in other case", "ALICE@example.com", alice.Password, true},
+		{"wrong password", "alice.liddell", "down the rabbit hole!", false},
+		{"unknown user", "white.rabbit", alice.Password, false},
+		{"unknown e-mail", "rabbit@example.com", alice.Password, false},
+		{"disabled user, right password", "queen", "off with their heads", false},
+		{"empty login", "", alice.Password, false},
+		{"empty password", "alice.liddell", "", false},
+		{"over-long password", "alice.liddell", strings.Repeat("a", 128*4+1), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, ok, err := s.Authenticate(t.Context(), tc.login, tc.password)
+			if err != nil || ok != tc.wantOK || (u != nil) != tc.wantOK {
+				t.Fatalf("Authenticate(%q) = %v, %v, %v; want ok %v and no error", tc.login, u, ok, err, tc.wantOK)
+			}
+			if !ok {
+				return
+			}
+			if u.ID != registered.ID || u.LastLoginAt == nil || !u.LastLoginAt.Equal(testNow) {
+				t.Errorf("Authenticate(%q) = user %s, last login %v; want %s, %v", tc.login, u.ID, u.LastLoginAt, registered.ID, testNow)
+			}
+		})
+	}
+
+	stored, err := s.Users.GetUser(t.Context(), registered.ID)
+	if err != nil {
+		t.Fatalf("GetUser: %v", err)
+	}
+	if stored.LastLoginAt == nil || !stored.LastLoginAt.Equal(testNow) {
+		t.Errorf("stored LastLoginAt = %v, want %v", stored.LastLoginAt, testNow)
+	}
+	if never, _ := s.Users.GetUser(t.Context(), disabled.ID); never.LastLoginAt != nil {
+		t.Errorf("disabled user's LastLoginAt = %v, want nil", never.LastLoginAt)
+	}
+}
+
+func TestAuthenticateRehash(t *testing.T) {
+	s := newService(t)
+	mustRegister(t, s, alice)
+	_, oldHash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
+
+	// The operator raises the cost; the next login upgrades the hash.
+	s.Hasher = identity.NewHasher(identity.HashParams{Memory: 128, Iterations: 2, Parallelism: 1})
+	if _, ok, err := s.Authenticate(t.Context(), "alice.liddell", alice.Password); !ok || err != nil {
+		t.Fatalf("Authenticate = %v, %v; want true, nil", ok, err)
+	}
+	_, newHash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
+	if newHash == oldHash || !strings.HasPrefix(newHash, "$argon2id$v=19$m=128,t=2,p=1$") {
+		t.Errorf("hash after login = %q, want a new one with m=128,t=2,p=1 (was %q)", newHash, oldHash)
+	}
+	if _, ok, err := s.Authenticate(t.Context(), "alice.liddell", alice.Password); !ok || err != nil {
+		t.Fatalf("Authenticate with the upgraded hash = %v, %v; want true, nil", ok, err)
+	}
+	_, again, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
+	if again != newHash {
+		t.Errorf("hash changed again on a login with current params")
+	}
+
+	// A wrong password never rewrites the hash.
+	s.Hasher = identity.NewHasher(fastParams)
+	if _, ok, _ := s.Authenticate(t.Context(), "alice.liddell", "wrong password"); ok {
+		t.Fatalf("Authenticate(wrong password) = true")
+	}
+	if _, h, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell"); h != newHash {
+		t.Errorf("hash changed after a failed login")
+	}
+}
+
+func TestSetPassword(t *testing.T) {
+	s := newService(t)
+	u := mustRegister(t, s, alice)
+	ctx := t.Context()
+
+	err := s.SetPassword(ctx, u.ID, "Qwerty123")
+	if got := asValidation(t, err).Fields["password"]; got == "" {
+		t.Errorf("SetPassword(common) fields = %v, want a password message", asValidation(t, err).Fields)
+	}
+	err = s.SetPassword(ctx, u.ID, "ALICE@example.com")
+	if got := asValidation(t, err).Fields["password"]; got == "" {
+		t.Errorf("SetPassword(own e-mail) fields = %v, want a password message", asValidation(t, err).Fields)
+	}
+	if err := s.SetPassword(ctx, uuid.Must(uuid.NewV7()).String(), "a fine new passphrase"); !errors.Is(err, identity.ErrNotFound) {
+		t.Errorf("SetPassword(unknown user) = %v, want ErrNotFound", err)
+	}
+
+	if err := s.SetPassword(ctx, u.ID, "a fine new passphrase"); err != nil {
+		t.Fatalf("SetPassword: %v", err)
+	}
+	if _, ok, _ := s.Authenticate(ctx, "alice.liddell", alice.Password); ok {
+		t.Errorf("old password still accepted")
+	}
+	if _, ok, err := s.Authenticate(ctx, "alice.liddell", "a fine new passphrase"); !ok || err != nil {
+		t.Errorf("Authenticate(new password) = %v, %v; want true, nil", ok, err)
+	}
+}
