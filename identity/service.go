@@ -233,3 +233,8 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 	}
 	return nil
 }
+
+// GetUser returns the user with the given ID, or ErrNotFound.
+func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
+	return s.Users.GetUser(ctx, id)
+}

@@ -46,8 +46,11 @@ type ClientLookup func(ctx context.Context, id string) (fosite.Client, error)
 // Flow is one authorization request in progress: what the client asked
 // for and what the user has done about it so far.
 type Flow struct {
-	ID          string
-	ClientID    string
+	ID       string
+	ClientID string
+	// Binding is the hash of the browser's flow cookie: a flow continues
+	// only in the browser that started it.
+	Binding     string
 	Form        url.Values // the original authorization request
 	RequestedAt time.Time
 	// Version increases with every step so a step's return MAC cannot be

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"gatehouse/identity"
+	"gatehouse/migrations"
+	"gatehouse/oidc"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// openAdmin loads configuration and opens storage for an admin command.
+func openAdmin(ctx context.Context, cfgPath string, stderr io.Writer, migrate bool) (*App, error) {
+	cfg, log, err := loadConfig(cfgPath, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return openStorage(ctx, cfg, log, migrate)
+}
+
+func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("migrate up|status [--config FILE]", "Applies pending migrations (up) or lists them with their state (status).", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "status") {
+		return usageError{"want `migrate up` or `migrate status`"}
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if fs.Arg(0) == "up" {
+		applied, err := migrations.Up(ctx, a.DB)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "The schema is up to date.")
+		}
+		for _, v := range applied {
+			fmt.Fprintf(stdout, "applied %05d\n", v)
+		}
+		return nil
+	}
+	list, err := migrations.List(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTATE\tFILE")
+	for _, s := range list {
+		state := "pending"
+		if s.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(tw, "%05d\t%s\t%s\n", s.Version, state, s.Source)
+	}
+	return tw.Flush()
+}
+
+func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"want `clients create|list|show ID|delete ID` (add --help for flags)"}
+	}
+	switch args[0] {
+	case "create":
+		return clientsCreate(ctx, args[1:], stdout, stderr)
+	case "list", "show", "delete":
+		fs, cfgPath := newFlags("clients "+args[0]+" [ID] [--config FILE]", "Lists, shows or deletes OAuth clients.", stdout)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if (args[0] == "list") != (fs.NArg() == 0) {
+			return usageError{"`clients list` takes no ID; `clients show` and `clients delete` take exactly one"}
+		}
+		a, err := openAdmin(ctx, *cfgPath, stderr, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		switch args[0] {
+		case "list":
+			list, err := a.Store.ListClients(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD\tGRANTS")
+			for _, c := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.ApplicationType, c.TokenEndpointAuthMethod, strings.Join(c.GrantTypes, ","))
+			}
+			return tw.Flush()
+		case "show":
+			c, err := a.Store.GetClient(ctx, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			out := struct {
+				ClientID   string `json:"client_id"`
+				FirstParty bool   `json:"first_party"`
+				oidc.Metadata
+			}{c.ID, c.FirstParty, oidc.MetadataOf(c)}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		default:
+			if err := a.Store.DeleteClient(ctx, fs.Arg(0)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Deleted client %s and every token issued to it.\n", fs.Arg(0))
+			return nil
+		}
+	}
+	return usageError{fmt.Sprintf("unknown subcommand %q", args[0])}
+}
+
+func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("clients create --name NAME [flags]",
+		"Registers an OAuth client and prints its ID and (for confidential clients) its\nsecret. The secret is shown once: only a keyed hash of it is stored.", stdout)
+	var redirects, logoutRedirects, grants listFlag
+	fs.Var(&redirects, "redirect-uri", "allowed redirect URI (repeatable)")
+	fs.Var(&logoutRedirects, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
+	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
+	name := fs.String("name", "", "client name shown to users")
+	scope := fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request")
+	authMethod := fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt or none")
+	public := fs.Bool("public", false, "a public client without a secret (same as --auth-method none); PKCE is required")
+	native := fs.Bool("native", false, "a native app (application_type native: loopback ports and private-use schemes)")
+	firstParty := fs.Bool("first-party", false, "skip the consent page for this client")
+	jwtAT := fs.Bool("jwt-access-tokens", false, "issue RFC 9068 JWT access tokens instead of opaque ones")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(grants) == 0 {
+		grants = listFlag{"authorization_code", "refresh_token"}
+	}
+	m := oidc.Metadata{
+		ClientName: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: logoutRedirects, GrantTypes: grants,
+		Scope: *scope, TokenEndpointAuthMethod: *authMethod, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
+	}
+	if slicesHas(grants, "authorization_code") {
+		m.ResponseTypes = []string{"code"}
+	} else {
+		m.ResponseTypes = []string{}
+	}
+	if *public {
+		m.TokenEndpointAuthMethod = oidc.AuthMethodNone
+	}
+	if *native {
+		m.ApplicationType = oidc.AppTypeNative
+	}
+	if *jwtAT {
+		m.AccessTokenFormat = oidc.TokenFormatJWT
+	}
+	if err := m.Validate(); err != nil {
+		var me *oidc.MetadataError
+		if errors.As(err, &me) {
+			return usageError{me.Description}
+		}
+		return err
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	now := time.Now().UTC()
+	c := &oidc.Client{ID: uuid.NewString(), FirstParty: *firstParty, CreatedAt: now, UpdatedAt: now}
+	m.Apply(c)
+	secret := ""
+	if !c.IsPublic() && c.TokenEndpointAuthMethod != oidc.AuthMethodPrivateKeyJWT {
+		secret = oidc.NewSecret()
+		if c.SecretHash, err = a.Provider.Config.ClientSecretsHasher.Hash(ctx, []byte(secret)); err != nil {
+			return err
+		}
+	}
+	if err := a.Store.CreateClient(ctx, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)
+	if secret != "" {
+		fmt.Fprintf(stdout, "client_secret: %s\n(store the secret now: it cannot be shown again)\n", secret)
+	}
+	return nil
+}
+
+func slicesHas(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input)"}
+	}
+	fs, cfgPath := newFlags("users create --username NAME [flags]",
+		"Creates a user. The password is read from the first line of standard input,\nso it never appears in the process list or shell history.", stdout)
+	var roles listFlag
+	username := fs.String("username", "", "username (required)")
+	email := fs.String("email", "", "email address")
+	verified := fs.Bool("email-verified", false, "mark the email address as verified")
+	fs.Var(&roles, "role", "role to grant, e.g. admin (repeatable)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usageError{"--username is required"}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Users.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
+	var ve *identity.ValidationError
+	if errors.As(err, &ve) {
+		var b strings.Builder
+		for field, msg := range ve.Fields {
+			fmt.Fprintf(&b, "\n  %s: %s", field, msg)
+		}
+		return usageError{"the user was not created:" + b.String()}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created user %s (%s)\n", u.Username, u.ID)
+	return nil
+}
+
+func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		return usageError{"want `keys list` or `keys rotate [--force]`"}
+	}
+	fs, cfgPath := newFlags("keys "+args[0]+" [--config FILE]",
+		"list shows the signing keys and their states. rotate promotes the published\nnext key to current, retires the current key (still published until every\ntoken it signed has expired) and publishes a new next key. Running servers\npick the change up within a minute.", stdout)
+	force := fs.Bool("force", false, "rotate even if the next key was published less than 5 minutes ago")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if args[0] == "rotate" {
+		cur, next, err := a.Keys.Rotate(ctx, *force)
+		if errors.Is(err, oidc.ErrRotateTooSoon) {
+			return usageError{err.Error() + " (wait 5 minutes or pass --force)"}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Now signing with %s; published next key %s.\n", cur, next)
+		return nil
+	}
+	recs, err := a.Store.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY ID\tALG\tSTATE\tCREATED\tUNPUBLISHED AFTER")
+	for _, r := range recs {
+		until := "-"
+		if r.ExpiresAt != nil {
+			until = r.ExpiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Algorithm, r.State, r.CreatedAt.Format(time.RFC3339), until)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"gatehouse/config"
+	"gatehouse/identity"
+	"gatehouse/identity/seal"
+	identitysql "gatehouse/identity/sqlstore"
+	"gatehouse/migrations"
+	"gatehouse/oidc"
+	oidcsql "gatehouse/oidc/sqlstore"
+	"gatehouse/templates"
+)
+
+// App is every long-lived part of a running Gatehouse, built from one
+// validated configuration.
+type App struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	DB       *gorm.DB
+	Box      *seal.Box
+	Store    *oidcsql.Store
+	Users    *identity.Service
+	Keys     *oidc.Keys
+	Provider *oidc.Provider
+	Handler  *oidc.Handler
+	Echo     *echo.Echo
+}
+
+// openStorage opens the database and the master key: what every command
+// needs. It applies migrations only when migrate is true.
+func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool) (*App, error) {
+	key, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	db, err := migrations.Open(cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		applied, err := migrations.Up(ctx, db)
+		if err != nil {
+			closeDB(db)
+			return nil, err
+		}
+		if len(applied) > 0 {
+			log.InfoContext(ctx, "migrations applied", "versions", applied)
+		}
+	}
+	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db)}
+	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
+	a.Users = &identity.Service{Users: identitysql.NewUserStore(db), Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now}
+	tl := cfg.Tokens
+	a.Keys = &oidc.Keys{
+		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
+		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
+		JWKSMaxAge:       5 * time.Minute,
+	}
+	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now}
+	a.Store.Clients = clients.GetClient
+	a.Provider = oidc.New(oidc.ProviderConfig{
+		Issuer: cfg.Issuer,
+		Lifetimes: oidc.Lifetimes{
+			AccessToken: tl.AccessTokenLifetime.Std(), RefreshToken: tl.RefreshTokenLifetime.Std(),
+			IDToken: tl.IDTokenLifetime.Std(), Code: tl.AuthorizationCodeLifetime.Std(),
+		},
+		RequirePKCEForAll: tl.RequirePKCEForAllClients,
+		TokenSecret:       box.DeriveKey("token hmac"),
+		Hasher:            &oidc.SecretHasher{Pepper: box.DeriveKey("client secret pepper")},
+		Keys:              a.Keys,
+		Tokens:            a.Store,
+		Clients:           clients,
+	})
+	return a, nil
+}
+
+// openServer builds the whole server on top of openStorage.
+func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	a, err := openStorage(ctx, cfg, log, cfg.Database.MigrateOnStart)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrations.Current(ctx, a.DB); err != nil {
+		a.Close()
+		if errors.Is(err, migrations.ErrPending) {
+			return nil, fmt.Errorf("the database schema is out of date: run `gatehouse migrate up` (or enable database.migrate_on_start)")
+		}
+		return nil, err
+	}
+	if err := a.Keys.Load(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	pages, err := templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	secure := strings.HasPrefix(cfg.Issuer, "https://")
+	a.Handler = &oidc.Handler{
+		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Store, Consents: a.Store, Clients: a.Store,
+		Pages:              pages,
+		Cookies:            oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
+		FlowKey:            a.Box.DeriveKey("flow mac"),
+		Logger:             log,
+		Now:                time.Now,
+		SelfSignup:         cfg.Registration.AllowSelfSignup,
+		SessionIdle:        cfg.Sessions.IdleLifetime.Std(),
+		SessionAbsolute:    cfg.Sessions.AbsoluteLifetime.Std(),
+		InitialAccessToken: cfg.Registration.InitialAccessToken,
+	}
+	a.Echo, err = newEcho(a, pages, secure)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Serve runs the HTTP server on ln and the background jobs until ctx
+// ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.Keys.Run(ctx, time.Minute, func(err error) { a.Logger.ErrorContext(ctx, "reloading signing keys failed", "error", err) })
+	go a.purgeExpired(ctx, 10*time.Minute)
+	srv := &http.Server{
+		Handler:           a.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.Store.DeleteExpired(ctx, time.Now())
+			if err != nil && ctx.Err() == nil {
+				a.Logger.ErrorContext(ctx, "purging expired records failed", "error", err)
+			} else if n > 0 {
+				a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
+			}
+		}
+	}
+}
+
+// Close releases the database.
+func (a *App) Close() {
+	if a.DB != nil {
+		closeDB(a.DB)
+	}
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
+// masterKey returns the configured master key or, in development mode, the
+// one kept in data_dir (generated on first use).
+func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
+	if !cfg.DevelopmentMode() {
+		return cfg.MasterKeyBytes()
+	}
+	path := filepath.Join(cfg.DataDir, "master.key")
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("%s does not hold a base64 32-byte key", path)
+		}
+		log.Warn("DEVELOPMENT SETUP: using the generated master key in the data directory; set GATEHOUSE_MASTER_KEY in production", "path", path)
+		return key, nil
+	case errors.Is(err, fs.ErrNotExist):
+		key := make([]byte, 32)
+		rand.Read(key)
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("save master key: %w", err)
+		}
+		log.Warn("DEVELOPMENT SETUP: generated a new master key in the data directory; anyone who can read it can decrypt the signing keys. Set GATEHOUSE_MASTER_KEY in production", "path", path)
+		return key, nil
+	default:
+		return nil, fmt.Errorf("read master key: %w", err)
+	}
+}

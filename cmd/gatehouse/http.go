@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"gatehouse/migrations"
+	"gatehouse/oidc"
+	"gatehouse/static"
+	"gatehouse/templates"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// requestIDHandler adds the request ID carried by the context to every
+// log record, so a line can be traced to its request.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(a)}
+}
+
+func (h requestIDHandler) WithGroup(n string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(n)}
+}
+
+// newEcho assembles the HTTP stack: recover, request ID and logging, the
+// client IP (from trusted proxies only), security headers, body limit,
+// CORS on the protocol endpoints, then the routes.
+func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = oidc.ErrorHandler(pages, a.Logger)
+
+	prefixes, err := a.Config.HTTP.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	if len(prefixes) == 0 {
+		e.IPExtractor = echo.ExtractIPDirect()
+	} else {
+		var opts []echo.TrustOption
+		opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+		for _, p := range prefixes {
+			_, n, _ := net.ParseCIDR(p.String())
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), requestIDKey, id)))
+		},
+	}))
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRemoteIP: true, LogError: false,
+		// Only the path is logged: query strings carry codes and tokens.
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			a.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP))
+			return nil
+		},
+	}))
+	e.Use(securityHeaders(pages.StyleHash(), secure))
+	e.Use(middleware.BodyLimit(strconv.FormatInt(a.Config.HTTP.MaxBodyBytes, 10) + "B"))
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper: func(c echo.Context) bool {
+			switch c.Request().URL.Path {
+			case oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathUserinfo, oidc.PathRevoke:
+				return false
+			}
+			return true
+		},
+		AllowOrigins: []string{"*"},
+		AllowMethods: []string{http.MethodGet, http.MethodPost},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
+	}))
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", a.ready)
+	e.StaticFS("/static", static.FS)
+	a.Handler.Mount(e)
+	return e, nil
+}
+
+// ready reports whether the database answers and its schema is current.
+func (a *App) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	sqlDB, err := a.DB.DB()
+	if err == nil {
+		err = sqlDB.PingContext(ctx)
+	}
+	if err == nil {
+		err = migrations.Current(ctx, a.DB)
+	}
+	if err != nil {
+		status := "database unreachable"
+		if errors.Is(err, migrations.ErrPending) {
+			status = "migrations pending"
+		}
+		a.Logger.WarnContext(ctx, "not ready", "error", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": status})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// securityHeaders sets the headers every response carries (OWASP ASVS
+// V14.4). Handlers may tighten or widen the CSP for one response.
+func securityHeaders(styleHash string, secure bool) echo.MiddlewareFunc {
+	csp := "default-src 'none'; style-src 'self' " + styleHash + "; img-src 'self' https: data:; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if secure {
+				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}

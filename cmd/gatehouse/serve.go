@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+)
+
+func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("serve [--config FILE]", "Runs the provider. With no configuration it starts a development\nsetup: issuer http://localhost:8080, SQLite in ./data, a generated master key.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, log, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := openServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("gatehouse started", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer)
+	fmt.Fprintf(stdout, "\nGatehouse is running.\n  Sign in or create an account: %s/\n  Discovery:                    %s/.well-known/openid-configuration\n\n", cfg.Issuer, cfg.Issuer)
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,94 @@
+package oidc
+
+import (
+	"github.com/ory/fosite"
+
+	"gatehouse/identity"
+	"gatehouse/templates"
+)
+
+// SupportedScopes are the scopes a client may request.
+var SupportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access"}
+
+// SupportedClaims are the claims Gatehouse can release (discovery).
+var SupportedClaims = []string{
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
+	"name", "given_name", "family_name", "preferred_username", "picture", "locale", "zoneinfo", "updated_at",
+	"email", "email_verified", "phone_number", "phone_number_verified",
+}
+
+var scopeDescriptions = map[string]string{
+	"openid":         "Confirm your identity",
+	"profile":        "See your name, username, picture, language and time zone",
+	"email":          "See your email address",
+	"phone":          "See your phone number",
+	"address":        "See your postal address",
+	"offline_access": "Stay signed in to it when you are not using it",
+}
+
+func consentScopes(scopes []string) []templates.Scope {
+	out := make([]templates.Scope, 0, len(scopes))
+	for _, s := range scopes {
+		d, ok := scopeDescriptions[s]
+		if !ok {
+			d = s
+		}
+		out = append(out, templates.Scope{Name: s, Description: d})
+	}
+	return out
+}
+
+// userClaims maps the user record onto the standard claims (OIDC Core
+// §5.4) released by the granted scopes. Empty values are left out.
+func userClaims(u *identity.User, granted fosite.Arguments) map[string]interface{} {
+	c := map[string]interface{}{}
+	put := func(k, v string) {
+		if v != "" {
+			c[k] = v
+		}
+	}
+	if granted.Has("profile") {
+		put("name", u.Name())
+		put("given_name", u.GivenName)
+		put("family_name", u.FamilyName)
+		put("preferred_username", u.Username)
+		put("picture", u.Picture)
+		put("locale", u.Locale)
+		put("zoneinfo", u.Zoneinfo)
+		c["updated_at"] = u.UpdatedAt.Unix()
+	}
+	if granted.Has("email") && u.Email != "" {
+		c["email"] = u.Email
+		c["email_verified"] = u.EmailVerified
+	}
+	if granted.Has("phone") && u.Phone != "" {
+		c["phone_number"] = u.Phone
+		c["phone_number_verified"] = u.PhoneVerified
+	}
+	return c
+}
+
+func covers(granted, requested []string) bool {
+	have := make(map[string]bool, len(granted))
+	for _, g := range granted {
+		have[g] = true
+	}
+	for _, r := range requested {
+		if !have[r] {
+			return false
+		}
+	}
+	return true
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string{}, a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

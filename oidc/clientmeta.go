@@ -1,0 +1,383 @@
+package oidc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v3"
+)
+
+// Registration error codes (RFC 7591 §3.2.2).
+const (
+	codeInvalidRedirectURI    = "invalid_redirect_uri"
+	codeInvalidClientMetadata = "invalid_client_metadata"
+)
+
+// maxClientNameLen bounds client_name, in characters.
+const maxClientNameLen = 200
+
+// supportedScopes are the scopes a client may register.
+var supportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access"}
+
+// supportedGrantTypes are the grants the provider implements.
+var supportedGrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+
+// supportedSigningAlgs are the JWS algorithms accepted for private_key_jwt
+// client assertions; symmetric and "none" are not.
+var supportedSigningAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+
+// Metadata is a client's registration metadata as RFC 7591 §2 and OpenID
+// Connect Dynamic Client Registration §2 carry it in JSON. Dynamic
+// registration and the admin CLI both validate it with Validate, so a
+// client is held to the same rules however it was created. Unknown JSON
+// fields are ignored (RFC 7591 §2).
+type Metadata struct {
+	RedirectURIs                []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs      []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes                  []string `json:"grant_types"`
+	ResponseTypes               []string `json:"response_types"`
+	TokenEndpointAuthMethod     string   `json:"token_endpoint_auth_method,omitempty"`
+	TokenEndpointAuthSigningAlg string   `json:"token_endpoint_auth_signing_alg,omitempty"`
+	ClientName                  string   `json:"client_name,omitempty"`
+	ClientURI                   string   `json:"client_uri,omitempty"`
+	LogoURI                     string   `json:"logo_uri,omitempty"`
+	Contacts                    []string `json:"contacts,omitempty"`
+	// Scope is the space-separated list of scopes the client may request.
+	Scope string `json:"scope,omitempty"`
+	// JWKS is the client's JWK Set by value, as raw JSON.
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI         string          `json:"jwks_uri,omitempty"`
+	ApplicationType string          `json:"application_type,omitempty"`
+	// AccessTokenFormat is a Gatehouse extension: "opaque" or "jwt".
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+}
+
+// MetadataError is a rejected registration, answered as RFC 7591 §3.2.2
+// describes.
+type MetadataError struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+func (e *MetadataError) Error() string { return e.Code + ": " + e.Description }
+
+func invalidMetadata(format string, args ...any) *MetadataError {
+	return &MetadataError{Code: codeInvalidClientMetadata, Description: fmt.Sprintf(format, args...)}
+}
+
+func invalidRedirect(format string, args ...any) *MetadataError {
+	return &MetadataError{Code: codeInvalidRedirectURI, Description: fmt.Sprintf(format, args...)}
+}
+
+// Validate fills in the defaults RFC 7591 §2 and OIDC Registration §2
+// give for omitted fields, then checks m against what the provider
+// supports. It returns a *MetadataError naming the first problem.
+func (m *Metadata) Validate() error {
+	m.setDefaults()
+	checks := []func() *MetadataError{
+		m.validateApplicationType,
+		m.validateTokenFormat,
+		m.validateGrants,
+		m.validateAuthMethod,
+		m.validateScope,
+		m.validateRedirects,
+		m.validateURLs,
+		m.validateNames,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Metadata) setDefaults() {
+	if len(m.GrantTypes) == 0 {
+		m.GrantTypes = []string{"authorization_code"}
+	}
+	if len(m.ResponseTypes) == 0 {
+		// RFC 7591 §2: the default is "code", which only makes sense with
+		// the authorization_code grant.
+		m.ResponseTypes = []string{}
+		if slices.Contains(m.GrantTypes, "authorization_code") {
+			m.ResponseTypes = []string{"code"}
+		}
+	}
+	if m.TokenEndpointAuthMethod == "" {
+		m.TokenEndpointAuthMethod = AuthMethodBasic
+	}
+	if m.ApplicationType == "" {
+		m.ApplicationType = AppTypeWeb
+	}
+	if strings.TrimSpace(m.Scope) == "" {
+		m.Scope = "openid"
+	}
+	if m.AccessTokenFormat == "" {
+		m.AccessTokenFormat = TokenFormatOpaque
+	}
+	if isNullJSON(m.JWKS) {
+		m.JWKS = nil
+	}
+}
+
+func (m *Metadata) validateApplicationType() *MetadataError {
+	if m.ApplicationType != AppTypeWeb && m.ApplicationType != AppTypeNative {
+		return invalidMetadata("application_type %q is not supported; use %q or %q", m.ApplicationType, AppTypeWeb, AppTypeNative)
+	}
+	return nil
+}
+
+func (m *Metadata) validateTokenFormat() *MetadataError {
+	if m.AccessTokenFormat != TokenFormatOpaque && m.AccessTokenFormat != TokenFormatJWT {
+		return invalidMetadata("access_token_format %q is not supported; use %q or %q", m.AccessTokenFormat, TokenFormatOpaque, TokenFormatJWT)
+	}
+	return nil
+}
+
+// validateGrants checks grant and response types and that they agree
+// (RFC 7591 §2.1).
+func (m *Metadata) validateGrants() *MetadataError {
+	for _, g := range m.GrantTypes {
+		if !slices.Contains(supportedGrantTypes, g) {
+			return invalidMetadata("grant_type %q is not supported", g)
+		}
+	}
+	for _, r := range m.ResponseTypes {
+		if r != "code" {
+			return invalidMetadata("response_type %q is not supported; only \"code\" is", r)
+		}
+	}
+	code := slices.Contains(m.GrantTypes, "authorization_code")
+	if code && !slices.Contains(m.ResponseTypes, "code") {
+		return invalidMetadata("grant_type \"authorization_code\" requires response_type \"code\"")
+	}
+	if !code && len(m.ResponseTypes) > 0 {
+		return invalidMetadata("response_type \"code\" requires grant_type \"authorization_code\"")
+	}
+	return nil
+}
+
+func (m *Metadata) validateAuthMethod() *MetadataError {
+	switch m.TokenEndpointAuthMethod {
+	case AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT:
+	case AuthMethodNone:
+		// RFC 6749 §4.4.2: the client credentials grant needs a client
+		// that can authenticate.
+		if slices.Contains(m.GrantTypes, "client_credentials") {
+			return invalidMetadata("token_endpoint_auth_method \"none\" cannot be used with grant_type \"client_credentials\"")
+		}
+	default:
+		return invalidMetadata("token_endpoint_auth_method %q is not supported", m.TokenEndpointAuthMethod)
+	}
+	if alg := m.TokenEndpointAuthSigningAlg; alg != "" && !slices.Contains(supportedSigningAlgs, alg) {
+		return invalidMetadata("token_endpoint_auth_signing_alg %q is not supported", alg)
+	}
+	// OIDC Registration §2: jwks and jwks_uri MUST NOT be used together.
+	if m.JWKS != nil && m.JWKSURI != "" {
+		return invalidMetadata("jwks and jwks_uri cannot both be given")
+	}
+	if m.TokenEndpointAuthMethod == AuthMethodPrivateKeyJWT && m.JWKS == nil && m.JWKSURI == "" {
+		return invalidMetadata("token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
+	}
+	if m.JWKS != nil {
+		if _, err := parseJWKS(m.JWKS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseJWKS decodes a JWK Set that must hold only valid public keys.
+func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, *MetadataError) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, invalidMetadata("jwks is not a valid JWK Set: %v", err)
+	}
+	if len(set.Keys) == 0 {
+		return nil, invalidMetadata("jwks has no keys")
+	}
+	for i := range set.Keys {
+		if !set.Keys[i].Valid() || !set.Keys[i].IsPublic() {
+			return nil, invalidMetadata("jwks key %d is not a valid public key", i)
+		}
+	}
+	return &set, nil
+}
+
+// validateScope checks each scope and normalises the list: single spaces,
+// no duplicates.
+func (m *Metadata) validateScope() *MetadataError {
+	var scopes []string
+	for _, s := range strings.Fields(m.Scope) {
+		if !slices.Contains(supportedScopes, s) {
+			return invalidMetadata("scope %q is not supported", s)
+		}
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	m.Scope = strings.Join(scopes, " ")
+	return nil
+}
+
+func (m *Metadata) validateRedirects() *MetadataError {
+	if slices.Contains(m.GrantTypes, "authorization_code") && len(m.RedirectURIs) == 0 {
+		return invalidRedirect("redirect_uris is required for grant_type \"authorization_code\"")
+	}
+	for _, u := range m.RedirectURIs {
+		if err := checkRedirectURI(u, m.ApplicationType); err != nil {
+			return invalidRedirect("redirect_uri %q %s", u, err)
+		}
+	}
+	for _, u := range m.PostLogoutRedirectURIs {
+		if err := checkRedirectURI(u, m.ApplicationType); err != nil {
+			return invalidRedirect("post_logout_redirect_uri %q %s", u, err)
+		}
+	}
+	return nil
+}
+
+// checkRedirectURI applies RFC 6749 §3.1.2 and, for native clients,
+// RFC 8252 §7. The error completes a sentence about the URI.
+func checkRedirectURI(raw, appType string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("is not a valid URI")
+	case !u.IsAbs():
+		return fmt.Errorf("must be absolute")
+	case strings.Contains(raw, "#"):
+		return fmt.Errorf("must not contain a fragment")
+	case u.User != nil:
+		return fmt.Errorf("must not contain user information")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme == "https" && u.Host != "":
+		return nil
+	case scheme == "http" && isLoopback(u):
+		// RFC 8252 §7.3 for native apps; local development for web ones.
+		return nil
+	case appType == AppTypeNative && strings.Contains(scheme, "."):
+		// RFC 8252 §7.1: a private-use scheme in reverse domain notation.
+		return nil
+	case appType == AppTypeNative:
+		return fmt.Errorf("must use https, http on a loopback address, or a private-use scheme such as com.example.app")
+	default:
+		return fmt.Errorf("must use https (http only for localhost)")
+	}
+}
+
+func isLoopback(u *url.URL) bool {
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// validateURLs checks the URLs a client publishes: they are fetched or
+// shown to users, so only https (or http on loopback for development).
+func (m *Metadata) validateURLs() *MetadataError {
+	for _, f := range []struct{ name, value string }{
+		{"client_uri", m.ClientURI},
+		{"logo_uri", m.LogoURI},
+		{"jwks_uri", m.JWKSURI},
+	} {
+		if f.value == "" {
+			continue
+		}
+		u, err := url.Parse(f.value)
+		if err != nil || !u.IsAbs() || u.User != nil || u.Host == "" {
+			return invalidMetadata("%s %q is not a valid absolute URL", f.name, f.value)
+		}
+		scheme := strings.ToLower(u.Scheme)
+		if scheme != "https" && (scheme != "http" || !isLoopback(u)) {
+			return invalidMetadata("%s %q must use https", f.name, f.value)
+		}
+	}
+	return nil
+}
+
+func (m *Metadata) validateNames() *MetadataError {
+	if utf8.RuneCountInString(m.ClientName) > maxClientNameLen {
+		return invalidMetadata("client_name is longer than %d characters", maxClientNameLen)
+	}
+	for _, c := range m.Contacts {
+		if strings.TrimSpace(c) == "" {
+			return invalidMetadata("contacts must not contain empty entries")
+		}
+	}
+	return nil
+}
+
+// Apply copies validated metadata onto c. It leaves the client's ID,
+// secret, registration token, audience, first-party flag and timestamps
+// alone. Call Validate first.
+func (m *Metadata) Apply(c *Client) {
+	c.Name = m.ClientName
+	c.ApplicationType = m.ApplicationType
+	c.RedirectURIs = slices.Clone(m.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(m.PostLogoutRedirectURIs)
+	c.GrantTypes = slices.Clone(m.GrantTypes)
+	c.ResponseTypes = slices.Clone(m.ResponseTypes)
+	c.Scopes = strings.Fields(m.Scope)
+	c.TokenEndpointAuthMethod = m.TokenEndpointAuthMethod
+	c.TokenEndpointAuthSigningAlg = m.TokenEndpointAuthSigningAlg
+	c.JWKS = nil
+	if m.JWKS != nil {
+		c.JWKS, _ = parseJWKS(m.JWKS) // Validate parsed it already
+	}
+	c.JWKSURI = m.JWKSURI
+	c.ClientURI = m.ClientURI
+	c.LogoURI = m.LogoURI
+	c.Contacts = slices.Clone(m.Contacts)
+	c.AccessTokenFormat = m.AccessTokenFormat
+}
+
+// MetadataOf returns c's metadata, for echoing it back to the client.
+func MetadataOf(c *Client) Metadata {
+	m := Metadata{
+		RedirectURIs:                slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs:      slices.Clone(c.PostLogoutRedirectURIs),
+		GrantTypes:                  nonNil(c.GrantTypes),
+		ResponseTypes:               nonNil(c.ResponseTypes),
+		TokenEndpointAuthMethod:     c.TokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
+		ClientName:                  c.Name,
+		ClientURI:                   c.ClientURI,
+		LogoURI:                     c.LogoURI,
+		Contacts:                    slices.Clone(c.Contacts),
+		Scope:                       strings.Join(c.Scopes, " "),
+		JWKSURI:                     c.JWKSURI,
+		ApplicationType:             c.ApplicationType,
+		AccessTokenFormat:           c.AccessTokenFormat,
+	}
+	if c.JWKS != nil {
+		if raw, err := json.Marshal(c.JWKS); err == nil {
+			m.JWKS = raw
+		}
+	}
+	return m
+}
+
+// nonNil copies s so that it encodes as [] rather than null: RFC 7591
+// §3.2.1 wants every registered value echoed, and an absent
+// response_types would read as the default "code".
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+func isNullJSON(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}

@@ -1,0 +1,89 @@
+package oidc
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/templates"
+)
+
+// PageError is an error shown to a person as a page. Handlers of hosted
+// pages return it; ErrorHandler renders it.
+type PageError struct {
+	Status  int
+	Title   string
+	Message string
+	Err     error // the cause, logged for 5xx, never shown
+}
+
+func (e *PageError) Error() string {
+	if e.Err != nil {
+		return e.Title + ": " + e.Err.Error()
+	}
+	return e.Title
+}
+
+func (e *PageError) Unwrap() error { return e.Err }
+
+func pageError(status int, title, message string) *PageError {
+	return &PageError{Status: status, Title: title, Message: message}
+}
+
+// ErrorHandler is echo's one error handler: it maps errors to a page or to
+// JSON for API paths, and logs every 5xx once with the request ID. It
+// never shows internal error text.
+func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, title, message := http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again in a moment."
+		var pe *PageError
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &pe):
+			status, title, message = pe.Status, pe.Title, pe.Message
+		case errors.As(err, &he):
+			status = he.Code
+			title = http.StatusText(status)
+			message = "The request could not be handled."
+			if status == http.StatusNotFound {
+				title, message = "Page not found", "There is nothing at this address."
+			}
+			if status == http.StatusRequestEntityTooLarge {
+				message = "The request was too large."
+			}
+		}
+		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+		if status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "error", err, "status", status,
+				"method", c.Request().Method, "path", c.Request().URL.Path)
+		}
+		if wantsJSON(c) {
+			code := "invalid_request"
+			if status >= 500 {
+				code = "server_error"
+			} else if status == http.StatusNotFound {
+				code = "not_found"
+			}
+			_ = c.JSON(status, map[string]string{"error": code, "error_description": message})
+			return
+		}
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		c.Response().WriteHeader(status)
+		_ = pages.Error(c.Response(), templates.ErrorPage{Title: title, Message: message, RequestID: reqID, Status: status})
+	}
+}
+
+func wantsJSON(c echo.Context) bool {
+	p := c.Request().URL.Path
+	switch {
+	case p == PathToken, p == PathIntrospect, p == PathRevoke, p == PathUserinfo,
+		len(p) >= len(PathRegister) && p[:len(PathRegister)] == PathRegister:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,104 @@
+package oidc
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"gatehouse/identity"
+	"gatehouse/templates"
+)
+
+// Users is what the provider needs of the identity service.
+type Users interface {
+	// Authenticate checks a login and password; a wrong one is (nil, false, nil).
+	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
+	// Register creates a self-service account or returns *identity.ValidationError.
+	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
+	// GetUser returns the user or identity.ErrNotFound.
+	GetUser(ctx context.Context, id string) (*identity.User, error)
+}
+
+// Handler serves the protocol endpoints and the hosted pages.
+type Handler struct {
+	Provider *Provider
+	Users    Users
+	Flows    FlowStore
+	Sessions SessionStore
+	Consents ConsentStore
+	Clients  ClientStore
+	Pages    *templates.Renderer
+	// Cookies encrypts and authenticates the browser-session and flow
+	// cookies (gorilla/sessions with keys derived from the master key).
+	Cookies *sessions.CookieStore
+	// FlowKey keys the MAC that binds a step's return to its flow.
+	FlowKey []byte
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	SelfSignup bool
+	// SessionIdle and SessionAbsolute bound browser sessions.
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	// InitialAccessToken guards dynamic client registration; empty turns
+	// registration off.
+	InitialAccessToken string
+	// Discovery is the pre-serialised discovery document.
+	discovery []byte
+}
+
+// secure reports whether cookies must carry the Secure flag.
+func (h *Handler) secure() bool {
+	return len(h.Provider.Issuer) > 5 && h.Provider.Issuer[:6] == "https:"
+}
+
+// Mount registers every route on e.
+func (h *Handler) Mount(e *echo.Echo) {
+	h.discovery = h.buildDiscovery()
+
+	e.GET(PathDiscovery, h.serveDiscovery)
+	e.GET(PathJWKS, h.serveJWKS)
+	e.GET(PathAuthorize, h.authorize)
+	e.POST(PathAuthorize, h.authorize)
+	e.POST(PathToken, h.token)
+	e.GET(PathUserinfo, h.userinfo)
+	e.POST(PathUserinfo, h.userinfo)
+	e.POST(PathRevoke, h.revoke)
+	e.POST(PathIntrospect, h.introspect)
+	e.GET(PathEndSession, h.endSession)
+	e.POST(PathEndSession, h.endSession)
+	e.POST(PathRegister, h.registerClient)
+	e.GET(PathRegister+"/:id", h.readClient)
+	e.PUT(PathRegister+"/:id", h.updateClient)
+	e.DELETE(PathRegister+"/:id", h.deleteClient)
+
+	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:csrf",
+		CookieName:     "gatehouse_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.secure(),
+		CookieSameSite: 2, // http.SameSiteLaxMode
+		ContextKey:     "csrf",
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &PageError{Status: 403, Title: "This form has expired", Message: "Please go back, reload the page and try again.", Err: err}
+		},
+	}))
+	pages.GET("/", h.home)
+	pages.GET(PathLogin, h.loginPage)
+	pages.POST(PathLogin, h.loginSubmit)
+	pages.GET(PathSignup, h.signupPage)
+	pages.POST(PathSignup, h.signupSubmit)
+	pages.GET(PathConsent, h.consentPage)
+	pages.POST(PathConsent, h.consentSubmit)
+	pages.POST(PathLogout, h.logoutConfirm)
+}
+
+func csrfToken(c echo.Context) string {
+	s, _ := c.Get("csrf").(string)
+	return s
+}

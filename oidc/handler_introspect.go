@@ -1,0 +1,76 @@
+package oidc
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+)
+
+// introspect is the RFC 7662 endpoint. The caller must authenticate as a
+// confidential client, with any method the token endpoint accepts.
+func (h *Handler) introspect(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	w := c.Response()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	if err := r.ParseForm(); err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The request body could not be parsed."})
+	}
+	client, err := h.Provider.AuthenticateClient(ctx, r, r.PostForm)
+	if err != nil || client.IsPublic() {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed."})
+	}
+	token := r.PostForm.Get("token")
+	if token == "" || len(r.PostForm["token"]) > 1 {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Exactly one 'token' parameter is required."})
+	}
+	sess := NewSession()
+	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), sess)
+	if err != nil {
+		// RFC 7662 §2.2: nothing more is said about an inactive token.
+		return c.JSON(http.StatusOK, map[string]bool{"active": false})
+	}
+	out := map[string]interface{}{
+		"active":    true,
+		"scope":     strings.Join(ar.GetGrantedScopes(), " "),
+		"client_id": ar.GetClient().GetID(),
+		"iat":       ar.GetRequestedAt().Unix(),
+		"iss":       h.Provider.Issuer,
+	}
+	kind := fosite.AccessToken
+	if use == fosite.RefreshToken {
+		kind = fosite.RefreshToken
+		out["token_type"] = "refresh_token"
+	} else {
+		out["token_type"] = "Bearer"
+	}
+	if exp := sess.GetExpiresAt(kind); !exp.IsZero() {
+		out["exp"] = exp.Unix()
+	}
+	if sub := sess.GetSubject(); sub != "" {
+		out["sub"] = sub
+	}
+	if sess.Username != "" {
+		out["username"] = sess.Username
+	}
+	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
+		out["aud"] = aud
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// revoke is the RFC 7009 endpoint; fosite checks the client and ownership
+// and answers 200 for unknown tokens as §2.2 requires.
+func (h *Handler) revoke(c echo.Context) error {
+	ctx := c.Request().Context()
+	err := h.Provider.NewRevocationRequest(ctx, c.Request())
+	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
+	}
+	h.Provider.WriteRevocationResponse(ctx, c.Response(), err)
+	return nil
+}

@@ -1,0 +1,181 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/templates"
+)
+
+// maxLoginLength bounds what is looked up: longer is never a valid login.
+const maxLoginLength = 320
+
+const msgBadLogin = "Incorrect username or password."
+
+// pageFlow loads the flow named by the "flow" parameter, if any, and the
+// client it belongs to.
+func (h *Handler) pageFlow(c echo.Context) (*Flow, *Client, error) {
+	id := c.FormValue("flow")
+	if id == "" {
+		return nil, nil, nil
+	}
+	f, err := h.loadFlow(c, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := h.Provider.Clients.Get(c.Request().Context(), f.ClientID)
+	if err != nil {
+		return nil, nil, errFlowExpired
+	}
+	return f, client, nil
+}
+
+func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Client, login, msg string) error {
+	p := templates.LoginPage{Action: PathLogin, CSRF: csrfToken(c), Login: login, Error: msg}
+	if f != nil {
+		p.Flow = f.ID
+		if login == "" {
+			p.Login = truncate(f.Form.Get("login_hint"), maxLoginLength)
+		}
+	}
+	if client != nil {
+		p.ClientName = client.DisplayName()
+	}
+	if h.SelfSignup {
+		p.RegisterURL = PathSignup
+		if f != nil {
+			p.RegisterURL += "?flow=" + f.ID
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return h.Pages.Login(c.Response(), p)
+}
+
+func (h *Handler) loginPage(c echo.Context) error {
+	f, client, err := h.pageFlow(c)
+	if err != nil {
+		return err
+	}
+	return h.renderLogin(c, http.StatusOK, f, client, "", "")
+}
+
+func (h *Handler) loginSubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, client, err := h.pageFlow(c)
+	if err != nil {
+		return err
+	}
+	login, password := c.FormValue("login"), c.FormValue("password")
+	if login == "" || password == "" || len(login) > maxLoginLength {
+		return h.renderLogin(c, http.StatusOK, f, client, truncate(login, maxLoginLength), msgBadLogin)
+	}
+	user, ok, err := h.Users.Authenticate(ctx, login, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
+		return h.renderLogin(c, http.StatusOK, f, client, login, msgBadLogin)
+	}
+	bs, err := h.startSession(c, user, []string{"pwd"})
+	if err != nil {
+		return err
+	}
+	h.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
+	if f == nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	f.UserID, f.SessionID, f.LoginDone = user.ID, bs.ID, true
+	return h.finishStep(c, f, stepLogin)
+}
+
+var errSignupClosed = pageError(http.StatusNotFound, "Registration is closed", "New accounts cannot be created here. Please contact your administrator.")
+
+func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.RegisterPage) error {
+	p.Action, p.CSRF, p.LoginURL = PathSignup, csrfToken(c), PathLogin
+	if f != nil {
+		p.Flow = f.ID
+		p.LoginURL += "?flow=" + f.ID
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return h.Pages.Register(c.Response(), p)
+}
+
+func (h *Handler) signupPage(c echo.Context) error {
+	if !h.SelfSignup {
+		return errSignupClosed
+	}
+	f, _, err := h.pageFlow(c)
+	if err != nil {
+		return err
+	}
+	return h.renderSignup(c, http.StatusOK, f, templates.RegisterPage{})
+}
+
+func (h *Handler) signupSubmit(c echo.Context) error {
+	if !h.SelfSignup {
+		return errSignupClosed
+	}
+	ctx := c.Request().Context()
+	f, _, err := h.pageFlow(c)
+	if err != nil {
+		return err
+	}
+	in := identity.RegisterInput{
+		Username: c.FormValue("username"), Email: c.FormValue("email"), Password: c.FormValue("password"),
+		GivenName: c.FormValue("given_name"), FamilyName: c.FormValue("family_name"),
+	}
+	user, err := h.Users.Register(ctx, in)
+	var ve *identity.ValidationError
+	if errors.As(err, &ve) {
+		return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{
+			Values: templates.RegisterValues{Username: in.Username, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName},
+			Errors: ve.Fields,
+		})
+	}
+	if err != nil {
+		return err
+	}
+	h.Logger.InfoContext(ctx, "user registered", "user_id", user.ID)
+	bs, err := h.startSession(c, user, []string{"pwd"})
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	f.UserID, f.SessionID, f.LoginDone, f.RegisterDone = user.ID, bs.ID, true, true
+	return h.finishStep(c, f, stepRegister)
+}
+
+func (h *Handler) home(c echo.Context) error {
+	bs, err := h.currentSession(c)
+	if err != nil {
+		return err
+	}
+	p := templates.HomePage{LoginURL: PathLogin, LogoutURL: PathEndSession}
+	if h.SelfSignup {
+		p.RegisterURL = PathSignup
+	}
+	if bs != nil {
+		u, err := h.Users.GetUser(c.Request().Context(), bs.UserID)
+		if err == nil {
+			p.SignedIn = true
+			p.DisplayName = u.Name()
+			if p.DisplayName == "" {
+				p.DisplayName = u.Username
+			}
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return h.Pages.Home(c.Response(), p)
+}

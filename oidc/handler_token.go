@@ -1,0 +1,82 @@
+package oidc
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
+)
+
+var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
+
+// token is the token endpoint (RFC 6749 §3.2). fosite does the work; this
+// adds the checks fosite leaves out and maps storage races to the errors
+// RFC 6749 §5.2 prescribes.
+func (h *Handler) token(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed."))
+	}
+	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHintf("The '%s' parameter must not be included more than once.", k))
+		}
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
+		return h.accessError(c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt))
+	}
+	sess := NewSession()
+	ar, err := h.Provider.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		return h.accessError(c, ar, err)
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		// RFC 6749 §4.4: the client acts on its own behalf.
+		for _, s := range ar.GetRequestedScopes() {
+			ar.GrantScope(s)
+		}
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
+		id := ar.GetClient().GetID()
+		sess.Subject = id
+		sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
+	}
+	resp, err := h.Provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		return h.accessError(c, ar, err)
+	}
+	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
+	return nil
+}
+
+// accessError writes a token-endpoint error through fosite.
+func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err error) error {
+	// A code or refresh token that lost a race to a concurrent request is
+	// simply no longer valid: invalid_grant, never a server error.
+	if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, ErrRefreshRotated) {
+		err = fosite.ErrInvalidGrant.WithHint("The grant was already used.")
+	}
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.CodeField >= 500 {
+		h.Logger.ErrorContext(c.Request().Context(), "token request failed", "error", err, "debug", rfc.DebugField)
+	}
+	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		// RFC 6749 §5.2: 401 with a challenge for the scheme the client
+		// used (or may use).
+		scheme := "Basic"
+		if a := c.Request().Header.Get("Authorization"); a != "" {
+			scheme, _, _ = strings.Cut(a, " ")
+		}
+		c.Response().Header().Set("WWW-Authenticate", scheme+` realm="`+h.Provider.Issuer+`"`)
+	}
+	if ar == nil {
+		ar = fosite.NewAccessRequest(nil)
+	}
+	h.Provider.WriteAccessError(c.Request().Context(), c.Response(), ar, err)
+	return nil
+}
