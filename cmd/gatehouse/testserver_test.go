@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+	"gopkg.in/yaml.v3"
+
+	"gatehouse/config"
+	"gatehouse/identity"
+	"gatehouse/migrations/dbtest"
+)
+
+// testServer is a real Gatehouse listening on 127.0.0.1 with a fresh
+// database of one dialect.
+type testServer struct {
+	App        *App
+	URL        string
+	ConfigPath string
+}
+
+const testInitialAccessToken = "initial-access-token-for-tests-0123456789"
+
+// startServer runs the real server as `gatehouse serve` would, on a free
+// loopback port. edit may change the configuration first.
+func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	cfg := config.Default()
+	cfg.Issuer = "http://" + ln.Addr().String()
+	cfg.Listen = ln.Addr().String()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.URL = dbtest.MustURL(t, dialect)
+	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	cfg.Registration.InitialAccessToken = testInitialAccessToken
+	cfg.Log.Level = "warn"
+	if edit != nil {
+		edit(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// The CLI tests read the same configuration from a file.
+	path := filepath.Join(cfg.DataDir, "gatehouse.yaml")
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := openServer(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("openServer: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		a.Close()
+	})
+	return &testServer{App: a, URL: cfg.Issuer, ConfigPath: path}
+}
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Logf("server log: %s", bytes.TrimSpace(p))
+	return len(p), nil
+}
+
+// cli runs a gatehouse command against the server's configuration.
+func (s *testServer) cli(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "--config", s.ConfigPath)
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String() + errOut.String(), code
+}
+
+var (
+	clientIDLine     = regexp.MustCompile(`client_id:\s+(\S+)`)
+	clientSecretLine = regexp.MustCompile(`client_secret:\s+(\S+)`)
+)
+
+// createClient registers a client through the CLI and returns its ID and
+// secret (empty for public clients).
+func (s *testServer) createClient(t *testing.T, args ...string) (id, secret string) {
+	t.Helper()
+	out, code := s.cli(t, "", append([]string{"clients", "create"}, args...)...)
+	if code != 0 {
+		t.Fatalf("clients create exited %d: %s", code, out)
+	}
+	m := clientIDLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no client_id in %q", out)
+	}
+	if sm := clientSecretLine.FindStringSubmatch(out); sm != nil {
+		secret = sm[1]
+	}
+	return m[1], secret
+}
+
+// createUser makes a user through the identity service.
+func (s *testServer) createUser(t *testing.T, username, password string) *identity.User {
+	t.Helper()
+	u, err := s.App.Users.CreateUser(context.Background(), identity.CreateInput{
+		Username: username, Email: username + "@example.com", Password: password, EmailVerified: true,
+	})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return u
+}
+
+// browser is an HTTP client with a cookie jar that stops at the relying
+// party's redirect URI instead of following it.
+type browser struct {
+	*http.Client
+	stopAt string
+}
+
+func newBrowser(t *testing.T, stopAt string) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{stopAt: stopAt}
+	b.Client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), b.stopAt) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	return b
+}
+
+// page is a fetched HTML page.
+type page struct {
+	URL    *url.URL
+	Status int
+	Body   string
+}
+
+func (b *browser) get(t *testing.T, u string) (*page, *http.Response) {
+	t.Helper()
+	resp, err := b.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	return readPage(t, resp), resp
+}
+
+func (b *browser) post(t *testing.T, u string, form url.Values) (*page, *http.Response) {
+	t.Helper()
+	resp, err := b.PostForm(u, form)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	return readPage(t, resp), resp
+}
+
+func readPage(t *testing.T, resp *http.Response) *page {
+	t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &page{URL: resp.Request.URL, Status: resp.StatusCode, Body: string(body)}
+}
+
+// submit fills the page's form that contains the button with id buttonID
+// and posts it, as a browser would.
+func (b *browser) submit(t *testing.T, p *page, buttonID string, fields map[string]string) (*page, *http.Response) {
+	t.Helper()
+	action, values := findForm(t, p, buttonID)
+	for k, v := range fields {
+		values.Set(k, v)
+	}
+	target, err := p.URL.Parse(action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.post(t, target.String(), values)
+}
+
+// findForm returns the action and the default values (hidden inputs and
+// the named button) of the form holding buttonID.
+func findForm(t *testing.T, p *page, buttonID string) (string, url.Values) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(p.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var form *html.Node
+	var walk func(n, currentForm *html.Node)
+	var button *html.Node
+	walk = func(n, currentForm *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "form" {
+			currentForm = n
+		}
+		if n.Type == html.ElementNode && attr(n, "id") == buttonID {
+			form, button = currentForm, n
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, currentForm)
+		}
+	}
+	walk(doc, nil)
+	if form == nil {
+		t.Fatalf("no form with #%s on %s (status %d):\n%s", buttonID, p.URL, p.Status, p.Body)
+	}
+	values := url.Values{}
+	var collect func(n *html.Node)
+	collect = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "input" && attr(n, "name") != "" {
+			values.Set(attr(n, "name"), attr(n, "value"))
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			collect(c)
+		}
+	}
+	collect(form)
+	if name := attr(button, "name"); name != "" {
+		values.Set(name, attr(button, "value"))
+	}
+	return attr(form, "action"), values
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func mustContain(t *testing.T, haystack, needle, what string) {
+	t.Helper()
+	if !strings.Contains(haystack, needle) {
+		t.Fatalf("%s: %q not found in:\n%s", what, needle, haystack)
+	}
+}
+
+var _ = fmt.Sprintf
