@@ -76,7 +76,9 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.PUT(PathRegister+"/:id", h.updateClient)
 	e.DELETE(PathRegister+"/:id", h.deleteClient)
 
-	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
+	// CSRF protection on the hosted pages only (a Group with middleware
+	// would also catch every unknown path).
+	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:csrf",
 		CookieName:     "gatehouse_csrf",
 		CookiePath:     "/",
@@ -87,15 +89,15 @@ func (h *Handler) Mount(e *echo.Echo) {
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &PageError{Status: 403, Title: "This form has expired", Message: "Please go back, reload the page and try again.", Err: err}
 		},
-	}))
-	pages.GET("/", h.home)
-	pages.GET(PathLogin, h.loginPage)
-	pages.POST(PathLogin, h.loginSubmit)
-	pages.GET(PathSignup, h.signupPage)
-	pages.POST(PathSignup, h.signupSubmit)
-	pages.GET(PathConsent, h.consentPage)
-	pages.POST(PathConsent, h.consentSubmit)
-	pages.POST(PathLogout, h.logoutConfirm)
+	})
+	e.GET("/", h.home, csrf)
+	e.GET(PathLogin, h.loginPage, csrf)
+	e.POST(PathLogin, h.loginSubmit, csrf)
+	e.GET(PathSignup, h.signupPage, csrf)
+	e.POST(PathSignup, h.signupSubmit, csrf)
+	e.GET(PathConsent, h.consentPage, csrf)
+	e.POST(PathConsent, h.consentSubmit, csrf)
+	e.POST(PathLogout, h.logoutConfirm, csrf)
 }
 
 func csrfToken(c echo.Context) string {

@@ -29,6 +29,11 @@ func (h *Handler) token(c echo.Context) error {
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
 		return h.accessError(c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt))
 	}
+	// RFC 6749 §5.2: a request with no client authentication at all is
+	// invalid_client (fosite calls it invalid_request).
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
+		return h.accessError(c, nil, fosite.ErrInvalidClient.WithHint("No client authentication was included."))
+	}
 	sess := NewSession()
 	ar, err := h.Provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {

@@ -294,9 +294,13 @@ func (s *Store) GetPKCERequestSession(ctx context.Context, signature string, ses
 	return req, nil
 }
 
-// DeletePKCERequestSession implements pkce.PKCERequestStorage.
+// DeletePKCERequestSession implements pkce.PKCERequestStorage. It keeps
+// the row: fosite deletes PKCE state before checking the verifier and
+// treats missing state as "no PKCE was used", so deleting here would let a
+// confidential client's code be redeemed without its verifier after one
+// failed attempt. The row expires with its code and is purged then.
 func (s *Store) DeletePKCERequestSession(ctx context.Context, signature string) error {
-	return s.delete(ctx, kindPKCE, signature)
+	return nil
 }
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
