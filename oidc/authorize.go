@@ -82,6 +82,11 @@ func (h *Handler) authorize(c echo.Context) error {
 	case hasRequestURI:
 		return h.authorizeError(c, ar, fosite.ErrRequestURINotSupported)
 	}
+	// fosite checks PKCE and prompt only when issuing; check them before
+	// the user is asked to sign in for a request that must fail anyway.
+	if err := h.checkEarly(client, r.Form); err != nil {
+		return h.authorizeError(c, ar, err)
+	}
 
 	if flow == nil {
 		if flow, err = h.newFlow(c, client, r.Form); err != nil {
@@ -94,6 +99,33 @@ func (h *Handler) authorize(c echo.Context) error {
 		req.RequestedAt = flow.RequestedAt
 	}
 	return h.dispatch(c, ar, client, flow)
+}
+
+// checkEarly validates what fosite would reject only after the login:
+// PKCE (RFC 7636, S256 only per RFC 9700 §2.1.1), prompt and max_age.
+func (h *Handler) checkEarly(client *Client, form url.Values) error {
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	if challenge == "" && (client.IsPublic() || h.Provider.Config.EnforcePKCE) {
+		return fosite.ErrInvalidRequest.WithHint("This client must use PKCE: send code_challenge with code_challenge_method=S256.")
+	}
+	if challenge != "" && method != "S256" {
+		return fosite.ErrInvalidRequest.WithHint("Only code_challenge_method=S256 is supported.")
+	}
+	prompts := strings.Fields(form.Get("prompt"))
+	for _, p := range prompts {
+		if !containsString(h.Provider.Config.AllowedPromptValues, p) || (p == "create" && !h.SelfSignup) {
+			return fosite.ErrInvalidRequest.WithHintf("The prompt value '%s' is not supported.", p)
+		}
+		if p == "none" && len(prompts) > 1 {
+			return fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+		}
+	}
+	if ma := form.Get("max_age"); ma != "" {
+		if n, err := strconv.ParseInt(ma, 10, 64); err != nil || n < 0 {
+			return fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative integer.")
+		}
+	}
+	return nil
 }
 
 // dispatch decides the next step of a flow, or issues the response.

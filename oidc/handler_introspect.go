@@ -67,7 +67,14 @@ func (h *Handler) introspect(c echo.Context) error {
 // and answers 200 for unknown tokens as §2.2 requires.
 func (h *Handler) revoke(c echo.Context) error {
 	ctx := c.Request().Context()
-	err := h.Provider.NewRevocationRequest(ctx, c.Request())
+	r := c.Request()
+	var err error
+	if perr := r.ParseForm(); perr != nil || r.PostForm.Get("token") == "" || len(r.PostForm["token"]) > 1 {
+		// RFC 7009 §2.1: exactly one token is REQUIRED.
+		err = fosite.ErrInvalidRequest.WithHint("Exactly one 'token' parameter is required.")
+	} else {
+		err = h.Provider.NewRevocationRequest(ctx, r)
+	}
 	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
 	}

@@ -161,4 +161,3 @@ func mustRequest(t *testing.T, method, u string) *http.Request {
 	}
 	return req
 }
-
