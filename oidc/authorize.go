@@ -216,9 +216,7 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
-	for _, a := range ar.GetRequestedAudience() {
-		ar.GrantAudience(a)
-	}
+	h.Provider.grantAudience(ar)
 	sess := h.userSession(user, bs, client, ar.GetGrantedScopes(), flow.RequestedAt)
 	resp, err := h.Provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {

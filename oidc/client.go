@@ -56,6 +56,10 @@ type Client struct {
 	RegistrationTokenHash       []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
 	CreatedAt                   time.Time
 	UpdatedAt                   time.Time
+
+	// defaultAudience is the provider itself, which every client may name
+	// as audience (see Provider.grantAudience); set by ClientCache.
+	defaultAudience []string
 }
 
 var (
@@ -85,8 +89,14 @@ func (c *Client) GetScopes() fosite.Arguments { return c.Scopes }
 // IsPublic implements fosite.Client: a client without a secret or key.
 func (c *Client) IsPublic() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
 
-// GetAudience implements fosite.Client.
-func (c *Client) GetAudience() fosite.Arguments { return c.Audience }
+// GetAudience implements fosite.Client: the registered audience plus the
+// provider's default resource.
+func (c *Client) GetAudience() fosite.Arguments {
+	if len(c.defaultAudience) == 0 {
+		return c.Audience
+	}
+	return union(c.Audience, c.defaultAudience)
+}
 
 // GetRequestURIs implements fosite.OpenIDConnectClient; request_uri is not
 // supported, so there are none.

@@ -69,8 +69,6 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathUserinfo, h.userinfo)
 	e.POST(PathRevoke, h.revoke)
 	e.POST(PathIntrospect, h.introspect)
-	e.GET(PathEndSession, h.endSession)
-	e.POST(PathEndSession, h.endSession)
 	e.POST(PathRegister, h.registerClient)
 	e.GET(PathRegister+"/:id", h.readClient)
 	e.PUT(PathRegister+"/:id", h.updateClient)
@@ -98,6 +96,10 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathConsent, h.consentPage, csrf)
 	e.POST(PathConsent, h.consentSubmit, csrf)
 	e.POST(PathLogout, h.logoutConfirm, csrf)
+	// The confirmation page needs a CSRF token; a POSTed logout request
+	// is turned into the equivalent GET first (see endSessionPost).
+	e.GET(PathEndSession, h.endSession, csrf)
+	e.POST(PathEndSession, h.endSessionPost)
 }
 
 func csrfToken(c echo.Context) string {

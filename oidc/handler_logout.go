@@ -93,6 +93,17 @@ func (h *Handler) endSession(c echo.Context) error {
 	return h.Pages.Logout(c.Response(), p)
 }
 
+// endSessionPost accepts the form-encoded POST that RP-Initiated Logout
+// §2 allows and continues as the equivalent GET, whose page carries a
+// CSRF token.
+func (h *Handler) endSessionPost(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return errBadLogout
+	}
+	return c.Redirect(http.StatusSeeOther, PathEndSession+"?"+form.Encode())
+}
+
 // logoutConfirm handles the "Log out" button.
 func (h *Handler) logoutConfirm(c echo.Context) error {
 	lr, ok := h.openLogout(c.FormValue("request"))

@@ -44,9 +44,7 @@ func (h *Handler) token(c echo.Context) error {
 		for _, s := range ar.GetRequestedScopes() {
 			ar.GrantScope(s)
 		}
-		for _, a := range ar.GetRequestedAudience() {
-			ar.GrantAudience(a)
-		}
+		h.Provider.grantAudience(ar)
 		id := ar.GetClient().GetID()
 		sess.Subject = id
 		sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
@@ -63,7 +61,7 @@ func (h *Handler) token(c echo.Context) error {
 func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err error) error {
 	// A code or refresh token that lost a race to a concurrent request is
 	// simply no longer valid: invalid_grant, never a server error.
-	if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, ErrRefreshRotated) {
+	if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, ErrRefreshRotated) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		err = fosite.ErrInvalidGrant.WithHint("The grant was already used.")
 	}
 	rfc := fosite.ErrorToRFC6749Error(err)

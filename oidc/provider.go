@@ -149,6 +149,9 @@ type ClientCache struct {
 	Store ClientStore
 	TTL   time.Duration
 	Now   func() time.Time
+	// Issuer is added to every client's allowed audience: tokens for the
+	// provider's own UserInfo endpoint.
+	Issuer string
 
 	mu      sync.RWMutex
 	entries map[string]cachedClient
@@ -186,6 +189,9 @@ func (c *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Issuer != "" {
+		cl.defaultAudience = []string{c.Issuer}
+	}
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]cachedClient{}
@@ -200,4 +206,24 @@ func (c *ClientCache) Forget(id string) {
 	c.mu.Lock()
 	delete(c.entries, id)
 	c.mu.Unlock()
+}
+
+// grantAudience grants the requested audience or, when none was asked
+// for, the default resource: the client's registered audience, else this
+// provider (whose UserInfo endpoint the token is good for). RFC 9068 §3
+// requires an aud in every JWT access token.
+func (p *Provider) grantAudience(r fosite.Requester) {
+	for _, a := range r.GetRequestedAudience() {
+		r.GrantAudience(a)
+	}
+	if len(r.GetGrantedAudience()) > 0 {
+		return
+	}
+	defaults := []string{p.Issuer}
+	if c, ok := r.GetClient().(*Client); ok && len(c.Audience) > 0 {
+		defaults = c.Audience
+	}
+	for _, a := range defaults {
+		r.GrantAudience(a)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,29 +25,53 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// openAdmin loads configuration and opens storage for an admin command.
-func openAdmin(ctx context.Context, cfgPath string, stderr io.Writer, migrate bool) (*App, error) {
+// openAdmin loads configuration and opens storage for an admin command,
+// applying migrations first when database.migrate_on_start says so (as
+// serve does), so that a fresh setup can be administered at once.
+func openAdmin(ctx context.Context, cfgPath string, stderr io.Writer) (*App, error) {
 	cfg, log, err := loadConfig(cfgPath, stderr)
 	if err != nil {
 		return nil, err
 	}
-	return openStorage(ctx, cfg, log, migrate)
+	return openStorage(ctx, cfg, log, cfg.Database.MigrateOnStart)
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// positional arguments (`migrate status --config f`) and returns the
+// positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("migrate up|status [--config FILE]", "Applies pending migrations (up) or lists them with their state (status).", stdout)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "status") {
+	if len(pos) != 1 || (pos[0] != "up" && pos[0] != "status") {
 		return usageError{"want `migrate up` or `migrate status`"}
 	}
-	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	cfg, log, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := openStorage(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if fs.Arg(0) == "up" {
+	if pos[0] == "up" {
 		applied, err := migrations.Up(ctx, a.DB)
 		if err != nil {
 			return err
@@ -75,7 +100,33 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	return tw.Flush()
 }
 
+const clientsHelp = `Usage: gatehouse clients <subcommand> [flags]
+
+Subcommands:
+  create --name NAME [flags]   register a client (see clients create --help)
+  list                         list clients
+  show ID                      print a client's metadata as JSON
+  delete ID                    delete a client and every token issued to it
+`
+
+const usersHelp = `Usage: gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
+
+The password is read from the first line of standard input.
+`
+
+const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
+`
+
+// isHelp reports whether args ask for a command's help.
+func isHelp(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
+}
+
 func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if isHelp(args) {
+		fmt.Fprint(stdout, clientsHelp)
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{"want `clients create|list|show ID|delete ID` (add --help for flags)"}
 	}
@@ -84,13 +135,14 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return clientsCreate(ctx, args[1:], stdout, stderr)
 	case "list", "show", "delete":
 		fs, cfgPath := newFlags("clients "+args[0]+" [ID] [--config FILE]", "Lists, shows or deletes OAuth clients.", stdout)
-		if err := fs.Parse(args[1:]); err != nil {
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
 			return err
 		}
-		if (args[0] == "list") != (fs.NArg() == 0) {
+		if (args[0] == "list" && len(pos) != 0) || (args[0] != "list" && len(pos) != 1) {
 			return usageError{"`clients list` takes no ID; `clients show` and `clients delete` take exactly one"}
 		}
-		a, err := openAdmin(ctx, *cfgPath, stderr, false)
+		a, err := openAdmin(ctx, *cfgPath, stderr)
 		if err != nil {
 			return err
 		}
@@ -108,7 +160,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			}
 			return tw.Flush()
 		case "show":
-			c, err := a.Store.GetClient(ctx, fs.Arg(0))
+			c, err := a.Store.GetClient(ctx, pos[0])
 			if err != nil {
 				return err
 			}
@@ -121,10 +173,10 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		default:
-			if err := a.Store.DeleteClient(ctx, fs.Arg(0)); err != nil {
+			if err := a.Store.DeleteClient(ctx, pos[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "Deleted client %s and every token issued to it.\n", fs.Arg(0))
+			fmt.Fprintf(stdout, "Deleted client %s and every token issued to it.\n", pos[0])
 			return nil
 		}
 	}
@@ -176,7 +228,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return err
 	}
-	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	a, err := openAdmin(ctx, *cfgPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -211,6 +263,10 @@ func slicesHas(list []string, s string) bool {
 }
 
 func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if isHelp(args) {
+		fmt.Fprint(stdout, usersHelp)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input)"}
 	}
@@ -232,7 +288,7 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	a, err := openAdmin(ctx, *cfgPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -254,6 +310,10 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if isHelp(args) {
+		fmt.Fprint(stdout, keysHelp)
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
 		return usageError{"want `keys list` or `keys rotate [--force]`"}
 	}
@@ -263,7 +323,7 @@ func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	a, err := openAdmin(ctx, *cfgPath, stderr, false)
+	a, err := openAdmin(ctx, *cfgPath, stderr)
 	if err != nil {
 		return err
 	}

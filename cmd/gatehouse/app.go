@@ -77,7 +77,7 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
 		JWKSMaxAge:       5 * time.Minute,
 	}
-	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now}
+	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
 	a.Store.Clients = clients.GetClient
 	a.Provider = oidc.New(oidc.ProviderConfig{
 		Issuer: cfg.Issuer,

@@ -58,7 +58,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "clients": cmdClients, "users": cmdUsers, "keys": cmdKeys,
-		"version": func(context.Context, []string, io.Reader, io.Writer, io.Writer) error {
+		"version": func(_ context.Context, args []string, _ io.Reader, _ io.Writer, _ io.Writer) error {
+			if len(args) > 0 {
+				fmt.Fprintln(stdout, "Usage: gatehouse version")
+				return nil
+			}
 			fmt.Fprintln(stdout, "gatehouse", version)
 			return nil
 		},

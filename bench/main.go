@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the parsed flags.
+type options struct {
+	base, scenario         string
+	clientID, clientSecret string
+	duration, warmup       time.Duration
+	concurrency, tokens    int
+	json, header           bool
+}
+
+// secretEnv may carry the client secret instead of -client-secret.
+const secretEnv = "BENCH_CLIENT_SECRET"
+
+// tokenTimeout bounds how long introspect may spend obtaining its tokens.
+const tokenTimeout = 2 * time.Minute
+
+// Table columns; bench/run.sh prints the header with -header.
+const (
+	headerFormat = "%-18s %10s %8s %12s %10s %10s %10s\n"
+	lineFormat   = "%-18s %10d %8d %12.1f %8.2fms %8.2fms %8.2fms\n"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Main parses flags, builds the scenario, runs it and prints the result.
+// It returns 2 for bad flags, 1 when setup failed, no request was answered
+// or any answer was an error, and 0 otherwise.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if opts.header {
+		fmt.Fprintf(stdout, headerFormat, "scenario", "requests", "errors", "req/s", "p50", "p95", "p99")
+		return 0
+	}
+	rt := newTransport(opts.concurrency)
+	defer rt.CloseIdleConnections()
+
+	setupCtx, cancel := context.WithTimeout(ctx, tokenTimeout)
+	sc, err := buildScenario(setupCtx, rt, opts)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	res := run(ctx, rt, sc, opts)
+	if err := report(stdout, stderr, res, opts.json); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if ctx.Err() != nil || res.Requests == 0 || res.Errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+func report(stdout, stderr io.Writer, res result, asJSON bool) error {
+	for _, s := range res.ErrorSamples {
+		fmt.Fprintf(stderr, "bench: %s: error answer: %s\n", res.Scenario, s)
+	}
+	if res.WarmupErrors > 0 {
+		fmt.Fprintf(stderr, "bench: %s: %d error answers during warmup (not counted)\n", res.Scenario, res.WarmupErrors)
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	_, err := fmt.Fprintf(stdout, lineFormat, res.Scenario, res.Requests, res.Errors, res.RPS, res.P50MS, res.P95MS, res.P99MS)
+	return err
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: go run ./bench -url http://127.0.0.1:8080 -scenario NAME [flags]\n\n"+
+			"Closed-loop load against a local Gatehouse; prints one result line.\n\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
+	fs.StringVar(&o.scenario, "scenario", "discovery", strings.Join(scenarioNames, ", "))
+	fs.StringVar(&o.clientID, "client-id", "", "client_credentials client (client_credentials, introspect)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "its secret (default $"+secretEnv+", which keeps it out of ps)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured phase")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "phase before it whose answers are checked but not counted")
+	fs.IntVar(&o.concurrency, "concurrency", 64, "workers, each with one request in flight")
+	fs.IntVar(&o.tokens, "tokens", 1000, "introspect: distinct access tokens to obtain first and cycle through")
+	fs.BoolVar(&o.json, "json", false, "print a JSON object instead of a table line")
+	fs.BoolVar(&o.header, "header", false, "print the table header line and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if o.header {
+		return o, nil
+	}
+	if o.clientSecret == "" {
+		o.clientSecret = os.Getenv(secretEnv)
+	}
+	return o, o.validate()
+}
+
+func (o *options) validate() error {
+	var err error
+	if o.base, err = parseTarget(o.base); err != nil {
+		return err
+	}
+	var problems []string
+	if !slices.Contains(scenarioNames, o.scenario) {
+		problems = append(problems, fmt.Sprintf("unknown -scenario %q (want %s)", o.scenario, strings.Join(scenarioNames, ", ")))
+	}
+	if o.duration <= 0 {
+		problems = append(problems, "-duration must be positive")
+	}
+	if o.warmup < 0 {
+		problems = append(problems, "-warmup must not be negative")
+	}
+	if o.concurrency < 1 || o.concurrency > 10000 {
+		problems = append(problems, "-concurrency must be between 1 and 10000")
+	}
+	if o.tokens < 1 || o.tokens > 1000000 {
+		problems = append(problems, "-tokens must be between 1 and 1000000")
+	}
+	needsClient := o.scenario == "client_credentials" || o.scenario == "introspect"
+	if needsClient && (o.clientID == "" || o.clientSecret == "") {
+		problems = append(problems, "-client-id and -client-secret are required for "+o.scenario)
+	}
+	if len(problems) > 0 {
+		return errors.New("bench: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
