@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
