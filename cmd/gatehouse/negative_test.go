@@ -138,17 +138,16 @@ func expireCode(t *testing.T, db *gorm.DB, code string) {
 		t.Fatalf("malformed code %q", code)
 	}
 	var stored string
-	if err := db.Raw(`SELECT request FROM oauth_requests WHERE kind = 'code' AND signature = ?`, sig).Scan(&stored).Error; err != nil || stored == "" {
+	if err := db.Raw(`SELECT session FROM oauth_requests WHERE kind = 'code' AND signature = ?`, sig).Scan(&stored).Error; err != nil || stored == "" {
 		t.Fatalf("code row not found: %v", err)
 	}
-	var req map[string]interface{}
-	if err := json.Unmarshal([]byte(stored), &req); err != nil {
+	var sess map[string]interface{}
+	if err := json.Unmarshal([]byte(stored), &sess); err != nil {
 		t.Fatal(err)
 	}
-	exp := req["session"].(map[string]interface{})["expires_at"].(map[string]interface{})
-	exp["authorize_code"] = "2000-01-01T00:00:00Z"
-	body, _ := json.Marshal(req)
-	if err := db.Exec(`UPDATE oauth_requests SET request = ? WHERE kind = 'code' AND signature = ?`, string(body), sig).Error; err != nil {
+	sess["expires_at"].(map[string]interface{})["authorize_code"] = "2000-01-01T00:00:00Z"
+	body, _ := json.Marshal(sess)
+	if err := db.Exec(`UPDATE oauth_requests SET session = ? WHERE kind = 'code' AND signature = ?`, string(body), sig).Error; err != nil {
 		t.Fatal(err)
 	}
 }

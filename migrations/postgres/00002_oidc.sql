@@ -10,19 +10,27 @@ CREATE TABLE oauth_clients (
 );
 
 -- Every code, token and request-bound record fosite stores, keyed by kind
--- and signature (never the token itself).
+-- and signature (never the token itself). The request is kept in plain
+-- columns and the session as JSON text: this table is on the token and
+-- introspection hot paths, where parsing JSON in the database or twice in
+-- the server would cost more than it gives.
 CREATE TABLE oauth_requests (
-    kind             text NOT NULL,
-    signature        text NOT NULL,
-    request_id       text NOT NULL,
-    client_id        text NOT NULL,
-    subject          text NOT NULL DEFAULT '',
-    session_id       text NOT NULL DEFAULT '',
-    access_signature text NOT NULL DEFAULT '',
-    active           boolean NOT NULL DEFAULT true,
-    requested_at     timestamptz NOT NULL,
-    expires_at       timestamptz NOT NULL,
-    request          jsonb NOT NULL,
+    kind              text NOT NULL,
+    signature         text NOT NULL,
+    request_id        text NOT NULL,
+    client_id         text NOT NULL,
+    subject           text NOT NULL DEFAULT '',
+    session_id        text NOT NULL DEFAULT '',
+    access_signature  text NOT NULL DEFAULT '',
+    active            boolean NOT NULL DEFAULT true,
+    requested_at      timestamptz NOT NULL,
+    expires_at        timestamptz NOT NULL,
+    requested_scope   text NOT NULL DEFAULT '',
+    granted_scope     text NOT NULL DEFAULT '',
+    requested_audience text NOT NULL DEFAULT '',
+    granted_audience  text NOT NULL DEFAULT '',
+    form              text NOT NULL DEFAULT '',
+    session           text NOT NULL,
     PRIMARY KEY (kind, signature)
 );
 CREATE INDEX oauth_requests_request_id ON oauth_requests (request_id);

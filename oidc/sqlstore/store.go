@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -11,7 +12,8 @@ import (
 
 // Store implements the oidc package's storage interfaces over gorm.
 type Store struct {
-	db *gorm.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
 	// Clients resolves client IDs when stored requests are read back;
 	// the provider passes its cached lookup.
 	Clients oidc.ClientLookup
@@ -28,7 +30,13 @@ var (
 
 // New returns a Store over db. Set Clients before serving token requests.
 func New(db *gorm.DB) *Store {
-	return &Store{db: db}
+	sqlDB, err := db.DB()
+	if err != nil {
+		// gorm.Open always yields a *sql.DB pool; only a hand-made gorm.DB
+		// without one gets here.
+		panic("sqlstore: gorm DB without a connection pool: " + err.Error())
+	}
+	return &Store{db: db, sqlDB: sqlDB}
 }
 
 type txKey struct{}

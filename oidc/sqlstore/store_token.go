@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -23,60 +25,39 @@ const (
 	kindOIDC    = "oidc"
 )
 
-// requestRow is one row of oauth_requests.
-type requestRow struct {
-	Kind            string
-	Signature       string
-	RequestID       string
-	ClientID        string
-	Subject         string
-	SessionID       string
-	AccessSignature string
-	Active          bool
-	RequestedAt     time.Time
-	ExpiresAt       time.Time
-	Request         string
-}
-
-// storedRequest is the JSON form of a fosite.Requester.
-type storedRequest struct {
-	ID                string          `json:"id"`
-	RequestedAt       time.Time       `json:"requested_at"`
-	ClientID          string          `json:"client_id"`
-	RequestedScope    []string        `json:"requested_scope"`
-	GrantedScope      []string        `json:"granted_scope"`
-	RequestedAudience []string        `json:"requested_audience,omitempty"`
-	GrantedAudience   []string        `json:"granted_audience,omitempty"`
-	Form              url.Values      `json:"form,omitempty"`
-	Session           json.RawMessage `json:"session"`
-}
-
 const insertRequest = `INSERT INTO oauth_requests
-	(kind, signature, request_id, client_id, subject, session_id, access_signature, active, requested_at, expires_at, request)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(kind, signature, request_id, client_id, subject, session_id, access_signature, active, requested_at, expires_at,
+	 requested_scope, granted_scope, requested_audience, granted_audience, form, session)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+
+const selectRequest = `SELECT request_id, client_id, active, requested_at, requested_scope, granted_scope,
+	requested_audience, granted_audience, form, session FROM oauth_requests WHERE kind = $1 AND signature = $2`
 
 // fallbackLifetime bounds rows whose session carries no expiry, so the
 // purge job can still remove them.
 const fallbackLifetime = 24 * time.Hour
 
+// querier is what both *sql.DB and *sql.Tx offer. The token rows are on
+// the hot paths, so they go through database/sql directly, without gorm's
+// reflection; the $n placeholders work in PostgreSQL and SQLite alike.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) sqlConn(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		if q, ok := tx.Statement.ConnPool.(querier); ok {
+			return q
+		}
+	}
+	return s.sqlDB
+}
+
 func (s *Store) create(ctx context.Context, kind, signature, accessSignature string, r fosite.Requester, expiryOf fosite.TokenType) error {
 	sess, err := json.Marshal(r.GetSession())
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode session: %w", err)
-	}
-	body, err := json.Marshal(storedRequest{
-		ID:                r.GetID(),
-		RequestedAt:       r.GetRequestedAt().UTC(),
-		ClientID:          r.GetClient().GetID(),
-		RequestedScope:    r.GetRequestedScopes(),
-		GrantedScope:      r.GetGrantedScopes(),
-		RequestedAudience: r.GetRequestedAudience(),
-		GrantedAudience:   r.GetGrantedAudience(),
-		Form:              r.GetRequestForm(),
-		Session:           sess,
-	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: encode request: %w", err)
 	}
 	requestedAt := r.GetRequestedAt().UTC()
 	expires := time.Time{}
@@ -94,8 +75,11 @@ func (s *Store) create(ctx context.Context, kind, signature, accessSignature str
 			expires = requestedAt.Add(10 * 365 * 24 * time.Hour)
 		}
 	}
-	err = s.conn(ctx).Exec(insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
-		accessSignature, true, requestedAt, expires.UTC(), string(body)).Error
+	_, err = s.sqlConn(ctx).ExecContext(ctx, insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
+		accessSignature, true, requestedAt, expires.UTC(),
+		strings.Join(r.GetRequestedScopes(), " "), strings.Join(r.GetGrantedScopes(), " "),
+		strings.Join(r.GetRequestedAudience(), " "), strings.Join(r.GetGrantedAudience(), " "),
+		r.GetRequestForm().Encode(), string(sess))
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert %s: %w", kind, err)
 	}
@@ -106,25 +90,26 @@ func (s *Store) create(ctx context.Context, kind, signature, accessSignature str
 // decoded into session. It returns the request even when the row is
 // inactive, together with active=false, as fosite's reuse detection needs.
 func (s *Store) get(ctx context.Context, kind, signature string, session fosite.Session) (*fosite.Request, bool, error) {
-	var row requestRow
-	res := s.conn(ctx).Raw(`SELECT kind, signature, request_id, client_id, subject, session_id, access_signature, active,
-		requested_at, expires_at, request FROM oauth_requests WHERE kind = ? AND signature = ?`, kind, signature).Scan(&row)
-	if res.Error != nil {
-		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, res.Error)
-	}
-	if res.RowsAffected == 0 {
+	var (
+		req                                    fosite.Request
+		clientID, form, sess                   string
+		reqScope, grantScope, reqAud, grantAud string
+		active                                 bool
+	)
+	err := s.sqlConn(ctx).QueryRowContext(ctx, selectRequest, kind, signature).Scan(
+		&req.ID, &clientID, &active, &req.RequestedAt, &reqScope, &grantScope, &reqAud, &grantAud, &form, &sess)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fosite.ErrNotFound
 	}
-	var sr storedRequest
-	if err := json.Unmarshal([]byte(row.Request), &sr); err != nil {
-		return nil, false, fmt.Errorf("sqlstore: decode request: %w", err)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, err)
 	}
 	if session != nil {
-		if err := json.Unmarshal(sr.Session, session); err != nil {
+		if err := json.Unmarshal([]byte(sess), session); err != nil {
 			return nil, false, fmt.Errorf("sqlstore: decode session: %w", err)
 		}
 	}
-	client, err := s.Clients(ctx, sr.ClientID)
+	client, err := s.Clients(ctx, clientID)
 	if err != nil {
 		// A deleted client's tokens are dead.
 		if errors.Is(err, fosite.ErrNotFound) || errors.Is(err, oidc.ErrClientNotFound) {
@@ -132,21 +117,17 @@ func (s *Store) get(ctx context.Context, kind, signature string, session fosite.
 		}
 		return nil, false, err
 	}
-	req := &fosite.Request{
-		ID:                sr.ID,
-		RequestedAt:       sr.RequestedAt,
-		Client:            client,
-		RequestedScope:    sr.RequestedScope,
-		GrantedScope:      sr.GrantedScope,
-		RequestedAudience: sr.RequestedAudience,
-		GrantedAudience:   sr.GrantedAudience,
-		Form:              sr.Form,
-		Session:           session,
+	if req.Form, err = url.ParseQuery(form); err != nil {
+		return nil, false, fmt.Errorf("sqlstore: decode form: %w", err)
 	}
-	if req.Form == nil {
-		req.Form = url.Values{}
-	}
-	return req, row.Active, nil
+	req.RequestedAt = req.RequestedAt.UTC()
+	req.Client = client
+	req.Session = session
+	req.RequestedScope = strings.Fields(reqScope)
+	req.GrantedScope = strings.Fields(grantScope)
+	req.RequestedAudience = strings.Fields(reqAud)
+	req.GrantedAudience = strings.Fields(grantAud)
+	return &req, active, nil
 }
 
 func (s *Store) delete(ctx context.Context, kind, signature string) error {
