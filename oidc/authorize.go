@@ -257,7 +257,9 @@ func (h *Handler) userSession(u *identity.User, bs *BrowserSession, client *Clie
 	claims.AuthenticationContextClassReference = bs.ACR
 	claims.Extra = userClaims(u, granted)
 	claims.Extra["sid"] = bs.ID
-	s.JWTClaims = &jwt.JWTClaims{Subject: u.ID, Extra: map[string]interface{}{"client_id": client.ID, "sid": bs.ID, "auth_time": bs.AuthTime.Unix()}}
+	if client.AccessTokenFormat == TokenFormatJWT {
+		s.JWTClaims = &jwt.JWTClaims{Subject: u.ID, Extra: map[string]interface{}{"client_id": client.ID, "sid": bs.ID, "auth_time": bs.AuthTime.Unix()}}
+	}
 	return s
 }
 

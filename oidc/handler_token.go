@@ -47,7 +47,12 @@ func (h *Handler) token(c echo.Context) error {
 		h.Provider.grantAudience(ar)
 		id := ar.GetClient().GetID()
 		sess.Subject = id
-		sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
+		// No ID token here: keep the stored session small, it is written
+		// with every token and read with every introspection.
+		sess.Claims, sess.Headers = nil, nil
+		if c, ok := ar.GetClient().(*Client); ok && c.AccessTokenFormat == TokenFormatJWT {
+			sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
+		}
 	}
 	resp, err := h.Provider.NewAccessResponse(ctx, ar)
 	if err != nil {

@@ -1,0 +1,469 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/ory/fosite"
+	"gorm.io/gorm"
+
+	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc"
+	"gatehouse/oidc/sqlstore"
+)
+
+// base is the fixed instant every test time is derived from. Nothing in
+// these tests reads the wall clock except the JTI checks, whose interface
+// takes no time.
+var base = time.Date(2030, time.March, 4, 10, 0, 0, 0, time.UTC)
+
+// newStore returns a Store over db whose client lookup reads the store
+// itself, as the provider's cached lookup does.
+func newStore(t testing.TB, db *gorm.DB) *sqlstore.Store {
+	t.Helper()
+	s := sqlstore.New(db)
+	s.Clients = func(ctx context.Context, id string) (fosite.Client, error) {
+		return s.GetClient(ctx, id)
+	}
+	return s
+}
+
+// testClient returns a confidential client with every metadata field set.
+func testClient(t testing.TB, id string) *oidc.Client {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher := &oidc.SecretHasher{Pepper: []byte("pepper")}
+	return &oidc.Client{
+		ID:                          id,
+		SecretHash:                  hasher.Sum([]byte("secret-" + id)),
+		Name:                        "Client " + id,
+		ApplicationType:             oidc.AppTypeWeb,
+		RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
+		PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
+		GrantTypes:                  []string{"authorization_code", "refresh_token"},
+		ResponseTypes:               []string{"code"},
+		Scopes:                      []string{"openid", "profile", "email", "offline_access"},
+		Audience:                    []string{"https://api.example.com"},
+		TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
+		TokenEndpointAuthSigningAlg: "ES256",
+		JWKS:                        &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}},
+		ClientURI:                   "https://" + id + ".example.com",
+		LogoURI:                     "https://" + id + ".example.com/logo.png",
+		Contacts:                    []string{"admin@" + id + ".example.com"},
+		AccessTokenFormat:           oidc.TokenFormatJWT,
+		FirstParty:                  true,
+		RegistrationTokenHash:       hasher.Sum([]byte("registration-" + id)),
+		CreatedAt:                   base,
+		UpdatedAt:                   base,
+	}
+}
+
+// mustCreateClient stores a client for tests that issue tokens.
+func mustCreateClient(t testing.TB, s *sqlstore.Store, id string) *oidc.Client {
+	t.Helper()
+	c := testClient(t, id)
+	if err := s.CreateClient(t.Context(), c); err != nil {
+		t.Fatalf("CreateClient(%q): %v", id, err)
+	}
+	return c
+}
+
+// clientOpts compares clients: JWKS by their JSON form (keys hold
+// unexported big.Int fields), times to the second (PostgreSQL keeps
+// microseconds), unexported fields ignored.
+var clientOpts = cmp.Options{
+	cmpopts.IgnoreUnexported(oidc.Client{}),
+	cmpopts.EquateApproxTime(time.Second),
+	cmpopts.EquateEmpty(),
+	cmp.Comparer(func(a, b *jose.JSONWebKeySet) bool {
+		ja, errA := json.Marshal(a)
+		jb, errB := json.Marshal(b)
+		return errA == nil && errB == nil && string(ja) == string(jb)
+	}),
+}
+
+// mustCount returns the number of rows of table matching where.
+func mustCount(t testing.TB, db *gorm.DB, table, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n).Error; err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+func TestClients(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+
+		b := testClient(t, "b-client")
+		a := testClient(t, "a-client")
+		a.SecretHash = nil // public client
+		a.RegistrationTokenHash = nil
+		a.TokenEndpointAuthMethod = oidc.AuthMethodNone
+		a.JWKS = nil
+		a.FirstParty = false
+		a.ApplicationType = oidc.AppTypeNative
+		for _, c := range []*oidc.Client{b, a} {
+			if err := s.CreateClient(ctx, c); err != nil {
+				t.Fatalf("CreateClient(%q): %v", c.ID, err)
+			}
+		}
+		for _, want := range []*oidc.Client{a, b} {
+			got, err := s.GetClient(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("GetClient(%q): %v", want.ID, err)
+			}
+			if diff := cmp.Diff(want, got, clientOpts); diff != "" {
+				t.Errorf("GetClient(%q) mismatch (-want +got):\n%s", want.ID, diff)
+			}
+		}
+
+		updated := testClient(t, "b-client")
+		updated.Name = "Renamed"
+		updated.RedirectURIs = []string{"https://new.example.com/cb", "http://127.0.0.1/cb"}
+		updated.Scopes = []string{"openid"}
+		updated.FirstParty = false
+		updated.JWKS = nil
+		updated.JWKSURI = "https://new.example.com/jwks.json"
+		updated.SecretHash = (&oidc.SecretHasher{Pepper: []byte("pepper")}).Sum([]byte("rotated"))
+		updated.UpdatedAt = base.Add(time.Hour)
+		if err := s.UpdateClient(ctx, updated); err != nil {
+			t.Fatalf("UpdateClient: %v", err)
+		}
+		got, err := s.GetClient(ctx, "b-client")
+		if err != nil {
+			t.Fatalf("GetClient after update: %v", err)
+		}
+		if diff := cmp.Diff(updated, got, clientOpts); diff != "" {
+			t.Errorf("GetClient after UpdateClient mismatch (-want +got):\n%s", diff)
+		}
+
+		list, err := s.ListClients(ctx)
+		if err != nil {
+			t.Fatalf("ListClients: %v", err)
+		}
+		if diff := cmp.Diff([]*oidc.Client{a, updated}, list, clientOpts); diff != "" {
+			t.Errorf("ListClients mismatch (-want +got):\n%s", diff)
+		}
+
+		if err := s.DeleteClient(ctx, "a-client"); err != nil {
+			t.Fatalf("DeleteClient: %v", err)
+		}
+		if _, err := s.GetClient(ctx, "a-client"); !errors.Is(err, oidc.ErrClientNotFound) {
+			t.Errorf("GetClient(deleted) error = %v, want %v", err, oidc.ErrClientNotFound)
+		}
+
+		unknown := testClient(t, "unknown")
+		for _, tc := range []struct {
+			name string
+			call func() error
+		}{
+			{"GetClient", func() error { _, err := s.GetClient(ctx, "unknown"); return err }},
+			{"UpdateClient", func() error { return s.UpdateClient(ctx, unknown) }},
+			{"DeleteClient", func() error { return s.DeleteClient(ctx, "unknown") }},
+		} {
+			if err := tc.call(); !errors.Is(err, oidc.ErrClientNotFound) {
+				t.Errorf("%s(unknown) error = %v, want %v", tc.name, err, oidc.ErrClientNotFound)
+			}
+		}
+	})
+}
+
+func TestDeleteClientRemovesTokens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		gone := mustCreateClient(t, s, "gone")
+		kept := mustCreateClient(t, s, "kept")
+
+		r := newRequest("req-gone", gone, "alice", "sid-1")
+		for _, err := range []error{
+			s.CreateAuthorizeCodeSession(ctx, "gone-code", r),
+			s.CreateAccessTokenSession(ctx, "gone-at", r),
+			s.CreateRefreshTokenSession(ctx, "gone-rt", "gone-at", r),
+			s.CreatePKCERequestSession(ctx, "gone-code", r),
+			s.CreateOpenIDConnectSession(ctx, "gone-code", r),
+			s.SaveConsent(ctx, "alice", "gone", []string{"openid"}, base),
+			s.CreateAccessTokenSession(ctx, "kept-at", newRequest("req-kept", kept, "alice", "sid-1")),
+			s.SaveConsent(ctx, "alice", "kept", []string{"openid"}, base),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := s.DeleteClient(ctx, "gone"); err != nil {
+			t.Fatalf("DeleteClient: %v", err)
+		}
+		if n := mustCount(t, db, "oauth_requests", "client_id = ?", "gone"); n != 0 {
+			t.Errorf("oauth_requests rows of the deleted client = %d, want 0", n)
+		}
+		if got, err := s.GetConsent(ctx, "alice", "gone"); err != nil || got != nil {
+			t.Errorf("GetConsent(deleted client) = %v, %v; want nil, nil", got, err)
+		}
+		if _, err := s.GetAccessTokenSession(ctx, "kept-at", oidc.NewSession()); err != nil {
+			t.Errorf("GetAccessTokenSession(other client's token) error = %v, want nil", err)
+		}
+		if got, err := s.GetConsent(ctx, "alice", "kept"); err != nil || len(got) != 1 {
+			t.Errorf("GetConsent(other client) = %v, %v; want [openid], nil", got, err)
+		}
+	})
+}
+
+func testFlow(id string) *oidc.Flow {
+	return &oidc.Flow{
+		ID:          id,
+		ClientID:    "app",
+		Binding:     "binding-hash-" + id,
+		Form:        url.Values{"client_id": {"app"}, "scope": {"openid profile"}, "state": {"xyz"}},
+		RequestedAt: base,
+		Version:     1,
+		ExpiresAt:   base.Add(15 * time.Minute),
+	}
+}
+
+func TestFlows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		f := testFlow("flow-1")
+		if err := s.CreateFlow(ctx, f); err != nil {
+			t.Fatalf("CreateFlow: %v", err)
+		}
+
+		for _, tc := range []struct {
+			name    string
+			now     time.Time
+			want    *oidc.Flow
+			wantErr error
+		}{
+			{"live", base.Add(time.Minute), f, nil},
+			{"just before expiry", f.ExpiresAt.Add(-time.Second), f, nil},
+			{"at expiry", f.ExpiresAt, nil, oidc.ErrFlowNotFound},
+			{"after expiry", f.ExpiresAt.Add(time.Second), nil, oidc.ErrFlowNotFound},
+		} {
+			got, err := s.GetFlow(ctx, "flow-1", tc.now)
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s: GetFlow error = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: GetFlow mismatch (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		if _, err := s.GetFlow(ctx, "unknown", base); !errors.Is(err, oidc.ErrFlowNotFound) {
+			t.Errorf("GetFlow(unknown) error = %v, want %v", err, oidc.ErrFlowNotFound)
+		}
+
+		// Two tabs read version 1 and both try to move on.
+		tab1, tab2 := *f, *f
+		tab1.Version, tab1.UserID, tab1.SessionID, tab1.LoginDone = 2, "alice", "sid-1", true
+		tab2.Version, tab2.UserID = 2, "mallory"
+		if err := s.UpdateFlow(ctx, &tab1); err != nil {
+			t.Fatalf("UpdateFlow(version 2): %v", err)
+		}
+		if err := s.UpdateFlow(ctx, &tab2); !errors.Is(err, oidc.ErrFlowConflict) {
+			t.Errorf("stale UpdateFlow(version 2) error = %v, want %v", err, oidc.ErrFlowConflict)
+		}
+		got, err := s.GetFlow(ctx, "flow-1", base)
+		if err != nil {
+			t.Fatalf("GetFlow after update: %v", err)
+		}
+		if diff := cmp.Diff(&tab1, got); diff != "" {
+			t.Errorf("GetFlow after UpdateFlow mismatch (-want +got):\n%s", diff)
+		}
+		tab1.Version, tab1.ConsentDone, tab1.ConsentGranted = 3, true, true
+		if err := s.UpdateFlow(ctx, &tab1); err != nil {
+			t.Errorf("UpdateFlow(version 3): %v", err)
+		}
+
+		if err := s.DeleteFlow(ctx, "flow-1"); err != nil {
+			t.Fatalf("DeleteFlow: %v", err)
+		}
+		if _, err := s.GetFlow(ctx, "flow-1", base); !errors.Is(err, oidc.ErrFlowNotFound) {
+			t.Errorf("GetFlow(deleted) error = %v, want %v", err, oidc.ErrFlowNotFound)
+		}
+	})
+}
+
+func testBrowserSession(id, user string, created time.Time) *oidc.BrowserSession {
+	return &oidc.BrowserSession{
+		ID:          id,
+		SecretHash:  "hash-" + id,
+		UserID:      user,
+		AuthTime:    created,
+		AMR:         []string{"pwd", "otp"},
+		ACR:         "urn:example:mfa",
+		IP:          "192.0.2.1",
+		UserAgent:   "test-agent/1.0",
+		CreatedAt:   created,
+		LastSeenAt:  created,
+		ExpiresAt:   created.Add(30 * 24 * time.Hour),
+		IdleTimeout: 7 * 24 * time.Hour,
+	}
+}
+
+func TestBrowserSessions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		older := testBrowserSession("sid-old", "alice", base)
+		newer := testBrowserSession("sid-new", "alice", base.Add(time.Hour))
+		other := testBrowserSession("sid-bob", "bob", base.Add(2*time.Hour))
+		for _, bs := range []*oidc.BrowserSession{older, newer, other} {
+			if err := s.CreateSession(ctx, bs); err != nil {
+				t.Fatalf("CreateSession(%q): %v", bs.ID, err)
+			}
+		}
+
+		got, err := s.GetSessionBySecretHash(ctx, "hash-sid-new")
+		if err != nil {
+			t.Fatalf("GetSessionBySecretHash: %v", err)
+		}
+		if diff := cmp.Diff(newer, got); diff != "" {
+			t.Errorf("GetSessionBySecretHash mismatch (-want +got):\n%s", diff)
+		}
+		got, err = s.GetSession(ctx, "sid-old")
+		if err != nil {
+			t.Fatalf("GetSession: %v", err)
+		}
+		if diff := cmp.Diff(older, got); diff != "" {
+			t.Errorf("GetSession mismatch (-want +got):\n%s", diff)
+		}
+
+		seen := base.Add(3 * time.Hour)
+		if err := s.TouchSession(ctx, "sid-old", seen); err != nil {
+			t.Fatalf("TouchSession: %v", err)
+		}
+		got, err = s.GetSession(ctx, "sid-old")
+		if err != nil {
+			t.Fatalf("GetSession after touch: %v", err)
+		}
+		if !got.LastSeenAt.Equal(seen) {
+			t.Errorf("LastSeenAt after TouchSession = %v, want %v", got.LastSeenAt, seen)
+		}
+		older.LastSeenAt = seen
+
+		list, err := s.ListUserSessions(ctx, "alice")
+		if err != nil {
+			t.Fatalf("ListUserSessions: %v", err)
+		}
+		if diff := cmp.Diff([]*oidc.BrowserSession{newer, older}, list); diff != "" {
+			t.Errorf("ListUserSessions(alice) mismatch (-want +got):\n%s", diff)
+		}
+		if list, err := s.ListUserSessions(ctx, "nobody"); err != nil || len(list) != 0 {
+			t.Errorf("ListUserSessions(nobody) = %v, %v; want empty, nil", list, err)
+		}
+
+		if err := s.DeleteSession(ctx, "sid-new"); err != nil {
+			t.Fatalf("DeleteSession: %v", err)
+		}
+		for _, tc := range []struct {
+			name string
+			get  func() (*oidc.BrowserSession, error)
+		}{
+			{"GetSession", func() (*oidc.BrowserSession, error) { return s.GetSession(ctx, "sid-new") }},
+			{"GetSessionBySecretHash", func() (*oidc.BrowserSession, error) { return s.GetSessionBySecretHash(ctx, "hash-sid-new") }},
+			{"GetSession(unknown)", func() (*oidc.BrowserSession, error) { return s.GetSession(ctx, "unknown") }},
+		} {
+			if _, err := tc.get(); !errors.Is(err, oidc.ErrSessionNotFound) {
+				t.Errorf("%s error = %v, want %v", tc.name, err, oidc.ErrSessionNotFound)
+			}
+		}
+		if _, err := s.GetSession(ctx, "sid-bob"); err != nil {
+			t.Errorf("GetSession(other user's session) error = %v, want nil", err)
+		}
+	})
+}
+
+func TestConsents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		steps := []struct {
+			name   string
+			save   []string // nil: only read
+			client string
+			want   []string
+		}{
+			{name: "none", client: "app", want: nil},
+			{name: "first grant", save: []string{"openid", "profile"}, client: "app", want: []string{"openid", "profile"}},
+			{name: "replaced", save: []string{"openid", "email", "offline_access"}, client: "app", want: []string{"openid", "email", "offline_access"}},
+			{name: "other client untouched", client: "other", want: nil},
+		}
+		for i, st := range steps {
+			if st.save != nil {
+				if err := s.SaveConsent(ctx, "alice", st.client, st.save, base.Add(time.Duration(i)*time.Minute)); err != nil {
+					t.Fatalf("%s: SaveConsent: %v", st.name, err)
+				}
+			}
+			got, err := s.GetConsent(ctx, "alice", st.client)
+			if err != nil {
+				t.Fatalf("%s: GetConsent: %v", st.name, err)
+			}
+			if diff := cmp.Diff(st.want, got); diff != "" {
+				t.Errorf("%s: GetConsent(alice, %s) mismatch (-want +got):\n%s", st.name, st.client, diff)
+			}
+		}
+		if got, err := s.GetConsent(ctx, "bob", "app"); err != nil || got != nil {
+			t.Errorf("GetConsent(bob, app) = %v, %v; want nil, nil", got, err)
+		}
+	})
+}
+
+func TestSigningKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		// Times in a non-UTC zone: the store must hand back the same
+		// instants in UTC.
+		zone := time.FixedZone("UTC+2", 2*60*60)
+		at := func(d time.Duration) *time.Time { v := base.Add(d).In(zone); return &v }
+
+		cur := &oidc.SigningKeyRecord{ID: "kid-a", Algorithm: "RS256", State: oidc.KeyCurrent, PrivateSealed: "sealed-a", CreatedAt: *at(0), ActivatedAt: at(0)}
+		next := &oidc.SigningKeyRecord{ID: "kid-b", Algorithm: "RS256", State: oidc.KeyNext, PrivateSealed: "sealed-b", CreatedAt: *at(time.Minute)}
+		if err := s.SaveSigningKeys(ctx, []*oidc.SigningKeyRecord{cur, next}); err != nil {
+			t.Fatalf("SaveSigningKeys(first): %v", err)
+		}
+
+		// A rotation: two updates and an insert in one call.
+		retired := *cur
+		retired.State, retired.RetiredAt, retired.ExpiresAt = oidc.KeyRetired, at(48*time.Hour), at(72*time.Hour)
+		promoted := *next
+		promoted.State, promoted.ActivatedAt = oidc.KeyCurrent, at(48*time.Hour)
+		fresh := &oidc.SigningKeyRecord{ID: "kid-c", Algorithm: "ES256", State: oidc.KeyNext, PrivateSealed: "sealed-c", CreatedAt: *at(48 * time.Hour)}
+		if err := s.SaveSigningKeys(ctx, []*oidc.SigningKeyRecord{&retired, &promoted, fresh}); err != nil {
+			t.Fatalf("SaveSigningKeys(rotation): %v", err)
+		}
+
+		got, err := s.ListSigningKeys(ctx)
+		if err != nil {
+			t.Fatalf("ListSigningKeys: %v", err)
+		}
+		want := []*oidc.SigningKeyRecord{&retired, &promoted, fresh}
+		if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b *oidc.SigningKeyRecord) bool { return a.ID < b.ID })); diff != "" {
+			t.Errorf("ListSigningKeys mismatch (-want +got):\n%s", diff)
+		}
+		for _, k := range got {
+			for name, tm := range map[string]*time.Time{"CreatedAt": &k.CreatedAt, "ActivatedAt": k.ActivatedAt, "RetiredAt": k.RetiredAt, "ExpiresAt": k.ExpiresAt} {
+				if tm != nil && tm.Location() != time.UTC {
+					t.Errorf("key %s: %s location = %v, want UTC", k.ID, name, tm.Location())
+				}
+			}
+		}
+	})
+}
