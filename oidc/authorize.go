@@ -212,7 +212,19 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 // issue grants what the user approved and writes the authorization
 // response through fosite.
 func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Client, flow *Flow, user *identity.User, bs *BrowserSession) error {
-	ctx := c.Request().Context()
+	// The code, its PKCE and OpenID Connect state, the consent and the
+	// end of the flow are written together or not at all. The stores join
+	// the transaction carried by the context.
+	ctx, err := h.Provider.Tokens.BeginTX(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = h.Provider.Tokens.Rollback(ctx) // the error that got us here is the one to report
+		}
+	}()
 	for _, s := range ar.GetRequestedScopes() {
 		ar.GrantScope(s)
 	}
@@ -234,6 +246,10 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 	if err := h.Flows.DeleteFlow(ctx, flow.ID); err != nil {
 		return err
 	}
+	if err := h.Provider.Tokens.Commit(ctx); err != nil {
+		return err
+	}
+	committed = true
 	// RFC 9207: the response names its issuer.
 	resp.AddParameter("iss", h.Provider.Issuer)
 	h.Logger.InfoContext(ctx, "authorization granted", "client_id", client.ID, "user_id", user.ID, "scope", strings.Join(ar.GetGrantedScopes(), " "))

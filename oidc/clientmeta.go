@@ -21,8 +21,6 @@ const (
 // maxClientNameLen bounds client_name, in characters.
 const maxClientNameLen = 200
 
-// supportedScopes are the scopes a client may register.
-var supportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access"}
 
 // supportedGrantTypes are the grants the provider implements.
 var supportedGrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
@@ -215,7 +213,7 @@ func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, *MetadataError) {
 func (m *Metadata) validateScope() *MetadataError {
 	var scopes []string
 	for _, s := range strings.Fields(m.Scope) {
-		if !slices.Contains(supportedScopes, s) {
+		if !slices.Contains(SupportedScopes, s) {
 			return invalidMetadata("scope %q is not supported", s)
 		}
 		if !slices.Contains(scopes, s) {

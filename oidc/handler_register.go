@@ -84,7 +84,11 @@ func (h *Handler) readClient(c echo.Context) error {
 	if err != nil || cl == nil {
 		return err
 	}
-	return registrationJSON(c, http.StatusOK, h.clientInformation(cl, ""))
+	// RFC 7592 §3 lists the registration access token in the response;
+	// only its hash is stored, so echo the one that was presented.
+	resp := h.clientInformation(cl, "")
+	resp.RegistrationAccessToken = bearerToken(c.Request())
+	return registrationJSON(c, http.StatusOK, resp)
 }
 
 // updateClient serves RFC 7592 §2.2: the body replaces every metadata
@@ -126,7 +130,9 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	h.Provider.Clients.Forget(cl.ID)
 	h.Logger.InfoContext(ctx, "client registration updated", "client_id", cl.ID)
-	return registrationJSON(c, http.StatusOK, h.clientInformation(cl, secret))
+	resp := h.clientInformation(cl, secret)
+	resp.RegistrationAccessToken = bearerToken(c.Request())
+	return registrationJSON(c, http.StatusOK, resp)
 }
 
 // deleteClient serves RFC 7592 §2.3. The client's tokens go with it, and

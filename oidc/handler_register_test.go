@@ -248,8 +248,10 @@ func TestRegisterManagement(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET: status %d, body %s", rec.Code, rec.Body)
 		}
-		if got.ClientSecret != "" || got.RegistrationAccessToken != "" {
-			t.Errorf("GET returned a secret or token: %s", rec.Body)
+		// RFC 7592 §3: the response carries the registration access token
+		// (the presented one: only its hash is stored), never the secret.
+		if got.ClientSecret != "" || got.RegistrationAccessToken != token {
+			t.Errorf("GET returned a secret or not the presented token: %s", rec.Body)
 		}
 		if diff := cmp.Diff(reg.Metadata, got.Metadata); diff != "" || got.RegistrationClientURI != reg.RegistrationClientURI || got.ClientID != reg.ClientID {
 			t.Errorf("GET mismatch (-registered +read):\n%s", diff)

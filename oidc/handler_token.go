@@ -70,6 +70,9 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 		err = fosite.ErrInvalidGrant.WithHint("The grant was already used.")
 	}
 	rfc := fosite.ErrorToRFC6749Error(err)
+	if c.Request().Context().Err() != nil {
+		return nil // the client went away; nobody is left to answer
+	}
 	if rfc.CodeField >= 500 {
 		h.Logger.ErrorContext(c.Request().Context(), "token request failed", "error", err, "debug", rfc.DebugField)
 	}

@@ -137,6 +137,11 @@ func (k *Keys) Rotate(ctx context.Context, force bool) (current, next string, er
 	if err != nil {
 		return "", "", fmt.Errorf("keys: rotate: %w", err)
 	}
+	// Refuse before writing anything if the stored keys cannot be opened
+	// (another master key): a key sealed now would lock out the others.
+	if err := k.install(recs); err != nil {
+		return "", "", err
+	}
 	now := k.Now().UTC()
 	var changed []*SigningKeyRecord
 	var promoted *SigningKeyRecord
@@ -153,7 +158,9 @@ func (k *Keys) Rotate(ctx context.Context, force bool) (current, next string, er
 		return "", "", ErrRotateTooSoon
 	}
 	for _, r := range recs {
-		if r.State == KeyCurrent {
+		// Every current key retires; so does any other next key (instances
+		// racing at first start may each have published one).
+		if r.State == KeyCurrent || (r.State == KeyNext && r != promoted) {
 			r.State = KeyRetired
 			r.RetiredAt = &now
 			exp := now.Add(k.MaxTokenLifetime + 5*time.Minute) // clock skew margin

@@ -1,0 +1,597 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ory/fosite"
+	"gorm.io/gorm"
+
+	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc"
+	"gatehouse/oidc/sqlstore"
+)
+
+// Expiry of each token type in requests built by newRequest.
+var expiries = map[fosite.TokenType]time.Time{
+	fosite.AuthorizeCode: base.Add(10 * time.Minute),
+	fosite.AccessToken:   base.Add(time.Hour),
+	fosite.RefreshToken:  base.Add(30 * 24 * time.Hour),
+}
+
+// newRequest returns a granted request of client c for subject in browser
+// session sid, its session expiring per token type as in expiries.
+func newRequest(id string, c *oidc.Client, subject, sid string) *fosite.Request {
+	sess := oidc.NewSession()
+	sess.Subject = subject
+	sess.Username = subject + "@example.com"
+	sess.BrowserSessionID = sid
+	sess.ExpiresAt = map[fosite.TokenType]time.Time{}
+	for k, v := range expiries {
+		sess.ExpiresAt[k] = v
+	}
+	sess.Claims.Issuer = "https://id.example.com"
+	sess.Claims.Subject = subject
+	sess.Claims.Audience = []string{c.ID}
+	sess.Claims.Nonce = "n-0S6_WzA2Mj"
+	sess.Claims.AuthTime = base.Add(-time.Minute)
+	sess.Claims.RequestedAt = base
+	sess.Claims.AuthenticationMethodsReferences = []string{"pwd", "otp"}
+	sess.Claims.Extra = map[string]any{"email": subject + "@example.com", "email_verified": true}
+	sess.Headers.Extra = map[string]any{"kid": "kid-a"}
+	return &fosite.Request{
+		ID:                id,
+		RequestedAt:       base,
+		Client:            c,
+		RequestedScope:    fosite.Arguments{"openid", "profile", "offline_access"},
+		GrantedScope:      fosite.Arguments{"openid", "offline_access"},
+		RequestedAudience: fosite.Arguments{"https://api.example.com"},
+		GrantedAudience:   fosite.Arguments{"https://api.example.com"},
+		Form: url.Values{
+			"redirect_uri": {c.RedirectURIs[0]},
+			"nonce":        {"n-0S6_WzA2Mj"},
+			"scope":        {"openid profile offline_access"},
+		},
+		Session: sess,
+	}
+}
+
+// requestView is what a stored request must keep; fosite.Request itself
+// holds a language.Tag with unexported fields.
+type requestView struct {
+	ID                string
+	RequestedAt       time.Time
+	ClientID          string
+	RequestedScope    []string
+	GrantedScope      []string
+	RequestedAudience []string
+	GrantedAudience   []string
+	Form              url.Values
+	Session           fosite.Session
+}
+
+func view(r fosite.Requester) requestView {
+	if r == nil {
+		return requestView{}
+	}
+	v := requestView{
+		ID:                r.GetID(),
+		RequestedAt:       r.GetRequestedAt(),
+		RequestedScope:    r.GetRequestedScopes(),
+		GrantedScope:      r.GetGrantedScopes(),
+		RequestedAudience: r.GetRequestedAudience(),
+		GrantedAudience:   r.GetGrantedAudience(),
+		Form:              r.GetRequestForm(),
+		Session:           r.GetSession(),
+	}
+	if c := r.GetClient(); c != nil {
+		v.ClientID = c.GetID()
+	}
+	return v
+}
+
+// tokenKind is one kind of fosite-stored request, with its methods.
+type tokenKind struct {
+	name      string
+	expiresOf fosite.TokenType // whose expiry the row takes
+	create    func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error
+	get       func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error)
+	del       func(ctx context.Context, s *sqlstore.Store, sig string) error // nil: no delete method
+	// keptOnDelete: the row deliberately survives Delete (see
+	// Store.DeletePKCERequestSession).
+	keptOnDelete bool
+}
+
+var tokenKinds = []tokenKind{
+	{
+		name:      "authorize code",
+		expiresOf: fosite.AuthorizeCode,
+		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+			return s.CreateAuthorizeCodeSession(ctx, sig, r)
+		},
+		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+			return s.GetAuthorizeCodeSession(ctx, sig, oidc.NewSession())
+		},
+	},
+	{
+		name:      "access token",
+		expiresOf: fosite.AccessToken,
+		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+			return s.CreateAccessTokenSession(ctx, sig, r)
+		},
+		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+			return s.GetAccessTokenSession(ctx, sig, oidc.NewSession())
+		},
+		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+			return s.DeleteAccessTokenSession(ctx, sig)
+		},
+	},
+	{
+		name:      "refresh token",
+		expiresOf: fosite.RefreshToken,
+		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+			return s.CreateRefreshTokenSession(ctx, sig, "access-of-"+sig, r)
+		},
+		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+			return s.GetRefreshTokenSession(ctx, sig, oidc.NewSession())
+		},
+		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+			return s.DeleteRefreshTokenSession(ctx, sig)
+		},
+	},
+	{
+		name:      "pkce",
+		expiresOf: fosite.AuthorizeCode,
+		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+			return s.CreatePKCERequestSession(ctx, sig, r)
+		},
+		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+			return s.GetPKCERequestSession(ctx, sig, oidc.NewSession())
+		},
+		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+			return s.DeletePKCERequestSession(ctx, sig)
+		},
+		keptOnDelete: true,
+	},
+	{
+		name:      "openid connect",
+		expiresOf: fosite.AuthorizeCode,
+		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+			return s.CreateOpenIDConnectSession(ctx, sig, r)
+		},
+		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+			return s.GetOpenIDConnectSession(ctx, sig, &fosite.Request{Session: oidc.NewSession()})
+		},
+		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+			return s.DeleteOpenIDConnectSession(ctx, sig)
+		},
+	},
+}
+
+func TestTokenSessions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		for _, kind := range tokenKinds {
+			t.Run(kind.name, func(t *testing.T) {
+				ctx := t.Context()
+				sig := "sig-" + kind.name
+				req := newRequest("req-"+kind.name, client, "alice", "sid-1")
+				if err := kind.create(ctx, s, sig, req); err != nil {
+					t.Fatalf("create: %v", err)
+				}
+
+				got, err := kind.get(ctx, s, sig)
+				if err != nil {
+					t.Fatalf("get: %v", err)
+				}
+				if diff := cmp.Diff(view(req), view(got)); diff != "" {
+					t.Errorf("get mismatch (-want +got):\n%s", diff)
+				}
+				if _, ok := got.GetClient().(*oidc.Client); !ok {
+					t.Errorf("get: client is %T, want *oidc.Client", got.GetClient())
+				}
+
+				// The purge job and logout work on the columns.
+				var row struct {
+					Subject   string
+					SessionID string
+					ExpiresAt time.Time
+				}
+				if err := db.Raw(`SELECT subject, session_id, expires_at FROM oauth_requests WHERE signature = ?`, sig).Scan(&row).Error; err != nil {
+					t.Fatal(err)
+				}
+				wantRow := struct {
+					Subject   string
+					SessionID string
+					ExpiresAt time.Time
+				}{"alice", "sid-1", expiries[kind.expiresOf]}
+				if diff := cmp.Diff(wantRow, row); diff != "" {
+					t.Errorf("stored columns mismatch (-want +got):\n%s", diff)
+				}
+
+				if _, err := kind.get(ctx, s, "unknown"); !errors.Is(err, fosite.ErrNotFound) {
+					t.Errorf("get(unknown) error = %v, want %v", err, fosite.ErrNotFound)
+				}
+
+				if kind.del == nil {
+					return
+				}
+				if err := kind.del(ctx, s, sig); err != nil {
+					t.Fatalf("delete: %v", err)
+				}
+				_, err = kind.get(ctx, s, sig)
+				if kind.keptOnDelete {
+					if err != nil {
+						t.Errorf("get after delete error = %v, want nil (row kept until it expires)", err)
+					}
+				} else if !errors.Is(err, fosite.ErrNotFound) {
+					t.Errorf("get after delete error = %v, want %v", err, fosite.ErrNotFound)
+				}
+				if err := kind.del(ctx, s, "unknown"); err != nil {
+					t.Errorf("delete(unknown) error = %v, want nil", err)
+				}
+			})
+		}
+	})
+}
+
+func TestAuthorizeCodeInvalidate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		req := newRequest("req-1", mustCreateClient(t, s, "app"), "alice", "sid-1")
+		if err := s.CreateAuthorizeCodeSession(ctx, "code-1", req); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InvalidateAuthorizeCodeSession(ctx, "code-1"); err != nil {
+			t.Fatalf("InvalidateAuthorizeCodeSession: %v", err)
+		}
+		// fosite needs the request of a used code to revoke its tokens.
+		got, err := s.GetAuthorizeCodeSession(ctx, "code-1", oidc.NewSession())
+		if !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			t.Errorf("GetAuthorizeCodeSession(used) error = %v, want %v", err, fosite.ErrInvalidatedAuthorizeCode)
+		}
+		if diff := cmp.Diff(view(req), view(got)); diff != "" {
+			t.Errorf("GetAuthorizeCodeSession(used) mismatch (-want +got):\n%s", diff)
+		}
+		if err := s.InvalidateAuthorizeCodeSession(ctx, "code-1"); !errors.Is(err, oidc.ErrCodeRedeemed) {
+			t.Errorf("second InvalidateAuthorizeCodeSession error = %v, want %v", err, oidc.ErrCodeRedeemed)
+		}
+	})
+}
+
+// redeem is the token endpoint's use of a code: one transaction that
+// invalidates it.
+func redeem(ctx context.Context, s *sqlstore.Store, code string) error {
+	txCtx, err := s.BeginTX(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := s.InvalidateAuthorizeCodeSession(txCtx, code); err != nil {
+		if rbErr := s.Rollback(txCtx); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := s.Commit(txCtx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func TestAuthorizeCodeConcurrentRedeem(t *testing.T) {
+	const workers, rounds = 8, 3
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		for round := range rounds {
+			code := fmt.Sprintf("code-%d", round)
+			if err := s.CreateAuthorizeCodeSession(ctx, code, newRequest("req-"+code, client, "alice", "sid-1")); err != nil {
+				t.Fatal(err)
+			}
+			start := make(chan struct{})
+			errs := make([]error, workers)
+			var wg sync.WaitGroup
+			for i := range workers {
+				wg.Go(func() {
+					<-start
+					errs[i] = redeem(ctx, s, code)
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			winners := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					winners++
+				case errors.Is(err, oidc.ErrCodeRedeemed):
+				default:
+					t.Errorf("%s: worker %d: unexpected error %v (want nil or %v)", code, i, err, oidc.ErrCodeRedeemed)
+				}
+			}
+			if winners != 1 {
+				t.Errorf("%s: %d of %d redemptions succeeded, want exactly 1", code, winners, workers)
+			}
+			if _, err := s.GetAuthorizeCodeSession(ctx, code, oidc.NewSession()); !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+				t.Errorf("%s: GetAuthorizeCodeSession after redemption error = %v, want %v", code, err, fosite.ErrInvalidatedAuthorizeCode)
+			}
+		}
+	})
+}
+
+func TestRefreshRotation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		req := newRequest("req-1", client, "alice", "sid-1")
+		other := newRequest("req-2", client, "bob", "sid-2")
+		for _, err := range []error{
+			s.CreateAccessTokenSession(ctx, "at-1", req),
+			s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", req),
+			s.CreateAccessTokenSession(ctx, "at-other", other),
+			s.CreateRefreshTokenSession(ctx, "rt-other", "at-other", other),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := s.RotateRefreshToken(ctx, "req-1", "rt-1"); err != nil {
+			t.Fatalf("RotateRefreshToken: %v", err)
+		}
+		got, err := s.GetRefreshTokenSession(ctx, "rt-1", oidc.NewSession())
+		if !errors.Is(err, fosite.ErrInactiveToken) {
+			t.Errorf("GetRefreshTokenSession(rotated) error = %v, want %v", err, fosite.ErrInactiveToken)
+		}
+		if diff := cmp.Diff(view(req), view(got)); diff != "" {
+			t.Errorf("GetRefreshTokenSession(rotated) mismatch (-want +got):\n%s", diff)
+		}
+		if _, err := s.GetAccessTokenSession(ctx, "at-1", oidc.NewSession()); !errors.Is(err, fosite.ErrNotFound) {
+			t.Errorf("GetAccessTokenSession(access of rotated refresh) error = %v, want %v", err, fosite.ErrNotFound)
+		}
+		if err := s.RotateRefreshToken(ctx, "req-1", "rt-1"); !errors.Is(err, oidc.ErrRefreshRotated) {
+			t.Errorf("second RotateRefreshToken error = %v, want %v", err, oidc.ErrRefreshRotated)
+		}
+
+		// The other grant is untouched.
+		if _, err := s.GetRefreshTokenSession(ctx, "rt-other", oidc.NewSession()); err != nil {
+			t.Errorf("GetRefreshTokenSession(other grant) error = %v, want nil", err)
+		}
+		if _, err := s.GetAccessTokenSession(ctx, "at-other", oidc.NewSession()); err != nil {
+			t.Errorf("GetAccessTokenSession(other grant) error = %v, want nil", err)
+		}
+	})
+}
+
+func TestRevokeGrant(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		req := newRequest("req-1", client, "alice", "sid-1")
+		other := newRequest("req-2", client, "bob", "sid-2")
+		// req-1 has been refreshed once: two refresh and two access tokens.
+		for _, err := range []error{
+			s.CreateAccessTokenSession(ctx, "at-1", req),
+			s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", req),
+			s.CreateAccessTokenSession(ctx, "at-2", req),
+			s.CreateRefreshTokenSession(ctx, "rt-2", "at-2", req),
+			s.CreateAccessTokenSession(ctx, "at-other", other),
+			s.CreateRefreshTokenSession(ctx, "rt-other", "at-other", other),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := s.RevokeRefreshToken(ctx, "req-1"); err != nil {
+			t.Fatalf("RevokeRefreshToken: %v", err)
+		}
+		if err := s.RevokeAccessToken(ctx, "req-1"); err != nil {
+			t.Fatalf("RevokeAccessToken: %v", err)
+		}
+
+		for _, tc := range []struct {
+			name    string
+			get     func() (fosite.Requester, error)
+			wantErr error
+		}{
+			{"refresh rt-1", func() (fosite.Requester, error) { return s.GetRefreshTokenSession(ctx, "rt-1", oidc.NewSession()) }, fosite.ErrInactiveToken},
+			{"refresh rt-2", func() (fosite.Requester, error) { return s.GetRefreshTokenSession(ctx, "rt-2", oidc.NewSession()) }, fosite.ErrInactiveToken},
+			{"access at-1", func() (fosite.Requester, error) { return s.GetAccessTokenSession(ctx, "at-1", oidc.NewSession()) }, fosite.ErrNotFound},
+			{"access at-2", func() (fosite.Requester, error) { return s.GetAccessTokenSession(ctx, "at-2", oidc.NewSession()) }, fosite.ErrNotFound},
+			{"other grant's refresh", func() (fosite.Requester, error) {
+				return s.GetRefreshTokenSession(ctx, "rt-other", oidc.NewSession())
+			}, nil},
+			{"other grant's access", func() (fosite.Requester, error) {
+				return s.GetAccessTokenSession(ctx, "at-other", oidc.NewSession())
+			}, nil},
+		} {
+			if _, err := tc.get(); !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s: error = %v, want %v", tc.name, err, tc.wantErr)
+			}
+		}
+		if n := mustCount(t, db, "oauth_requests", "request_id = ?", "req-1"); n != 2 {
+			t.Errorf("rows left of the revoked grant = %d, want 2 (inactive refresh tokens kept for reuse detection)", n)
+		}
+	})
+}
+
+func TestTransactions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		for _, tc := range []struct {
+			name        string
+			finish      func(context.Context) error
+			wantErr     error
+			wantFlowErr error
+		}{
+			{"rollback", s.Rollback, fosite.ErrNotFound, oidc.ErrFlowNotFound},
+			{"commit", s.Commit, nil, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := t.Context()
+				req := newRequest("req-"+tc.name, client, "alice", "sid-1")
+				txCtx, err := s.BeginTX(ctx)
+				if err != nil {
+					t.Fatalf("BeginTX: %v", err)
+				}
+				for _, err := range []error{
+					s.CreateAccessTokenSession(txCtx, "at-"+tc.name, req),
+					s.CreateRefreshTokenSession(txCtx, "rt-"+tc.name, "at-"+tc.name, req),
+					s.CreateFlow(txCtx, testFlow("flow-"+tc.name)),
+				} {
+					if err != nil {
+						s.Rollback(txCtx)
+						t.Fatal(err)
+					}
+				}
+				// The transaction sees its own writes.
+				if _, err := s.GetAccessTokenSession(txCtx, "at-"+tc.name, oidc.NewSession()); err != nil {
+					t.Errorf("GetAccessTokenSession inside the transaction: %v", err)
+				}
+				if err := tc.finish(txCtx); err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+
+				if _, err := s.GetAccessTokenSession(ctx, "at-"+tc.name, oidc.NewSession()); !errors.Is(err, tc.wantErr) {
+					t.Errorf("GetAccessTokenSession error = %v, want %v", err, tc.wantErr)
+				}
+				if _, err := s.GetRefreshTokenSession(ctx, "rt-"+tc.name, oidc.NewSession()); !errors.Is(err, tc.wantErr) {
+					t.Errorf("GetRefreshTokenSession error = %v, want %v", err, tc.wantErr)
+				}
+				if _, err := s.GetFlow(ctx, "flow-"+tc.name, base); !errors.Is(err, tc.wantFlowErr) {
+					t.Errorf("GetFlow error = %v, want %v", err, tc.wantFlowErr)
+				}
+			})
+		}
+	})
+}
+
+func TestClientAssertionJWT(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		// ClientAssertionJWTValid and SetClientAssertionJWT read the wall
+		// clock, so expiries are an hour either side of it.
+		now := time.Now()
+		live, expired := now.Add(time.Hour), now.Add(-time.Hour)
+		steps := []struct {
+			name    string
+			set     bool // SetClientAssertionJWT(jti, exp); otherwise ClientAssertionJWTValid(jti)
+			jti     string
+			exp     time.Time
+			wantErr error
+		}{
+			{name: "unknown is valid", jti: "jti-1"},
+			{name: "record", set: true, jti: "jti-1", exp: live},
+			{name: "recorded is known", jti: "jti-1", wantErr: fosite.ErrJTIKnown},
+			{name: "record again", set: true, jti: "jti-1", exp: live, wantErr: fosite.ErrJTIKnown},
+			{name: "other jti is valid", jti: "jti-2"},
+			{name: "record already expired", set: true, jti: "jti-old", exp: expired},
+			{name: "expired is valid", jti: "jti-old"},
+			{name: "expired can be reused", set: true, jti: "jti-old", exp: live},
+			{name: "reused is known", jti: "jti-old", wantErr: fosite.ErrJTIKnown},
+		}
+		for _, st := range steps {
+			var err error
+			if st.set {
+				err = s.SetClientAssertionJWT(ctx, st.jti, st.exp)
+			} else {
+				err = s.ClientAssertionJWTValid(ctx, st.jti)
+			}
+			if !errors.Is(err, st.wantErr) {
+				t.Errorf("%s: error = %v, want %v", st.name, err, st.wantErr)
+			}
+		}
+	})
+}
+
+func TestDeleteExpired(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		cut := base.Add(2 * time.Hour)
+
+		for _, v := range []struct {
+			name string
+			exp  time.Time
+		}{
+			{"expired", cut.Add(-time.Minute)},
+			{"live", cut.Add(time.Minute)},
+		} {
+			req := newRequest("req-"+v.name, client, "alice", "sid-"+v.name)
+			for tt := range expiries {
+				req.Session.SetExpiresAt(tt, v.exp)
+			}
+			flow := testFlow("flow-" + v.name)
+			flow.ExpiresAt = v.exp
+			bs := testBrowserSession("sid-"+v.name, "alice", base)
+			bs.ExpiresAt = v.exp
+			for _, err := range []error{
+				s.CreateAuthorizeCodeSession(ctx, "code-"+v.name, req),
+				s.CreatePKCERequestSession(ctx, "code-"+v.name, req),
+				s.CreateOpenIDConnectSession(ctx, "code-"+v.name, req),
+				s.CreateAccessTokenSession(ctx, "at-"+v.name, req),
+				s.CreateRefreshTokenSession(ctx, "rt-"+v.name, "at-"+v.name, req),
+				s.CreateFlow(ctx, flow),
+				s.CreateSession(ctx, bs),
+				s.SetClientAssertionJWT(ctx, "jti-"+v.name, v.exp),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		n, err := s.DeleteExpired(ctx, cut)
+		if err != nil {
+			t.Fatalf("DeleteExpired: %v", err)
+		}
+		if want := int64(5 + 1 + 1 + 1); n != want {
+			t.Errorf("DeleteExpired removed %d rows, want %d", n, want)
+		}
+		for _, tc := range []struct {
+			table string
+			want  int64
+		}{
+			{"oauth_requests", 5},
+			{"login_flows", 1},
+			{"browser_sessions", 1},
+			{"oauth_jtis", 1},
+		} {
+			if got := mustCount(t, db, tc.table, "1 = 1"); got != tc.want {
+				t.Errorf("rows in %s after DeleteExpired = %d, want %d", tc.table, got, tc.want)
+			}
+			if got := mustCount(t, db, tc.table, "expires_at < ?", cut); got != 0 {
+				t.Errorf("expired rows in %s after DeleteExpired = %d, want 0", tc.table, got)
+			}
+		}
+		if _, err := s.GetAccessTokenSession(ctx, "at-live", oidc.NewSession()); err != nil {
+			t.Errorf("GetAccessTokenSession(live) error = %v, want nil", err)
+		}
+		if _, err := s.GetFlow(ctx, "flow-live", base); err != nil {
+			t.Errorf("GetFlow(live) error = %v, want nil", err)
+		}
+		if _, err := s.GetSession(ctx, "sid-live"); err != nil {
+			t.Errorf("GetSession(live) error = %v, want nil", err)
+		}
+
+		if n, err := s.DeleteExpired(ctx, cut); err != nil || n != 0 {
+			t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
+		}
+	})
+}
