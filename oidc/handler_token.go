@@ -70,6 +70,12 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 		err = fosite.ErrInvalidGrant.WithHint("The grant was already used.")
 	}
 	rfc := fosite.ErrorToRFC6749Error(err)
+	// RFC 7523 §3.2: a replayed client assertion is a failed client
+	// authentication; fosite's "jti_known" is not an RFC 6749 code.
+	if rfc.ErrorField == fosite.ErrJTIKnown.ErrorField {
+		err = fosite.ErrInvalidClient.WithHint("The client assertion was already used.")
+		rfc = fosite.ErrorToRFC6749Error(err)
+	}
 	if c.Request().Context().Err() != nil {
 		return nil // the client went away; nobody is left to answer
 	}

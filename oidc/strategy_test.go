@@ -12,6 +12,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/token/jwt"
 )
 
 // mustTestProvider assembles the provider with New, over loaded RS256 keys
@@ -62,6 +63,8 @@ func providerTokenStrategy(t testing.TB, p *Provider) *tokenStrategy {
 func newTokenRequest(client *Client) *fosite.AccessRequest {
 	s := NewSession()
 	s.Subject = "6c1f7b9e-0000-4000-8000-000000000001"
+	// As authorize.go fills it for RFC 9068 access tokens.
+	s.JWTClaims = &jwt.JWTClaims{Subject: s.Subject, Extra: map[string]interface{}{"client_id": client.ID}}
 	exp := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
 	for _, tt := range []fosite.TokenType{fosite.AccessToken, fosite.RefreshToken, fosite.AuthorizeCode} {
 		s.SetExpiresAt(tt, exp)
@@ -221,15 +224,16 @@ func TestTokenStrategyJWTAccessToken(t *testing.T) {
 		t.Fatalf("Decode: %v", err)
 	}
 	got := map[string]interface{}{}
-	for _, c := range []string{"iss", "sub", "scope", "aud", "exp"} {
+	for _, c := range []string{"iss", "sub", "client_id", "scope", "aud", "exp"} {
 		got[c] = dec.Claims[c]
 	}
 	want := map[string]interface{}{
-		"iss":   providerTestIssuer,
-		"sub":   r.Session.GetSubject(),
-		"scope": "openid profile", // RFC 9068 §2.2.3: a string
-		"aud":   []interface{}{"https://api.example.com"},
-		"exp":   float64(r.Session.GetExpiresAt(fosite.AccessToken).Unix()),
+		"iss":       providerTestIssuer,
+		"sub":       r.Session.GetSubject(),
+		"client_id": client.ID,
+		"scope":     "openid profile", // RFC 9068 §2.2.3: a string
+		"aud":       []interface{}{"https://api.example.com"},
+		"exp":       r.Session.GetExpiresAt(fosite.AccessToken).Unix(),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JWT access token claims mismatch (-want +got):\n%s", diff)

@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +105,23 @@ func mustCount(t testing.TB, db *gorm.DB, table, where string, args ...any) int6
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
+}
+
+// concurrently runs fn in n goroutines released at once and returns
+// their errors.
+func concurrently(n int, fn func() error) []error {
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 func TestClients(t *testing.T) {
@@ -254,7 +273,9 @@ func TestFlows(t *testing.T) {
 		}{
 			{"live", base.Add(time.Minute), f, nil},
 			{"just before expiry", f.ExpiresAt.Add(-time.Second), f, nil},
+			{"half a second before expiry", f.ExpiresAt.Add(-500 * time.Millisecond), f, nil},
 			{"at expiry", f.ExpiresAt, nil, oidc.ErrFlowNotFound},
+			{"half a second after expiry", f.ExpiresAt.Add(500 * time.Millisecond), nil, oidc.ErrFlowNotFound},
 			{"after expiry", f.ExpiresAt.Add(time.Second), nil, oidc.ErrFlowNotFound},
 		} {
 			got, err := s.GetFlow(ctx, "flow-1", tc.now)
@@ -421,6 +442,34 @@ func TestConsents(t *testing.T) {
 		}
 		if got, err := s.GetConsent(ctx, "bob", "app"); err != nil || got != nil {
 			t.Errorf("GetConsent(bob, app) = %v, %v; want nil, nil", got, err)
+		}
+	})
+}
+
+// TestSaveConsentConcurrent: a user who consents in two tabs at once (or
+// double-submits the consent form) must not get a server error.
+func TestSaveConsentConcurrent(t *testing.T) {
+	const workers, rounds = 8, 5
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		for round := range rounds {
+			user := fmt.Sprintf("user-%d", round)
+			errs := concurrently(workers, func() error {
+				return s.SaveConsent(ctx, user, "app", []string{"openid", "profile"}, base)
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("%s: worker %d: SaveConsent error = %v, want nil", user, i, err)
+				}
+			}
+			got, err := s.GetConsent(ctx, user, "app")
+			if err != nil {
+				t.Fatalf("GetConsent: %v", err)
+			}
+			if diff := cmp.Diff([]string{"openid", "profile"}, got); diff != "" {
+				t.Errorf("%s: GetConsent after concurrent saves mismatch (-want +got):\n%s", user, diff)
+			}
 		}
 	})
 }

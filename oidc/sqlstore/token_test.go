@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -297,18 +296,7 @@ func TestAuthorizeCodeConcurrentRedeem(t *testing.T) {
 			if err := s.CreateAuthorizeCodeSession(ctx, code, newRequest("req-"+code, client, "alice", "sid-1")); err != nil {
 				t.Fatal(err)
 			}
-			start := make(chan struct{})
-			errs := make([]error, workers)
-			var wg sync.WaitGroup
-			for i := range workers {
-				wg.Go(func() {
-					<-start
-					errs[i] = redeem(ctx, s, code)
-				})
-			}
-			close(start)
-			wg.Wait()
-
+			errs := concurrently(workers, func() error { return redeem(ctx, s, code) })
 			winners := 0
 			for i, err := range errs {
 				switch {
@@ -370,6 +358,61 @@ func TestRefreshRotation(t *testing.T) {
 		}
 		if _, err := s.GetAccessTokenSession(ctx, "at-other", oidc.NewSession()); err != nil {
 			t.Errorf("GetAccessTokenSession(other grant) error = %v, want nil", err)
+		}
+	})
+}
+
+// rotate is the token endpoint's use of a refresh token: one transaction
+// that rotates it.
+func rotate(ctx context.Context, s *sqlstore.Store, requestID, signature string) error {
+	txCtx, err := s.BeginTX(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := s.RotateRefreshToken(txCtx, requestID, signature); err != nil {
+		if rbErr := s.Rollback(txCtx); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := s.Commit(txCtx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func TestRefreshRotationConcurrent(t *testing.T) {
+	const workers, rounds = 8, 3
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		for round := range rounds {
+			id, rt, at := fmt.Sprintf("req-%d", round), fmt.Sprintf("rt-%d", round), fmt.Sprintf("at-%d", round)
+			req := newRequest(id, client, "alice", "sid-1")
+			if err := s.CreateAccessTokenSession(ctx, at, req); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateRefreshTokenSession(ctx, rt, at, req); err != nil {
+				t.Fatal(err)
+			}
+			errs := concurrently(workers, func() error { return rotate(ctx, s, id, rt) })
+			winners := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					winners++
+				case errors.Is(err, oidc.ErrRefreshRotated):
+				default:
+					t.Errorf("%s: worker %d: unexpected error %v (want nil or %v)", rt, i, err, oidc.ErrRefreshRotated)
+				}
+			}
+			if winners != 1 {
+				t.Errorf("%s: %d of %d rotations succeeded, want exactly 1", rt, winners, workers)
+			}
+			if _, err := s.GetRefreshTokenSession(ctx, rt, oidc.NewSession()); !errors.Is(err, fosite.ErrInactiveToken) {
+				t.Errorf("%s: GetRefreshTokenSession after rotation error = %v, want %v", rt, err, fosite.ErrInactiveToken)
+			}
 		}
 	})
 }
