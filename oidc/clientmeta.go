@@ -21,7 +21,6 @@ const (
 // maxClientNameLen bounds client_name, in characters.
 const maxClientNameLen = 200
 
-
 // supportedGrantTypes are the grants the provider implements.
 var supportedGrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -72,9 +73,7 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHan
 			_ = c.JSON(status, map[string]string{"error": code, "error_description": message})
 			return
 		}
-		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-		c.Response().WriteHeader(status)
-		_ = pages.Error(c.Response(), templates.ErrorPage{Title: title, Message: message, RequestID: reqID, Status: status})
+		_ = pages.Error(startPage(c, status), templates.ErrorPage{Title: title, Message: message, RequestID: reqID, Status: status})
 	}
 }
 
@@ -86,4 +85,15 @@ func wantsJSON(c echo.Context) bool {
 		return true
 	}
 	return false
+}
+
+// startPage writes the headers of a hosted page and its status, and returns
+// the writer for the body. Pages show personal data and carry CSRF tokens:
+// no cache may keep them.
+func startPage(c echo.Context, status int) io.Writer {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return c.Response()
 }

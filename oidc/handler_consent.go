@@ -39,10 +39,7 @@ func (h *Handler) consentPage(c echo.Context) error {
 		ClientName: client.DisplayName(), ClientURI: client.ClientURI,
 		Scopes: consentScopes(strings.Fields(f.Form.Get("scope"))),
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	return h.Pages.Consent(c.Response(), p)
+	return h.Pages.Consent(startPage(c, http.StatusOK), p)
 }
 
 func (h *Handler) consentSubmit(c echo.Context) error {

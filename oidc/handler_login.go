@@ -50,10 +50,7 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 			p.RegisterURL += "?flow=" + f.ID
 		}
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(status)
-	return h.Pages.Login(c.Response(), p)
+	return h.Pages.Login(startPage(c, status), p)
 }
 
 func (h *Handler) loginPage(c echo.Context) error {
@@ -102,10 +99,7 @@ func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.
 		p.Flow = f.ID
 		p.LoginURL += "?flow=" + f.ID
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(status)
-	return h.Pages.Register(c.Response(), p)
+	return h.Pages.Register(startPage(c, status), p)
 }
 
 func (h *Handler) signupPage(c echo.Context) error {
@@ -174,8 +168,5 @@ func (h *Handler) home(c echo.Context) error {
 			}
 		}
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	return h.Pages.Home(c.Response(), p)
+	return h.Pages.Home(startPage(c, http.StatusOK), p)
 }

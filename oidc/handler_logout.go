@@ -87,10 +87,7 @@ func (h *Handler) endSession(c echo.Context) error {
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	return h.Pages.Logout(c.Response(), p)
+	return h.Pages.Logout(startPage(c, http.StatusOK), p)
 }
 
 // endSessionPost accepts the form-encoded POST that RP-Initiated Logout
@@ -140,9 +137,7 @@ func (h *Handler) afterLogout(c echo.Context, lr logoutRequest) error {
 		}
 		return c.Redirect(http.StatusSeeOther, u.String())
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(http.StatusOK)
-	return h.Pages.LoggedOut(c.Response(), templates.LoggedOutPage{})
+	return h.Pages.LoggedOut(startPage(c, http.StatusOK), templates.LoggedOutPage{})
 }
 
 // decodeHint verifies an ID token of ours, accepting an expired one.
