@@ -666,3 +666,53 @@ func TestKeySignerRejects(t *testing.T) {
 		})
 	}
 }
+
+// Load tells the operator to run `gatehouse keys rotate` when the store
+// has no current key, and Rotate generates the keys it lacks; so Rotate
+// must work without a current key, and on an empty store (the CLI calls it
+// without loading first).
+func TestKeysRotateWithoutCurrentKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, store *memKeyStore, clock *stepClock)
+	}{
+		{"empty store", func(*testing.T, *memKeyStore, *stepClock) {}},
+		{"only a next key", func(t *testing.T, store *memKeyStore, clock *stepClock) {
+			k := newTestKeys(t, store, clock, "ES256", 1)
+			if err := k.Load(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			store.mu.Lock()
+			for id, r := range store.keys {
+				if r.State == KeyCurrent {
+					delete(store.keys, id)
+				}
+			}
+			store.mu.Unlock()
+			clock.Advance(testJWKSMaxAge + time.Second)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store, clock := newMemKeyStore(), newStepClock()
+			tc.setup(t, store, clock)
+			k := newTestKeys(t, store, clock, "ES256", 1)
+			if err := k.Load(t.Context()); tc.name != "empty store" && err == nil {
+				t.Fatal("Load without a current key succeeded")
+			}
+			cur, next, err := k.Rotate(t.Context(), false)
+			if err != nil {
+				t.Fatalf("Rotate without a current key: %v", err)
+			}
+			if got := store.withState(KeyCurrent); len(got) != 1 || got[0] != cur {
+				t.Errorf("current keys after Rotate = %v, want [%s]", got, cur)
+			}
+			if got := store.withState(KeyNext); len(got) != 1 || got[0] != next {
+				t.Errorf("next keys after Rotate = %v, want [%s]", got, next)
+			}
+			if err := k.Load(t.Context()); err != nil {
+				t.Errorf("Load after Rotate: %v", err)
+			}
+		})
+	}
+}

@@ -26,6 +26,11 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("gatehouse started", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer)
+	if cfg.DevelopmentMode() {
+		fmt.Fprintf(stdout, "\n*** DEVELOPMENT SETUP: the master key was generated and is kept in %s.\n"+
+			"*** Anyone who can read that directory can decrypt the signing keys. For production set\n"+
+			"*** GATEHOUSE_MASTER_KEY (openssl rand -base64 32), an https issuer and PostgreSQL.\n", cfg.DataDir)
+	}
 	fmt.Fprintf(stdout, "\nGatehouse is running.\n  Sign in or create an account: %s/\n  Discovery:                    %s/.well-known/openid-configuration\n\n", cfg.Issuer, cfg.Issuer)
 	return a.Serve(ctx, ln)
 }
