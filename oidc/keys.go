@@ -139,8 +139,10 @@ func (k *Keys) Rotate(ctx context.Context, force bool) (current, next string, er
 	}
 	// Refuse before writing anything if the stored keys cannot be opened
 	// (another master key): a key sealed now would lock out the others.
-	if err := k.install(recs); err != nil {
-		return "", "", err
+	for _, r := range recs {
+		if _, err := k.open(r); err != nil {
+			return "", "", err
+		}
 	}
 	now := k.Now().UTC()
 	var changed []*SigningKeyRecord
@@ -245,17 +247,9 @@ func (k *Keys) install(recs []*SigningKeyRecord) error {
 		if r.State == KeyRetired && r.ExpiresAt != nil && now.After(*r.ExpiresAt) {
 			continue
 		}
-		der, err := k.Box.Open(r.PrivateSealed, []byte(r.ID))
+		priv, err := k.open(r)
 		if err != nil {
-			return fmt.Errorf("keys: key %s: %w", r.ID, err)
-		}
-		parsed, err := x509.ParsePKCS8PrivateKey(der)
-		if err != nil {
-			return fmt.Errorf("keys: key %s: %w", r.ID, err)
-		}
-		priv, ok := parsed.(crypto.Signer)
-		if !ok {
-			return fmt.Errorf("keys: key %s: unsupported type %T", r.ID, parsed)
+			return err
 		}
 		public[r.ID] = priv.Public()
 		private[r.ID] = priv
@@ -280,6 +274,23 @@ func (k *Keys) install(recs []*SigningKeyRecord) error {
 	k.version = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 	k.mu.Unlock()
 	return nil
+}
+
+// open decrypts a stored private key.
+func (k *Keys) open(r *SigningKeyRecord) (crypto.Signer, error) {
+	der, err := k.Box.Open(r.PrivateSealed, []byte(r.ID))
+	if err != nil {
+		return nil, fmt.Errorf("keys: key %s: %w", r.ID, err)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("keys: key %s: %w", r.ID, err)
+	}
+	priv, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("keys: key %s: unsupported type %T", r.ID, parsed)
+	}
+	return priv, nil
 }
 
 // thumbprint makes a stable key ID: the RFC 7638 JWK thumbprint.

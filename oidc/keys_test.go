@@ -697,8 +697,10 @@ func TestKeysRotateWithoutCurrentKey(t *testing.T) {
 			store, clock := newMemKeyStore(), newStepClock()
 			tc.setup(t, store, clock)
 			k := newTestKeys(t, store, clock, "ES256", 1)
-			if err := k.Load(t.Context()); tc.name != "empty store" && err == nil {
-				t.Fatal("Load without a current key succeeded")
+			if tc.name != "empty store" { // Load would create the first keys
+				if err := k.Load(t.Context()); err == nil {
+					t.Fatal("Load without a current key succeeded")
+				}
 			}
 			cur, next, err := k.Rotate(t.Context(), false)
 			if err != nil {

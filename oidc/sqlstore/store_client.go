@@ -130,7 +130,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *oidc.Client) error {
 // consents go with it in one transaction.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	var found bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Exec(`DELETE FROM oauth_clients WHERE id = ?`, id)
 		if res.Error != nil {
 			return res.Error

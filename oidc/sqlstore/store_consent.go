@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // GetConsent implements oidc.ConsentStore.
@@ -22,17 +20,12 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) ([]stri
 	return strings.Fields(scopes), nil
 }
 
-// SaveConsent implements oidc.ConsentStore.
+// SaveConsent implements oidc.ConsentStore. One upsert statement, so two
+// concurrent first-time consents (two tabs, a double submit) both succeed.
 func (s *Store) SaveConsent(ctx context.Context, userID, clientID string, scopes []string, at time.Time) error {
-	joined := strings.Join(scopes, " ")
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE consents SET scopes = ?, updated_at = ? WHERE user_id = ? AND client_id = ?`, joined, at.UTC(), userID, clientID)
-		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
-		}
-		return tx.Exec(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			userID, clientID, joined, at.UTC(), at.UTC()).Error
-	})
+	err := s.conn(ctx).Exec(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+		userID, clientID, strings.Join(scopes, " "), at.UTC(), at.UTC()).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: save consent: %w", err)
 	}
