@@ -41,6 +41,8 @@ type Handler struct {
 	Now     func() time.Time
 
 	SelfSignup bool
+	// PasswordMinLength is shown on the registration page.
+	PasswordMinLength int
 	// SessionIdle and SessionAbsolute bound browser sessions.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration

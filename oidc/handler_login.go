@@ -95,6 +95,7 @@ var errSignupClosed = pageError(http.StatusNotFound, "Registration is closed", "
 
 func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.RegisterPage) error {
 	p.Action, p.CSRF, p.LoginURL = PathSignup, csrfToken(c), PathLogin
+	p.PasswordMinLength = h.PasswordMinLength
 	if f != nil {
 		p.Flow = f.ID
 		p.LoginURL += "?flow=" + f.ID

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -28,6 +29,9 @@ type RegisterPage struct {
 	// password) to the message shown under that field.
 	Errors  map[string]string
 	General string // error not tied to one field
+	// PasswordMinLength is the policy's minimum, for the hint and the
+	// minlength attribute; 0 means the default of 8.
+	PasswordMinLength int
 }
 
 // RegisterValues re-fills the registration form. The password never is.
@@ -169,13 +173,17 @@ func (f field) DescribedBy() string {
 }
 
 func newRegisterView(p RegisterPage) registerView {
+	minLen := p.PasswordMinLength
+	if minLen <= 0 {
+		minLen = minPasswordLength
+	}
 	fields := []field{
 		{Name: "given_name", Label: "First name", Type: "text", Autocomplete: "given-name", Value: p.Values.GivenName},
 		{Name: "family_name", Label: "Last name", Type: "text", Autocomplete: "family-name", Value: p.Values.FamilyName},
 		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true},
 		{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Value: p.Values.Email, Required: true, Verbatim: true},
-		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, MinLength: minPasswordLength,
-			Hint: "At least 8 characters. Avoid common passwords."},
+		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, MinLength: minLen,
+			Hint: fmt.Sprintf("At least %d characters. Avoid common passwords.", minLen)},
 	}
 	for i := range fields {
 		fields[i].Error = p.Errors[fields[i].Name]

@@ -126,6 +126,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Logger:             log,
 		Now:                time.Now,
 		SelfSignup:         cfg.Registration.AllowSelfSignup,
+		PasswordMinLength:  cfg.Password.MinLength,
 		SessionIdle:        cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:    cfg.Sessions.AbsoluteLifetime.Std(),
 		InitialAccessToken: cfg.Registration.InitialAccessToken,
