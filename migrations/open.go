@@ -56,6 +56,16 @@ func Open(url string) (*gorm.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("database: open sqlite: %w", err)
 		}
+		// SQLite has one writer. With one connection, requests queue in
+		// the pool and are handed the connection the moment it is free;
+		// with several, writers collide on the file lock and SQLite's busy
+		// handler makes them sleep and retry, which turns a short queue
+		// into hundreds of milliseconds of tail latency.
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		sqlDB.SetMaxOpenConns(1)
 		return db, nil
 	default:
 		return nil, fmt.Errorf("database: unsupported URL scheme (want sqlite:PATH or postgres://...)")
