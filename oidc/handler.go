@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -49,8 +50,11 @@ type Handler struct {
 	// InitialAccessToken guards dynamic client registration; empty turns
 	// registration off.
 	InitialAccessToken string
-	// Discovery is the pre-serialised discovery document.
+	// discovery is the pre-serialised discovery document.
 	discovery []byte
+	// jwksCache is the JWKS Cache-Control value: relying parties refetch
+	// within the time a rotation waits after publishing the next key.
+	jwksCache []string
 }
 
 // secure reports whether cookies must carry the Secure flag.
@@ -61,6 +65,7 @@ func (h *Handler) secure() bool {
 // Mount registers every route on e.
 func (h *Handler) Mount(e *echo.Echo) {
 	h.discovery = h.buildDiscovery()
+	h.jwksCache = []string{"public, max-age=" + strconv.FormatInt(int64(h.Provider.Keys.JWKSMaxAge/time.Second), 10)}
 
 	e.GET(PathDiscovery, h.serveDiscovery)
 	e.GET(PathJWKS, h.serveJWKS)

@@ -161,6 +161,18 @@ func TestHostedPages(t *testing.T) {
 				t.Errorf("cookie without HttpOnly/SameSite: %s", c)
 			}
 		}
+		// Browser apps (SPAs) call discovery and the token endpoint
+		// cross-origin; the hosted pages are not shared that way.
+		req := mustRequest(t, http.MethodGet, srv.URL+"/.well-known/openid-configuration")
+		req.Header.Set("Origin", "https://spa.example")
+		if got := do(t, req); got.Header.Get("Access-Control-Allow-Origin") != "*" || got.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("discovery CORS/nosniff headers: %v", got.Header)
+		}
+		req = mustRequest(t, http.MethodGet, srv.URL+"/login")
+		req.Header.Set("Origin", "https://spa.example")
+		if got := do(t, req); got.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("the login page allows cross-origin reads: %v", got.Header)
+		}
 		if got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/no/such/page")); got.Status != 404 || !strings.Contains(got.Body, "Page not found") {
 			t.Errorf("unknown page: %d", got.Status)
 		}
