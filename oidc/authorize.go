@@ -180,12 +180,15 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 		}
 	}
 
+	// prompt=create (Initiating User Registration 1.0) asks for a new
+	// account even when someone is signed in; the new account's session
+	// replaces theirs. (checkEarly refused it when sign-up is off.)
+	if prompt["create"] && !flow.RegisterDone && !freshLogin {
+		return c.Redirect(http.StatusSeeOther, PathSignup+"?flow="+url.QueryEscape(flow.ID))
+	}
 	if needLogin {
 		if prompt["none"] {
 			return h.authorizeError(c, ar, fosite.ErrLoginRequired)
-		}
-		if prompt["create"] && h.SelfSignup && !flow.RegisterDone {
-			return c.Redirect(http.StatusSeeOther, PathSignup+"?flow="+url.QueryEscape(flow.ID))
 		}
 		return c.Redirect(http.StatusSeeOther, PathLogin+"?flow="+url.QueryEscape(flow.ID))
 	}

@@ -115,6 +115,12 @@ func TestHostedPages(t *testing.T) {
 		// A login hint pre-fills the form.
 		p, _ = b.get(t, authURL(oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("login_hint", "frank")))
 		mustContain(t, p.Body, `value="frank"`, "login_hint")
+		// prompt=create shows the registration page even to a signed-in
+		// browser: the user asked for a new account.
+		p, _ = b.get(t, authURL(oauth2.SetAuthURLParam("prompt", "create")))
+		if p.URL.Path != "/register" {
+			t.Errorf("prompt=create with a session led to %s", p.URL)
+		}
 		// max_age=0 also forces a login.
 		p, _ = b.get(t, authURL(oauth2.SetAuthURLParam("max_age", "0")))
 		if p.URL.Path != "/login" {
