@@ -3,5 +3,5 @@
 //
 // It also opens the database, because the dialect chosen by the URL decides
 // both the gorm driver and which directory of migrations applies. Nothing
-// else changes the schema: there is no AutoMigrate anywhere.
+// else changes the schema: gorm's automatic schema migration is never used.
 package migrations
