@@ -1,0 +1,61 @@
+package identity
+
+import "context"
+
+// MailKind names a transactional e-mail. Each kind has a subject, a plain
+// text and an HTML body in the templates package.
+type MailKind string
+
+// The e-mails Gatehouse sends.
+const (
+	// MailVerifyEmail carries a link and a 6-digit code proving the
+	// address belongs to the user (at registration or on request).
+	MailVerifyEmail MailKind = "verify_email"
+	// MailConfirmEmailChange goes to a new address: link and code.
+	MailConfirmEmailChange MailKind = "confirm_email_change"
+	// MailEmailChangeRequested tells the old address a change was asked for.
+	MailEmailChangeRequested MailKind = "email_change_requested"
+	// MailEmailChanged tells the old address the change is done.
+	MailEmailChanged MailKind = "email_changed"
+	// MailPasswordReset carries the single-use reset link.
+	MailPasswordReset MailKind = "password_reset"
+	// MailPasswordChanged tells the user the password was changed or reset.
+	MailPasswordChanged MailKind = "password_changed"
+)
+
+// Mail is one transactional e-mail to render and send. Fields a kind does
+// not use are empty.
+type Mail struct {
+	Kind     MailKind
+	To       string // recipient address
+	Name     string // how to greet the recipient
+	Link     string // absolute URL (verification or reset)
+	Code     string // 6-digit code
+	NewEmail string // for the change notices
+	// ExpiresIn is a human phrase such as "10 minutes".
+	ExpiresIn string
+}
+
+// SMS is one text message.
+type SMS struct {
+	To   string // E.164
+	Text string
+}
+
+// Notifier queues messages for delivery. Queueing is durable and fast: it
+// never waits for an SMTP server or SMS provider.
+type Notifier interface {
+	// SendMail queues an e-mail.
+	SendMail(ctx context.Context, m Mail) error
+	// SendSMS queues a text message.
+	SendSMS(ctx context.Context, m SMS) error
+}
+
+// SessionRevoker ends a user's browser sessions and the refresh and access
+// tokens issued through them (after a password reset or change).
+type SessionRevoker interface {
+	// RevokeUserSessions revokes every session of the user except the one
+	// with ID keep (empty keeps none), and every refresh and access token
+	// issued to the user.
+	RevokeUserSessions(ctx context.Context, userID, keep string) error
+}
