@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
+	"gatehouse/identity"
 	"gatehouse/oidc"
 )
+
+var _ identity.SessionRevoker = (*Store)(nil)
 
 type sessionRow struct {
 	ID          string
@@ -101,4 +106,26 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*oidc.Br
 		out = append(out, rows[i].toSession())
 	}
 	return out, nil
+}
+
+// RevokeUserSessions implements identity.SessionRevoker: every browser
+// session of the user except keep ends, and so does every refresh and
+// access token issued to the user outside the kept session, in one
+// transaction.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID, keep string) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM browser_sessions WHERE user_id = ? AND id <> ?`, userID, keep).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND subject = ? AND (session_id <> ? OR ? = '')`,
+			false, kindRefresh, userID, keep, keep).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM oauth_requests WHERE kind IN (?, ?) AND subject = ? AND (session_id <> ? OR ? = '')`,
+			kindAccess, kindCode, userID, keep, keep).Error
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke sessions of user: %w", err)
+	}
+	return nil
 }
