@@ -27,6 +27,8 @@ type Config struct {
 	Registration Registration `yaml:"registration"`
 	Sessions     Sessions     `yaml:"sessions"`
 	Password     Password     `yaml:"password"`
+	Email        Email        `yaml:"email"`
+	SMS          SMS          `yaml:"sms"`
 	Theme        Theme        `yaml:"theme"`
 	Log          Log          `yaml:"log"`
 	HTTP         HTTP         `yaml:"http"`
@@ -64,6 +66,9 @@ type Registration struct {
 	InitialAccessToken string `yaml:"initial_access_token" secret:"true"`
 	// AllowSelfSignup shows the hosted "Create account" page.
 	AllowSelfSignup bool `yaml:"allow_self_signup"`
+	// RequireVerifiedEmail makes a new user verify their e-mail address
+	// before their first login.
+	RequireVerifiedEmail bool `yaml:"require_verified_email"`
 }
 
 // Sessions sets the lifetime of the browser login session.
@@ -78,6 +83,43 @@ type Sessions struct {
 type Password struct {
 	MinLength int `yaml:"min_length"`
 	MaxLength int `yaml:"max_length"`
+}
+
+// Email configures how e-mail goes out.
+type Email struct {
+	// SMTPURL names the SMTP server: smtp://[user:password@]host[:port]
+	// (port 587 by default) upgrades with STARTTLS when the server offers
+	// it and refuses to send credentials without it; smtps://… (port 465)
+	// is TLS from the start. Empty means development delivery: e-mails,
+	// codes and links included, are written to the log instead of sent.
+	// Its password is masked wherever the configuration is shown.
+	SMTPURL string `yaml:"smtp_url"`
+	// From is the sender, an address with an optional display name:
+	// "Gatehouse <no-reply@example.com>". Required with smtp_url.
+	From string `yaml:"from"`
+}
+
+// SMS configures how text messages go out.
+type SMS struct {
+	// Provider is log (development delivery: messages, codes included,
+	// are written to the log instead of sent), webhook or twilio.
+	Provider string `yaml:"provider"`
+	// WebhookURL receives one signed JSON POST per message: https, or
+	// http on a loopback host.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecret keys the HMAC-SHA256 signature of each webhook
+	// request; at least 32 characters.
+	WebhookSecret    string `yaml:"webhook_secret" secret:"true"`
+	TwilioAccountSID string `yaml:"twilio_account_sid"`
+	TwilioAuthToken  string `yaml:"twilio_auth_token" secret:"true"`
+	// TwilioFrom is the sender: an E.164 number, an alphanumeric sender
+	// ID or a Messaging Service SID (MG…).
+	TwilioFrom string `yaml:"twilio_from"`
+	// TwilioBaseURL is Twilio's API; change it only for tests.
+	TwilioBaseURL string `yaml:"twilio_base_url"`
+	// DefaultRegion is the ISO 3166-1 alpha-2 code (US, GB, …) of the
+	// country whose numbers may be entered without a +country code.
+	DefaultRegion string `yaml:"default_region"`
 }
 
 // Theme brands the hosted pages.
@@ -138,6 +180,11 @@ func defaults() *Config {
 		// NIST SP 800-63B §5.1.1.2: at least 8 characters, and permit at
 		// least 64.
 		Password: Password{MinLength: 8, MaxLength: 128},
+		SMS: SMS{
+			Provider:      "log",
+			TwilioBaseURL: "https://api.twilio.com",
+			DefaultRegion: "US",
+		},
 		Theme: Theme{
 			ProductName:  "Gatehouse",
 			PrimaryColor: "#2563eb",
@@ -158,6 +205,7 @@ func (c *Config) fillDerived() {
 	if c.HTTP.TrustedProxies == nil {
 		c.HTTP.TrustedProxies = []string{}
 	}
+	c.SMS.DefaultRegion = strings.ToUpper(c.SMS.DefaultRegion)
 }
 
 // DevelopmentMode reports whether no master key is configured. The binary

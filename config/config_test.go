@@ -34,6 +34,7 @@ func TestDefault(t *testing.T) {
 			AbsoluteLifetime: Duration(168 * time.Hour),
 		},
 		Password: Password{MinLength: 8, MaxLength: 128},
+		SMS:      SMS{Provider: "log", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"},
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},
 		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
@@ -130,6 +131,17 @@ func secretConfig() (c *Config, masterKey, token string) {
 	c.MasterKey = base64.StdEncoding.EncodeToString(testKey(32))
 	c.Registration.InitialAccessToken = "iat-" + strings.Repeat("s3cr3t", 6)
 	c.Database.URL = "postgres://gatehouse:db-password@db.internal/gatehouse?sslmode=verify-full"
+	c.Email = Email{SMTPURL: "smtp://mailer:smtp-password@mail.internal:587", From: "Gatehouse <no-reply@example.com>"}
+	c.SMS = SMS{
+		Provider:         "twilio",
+		WebhookURL:       "https://hooks:hook-password@sms.internal/send",
+		WebhookSecret:    "webhook-" + strings.Repeat("s3cr3t", 6),
+		TwilioAccountSID: "AC0123456789abcdef0123456789abcdef",
+		TwilioAuthToken:  "twilio-auth-token-0123456789",
+		TwilioFrom:       "+15005550006",
+		TwilioBaseURL:    "https://api.twilio.com",
+		DefaultRegion:    "GB",
+	}
 	return c, c.MasterKey, c.Registration.InitialAccessToken
 }
 
@@ -142,6 +154,10 @@ func TestRedacted(t *testing.T) {
 	want.MasterKey = "[redacted]"
 	want.Registration.InitialAccessToken = "[redacted]"
 	want.Database.URL = "postgres://gatehouse:xxxxx@db.internal/gatehouse?sslmode=verify-full"
+	want.Email.SMTPURL = "smtp://mailer:xxxxx@mail.internal:587"
+	want.SMS.WebhookURL = "https://hooks:xxxxx@sms.internal/send"
+	want.SMS.WebhookSecret = "[redacted]"
+	want.SMS.TwilioAuthToken = "[redacted]"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted() mismatch (-want +got):\n%s", diff)
 	}
@@ -150,23 +166,27 @@ func TestRedacted(t *testing.T) {
 	if c.HTTP.TrustedProxies[0] != "10.0.0.0/8" {
 		t.Error("Redacted() shares TrustedProxies with the original")
 	}
-	if d := Default().Redacted(); d.MasterKey != "" || d.Registration.InitialAccessToken != "" {
-		t.Errorf("Redacted() of unset secrets = %q, %q; want them left empty", d.MasterKey, d.Registration.InitialAccessToken)
+	if d := Default().Redacted(); d.MasterKey != "" || d.Registration.InitialAccessToken != "" ||
+		d.SMS.WebhookSecret != "" || d.SMS.TwilioAuthToken != "" || d.Email.SMTPURL != "" {
+		t.Errorf("Redacted() of unset secrets = %+v; want them left empty", d)
 	}
 }
 
-func TestRedactDatabaseURL(t *testing.T) {
+func TestRedactURL(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"sqlite", "sqlite:data/gatehouse.db", "sqlite:data/gatehouse.db"},
 		{"no password", "postgres://gatehouse@db/gh", "postgres://gatehouse@db/gh"},
 		{"password in user info", "postgresql://u:pw@db/gh", "postgresql://u:xxxxx@db/gh"},
 		{"password in query", "postgres://db/gh?password=pw&user=u", "postgres://db/gh?password=xxxxx&user=u"},
 		{"unparseable", "postgres://u:pw@db:port/gh", "[redacted]"},
+		{"smtp with password", "smtp://u%40x:p%40ss@mail.example.com:587", "smtp://u%40x:xxxxx@mail.example.com:587"},
+		{"smtps without password", "smtps://mail.example.com", "smtps://mail.example.com"},
+		{"empty", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, redactDatabaseURL(tc.in)); diff != "" {
-				t.Errorf("redactDatabaseURL(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			if diff := cmp.Diff(tc.want, redactURL(tc.in)); diff != "" {
+				t.Errorf("redactURL(%q) mismatch (-want +got):\n%s", tc.in, diff)
 			}
 		})
 	}
@@ -193,6 +213,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		"Redacted %+v":         fmt.Sprintf("%+v", c.Redacted()),
 		"Registration %+v":     fmt.Sprintf("%+v", c.Registration),
 		"Registration %#v":     fmt.Sprintf("%#v", &c.Registration),
+		"Email %+v":            fmt.Sprintf("%+v", c.Email),
+		"Email %#v":            fmt.Sprintf("%#v", &c.Email),
+		"SMS %+v":              fmt.Sprintf("%+v", c.SMS),
+		"SMS %#v":              fmt.Sprintf("%#v", &c.SMS),
 		"slog JSON":            jsonLog.String(),
 		"slog text":            textLog.String(),
 		"Validate of bad copy": fmt.Sprint(badCopy(c).Validate()),
@@ -202,6 +226,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		"master key hex":       hex.EncodeToString(testKey(32)),
 		"initial access token": token,
 		"database password":    "db-password",
+		"SMTP password":        "smtp-password",
+		"webhook password":     "hook-password",
+		"webhook secret":       c.SMS.WebhookSecret,
+		"Twilio auth token":    c.SMS.TwilioAuthToken,
 	}
 	for how, text := range shown {
 		for what, secret := range secrets {
@@ -210,7 +238,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			}
 		}
 	}
-	for _, how := range []string{"%+v", "String", "slog JSON", "slog text"} {
+	for _, how := range []string{"%+v", "String", "slog JSON", "slog text", "SMS %+v"} {
 		if !strings.Contains(shown[how], "[redacted]") {
 			t.Errorf("%s does not mark secrets as redacted: %s", how, shown[how])
 		}
@@ -221,12 +249,17 @@ func TestSecretsNeverShown(t *testing.T) {
 }
 
 // badCopy returns c with secrets of the wrong shape: the master key one
-// byte short, the token too short, the database scheme unknown.
+// byte short, the tokens too short, the database and SMTP schemes unknown,
+// the webhook over http.
 func badCopy(c *Config) *Config {
 	b := *c
 	b.MasterKey = c.MasterKey[:40] // 30 bytes
 	b.Registration.InitialAccessToken = c.Registration.InitialAccessToken[:20]
 	b.Database.URL = strings.Replace(c.Database.URL, "postgres://", "mysql://", 1)
+	b.Email.SMTPURL = strings.Replace(c.Email.SMTPURL, "smtp://", "smtpx://", 1)
+	b.SMS.Provider = "webhook"
+	b.SMS.WebhookURL = strings.Replace(c.SMS.WebhookURL, "https://", "http://", 1)
+	b.SMS.WebhookSecret = c.SMS.WebhookSecret[:20]
 	return &b
 }
 

@@ -19,11 +19,14 @@
 // GATEHOUSE_ followed by its upper-cased dotted path with dots replaced by
 // underscores (GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME). Lists are
 // comma-separated. A few aliases exist for names operators expect
-// (GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN).
+// (GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN, GATEHOUSE_SMTP_URL).
 //
-// The master key and the initial access token are secrets. They never
-// appear in an error, and Config redacts them whenever it is formatted,
-// printed or logged; Redacted returns a copy that is safe to show.
+// The master key, the initial access token, the SMS webhook secret and the
+// Twilio auth token are secrets (tagged secret:"true"), and so are the
+// passwords inside database.url, email.smtp_url and sms.webhook_url. They
+// never appear in an error, and Config redacts them whenever it is
+// formatted, printed or logged; Redacted returns a copy that is safe to
+// show.
 //
 // Only cmd/ imports this package; it turns the sections into constructor
 // inputs for the rest of the program.

@@ -15,6 +15,7 @@ const envPrefix = "GATEHOUSE_"
 // expect them. The canonical names need no entry: envName derives them.
 var envAliases = []struct{ name, path string }{
 	{"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN", "registration.initial_access_token"},
+	{"GATEHOUSE_SMTP_URL", "email.smtp_url"},
 }
 
 // envName is the canonical variable for a dotted path:

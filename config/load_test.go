@@ -74,12 +74,25 @@ tokens:
 registration:
   initial_access_token: 0123456789abcdef0123456789abcdef
   allow_self_signup: false
+  require_verified_email: true
 sessions:
   idle_lifetime: 2h
   absolute_lifetime: 12h
 password:
   min_length: 12
   max_length: 256
+email:
+  smtp_url: smtps://mailer:pw@mail.example.com
+  from: Example Login <login@example.com>
+sms:
+  provider: webhook
+  webhook_url: https://sms.example.com/send
+  webhook_secret: whsec-0123456789abcdef0123456789abcdef
+  twilio_account_sid: AC0123456789abcdef0123456789abcdef
+  twilio_auth_token: twilio-token
+  twilio_from: Example
+  twilio_base_url: http://127.0.0.1:9999
+  default_region: gb
 theme:
   product_name: Example Login
   logo_url: /static/logo.svg
@@ -107,12 +120,23 @@ http:
 			AuthorizationCodeLifetime: Duration(30 * time.Second),
 			RequirePKCEForAllClients:  true,
 		},
-		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef"},
+		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
 		Password:     Password{MinLength: 12, MaxLength: 256},
-		Theme:        Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
-		Log:          Log{Level: "debug", Format: "text"},
-		HTTP:         HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
+		Email:        Email{SMTPURL: "smtps://mailer:pw@mail.example.com", From: "Example Login <login@example.com>"},
+		SMS: SMS{
+			Provider:         "webhook",
+			WebhookURL:       "https://sms.example.com/send",
+			WebhookSecret:    "whsec-0123456789abcdef0123456789abcdef",
+			TwilioAccountSID: "AC0123456789abcdef0123456789abcdef",
+			TwilioAuthToken:  "twilio-token",
+			TwilioFrom:       "Example",
+			TwilioBaseURL:    "http://127.0.0.1:9999",
+			DefaultRegion:    "GB", // upper-cased by Load
+		},
+		Theme: Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
+		Log:   Log{Level: "debug", Format: "text"},
+		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -295,6 +319,36 @@ func TestLoadEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "e-mail and SMS",
+			env: map[string]string{
+				"GATEHOUSE_SMTP_URL":                            "smtp://u:p@mail.example.com:2525",
+				"GATEHOUSE_EMAIL_FROM":                          "Gatehouse <gh@example.com>",
+				"GATEHOUSE_SMS_PROVIDER":                        "twilio",
+				"GATEHOUSE_SMS_TWILIO_ACCOUNT_SID":              "AC0123456789abcdef0123456789abcdef",
+				"GATEHOUSE_SMS_TWILIO_AUTH_TOKEN":               "tok",
+				"GATEHOUSE_SMS_TWILIO_FROM":                     "MG0123456789abcdef0123456789abcdef",
+				"GATEHOUSE_SMS_DEFAULT_REGION":                  "de",
+				"GATEHOUSE_REGISTRATION_REQUIRE_VERIFIED_EMAIL": "true",
+			},
+			want: func(c *Config) {
+				c.Email = Email{SMTPURL: "smtp://u:p@mail.example.com:2525", From: "Gatehouse <gh@example.com>"}
+				c.SMS.Provider = "twilio"
+				c.SMS.TwilioAccountSID = "AC0123456789abcdef0123456789abcdef"
+				c.SMS.TwilioAuthToken = "tok"
+				c.SMS.TwilioFrom = "MG0123456789abcdef0123456789abcdef"
+				c.SMS.DefaultRegion = "DE"
+				c.Registration.RequireVerifiedEmail = true
+			},
+		},
+		{
+			name: "canonical name for the SMTP URL",
+			env: map[string]string{
+				"GATEHOUSE_EMAIL_SMTP_URL": "smtps://mail.example.com",
+				"GATEHOUSE_EMAIL_FROM":     "gh@example.com",
+			},
+			want: func(c *Config) { c.Email = Email{SMTPURL: "smtps://mail.example.com", From: "gh@example.com"} },
+		},
+		{
 			name: "canonical name for the initial access token",
 			env:  map[string]string{"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": token},
 			want: func(c *Config) { c.Registration.InitialAccessToken = token },
@@ -400,6 +454,15 @@ func TestLoadEnvProblems(t *testing.T) {
 			want: []string{"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN: conflicts with GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN; set only one"},
 		},
 		{
+			name: "SMTP alias conflicts with canonical name",
+			env: map[string]string{
+				"GATEHOUSE_EMAIL_SMTP_URL": "smtp://a:pw-one@mail.example.com",
+				"GATEHOUSE_SMTP_URL":       "smtp://a:pw-two@mail.example.com",
+				"GATEHOUSE_EMAIL_FROM":     "gh@example.com",
+			},
+			want: []string{"GATEHOUSE_SMTP_URL: conflicts with GATEHOUSE_EMAIL_SMTP_URL; set only one"},
+		},
+		{
 			name: "valid type, invalid value",
 			env:  map[string]string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME": "48h"},
 			want: []string{"tokens.access_token_lifetime: must be between 1m0s and 24h0m0s, got 48h0m0s"},
@@ -465,6 +528,18 @@ func TestLoadErrorNeverShowsSecrets(t *testing.T) {
 		{name: "master key of wrong shape", file: "master_key: {k: supersecretvalue}\n", secret: "supersecretvalue"},
 		{name: "short token", env: map[string]string{"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN": "tok-3f9a"}, secret: "tok-3f9a"},
 		{name: "database password", env: map[string]string{"GATEHOUSE_DATABASE_URL": "mysql://root:pw-8812@db/gh"}, secret: "pw-8812"},
+		{name: "SMTP password in bad URL", env: map[string]string{"GATEHOUSE_SMTP_URL": "smtp://u:pw-4471@mail example.com"}, secret: "pw-4471"},
+		{name: "SMTP password with bad scheme", env: map[string]string{"GATEHOUSE_SMTP_URL": "smtpx://u:pw-4472@mail.example.com"}, secret: "pw-4472"},
+		{
+			name:   "short webhook secret",
+			env:    map[string]string{"GATEHOUSE_SMS_PROVIDER": "webhook", "GATEHOUSE_SMS_WEBHOOK_URL": "https://x.example", "GATEHOUSE_SMS_WEBHOOK_SECRET": "whsec-991"},
+			secret: "whsec-991",
+		},
+		{
+			name:   "Twilio token of wrong shape",
+			file:   "sms:\n  provider: twilio\n  twilio_auth_token: [tw-secret-77]\n",
+			secret: "tw-secret-77",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,8 +13,9 @@ import (
 const redacted = "[redacted]"
 
 // Redacted returns a copy of c that is safe to print or log: every secret
-// that is set (master_key, registration.initial_access_token) reads
-// "[redacted]", and a password in database.url is masked.
+// that is set (master_key, registration.initial_access_token,
+// sms.webhook_secret, sms.twilio_auth_token) reads "[redacted]", and a
+// password in database.url, email.smtp_url or sms.webhook_url is masked.
 func (c Config) Redacted() Config {
 	r := c
 	r.HTTP.TrustedProxies = slices.Clone(c.HTTP.TrustedProxies)
@@ -23,13 +24,15 @@ func (c Config) Redacted() Config {
 			f.value.SetString(redacted)
 		}
 	}
-	r.Database.URL = redactDatabaseURL(r.Database.URL)
+	r.Database.URL = redactURL(r.Database.URL)
+	r.Email.SMTPURL = redactURL(r.Email.SMTPURL)
+	r.SMS.WebhookURL = redactURL(r.SMS.WebhookURL)
 	return r
 }
 
-// redactDatabaseURL masks the password of a PostgreSQL URL, whether in the
-// user information or in a password query parameter.
-func redactDatabaseURL(s string) string {
+// redactURL masks the password of a URL (a PostgreSQL, SMTP or webhook
+// URL), whether in the user information or in a password query parameter.
+func redactURL(s string) string {
 	if s == "" || strings.HasPrefix(s, "sqlite:") {
 		return s
 	}
@@ -95,4 +98,28 @@ func (r Registration) Format(f fmt.State, verb rune) {
 		r.InitialAccessToken = redacted
 	}
 	fmt.Fprintf(f, fmt.FormatString(f, verb), plainRegistration(r))
+}
+
+// plainEmail has Email's fields and none of its methods.
+type plainEmail Email
+
+// Format prints the section with the SMTP password masked.
+func (e Email) Format(f fmt.State, verb rune) {
+	e.SMTPURL = redactURL(e.SMTPURL)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), plainEmail(e))
+}
+
+// plainSMS has SMS's fields and none of its methods.
+type plainSMS SMS
+
+// Format prints the section with its secrets redacted.
+func (s SMS) Format(f fmt.State, verb rune) {
+	if s.WebhookSecret != "" {
+		s.WebhookSecret = redacted
+	}
+	if s.TwilioAuthToken != "" {
+		s.TwilioAuthToken = redacted
+	}
+	s.WebhookURL = redactURL(s.WebhookURL)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), plainSMS(s))
 }

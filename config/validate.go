@@ -37,6 +37,8 @@ func (c *Config) Validate() error {
 	}
 	c.Sessions.validate(&p)
 	c.Password.validate(&p)
+	c.Email.validate(&p)
+	c.SMS.validate(&p)
 	c.Theme.validate(&p)
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "json", "text")

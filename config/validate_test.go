@@ -256,6 +256,167 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.Password.MinLength, c.Password.MaxLength = 64, 64 },
 		},
 
+		// email
+		{name: "smtp URL with credentials", mutate: func(c *Config) {
+			c.Email = Email{SMTPURL: "smtp://user%40x:p%40ss@mail.example.com:587", From: "no-reply@example.com"}
+		}},
+		{name: "smtps URL", mutate: func(c *Config) {
+			c.Email = Email{SMTPURL: "smtps://mail.example.com", From: `"Example, Inc." <no-reply@example.com>`}
+		}},
+		{name: "from without smtp URL", mutate: func(c *Config) { c.Email.From = "Gatehouse <no-reply@example.com>" }},
+		{
+			name:   "smtp URL without from",
+			mutate: func(c *Config) { c.Email.SMTPURL = "smtp://mail.example.com" },
+			want:   []string{"email.from: required when email.smtp_url is set"},
+		},
+		{
+			name:   "bad from",
+			mutate: func(c *Config) { c.Email.From = "Gatehouse no-reply at example.com" },
+			want:   []string{`email.from: must be an address such as no-reply@example.com or "Gatehouse <no-reply@example.com>", got "Gatehouse no-reply at example.com"`},
+		},
+		{
+			name: "bad smtp URLs",
+			mutate: func(c *Config) {
+				c.Email = Email{SMTPURL: "http://u:pw@mail.example.com", From: "a@example.com"}
+			},
+			want: []string{"email.smtp_url: must start with smtp:// or smtps://"},
+		},
+		{
+			name:   "smtp URL without host",
+			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://u:pw@:25", From: "a@example.com"} },
+			want:   []string{"email.smtp_url: must include a host, such as smtp://mail.example.com:587"},
+		},
+		{
+			name: "smtp URL with query",
+			mutate: func(c *Config) {
+				c.Email = Email{SMTPURL: "smtp://mail.example.com?starttls=no", From: "a@example.com"}
+			},
+			want: []string{"email.smtp_url: must not contain a path, query or fragment"},
+		},
+		{
+			name:   "smtp URL with bad port",
+			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://mail.example.com:0", From: "a@example.com"} },
+			want:   []string{"email.smtp_url: has an invalid port"},
+		},
+		{
+			name:   "smtp URL with password only",
+			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://:pw@mail.example.com", From: "a@example.com"} },
+			want:   []string{"email.smtp_url: has a password but no user name"},
+		},
+		{
+			name:   "unparseable smtp URL",
+			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://u:pw@mail example.com", From: "a@example.com"} },
+			want:   []string{"email.smtp_url: not a valid URL"},
+		},
+
+		// sms
+		{name: "webhook", mutate: func(c *Config) {
+			c.SMS.Provider = "webhook"
+			c.SMS.WebhookURL = "https://sms.example.com/send"
+			c.SMS.WebhookSecret = strings.Repeat("s", 32)
+		}},
+		{name: "webhook on loopback http", mutate: func(c *Config) {
+			c.SMS.Provider = "webhook"
+			c.SMS.WebhookURL = "http://127.0.0.1:9000/send"
+			c.SMS.WebhookSecret = strings.Repeat("s", 32)
+		}},
+		{
+			name:   "webhook without URL and secret",
+			mutate: func(c *Config) { c.SMS.Provider = "webhook" },
+			want: []string{
+				"sms.webhook_url: required when sms.provider is webhook",
+				"sms.webhook_secret: required when sms.provider is webhook",
+			},
+		},
+		{
+			name: "webhook over http, short secret",
+			mutate: func(c *Config) {
+				c.SMS.Provider = "webhook"
+				c.SMS.WebhookURL = "http://sms.example.com/send"
+				c.SMS.WebhookSecret = strings.Repeat("s", 31)
+			},
+			want: []string{
+				"sms.webhook_url: http is only allowed on loopback hosts; use https",
+				"sms.webhook_secret: must be at least 32 characters",
+			},
+		},
+		{
+			name: "webhook relative URL",
+			mutate: func(c *Config) {
+				c.SMS.Provider = "webhook"
+				c.SMS.WebhookURL = "/send"
+				c.SMS.WebhookSecret = strings.Repeat("s", 32)
+			},
+			want: []string{"sms.webhook_url: must be an absolute https URL"},
+		},
+		{name: "twilio with number", mutate: func(c *Config) {
+			c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "AC0123456789abcdef0123456789ABCDEF", TwilioAuthToken: "t",
+				TwilioFrom: "+15005550006", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"}
+		}},
+		{name: "twilio with messaging service", mutate: func(c *Config) {
+			c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "AC0123456789abcdef0123456789abcdef", TwilioAuthToken: "t",
+				TwilioFrom: "MG0123456789abcdef0123456789abcdef", DefaultRegion: "US"}
+		}},
+		{name: "twilio with sender ID", mutate: func(c *Config) {
+			c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "AC0123456789abcdef0123456789abcdef", TwilioAuthToken: "t",
+				TwilioFrom: "Gate House", DefaultRegion: "US"}
+		}},
+		{
+			name:   "twilio without settings",
+			mutate: func(c *Config) { c.SMS.Provider = "twilio" },
+			want: []string{
+				"sms.twilio_account_sid: required when sms.provider is twilio",
+				"sms.twilio_auth_token: required when sms.provider is twilio",
+				"sms.twilio_from: required when sms.provider is twilio",
+			},
+		},
+		{
+			name: "twilio settings of the wrong shape",
+			mutate: func(c *Config) {
+				c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "SK0123456789abcdef0123456789abcdef", TwilioAuthToken: "t",
+					TwilioFrom: "+0123", TwilioBaseURL: "http://api.twilio.com", DefaultRegion: "USA"}
+			},
+			want: []string{
+				`sms.twilio_account_sid: must be AC followed by 32 hexadecimal digits, got "SK0123456789abcdef0123456789abcdef"`,
+				`sms.twilio_from: must be an E.164 number such as +15005550006, an alphanumeric sender ID of at most 11 characters or a Messaging Service SID (MG…), got "+0123"`,
+				"sms.twilio_base_url: http is only allowed on loopback hosts; use https",
+				`sms.default_region: must be an ISO 3166-1 alpha-2 region code with phone numbers, such as US or GB, got "USA"`,
+			},
+		},
+		{
+			name: "twilio sender ID too long",
+			mutate: func(c *Config) {
+				c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "AC0123456789abcdef0123456789abcdef", TwilioAuthToken: "t",
+					TwilioFrom: "GatehouseLogin", DefaultRegion: "US"}
+			},
+			want: []string{`sms.twilio_from: must be an E.164 number such as +15005550006, an alphanumeric sender ID of at most 11 characters or a Messaging Service SID (MG…), got "GatehouseLogin"`},
+		},
+		{
+			name:   "unknown provider",
+			mutate: func(c *Config) { c.SMS.Provider = "sns" },
+			want:   []string{`sms.provider: must be one of log, webhook, twilio, got "sns"`},
+		},
+		{name: "region GB", mutate: func(c *Config) { c.SMS.DefaultRegion = "GB" }},
+		{
+			name:   "region not upper-cased",
+			mutate: func(c *Config) { c.SMS.DefaultRegion = "gb" },
+			want:   []string{`sms.default_region: must be an ISO 3166-1 alpha-2 region code with phone numbers, such as US or GB, got "gb"`},
+		},
+		{
+			name:   "region without phone numbers",
+			mutate: func(c *Config) { c.SMS.DefaultRegion = "ZZ" },
+			want:   []string{`sms.default_region: must be an ISO 3166-1 alpha-2 region code with phone numbers, such as US or GB, got "ZZ"`},
+		},
+		{
+			name: "twilio sender ID of digits only",
+			mutate: func(c *Config) {
+				c.SMS = SMS{Provider: "twilio", TwilioAccountSID: "AC0123456789abcdef0123456789abcdef", TwilioAuthToken: "t",
+					TwilioFrom: "12345", DefaultRegion: "US"}
+			},
+			want: []string{`sms.twilio_from: must be an E.164 number such as +15005550006, an alphanumeric sender ID of at most 11 characters or a Messaging Service SID (MG…), got "12345"`},
+		},
+		{name: "webhook keys ignored with another provider", mutate: func(c *Config) { c.SMS.WebhookSecret = "short" }},
+
 		// theme
 		{
 			name:   "empty product name",
