@@ -1,9 +1,30 @@
 // Package identity is the domain root of Gatehouse's user store: users,
-// their passwords and the rules that govern them.
+// their passwords, profiles and contact details, and the rules that govern
+// them.
 //
-// Storage sits behind small interfaces declared here (UserStore) and
-// implemented in identity/sqlstore; identity/identitytest holds the one
-// conformance suite every implementation runs. Services in this package
-// (Service) apply the rules: normalisation, uniqueness, the password policy
-// and argon2id hashing, so that callers never touch a hash.
+// Storage sits behind small interfaces declared here (UserStore,
+// TokenStore) and implemented in identity/sqlstore; identity/identitytest
+// holds the one conformance suite every implementation runs. Services in
+// this package (Service) apply the rules: normalisation, uniqueness, the
+// password policy and argon2id hashing, so that callers never touch a hash.
+//
+// Proving control of an address or number, and recovering an account, run
+// on one-time tokens: a 6-digit code and/or a link token (256 bits), of
+// which only HMAC-SHA256 hashes under Service.TokenKey are stored. A user
+// holds at most one token per Purpose; issuing a new one replaces it,
+// unless the last one is unused and younger than the resend cooldown
+// (CooldownError). Every well-formed code counts as an attempt before it
+// is compared, and MaxCodeAttempts void the token; a token is used by one
+// conditional update, so of concurrent uses exactly one succeeds. Callers
+// see ErrCodeInvalid for every wrong, expired, used or replaced code alike.
+//
+//	Register / StartEmailVerification -> mail (link + code) -> VerifyEmailToken | VerifyEmailCode
+//	ChangeEmail -> mail to the new address (link + code), notice to the old
+//	            -> ConfirmEmailChangeToken | ConfirmEmailChangeCode -> notice to the old
+//	StartPhoneVerification -> SMS (code) -> VerifyPhoneCode
+//	RequestPasswordReset -> mail (link) -> CheckResetToken -> ResetPassword -> sessions revoked, notice
+//	ChangePassword (current password) -> other sessions revoked, notice
+//
+// Messages go out through a Notifier, which only queues them (package
+// identity/message delivers); sessions end through a SessionRevoker.
 package identity

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,7 +13,13 @@ import (
 
 // Service applies Gatehouse's account rules on top of a UserStore:
 // validation and normalisation of every field, the password policy,
-// argon2id hashing and login bookkeeping. Callers never see a hash.
+// argon2id hashing and login bookkeeping, verification of e-mail addresses
+// and phone numbers, password recovery and the profile. Callers never see
+// a hash.
+//
+// Only Users and Hasher are needed for accounts and logins. The
+// verification and recovery methods also need Tokens, TokenKey, Notifier
+// and BaseURL, and return an error naming what is missing.
 type Service struct {
 	// Users stores the accounts.
 	Users UserStore
@@ -21,8 +28,50 @@ type Service struct {
 	// Policy decides which new passwords are acceptable; zero fields take
 	// DefaultPasswordPolicy's values.
 	Policy PasswordPolicy
-	// Now is the clock for creation and login times; nil means time.Now.
+	// Now is the clock for creation and login times and for the expiry of
+	// codes and links; nil means time.Now.
 	Now func() time.Time
+
+	// Tokens stores one-time codes and links.
+	Tokens TokenStore
+	// TokenKey keys the hashes of one-time codes and links: at least 32
+	// random bytes, kept secret. A 6-digit code hashed without a key would
+	// be found from its hash in a million tries. Changing the key voids
+	// the codes and links outstanding.
+	TokenKey []byte
+	// Notifier queues e-mails and text messages. Register starts e-mail
+	// verification only when it is set.
+	Notifier Notifier
+	// Sessions ends a user's sessions after a password reset or change;
+	// nil ends none.
+	Sessions SessionRevoker
+	// BaseURL is the issuer URL that links in e-mails start with, e.g.
+	// "https://id.example.com".
+	BaseURL string
+	// DefaultRegion is the ISO 3166-1 alpha-2 region (e.g. "GB") of phone
+	// numbers typed without a country code; empty requires the code.
+	DefaultRegion string
+	// ProductName names the service in text messages; empty leaves it out.
+	ProductName string
+	// CodeTTL is how long e-mail and phone codes (and the links sent with
+	// them) stay valid; zero means DefaultCodeTTL.
+	CodeTTL time.Duration
+	// ResetTokenTTL is how long a password reset link stays valid; zero
+	// means DefaultResetTokenTTL.
+	ResetTokenTTL time.Duration
+	// ResendCooldown is the least time between two codes or links of one
+	// purpose for one user; zero means DefaultResendCooldown.
+	ResendCooldown time.Duration
+	// Logger records failures that come after a change is done and so are
+	// not returned (a notice that could not be queued); nil discards them.
+	Logger *slog.Logger
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // Messages for uniqueness conflicts. Registration has to say that a
@@ -40,6 +89,7 @@ type RegisterInput struct {
 	Password   string
 	GivenName  string // optional
 	FamilyName string // optional
+	Phone      string // optional; stored in E.164, unverified
 }
 
 // CreateInput is what an administrator supplies to create an account.
@@ -60,7 +110,11 @@ func (s *Service) now() time.Time {
 
 // Register creates an active account for a person signing up. Every field
 // problem, a taken username or e-mail address included, comes back
-// together in one *ValidationError. The e-mail address starts unverified.
+// together in one *ValidationError. The e-mail address and the phone
+// number (read with DefaultRegion) start unverified. With a Notifier set,
+// Register then mails a verification link and code; a failure to do so
+// is logged, not returned, since the account exists and the person can
+// ask for a new code.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error) {
 	u := &User{
 		Username:   strings.TrimSpace(in.Username),
@@ -74,7 +128,23 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	if err := ve.merge(validateName(FieldFamilyName, u.FamilyName)); err != nil {
 		return nil, err
 	}
-	return s.create(ctx, u, in.Email, true, in.Password, ve)
+	if strings.TrimSpace(in.Phone) != "" {
+		phone, err := NormalizePhone(in.Phone, s.DefaultRegion)
+		if err := ve.merge(err); err != nil {
+			return nil, err
+		}
+		u.Phone = phone
+	}
+	u, err := s.create(ctx, u, in.Email, true, in.Password, ve)
+	if err != nil {
+		return nil, err
+	}
+	if s.Notifier != nil {
+		if err := s.StartEmailVerification(ctx, u.ID); err != nil {
+			s.logger().ErrorContext(ctx, "registration: start email verification", "user_id", u.ID, "error", err)
+		}
+	}
+	return u, nil
 }
 
 // CreateUser creates an active account on an administrator's behalf, with

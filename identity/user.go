@@ -32,15 +32,36 @@ type User struct {
 	PhoneVerified bool
 	GivenName     string
 	FamilyName    string
-	Locale        string
-	Zoneinfo      string
-	Picture       string
+	MiddleName    string
+	Nickname      string
+	Picture       string // absolute http(s) URL
+	Website       string // absolute http(s) URL
+	Gender        string // free text; OIDC defines "female" and "male"
+	Birthdate     string // YYYY-MM-DD, YYYY or 0000-MM-DD (OIDC Core §5.1)
+	Locale        string // BCP 47 language tag
+	Zoneinfo      string // IANA time zone name
+	Address       Address
 	Roles         []string
 	Status        Status
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	LastLoginAt   *time.Time
 }
+
+// Address is a postal address, the "address" claim of OpenID Connect Core
+// §5.1.1. StreetAddress and Formatted may hold several lines separated by
+// "\n".
+type Address struct {
+	Formatted     string
+	StreetAddress string
+	Locality      string
+	Region        string
+	PostalCode    string
+	Country       string
+}
+
+// IsZero reports whether no part of the address is set.
+func (a Address) IsZero() bool { return a == Address{} }
 
 // Name is the display name built from given and family name.
 func (u *User) Name() string {
@@ -74,8 +95,29 @@ type UserStore interface {
 	// FindUserByLogin returns the user whose username or email equals login
 	// case-insensitively, with the stored password hash, or ErrNotFound.
 	FindUserByLogin(ctx context.Context, login string) (*User, string, error)
-	// UpdateUser saves u's profile fields, or returns ErrNotFound.
+	// UpdateUser saves every field of u except the password hash,
+	// CreatedAt and LastLoginAt, or returns ErrNotFound, ErrUsernameTaken
+	// or ErrEmailTaken.
 	UpdateUser(ctx context.Context, u *User) error
+	// UpdateProfile saves only the fields a person edits on their profile
+	// (username, names, nickname, picture, website, gender, birthdate,
+	// locale, zoneinfo, address) and UpdatedAt, in one statement, so it
+	// never undoes a concurrent change of contact details or status. It
+	// returns ErrNotFound or ErrUsernameTaken.
+	UpdateProfile(ctx context.Context, u *User) error
+	// PasswordHash returns the user's password hash (empty for none), or
+	// ErrNotFound.
+	PasswordHash(ctx context.Context, userID string) (string, error)
+	// MarkEmailVerified marks the user's e-mail address verified, but only
+	// while it still equals email (ignoring case); otherwise, or for an
+	// unknown user, it returns ErrNotFound.
+	MarkEmailVerified(ctx context.Context, userID, email string, at time.Time) error
+	// SetEmail replaces the user's e-mail address with a verified one. It
+	// returns ErrNotFound or ErrEmailTaken.
+	SetEmail(ctx context.Context, userID, email string, at time.Time) error
+	// SetPhone replaces the user's phone number (E.164) and its verified
+	// flag, or returns ErrNotFound.
+	SetPhone(ctx context.Context, userID, phone string, verified bool, at time.Time) error
 	// SetPasswordHash replaces the user's password hash.
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 	// RecordLogin sets the last login time.

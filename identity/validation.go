@@ -20,6 +20,30 @@ const (
 	FieldGivenName  = "given_name"
 	FieldFamilyName = "family_name"
 	FieldRoles      = "roles"
+	// FieldPhone is the phone number at registration and on the account
+	// page.
+	FieldPhone = "phone"
+	// FieldCurrentPassword is the password a password change must repeat.
+	FieldCurrentPassword = "current_password"
+)
+
+// Field names of the profile (ProfileInput), after the OpenID Connect
+// claims; the address parts drop the "address." prefix.
+const (
+	FieldMiddleName       = "middle_name"
+	FieldNickname         = "nickname"
+	FieldPicture          = "picture"
+	FieldWebsite          = "website"
+	FieldGender           = "gender"
+	FieldBirthdate        = "birthdate"
+	FieldLocale           = "locale"
+	FieldZoneinfo         = "zoneinfo"
+	FieldFormattedAddress = "formatted_address"
+	FieldStreetAddress    = "street_address"
+	FieldLocality         = "locality"
+	FieldRegion           = "region"
+	FieldPostalCode       = "postal_code"
+	FieldCountry          = "country"
 )
 
 // Limits on the fields that Service validates.

@@ -33,6 +33,11 @@ func RunUserStoreTests(t *testing.T, newStore func(t *testing.T) identity.UserSt
 		{"PasswordHash", testPasswordHash},
 		{"ListOrder", testListOrder},
 		{"RecordLogin", testRecordLogin},
+		{"UpdateProfile", testUpdateProfile},
+		{"PasswordHashByID", testPasswordHashByID},
+		{"MarkEmailVerified", testMarkEmailVerified},
+		{"SetEmail", testSetEmail},
+		{"SetPhone", testSetPhone},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
@@ -90,6 +95,7 @@ func testCreateGet(t *testing.T, s identity.UserStore) {
 	u.Locale = "en-GB"
 	u.Zoneinfo = "Europe/London"
 	u.Picture = "https://example.com/alice.png"
+	setProfile(u, "Pleasance")
 	u.Roles = []string{"admin", "manager"}
 	// A non-UTC zone must come back as the same instant, in UTC.
 	u.CreatedAt = base.In(time.FixedZone("CET", 3600))
@@ -180,7 +186,10 @@ func testUpdate(t *testing.T, s identity.UserStore) {
 	u.Username = "Frank-Renamed-" + u.ID[len(u.ID)-6:]
 	u.Email = "frank.new." + u.ID[len(u.ID)-6:] + "@example.org"
 	u.EmailVerified = true
+	u.Phone = "+447700900123"
+	u.PhoneVerified = true
 	u.GivenName = "Frank"
+	setProfile(u, "Francis")
 	u.Roles = []string{"manager"}
 	u.Status = identity.StatusDisabled
 	u.UpdatedAt = base.Add(time.Minute)

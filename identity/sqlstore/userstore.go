@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -50,15 +51,27 @@ type userRow struct {
 	PhoneVerified bool
 	GivenName     string
 	FamilyName    string
+	MiddleName    string
+	Nickname      string
+	Picture       string
+	Website       string
+	Gender        string
+	Birthdate     string
 	Locale        string
 	Zoneinfo      string
-	Picture       string
-	Roles         string // JSON array
-	PasswordHash  string
-	Status        string
-	CreatedAt     timestamp `gorm:"autoCreateTime:false"`
-	UpdatedAt     timestamp `gorm:"autoUpdateTime:false"`
-	LastLoginAt   timestamp // zero: NULL, never logged in
+	// The address claim's parts (00003_profile_tokens.sql).
+	AddressFormatted     string
+	AddressStreetAddress string
+	AddressLocality      string
+	AddressRegion        string
+	AddressPostalCode    string
+	AddressCountry       string
+	Roles                string // JSON array
+	PasswordHash         string
+	Status               string
+	CreatedAt            timestamp `gorm:"autoCreateTime:false"`
+	UpdatedAt            timestamp `gorm:"autoUpdateTime:false"`
+	LastLoginAt          timestamp // zero: NULL, never logged in
 }
 
 // TableName tells gorm the table name.
@@ -87,14 +100,27 @@ func toRow(u *identity.User, passwordHash string) (*userRow, error) {
 		PhoneVerified: u.PhoneVerified,
 		GivenName:     u.GivenName,
 		FamilyName:    u.FamilyName,
+		MiddleName:    u.MiddleName,
+		Nickname:      u.Nickname,
+		Picture:       u.Picture,
+		Website:       u.Website,
+		Gender:        u.Gender,
+		Birthdate:     u.Birthdate,
 		Locale:        u.Locale,
 		Zoneinfo:      u.Zoneinfo,
-		Picture:       u.Picture,
-		Roles:         string(rolesJSON),
-		PasswordHash:  passwordHash,
-		Status:        string(u.Status),
-		CreatedAt:     newTimestamp(u.CreatedAt),
-		UpdatedAt:     newTimestamp(u.UpdatedAt),
+
+		AddressFormatted:     u.Address.Formatted,
+		AddressStreetAddress: u.Address.StreetAddress,
+		AddressLocality:      u.Address.Locality,
+		AddressRegion:        u.Address.Region,
+		AddressPostalCode:    u.Address.PostalCode,
+		AddressCountry:       u.Address.Country,
+
+		Roles:        string(rolesJSON),
+		PasswordHash: passwordHash,
+		Status:       string(u.Status),
+		CreatedAt:    newTimestamp(u.CreatedAt),
+		UpdatedAt:    newTimestamp(u.UpdatedAt),
 	}
 	if u.LastLoginAt != nil {
 		r.LastLoginAt = newTimestamp(*u.LastLoginAt)
@@ -119,14 +145,27 @@ func (r *userRow) toUser() (*identity.User, error) {
 		PhoneVerified: r.PhoneVerified,
 		GivenName:     r.GivenName,
 		FamilyName:    r.FamilyName,
+		MiddleName:    r.MiddleName,
+		Nickname:      r.Nickname,
+		Picture:       r.Picture,
+		Website:       r.Website,
+		Gender:        r.Gender,
+		Birthdate:     r.Birthdate,
 		Locale:        r.Locale,
 		Zoneinfo:      r.Zoneinfo,
-		Picture:       r.Picture,
-		Roles:         roles,
-		Status:        identity.Status(r.Status),
-		CreatedAt:     r.CreatedAt.Time(),
-		UpdatedAt:     r.UpdatedAt.Time(),
-		LastLoginAt:   r.LastLoginAt.ptr(),
+		Address: identity.Address{
+			Formatted:     r.AddressFormatted,
+			StreetAddress: r.AddressStreetAddress,
+			Locality:      r.AddressLocality,
+			Region:        r.AddressRegion,
+			PostalCode:    r.AddressPostalCode,
+			Country:       r.AddressCountry,
+		},
+		Roles:       roles,
+		Status:      identity.Status(r.Status),
+		CreatedAt:   r.CreatedAt.Time(),
+		UpdatedAt:   r.UpdatedAt.Time(),
+		LastLoginAt: r.LastLoginAt.ptr(),
 	}
 	return u, nil
 }
@@ -210,9 +249,58 @@ func (s *UserStore) FindUserByLogin(ctx context.Context, login string) (*identit
 // and LastLoginAt. A zero UpdatedAt is filled from gorm's clock; the stored
 // value is written back into u.
 func (s *UserStore) UpdateUser(ctx context.Context, u *identity.User) error {
+	return s.update(ctx, "update user", u, func(r *userRow) map[string]any {
+		cols := profileColumns(r)
+		maps.Copy(cols, map[string]any{
+			"email":          r.Email,
+			"email_lower":    r.EmailLower,
+			"email_verified": r.EmailVerified,
+			"phone":          r.Phone,
+			"phone_verified": r.PhoneVerified,
+			"roles":          r.Roles,
+			"status":         r.Status,
+		})
+		return cols
+	})
+}
+
+// UpdateProfile saves the profile fields of u and UpdatedAt (filled from
+// gorm's clock when zero and written back into u).
+func (s *UserStore) UpdateProfile(ctx context.Context, u *identity.User) error {
+	return s.update(ctx, "update profile", u, profileColumns)
+}
+
+// profileColumns are the columns a person edits on their profile, and
+// updated_at.
+func profileColumns(r *userRow) map[string]any {
+	return map[string]any{
+		"username":               r.Username,
+		"username_lower":         r.UsernameLower,
+		"given_name":             r.GivenName,
+		"family_name":            r.FamilyName,
+		"middle_name":            r.MiddleName,
+		"nickname":               r.Nickname,
+		"picture":                r.Picture,
+		"website":                r.Website,
+		"gender":                 r.Gender,
+		"birthdate":              r.Birthdate,
+		"locale":                 r.Locale,
+		"zoneinfo":               r.Zoneinfo,
+		"address_formatted":      r.AddressFormatted,
+		"address_street_address": r.AddressStreetAddress,
+		"address_locality":       r.AddressLocality,
+		"address_region":         r.AddressRegion,
+		"address_postal_code":    r.AddressPostalCode,
+		"address_country":        r.AddressCountry,
+		"updated_at":             r.UpdatedAt,
+	}
+}
+
+// update writes the columns that cols picks from u's row in one UPDATE.
+func (s *UserStore) update(ctx context.Context, op string, u *identity.User, cols func(*userRow) map[string]any) error {
 	id, ok := canonicalID(u.ID)
 	if !ok {
-		return identity.ErrNotFound
+		return fmt.Errorf("sqlstore: %s: %w", op, identity.ErrNotFound)
 	}
 	if u.UpdatedAt.IsZero() {
 		u.UpdatedAt = s.now()
@@ -221,28 +309,67 @@ func (s *UserStore) UpdateUser(ctx context.Context, u *identity.User) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Updates(map[string]any{
-		"username":       row.Username,
-		"username_lower": row.UsernameLower,
-		"email":          row.Email,
-		"email_lower":    row.EmailLower,
-		"email_verified": row.EmailVerified,
-		"phone":          row.Phone,
-		"phone_verified": row.PhoneVerified,
-		"given_name":     row.GivenName,
-		"family_name":    row.FamilyName,
-		"locale":         row.Locale,
-		"zoneinfo":       row.Zoneinfo,
-		"picture":        row.Picture,
-		"roles":          row.Roles,
-		"status":         row.Status,
-		"updated_at":     row.UpdatedAt,
-	})
+	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Updates(cols(row))
 	if err := affectedOne(res); err != nil {
-		return fmt.Errorf("sqlstore: update user: %w", err)
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
 	u.UpdatedAt = row.UpdatedAt.Time()
 	return nil
+}
+
+// PasswordHash returns the user's password hash, empty when none is set.
+func (s *UserStore) PasswordHash(ctx context.Context, userID string) (string, error) {
+	id, ok := canonicalID(userID)
+	if !ok {
+		return "", fmt.Errorf("sqlstore: password hash: %w", identity.ErrNotFound)
+	}
+	var row userRow
+	if err := s.db.WithContext(ctx).Select("password_hash").Where("id = ?", id).Take(&row).Error; err != nil {
+		return "", fmt.Errorf("sqlstore: password hash: %w", translate(err))
+	}
+	return row.PasswordHash, nil
+}
+
+// MarkEmailVerified sets email_verified while the address still equals
+// email, ignoring case.
+func (s *UserStore) MarkEmailVerified(ctx context.Context, userID, email string, at time.Time) error {
+	id, ok := canonicalID(userID)
+	if !ok || email == "" {
+		return fmt.Errorf("sqlstore: mark email verified: %w", identity.ErrNotFound)
+	}
+	res := s.db.WithContext(ctx).Model(&userRow{}).
+		Where("id = ? AND email_lower = ?", id, strings.ToLower(email)).
+		Updates(map[string]any{"email_verified": true, "updated_at": newTimestamp(s.orNow(at))})
+	if err := affectedOne(res); err != nil {
+		return fmt.Errorf("sqlstore: mark email verified: %w", err)
+	}
+	return nil
+}
+
+// SetEmail replaces the address with a verified one.
+func (s *UserStore) SetEmail(ctx context.Context, userID, email string, at time.Time) error {
+	return s.setColumns(ctx, "set email", userID, map[string]any{
+		"email":          email,
+		"email_lower":    strings.ToLower(email),
+		"email_verified": email != "",
+		"updated_at":     newTimestamp(s.orNow(at)),
+	})
+}
+
+// SetPhone replaces the phone number and its verified flag.
+func (s *UserStore) SetPhone(ctx context.Context, userID, phone string, verified bool, at time.Time) error {
+	return s.setColumns(ctx, "set phone", userID, map[string]any{
+		"phone":          phone,
+		"phone_verified": verified && phone != "",
+		"updated_at":     newTimestamp(s.orNow(at)),
+	})
+}
+
+func (s *UserStore) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return s.now()
+	}
+	return t
 }
 
 // SetPasswordHash replaces the user's password hash.
@@ -259,11 +386,15 @@ func (s *UserStore) RecordLogin(ctx context.Context, userID string, at time.Time
 }
 
 func (s *UserStore) setColumn(ctx context.Context, op, userID, column string, value any) error {
+	return s.setColumns(ctx, op, userID, map[string]any{column: value})
+}
+
+func (s *UserStore) setColumns(ctx context.Context, op, userID string, values map[string]any) error {
 	id, ok := canonicalID(userID)
 	if !ok {
 		return fmt.Errorf("sqlstore: %s: %w", op, identity.ErrNotFound)
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Update(column, value)
+	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Updates(values)
 	if err := affectedOne(res); err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}

@@ -1,0 +1,249 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Defaults for the Service's one-time token settings.
+const (
+	DefaultCodeTTL        = 10 * time.Minute
+	DefaultResetTokenTTL  = 30 * time.Minute
+	DefaultResendCooldown = time.Minute
+)
+
+// Paths under BaseURL that the links in e-mails point to. The hosted pages
+// serve them; one verification page takes the links of both
+// PurposeVerifyEmail and PurposeChangeEmail (see VerifyEmailToken).
+const (
+	linkPathVerifyEmail   = "/verify-email"
+	linkPathResetPassword = "/reset-password"
+)
+
+func (s *Service) codeTTL() time.Duration  { return orDefault(s.CodeTTL, DefaultCodeTTL) }
+func (s *Service) resetTTL() time.Duration { return orDefault(s.ResetTokenTTL, DefaultResetTokenTTL) }
+func (s *Service) cooldown() time.Duration { return orDefault(s.ResendCooldown, DefaultResendCooldown) }
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// tokenRequest describes a token to issue.
+type tokenRequest struct {
+	userID  string
+	purpose Purpose
+	target  string
+	code    bool // with a 6-digit code
+	link    bool // with a link token
+	ttl     time.Duration
+}
+
+// issued is a stored token with its secrets, which exist only here and in
+// the message that carries them.
+type issued struct {
+	token *OneTimeToken
+	code  string
+	link  string
+}
+
+// issueToken creates and stores a token, replacing the user's previous one
+// for the purpose, or returns a *CooldownError when that one is unused and
+// younger than the cooldown.
+func (s *Service) issueToken(ctx context.Context, r tokenRequest) (*issued, error) {
+	if s.Tokens == nil {
+		return nil, errors.New("identity: Service.Tokens is not set")
+	}
+	k, err := s.tokenHasher()
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("identity: new token id: %w", err)
+	}
+	now := s.now()
+	out := &issued{token: &OneTimeToken{
+		ID: id.String(), UserID: r.userID, Purpose: r.purpose, Target: r.target,
+		ExpiresAt: now.Add(r.ttl), CreatedAt: now,
+	}}
+	if r.code {
+		if out.code, err = newCode(); err != nil {
+			return nil, err
+		}
+		out.token.CodeHash = k.code(r.userID, r.purpose, out.code)
+	}
+	if r.link {
+		out.link = newLinkToken()
+		out.token.TokenHash = k.link(out.link)
+	}
+	cooldown := s.cooldown()
+	ok, err := s.Tokens.PutToken(ctx, out.token, now.Add(-cooldown))
+	if err != nil {
+		return nil, fmt.Errorf("identity: store %s token: %w", r.purpose, err)
+	}
+	if !ok {
+		return nil, s.cooldownError(ctx, r.userID, r.purpose, now, cooldown)
+	}
+	return out, nil
+}
+
+// cooldownError says how long until the user's token for purpose may be
+// replaced.
+func (s *Service) cooldownError(ctx context.Context, userID string, p Purpose, now time.Time, cooldown time.Duration) error {
+	retry := time.Second
+	prev, err := s.Tokens.GetToken(ctx, userID, p)
+	switch {
+	case err == nil:
+		retry = max(prev.CreatedAt.Add(cooldown).Sub(now), time.Second)
+	case !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("identity: read %s token: %w", p, err)
+	}
+	return &CooldownError{RetryAfter: retry}
+}
+
+// dropToken removes a token whose message could not be queued, so the
+// cooldown does not stop the user from asking again at once.
+func (s *Service) dropToken(ctx context.Context, t *OneTimeToken, cause error) error {
+	if err := s.Tokens.DeleteToken(ctx, t.ID); err != nil {
+		return errors.Join(cause, fmt.Errorf("identity: drop unsent token: %w", err))
+	}
+	return cause
+}
+
+// normalizeCode strips what people type around a code ("123 456",
+// "123-456") and reports whether six digits remain.
+func normalizeCode(code string) (string, bool) {
+	code = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, code)
+	if len(code) != 6 {
+		return "", false
+	}
+	for _, c := range []byte(code) {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return code, true
+}
+
+// checkCode checks a code against the user's token for purpose and returns
+// the token, not yet used: the caller checks what else it must and then
+// calls useToken. Every well-formed code counts as an attempt before it is
+// compared, so concurrent guesses cannot exceed MaxCodeAttempts; the wrong
+// code that reaches the limit, and every code after it, gets
+// ErrTooManyAttempts. All other failures are ErrCodeInvalid.
+func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code string) (*OneTimeToken, error) {
+	if s.Tokens == nil {
+		return nil, errors.New("identity: Service.Tokens is not set")
+	}
+	k, err := s.tokenHasher()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t, err := s.Tokens.GetToken(ctx, userID, p)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrCodeInvalid
+	case err != nil:
+		return nil, fmt.Errorf("identity: read %s token: %w", p, err)
+	case t.CodeHash == "" || t.UsedAt != nil || !now.Before(t.ExpiresAt):
+		return nil, ErrCodeInvalid
+	case t.Attempts >= MaxCodeAttempts:
+		return nil, ErrTooManyAttempts
+	}
+	code, ok := normalizeCode(code)
+	if !ok {
+		return nil, ErrCodeInvalid
+	}
+	n, err := s.Tokens.CountAttempt(ctx, t.ID, now, MaxCodeAttempts)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Used, replaced or exhausted since it was read.
+		if again, err := s.Tokens.GetToken(ctx, userID, p); err == nil && again.ID == t.ID &&
+			again.UsedAt == nil && again.Attempts >= MaxCodeAttempts {
+			return nil, ErrTooManyAttempts
+		}
+		return nil, ErrCodeInvalid
+	case err != nil:
+		return nil, fmt.Errorf("identity: count code attempt: %w", err)
+	}
+	if !equalHash(k.code(userID, p, code), t.CodeHash) {
+		if n >= MaxCodeAttempts {
+			return nil, ErrTooManyAttempts
+		}
+		return nil, ErrCodeInvalid
+	}
+	return t, nil
+}
+
+// findLink returns the live token behind a link token if its purpose is
+// one of purposes, not yet used; otherwise ErrCodeInvalid.
+func (s *Service) findLink(ctx context.Context, token string, purposes ...Purpose) (*OneTimeToken, error) {
+	if s.Tokens == nil {
+		return nil, errors.New("identity: Service.Tokens is not set")
+	}
+	k, err := s.tokenHasher()
+	if err != nil {
+		return nil, err
+	}
+	// A real token is 43 characters; anything far off is not worth a query.
+	if token == "" || len(token) > 128 {
+		return nil, ErrCodeInvalid
+	}
+	hash := k.link(token)
+	t, err := s.Tokens.FindToken(ctx, hash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrCodeInvalid
+	case err != nil:
+		return nil, fmt.Errorf("identity: find link token: %w", err)
+	}
+	if !equalHash(hash, t.TokenHash) || !slices.Contains(purposes, t.Purpose) || !t.live(s.now()) {
+		return nil, ErrCodeInvalid
+	}
+	return t, nil
+}
+
+// useToken marks t used; of concurrent uses exactly one gets nil, the
+// others ErrCodeInvalid.
+func (s *Service) useToken(ctx context.Context, t *OneTimeToken) error {
+	err := s.Tokens.UseToken(ctx, t.ID, s.now())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return ErrCodeInvalid
+	case err != nil:
+		return fmt.Errorf("identity: use %s token: %w", t.Purpose, err)
+	}
+	return nil
+}
+
+// linkURL is the absolute URL of a page under BaseURL carrying token.
+func (s *Service) linkURL(path, token string) string {
+	return strings.TrimRight(s.BaseURL, "/") + path + "?" + url.Values{"token": {token}}.Encode()
+}
+
+// humanDuration renders d for a message: "10 minutes", "1 hour".
+func humanDuration(d time.Duration) string {
+	unit, n := "minute", int((d+time.Minute-1)/time.Minute)
+	if d >= time.Hour && d%time.Hour == 0 {
+		unit, n = "hour", int(d/time.Hour)
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
