@@ -54,7 +54,8 @@ func checkCSS(t *testing.T, b []byte) {
 	if depth != 0 {
 		t.Errorf("style.css: %d unclosed '{'", depth)
 	}
-	for _, want := range []string{"--primary", "prefers-color-scheme: dark", ":focus-visible", ".button-secondary", ".field-error"} {
+	for _, want := range []string{"--primary", "prefers-color-scheme: dark", ":focus-visible", ".button-secondary", ".field-error",
+		".notice", ".badge-ok", ".badge-warn", ".account-nav", "select"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("style.css lacks %q", want)
 		}

@@ -3,7 +3,9 @@ package templates
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +17,7 @@ type LoginPage struct {
 	Login       string // username or email to re-fill
 	Error       string // general error shown above the fields, e.g. "Incorrect username or password."
 	RegisterURL string // "Create account" link; hidden when empty
+	ForgotURL   string // "Forgot password?" link; hidden when empty
 	ClientName  string // application the user signs in for; "" for a direct sign-in
 }
 
@@ -146,47 +149,102 @@ type registerView struct {
 	Fields []field
 }
 
-// field is one labelled input of the registration form.
+// field is one labelled input, rendered by the "field" partial
+// (fields.html). Its error and hint sit directly under the input, and the
+// input names them in aria-describedby.
 type field struct {
-	Name         string // form name; the input id is "register-"+Name
+	ID           string // input id
+	Name         string // form name
+	Key          string // Errors key and base of the error and hint ids; "" means Name
 	Label        string
 	Type         string
 	Autocomplete string
 	Value        string
-	Hint         string // shown under the input as Name+"-hint"
-	Error        string // shown directly under the input as Name+"-error"
+	Hint         string // shown under the input as Key+"-hint"
+	Error        string // shown directly under the input as Key+"-error"
 	Required     bool
 	Verbatim     bool // no autocapitalisation or spellcheck
 	MinLength    int
+	MaxLength    int
+	InputMode    string // e.g. "numeric"
+	Pattern      string
+	List         string // id of a <datalist> with suggestions
 }
+
+func (f field) key() string {
+	if f.Key != "" {
+		return f.Key
+	}
+	return f.Name
+}
+
+// ErrorID is the id of the element holding Error.
+func (f field) ErrorID() string { return f.key() + "-error" }
+
+// HintID is the id of the element holding Hint.
+func (f field) HintID() string { return f.key() + "-hint" }
 
 // DescribedBy is the aria-describedby list: the error first, then the hint.
 func (f field) DescribedBy() string {
 	var ids []string
 	if f.Error != "" {
-		ids = append(ids, f.Name+"-error")
+		ids = append(ids, f.ErrorID())
 	}
 	if f.Hint != "" {
-		ids = append(ids, f.Name+"-hint")
+		ids = append(ids, f.HintID())
 	}
 	return strings.Join(ids, " ")
 }
 
-func newRegisterView(p RegisterPage) registerView {
-	minLen := p.PasswordMinLength
-	if minLen <= 0 {
-		minLen = minPasswordLength
+// withErrors fills in each field's Error from errs, by Key.
+func withErrors(fields []field, errs map[string]string) []field {
+	for i := range fields {
+		fields[i].Error = errs[fields[i].key()]
 	}
+	return fields
+}
+
+// otherErrors returns, sorted by key, the messages in errs that no field
+// of the page shows, so that none is lost: they go in the page's alert.
+func otherErrors(errs map[string]string, fields ...field) []string {
+	shown := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		shown[f.key()] = true
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		if !shown[k] && errs[k] != "" {
+			out = append(out, errs[k])
+		}
+	}
+	return out
+}
+
+// passwordHint is the hint under a new-password input.
+func passwordHint(minLen int) string {
+	return fmt.Sprintf("At least %d characters. Avoid common passwords.", minLen)
+}
+
+// passwordMin returns n, or the default when n is not set.
+func passwordMin(n int) int {
+	if n <= 0 {
+		return minPasswordLength
+	}
+	return n
+}
+
+func newRegisterView(p RegisterPage) registerView {
+	minLen := passwordMin(p.PasswordMinLength)
 	fields := []field{
 		{Name: "given_name", Label: "First name", Type: "text", Autocomplete: "given-name", Value: p.Values.GivenName},
 		{Name: "family_name", Label: "Last name", Type: "text", Autocomplete: "family-name", Value: p.Values.FamilyName},
 		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true},
 		{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Value: p.Values.Email, Required: true, Verbatim: true},
 		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, MinLength: minLen,
-			Hint: fmt.Sprintf("At least %d characters. Avoid common passwords.", minLen)},
+			Hint: passwordHint(minLen)},
 	}
 	for i := range fields {
-		fields[i].Error = p.Errors[fields[i].Name]
+		fields[i].ID = "register-" + fields[i].Name
 	}
-	return registerView{RegisterPage: p, Fields: fields}
+	return registerView{RegisterPage: p, Fields: withErrors(fields, p.Errors)}
 }

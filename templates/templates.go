@@ -9,9 +9,11 @@ import (
 	"html/template"
 	"io"
 	"regexp"
+
+	"gatehouse/identity"
 )
 
-//go:embed *.html
+//go:embed *.html *.txt
 var files embed.FS
 
 // DefaultLogoURL is the logo a Theme without LogoURL gets, served by package
@@ -31,12 +33,15 @@ type Theme struct {
 	PrimaryColor string // "#rrggbb"
 }
 
-// Renderer renders the hosted pages. It is safe for concurrent use.
+// Renderer renders the hosted pages and the transactional e-mails. It is
+// safe for concurrent use.
 type Renderer struct {
 	theme     Theme
 	style     template.CSS // exact text of the inline <style> element
 	styleHash string
 	pages     map[string]*template.Template
+	mails     map[identity.MailKind]mailTemplates
+	mailStyle mailColours
 }
 
 // view is what the layout executes with: the theme plus one page's data.
@@ -56,6 +61,11 @@ var pageSamples = map[string]any{
 	"logged_out": LoggedOutPage{},
 	"home":       HomePage{},
 	"error":      errorView(ErrorPage{}),
+
+	"forgot_password": newForgotView(ForgotPasswordPage{}),
+	"reset_password":  newResetView(ResetPasswordPage{}),
+	"verify_email":    newVerifyView(VerifyEmailPage{}),
+	"account":         newAccountView(AccountPage{}),
 }
 
 // New validates theme and parses every page template once.
@@ -78,9 +88,12 @@ func New(theme Theme) (*Renderer, error) {
 		style:     template.CSS(style),
 		styleHash: "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'",
 		pages:     make(map[string]*template.Template, len(pageSamples)),
+		mails:     make(map[identity.MailKind]mailTemplates, len(mailSubjects)),
+		mailStyle: newMailColours(theme.PrimaryColor),
 	}
 
-	layout, err := template.ParseFS(files, "layout.html")
+	// fields.html holds the labelled-input partial the forms share.
+	layout, err := template.ParseFS(files, "layout.html", "fields.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse layout: %w", err)
 	}
@@ -96,6 +109,9 @@ func New(theme Theme) (*Renderer, error) {
 		if err := r.render(io.Discard, name, sample); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.parseMails(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -9,113 +9,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
 var testTheme = Theme{ProductName: "Acme ID", PrimaryColor: "#2563eb"}
-
-// MustNew returns a Renderer for theme or fails the test.
-func MustNew(tb testing.TB, theme Theme) *Renderer {
-	tb.Helper()
-	r, err := New(theme)
-	if err != nil {
-		tb.Fatalf("New(%+v): %v", theme, err)
-	}
-	return r
-}
-
-// page is a rendered and parsed page.
-type page struct {
-	raw string
-	doc *html.Node
-	ids map[string]*html.Node
-}
-
-// mustRender renders with fn and parses the result, failing on duplicate ids.
-func mustRender(tb testing.TB, fn func(w io.Writer) error) page {
-	tb.Helper()
-	var buf bytes.Buffer
-	if err := fn(&buf); err != nil {
-		tb.Fatalf("render: %v", err)
-	}
-	doc, err := html.Parse(strings.NewReader(buf.String()))
-	if err != nil {
-		tb.Fatalf("html.Parse: %v", err)
-	}
-	p := page{raw: buf.String(), doc: doc, ids: map[string]*html.Node{}}
-	for _, n := range elements(doc, 0) {
-		if id, ok := attr(n, "id"); ok {
-			if _, dup := p.ids[id]; dup {
-				tb.Errorf("duplicate id %q", id)
-			}
-			p.ids[id] = n
-		}
-	}
-	return p
-}
-
-// elements returns the element nodes under n in document order, only those
-// of type a unless a is 0.
-func elements(n *html.Node, a atom.Atom) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && (a == 0 || d.DataAtom == a) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func attr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-// text is n's text content with whitespace collapsed.
-func text(n *html.Node) string {
-	var b strings.Builder
-	for d := range n.Descendants() {
-		if d.Type == html.TextNode {
-			b.WriteString(d.Data)
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-func (p page) byID(tb testing.TB, id string) *html.Node {
-	tb.Helper()
-	n, ok := p.ids[id]
-	if !ok {
-		tb.Fatalf("no element with id %q", id)
-	}
-	return n
-}
-
-func (p page) first(tb testing.TB, a atom.Atom) *html.Node {
-	tb.Helper()
-	els := elements(p.doc, a)
-	if len(els) == 0 {
-		tb.Fatalf("no <%s> element", a)
-	}
-	return els[0]
-}
-
-// hiddenInputs maps the name of each hidden input under n to its value.
-func hiddenInputs(n *html.Node) map[string]string {
-	m := map[string]string{}
-	for _, in := range elements(n, atom.Input) {
-		if typ, _ := attr(in, "type"); typ == "hidden" {
-			name, _ := attr(in, "name")
-			m[name], _ = attr(in, "value")
-		}
-	}
-	return m
-}
 
 const csrf = "csrf-tok-123"
 
@@ -132,10 +29,10 @@ func TestPages(t *testing.T) {
 			name: "login",
 			render: func(w io.Writer) error {
 				return r.Login(w, LoginPage{Action: "/login", Flow: "f1", CSRF: csrf, Login: "ada",
-					Error: "Incorrect username or password.", RegisterURL: "/register", ClientName: "Wiki"})
+					Error: "Incorrect username or password.", RegisterURL: "/register", ForgotURL: "/forgot-password", ClientName: "Wiki"})
 			},
 			title:   "Sign in – Acme ID",
-			wantIDs: []string{"login-error", "login-username", "login-password", "login-submit", "register-link"},
+			wantIDs: []string{"login-error", "login-username", "login-password", "login-submit", "register-link", "forgot-link"},
 			wantInput: map[string]string{
 				"login-username": "username",
 				"login-password": "current-password",
@@ -211,6 +108,134 @@ func TestPages(t *testing.T) {
 			wantIDs:   []string{"error-reference", "error-home"},
 			wantInput: map[string]string{},
 		},
+		{
+			name: "forgot password",
+			render: func(w io.Writer) error {
+				return r.ForgotPassword(w, ForgotPasswordPage{Action: "/forgot-password", CSRF: csrf, Login: "ada", Error: "Enter your username or email."})
+			},
+			title:     "Reset password – Acme ID",
+			wantIDs:   []string{"forgot-login", "login-error", "forgot-submit", "login-link"},
+			wantInput: map[string]string{"forgot-login": "username"},
+		},
+		{
+			name: "forgot password sent",
+			render: func(w io.Writer) error {
+				return r.ForgotPassword(w, ForgotPasswordPage{Action: "/forgot-password", CSRF: csrf, Sent: true})
+			},
+			title:     "Reset password – Acme ID",
+			wantIDs:   []string{"notice", "login-link"},
+			wantInput: map[string]string{},
+		},
+		{
+			name: "reset password",
+			render: func(w io.Writer) error {
+				return r.ResetPassword(w, ResetPasswordPage{Action: "/reset-password", CSRF: csrf, Token: "tok",
+					Errors: map[string]string{"password": "Password is too common.", "token": "Start again."}})
+			},
+			title:     "Set new password – Acme ID",
+			wantIDs:   []string{"reset-error", "reset-password", "password-error", "password-hint", "reset-submit"},
+			wantInput: map[string]string{"reset-password": "new-password"},
+		},
+		{
+			name: "reset password invalid",
+			render: func(w io.Writer) error {
+				return r.ResetPassword(w, ResetPasswordPage{Action: "/reset-password", CSRF: csrf, Token: "tok", Invalid: true})
+			},
+			title:     "Link expired – Acme ID",
+			wantIDs:   []string{"reset-invalid", "reset-again"},
+			wantInput: map[string]string{},
+		},
+		{
+			name: "reset password done",
+			render: func(w io.Writer) error {
+				return r.ResetPassword(w, ResetPasswordPage{Action: "/reset-password", CSRF: csrf, Done: true})
+			},
+			title:     "Password changed – Acme ID",
+			wantIDs:   []string{"notice", "login-link"},
+			wantInput: map[string]string{},
+		},
+		{
+			name: "verify email",
+			render: func(w io.Writer) error {
+				return r.VerifyEmail(w, VerifyEmailPage{Action: "/verify-email", ResendAction: "/verify-email/resend", CSRF: csrf,
+					Flow: "f1", Email: "ada@example.com", Errors: map[string]string{"code": "That code is not right."}, Notice: "We sent a new code."})
+			},
+			title:     "Verify email – Acme ID",
+			wantIDs:   []string{"notice", "verify-email", "verify-code", "code-error", "verify-submit", "verify-resend"},
+			wantInput: map[string]string{"verify-code": "one-time-code"},
+		},
+		{
+			name: "verify email done",
+			render: func(w io.Writer) error {
+				return r.VerifyEmail(w, VerifyEmailPage{CSRF: csrf, Email: "ada@example.com", Verified: true})
+			},
+			title:     "Verify email – Acme ID",
+			wantIDs:   []string{"notice", "verify-continue"},
+			wantInput: map[string]string{},
+		},
+		{
+			name: "account profile",
+			render: func(w io.Writer) error {
+				return r.Account(w, testAccountPage(SectionProfile, map[string]string{"website": "Enter a web address starting with https://."}))
+			},
+			title:   "Profile – Acme ID",
+			wantIDs: []string{"notice", "account-nav-profile", "account-logout", "website-error", "profile-save"},
+			wantInput: map[string]string{
+				"account-given_name":     "given-name",
+				"account-middle_name":    "additional-name",
+				"account-family_name":    "family-name",
+				"account-nickname":       "nickname",
+				"account-username":       "username",
+				"account-picture":        "url",
+				"account-website":        "url",
+				"account-gender":         "sex",
+				"account-birthdate":      "bday",
+				"account-street_address": "street-address",
+				"account-locality":       "address-level2",
+				"account-region":         "address-level1",
+				"account-postal_code":    "postal-code",
+				"account-country":        "country-name",
+			},
+		},
+		{
+			name: "account contact",
+			render: func(w io.Writer) error {
+				return r.Account(w, testAccountPage(SectionContact, map[string]string{"email_code": "That code is not right or has expired."}))
+			},
+			title: "Email and phone – Acme ID",
+			wantIDs: []string{"email-status", "email-resend", "email-pending", "email_code-error", "email-code-submit",
+				"email-change", "phone-status", "phone-pending", "phone-code-submit", "phone-save"},
+			wantInput: map[string]string{
+				"account-email_code": "one-time-code",
+				"account-new_email":  "email",
+				"account-phone_code": "one-time-code",
+				"account-phone":      "tel",
+			},
+		},
+		{
+			name: "account password",
+			render: func(w io.Writer) error {
+				return r.Account(w, testAccountPage(SectionPassword, map[string]string{"current_password": "Incorrect password."}))
+			},
+			title:   "Password – Acme ID",
+			wantIDs: []string{"password-username", "current_password-error", "new_password-hint", "password-save"},
+			wantInput: map[string]string{
+				"account-current_password": "current-password",
+				"account-new_password":     "new-password",
+			},
+		},
+		{
+			name: "account preferences",
+			render: func(w io.Writer) error {
+				return r.Account(w, testAccountPage(SectionPreferences, map[string]string{"zoneinfo": "Choose a time zone from the list."}))
+			},
+			title:   "Preferences – Acme ID",
+			wantIDs: []string{"zoneinfo-error", "zoneinfo-options", "preferences-save"},
+			wantInput: map[string]string{
+				"account-locale":   "language",
+				"account-zoneinfo": "off",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,134 +246,9 @@ func TestPages(t *testing.T) {
 			checkLayout(t, r, p, tc.title)
 			checkInputs(t, p, tc.wantInput)
 			checkForms(t, p)
+			checkARIA(t, p)
 			checkNoScript(t, p)
 		})
-	}
-}
-
-// checkLayout checks the parts every page shares.
-func checkLayout(t *testing.T, r *Renderer, p page, wantTitle string) {
-	t.Helper()
-	if !strings.HasPrefix(p.raw, "<!doctype html>\n") {
-		t.Errorf("page does not start with <!doctype html>: %.40q", p.raw)
-	}
-	if lang, _ := attr(p.first(t, atom.Html), "lang"); lang != "en" {
-		t.Errorf("<html lang> = %q, want en", lang)
-	}
-	if got := text(p.first(t, atom.Title)); got != wantTitle {
-		t.Errorf("<title> = %q, want %q", got, wantTitle)
-	}
-	metas := map[string]string{}
-	for _, m := range elements(p.doc, atom.Meta) {
-		if name, ok := attr(m, "name"); ok {
-			metas[name], _ = attr(m, "content")
-		}
-		if cs, ok := attr(m, "charset"); ok {
-			metas["charset"] = cs
-		}
-	}
-	for k, v := range map[string]string{"charset": "utf-8", "referrer": "no-referrer", "viewport": "width=device-width, initial-scale=1"} {
-		if metas[k] != v {
-			t.Errorf("<meta %s> = %q, want %q", k, metas[k], v)
-		}
-	}
-	var sheets []string
-	for _, l := range elements(p.doc, atom.Link) {
-		if rel, _ := attr(l, "rel"); rel == "stylesheet" {
-			href, _ := attr(l, "href")
-			sheets = append(sheets, href)
-		}
-	}
-	if diff := cmp.Diff([]string{"/static/style.css"}, sheets); diff != "" {
-		t.Errorf("stylesheets mismatch (-want +got):\n%s", diff)
-	}
-	if alt, _ := attr(p.first(t, atom.Img), "alt"); alt != "Acme ID" {
-		t.Errorf("logo alt = %q, want %q", alt, "Acme ID")
-	}
-	if got := elements(p.doc, atom.Main); len(got) != 1 {
-		t.Errorf("page has %d <main> elements, want 1", len(got))
-	}
-	checkStyleHash(t, r, p)
-	for _, b := range elements(p.doc, atom.Button) {
-		if text(b) == "" {
-			t.Errorf("button %v has no text", b.Attr)
-		}
-	}
-	for _, a := range elements(p.doc, atom.A) {
-		if text(a) == "" && len(elements(a, atom.Img)) == 0 {
-			t.Errorf("link %v has no text", a.Attr)
-		}
-	}
-}
-
-// checkInputs checks that every visible input has a visible label and the
-// expected autocomplete token, and that no other visible inputs exist.
-func checkInputs(t *testing.T, p page, want map[string]string) {
-	t.Helper()
-	labels := map[string]string{}
-	for _, l := range elements(p.doc, atom.Label) {
-		if f, ok := attr(l, "for"); ok {
-			labels[f] = text(l)
-		}
-	}
-	got := map[string]string{}
-	for _, in := range elements(p.doc, atom.Input) {
-		if typ, _ := attr(in, "type"); typ == "hidden" {
-			continue
-		}
-		id, _ := attr(in, "id")
-		got[id], _ = attr(in, "autocomplete")
-		if labels[id] == "" {
-			t.Errorf("input %q has no <label for> with text", id)
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("visible inputs (id → autocomplete) mismatch (-want +got):\n%s", diff)
-	}
-}
-
-// checkForms checks that every POST form carries the CSRF token.
-func checkForms(t *testing.T, p page) {
-	t.Helper()
-	for _, f := range elements(p.doc, atom.Form) {
-		if m, _ := attr(f, "method"); !strings.EqualFold(m, "post") {
-			t.Errorf("form %v is not method=post", f.Attr)
-			continue
-		}
-		if got := hiddenInputs(f)["csrf"]; got != csrf {
-			t.Errorf("form %v csrf = %q, want %q", f.Attr, got, csrf)
-		}
-	}
-}
-
-func checkNoScript(t *testing.T, p page) {
-	t.Helper()
-	if n := len(elements(p.doc, atom.Script)); n != 0 {
-		t.Errorf("page has %d <script> elements, want 0", n)
-	}
-	for _, el := range elements(p.doc, 0) {
-		for _, a := range el.Attr {
-			if strings.HasPrefix(a.Key, "on") || strings.HasPrefix(strings.TrimSpace(a.Val), "javascript:") {
-				t.Errorf("<%s> has script attribute %s=%q", el.Data, a.Key, a.Val)
-			}
-		}
-	}
-}
-
-func checkStyleHash(t *testing.T, r *Renderer, p page) {
-	t.Helper()
-	styles := elements(p.doc, atom.Style)
-	if len(styles) != 1 {
-		t.Fatalf("page has %d <style> elements, want 1", len(styles))
-	}
-	css := text(styles[0])
-	sum := sha256.Sum256([]byte(styles[0].FirstChild.Data))
-	want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-	if got := r.StyleHash(); got != want {
-		t.Errorf("StyleHash() = %s, want %s (hash of %q)", got, want, css)
-	}
-	if css != ":root{--primary:#2563eb}" {
-		t.Errorf("inline style = %q, want only the --primary rule", css)
 	}
 }
 
@@ -375,7 +275,7 @@ func TestLoginHeading(t *testing.T) {
 func TestLoginOptionalParts(t *testing.T) {
 	r := MustNew(t, testTheme)
 	p := mustRender(t, func(w io.Writer) error { return r.Login(w, LoginPage{Action: "/login", CSRF: csrf}) })
-	for _, id := range []string{"login-error", "register-link"} {
+	for _, id := range []string{"login-error", "register-link", "forgot-link"} {
 		if _, ok := p.ids[id]; ok {
 			t.Errorf("id %q present without data", id)
 		}
@@ -459,15 +359,6 @@ func TestRegisterFieldErrors(t *testing.T) {
 	if _, ok := p.ids["register-error"]; ok {
 		t.Errorf("register-error present without a general error")
 	}
-}
-
-func nextElement(n *html.Node) *html.Node {
-	for s := n.NextSibling; s != nil; s = s.NextSibling {
-		if s.Type == html.ElementNode {
-			return s
-		}
-	}
-	return nil
 }
 
 func TestRegisterRefill(t *testing.T) {
