@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -28,6 +29,7 @@ type Users interface {
 type Handler struct {
 	Provider *Provider
 	Users    Users
+	Recovery Recovery
 	Flows    FlowStore
 	Sessions SessionStore
 	Consents ConsentStore
@@ -42,6 +44,9 @@ type Handler struct {
 	Now     func() time.Time
 
 	SelfSignup bool
+	// RequireVerifiedEmail holds the first login until the user proved
+	// their e-mail address with the link or code.
+	RequireVerifiedEmail bool
 	// PasswordMinLength is shown on the registration page.
 	PasswordMinLength int
 	// SessionIdle and SessionAbsolute bound browser sessions.
@@ -83,18 +88,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
-	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:csrf",
-		CookieName:     "gatehouse_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   h.secure(),
-		CookieSameSite: 2, // http.SameSiteLaxMode
-		ContextKey:     "csrf",
-		ErrorHandler: func(err error, c echo.Context) error {
-			return &PageError{Status: 403, Title: "This form has expired", Message: "Please go back, reload the page and try again.", Err: err}
-		},
-	})
+	csrf := CSRF(h.secure())
 	e.GET("/", h.home, csrf)
 	e.GET(PathLogin, h.loginPage, csrf)
 	e.POST(PathLogin, h.loginSubmit, csrf)
@@ -103,6 +97,13 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathConsent, h.consentPage, csrf)
 	e.POST(PathConsent, h.consentSubmit, csrf)
 	e.POST(PathLogout, h.logoutConfirm, csrf)
+	e.GET(PathForgotPassword, h.forgotPage, csrf)
+	e.POST(PathForgotPassword, h.forgotSubmit, csrf)
+	e.GET(PathResetPassword, h.resetPage, csrf)
+	e.POST(PathResetPassword, h.resetSubmit, csrf)
+	e.GET(PathVerifyEmail, h.verifyPage, csrf)
+	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
+	e.POST(PathVerifyResend, h.verifyResend, csrf)
 	// The confirmation page needs a CSRF token; a POSTed logout request
 	// is turned into the equivalent GET first (see endSessionPost).
 	e.GET(PathEndSession, h.endSession, csrf)
@@ -113,3 +114,29 @@ func csrfToken(c echo.Context) string {
 	s, _ := c.Get("csrf").(string)
 	return s
 }
+
+// CSRF returns the middleware that protects every hosted form: a token in
+// an HttpOnly, SameSite=Lax cookie that each POST must echo in its "csrf"
+// field. Pages read the token with CSRFToken.
+func CSRF(secure bool) echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:csrf",
+		CookieName:     "gatehouse_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		ContextKey:     "csrf",
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &PageError{Status: http.StatusForbidden, Title: "This form has expired",
+				Message: "Please go back, reload the page and try again.", Err: err}
+		},
+	})
+}
+
+// CSRFToken returns the token a page must put in its forms.
+func CSRFToken(c echo.Context) string { return csrfToken(c) }
+
+// SignedIn returns the browser's active session, or nil when nobody is
+// signed in.
+func (h *Handler) SignedIn(c echo.Context) (*BrowserSession, error) { return h.currentSession(c) }

@@ -3,6 +3,8 @@ package oidc
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,7 +36,10 @@ func (h *Handler) pageFlow(c echo.Context) (*Flow, *Client, error) {
 }
 
 func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Client, login, msg string) error {
-	p := templates.LoginPage{Action: PathLogin, CSRF: csrfToken(c), Login: login, Error: msg}
+	p := templates.LoginPage{Action: PathLogin, CSRF: csrfToken(c), Login: login, Error: msg, ForgotURL: PathForgotPassword}
+	if next := safeNext(c.QueryParam("next")); next != "" && f == nil {
+		p.Action += "?next=" + url.QueryEscape(next)
+	}
 	if f != nil {
 		p.Flow = f.ID
 		if login == "" {
@@ -79,13 +84,21 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
 		return h.renderLogin(c, http.StatusOK, f, client, login, msgBadLogin)
 	}
+	if h.RequireVerifiedEmail && !user.EmailVerified {
+		h.Logger.InfoContext(ctx, "login held for email verification", "user_id", user.ID)
+		return h.holdForVerification(c, user, f, true)
+	}
 	bs, err := h.startSession(c, user, []string{"pwd"})
 	if err != nil {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
 	if f == nil {
-		return c.Redirect(http.StatusSeeOther, "/")
+		next := safeNext(c.QueryParam("next"))
+		if next == "" {
+			next = "/"
+		}
+		return c.Redirect(http.StatusSeeOther, next)
 	}
 	f.UserID, f.SessionID, f.LoginDone = user.ID, bs.ID, true
 	return h.finishStep(c, f, stepLogin)
@@ -139,6 +152,10 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "user registered", "user_id", user.ID)
+	if h.RequireVerifiedEmail {
+		// Register already sent the verification message.
+		return h.holdForVerification(c, user, f, false)
+	}
 	bs, err := h.startSession(c, user, []string{"pwd"})
 	if err != nil {
 		return err
@@ -170,4 +187,16 @@ func (h *Handler) home(c echo.Context) error {
 		}
 	}
 	return h.Pages.Home(startPage(c, http.StatusOK), p)
+}
+
+// safeNext returns where a login outside any authorization flow may send
+// the browser afterwards: only the account area, never another site (an
+// open redirect would let a phishing link borrow this domain).
+func safeNext(next string) string {
+	if next == "/account" || strings.HasPrefix(next, "/account?") || strings.HasPrefix(next, "/account/") {
+		if !strings.ContainsAny(next, "\\\r\n") && !strings.Contains(next, "//") {
+			return next
+		}
+	}
+	return ""
 }

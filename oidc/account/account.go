@@ -1,0 +1,192 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/oidc"
+	"gatehouse/templates"
+)
+
+// Path is the root of the account area.
+const Path = "/account"
+
+// Sessions tells who is signed in.
+type Sessions interface {
+	// SignedIn returns the browser's active session, or nil.
+	SignedIn(c echo.Context) (*oidc.BrowserSession, error)
+}
+
+// Users is what the account pages need of the identity service.
+type Users interface {
+	GetUser(ctx context.Context, id string) (*identity.User, error)
+	UpdateProfile(ctx context.Context, userID string, in identity.ProfileInput) (*identity.User, error)
+	ChangeEmail(ctx context.Context, userID, newEmail string) error
+	ConfirmEmailChangeCode(ctx context.Context, userID, code string) error
+	StartEmailVerification(ctx context.Context, userID string) error
+	StartPhoneVerification(ctx context.Context, userID, phone string) error
+	VerifyPhoneCode(ctx context.Context, userID, code string) error
+	ChangePassword(ctx context.Context, userID, current, newPassword, keepSessionID string) error
+	PendingContact(ctx context.Context, userID string) (email, phone string, err error)
+}
+
+// Handler serves the account pages.
+type Handler struct {
+	Sessions  Sessions
+	Users     Users
+	Pages     *templates.Renderer
+	Logger    *slog.Logger
+	CSRF      echo.MiddlewareFunc
+	LogoutURL string
+}
+
+// Mount registers the account routes on e.
+func (h *Handler) Mount(e *echo.Echo) {
+	e.GET(Path, h.page, h.CSRF)
+	e.POST(Path+"/profile", h.withUser(h.saveProfile), h.CSRF)
+	e.POST(Path+"/preferences", h.withUser(h.savePreferences), h.CSRF)
+	e.POST(Path+"/email", h.withUser(h.changeEmail), h.CSRF)
+	e.POST(Path+"/email/code", h.withUser(h.confirmEmail), h.CSRF)
+	e.POST(Path+"/email/resend", h.withUser(h.resendEmail), h.CSRF)
+	e.POST(Path+"/phone", h.withUser(h.changePhone), h.CSRF)
+	e.POST(Path+"/phone/code", h.withUser(h.confirmPhone), h.CSRF)
+	e.POST(Path+"/password", h.withUser(h.changePassword), h.CSRF)
+}
+
+// request is one signed-in request: the user and their session.
+type request struct {
+	c    echo.Context
+	user *identity.User
+	bs   *oidc.BrowserSession
+}
+
+// signedIn returns the user, or nil after redirecting to the login page.
+func (h *Handler) signedIn(c echo.Context) (*request, error) {
+	bs, err := h.Sessions.SignedIn(c)
+	if err != nil || bs == nil {
+		return nil, err
+	}
+	u, err := h.Users.GetUser(c.Request().Context(), bs.UserID)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &request{c: c, user: u, bs: bs}, nil
+}
+
+func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, err := h.signedIn(c)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(Path))
+		}
+		return fn(r)
+	}
+}
+
+// Sections of the account page.
+const (
+	sectionProfile     = "profile"
+	sectionContact     = "contact"
+	sectionPassword    = "password"
+	sectionPreferences = "preferences"
+)
+
+// notices are the confirmations a redirect names by key, so that no text
+// from the URL is ever shown.
+var notices = map[string]string{
+	"profile_saved":     "Your profile has been saved.",
+	"preferences_saved": "Your preferences have been saved.",
+	"email_sent":        "We sent a code and a link to your new address. Your current address stays in use until you confirm.",
+	"email_verified":    "Your email address is verified.",
+	"email_changed":     "Your email address has been changed.",
+	"email_resent":      "We sent a new verification code and link.",
+	"phone_sent":        "We sent a code to your phone by text message.",
+	"phone_verified":    "Your phone number is verified.",
+	"password_changed":  "Your password has been changed. Your other sessions were signed out.",
+}
+
+func (h *Handler) page(c echo.Context) error {
+	r, err := h.signedIn(c)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(Path))
+	}
+	section := c.QueryParam("section")
+	switch section {
+	case sectionContact, sectionPassword, sectionPreferences:
+	default:
+		section = sectionProfile
+	}
+	return h.render(r, http.StatusOK, section, nil, notices[c.QueryParam("notice")])
+}
+
+func (h *Handler) render(r *request, status int, section string, errs map[string]string, notice string) error {
+	pendingEmail, pendingPhone, err := h.Users.PendingContact(r.c.Request().Context(), r.user.ID)
+	if err != nil {
+		return err
+	}
+	p := templates.AccountPage{
+		Section: section, CSRF: oidc.CSRFToken(r.c), Notice: notice, Errors: errs,
+		User: accountUser(r.user, pendingEmail, pendingPhone),
+		ProfileAction: Path + "/profile", PreferencesAction: Path + "/preferences",
+		EmailAction: Path + "/email", EmailCodeAction: Path + "/email/code", ResendEmailAction: Path + "/email/resend",
+		PhoneAction: Path + "/phone", PhoneCodeAction: Path + "/phone/code",
+		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL,
+	}
+	h2 := r.c.Response().Header()
+	h2.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h2.Set("Cache-Control", "no-store")
+	r.c.Response().WriteHeader(status)
+	return h.Pages.Account(r.c.Response(), p)
+}
+
+func accountUser(u *identity.User, pendingEmail, pendingPhone string) templates.AccountUser {
+	return templates.AccountUser{
+		Username: u.Username, GivenName: u.GivenName, FamilyName: u.FamilyName, MiddleName: u.MiddleName,
+		Nickname: u.Nickname, Picture: u.Picture, Website: u.Website, Gender: u.Gender, Birthdate: u.Birthdate,
+		Locale: u.Locale, Zoneinfo: u.Zoneinfo,
+		Address: templates.AccountAddress{
+			Street: u.Address.StreetAddress, Locality: u.Address.Locality, Region: u.Address.Region,
+			PostalCode: u.Address.PostalCode, Country: u.Address.Country,
+		},
+		Email: u.Email, EmailVerified: u.EmailVerified, PendingEmail: pendingEmail,
+		Phone: u.Phone, PhoneVerified: u.PhoneVerified, PendingPhone: pendingPhone,
+	}
+}
+
+// done redirects back to a section with a notice (post/redirect/get).
+func done(r *request, section, notice string) error {
+	return r.c.Redirect(http.StatusSeeOther, Path+"?"+url.Values{"section": {section}, "notice": {notice}}.Encode())
+}
+
+// fail re-renders a section with the problems a service call reported, or
+// returns an unexpected error to the central error handler.
+func (h *Handler) fail(r *request, section string, err error) error {
+	var ve *identity.ValidationError
+	var ce *identity.CooldownError
+	switch {
+	case errors.As(err, &ve):
+		return h.render(r, http.StatusUnprocessableEntity, section, ve.Fields, "")
+	case errors.As(err, &ce):
+		return h.render(r, http.StatusTooManyRequests, section, nil, "A code was sent moments ago. Please wait a minute before asking for another.")
+	case errors.Is(err, identity.ErrTooManyAttempts):
+		return h.render(r, http.StatusUnprocessableEntity, section, map[string]string{"code": "Too many wrong codes. Ask for a new code and try again."}, "")
+	case errors.Is(err, identity.ErrCodeInvalid):
+		return h.render(r, http.StatusUnprocessableEntity, section, map[string]string{"code": "That code is not right or has expired."}, "")
+	}
+	return err
+}

@@ -1,0 +1,188 @@
+package oidc
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/templates"
+)
+
+// pendingCookie holds a user who proved their password but must verify
+// their e-mail address before the first login. It is authenticated and
+// encrypted like the session cookie and names no session.
+const pendingCookie = "gatehouse_pending"
+
+type pendingLogin struct {
+	UserID string
+	FlowID string
+}
+
+func (h *Handler) setPending(c echo.Context, userID, flowID string) error {
+	cs, _ := h.Cookies.New(c.Request(), pendingCookie)
+	cs.Values = map[interface{}]interface{}{"u": userID, "f": flowID, "x": h.Now().Add(flowLifetime).Unix()}
+	cs.Options.MaxAge = int(flowLifetime / time.Second)
+	if err := cs.Save(c.Request(), c.Response()); err != nil {
+		return fmt.Errorf("pending cookie: %w", err)
+	}
+	return nil
+}
+
+func (h *Handler) getPending(c echo.Context) *pendingLogin {
+	cs, _ := h.Cookies.Get(c.Request(), pendingCookie)
+	u, _ := cs.Values["u"].(string)
+	f, _ := cs.Values["f"].(string)
+	x, _ := cs.Values["x"].(int64)
+	if u == "" || h.Now().Unix() > x {
+		return nil
+	}
+	return &pendingLogin{UserID: u, FlowID: f}
+}
+
+func (h *Handler) clearPending(c echo.Context) error {
+	cs, _ := h.Cookies.New(c.Request(), pendingCookie)
+	cs.Options.MaxAge = -1
+	return cs.Save(c.Request(), c.Response())
+}
+
+// holdForVerification sends a user whose address is unverified to the
+// code page instead of signing them in (registration.require_verified_email).
+func (h *Handler) holdForVerification(c echo.Context, u *identity.User, f *Flow, sendCode bool) error {
+	if sendCode {
+		var ce *identity.CooldownError
+		if err := h.Recovery.StartEmailVerification(c.Request().Context(), u.ID); err != nil && !errors.As(err, &ce) {
+			return err
+		}
+	}
+	flowID := ""
+	if f != nil {
+		flowID = f.ID
+	}
+	if err := h.setPending(c, u.ID, flowID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, PathVerifyEmail)
+}
+
+// verifyTarget is the user whose address the verification page is about:
+// the pending login first, else the signed-in user.
+func (h *Handler) verifyTarget(c echo.Context) (*identity.User, *pendingLogin, error) {
+	p := h.getPending(c)
+	id := ""
+	if p != nil {
+		id = p.UserID
+	} else if bs, err := h.currentSession(c); err != nil {
+		return nil, nil, err
+	} else if bs != nil {
+		id = bs.UserID
+	}
+	if id == "" {
+		return nil, nil, errNothingToVerify
+	}
+	u, err := h.Users.GetUser(c.Request().Context(), id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, nil, errNothingToVerify
+	}
+	return u, p, err
+}
+
+var errNothingToVerify = pageError(http.StatusBadRequest, "Nothing to verify",
+	"Sign in first; the verification page belongs to a sign-in or to your account.")
+
+func (h *Handler) renderVerify(c echo.Context, status int, u *identity.User, errs map[string]string, notice string) error {
+	return h.Pages.VerifyEmail(startPage(c, status), templates.VerifyEmailPage{
+		Action: PathVerifyEmail, ResendAction: PathVerifyResend, CSRF: csrfToken(c),
+		Email: u.Email, Errors: errs, Notice: notice,
+	})
+}
+
+// verifyPage serves the link from the e-mail (token) and the code form.
+func (h *Handler) verifyPage(c echo.Context) error {
+	if token := c.QueryParam("token"); token != "" {
+		u, err := h.Recovery.VerifyEmailToken(c.Request().Context(), token)
+		if isCodeError(err) {
+			return pageError(http.StatusBadRequest, "This link has expired",
+				"The verification link has expired or was already used. Sign in to get a new one.")
+		}
+		if err != nil {
+			return err
+		}
+		h.Logger.InfoContext(c.Request().Context(), "email verified", "user_id", u.ID, "method", "link")
+		if p := h.getPending(c); p != nil && p.UserID == u.ID {
+			return h.completePending(c, u, p)
+		}
+		return h.Pages.VerifyEmail(startPage(c, http.StatusOK), templates.VerifyEmailPage{
+			Email: u.Email, Notice: "Your email address is verified.", Verified: true,
+		})
+	}
+	u, _, err := h.verifyTarget(c)
+	if err != nil {
+		return err
+	}
+	return h.renderVerify(c, http.StatusOK, u, nil, "")
+}
+
+func (h *Handler) verifySubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, p, err := h.verifyTarget(c)
+	if err != nil {
+		return err
+	}
+	err = h.Recovery.VerifyEmailCode(ctx, u.ID, c.FormValue("code"))
+	switch {
+	case errors.Is(err, identity.ErrTooManyAttempts):
+		return h.renderVerify(c, http.StatusUnprocessableEntity, u, map[string]string{"code": "Too many wrong codes. Send a new code and try again."}, "")
+	case isCodeError(err):
+		return h.renderVerify(c, http.StatusUnprocessableEntity, u, map[string]string{"code": "That code is not right or has expired."}, "")
+	case err != nil:
+		return err
+	}
+	h.Logger.InfoContext(ctx, "email verified", "user_id", u.ID, "method", "code")
+	if p != nil {
+		return h.completePending(c, u, p)
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?"+url.Values{"notice": {"email_verified"}}.Encode())
+}
+
+func (h *Handler) verifyResend(c echo.Context) error {
+	u, _, err := h.verifyTarget(c)
+	if err != nil {
+		return err
+	}
+	err = h.Recovery.StartEmailVerification(c.Request().Context(), u.ID)
+	var ce *identity.CooldownError
+	switch {
+	case errors.As(err, &ce):
+		return h.renderVerify(c, http.StatusTooManyRequests, u, nil,
+			fmt.Sprintf("A code was sent moments ago. You can ask for another in %d seconds.", int(ce.RetryAfter.Seconds()+0.5)))
+	case err != nil:
+		return err
+	}
+	return h.renderVerify(c, http.StatusOK, u, nil, "We sent a new code to "+u.Email+".")
+}
+
+// completePending signs in a user who just verified their address and
+// continues the authorization flow they started, if any.
+func (h *Handler) completePending(c echo.Context, u *identity.User, p *pendingLogin) error {
+	if err := h.clearPending(c); err != nil {
+		return err
+	}
+	bs, err := h.startSession(c, u, []string{"pwd"})
+	if err != nil {
+		return err
+	}
+	if p.FlowID == "" {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	f, err := h.loadFlow(c, p.FlowID)
+	if err != nil {
+		return err
+	}
+	f.UserID, f.SessionID, f.LoginDone = u.ID, bs.ID, true
+	return h.finishStep(c, f, stepLogin)
+}
