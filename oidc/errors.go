@@ -73,7 +73,7 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHan
 			_ = c.JSON(status, map[string]string{"error": code, "error_description": message})
 			return
 		}
-		_ = pages.Error(startPage(c, status), templates.ErrorPage{Title: title, Message: message, RequestID: reqID, Status: status})
+		_ = pages.Error(StartPage(c, status), templates.ErrorPage{Title: title, Message: message, RequestID: reqID, Status: status})
 	}
 }
 
@@ -87,10 +87,10 @@ func wantsJSON(c echo.Context) bool {
 	return false
 }
 
-// startPage writes the headers of a hosted page and its status, and returns
+// StartPage writes the headers of a hosted page and its status, and returns
 // the writer for the body. Pages show personal data and carry CSRF tokens:
 // no cache may keep them.
-func startPage(c echo.Context, status int) io.Writer {
+func StartPage(c echo.Context, status int) io.Writer {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	h.Set("Cache-Control", "no-store")

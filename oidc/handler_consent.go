@@ -39,7 +39,7 @@ func (h *Handler) consentPage(c echo.Context) error {
 		ClientName: client.DisplayName(), ClientURI: client.ClientURI,
 		Scopes: consentScopes(strings.Fields(f.Form.Get("scope"))),
 	}
-	return h.Pages.Consent(startPage(c, http.StatusOK), p)
+	return h.Pages.Consent(StartPage(c, http.StatusOK), p)
 }
 
 func (h *Handler) consentSubmit(c echo.Context) error {

@@ -55,7 +55,7 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 			p.RegisterURL += "?flow=" + f.ID
 		}
 	}
-	return h.Pages.Login(startPage(c, status), p)
+	return h.Pages.Login(StartPage(c, status), p)
 }
 
 func (h *Handler) loginPage(c echo.Context) error {
@@ -113,7 +113,7 @@ func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.
 		p.Flow = f.ID
 		p.LoginURL += "?flow=" + f.ID
 	}
-	return h.Pages.Register(startPage(c, status), p)
+	return h.Pages.Register(StartPage(c, status), p)
 }
 
 func (h *Handler) signupPage(c echo.Context) error {
@@ -186,7 +186,7 @@ func (h *Handler) home(c echo.Context) error {
 			}
 		}
 	}
-	return h.Pages.Home(startPage(c, http.StatusOK), p)
+	return h.Pages.Home(StartPage(c, http.StatusOK), p)
 }
 
 // safeNext returns where a login outside any authorization flow may send

@@ -87,7 +87,7 @@ func (h *Handler) endSession(c echo.Context) error {
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
-	return h.Pages.Logout(startPage(c, http.StatusOK), p)
+	return h.Pages.Logout(StartPage(c, http.StatusOK), p)
 }
 
 // endSessionPost accepts the form-encoded POST that RP-Initiated Logout
@@ -137,7 +137,7 @@ func (h *Handler) afterLogout(c echo.Context, lr logoutRequest) error {
 		}
 		return c.Redirect(http.StatusSeeOther, u.String())
 	}
-	return h.Pages.LoggedOut(startPage(c, http.StatusOK), templates.LoggedOutPage{})
+	return h.Pages.LoggedOut(StartPage(c, http.StatusOK), templates.LoggedOutPage{})
 }
 
 // decodeHint verifies an ID token of ours, accepting an expired one.

@@ -42,7 +42,7 @@ type Recovery interface {
 const resetTimeout = 30 * time.Second
 
 func (h *Handler) forgotPage(c echo.Context) error {
-	return h.Pages.ForgotPassword(startPage(c, http.StatusOK), templates.ForgotPasswordPage{Action: PathForgotPassword, CSRF: csrfToken(c)})
+	return h.Pages.ForgotPassword(StartPage(c, http.StatusOK), templates.ForgotPasswordPage{Action: PathForgotPassword, CSRF: csrfToken(c)})
 }
 
 // forgotSubmit answers at once and the same way whether or not the account
@@ -59,7 +59,7 @@ func (h *Handler) forgotSubmit(c echo.Context) error {
 			}
 		}()
 	}
-	return h.Pages.ForgotPassword(startPage(c, http.StatusOK), templates.ForgotPasswordPage{
+	return h.Pages.ForgotPassword(StartPage(c, http.StatusOK), templates.ForgotPasswordPage{
 		Action: PathForgotPassword, CSRF: csrfToken(c), Sent: true,
 	})
 }
@@ -73,7 +73,7 @@ func (h *Handler) resetPage(c echo.Context) error {
 		}
 		p.Invalid = true
 	}
-	return h.Pages.ResetPassword(startPage(c, http.StatusOK), p)
+	return h.Pages.ResetPassword(StartPage(c, http.StatusOK), p)
 }
 
 func (h *Handler) resetSubmit(c echo.Context) error {
@@ -85,10 +85,10 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	switch {
 	case errors.As(err, &ve):
 		p.Errors = ve.Fields
-		return h.Pages.ResetPassword(startPage(c, http.StatusUnprocessableEntity), p)
+		return h.Pages.ResetPassword(StartPage(c, http.StatusUnprocessableEntity), p)
 	case isCodeError(err):
 		p.Invalid = true
-		return h.Pages.ResetPassword(startPage(c, http.StatusOK), p)
+		return h.Pages.ResetPassword(StartPage(c, http.StatusOK), p)
 	case err != nil:
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	}
 	h.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
 	p.Done, p.Token = true, ""
-	return h.Pages.ResetPassword(startPage(c, http.StatusOK), p)
+	return h.Pages.ResetPassword(StartPage(c, http.StatusOK), p)
 }
 
 // isCodeError reports the errors a wrong, expired, used or exhausted code

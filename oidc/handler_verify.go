@@ -95,7 +95,7 @@ var errNothingToVerify = pageError(http.StatusBadRequest, "Nothing to verify",
 	"Sign in first; the verification page belongs to a sign-in or to your account.")
 
 func (h *Handler) renderVerify(c echo.Context, status int, u *identity.User, errs map[string]string, notice string) error {
-	return h.Pages.VerifyEmail(startPage(c, status), templates.VerifyEmailPage{
+	return h.Pages.VerifyEmail(StartPage(c, status), templates.VerifyEmailPage{
 		Action: PathVerifyEmail, ResendAction: PathVerifyResend, CSRF: csrfToken(c),
 		Email: u.Email, Errors: errs, Notice: notice,
 	})
@@ -116,7 +116,7 @@ func (h *Handler) verifyPage(c echo.Context) error {
 		if p := h.getPending(c); p != nil && p.UserID == u.ID {
 			return h.completePending(c, u, p)
 		}
-		return h.Pages.VerifyEmail(startPage(c, http.StatusOK), templates.VerifyEmailPage{
+		return h.Pages.VerifyEmail(StartPage(c, http.StatusOK), templates.VerifyEmailPage{
 			Email: u.Email, Notice: "Your email address is verified.", Verified: true,
 		})
 	}

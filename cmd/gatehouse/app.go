@@ -20,10 +20,12 @@ import (
 
 	"gatehouse/config"
 	"gatehouse/identity"
+	"gatehouse/identity/message"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/oidc"
+	"gatehouse/oidc/account"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
 )
@@ -40,6 +42,10 @@ type App struct {
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
+	Account  *account.Handler
+	Pages    *templates.Renderer
+	Messages *message.Queue
+	Worker   *message.Worker
 	Echo     *echo.Echo
 }
 
@@ -69,8 +75,18 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		}
 	}
 	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db)}
+	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
+		closeDB(db)
+		return nil, err
+	}
+	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
 	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
-	a.Users = &identity.Service{Users: identitysql.NewUserStore(db), Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now}
+	a.Users = &identity.Service{
+		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
+		Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now,
+		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Store,
+		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
+	}
 	tl := cfg.Tokens
 	a.Keys = &oidc.Keys{
 		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
@@ -112,24 +128,30 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Close()
 		return nil, err
 	}
-	pages, err := templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor})
-	if err != nil {
+	pages := a.Pages
+	if err := a.openDelivery(); err != nil {
 		a.Close()
 		return nil, err
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Store, Consents: a.Store, Clients: a.Store,
-		Pages:              pages,
-		Cookies:            oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
-		FlowKey:            a.Box.DeriveKey("flow mac"),
-		Logger:             log,
-		Now:                time.Now,
-		SelfSignup:         cfg.Registration.AllowSelfSignup,
-		PasswordMinLength:  cfg.Password.MinLength,
-		SessionIdle:        cfg.Sessions.IdleLifetime.Std(),
-		SessionAbsolute:    cfg.Sessions.AbsoluteLifetime.Std(),
-		InitialAccessToken: cfg.Registration.InitialAccessToken,
+		Pages:                pages,
+		Cookies:              oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
+		FlowKey:              a.Box.DeriveKey("flow mac"),
+		Logger:               log,
+		Now:                  time.Now,
+		Recovery:             a.Users,
+		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+		SelfSignup:           cfg.Registration.AllowSelfSignup,
+		PasswordMinLength:    cfg.Password.MinLength,
+		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
+		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
+		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+	}
+	a.Account = &account.Handler{
+		Sessions: a.Handler, Users: a.Users, Pages: pages, Logger: log,
+		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, secure)
 	if err != nil {
@@ -146,6 +168,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	go a.Keys.Run(ctx, time.Minute, func(err error) { a.Logger.ErrorContext(ctx, "reloading signing keys failed", "error", err) })
 	go a.purgeExpired(ctx, 10*time.Minute)
+	go a.Worker.Run(ctx)
 	srv := &http.Server{
 		Handler:           a.Echo,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -180,6 +203,11 @@ func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			n, err := a.Store.DeleteExpired(ctx, time.Now())
+			if err == nil {
+				var m int64
+				m, err = a.Users.Tokens.DeleteExpiredTokens(ctx, time.Now())
+				n += m
+			}
 			if err != nil && ctx.Err() == nil {
 				a.Logger.ErrorContext(ctx, "purging expired records failed", "error", err)
 			} else if n > 0 {
@@ -232,4 +260,26 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("read master key: %w", err)
 	}
+}
+
+// openDelivery builds the message worker from the e-mail and SMS settings.
+func (a *App) openDelivery() error {
+	cfg := a.Config
+	email, err := message.NewEmailSender(cfg.Email.SMTPURL, cfg.Email.From, a.Logger)
+	if err != nil {
+		return err
+	}
+	sms, err := message.NewSMSSender(message.SMSConfig{
+		Provider: cfg.SMS.Provider, WebhookURL: cfg.SMS.WebhookURL, WebhookSecret: cfg.SMS.WebhookSecret,
+		TwilioAccountSID: cfg.SMS.TwilioAccountSID, TwilioAuthToken: cfg.SMS.TwilioAuthToken,
+		TwilioFrom: cfg.SMS.TwilioFrom, TwilioBaseURL: cfg.SMS.TwilioBaseURL,
+	}, a.Logger)
+	if err != nil {
+		return err
+	}
+	if cfg.Email.SMTPURL == "" && !cfg.DevelopmentMode() {
+		a.Logger.Warn("no SMTP server configured: e-mails (with their codes and links) are written to the log; set GATEHOUSE_SMTP_URL")
+	}
+	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now}
+	return nil
 }

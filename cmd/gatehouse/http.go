@@ -106,6 +106,7 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 	e.GET("/readyz", a.ready)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
+	a.Account.Mount(e)
 	return e, nil
 }
 

@@ -44,6 +44,8 @@ type Handler struct {
 	Logger    *slog.Logger
 	CSRF      echo.MiddlewareFunc
 	LogoutURL string
+	// PasswordMinLength is shown next to the new-password field.
+	PasswordMinLength int
 }
 
 // Mount registers the account routes on e.
@@ -141,17 +143,14 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 	}
 	p := templates.AccountPage{
 		Section: section, CSRF: oidc.CSRFToken(r.c), Notice: notice, Errors: errs,
-		User: accountUser(r.user, pendingEmail, pendingPhone),
+		User:          accountUser(r.user, pendingEmail, pendingPhone),
 		ProfileAction: Path + "/profile", PreferencesAction: Path + "/preferences",
 		EmailAction: Path + "/email", EmailCodeAction: Path + "/email/code", ResendEmailAction: Path + "/email/resend",
 		PhoneAction: Path + "/phone", PhoneCodeAction: Path + "/phone/code",
-		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL,
+		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL, URL: Path,
+		PasswordMinLength: h.PasswordMinLength,
 	}
-	h2 := r.c.Response().Header()
-	h2.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h2.Set("Cache-Control", "no-store")
-	r.c.Response().WriteHeader(status)
-	return h.Pages.Account(r.c.Response(), p)
+	return h.Pages.Account(oidc.StartPage(r.c, status), p)
 }
 
 func accountUser(u *identity.User, pendingEmail, pendingPhone string) templates.AccountUser {
