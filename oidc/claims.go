@@ -13,8 +13,9 @@ var SupportedScopes = []string{"openid", "profile", "email", "phone", "address",
 // SupportedClaims are the claims Gatehouse can release (discovery).
 var SupportedClaims = []string{
 	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
-	"name", "given_name", "family_name", "preferred_username", "picture", "locale", "zoneinfo", "updated_at",
-	"email", "email_verified", "phone_number", "phone_number_verified",
+	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "picture", "website",
+	"gender", "birthdate", "locale", "zoneinfo", "updated_at",
+	"email", "email_verified", "phone_number", "phone_number_verified", "address",
 }
 
 var scopeDescriptions = map[string]string{
@@ -51,8 +52,13 @@ func userClaims(u *identity.User, granted fosite.Arguments) map[string]interface
 		put("name", u.Name())
 		put("given_name", u.GivenName)
 		put("family_name", u.FamilyName)
+		put("middle_name", u.MiddleName)
+		put("nickname", u.Nickname)
 		put("preferred_username", u.Username)
 		put("picture", u.Picture)
+		put("website", u.Website)
+		put("gender", u.Gender)
+		put("birthdate", u.Birthdate)
 		put("locale", u.Locale)
 		put("zoneinfo", u.Zoneinfo)
 		c["updated_at"] = u.UpdatedAt.Unix()
@@ -60,6 +66,18 @@ func userClaims(u *identity.User, granted fosite.Arguments) map[string]interface
 	if granted.Has("email") && u.Email != "" {
 		c["email"] = u.Email
 		c["email_verified"] = u.EmailVerified
+	}
+	if granted.Has("address") && !u.Address.IsZero() {
+		a := map[string]string{}
+		for k, v := range map[string]string{
+			"formatted": u.Address.Formatted, "street_address": u.Address.StreetAddress, "locality": u.Address.Locality,
+			"region": u.Address.Region, "postal_code": u.Address.PostalCode, "country": u.Address.Country,
+		} {
+			if v != "" {
+				a[k] = v
+			}
+		}
+		c["address"] = a // OIDC Core §5.1.1
 	}
 	if granted.Has("phone") && u.Phone != "" {
 		c["phone_number"] = u.Phone

@@ -109,9 +109,11 @@ Subcommands:
   delete ID                    delete a client and every token issued to it
 `
 
-const usersHelp = `Usage: gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
-
-The password is read from the first line of standard input.
+const usersHelp = `Usage:
+  gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
+      The password is read from the first line of standard input.
+  gatehouse users reset-password USERNAME|EMAIL
+      Sends the user the same single-use reset link as "Forgot password".
 `
 
 const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
@@ -267,8 +269,11 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprint(stdout, usersHelp)
 		return nil
 	}
+	if len(args) > 0 && args[0] == "reset-password" {
+		return usersResetPassword(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input)"}
+		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
 	}
 	fs, cfgPath := newFlags("users create --username NAME [flags]",
 		"Creates a user. The password is read from the first line of standard input,\nso it never appears in the process list or shell history.", stdout)
@@ -353,4 +358,33 @@ func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Algorithm, r.State, r.CreatedAt.Format(time.RFC3339), until)
 	}
 	return tw.Flush()
+}
+
+func usersResetPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("users reset-password USERNAME|EMAIL [--config FILE]",
+		"Queues a password reset e-mail with a single-use link (30 minutes). A running\nserver delivers it.", stdout)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one username or e-mail address"}
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch err := a.Users.AdminResetPassword(ctx, pos[0]); {
+	case errors.Is(err, identity.ErrNotFound):
+		return usageError{"no user " + pos[0]}
+	case errors.Is(err, identity.ErrNoEmail):
+		return usageError{"the user has no e-mail address"}
+	case errors.Is(err, identity.ErrAccountDisabled):
+		return usageError{"the account is disabled"}
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stdout, "Queued a password reset link for %s.\n", pos[0])
+	return nil
 }
