@@ -137,14 +137,14 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		return err
 	}
 	in := identity.RegisterInput{
-		Username: c.FormValue("username"), Email: c.FormValue("email"), Password: c.FormValue("password"),
+		Username: c.FormValue("username"), Email: c.FormValue("email"), Phone: c.FormValue("phone"), Password: c.FormValue("password"),
 		GivenName: c.FormValue("given_name"), FamilyName: c.FormValue("family_name"),
 	}
 	user, err := h.Users.Register(ctx, in)
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{
-			Values: templates.RegisterValues{Username: in.Username, Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName},
+			Values: templates.RegisterValues{Username: in.Username, Email: in.Email, Phone: in.Phone, GivenName: in.GivenName, FamilyName: in.FamilyName},
 			Errors: ve.Fields,
 		})
 	}
@@ -172,7 +172,7 @@ func (h *Handler) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := templates.HomePage{LoginURL: PathLogin, LogoutURL: PathEndSession}
+	p := templates.HomePage{LoginURL: PathLogin, LogoutURL: PathEndSession, AccountURL: "/account"}
 	if h.SelfSignup {
 		p.RegisterURL = PathSignup
 	}

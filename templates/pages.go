@@ -41,6 +41,7 @@ type RegisterPage struct {
 type RegisterValues struct {
 	Username   string
 	Email      string
+	Phone      string
 	GivenName  string
 	FamilyName string
 }
@@ -79,6 +80,7 @@ type HomePage struct {
 	LoginURL    string
 	RegisterURL string // "" hides the link, e.g. when registration is closed
 	LogoutURL   string
+	AccountURL  string // the signed-in user's account pages
 }
 
 // ErrorPage is the friendly error page. It holds data only: no error values
@@ -240,6 +242,8 @@ func newRegisterView(p RegisterPage) registerView {
 		{Name: "family_name", Label: "Last name", Type: "text", Autocomplete: "family-name", Value: p.Values.FamilyName},
 		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true},
 		{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Value: p.Values.Email, Required: true, Verbatim: true},
+		{Name: "phone", Label: "Mobile phone (optional)", Type: "tel", Autocomplete: "tel", Value: p.Values.Phone, Verbatim: true,
+			Hint: "With the country code, e.g. +44 7700 900123. You can verify it later."},
 		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, MinLength: minLen,
 			Hint: passwordHint(minLen)},
 	}

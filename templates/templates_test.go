@@ -53,6 +53,7 @@ func TestPages(t *testing.T) {
 				"register-username":    "username",
 				"register-email":       "email",
 				"register-password":    "new-password",
+				"register-phone":       "tel",
 			},
 		},
 		{
@@ -363,7 +364,7 @@ func TestRegisterFieldErrors(t *testing.T) {
 
 func TestRegisterRefill(t *testing.T) {
 	r := MustNew(t, testTheme)
-	vals := RegisterValues{Username: "ada", Email: "ada@example.com", GivenName: "Ada", FamilyName: "Lovelace"}
+	vals := RegisterValues{Username: "ada", Email: "ada@example.com", Phone: "+44 7700 900123", GivenName: "Ada", FamilyName: "Lovelace"}
 	p := mustRender(t, func(w io.Writer) error {
 		return r.Register(w, RegisterPage{CSRF: csrf, Values: vals, General: "Something failed."})
 	})
@@ -377,10 +378,10 @@ func TestRegisterRefill(t *testing.T) {
 		order = append(order, name)
 		got[name], _ = attr(in, "value")
 	}
-	if diff := cmp.Diff([]string{"given_name", "family_name", "username", "email", "password"}, order); diff != "" {
+	if diff := cmp.Diff([]string{"given_name", "family_name", "username", "email", "phone", "password"}, order); diff != "" {
 		t.Errorf("field order mismatch (-want +got):\n%s", diff)
 	}
-	want := map[string]string{"given_name": "Ada", "family_name": "Lovelace", "username": "ada", "email": "ada@example.com", "password": ""}
+	want := map[string]string{"given_name": "Ada", "family_name": "Lovelace", "username": "ada", "email": "ada@example.com", "phone": "+44 7700 900123", "password": ""}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("values mismatch (-want +got):\n%s", diff)
 	}

@@ -114,13 +114,15 @@ func TestVerificationLink(t *testing.T) {
 	srv := startServer(t, "sqlite", withDelivery(mb, nil, false))
 	b := newBrowser(t, rpCallback)
 	p, _ := b.get(t, srv.URL+"/register")
-	p, _ = b.submit(t, p, "register-submit", map[string]string{"username": "jack", "email": "jack@example.com", "password": testUserPassword})
+	p, _ = b.submit(t, p, "register-submit", map[string]string{"username": "jack", "email": "jack@example.com", "phone": "12345", "password": testUserPassword})
+	mustContain(t, p.Body, `id="phone-error"`, "invalid phone at registration")
+	p, _ = b.submit(t, p, "register-submit", map[string]string{"username": "jack", "email": "jack@example.com", "phone": "+1 (202) 555-0143", "password": testUserPassword})
 	if p.URL.Path != "/" {
 		t.Fatalf("registration led to %s", p.URL)
 	}
 	u, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "jack")
-	if err != nil || u.EmailVerified {
-		t.Fatalf("new user %+v %v, want unverified", u, err)
+	if err != nil || u.EmailVerified || u.Phone != "+12025550143" || u.PhoneVerified {
+		t.Fatalf("new user %+v %v, want unverified with an E.164 phone", u, err)
 	}
 	link := mb.next(t, "jack@example.com").link(t, "/verify-email")
 	p, _ = b.get(t, link)
