@@ -206,6 +206,11 @@ func TestPasswordReset(t *testing.T) {
 			if out, code := srv.cli(t, "", "users", "reset-password", "kate"); code != 0 {
 				t.Fatalf("users reset-password: %d %s", code, out)
 			}
+			// The CLI only queues; the server's worker would find the
+			// message at its next poll. Run that pass now.
+			if _, _, err := srv.App.Worker.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
 			mb.next(t, "kate@example.com").link(t, "/reset-password")
 			if out, code := srv.cli(t, "", "users", "reset-password", "nobody"); code != 2 {
 				t.Errorf("reset for an unknown user exited %d: %s", code, out)
