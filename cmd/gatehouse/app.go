@@ -46,6 +46,7 @@ type App struct {
 	Pages    *templates.Renderer
 	Messages *message.Queue
 	Worker   *message.Worker
+	Metrics  *metrics
 	Echo     *echo.Echo
 }
 
@@ -280,6 +281,7 @@ func (a *App) openDelivery() error {
 	if cfg.Email.SMTPURL == "" && !cfg.DevelopmentMode() {
 		a.Logger.Warn("no SMTP server configured: e-mails (with their codes and links) are written to the log; set GATEHOUSE_SMTP_URL")
 	}
-	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now}
+	a.Metrics = newMetrics()
+	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage}
 	return nil
 }

@@ -212,6 +212,12 @@ func TestPasswordReset(t *testing.T) {
 				t.Fatal(err)
 			}
 			mb.next(t, "kate@example.com").link(t, "/reset-password")
+			// Deliveries are counted for the operator (the last one may
+			// still be on its way into the counter when the mail arrives).
+			sentCount := regexp.MustCompile(`gatehouse_messages_total\{kind="email",outcome="sent"\} [23]\n`)
+			if got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/metrics")); !sentCount.MatchString(got.Body) {
+				t.Errorf("metrics do not count the sent e-mails:\n%s", got.Body)
+			}
 			if out, code := srv.cli(t, "", "users", "reset-password", "nobody"); code != 2 {
 				t.Errorf("reset for an unknown user exited %d: %s", code, out)
 			}

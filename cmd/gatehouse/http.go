@@ -104,6 +104,7 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
+	e.GET("/metrics", a.Metrics.handler())
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
 	a.Account.Mount(e)

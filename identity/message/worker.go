@@ -31,6 +31,12 @@ const purgeInterval = time.Hour
 // claimed by one of them at a time. Give it the *Queue the services send
 // through, so that a message queued in this process wakes it at once.
 type Worker struct {
+	// Observe, when set, is told every recorded outcome: the message kind
+	// ("email" or "sms") and "sent", "retry" or "failed". cmd feeds it to
+	// the metrics, so delivery failures are visible there as well as in
+	// the log.
+	Observe func(kind, outcome string)
+
 	Queue  *Queue
 	Email  EmailSender
 	SMS    SMSSender
@@ -171,6 +177,16 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 	}
 	if !owned {
 		log.WarnContext(ctx, "message outcome not recorded: its lease ran out and another worker took it over")
+	} else if w.Observe != nil {
+		outcome := "sent"
+		switch {
+		case sendErr == nil:
+		case m.attempts >= maxAttempts || errors.Is(sendErr, ErrUndeliverable):
+			outcome = "failed"
+		default:
+			outcome = "retry"
+		}
+		w.Observe(m.kind, outcome)
 	}
 	return sendErr == nil, nil
 }

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the Prometheus registry of one server. It starts small:
+// message delivery outcomes, plus the Go runtime and process collectors.
+type metrics struct {
+	registry *prometheus.Registry
+	messages *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_messages_total",
+			Help: "Outbound e-mails and text messages by kind and delivery outcome (sent, retry, failed).",
+		}, []string{"kind", "outcome"}),
+	}
+	m.registry.MustRegister(m.messages, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observeMessage records a delivery outcome (message.Worker.Observe).
+func (m *metrics) observeMessage(kind, outcome string) {
+	m.messages.WithLabelValues(kind, outcome).Inc()
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+}
