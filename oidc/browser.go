@@ -76,6 +76,8 @@ func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (
 	if old, err := h.currentSession(c); err != nil {
 		return nil, err
 	} else if old != nil {
+		// A new ID for the new login (no session fixation). Tokens issued
+		// through the old one stay: signing in again is not signing out.
 		if err := h.Sessions.DeleteSession(ctx, old.ID); err != nil {
 			return nil, err
 		}
@@ -106,7 +108,7 @@ func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (
 // clearSession revokes the browser's session and removes the cookie.
 func (h *Handler) clearSession(c echo.Context, bs *BrowserSession) error {
 	if bs != nil {
-		if err := h.Sessions.DeleteSession(c.Request().Context(), bs.ID); err != nil {
+		if err := h.Sessions.RevokeSession(c.Request().Context(), bs.ID); err != nil {
 			return err
 		}
 	}

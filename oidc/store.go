@@ -120,8 +120,10 @@ type SessionStore interface {
 	GetSession(ctx context.Context, id string) (*BrowserSession, error)
 	// TouchSession records activity at t.
 	TouchSession(ctx context.Context, id string, t time.Time) error
-	// DeleteSession revokes one session.
+	// DeleteSession removes one session record (an expired one).
 	DeleteSession(ctx context.Context, id string) error
+	// RevokeSession ends a session and the tokens issued through it.
+	RevokeSession(ctx context.Context, id string) error
 	// ListUserSessions returns a user's sessions, newest first.
 	ListUserSessions(ctx context.Context, userID string) ([]*BrowserSession, error)
 }

@@ -14,6 +14,7 @@ const (
 	SectionContact     = "contact"
 	SectionPassword    = "password"
 	SectionPreferences = "preferences"
+	SectionSessions    = "sessions"
 )
 
 // defaultAccountURL is where the section links point when AccountPage.URL
@@ -46,6 +47,23 @@ type AccountPage struct {
 	PasswordAction    string
 	PreferencesAction string
 	LogoutURL         string // "Sign out" link; hidden when empty
+
+	// Sessions lists the user's signed-in browsers (sessions section).
+	Sessions []AccountSession
+	// SessionRevokeAction signs out one session (field "session");
+	// SessionRevokeOthersAction signs out every session but this one.
+	SessionRevokeAction       string
+	SessionRevokeOthersAction string
+}
+
+// AccountSession is one signed-in browser as the sessions list shows it.
+type AccountSession struct {
+	ID       string // public session ID, posted back to sign it out
+	Device   string // e.g. "Firefox on Linux"
+	IP       string
+	Created  string // already formatted for display
+	LastSeen string
+	Current  bool // the browser looking at the page
 }
 
 // AccountUser is what the account page shows of the user. All strings are
@@ -92,6 +110,7 @@ var accountSections = []struct{ key, title string }{
 	{SectionContact, "Email and phone"},
 	{SectionPassword, "Password"},
 	{SectionPreferences, "Preferences"},
+	{SectionSessions, "Sessions"},
 }
 
 // accountView is AccountPage with the current section's fields laid out.

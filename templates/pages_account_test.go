@@ -42,7 +42,8 @@ func TestAccountNav(t *testing.T) {
 		{section: SectionPassword, wantH1: "Password", wantCurrent: "account-nav-password", wantBase: "/account"},
 		{section: SectionPreferences, url: "/me", wantH1: "Preferences", wantCurrent: "account-nav-preferences", wantBase: "/me"},
 		{section: "", wantH1: "Profile", wantCurrent: "account-nav-profile", wantBase: "/account"},
-		{section: "sessions", wantH1: "Profile", wantCurrent: "account-nav-profile", wantBase: "/account"},
+		{section: "sessions", wantH1: "Sessions", wantCurrent: "account-nav-sessions", wantBase: "/account"},
+		{section: "no-such-section", wantH1: "Profile", wantCurrent: "account-nav-profile", wantBase: "/account"},
 	}
 	for _, tc := range tests {
 		t.Run("section "+tc.section, func(t *testing.T) {
@@ -71,6 +72,7 @@ func TestAccountNav(t *testing.T) {
 				{ID: "account-nav-contact", Href: tc.wantBase + "?section=contact", Text: "Email and phone"},
 				{ID: "account-nav-password", Href: tc.wantBase + "?section=password", Text: "Password"},
 				{ID: "account-nav-preferences", Href: tc.wantBase + "?section=preferences", Text: "Preferences"},
+				{ID: "account-nav-sessions", Href: tc.wantBase + "?section=sessions", Text: "Sessions"},
 				{ID: "account-logout", Href: "/oauth2/logout", Text: "Sign out"},
 			}
 			for i := range want {
@@ -432,5 +434,29 @@ func TestAccountEscaping(t *testing.T) {
 				t.Errorf("notice = %q, want %q", got, evil)
 			}
 		})
+	}
+}
+
+func TestAccountSessions(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.Account(w, AccountPage{
+			Section: SectionSessions, CSRF: csrf, SessionRevokeAction: "/account/sessions/revoke",
+			SessionRevokeOthersAction: "/account/sessions/revoke-others",
+			Sessions: []AccountSession{
+				{ID: "s1", Device: "Firefox on Linux", IP: "192.0.2.1", Created: "today", LastSeen: "now", Current: true},
+				{ID: "s2", Device: "<b>Safari</b> on iOS", IP: "192.0.2.2", Created: "yesterday", LastSeen: "1 hour ago"},
+			},
+		})
+	})
+	checkForms(t, p)
+	checkARIA(t, p)
+	p.byID(t, "sessions-revoke-others")
+	p.byID(t, "session-revoke-s2")
+	if _, ok := p.ids["session-revoke-s1"]; ok {
+		t.Error("the current session offers to sign itself out")
+	}
+	if strings.Contains(p.raw, "<b>Safari</b>") {
+		t.Error("the device name was not escaped")
 	}
 }

@@ -151,7 +151,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: a.Handler, Store: a.Store, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, secure)

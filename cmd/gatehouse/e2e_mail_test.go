@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -308,5 +309,44 @@ func TestAccountPages(t *testing.T) {
 	}
 	if addr, _ := claims["address"].(map[string]interface{}); addr["locality"] != "Ballymena" {
 		t.Errorf("userinfo address = %v, want locality Ballymena", claims["address"])
+	}
+}
+
+// TestSessionsPage: the account area lists the user's browsers; signing
+// another one out ends its session and the refresh token issued through it.
+func TestSessionsPage(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, "sqlite", nil)
+	srv.createUser(t, "mona", testUserPassword)
+	id, secret := srv.createClient(t, "--name", "App", "--redirect-uri", rpCallback, "--first-party")
+	rp := newRelyingParty(t, srv.URL, id, secret)
+
+	other := newBrowser(t, rpCallback)
+	verifier := oauth2.GenerateVerifier()
+	q := signIn(t, other, rp.OAuth.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(verifier)), "mona", false)
+	tok, err := rp.OAuth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, rpCallback)
+	p, _ := b.get(t, srv.URL+"/account?section=sessions")
+	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "mona", "password": testUserPassword})
+	p, _ = b.get(t, srv.URL+"/account?section=sessions")
+	if n := strings.Count(p.Body, `class="session"`); n != 2 {
+		t.Fatalf("sessions listed: %d, want 2:\n%s", n, p.Body)
+	}
+	mustContain(t, p.Body, "This browser", "current session marker")
+	p, _ = b.submit(t, p, "sessions-revoke-others", nil)
+	mustContain(t, p.Body, "other sessions have been signed out", "notice")
+	if n := strings.Count(p.Body, `class="session"`); n != 1 {
+		t.Errorf("sessions listed after revoking the others: %d, want 1", n)
+	}
+	if p, _ := other.get(t, rp.OAuth.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(verifier))); p.URL.Path != "/login" {
+		t.Errorf("the revoked browser is still signed in (%s)", p.URL)
+	}
+	tok.Expiry = tok.Expiry.Add(-48 * time.Hour)
+	if _, err := rp.OAuth.TokenSource(ctx, tok).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("refresh through the revoked session: %v, want invalid_grant", err)
 	}
 }

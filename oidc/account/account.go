@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,6 +22,16 @@ const Path = "/account"
 type Sessions interface {
 	// SignedIn returns the browser's active session, or nil.
 	SignedIn(c echo.Context) (*oidc.BrowserSession, error)
+}
+
+// SessionStore lists and ends a user's browser sessions.
+type SessionStore interface {
+	// ListUserSessions returns a user's sessions, newest first.
+	ListUserSessions(ctx context.Context, userID string) ([]*oidc.BrowserSession, error)
+	// GetSession returns the session with the public ID.
+	GetSession(ctx context.Context, id string) (*oidc.BrowserSession, error)
+	// RevokeSession ends a session and the tokens issued through it.
+	RevokeSession(ctx context.Context, id string) error
 }
 
 // Users is what the account pages need of the identity service.
@@ -39,6 +50,8 @@ type Users interface {
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
+	Store     SessionStore
+	Now       func() time.Time
 	Users     Users
 	Pages     *templates.Renderer
 	Logger    *slog.Logger
@@ -59,6 +72,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(Path+"/phone", h.withUser(h.changePhone), h.CSRF)
 	e.POST(Path+"/phone/code", h.withUser(h.confirmPhone), h.CSRF)
 	e.POST(Path+"/password", h.withUser(h.changePassword), h.CSRF)
+	e.POST(Path+"/sessions/revoke", h.withUser(h.revokeSession), h.CSRF)
+	e.POST(Path+"/sessions/revoke-others", h.withUser(h.revokeOtherSessions), h.CSRF)
 }
 
 // request is one signed-in request: the user and their session.
@@ -103,6 +118,7 @@ const (
 	sectionContact     = "contact"
 	sectionPassword    = "password"
 	sectionPreferences = "preferences"
+	sectionSessions    = "sessions"
 )
 
 // notices are the confirmations a redirect names by key, so that no text
@@ -117,6 +133,8 @@ var notices = map[string]string{
 	"phone_sent":        "We sent a code to your phone by text message.",
 	"phone_verified":    "Your phone number is verified.",
 	"password_changed":  "Your password has been changed. Your other sessions were signed out.",
+	"session_revoked":   "The session has been signed out.",
+	"sessions_revoked":  "All your other sessions have been signed out.",
 }
 
 func (h *Handler) page(c echo.Context) error {
@@ -129,7 +147,7 @@ func (h *Handler) page(c echo.Context) error {
 	}
 	section := c.QueryParam("section")
 	switch section {
-	case sectionContact, sectionPassword, sectionPreferences:
+	case sectionContact, sectionPassword, sectionPreferences, sectionSessions:
 	default:
 		section = sectionProfile
 	}
@@ -148,7 +166,13 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		EmailAction: Path + "/email", EmailCodeAction: Path + "/email/code", ResendEmailAction: Path + "/email/resend",
 		PhoneAction: Path + "/phone", PhoneCodeAction: Path + "/phone/code",
 		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL, URL: Path,
-		PasswordMinLength: h.PasswordMinLength,
+		PasswordMinLength:   h.PasswordMinLength,
+		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
+	}
+	if section == sectionSessions {
+		if p.Sessions, err = h.sessionList(r); err != nil {
+			return err
+		}
 	}
 	return h.Pages.Account(oidc.StartPage(r.c, status), p)
 }

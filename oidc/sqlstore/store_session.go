@@ -129,3 +129,21 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, keep string) err
 	}
 	return nil
 }
+
+// RevokeSession implements oidc.SessionStore: the session ends, and so do
+// the refresh and access tokens issued through it.
+func (s *Store) RevokeSession(ctx context.Context, id string) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND session_id = ?`, false, kindRefresh, id).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM oauth_requests WHERE kind IN (?, ?) AND session_id = ?`, kindAccess, kindCode, id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke session: %w", err)
+	}
+	return nil
+}
