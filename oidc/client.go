@@ -34,28 +34,32 @@ var ErrClientNotFound = errors.New("oidc: client not found")
 
 // Client is a registered OAuth 2.0 client with its RFC 7591 metadata.
 type Client struct {
-	ID                          string
-	SecretHash                  []byte // keyed hash of the secret (see SecretHasher); empty for public clients
-	Name                        string
-	ApplicationType             string
-	RedirectURIs                []string
-	PostLogoutRedirectURIs      []string
-	GrantTypes                  []string
-	ResponseTypes               []string
-	Scopes                      []string // scopes the client may request
-	Audience                    []string
-	TokenEndpointAuthMethod     string
-	TokenEndpointAuthSigningAlg string
-	JWKS                        *jose.JSONWebKeySet // for private_key_jwt
-	JWKSURI                     string
-	ClientURI                   string
-	LogoURI                     string
-	Contacts                    []string
-	AccessTokenFormat           string
-	FirstParty                  bool   // consent is skipped
-	RegistrationTokenHash       []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
-	CreatedAt                   time.Time
-	UpdatedAt                   time.Time
+	ID                     string
+	SecretHash             []byte // keyed hash of the secret (see SecretHasher); empty for public clients
+	Name                   string
+	ApplicationType        string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives a logout token when a session the
+	// client got tokens through ends (Back-Channel Logout 1.0).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool // logout tokens always carry sid anyway
+	GrantTypes                       []string
+	ResponseTypes                    []string
+	Scopes                           []string // scopes the client may request
+	Audience                         []string
+	TokenEndpointAuthMethod          string
+	TokenEndpointAuthSigningAlg      string
+	JWKS                             *jose.JSONWebKeySet // for private_key_jwt
+	JWKSURI                          string
+	ClientURI                        string
+	LogoURI                          string
+	Contacts                         []string
+	AccessTokenFormat                string
+	FirstParty                       bool   // consent is skipped
+	RegistrationTokenHash            []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
+	CreatedAt                        time.Time
+	UpdatedAt                        time.Time
 
 	// defaultAudience is the provider itself, which every client may name
 	// as audience (see Provider.grantAudience); set by ClientCache.

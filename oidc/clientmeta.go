@@ -34,16 +34,20 @@ var supportedSigningAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384",
 // client is held to the same rules however it was created. Unknown JSON
 // fields are ignored (RFC 7591 §2).
 type Metadata struct {
-	RedirectURIs                []string `json:"redirect_uris,omitempty"`
-	PostLogoutRedirectURIs      []string `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes                  []string `json:"grant_types"`
-	ResponseTypes               []string `json:"response_types"`
-	TokenEndpointAuthMethod     string   `json:"token_endpoint_auth_method,omitempty"`
-	TokenEndpointAuthSigningAlg string   `json:"token_endpoint_auth_signing_alg,omitempty"`
-	ClientName                  string   `json:"client_name,omitempty"`
-	ClientURI                   string   `json:"client_uri,omitempty"`
-	LogoURI                     string   `json:"logo_uri,omitempty"`
-	Contacts                    []string `json:"contacts,omitempty"`
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
+	// BackchannelLogoutSessionRequired is kept as registered; logout
+	// tokens always carry sid.
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
+	GrantTypes                       []string `json:"grant_types"`
+	ResponseTypes                    []string `json:"response_types"`
+	TokenEndpointAuthMethod          string   `json:"token_endpoint_auth_method,omitempty"`
+	TokenEndpointAuthSigningAlg      string   `json:"token_endpoint_auth_signing_alg,omitempty"`
+	ClientName                       string   `json:"client_name,omitempty"`
+	ClientURI                        string   `json:"client_uri,omitempty"`
+	LogoURI                          string   `json:"logo_uri,omitempty"`
+	Contacts                         []string `json:"contacts,omitempty"`
 	// Scope is the space-separated list of scopes the client may request.
 	Scope string `json:"scope,omitempty"`
 	// JWKS is the client's JWK Set by value, as raw JSON.
@@ -286,6 +290,7 @@ func (m *Metadata) validateURLs() *MetadataError {
 		{"client_uri", m.ClientURI},
 		{"logo_uri", m.LogoURI},
 		{"jwks_uri", m.JWKSURI},
+		{"backchannel_logout_uri", m.BackchannelLogoutURI},
 	} {
 		if f.value == "" {
 			continue
@@ -297,6 +302,9 @@ func (m *Metadata) validateURLs() *MetadataError {
 		scheme := strings.ToLower(u.Scheme)
 		if scheme != "https" && (scheme != "http" || !isLoopback(u)) {
 			return invalidMetadata("%s %q must use https", f.name, f.value)
+		}
+		if u.Fragment != "" || strings.Contains(f.value, "#") {
+			return invalidMetadata("%s %q must not have a fragment", f.name, f.value)
 		}
 	}
 	return nil
@@ -322,6 +330,8 @@ func (m *Metadata) Apply(c *Client) {
 	c.ApplicationType = m.ApplicationType
 	c.RedirectURIs = slices.Clone(m.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(m.PostLogoutRedirectURIs)
+	c.BackchannelLogoutURI = m.BackchannelLogoutURI
+	c.BackchannelLogoutSessionRequired = m.BackchannelLogoutSessionRequired
 	c.GrantTypes = slices.Clone(m.GrantTypes)
 	c.ResponseTypes = slices.Clone(m.ResponseTypes)
 	c.Scopes = strings.Fields(m.Scope)
@@ -341,20 +351,22 @@ func (m *Metadata) Apply(c *Client) {
 // MetadataOf returns c's metadata, for echoing it back to the client.
 func MetadataOf(c *Client) Metadata {
 	m := Metadata{
-		RedirectURIs:                slices.Clone(c.RedirectURIs),
-		PostLogoutRedirectURIs:      slices.Clone(c.PostLogoutRedirectURIs),
-		GrantTypes:                  nonNil(c.GrantTypes),
-		ResponseTypes:               nonNil(c.ResponseTypes),
-		TokenEndpointAuthMethod:     c.TokenEndpointAuthMethod,
-		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
-		ClientName:                  c.Name,
-		ClientURI:                   c.ClientURI,
-		LogoURI:                     c.LogoURI,
-		Contacts:                    slices.Clone(c.Contacts),
-		Scope:                       strings.Join(c.Scopes, " "),
-		JWKSURI:                     c.JWKSURI,
-		ApplicationType:             c.ApplicationType,
-		AccessTokenFormat:           c.AccessTokenFormat,
+		RedirectURIs:                     slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		GrantTypes:                       nonNil(c.GrantTypes),
+		ResponseTypes:                    nonNil(c.ResponseTypes),
+		TokenEndpointAuthMethod:          c.TokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg:      c.TokenEndpointAuthSigningAlg,
+		ClientName:                       c.Name,
+		ClientURI:                        c.ClientURI,
+		LogoURI:                          c.LogoURI,
+		Contacts:                         slices.Clone(c.Contacts),
+		Scope:                            strings.Join(c.Scopes, " "),
+		JWKSURI:                          c.JWKSURI,
+		ApplicationType:                  c.ApplicationType,
+		AccessTokenFormat:                c.AccessTokenFormat,
 	}
 	if c.JWKS != nil {
 		if raw, err := json.Marshal(c.JWKS); err == nil {

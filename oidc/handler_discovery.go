@@ -46,7 +46,8 @@ func (h *Handler) buildDiscovery() []byte {
 		"require_request_uri_registration":                 false,
 		"authorization_response_iss_parameter_supported":   true,
 		"frontchannel_logout_supported":                    false,
-		"backchannel_logout_supported":                     false,
+		"backchannel_logout_supported":                     true,
+		"backchannel_logout_session_supported":             true,
 		"acr_values_supported":                             []string{"0"},
 		"ui_locales_supported":                             []string{"en"},
 	}

@@ -193,6 +193,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.Var(&logoutRedirects, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
 	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
 	name := fs.String("name", "", "client name shown to users")
+	backchannel := fs.String("backchannel-logout-uri", "", "where to post a logout token when a user's session ends (Back-Channel Logout 1.0)")
 	scope := fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request")
 	authMethod := fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt or none")
 	public := fs.Bool("public", false, "a public client without a secret (same as --auth-method none); PKCE is required")
@@ -207,7 +208,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	m := oidc.Metadata{
 		ClientName: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: logoutRedirects, GrantTypes: grants,
-		Scope: *scope, TokenEndpointAuthMethod: *authMethod, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
+		Scope: *scope, TokenEndpointAuthMethod: *authMethod, BackchannelLogoutURI: *backchannel, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
 	}
 	if slicesHas(grants, "authorization_code") {
 		m.ResponseTypes = []string{"code"}

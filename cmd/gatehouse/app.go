@@ -47,6 +47,7 @@ type App struct {
 	Messages *message.Queue
 	Worker   *message.Worker
 	Metrics  *metrics
+	Sessions *oidc.BackchannelSessions
 	Echo     *echo.Echo
 }
 
@@ -85,7 +86,7 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	a.Users = &identity.Service{
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
 		Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now,
-		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Store,
+		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
 		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
 	}
 	tl := cfg.Tokens
@@ -109,6 +110,10 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		Tokens:            a.Store,
 		Clients:           clients,
 	})
+	// Ending a session anywhere (logout, account page, password reset)
+	// also logs the user out of the clients that asked to be told.
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
+	a.Users.Sessions = a.Sessions
 	return a, nil
 }
 
@@ -136,7 +141,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Store, Consents: a.Store, Clients: a.Store,
+		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
 		Pages:                pages,
 		Cookies:              oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
 		FlowKey:              a.Box.DeriveKey("flow mac"),
@@ -151,7 +156,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Store: a.Store, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: a.Handler, Store: a.Sessions, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, secure)

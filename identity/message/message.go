@@ -37,8 +37,9 @@ var ErrUndeliverable = errors.New("message: undeliverable")
 
 // Kinds of queued messages (the kind column).
 const (
-	kindEmail = "email"
-	kindSMS   = "sms"
+	kindEmail  = "email"
+	kindSMS    = "sms"
+	kindLogout = "logout" // a back-channel logout token for a relying party
 )
 
 // Statuses of queued messages (the status column).

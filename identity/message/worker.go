@@ -31,6 +31,9 @@ const purgeInterval = time.Hour
 // claimed by one of them at a time. Give it the *Queue the services send
 // through, so that a message queued in this process wakes it at once.
 type Worker struct {
+	// Logout delivers back-channel logout tokens; nil uses HTTPLogoutSender.
+	Logout LogoutSender
+
 	// Observe, when set, is told every recorded outcome: the message kind
 	// ("email" or "sms") and "sent", "retry" or "failed". cmd feeds it to
 	// the metrics, so delivery failures are visible there as well as in
@@ -200,6 +203,11 @@ func (w *Worker) send(ctx context.Context, m claimed) error {
 		return w.Email.SendEmail(ctx, m.to, m.subject, m.text, m.html)
 	case kindSMS:
 		return w.SMS.SendSMS(ctx, m.to, m.text)
+	case kindLogout:
+		if w.Logout == nil {
+			return (&HTTPLogoutSender{}).SendLogout(ctx, m.to, m.text)
+		}
+		return w.Logout.SendLogout(ctx, m.to, m.text)
 	}
 	return fmt.Errorf("unknown kind %q: %w", m.kind, ErrUndeliverable)
 }

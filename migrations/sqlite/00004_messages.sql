@@ -25,7 +25,7 @@ CREATE TABLE outbound_messages (
     last_error      text     NOT NULL DEFAULT '', -- short; never a body, code or link
     created_at      datetime NOT NULL,
     sent_at         datetime,
-    CONSTRAINT outbound_messages_kind CHECK (kind IN ('email', 'sms')),
+    CONSTRAINT outbound_messages_kind CHECK (kind IN ('email', 'sms', 'logout')),
     CONSTRAINT outbound_messages_status CHECK (status IN ('queued', 'sending', 'sent', 'failed'))
 );
 CREATE INDEX outbound_messages_due ON outbound_messages (status, next_attempt_at);

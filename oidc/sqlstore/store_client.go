@@ -28,6 +28,8 @@ type clientMetadata struct {
 	ApplicationType             string              `json:"application_type"`
 	RedirectURIs                []string            `json:"redirect_uris"`
 	PostLogoutRedirectURIs      []string            `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI        string              `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSession    bool                `json:"backchannel_logout_session_required,omitempty"`
 	GrantTypes                  []string            `json:"grant_types"`
 	ResponseTypes               []string            `json:"response_types"`
 	Scopes                      []string            `json:"scopes"`
@@ -45,7 +47,7 @@ type clientMetadata struct {
 func toClientRow(c *oidc.Client) (*clientRow, error) {
 	md, err := json.Marshal(clientMetadata{
 		Name: c.Name, ApplicationType: c.ApplicationType, RedirectURIs: c.RedirectURIs,
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, ResponseTypes: c.ResponseTypes,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, GrantTypes: c.GrantTypes, ResponseTypes: c.ResponseTypes,
 		Scopes: c.Scopes, Audience: c.Audience, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		ClientURI: c.ClientURI, LogoURI: c.LogoURI, Contacts: c.Contacts, AccessTokenFormat: c.AccessTokenFormat,
@@ -66,7 +68,7 @@ func (r *clientRow) toClient() (*oidc.Client, error) {
 	}
 	c := &oidc.Client{
 		ID: r.ID, Name: md.Name, ApplicationType: md.ApplicationType, RedirectURIs: md.RedirectURIs,
-		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes,
+		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, BackchannelLogoutURI: md.BackchannelLogoutURI, BackchannelLogoutSessionRequired: md.BackchannelLogoutSession, GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes,
 		Scopes: md.Scopes, Audience: md.Audience, TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
 		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,

@@ -147,3 +147,24 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// SessionClients implements oidc.LogoutStore: the clients that hold
+// tokens issued through the user's sessions (only session sessionID when
+// it is not empty), as (session, client) pairs.
+func (s *Store) SessionClients(ctx context.Context, userID, sessionID string) ([]oidc.SessionClient, error) {
+	var rows []struct {
+		SessionID string
+		ClientID  string
+	}
+	err := s.conn(ctx).Raw(`SELECT DISTINCT session_id, client_id FROM oauth_requests
+		WHERE subject = ? AND session_id <> '' AND (session_id = ? OR ? = '') AND kind IN (?, ?)`,
+		userID, sessionID, sessionID, kindAccess, kindRefresh).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: session clients: %w", err)
+	}
+	out := make([]oidc.SessionClient, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, oidc.SessionClient{SessionID: r.SessionID, ClientID: r.ClientID})
+	}
+	return out, nil
+}
