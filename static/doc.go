@@ -8,6 +8,6 @@
 // CSS variables: each page sets --primary from configuration in a tiny inline
 // <style>, everything else derives from it or from the light/dark palette.
 //
-// There is no JavaScript here yet. Scripts the platform needs later
+// altcha.js is the one script: it solves the proof-of-work CAPTCHA (oidc/captcha) where a form asks for it. Scripts the platform needs later
 // (WebAuthn, proof-of-work) belong in this package too, self-hosted.
 package static
