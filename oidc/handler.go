@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/identity"
+	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
 )
 
@@ -44,6 +45,10 @@ type Handler struct {
 	Now     func() time.Time
 
 	SelfSignup bool
+	// Captcha, when set, guards registration; CaptchaURL serves the
+	// proof-of-work challenge the page solves.
+	Captcha    captcha.Verifier
+	CaptchaURL string
 	// RequireVerifiedEmail holds the first login until the user proved
 	// their e-mail address with the link or code.
 	RequireVerifiedEmail bool

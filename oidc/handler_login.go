@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
 )
 
@@ -109,6 +110,9 @@ var errSignupClosed = pageError(http.StatusNotFound, "Registration is closed", "
 func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.RegisterPage) error {
 	p.Action, p.CSRF, p.LoginURL = PathSignup, csrfToken(c), PathLogin
 	p.PasswordMinLength = h.PasswordMinLength
+	if h.Captcha != nil {
+		p.CaptchaURL = h.CaptchaURL
+	}
 	if f != nil {
 		p.Flow = f.ID
 		p.LoginURL += "?flow=" + f.ID
@@ -140,11 +144,21 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		Username: c.FormValue("username"), Email: c.FormValue("email"), Phone: c.FormValue("phone"), Password: c.FormValue("password"),
 		GivenName: c.FormValue("given_name"), FamilyName: c.FormValue("family_name"),
 	}
+	values := templates.RegisterValues{Username: in.Username, Email: in.Email, Phone: in.Phone, GivenName: in.GivenName, FamilyName: in.FamilyName}
+	if h.Captcha != nil {
+		switch err := h.Captcha.Verify(ctx, c.Request()); {
+		case errors.Is(err, captcha.ErrFailed):
+			return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values,
+				CaptchaError: "Your browser could not be checked. Wait for the check to finish, or reload the page, then try again."})
+		case err != nil:
+			return err
+		}
+	}
 	user, err := h.Users.Register(ctx, in)
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{
-			Values: templates.RegisterValues{Username: in.Username, Email: in.Email, Phone: in.Phone, GivenName: in.GivenName, FamilyName: in.FamilyName},
+			Values: values,
 			Errors: ve.Fields,
 		})
 	}

@@ -35,6 +35,10 @@ type RegisterPage struct {
 	// PasswordMinLength is the policy's minimum, for the hint and the
 	// minlength attribute; 0 means the default of 8.
 	PasswordMinLength int
+	// CaptchaURL, when set, is where the proof-of-work challenge comes
+	// from; the form then carries the CAPTCHA (static/altcha.js).
+	CaptchaURL   string
+	CaptchaError string
 }
 
 // RegisterValues re-fills the registration form. The password never is.

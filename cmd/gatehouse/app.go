@@ -26,6 +26,8 @@ import (
 	"gatehouse/migrations"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/captcha"
+	captchasql "gatehouse/oidc/captcha/sqlstore"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
 )
@@ -48,6 +50,7 @@ type App struct {
 	Worker   *message.Worker
 	Metrics  *metrics
 	Sessions *oidc.BackchannelSessions
+	PoW      *captcha.PoW
 	Echo     *echo.Echo
 }
 
@@ -140,6 +143,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		return nil, err
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
+	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
 		Pages:                pages,
@@ -149,6 +153,8 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Now:                  time.Now,
 		Recovery:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+		Captcha:              a.PoW,
+		CaptchaURL:           pathCaptchaChallenge,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
@@ -212,6 +218,11 @@ func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 			if err == nil {
 				var m int64
 				m, err = a.Users.Tokens.DeleteExpiredTokens(ctx, time.Now())
+				n += m
+			}
+			if err == nil {
+				var m int64
+				m, err = captchasql.NewSpentStore(a.DB).Purge(ctx)
 				n += m
 			}
 			if err != nil && ctx.Err() == nil {

@@ -105,6 +105,7 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
 	e.GET("/metrics", a.Metrics.handler())
+	e.GET(pathCaptchaChallenge, a.PoW.ServeChallenge)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
 	a.Account.Mount(e)
@@ -136,8 +137,10 @@ func (a *App) ready(c echo.Context) error {
 // securityHeaders sets the headers every response carries (OWASP ASVS
 // V14.4). Handlers may tighten or widen the CSP for one response.
 func securityHeaders(styleHash string, secure bool) echo.MiddlewareFunc {
+	// Scripts only from this origin (the proof-of-work solver), which
+	// fetches its challenge from here too; no inline script anywhere.
 	csp := "default-src 'none'; style-src 'self' " + styleHash + "; img-src 'self' https: data:; " +
-		"frame-ancestors 'none'; base-uri 'none'"
+		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 	// Values are built once; the keys are already canonical, so they are
 	// assigned directly instead of through Header.Set.
 	var (
@@ -177,3 +180,6 @@ func jsonOnly(path string) bool {
 	}
 	return false
 }
+
+// pathCaptchaChallenge serves proof-of-work challenges to the pages.
+const pathCaptchaChallenge = "/captcha/challenge"

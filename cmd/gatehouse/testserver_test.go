@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -24,6 +25,8 @@ import (
 	"gatehouse/config"
 	"gatehouse/identity"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc/captcha"
+	"gatehouse/oidc/captcha/captchatest"
 )
 
 // testServer is a real Gatehouse listening on 127.0.0.1 with a fresh
@@ -201,9 +204,13 @@ func readPage(t *testing.T, resp *http.Response) *page {
 // and posts it, as a browser would.
 func (b *browser) submit(t *testing.T, p *page, buttonID string, fields map[string]string) (*page, *http.Response) {
 	t.Helper()
-	action, values := findForm(t, p, buttonID)
+	action, values, challengeURL := findForm(t, p, buttonID)
 	for k, v := range fields {
 		values.Set(k, v)
+	}
+	if challengeURL != "" {
+		// What static/altcha.js does in a real browser.
+		values.Set("altcha", b.solveCaptcha(t, p, challengeURL))
 	}
 	target, err := p.URL.Parse(action)
 	if err != nil {
@@ -214,7 +221,7 @@ func (b *browser) submit(t *testing.T, p *page, buttonID string, fields map[stri
 
 // findForm returns the action and the default values (hidden inputs and
 // the named button) of the form holding buttonID.
-func findForm(t *testing.T, p *page, buttonID string) (string, url.Values) {
+func findForm(t *testing.T, p *page, buttonID string) (string, url.Values, string) {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(p.Body))
 	if err != nil {
@@ -252,7 +259,26 @@ func findForm(t *testing.T, p *page, buttonID string) (string, url.Values) {
 	if name := attr(button, "name"); name != "" {
 		values.Set(name, attr(button, "value"))
 	}
-	return attr(form, "action"), values
+	return attr(form, "action"), values, attr(form, "data-altcha-challenge-url")
+}
+
+// solveCaptcha fetches a proof-of-work challenge and solves it.
+func (b *browser) solveCaptcha(t *testing.T, p *page, challengeURL string) string {
+	t.Helper()
+	u, err := p.URL.Parse(challengeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.Get(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ch captcha.Challenge
+	if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil {
+		t.Fatalf("captcha challenge: %v", err)
+	}
+	return captchatest.MustSolve(t, ch).Encode()
 }
 
 func attr(n *html.Node, key string) string {
