@@ -18,6 +18,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 )
 
 // Steps a flow can return from.
@@ -253,6 +254,11 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 		return err
 	}
 	committed = true
+	// Recorded after the commit: the audit trail writes in a transaction
+	// of its own, and SQLite has a single connection.
+	if flow.ConsentDone && flow.ConsentGranted {
+		h.audit(c, userEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")}))
+	}
 	// RFC 9207: the response names its issuer.
 	resp.AddParameter("iss", h.Provider.Issuer)
 	h.Logger.InfoContext(ctx, "authorization granted", "client_id", client.ID, "user_id", user.ID, "scope", strings.Join(ar.GetGrantedScopes(), " "))

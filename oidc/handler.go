@@ -43,6 +43,8 @@ type Handler struct {
 	FlowKey []byte
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Auditor records security events (nil records nothing).
+	Auditor AuditRecorder
 
 	SelfSignup bool
 	// Captcha, when set, guards registration; CaptchaURL serves the

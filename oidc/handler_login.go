@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
 )
@@ -83,6 +84,9 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	}
 	if !ok {
 		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
+		// The login typed is kept (who was targeted), never the password.
+		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
+			Details: audit.Details{"reason": "bad_credentials", "login": truncate(login, 100)}})
 		return h.renderLogin(c, http.StatusOK, f, client, login, msgBadLogin)
 	}
 	if h.RequireVerifiedEmail && !user.EmailVerified {
@@ -94,6 +98,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
+	h.audit(c, userEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": "pwd", "session_id": bs.ID}))
 	if f == nil {
 		next := safeNext(c.QueryParam("next"))
 		if next == "" {
@@ -166,6 +171,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "user registered", "user_id", user.ID)
+	h.audit(c, userEvent(audit.ActionUserRegistered, user.ID, nil))
 	if h.RequireVerifiedEmail {
 		// Register already sent the verification message.
 		return h.holdForVerification(c, user, f, false)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/templates"
 )
 
@@ -97,6 +98,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
+	h.audit(c, userEvent(audit.ActionPasswordReset, u.ID, nil))
 	p.Done, p.Token = true, ""
 	return h.Pages.ResetPassword(StartPage(c, http.StatusOK), p)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/templates"
 )
 
@@ -113,6 +114,7 @@ func (h *Handler) verifyPage(c echo.Context) error {
 			return err
 		}
 		h.Logger.InfoContext(c.Request().Context(), "email verified", "user_id", u.ID, "method", "link")
+		h.audit(c, userEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "link"}))
 		if p := h.getPending(c); p != nil && p.UserID == u.ID {
 			return h.completePending(c, u, p)
 		}
@@ -143,6 +145,7 @@ func (h *Handler) verifySubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "email verified", "user_id", u.ID, "method", "code")
+	h.audit(c, userEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "one_time_number"}))
 	if p != nil {
 		return h.completePending(c, u, p)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/migrations"
 	"gatehouse/oidc"
 )
@@ -178,6 +179,9 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			if err := a.Store.DeleteClient(ctx, pos[0]); err != nil {
 				return err
 			}
+			if err := adminEvent(ctx, a, audit.ActionClientDeleted, pos[0], nil); err != nil {
+				return err
+			}
 			fmt.Fprintf(stdout, "Deleted client %s and every token issued to it.\n", pos[0])
 			return nil
 		}
@@ -247,6 +251,9 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if err := a.Store.CreateClient(ctx, c); err != nil {
+		return err
+	}
+	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.Name}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)
@@ -384,6 +391,9 @@ func usersResetPassword(ctx context.Context, args []string, stdout, stderr io.Wr
 	case errors.Is(err, identity.ErrAccountDisabled):
 		return usageError{"the account is disabled"}
 	case err != nil:
+		return err
+	}
+	if err := adminEvent(ctx, a, audit.ActionAdminAction, pos[0], audit.Details{"operation": "reset_password_link"}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Queued a password reset link for %s.\n", pos[0])

@@ -20,6 +20,8 @@ import (
 
 	"gatehouse/config"
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
+	auditsql "gatehouse/identity/audit/sqlstore"
 	"gatehouse/identity/message"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
@@ -51,6 +53,7 @@ type App struct {
 	Metrics  *metrics
 	Sessions *oidc.BackchannelSessions
 	PoW      *captcha.PoW
+	Audit    *audit.Log
 	Echo     *echo.Echo
 }
 
@@ -115,6 +118,8 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	})
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
+	a.Audit = audit.New(auditsql.New(db))
+	a.Audit.Now = time.Now
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
 	a.Users.Sessions = a.Sessions
 	return a, nil
@@ -154,6 +159,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Recovery:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		Captcha:              a.PoW,
+		Auditor:              a.Audit,
 		CaptchaURL:           pathCaptchaChallenge,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,
@@ -162,7 +168,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Store: a.Sessions, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, secure)

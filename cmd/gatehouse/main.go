@@ -37,6 +37,7 @@ Commands:
   clients    manage OAuth clients: create | list | show ID | delete ID
   users      manage users: create
   keys       manage signing keys: list | rotate
+  audit      check or list the audit trail: verify | list
   version    print the version
 
 Every command takes --config FILE (YAML); GATEHOUSE_* environment
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
-		"serve": cmdServe, "migrate": cmdMigrate, "clients": cmdClients, "users": cmdUsers, "keys": cmdKeys,
+		"serve": cmdServe, "migrate": cmdMigrate, "clients": cmdClients, "users": cmdUsers, "keys": cmdKeys, "audit": cmdAudit,
 		"version": func(_ context.Context, args []string, _ io.Reader, _ io.Writer, _ io.Writer) error {
 			if len(args) > 0 {
 				fmt.Fprintln(stdout, "Usage: gatehouse version")

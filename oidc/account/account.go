@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/oidc"
 	"gatehouse/templates"
 )
@@ -57,6 +58,8 @@ type Handler struct {
 	Logger    *slog.Logger
 	CSRF      echo.MiddlewareFunc
 	LogoutURL string
+	// Auditor records the changes (nil records nothing).
+	Auditor oidc.AuditRecorder
 	// PasswordMinLength is shown next to the new-password field.
 	PasswordMinLength int
 }
@@ -212,4 +215,10 @@ func (h *Handler) fail(r *request, section string, err error) error {
 		return h.render(r, http.StatusUnprocessableEntity, section, map[string]string{"code": "That code is not right or has expired."}, "")
 	}
 	return err
+}
+
+// audit records a change the signed-in user made to their own account.
+func (h *Handler) audit(r *request, action string, details audit.Details) {
+	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
+		Subject: r.user.ID, Action: action, Details: details})
 }

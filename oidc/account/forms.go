@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 )
 
 func (h *Handler) profileInput(r *request) identity.ProfileInput {
@@ -37,6 +38,7 @@ func (h *Handler) saveProfile(r *request) error {
 		return h.fail(r, sectionProfile, err)
 	}
 	h.Logger.InfoContext(ctx, "profile updated", "user_id", r.user.ID)
+	h.audit(r, audit.ActionProfileUpdated, nil)
 	return done(r, sectionProfile, "profile_saved")
 }
 
@@ -65,6 +67,7 @@ func (h *Handler) confirmEmail(r *request) error {
 		return h.fail(r, sectionContact, codeField(err, "email_code"))
 	}
 	h.Logger.InfoContext(ctx, "email changed", "user_id", r.user.ID)
+	h.audit(r, audit.ActionEmailChanged, nil)
 	return done(r, sectionContact, "email_changed")
 }
 
@@ -88,6 +91,7 @@ func (h *Handler) confirmPhone(r *request) error {
 		return h.fail(r, sectionContact, codeField(err, "phone_code"))
 	}
 	h.Logger.InfoContext(ctx, "phone verified", "user_id", r.user.ID)
+	h.audit(r, audit.ActionPhoneVerified, nil)
 	return done(r, sectionContact, "phone_verified")
 }
 
@@ -98,6 +102,7 @@ func (h *Handler) changePassword(r *request) error {
 		return h.fail(r, sectionPassword, renameField(err, "password", "new_password"))
 	}
 	h.Logger.InfoContext(ctx, "password changed", "user_id", r.user.ID)
+	h.audit(r, audit.ActionPasswordChanged, nil)
 	return done(r, sectionPassword, "password_changed")
 }
 

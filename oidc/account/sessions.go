@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/identity/audit"
 	"gatehouse/oidc"
 	"gatehouse/templates"
 )
@@ -48,6 +49,7 @@ func (h *Handler) revokeSession(r *request) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "session revoked", "user_id", r.user.ID, "session_id", id)
+	h.audit(r, audit.ActionSessionRevoked, audit.Details{"session_id": id})
 	return done(r, sectionSessions, "session_revoked")
 }
 
@@ -66,6 +68,7 @@ func (h *Handler) revokeOtherSessions(r *request) error {
 		}
 	}
 	h.Logger.InfoContext(ctx, "other sessions revoked", "user_id", r.user.ID)
+	h.audit(r, audit.ActionSessionRevoked, audit.Details{"scope": "all_other_sessions"})
 	return done(r, sectionSessions, "sessions_revoked")
 }
 
