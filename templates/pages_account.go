@@ -15,6 +15,7 @@ const (
 	SectionPassword    = "password"
 	SectionPreferences = "preferences"
 	SectionSessions    = "sessions"
+	SectionSecurity    = "security"
 )
 
 // defaultAccountURL is where the section links point when AccountPage.URL
@@ -54,6 +55,18 @@ type AccountPage struct {
 	// SessionRevokeOthersAction signs out every session but this one.
 	SessionRevokeAction       string
 	SessionRevokeOthersAction string
+
+	// Events are the user's recent security events (security section).
+	Events []AccountEvent
+}
+
+// AccountEvent is one entry of the user's security history.
+type AccountEvent struct {
+	When    string // already formatted
+	What    string // e.g. "Signed in", "Password changed"
+	IP      string
+	Device  string
+	Failure bool
 }
 
 // AccountSession is one signed-in browser as the sessions list shows it.
@@ -111,6 +124,7 @@ var accountSections = []struct{ key, title string }{
 	{SectionPassword, "Password"},
 	{SectionPreferences, "Preferences"},
 	{SectionSessions, "Sessions"},
+	{SectionSecurity, "Security activity"},
 }
 
 // accountView is AccountPage with the current section's fields laid out.

@@ -73,6 +73,7 @@ func TestAccountNav(t *testing.T) {
 				{ID: "account-nav-password", Href: tc.wantBase + "?section=password", Text: "Password"},
 				{ID: "account-nav-preferences", Href: tc.wantBase + "?section=preferences", Text: "Preferences"},
 				{ID: "account-nav-sessions", Href: tc.wantBase + "?section=sessions", Text: "Sessions"},
+				{ID: "account-nav-security", Href: tc.wantBase + "?section=security", Text: "Security activity"},
 				{ID: "account-logout", Href: "/oauth2/logout", Text: "Sign out"},
 			}
 			for i := range want {
@@ -459,4 +460,20 @@ func TestAccountSessions(t *testing.T) {
 	if strings.Contains(p.raw, "<b>Safari</b>") {
 		t.Error("the device name was not escaped")
 	}
+}
+
+func TestAccountSecurity(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.Account(w, AccountPage{Section: SectionSecurity, CSRF: csrf, Events: []AccountEvent{
+			{When: "today", What: "Signed in", IP: "192.0.2.1", Device: "Firefox on Linux"},
+			{When: "today", What: "<i>Sign-in</i> attempt", IP: "192.0.2.9", Failure: true},
+		}})
+	})
+	p.byID(t, "security-events")
+	if strings.Contains(p.raw, "<i>Sign-in</i>") || !strings.Contains(p.raw, "Failed") {
+		t.Error("events not escaped, or the failure not marked in words")
+	}
+	empty := mustRender(t, func(w io.Writer) error { return r.Account(w, AccountPage{Section: SectionSecurity}) })
+	empty.byID(t, "security-events-empty")
 }

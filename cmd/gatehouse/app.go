@@ -168,7 +168,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, secure)

@@ -23,6 +23,9 @@ func TestAuditTrail(t *testing.T) {
 			p, _ := b.get(t, srv.URL+"/login")
 			b.submit(t, p, "login-submit", map[string]string{"login": "olga", "password": "not her password"})
 			signIn(t, b, rp.OAuth.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), "olga", true)
+			p, _ = b.get(t, srv.URL+"/account?section=security")
+			mustContain(t, p.Body, `id="security-events"`, "security activity")
+			mustContain(t, p.Body, "Signed in", "security activity")
 			p, _ = b.get(t, srv.URL+"/oauth2/logout")
 			b.submit(t, p, "logout-submit", nil)
 

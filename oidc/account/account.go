@@ -48,6 +48,11 @@ type Users interface {
 	PendingContact(ctx context.Context, userID string) (email, phone string, err error)
 }
 
+// History reads the audit trail.
+type History interface {
+	List(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+}
+
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
@@ -58,8 +63,10 @@ type Handler struct {
 	Logger    *slog.Logger
 	CSRF      echo.MiddlewareFunc
 	LogoutURL string
-	// Auditor records the changes (nil records nothing).
+	// Auditor records the changes (nil records nothing); History, when
+	// set, shows the user their recent security events.
 	Auditor oidc.AuditRecorder
+	History History
 	// PasswordMinLength is shown next to the new-password field.
 	PasswordMinLength int
 }
@@ -122,6 +129,7 @@ const (
 	sectionPassword    = "password"
 	sectionPreferences = "preferences"
 	sectionSessions    = "sessions"
+	sectionSecurity    = "security"
 )
 
 // notices are the confirmations a redirect names by key, so that no text
@@ -150,7 +158,7 @@ func (h *Handler) page(c echo.Context) error {
 	}
 	section := c.QueryParam("section")
 	switch section {
-	case sectionContact, sectionPassword, sectionPreferences, sectionSessions:
+	case sectionContact, sectionPassword, sectionPreferences, sectionSessions, sectionSecurity:
 	default:
 		section = sectionProfile
 	}
@@ -172,8 +180,13 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		PasswordMinLength:   h.PasswordMinLength,
 		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
 	}
-	if section == sectionSessions {
+	switch section {
+	case sectionSessions:
 		if p.Sessions, err = h.sessionList(r); err != nil {
+			return err
+		}
+	case sectionSecurity:
+		if p.Events, err = h.events(r); err != nil {
 			return err
 		}
 	}
