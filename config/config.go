@@ -32,6 +32,11 @@ type Config struct {
 	Theme        Theme        `yaml:"theme"`
 	Log          Log          `yaml:"log"`
 	HTTP         HTTP         `yaml:"http"`
+	Redis        Redis        `yaml:"redis"`
+	RateLimits   RateLimits   `yaml:"rate_limits"`
+	Lockout      Lockout      `yaml:"lockout"`
+	Captcha      Captcha      `yaml:"captcha"`
+	Audit        Audit        `yaml:"audit"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -191,6 +196,24 @@ func defaults() *Config {
 		},
 		Log:  Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+		RateLimits: RateLimits{
+			LoginPerIP:              "30/1m",
+			LoginPerAccount:         "10/1m",
+			RegistrationPerIP:       "10/1m",
+			PasswordResetPerIP:      "10/1m",
+			PasswordResetPerAccount: "3/15m",
+			VerificationPerIP:       "30/1m",
+			VerificationPerAccount:  "10/10m",
+			TokenPerClient:          "1200/1m",
+			TokenPerIP:              "600/1m",
+		},
+		Lockout: Lockout{
+			MaxFailures:  5,
+			FirstLockout: Duration(time.Minute),
+			MaxLockout:   Duration(15 * time.Minute),
+		},
+		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100_000, AfterFailures: 3},
+		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 	}
 }
 

@@ -38,6 +38,20 @@ func TestDefault(t *testing.T) {
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},
 		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+		RateLimits: RateLimits{
+			LoginPerIP:              "30/1m",
+			LoginPerAccount:         "10/1m",
+			RegistrationPerIP:       "10/1m",
+			PasswordResetPerIP:      "10/1m",
+			PasswordResetPerAccount: "3/15m",
+			VerificationPerIP:       "30/1m",
+			VerificationPerAccount:  "10/10m",
+			TokenPerClient:          "1200/1m",
+			TokenPerIP:              "600/1m",
+		},
+		Lockout: Lockout{MaxFailures: 5, FirstLockout: Duration(time.Minute), MaxLockout: Duration(15 * time.Minute)},
+		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100000, AfterFailures: 3},
+		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -142,6 +156,8 @@ func secretConfig() (c *Config, masterKey, token string) {
 		TwilioBaseURL:    "https://api.twilio.com",
 		DefaultRegion:    "GB",
 	}
+	c.Redis.URL = "rediss://default:redis-password@cache.internal:6380/2"
+	c.Captcha = Captcha{Provider: "turnstile", PowMaxNumber: 100000, SiteKey: "0x4AAA-site", SecretKey: "0x4AAA-captcha-secret", AfterFailures: 3}
 	return c, c.MasterKey, c.Registration.InitialAccessToken
 }
 
@@ -158,6 +174,8 @@ func TestRedacted(t *testing.T) {
 	want.SMS.WebhookURL = "https://hooks:xxxxx@sms.internal/send"
 	want.SMS.WebhookSecret = "[redacted]"
 	want.SMS.TwilioAuthToken = "[redacted]"
+	want.Redis.URL = "rediss://default:xxxxx@cache.internal:6380/2"
+	want.Captcha.SecretKey = "[redacted]"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted() mismatch (-want +got):\n%s", diff)
 	}
@@ -167,7 +185,8 @@ func TestRedacted(t *testing.T) {
 		t.Error("Redacted() shares TrustedProxies with the original")
 	}
 	if d := Default().Redacted(); d.MasterKey != "" || d.Registration.InitialAccessToken != "" ||
-		d.SMS.WebhookSecret != "" || d.SMS.TwilioAuthToken != "" || d.Email.SMTPURL != "" {
+		d.SMS.WebhookSecret != "" || d.SMS.TwilioAuthToken != "" || d.Email.SMTPURL != "" ||
+		d.Redis.URL != "" || d.Captcha.SecretKey != "" {
 		t.Errorf("Redacted() of unset secrets = %+v; want them left empty", d)
 	}
 }
@@ -181,6 +200,7 @@ func TestRedactURL(t *testing.T) {
 		{"unparseable", "postgres://u:pw@db:port/gh", "[redacted]"},
 		{"smtp with password", "smtp://u%40x:p%40ss@mail.example.com:587", "smtp://u%40x:xxxxx@mail.example.com:587"},
 		{"smtps without password", "smtps://mail.example.com", "smtps://mail.example.com"},
+		{"redis with password only", "redis://:pw@cache:6379/0", "redis://:xxxxx@cache:6379/0"},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
@@ -217,6 +237,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		"Email %#v":            fmt.Sprintf("%#v", &c.Email),
 		"SMS %+v":              fmt.Sprintf("%+v", c.SMS),
 		"SMS %#v":              fmt.Sprintf("%#v", &c.SMS),
+		"Redis %+v":            fmt.Sprintf("%+v", c.Redis),
+		"Redis %#v":            fmt.Sprintf("%#v", &c.Redis),
+		"Captcha %+v":          fmt.Sprintf("%+v", c.Captcha),
+		"Captcha %#v":          fmt.Sprintf("%#v", &c.Captcha),
 		"slog JSON":            jsonLog.String(),
 		"slog text":            textLog.String(),
 		"Validate of bad copy": fmt.Sprint(badCopy(c).Validate()),
@@ -230,6 +254,8 @@ func TestSecretsNeverShown(t *testing.T) {
 		"webhook password":     "hook-password",
 		"webhook secret":       c.SMS.WebhookSecret,
 		"Twilio auth token":    c.SMS.TwilioAuthToken,
+		"Redis password":       "redis-password",
+		"CAPTCHA secret key":   c.Captcha.SecretKey,
 	}
 	for how, text := range shown {
 		for what, secret := range secrets {
@@ -250,7 +276,7 @@ func TestSecretsNeverShown(t *testing.T) {
 
 // badCopy returns c with secrets of the wrong shape: the master key one
 // byte short, the tokens too short, the database and SMTP schemes unknown,
-// the webhook over http.
+// the webhook over http, the Redis scheme unknown.
 func badCopy(c *Config) *Config {
 	b := *c
 	b.MasterKey = c.MasterKey[:40] // 30 bytes
@@ -260,6 +286,7 @@ func badCopy(c *Config) *Config {
 	b.SMS.Provider = "webhook"
 	b.SMS.WebhookURL = strings.Replace(c.SMS.WebhookURL, "https://", "http://", 1)
 	b.SMS.WebhookSecret = c.SMS.WebhookSecret[:20]
+	b.Redis.URL = strings.Replace(c.Redis.URL, "rediss://", "redis+tls://", 1)
 	return &b
 }
 

@@ -19,11 +19,17 @@
 // GATEHOUSE_ followed by its upper-cased dotted path with dots replaced by
 // underscores (GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME). Lists are
 // comma-separated. A few aliases exist for names operators expect
-// (GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN, GATEHOUSE_SMTP_URL).
+// (GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN, GATEHOUSE_SMTP_URL); redis.url's
+// canonical name is already the familiar GATEHOUSE_REDIS_URL.
 //
-// The master key, the initial access token, the SMS webhook secret and the
-// Twilio auth token are secrets (tagged secret:"true"), and so are the
-// passwords inside database.url, email.smtp_url and sms.webhook_url. They
+// Rate limits (rate_limits.*) are strings "N/duration" ("30/1m"), read by
+// Rate.Parse; cmd turns them into the limiter's rules. An empty redis.url
+// keeps the counters in each process.
+//
+// The master key, the initial access token, the SMS webhook secret, the
+// Twilio auth token and the CAPTCHA secret key are secrets (tagged
+// secret:"true"), and so are the passwords inside database.url,
+// email.smtp_url, sms.webhook_url and redis.url. They
 // never appear in an error, and Config redacts them whenever it is
 // formatted, printed or logged; Redacted returns a copy that is safe to
 // show.

@@ -105,6 +105,31 @@ http:
     - 10.0.0.0/8
     - 192.168.1.1
   max_body_bytes: 65536
+redis:
+  url: redis://:pw@cache.internal:6379/1
+rate_limits:
+  login_per_ip: 60/1m
+  login_per_account: 5/1m
+  registration_per_ip: 5/1h
+  password_reset_per_ip: 20/1m
+  password_reset_per_account: 2/h
+  verification_per_ip: 15/1m
+  verification_per_account: 5/10m
+  token_per_client: 100/s
+  token_per_ip: 300/1m
+lockout:
+  max_failures: 10
+  first_lockout: 30s
+  max_lockout: 1h
+  permanent_after: 5
+captcha:
+  provider: hcaptcha
+  pow_max_number: 50000
+  site_key: 10000000-ffff-ffff-ffff-000000000001
+  secret_key: 0x0000000000000000000000000000000000000000
+  after_failures: 0
+audit:
+  retention: 720h
 `
 	want := &Config{
 		Issuer:    "https://login.example.com",
@@ -137,6 +162,27 @@ http:
 		Theme: Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
 		Log:   Log{Level: "debug", Format: "text"},
 		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
+		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
+		RateLimits: RateLimits{
+			LoginPerIP:              "60/1m",
+			LoginPerAccount:         "5/1m",
+			RegistrationPerIP:       "5/1h",
+			PasswordResetPerIP:      "20/1m",
+			PasswordResetPerAccount: "2/h",
+			VerificationPerIP:       "15/1m",
+			VerificationPerAccount:  "5/10m",
+			TokenPerClient:          "100/s",
+			TokenPerIP:              "300/1m",
+		},
+		Lockout: Lockout{MaxFailures: 10, FirstLockout: Duration(30 * time.Second), MaxLockout: Duration(time.Hour), PermanentAfter: 5},
+		Captcha: Captcha{
+			Provider:      "hcaptcha",
+			PowMaxNumber:  50000,
+			SiteKey:       "10000000-ffff-ffff-ffff-000000000001",
+			SecretKey:     "0x0000000000000000000000000000000000000000",
+			AfterFailures: 0,
+		},
+		Audit: Audit{Retention: Duration(720 * time.Hour)},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -338,6 +384,27 @@ func TestLoadEnv(t *testing.T) {
 				c.SMS.TwilioFrom = "MG0123456789abcdef0123456789abcdef"
 				c.SMS.DefaultRegion = "DE"
 				c.Registration.RequireVerifiedEmail = true
+			},
+		},
+		{
+			name: "protection",
+			env: map[string]string{
+				"GATEHOUSE_REDIS_URL":                     "redis://127.0.0.1:6379/0",
+				"GATEHOUSE_RATE_LIMITS_LOGIN_PER_ACCOUNT": "5/30s",
+				"GATEHOUSE_LOCKOUT_MAX_LOCKOUT":           "1h",
+				"GATEHOUSE_LOCKOUT_PERMANENT_AFTER":       "3",
+				"GATEHOUSE_CAPTCHA_PROVIDER":              "turnstile",
+				"GATEHOUSE_CAPTCHA_SITE_KEY":              "site",
+				"GATEHOUSE_CAPTCHA_SECRET_KEY":            "secret",
+				"GATEHOUSE_AUDIT_RETENTION":               "0s",
+			},
+			want: func(c *Config) {
+				c.Redis.URL = "redis://127.0.0.1:6379/0"
+				c.RateLimits.LoginPerAccount = "5/30s"
+				c.Lockout.MaxLockout = Duration(time.Hour)
+				c.Lockout.PermanentAfter = 3
+				c.Captcha.Provider, c.Captcha.SiteKey, c.Captcha.SecretKey = "turnstile", "site", "secret"
+				c.Audit.Retention = 0
 			},
 		},
 		{

@@ -14,8 +14,9 @@ const redacted = "[redacted]"
 
 // Redacted returns a copy of c that is safe to print or log: every secret
 // that is set (master_key, registration.initial_access_token,
-// sms.webhook_secret, sms.twilio_auth_token) reads "[redacted]", and a
-// password in database.url, email.smtp_url or sms.webhook_url is masked.
+// sms.webhook_secret, sms.twilio_auth_token, captcha.secret_key) reads
+// "[redacted]", and a password in database.url, email.smtp_url,
+// sms.webhook_url or redis.url is masked.
 func (c Config) Redacted() Config {
 	r := c
 	r.HTTP.TrustedProxies = slices.Clone(c.HTTP.TrustedProxies)
@@ -27,11 +28,12 @@ func (c Config) Redacted() Config {
 	r.Database.URL = redactURL(r.Database.URL)
 	r.Email.SMTPURL = redactURL(r.Email.SMTPURL)
 	r.SMS.WebhookURL = redactURL(r.SMS.WebhookURL)
+	r.Redis.URL = redactURL(r.Redis.URL)
 	return r
 }
 
 // redactURL masks the password of a URL (a PostgreSQL, SMTP or webhook
-// URL), whether in the user information or in a password query parameter.
+// or Redis URL), whether in the user information or in a password query parameter.
 func redactURL(s string) string {
 	if s == "" || strings.HasPrefix(s, "sqlite:") {
 		return s

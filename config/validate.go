@@ -43,6 +43,15 @@ func (c *Config) Validate() error {
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "json", "text")
 	c.HTTP.validate(&p)
+	if c.Redis.URL != "" {
+		if err := checkRedisURL(c.Redis.URL); err != nil {
+			p.add("redis.url", "%v", err)
+		}
+	}
+	c.RateLimits.validate(&p)
+	c.Lockout.validate(&p)
+	c.Captcha.validate(&p)
+	c.Audit.validate(&p)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}

@@ -34,6 +34,9 @@ type Failover struct {
 
 // Allow implements Limiter.
 func (f *Failover) Allow(ctx context.Context, key string, r Rule) (Decision, error) {
+	if err := r.validate(); err != nil {
+		return Decision{}, err // a bad rule says nothing about the primary
+	}
 	now := f.now()
 	f.mu.Lock()
 	skip := f.degraded && now.Before(f.retryAt)
