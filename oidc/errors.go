@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
 
@@ -44,9 +45,12 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHan
 		status, title, message := http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again in a moment."
 		var pe *PageError
 		var he *echo.HTTPError
+		var le *ratelimit.LimitedError
 		switch {
 		case errors.As(err, &pe):
 			status, title, message = pe.Status, pe.Title, pe.Message
+		case errors.As(err, &le):
+			status, title, message = le.StatusCode(), le.Title(), le.Message()
 		case errors.As(err, &he):
 			status = he.Code
 			title = http.StatusText(status)

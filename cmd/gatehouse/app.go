@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"gatehouse/config"
@@ -30,6 +31,7 @@ import (
 	"gatehouse/oidc/account"
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
+	"gatehouse/oidc/ratelimit"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
 )
@@ -54,6 +56,8 @@ type App struct {
 	Sessions *oidc.BackchannelSessions
 	PoW      *captcha.PoW
 	Audit    *audit.Log
+	Limiter  ratelimit.Limiter
+	Redis    *redis.Client // nil without redis.url
 	Echo     *echo.Echo
 }
 
@@ -171,6 +175,10 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
+	if a.Limiter, a.Redis, err = newLimiter(cfg, log); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Echo, err = newEcho(a, pages, secure)
 	if err != nil {
 		a.Close()
@@ -240,8 +248,11 @@ func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Close releases the database.
+// Close releases the database and Redis.
 func (a *App) Close() {
+	if a.Redis != nil {
+		a.Redis.Close()
+	}
 	if a.DB != nil {
 		closeDB(a.DB)
 	}

@@ -82,6 +82,10 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 		},
 	}))
 	e.Use(securityHeaders(pages.StyleHash(), secure))
+	limits, err := rateLimits(a.Limiter, a.Config.RateLimits)
+	if err != nil {
+		return nil, err
+	}
 	e.Use(middleware.BodyLimit(strconv.FormatInt(a.Config.HTTP.MaxBodyBytes, 10) + "B"))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		// Only cross-origin requests need CORS headers; with a wildcard
@@ -101,6 +105,8 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 		AllowMethods: []string{http.MethodGet, http.MethodPost},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
 	}))
+
+	e.Use(limits)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"gatehouse/config"
+)
+
+// testRedisURL returns the Redis the tests share, skipping (or failing
+// under CI=true) when it is unreachable.
+func testRedisURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := redis.ParseURL(u)
+	if err == nil {
+		c := redis.NewClient(opts)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = c.Ping(ctx).Err()
+		cancel()
+		c.Close()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis is required under CI=true but unreachable at %s: %v", u, err)
+		}
+		t.Skipf("SKIPPING: Redis unreachable at %s (%v); set GATEHOUSE_TEST_REDIS_URL", u, err)
+	}
+	return u
+}
+
+// TestLoginRateLimitSharedAcrossInstances: two Gatehouse servers with one
+// Redis count an account's login attempts together; past the limit the
+// answer is 429 with the real wait in Retry-After.
+func TestLoginRateLimitSharedAcrossInstances(t *testing.T) {
+	redisURL := testRedisURL(t)
+	edit := func(cfg *config.Config) {
+		cfg.Redis.URL = redisURL
+		cfg.RateLimits.LoginPerAccount = "4/1m"
+	}
+	a := startServer(t, "postgres", edit)
+	b := startServer(t, "postgres", edit)
+	// A login name of its own, so that runs within a minute of each other
+	// do not share counters.
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	login := "rl-" + hex.EncodeToString(suffix)
+
+	attempt := func(srv *testServer) rawResponse {
+		br := newBrowser(t, rpCallback)
+		p, _ := br.get(t, srv.URL+"/login")
+		_, values, _ := findForm(t, p, "login-submit")
+		values.Set("login", login)
+		values.Set("password", "wrong password")
+		got, resp := br.post(t, srv.URL+"/login", values)
+		return rawResponse{Status: got.Status, Header: resp.Header, Body: got.Body}
+	}
+	for i, srv := range []*testServer{a, b, a, b} {
+		if got := attempt(srv); got.Status != http.StatusOK {
+			t.Fatalf("attempt %d answered %d before the limit", i+1, got.Status)
+		}
+	}
+	got := attempt(a)
+	if got.Status != http.StatusTooManyRequests {
+		t.Fatalf("fifth attempt (across both instances) answered %d, want 429", got.Status)
+	}
+	wait, err := strconv.Atoi(got.Header.Get("Retry-After"))
+	if err != nil || wait < 1 || wait > 60 {
+		t.Errorf("Retry-After = %q, want the seconds until the next attempt (1..60)", got.Header.Get("Retry-After"))
+	}
+	mustContain(t, got.Body, "Too many attempts", "limited page")
+	if got := attempt(b); got.Status != http.StatusTooManyRequests {
+		t.Errorf("the other instance answered %d, want 429 too", got.Status)
+	}
+}
