@@ -24,6 +24,14 @@
 //	StartPhoneVerification -> SMS (code) -> VerifyPhoneCode
 //	RequestPasswordReset -> mail (link) -> CheckResetToken -> ResetPassword -> sessions revoked, notice
 //	ChangePassword (current password) -> other sessions revoked, notice
+//	Authenticate (wrong password) | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)
+//	            -> expires | UnlockWithToken | Unlock (admin)
+//
+// Brute-force lockout (LockoutPolicy) counts consecutive failures per
+// account in the users row with conditional UPDATEs, so concurrent
+// failures count exactly and each lockout starts, and mails, once. A wrong
+// password gets the same answer whether or not the account is locked; only
+// the right one learns of the lock (*LockedError).
 //
 // Messages go out through a Notifier, which only queues them (package
 // identity/message delivers); sessions end through a SessionRevoker.

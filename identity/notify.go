@@ -21,6 +21,10 @@ const (
 	MailPasswordReset MailKind = "password_reset"
 	// MailPasswordChanged tells the user the password was changed or reset.
 	MailPasswordChanged MailKind = "password_changed"
+	// MailAccountLocked tells the user that failed sign-ins locked the
+	// account, with a single-use link (valid 24 hours) that ends the
+	// lockout.
+	MailAccountLocked MailKind = "account_locked"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does
@@ -29,7 +33,7 @@ type Mail struct {
 	Kind     MailKind
 	To       string // recipient address
 	Name     string // how to greet the recipient
-	Link     string // absolute URL (verification or reset)
+	Link     string // absolute URL (verification, reset or unlock)
 	Code     string // 6-digit code
 	NewEmail string // for the change notices
 	// ExpiresIn is a human phrase such as "10 minutes".

@@ -45,6 +45,9 @@ type tokenRequest struct {
 	code    bool // with a 6-digit code
 	link    bool // with a link token
 	ttl     time.Duration
+	// replace replaces the last token even within the cooldown (for
+	// messages whose rate something else already limits).
+	replace bool
 }
 
 // issued is a stored token with its secrets, which exist only here and in
@@ -86,7 +89,11 @@ func (s *Service) issueToken(ctx context.Context, r tokenRequest) (*issued, erro
 		out.token.TokenHash = k.link(out.link)
 	}
 	cooldown := s.cooldown()
-	ok, err := s.Tokens.PutToken(ctx, out.token, now.Add(-cooldown))
+	notBefore := now.Add(-cooldown)
+	if r.replace {
+		notBefore = now
+	}
+	ok, err := s.Tokens.PutToken(ctx, out.token, notBefore)
 	if err != nil {
 		return nil, fmt.Errorf("identity: store %s token: %w", r.purpose, err)
 	}

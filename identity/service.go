@@ -28,8 +28,11 @@ type Service struct {
 	// Policy decides which new passwords are acceptable; zero fields take
 	// DefaultPasswordPolicy's values.
 	Policy PasswordPolicy
-	// Now is the clock for creation and login times and for the expiry of
-	// codes and links; nil means time.Now.
+	// Lockout is the brute-force detection per account; the zero value
+	// takes the defaults (see LockoutPolicy).
+	Lockout LockoutPolicy
+	// Now is the clock for creation and login times, lockouts and the
+	// expiry of codes and links; nil means time.Now.
 	Now func() time.Time
 
 	// Tokens stores one-time codes and links.
@@ -241,7 +244,14 @@ func (s *Service) checkTaken(ctx context.Context, u *User, ve *ValidationError) 
 // exist. An empty login or password, or a password longer than the policy
 // could ever accept, is refused at once without hashing. On success a hash
 // made with old parameters is replaced and the login time recorded. err is
-// for failures of the store (or a corrupt stored hash) only.
+// for failures of the store (or a corrupt stored hash) only, with one
+// exception: the right password for an account locked by the Lockout
+// policy gives a *LockedError (see there why only the right one).
+//
+// A wrong password for an active account counts towards the lockout and
+// may start one (see RecordFailure); a right one sets the counts back to
+// zero. Unknown logins leave no trace, so the lockout state cannot tell
+// which accounts exist.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*User, bool, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" || len(password) > s.Policy.maxBytes() {
@@ -257,14 +267,29 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	if err != nil {
 		return nil, false, fmt.Errorf("identity: authenticate: %w", err)
 	}
+	// Verified even while locked, so a lockout costs the same time.
 	ok, rehash, err := s.Hasher.Verify(password, hash)
 	if err != nil {
 		return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
 	}
-	// The status is looked at only after the password matched, so it is
-	// never revealed to someone who does not know the password.
-	if !ok || u.Status != StatusActive {
+	// The status and the lockout are looked at only after the password
+	// matched, so they are never revealed to someone who does not know it.
+	switch {
+	case u.Status != StatusActive:
 		return nil, false, nil
+	case !ok && u.LockedAt(s.now()):
+		return nil, false, nil
+	case !ok:
+		if _, err := s.recordFailure(ctx, u.ID, "password"); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+		return nil, false, nil
+	case u.LockedAt(s.now()):
+		return nil, false, lockedError(u)
+	}
+	// Conditional on the account not being locked meanwhile.
+	if err := s.RecordSuccess(ctx, u.ID); err != nil {
+		return nil, false, err
 	}
 	if rehash {
 		newHash, err := s.Hasher.Hash(password)
@@ -280,6 +305,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 		return nil, false, fmt.Errorf("identity: record login: %w", err)
 	}
 	u.LastLoginAt = &now
+	u.LockedUntil, u.LockedPermanently = nil, false
 	return u, true, nil
 }
 

@@ -48,6 +48,9 @@ const (
 	// PurposePasswordReset lets the holder of the link set a new
 	// password; Target is the address it was sent to.
 	PurposePasswordReset Purpose = "password_reset"
+	// PurposeUnlock ends a brute-force lockout; Target is the address the
+	// link was sent to.
+	PurposeUnlock Purpose = "unlock"
 )
 
 // MaxCodeAttempts is how many codes may be tried against one token: the

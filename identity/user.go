@@ -46,6 +46,12 @@ type User struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	LastLoginAt   *time.Time
+	// LockedUntil is the end of the latest temporary lockout (see
+	// LockoutPolicy); it may have passed. Nil when none was recorded.
+	LockedUntil *time.Time
+	// LockedPermanently is set by a lockout that does not expire; only
+	// the unlock link or an administrator ends it.
+	LockedPermanently bool
 }
 
 // Address is a postal address, the "address" claim of OpenID Connect Core
@@ -75,6 +81,12 @@ func (u *User) Name() string {
 	}
 }
 
+// LockedAt reports whether a brute-force lockout keeps the user from
+// signing in at now.
+func (u *User) LockedAt(now time.Time) bool {
+	return u.LockedPermanently || u.LockedUntil != nil && now.Before(*u.LockedUntil)
+}
+
 // HasRole reports whether the user holds role.
 func (u *User) HasRole(role string) bool {
 	for _, r := range u.Roles {
@@ -96,7 +108,7 @@ type UserStore interface {
 	// case-insensitively, with the stored password hash, or ErrNotFound.
 	FindUserByLogin(ctx context.Context, login string) (*User, string, error)
 	// UpdateUser saves every field of u except the password hash,
-	// CreatedAt and LastLoginAt, or returns ErrNotFound, ErrUsernameTaken
+	// CreatedAt, LastLoginAt and the lockout fields, or returns ErrNotFound, ErrUsernameTaken
 	// or ErrEmailTaken.
 	UpdateUser(ctx context.Context, u *User) error
 	// UpdateProfile saves only the fields a person edits on their profile
@@ -124,4 +136,33 @@ type UserStore interface {
 	RecordLogin(ctx context.Context, userID string, at time.Time) error
 	// ListUsers returns users ordered by creation time.
 	ListUsers(ctx context.Context, limit, offset int) ([]*User, error)
+
+	// CountLoginFailure adds one to the user's consecutive failed logins,
+	// in one statement, unless the account is locked at now, and returns
+	// the new count and the number of lockouts so far. It returns
+	// ErrNotFound, counting nothing, for an unknown user or one locked at
+	// now.
+	CountLoginFailure(ctx context.Context, userID string, now time.Time) (failures, lockouts int, err error)
+	// LockUser starts a lockout if the user still has l.Lockouts lockouts
+	// and at least l.MinFailures failed logins: failed logins go back to
+	// zero, lockouts up by one, and the lock is set (locked_until NULL
+	// when l.Until is zero). It reports whether it did; the check and the
+	// write are one statement, so of concurrent calls at most one starts
+	// a given lockout.
+	LockUser(ctx context.Context, userID string, l Lock) (bool, error)
+	// ClearLoginFailures sets failed logins and lockouts to zero and
+	// clears an expired lock, unless the account is locked at now; then,
+	// or for an unknown user, it returns ErrNotFound.
+	ClearLoginFailures(ctx context.Context, userID string, now time.Time) error
+	// UnlockUser ends any lockout, permanent ones included, and sets
+	// failed logins and lockouts to zero, or returns ErrNotFound.
+	UnlockUser(ctx context.Context, userID string) error
+}
+
+// Lock is a lockout for UserStore.LockUser to start.
+type Lock struct {
+	Lockouts    int       // the lockouts the user must still have
+	MinFailures int       // the failed logins the user must have at least
+	Until       time.Time // end of a temporary lockout; zero when Permanent
+	Permanent   bool
 }

@@ -38,6 +38,11 @@ func RunUserStoreTests(t *testing.T, newStore func(t *testing.T) identity.UserSt
 		{"MarkEmailVerified", testMarkEmailVerified},
 		{"SetEmail", testSetEmail},
 		{"SetPhone", testSetPhone},
+		{"LockoutCounts", testLockoutCounts},
+		{"LockUser", testLockUser},
+		{"LockPermanently", testLockPermanently},
+		{"ConcurrentFailures", testConcurrentFailures},
+		{"LockoutNotFound", testLockoutNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })

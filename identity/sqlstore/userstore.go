@@ -72,6 +72,11 @@ type userRow struct {
 	CreatedAt            timestamp `gorm:"autoCreateTime:false"`
 	UpdatedAt            timestamp `gorm:"autoUpdateTime:false"`
 	LastLoginAt          timestamp // zero: NULL, never logged in
+	// Brute-force lockout (00006_lockout.sql).
+	FailedLogins      int
+	Lockouts          int
+	LockedUntil       timestamp // zero: NULL
+	LockedPermanently bool
 }
 
 // TableName tells gorm the table name.
@@ -125,6 +130,10 @@ func toRow(u *identity.User, passwordHash string) (*userRow, error) {
 	if u.LastLoginAt != nil {
 		r.LastLoginAt = newTimestamp(*u.LastLoginAt)
 	}
+	if u.LockedUntil != nil {
+		r.LockedUntil = newTimestamp(*u.LockedUntil)
+	}
+	r.LockedPermanently = u.LockedPermanently
 	return r, nil
 }
 
@@ -166,6 +175,9 @@ func (r *userRow) toUser() (*identity.User, error) {
 		CreatedAt:   r.CreatedAt.Time(),
 		UpdatedAt:   r.UpdatedAt.Time(),
 		LastLoginAt: r.LastLoginAt.ptr(),
+
+		LockedUntil:       r.LockedUntil.ptr(),
+		LockedPermanently: r.LockedPermanently,
 	}
 	return u, nil
 }
@@ -203,6 +215,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u *identity.User, passwordHa
 	}
 	u.CreatedAt, u.UpdatedAt = row.CreatedAt.Time(), row.UpdatedAt.Time()
 	u.LastLoginAt = row.LastLoginAt.ptr()
+	u.LockedUntil = row.LockedUntil.ptr()
 	return nil
 }
 
@@ -245,8 +258,8 @@ func (s *UserStore) FindUserByLogin(ctx context.Context, login string) (*identit
 	return u, row.PasswordHash, nil
 }
 
-// UpdateUser saves every field of u except the password hash, CreatedAt
-// and LastLoginAt. A zero UpdatedAt is filled from gorm's clock; the stored
+// UpdateUser saves every field of u except the password hash, CreatedAt,
+// LastLoginAt and the lockout fields. A zero UpdatedAt is filled from gorm's clock; the stored
 // value is written back into u.
 func (s *UserStore) UpdateUser(ctx context.Context, u *identity.User) error {
 	return s.update(ctx, "update user", u, func(r *userRow) map[string]any {
