@@ -31,6 +31,7 @@ type Handler struct {
 	Provider *Provider
 	Users    Users
 	Recovery Recovery
+	Unlocker Unlocker
 	Flows    FlowStore
 	Sessions SessionStore
 	Consents ConsentStore
@@ -108,6 +109,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathForgotPassword, h.forgotSubmit, csrf)
 	e.GET(PathResetPassword, h.resetPage, csrf)
 	e.POST(PathResetPassword, h.resetSubmit, csrf)
+	e.GET(PathUnlock, h.unlock, csrf)
 	e.GET(PathVerifyEmail, h.verifyPage, csrf)
 	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
 	e.POST(PathVerifyResend, h.verifyResend, csrf)

@@ -1,10 +1,13 @@
 package oidc
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -79,6 +82,15 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		return h.renderLogin(c, http.StatusOK, f, client, truncate(login, maxLoginLength), msgBadLogin)
 	}
 	user, ok, err := h.Users.Authenticate(ctx, login, password)
+	var locked *identity.LockedError
+	if errors.As(err, &locked) {
+		// Only the right password gets here (identity.LockedError): the
+		// owner learns why, an attacker guessing learns nothing new.
+		h.Logger.InfoContext(ctx, "login refused", "reason", "locked")
+		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
+			Details: audit.Details{"reason": "locked", "login": truncate(login, 100)}})
+		return h.renderLogin(c, http.StatusForbidden, f, client, login, lockedMessage(locked, h.Now()))
+	}
 	if err != nil {
 		return err
 	}
@@ -219,4 +231,36 @@ func safeNext(next string) string {
 		}
 	}
 	return ""
+}
+
+// lockedMessage tells the account's owner why they cannot sign in.
+func lockedMessage(e *identity.LockedError, now time.Time) string {
+	if e.Permanent {
+		return "This account is locked after too many failed sign-in attempts. Use the unlock link we e-mailed you, or ask an administrator."
+	}
+	minutes := int(e.Until.Sub(now).Minutes()) + 1
+	return fmt.Sprintf("This account is locked for %d more minute(s) after too many failed sign-in attempts. Try again then, or use the unlock link we e-mailed you.", minutes)
+}
+
+// PathUnlock is where the unlock link from the lockout e-mail points.
+const PathUnlock = "/unlock"
+
+// Unlocker ends a lockout with the e-mailed link.
+type Unlocker interface {
+	UnlockWithToken(ctx context.Context, token string) error
+}
+
+func (h *Handler) unlock(c echo.Context) error {
+	if h.Unlocker == nil {
+		return echo.ErrNotFound
+	}
+	err := h.Unlocker.UnlockWithToken(c.Request().Context(), c.QueryParam("token"))
+	if isCodeError(err) {
+		return pageError(http.StatusBadRequest, "This link has expired", "The unlock link has expired or was already used. The lockout also ends by itself after a few minutes.")
+	}
+	if err != nil {
+		return err
+	}
+	return h.Pages.Error(StartPage(c, http.StatusOK), templates.ErrorPage{Title: "Your account is unlocked",
+		Message: "You can sign in again. If the failed attempts were not yours, change your password.", Status: http.StatusOK})
 }

@@ -21,6 +21,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailEmailChanged:         "your email address was changed",
 	identity.MailPasswordReset:        "reset your password",
 	identity.MailPasswordChanged:      "your password was changed",
+	identity.MailAccountLocked:        "your account was locked",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

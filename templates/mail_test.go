@@ -280,7 +280,7 @@ func TestRenderMailTheme(t *testing.T) {
 func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
-		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged}
+		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)

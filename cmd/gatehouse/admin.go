@@ -115,6 +115,8 @@ const usersHelp = `Usage:
       The password is read from the first line of standard input.
   gatehouse users reset-password USERNAME|EMAIL
       Sends the user the same single-use reset link as "Forgot password".
+  gatehouse users unlock USERNAME|EMAIL
+      Ends a lockout after failed sign-ins (temporary or permanent).
 `
 
 const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
@@ -280,6 +282,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && args[0] == "reset-password" {
 		return usersResetPassword(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "unlock" {
+		return usersUnlock(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
 	}
@@ -397,5 +402,36 @@ func usersResetPassword(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	fmt.Fprintf(stdout, "Queued a password reset link for %s.\n", pos[0])
+	return nil
+}
+
+func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("users unlock USERNAME|EMAIL [--config FILE]", "Ends a lockout after failed sign-ins.", stdout)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one username or e-mail address"}
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, _, err := a.Users.Users.FindUserByLogin(ctx, pos[0])
+	if errors.Is(err, identity.ErrNotFound) {
+		return usageError{"no user " + pos[0]}
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.Users.Unlock(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := adminEvent(ctx, a, audit.ActionLockoutEnded, u.ID, audit.Details{"by": "cli"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Unlocked %s.\n", u.Username)
 	return nil
 }

@@ -97,6 +97,10 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
 		Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now,
 		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
+		Lockout: identity.LockoutPolicy{
+			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
+			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
+		},
 		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
 	}
 	tl := cfg.Tokens
@@ -161,6 +165,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Logger:               log,
 		Now:                  time.Now,
 		Recovery:             a.Users,
+		Unlocker:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		Captcha:              a.PoW,
 		Auditor:              a.Audit,

@@ -84,3 +84,33 @@ func TestLoginRateLimitSharedAcrossInstances(t *testing.T) {
 		t.Errorf("the other instance answered %d, want 429 too", got.Status)
 	}
 }
+
+// TestLockout: after five wrong passwords the account is locked; the right
+// password then says so (and only then), the e-mailed link unlocks it.
+func TestLockout(t *testing.T) {
+	mb := startMailbox(t)
+	srv := startServer(t, "sqlite", withDelivery(mb, nil, false))
+	srv.createUser(t, "pete", testUserPassword)
+	b := newBrowser(t, rpCallback)
+	p, _ := b.get(t, srv.URL+"/login")
+	for i := range 5 {
+		got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": "guess " + strconv.Itoa(i)})
+		mustContain(t, got.Body, "Incorrect username or password.", "wrong password")
+	}
+	wrong, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": "guess again"})
+	mustContain(t, wrong.Body, "Incorrect username or password.", "a wrong password while locked tells nothing new")
+	right, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": testUserPassword})
+	if right.Status != http.StatusForbidden {
+		t.Fatalf("the right password on a locked account answered %d", right.Status)
+	}
+	mustContain(t, right.Body, "locked", "locked message")
+	link := mb.next(t, "pete@example.com").link(t, "/unlock")
+	page, _ := b.get(t, link)
+	mustContain(t, page.Body, "unlocked", "unlock page")
+	if got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": testUserPassword}); got.URL.Path != "/" {
+		t.Errorf("after unlocking, login led to %s (%d)", got.URL, got.Status)
+	}
+	if out, code := srv.cli(t, "", "users", "unlock", "pete"); code != 0 {
+		t.Errorf("users unlock: %d %s", code, out)
+	}
+}
