@@ -117,6 +117,9 @@ const usersHelp = `Usage:
       Sends the user the same single-use reset link as "Forgot password".
   gatehouse users unlock USERNAME|EMAIL
       Ends a lockout after failed sign-ins (temporary or permanent).
+  gatehouse users revoke-sessions USERNAME|EMAIL
+      Signs the user out everywhere and revokes their refresh and access
+      tokens; clients with back-channel logout are told.
 `
 
 const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
@@ -285,6 +288,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && args[0] == "unlock" {
 		return usersUnlock(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "revoke-sessions" {
+		return usersRevokeSessions(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
 	}
@@ -433,5 +439,36 @@ func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "Unlocked %s.\n", u.Username)
+	return nil
+}
+
+func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("users revoke-sessions USERNAME|EMAIL [--config FILE]", "Ends every session and token of a user.", stdout)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one username or e-mail address"}
+	}
+	a, err := openAdmin(ctx, *cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, _, err := a.Users.Users.FindUserByLogin(ctx, pos[0])
+	if errors.Is(err, identity.ErrNotFound) {
+		return usageError{"no user " + pos[0]}
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.Sessions.RevokeUserSessions(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	if err := adminEvent(ctx, a, audit.ActionSessionRevoked, u.ID, audit.Details{"scope": "all_sessions"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Signed %s out of every session and revoked their tokens.\n", u.Username)
 	return nil
 }

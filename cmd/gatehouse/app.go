@@ -244,6 +244,12 @@ func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 				m, err = captchasql.NewSpentStore(a.DB).Purge(ctx)
 				n += m
 			}
+			if err == nil && a.Config.Audit.Retention.Std() > 0 {
+				// The pruned head is checkpointed, so the rest still verifies.
+				var m int64
+				m, err = a.Audit.Prune(ctx, time.Now().Add(-a.Config.Audit.Retention.Std()))
+				n += m
+			}
 			if err != nil && ctx.Err() == nil {
 				a.Logger.ErrorContext(ctx, "purging expired records failed", "error", err)
 			} else if n > 0 {

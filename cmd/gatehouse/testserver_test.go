@@ -32,6 +32,7 @@ import (
 // testServer is a real Gatehouse listening on 127.0.0.1 with a fresh
 // database of one dialect.
 type testServer struct {
+	Config     *config.Config
 	App        *App
 	URL        string
 	ConfigPath string
@@ -88,7 +89,7 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 		}
 		a.Close()
 	})
-	return &testServer{App: a, URL: cfg.Issuer, ConfigPath: path}
+	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path}
 }
 
 type testLogWriter struct{ t *testing.T }
