@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -225,12 +226,18 @@ func (h *Handler) home(c echo.Context) error {
 // the browser afterwards: only the account area, never another site (an
 // open redirect would let a phishing link borrow this domain).
 func safeNext(next string) string {
-	if next == "/account" || strings.HasPrefix(next, "/account?") || strings.HasPrefix(next, "/account/") {
-		if !strings.ContainsAny(next, "\\\r\n") && !strings.Contains(next, "//") {
-			return next
-		}
+	if strings.ContainsAny(next, "\\\r\n") {
+		return ""
 	}
-	return ""
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" {
+		return ""
+	}
+	// Only clean paths: "/account/../x" must not climb out of the area.
+	if u.Path != path.Clean(u.Path) || (u.Path != "/account" && !strings.HasPrefix(u.Path, "/account/")) {
+		return ""
+	}
+	return next
 }
 
 // lockedMessage tells the account's owner why they cannot sign in.

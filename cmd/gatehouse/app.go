@@ -156,7 +156,17 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		return nil, err
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
-	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
+	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
+		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
+	var registrationCaptcha captcha.Verifier
+	switch cfg.Captcha.Provider {
+	case "pow":
+		registrationCaptcha = a.PoW
+	case "off":
+	default:
+		a.Close()
+		return nil, fmt.Errorf("captcha.provider %q: the hosted pages offer only the built-in proof of work so far; use pow or off", cfg.Captcha.Provider)
+	}
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
 		Pages:                pages,
@@ -167,7 +177,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Recovery:             a.Users,
 		Unlocker:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
-		Captcha:              a.PoW,
+		Captcha:              registrationCaptcha,
 		Auditor:              a.Audit,
 		CaptchaURL:           pathCaptchaChallenge,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
