@@ -204,8 +204,8 @@ func defaults() *Config {
 			PasswordResetPerAccount: "3/15m",
 			VerificationPerIP:       "30/1m",
 			VerificationPerAccount:  "10/10m",
-			TokenPerClient:          "1200/1m",
-			TokenPerIP:              "600/1m",
+			TokenPerClient:          "60000/1m",
+			TokenPerIP:              "120000/1m",
 		},
 		Lockout: Lockout{
 			MaxFailures:  5,
