@@ -332,9 +332,6 @@ func (a *App) openDelivery() error {
 	if err != nil {
 		return err
 	}
-	if cfg.Email.SMTPURL == "" && !cfg.DevelopmentMode() {
-		a.Logger.Warn("no SMTP server configured: e-mails (with their codes and links) are written to the log; set GATEHOUSE_SMTP_URL")
-	}
 	a.Metrics = newMetrics()
 	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage}
 	return nil
