@@ -411,8 +411,11 @@ func usersResetPassword(ctx context.Context, args []string, stdout, stderr io.Wr
 	return nil
 }
 
-func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, cfgPath := newFlags("users unlock USERNAME|EMAIL [--config FILE]", "Ends a lockout after failed sign-ins.", stdout)
+// userCommand runs fn on the user named by the one positional argument of
+// a `users` subcommand.
+func userCommand(ctx context.Context, name, help string, args []string, stdout, stderr io.Writer,
+	fn func(a *App, u *identity.User) error) error {
+	fs, cfgPath := newFlags("users "+name+" USERNAME|EMAIL [--config FILE]", help, stdout)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -432,43 +435,31 @@ func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := a.Users.Unlock(ctx, u.ID); err != nil {
-		return err
-	}
-	if err := adminEvent(ctx, a, audit.ActionLockoutEnded, u.ID, audit.Details{"by": "cli"}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Unlocked %s.\n", u.Username)
-	return nil
+	return fn(a, u)
+}
+
+func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return userCommand(ctx, "unlock", "Ends a lockout after failed sign-ins.", args, stdout, stderr, func(a *App, u *identity.User) error {
+		if err := a.Users.Unlock(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := adminEvent(ctx, a, audit.ActionLockoutEnded, u.ID, audit.Details{"by": "cli"}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Unlocked %s.\n", u.Username)
+		return nil
+	})
 }
 
 func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, cfgPath := newFlags("users revoke-sessions USERNAME|EMAIL [--config FILE]", "Ends every session and token of a user.", stdout)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"want exactly one username or e-mail address"}
-	}
-	a, err := openAdmin(ctx, *cfgPath, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u, _, err := a.Users.Users.FindUserByLogin(ctx, pos[0])
-	if errors.Is(err, identity.ErrNotFound) {
-		return usageError{"no user " + pos[0]}
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.Sessions.RevokeUserSessions(ctx, u.ID, ""); err != nil {
-		return err
-	}
-	if err := adminEvent(ctx, a, audit.ActionSessionRevoked, u.ID, audit.Details{"scope": "all_sessions"}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Signed %s out of every session and revoked their tokens.\n", u.Username)
-	return nil
+	return userCommand(ctx, "revoke-sessions", "Ends every session and token of a user.", args, stdout, stderr, func(a *App, u *identity.User) error {
+		if err := a.Sessions.RevokeUserSessions(ctx, u.ID, ""); err != nil {
+			return err
+		}
+		if err := adminEvent(ctx, a, audit.ActionSessionRevoked, u.ID, audit.Details{"scope": "all_sessions"}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Signed %s out of every session and revoked their tokens.\n", u.Username)
+		return nil
+	})
 }
