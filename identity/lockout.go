@@ -146,6 +146,9 @@ func (s *Service) recordFailure(ctx context.Context, userID, reason string) (boo
 	} else {
 		log.WarnContext(ctx, "account locked", "locked_until", l.Until)
 	}
+	if s.OnLockout != nil {
+		s.OnLockout(ctx, userID, reason, l.Permanent)
+	}
 	s.sendUnlockMail(ctx, userID)
 	return true, nil
 }

@@ -68,6 +68,9 @@ type Service struct {
 	// Logger records failures that come after a change is done and so are
 	// not returned (a notice that could not be queued); nil discards them.
 	Logger *slog.Logger
+	// OnLockout, when set, is told that a lockout started (for the audit
+	// trail, which identity does not depend on).
+	OnLockout func(ctx context.Context, userID, reason string, permanent bool)
 }
 
 func (s *Service) logger() *slog.Logger {

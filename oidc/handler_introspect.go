@@ -6,6 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
+
+	"gatehouse/identity/audit"
 )
 
 // introspect is the RFC 7662 endpoint. The caller must authenticate as a
@@ -74,6 +76,16 @@ func (h *Handler) revoke(c echo.Context) error {
 		err = fosite.ErrInvalidRequest.WithHint("Exactly one 'token' parameter is required.")
 	} else {
 		err = h.Provider.NewRevocationRequest(ctx, r)
+		if err == nil {
+			// RFC 7009 §2.2 answers the same for unknown tokens, so the
+			// entry says a revocation was asked for, not that a token died.
+			id, _, _ := r.BasicAuth()
+			if id == "" {
+				id = r.PostForm.Get("client_id")
+			}
+			h.audit(c, audit.Entry{ActorType: audit.ActorClient, ActorID: id, Subject: id, Action: audit.ActionTokenRevoked,
+				Details: audit.Details{"kind": r.PostForm.Get("token_type_hint")}})
+		}
 	}
 	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)

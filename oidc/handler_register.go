@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"gatehouse/identity/audit"
 	"io"
 	"mime"
 	"net/http"
@@ -72,6 +73,7 @@ func (h *Handler) registerClient(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "client registered", "client_id", cl.ID)
+	h.audit(c, audit.Entry{ActorType: audit.ActorClient, ActorID: cl.ID, Subject: cl.ID, Action: audit.ActionClientCreated, Details: audit.Details{"via": "dynamic_registration"}})
 	resp := h.clientInformation(cl, secret)
 	resp.RegistrationAccessToken = token
 	return registrationJSON(c, http.StatusCreated, resp)
@@ -130,6 +132,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	h.Provider.Clients.Forget(cl.ID)
 	h.Logger.InfoContext(ctx, "client registration updated", "client_id", cl.ID)
+	h.audit(c, audit.Entry{ActorType: audit.ActorClient, ActorID: cl.ID, Subject: cl.ID, Action: audit.ActionClientUpdated, Details: audit.Details{"via": "dynamic_registration"}})
 	resp := h.clientInformation(cl, secret)
 	resp.RegistrationAccessToken = bearerToken(c.Request())
 	return registrationJSON(c, http.StatusOK, resp)
@@ -152,6 +155,7 @@ func (h *Handler) deleteClient(c echo.Context) error {
 	}
 	h.Provider.Clients.Forget(cl.ID)
 	h.Logger.InfoContext(ctx, "client registration deleted", "client_id", cl.ID)
+	h.audit(c, audit.Entry{ActorType: audit.ActorClient, ActorID: cl.ID, Subject: cl.ID, Action: audit.ActionClientDeleted, Details: audit.Details{"via": "dynamic_registration"}})
 	noStore(c)
 	return c.NoContent(http.StatusNoContent)
 }

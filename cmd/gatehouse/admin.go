@@ -329,6 +329,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	if err := adminEvent(ctx, a, audit.ActionUserRegistered, u.ID, audit.Details{"roles": strings.Join(u.Roles, ",")}); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Created user %s (%s)\n", u.Username, u.ID)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,6 +129,13 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	// also logs the user out of the clients that asked to be told.
 	a.Audit = audit.New(auditsql.New(db))
 	a.Audit.Now = time.Now
+	a.Users.OnLockout = func(ctx context.Context, userID, reason string, permanent bool) {
+		err := a.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
+			Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
+		if err != nil {
+			log.ErrorContext(ctx, "audit record failed", "action", audit.ActionLockoutStarted, "error", err)
+		}
+	}
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
 	a.Users.Sessions = a.Sessions
 	return a, nil

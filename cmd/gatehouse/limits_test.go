@@ -113,4 +113,6 @@ func TestLockout(t *testing.T) {
 	if out, code := srv.cli(t, "", "users", "unlock", "pete"); code != 0 {
 		t.Errorf("users unlock: %d %s", code, out)
 	}
+	out, _ := srv.cli(t, "", "audit", "list", "--action", "lockout.started")
+	mustContain(t, out, "reason=password", "the lockout in the audit trail")
 }
