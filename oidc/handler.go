@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/oidc/captcha"
+	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
 
@@ -52,6 +53,12 @@ type Handler struct {
 	// proof-of-work challenge the page solves.
 	Captcha    captcha.Verifier
 	CaptchaURL string
+	// Failures counts failed sign-ins per address and per login name; past
+	// CaptchaAfter of either within FailureWindow the login form needs the
+	// CAPTCHA too. Nil Failures never asks.
+	Failures      ratelimit.Counter
+	CaptchaAfter  int
+	FailureWindow time.Duration
 	// RequireVerifiedEmail holds the first login until the user proved
 	// their e-mail address with the link or code.
 	RequireVerifiedEmail bool

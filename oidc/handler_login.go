@@ -55,6 +55,9 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
+	if h.loginNeedsCaptcha(c, login) {
+		p.CaptchaURL = h.CaptchaURL
+	}
 	if h.SelfSignup {
 		p.RegisterURL = PathSignup
 		if f != nil {
@@ -82,6 +85,14 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	if login == "" || password == "" || len(login) > maxLoginLength {
 		return h.renderLogin(c, http.StatusOK, f, client, truncate(login, maxLoginLength), msgBadLogin)
 	}
+	if h.loginNeedsCaptcha(c, login) {
+		switch err := h.Captcha.Verify(ctx, c.Request()); {
+		case errors.Is(err, captcha.ErrFailed):
+			return h.renderLoginCaptcha(c, f, client, login)
+		case err != nil:
+			return err
+		}
+	}
 	user, ok, err := h.Users.Authenticate(ctx, login, password)
 	var locked *identity.LockedError
 	if errors.As(err, &locked) {
@@ -96,6 +107,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		return err
 	}
 	if !ok {
+		h.countFailure(c, login)
 		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
 		// The login typed is kept (who was targeted), never the password.
 		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
@@ -270,4 +282,60 @@ func (h *Handler) unlock(c echo.Context) error {
 	}
 	return h.Pages.Error(StartPage(c, http.StatusOK), templates.ErrorPage{Title: "Your account is unlocked",
 		Message: "You can sign in again. If the failed attempts were not yours, change your password.", Status: http.StatusOK})
+}
+
+// failureKeys are the counters a failed sign-in adds to: the address and
+// the login name as typed (known or not, so the CAPTCHA reveals nothing
+// about which accounts exist).
+func failureKeys(c echo.Context, login string) []string {
+	keys := []string{"ip:" + c.RealIP()}
+	if login != "" {
+		keys = append(keys, "login:"+strings.ToLower(login))
+	}
+	return keys
+}
+
+// loginNeedsCaptcha reports whether the address or the login name has
+// seen CaptchaAfter failed sign-ins within the window.
+func (h *Handler) loginNeedsCaptcha(c echo.Context, login string) bool {
+	if h.Failures == nil || h.Captcha == nil {
+		return false
+	}
+	for _, k := range failureKeys(c, login) {
+		n, err := h.Failures.Count(c.Request().Context(), k, h.FailureWindow)
+		if err != nil {
+			h.Logger.WarnContext(c.Request().Context(), "failed-login counter unavailable", "error", err)
+			continue
+		}
+		if n >= h.CaptchaAfter {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) countFailure(c echo.Context, login string) {
+	if h.Failures == nil {
+		return
+	}
+	for _, k := range failureKeys(c, login) {
+		if err := h.Failures.Add(c.Request().Context(), k, h.FailureWindow); err != nil {
+			h.Logger.WarnContext(c.Request().Context(), "failed-login counter unavailable", "error", err)
+		}
+	}
+}
+
+func (h *Handler) renderLoginCaptcha(c echo.Context, f *Flow, client *Client, login string) error {
+	p := templates.LoginPage{Action: PathLogin, CSRF: csrfToken(c), Login: login, ForgotURL: PathForgotPassword,
+		CaptchaURL: h.CaptchaURL, CaptchaError: "Please wait for your browser to finish the check, then sign in again."}
+	if f != nil {
+		p.Flow = f.ID
+	}
+	if client != nil {
+		p.ClientName = client.DisplayName()
+	}
+	if h.SelfSignup {
+		p.RegisterURL = PathSignup
+	}
+	return h.Pages.Login(StartPage(c, http.StatusUnprocessableEntity), p)
 }

@@ -19,6 +19,10 @@ type LoginPage struct {
 	RegisterURL string // "Create account" link; hidden when empty
 	ForgotURL   string // "Forgot password?" link; hidden when empty
 	ClientName  string // application the user signs in for; "" for a direct sign-in
+	// CaptchaURL, when set, makes the form carry the proof-of-work CAPTCHA
+	// (after suspicious failures); CaptchaError says it was missing.
+	CaptchaURL   string
+	CaptchaError string
 }
 
 // RegisterPage is the registration form.

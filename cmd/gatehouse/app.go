@@ -58,6 +58,7 @@ type App struct {
 	PoW      *captcha.PoW
 	Audit    *audit.Log
 	Limiter  ratelimit.Limiter
+	Failures ratelimit.Counter
 	Redis    *redis.Client // nil without redis.url
 	Echo     *echo.Echo
 }
@@ -186,6 +187,8 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Unlocker:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		Captcha:              registrationCaptcha,
+		CaptchaAfter:         cfg.Captcha.AfterFailures,
+		FailureWindow:        15 * time.Minute,
 		Auditor:              a.Audit,
 		CaptchaURL:           pathCaptchaChallenge,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
@@ -202,6 +205,11 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Close()
 		return nil, err
 	}
+	a.Failures = &ratelimit.MemoryCounter{Now: time.Now}
+	if a.Redis != nil {
+		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
+	}
+	a.Handler.Failures = a.Failures
 	a.Echo, err = newEcho(a, pages, secure)
 	if err != nil {
 		a.Close()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func TestLoginRateLimitSharedAcrossInstances(t *testing.T) {
 	edit := func(cfg *config.Config) {
 		cfg.Redis.URL = redisURL
 		cfg.RateLimits.LoginPerAccount = "4/1m"
+		cfg.Captcha.AfterFailures = 100 // this test is about the limit, not the CAPTCHA
 	}
 	a := startServer(t, "postgres", edit)
 	b := startServer(t, "postgres", edit)
@@ -92,14 +94,22 @@ func TestLockout(t *testing.T) {
 	srv := startServer(t, "sqlite", withDelivery(mb, nil, false))
 	srv.createUser(t, "pete", testUserPassword)
 	b := newBrowser(t, rpCallback)
-	p, _ := b.get(t, srv.URL+"/login")
+	// A fresh page for every attempt: after three failures it carries the
+	// CAPTCHA, which the test browser solves as altcha.js would.
+	try := func(password string) *page {
+		p, _ := b.get(t, srv.URL+"/login")
+		got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": password})
+		return got
+	}
 	for i := range 5 {
-		got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": "guess " + strconv.Itoa(i)})
+		got := try("guess " + strconv.Itoa(i))
 		mustContain(t, got.Body, "Incorrect username or password.", "wrong password")
 	}
-	wrong, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": "guess again"})
+	p, _ := b.get(t, srv.URL+"/login")
+	mustContain(t, p.Body, "data-altcha-challenge-url", "login form after repeated failures")
+	wrong := try("guess again")
 	mustContain(t, wrong.Body, "Incorrect username or password.", "a wrong password while locked tells nothing new")
-	right, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": testUserPassword})
+	right := try(testUserPassword)
 	if right.Status != http.StatusForbidden {
 		t.Fatalf("the right password on a locked account answered %d", right.Status)
 	}
@@ -107,7 +117,7 @@ func TestLockout(t *testing.T) {
 	link := mb.next(t, "pete@example.com").link(t, "/unlock")
 	page, _ := b.get(t, link)
 	mustContain(t, page.Body, "unlocked", "unlock page")
-	if got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "pete", "password": testUserPassword}); got.URL.Path != "/" {
+	if got := try(testUserPassword); got.URL.Path != "/" {
 		t.Errorf("after unlocking, login led to %s (%d)", got.URL, got.Status)
 	}
 	if out, code := srv.cli(t, "", "users", "unlock", "pete"); code != 0 {
@@ -115,4 +125,37 @@ func TestLockout(t *testing.T) {
 	}
 	out, _ := srv.cli(t, "", "audit", "list", "--action", "lockout.started")
 	mustContain(t, out, "reason=password", "the lockout in the audit trail")
+}
+
+// TestLoginCaptchaAfterFailures: past captcha.after_failures failed
+// sign-ins the login form needs the proof of work, for known and unknown
+// names alike; without it the password is not even checked.
+func TestLoginCaptchaAfterFailures(t *testing.T) {
+	srv := startServer(t, "sqlite", nil)
+	srv.createUser(t, "quentin", testUserPassword)
+	b := newBrowser(t, rpCallback)
+	p, _ := b.get(t, srv.URL+"/login")
+	if strings.Contains(p.Body, "data-altcha-challenge-url") {
+		t.Fatal("the CAPTCHA is asked before any failure")
+	}
+	for i := range 3 {
+		got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "nobody-" + strconv.Itoa(i), "password": "x"})
+		mustContain(t, got.Body, "Incorrect username or password.", "failure")
+	}
+	// The address has failed three times: the form now carries the CAPTCHA…
+	p, _ = b.get(t, srv.URL+"/login")
+	mustContain(t, p.Body, "data-altcha-challenge-url", "login form")
+	// …and a post without its solution is refused before any password check.
+	action, values, _ := findForm(t, p, "login-submit")
+	values.Set("login", "quentin")
+	values.Set("password", testUserPassword)
+	target, _ := p.URL.Parse(action)
+	got, _ := b.post(t, target.String(), values)
+	if got.Status != http.StatusUnprocessableEntity || !strings.Contains(got.Body, `id="captcha-error"`) {
+		t.Fatalf("login without the CAPTCHA answered %d", got.Status)
+	}
+	// With it (solved as altcha.js would) the right password works.
+	if got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "quentin", "password": testUserPassword}); got.URL.Path != "/" {
+		t.Errorf("login with the CAPTCHA led to %s (%d)", got.URL, got.Status)
+	}
 }

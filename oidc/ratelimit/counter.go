@@ -1,0 +1,133 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Counter counts events per key in fixed windows and can be read without
+// counting, unlike a Limiter. The login page uses it to ask for a CAPTCHA
+// once an address or an account has seen several failed sign-ins.
+type Counter interface {
+	// Add counts one event for key in the current window of length w.
+	Add(ctx context.Context, key string, w time.Duration) error
+	// Count returns the events for key in the current window of length w.
+	Count(ctx context.Context, key string, w time.Duration) (int, error)
+}
+
+// MemoryCounter is a Counter for one process.
+type MemoryCounter struct {
+	Now func() time.Time
+
+	mu      sync.Mutex
+	windows map[string]counterWindow
+	swept   time.Time
+}
+
+type counterWindow struct {
+	start time.Time
+	n     int
+}
+
+func (m *MemoryCounter) window(key string, w time.Duration, now time.Time) counterWindow {
+	cw := m.windows[key]
+	if now.Sub(cw.start) >= w {
+		cw = counterWindow{start: now}
+	}
+	return cw
+}
+
+// Add implements Counter.
+func (m *MemoryCounter) Add(_ context.Context, key string, w time.Duration) error {
+	now := m.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.windows == nil {
+		m.windows = map[string]counterWindow{}
+	}
+	// Forget old windows now and then, so memory stays bounded.
+	if now.Sub(m.swept) > time.Minute {
+		for k, cw := range m.windows {
+			if now.Sub(cw.start) > 24*time.Hour {
+				delete(m.windows, k)
+			}
+		}
+		m.swept = now
+	}
+	cw := m.window(key, w, now)
+	cw.n++
+	m.windows[key] = cw
+	return nil
+}
+
+// Count implements Counter.
+func (m *MemoryCounter) Count(_ context.Context, key string, w time.Duration) (int, error) {
+	now := m.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.window(key, w, now).n, nil
+}
+
+// RedisCounter is a Counter shared by every instance through Redis; keys
+// expire with their window. Keys are hashed, so no address or login name
+// is stored.
+type RedisCounter struct {
+	Client *redis.Client
+	Prefix string
+}
+
+func (r *RedisCounter) key(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return r.Prefix + hex.EncodeToString(sum[:16])
+}
+
+// Add implements Counter: INCR, and a TTL set with the first event.
+func (r *RedisCounter) Add(ctx context.Context, key string, w time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	k := r.key(key)
+	pipe := r.Client.TxPipeline()
+	pipe.Incr(ctx, k)
+	pipe.ExpireNX(ctx, k, w)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// Count implements Counter.
+func (r *RedisCounter) Count(ctx context.Context, key string, _ time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	n, err := r.Client.Get(ctx, r.key(key)).Int()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return n, err
+}
+
+// FailoverCounter uses Primary and, when it fails, Fallback: a Redis
+// outage must not stop sign-ins.
+type FailoverCounter struct {
+	Primary, Fallback Counter
+}
+
+// Add implements Counter.
+func (f *FailoverCounter) Add(ctx context.Context, key string, w time.Duration) error {
+	if err := f.Primary.Add(ctx, key, w); err != nil {
+		return f.Fallback.Add(ctx, key, w)
+	}
+	return nil
+}
+
+// Count implements Counter.
+func (f *FailoverCounter) Count(ctx context.Context, key string, w time.Duration) (int, error) {
+	n, err := f.Primary.Count(ctx, key, w)
+	if err != nil {
+		return f.Fallback.Count(ctx, key, w)
+	}
+	return n, nil
+}
