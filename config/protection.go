@@ -82,6 +82,9 @@ type Captcha struct {
 	// required for turnstile, hcaptcha and recaptcha.
 	SiteKey   string `yaml:"site_key"`
 	SecretKey string `yaml:"secret_key" secret:"true"`
+	// VerifyURL replaces the provider's own verification API (its base
+	// URL, before the siteverify path): for tests or an egress proxy.
+	VerifyURL string `yaml:"verify_url"`
 	// AfterFailures is how many failed logins from one IP or for one
 	// account make the login form ask for a CAPTCHA; 0 asks always.
 	AfterFailures int `yaml:"after_failures"`
@@ -175,6 +178,11 @@ func (c Captcha) validate(p *problems) {
 		}
 	}
 	p.intBetween("captcha.after_failures", int64(c.AfterFailures), 0, 1000)
+	if c.VerifyURL != "" {
+		if u, err := url.Parse(c.VerifyURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			p.add("captcha.verify_url", "must be an absolute http(s) URL")
+		}
+	}
 }
 
 func (a Audit) validate(p *problems) {

@@ -53,6 +53,8 @@ type Handler struct {
 	// proof-of-work challenge the page solves.
 	Captcha    captcha.Verifier
 	CaptchaURL string
+	// CaptchaWidget replaces the proof of work with a third-party widget.
+	CaptchaWidget templates.CaptchaWidget
 	// Failures counts failed sign-ins per address and per login name; past
 	// CaptchaAfter of either within FailureWindow the login form needs the
 	// CAPTCHA too. Nil Failures never asks.

@@ -56,7 +56,7 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 		p.ClientName = client.DisplayName()
 	}
 	if h.loginNeedsCaptcha(c, login) {
-		p.CaptchaURL = h.CaptchaURL
+		p.CaptchaURL, p.CaptchaWidget = h.CaptchaURL, h.CaptchaWidget
 	}
 	if h.SelfSignup {
 		p.RegisterURL = PathSignup
@@ -141,7 +141,7 @@ func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.
 	p.Action, p.CSRF, p.LoginURL = PathSignup, csrfToken(c), PathLogin
 	p.PasswordMinLength = h.PasswordMinLength
 	if h.Captcha != nil {
-		p.CaptchaURL = h.CaptchaURL
+		p.CaptchaURL, p.CaptchaWidget = h.CaptchaURL, h.CaptchaWidget
 	}
 	if f != nil {
 		p.Flow = f.ID
@@ -179,7 +179,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		switch err := h.Captcha.Verify(ctx, c.Request()); {
 		case errors.Is(err, captcha.ErrFailed):
 			return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values,
-				CaptchaError: "Your browser could not be checked. Wait for the check to finish, or reload the page, then try again."})
+				CaptchaError: "Please complete the check (or wait for it to finish), then try again."})
 		case err != nil:
 			return err
 		}
@@ -327,7 +327,8 @@ func (h *Handler) countFailure(c echo.Context, login string) {
 
 func (h *Handler) renderLoginCaptcha(c echo.Context, f *Flow, client *Client, login string) error {
 	p := templates.LoginPage{Action: PathLogin, CSRF: csrfToken(c), Login: login, ForgotURL: PathForgotPassword,
-		CaptchaURL: h.CaptchaURL, CaptchaError: "Please wait for your browser to finish the check, then sign in again."}
+		CaptchaURL: h.CaptchaURL, CaptchaWidget: h.CaptchaWidget,
+		CaptchaError: "Please complete the check, then sign in again."}
 	if f != nil {
 		p.Flow = f.ID
 	}

@@ -23,6 +23,9 @@ type LoginPage struct {
 	// (after suspicious failures); CaptchaError says it was missing.
 	CaptchaURL   string
 	CaptchaError string
+	// CaptchaWidget, when its Script is set, is a third-party CAPTCHA
+	// (Turnstile, hCaptcha, reCAPTCHA) instead of the proof of work.
+	CaptchaWidget CaptchaWidget
 }
 
 // RegisterPage is the registration form.
@@ -43,6 +46,9 @@ type RegisterPage struct {
 	// from; the form then carries the CAPTCHA (static/altcha.js).
 	CaptchaURL   string
 	CaptchaError string
+	// CaptchaWidget, when its Script is set, is a third-party CAPTCHA
+	// (Turnstile, hCaptcha, reCAPTCHA) instead of the proof of work.
+	CaptchaWidget CaptchaWidget
 }
 
 // RegisterValues re-fills the registration form. The password never is.
@@ -259,4 +265,12 @@ func newRegisterView(p RegisterPage) registerView {
 		fields[i].ID = "register-" + fields[i].Name
 	}
 	return registerView{RegisterPage: p, Fields: withErrors(fields, p.Errors)}
+}
+
+// CaptchaWidget is a third-party CAPTCHA on a form: the provider's script
+// fills in its own hidden field inside the element with Class.
+type CaptchaWidget struct {
+	Script  string // the provider's script URL
+	Class   string // e.g. "cf-turnstile"
+	SiteKey string
 }

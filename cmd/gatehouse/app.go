@@ -167,15 +167,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
 		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
-	var registrationCaptcha captcha.Verifier
-	switch cfg.Captcha.Provider {
-	case "pow":
-		registrationCaptcha = a.PoW
-	case "off":
-	default:
-		a.Close()
-		return nil, fmt.Errorf("captcha.provider %q: the hosted pages offer only the built-in proof of work so far; use pow or off", cfg.Captcha.Provider)
-	}
+	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
 		Pages:                pages,
@@ -186,11 +178,12 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		Recovery:             a.Users,
 		Unlocker:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
-		Captcha:              registrationCaptcha,
+		Captcha:              formCaptcha,
+		CaptchaWidget:        widget,
 		CaptchaAfter:         cfg.Captcha.AfterFailures,
 		FailureWindow:        15 * time.Minute,
 		Auditor:              a.Audit,
-		CaptchaURL:           pathCaptchaChallenge,
+		CaptchaURL:           captchaURL,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
@@ -210,7 +203,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
 	}
 	a.Handler.Failures = a.Failures
-	a.Echo, err = newEcho(a, pages, secure)
+	a.Echo, err = newEcho(a, pages, secure, cspHosts)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -351,4 +344,27 @@ func (a *App) openDelivery() error {
 	a.Metrics = newMetrics()
 	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage}
 	return nil
+}
+
+// chooseCaptcha builds the form CAPTCHA the configuration asks for: the
+// built-in proof of work, a third-party widget (with the hosts its script
+// needs in the Content-Security-Policy), or none.
+func chooseCaptcha(c config.Captcha, pow *captcha.PoW) (v captcha.Verifier, challengeURL string, w templates.CaptchaWidget, cspHosts string) {
+	switch c.Provider {
+	case "pow":
+		return pow, pathCaptchaChallenge, w, ""
+	case "turnstile":
+		return captcha.NewTurnstile(c.SecretKey, c.VerifyURL), "",
+			templates.CaptchaWidget{Script: "https://challenges.cloudflare.com/turnstile/v0/api.js", Class: "cf-turnstile", SiteKey: c.SiteKey},
+			"https://challenges.cloudflare.com"
+	case "hcaptcha":
+		return captcha.NewHCaptcha(c.SecretKey, c.VerifyURL), "",
+			templates.CaptchaWidget{Script: "https://js.hcaptcha.com/1/api.js", Class: "h-captcha", SiteKey: c.SiteKey},
+			"https://hcaptcha.com https://*.hcaptcha.com"
+	case "recaptcha":
+		return captcha.NewReCAPTCHA(c.SecretKey, c.VerifyURL), "",
+			templates.CaptchaWidget{Script: "https://www.google.com/recaptcha/api.js", Class: "g-recaptcha", SiteKey: c.SiteKey},
+			"https://www.google.com https://www.gstatic.com"
+	}
+	return nil, "", w, "" // off
 }

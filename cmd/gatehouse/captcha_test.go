@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
+	"gatehouse/config"
 	"gatehouse/identity"
 )
 
@@ -51,5 +54,45 @@ func TestRegistrationCaptcha(t *testing.T) {
 	replay.Set("csrf", fresh.Get("csrf"))
 	if got, _ := b2.post(t, target.String(), replay); got.Status != http.StatusUnprocessableEntity {
 		t.Errorf("a replayed CAPTCHA solution answered %d, want 422", got.Status)
+	}
+}
+
+// TestTurnstileCaptcha: with captcha.provider turnstile the forms carry
+// Cloudflare's widget (its origin allowed by the CSP) and the server checks
+// the widget's token with the siteverify API, here an httptest fake.
+func TestTurnstileCaptcha(t *testing.T) {
+	siteverify := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := r.URL.Path == "/turnstile/v0/siteverify" && r.PostFormValue("secret") == "turnstile-secret" &&
+			r.PostFormValue("response") == "good-token"
+		w.Header().Set("Content-Type", "application/json")
+		if ok {
+			w.Write([]byte(`{"success":true}`))
+			return
+		}
+		w.Write([]byte(`{"success":false,"error-codes":["invalid-input-response"]}`))
+	}))
+	defer siteverify.Close()
+	srv := startServer(t, "sqlite", func(cfg *config.Config) {
+		cfg.Captcha.Provider, cfg.Captcha.SiteKey, cfg.Captcha.SecretKey = "turnstile", "site-key-123", "turnstile-secret"
+		cfg.Captcha.VerifyURL = siteverify.URL
+	})
+	b := newBrowser(t, rpCallback)
+	p, resp := b.get(t, srv.URL+"/register")
+	mustContain(t, p.Body, `class="cf-turnstile" data-sitekey="site-key-123"`, "widget")
+	mustContain(t, p.Body, `src="https://challenges.cloudflare.com/turnstile/v0/api.js"`, "widget script")
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' https://challenges.cloudflare.com") {
+		t.Errorf("CSP does not allow the widget: %s", csp)
+	}
+	register := func(token, name string) *page {
+		p, _ := b.get(t, srv.URL+"/register")
+		got, _ := b.submit(t, p, "register-submit", map[string]string{"username": name, "email": name + "@example.com",
+			"password": testUserPassword, "cf-turnstile-response": token})
+		return got
+	}
+	if got := register("bad-token", "tina"); got.Status != http.StatusUnprocessableEntity || !strings.Contains(got.Body, `id="captcha-error"`) {
+		t.Errorf("a rejected token answered %d", got.Status)
+	}
+	if got := register("good-token", "tina"); got.URL.Path != "/" {
+		t.Errorf("an accepted token led to %s (%d)", got.URL, got.Status)
 	}
 }

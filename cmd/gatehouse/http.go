@@ -44,7 +44,7 @@ func (h requestIDHandler) WithGroup(n string) slog.Handler {
 // newEcho assembles the HTTP stack: recover, request ID and logging, the
 // client IP (from trusted proxies only), security headers, body limit,
 // CORS on the protocol endpoints, then the routes.
-func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error) {
+func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = oidc.ErrorHandler(pages, a.Logger)
@@ -81,7 +81,7 @@ func newEcho(a *App, pages *templates.Renderer, secure bool) (*echo.Echo, error)
 			return nil
 		},
 	}))
-	e.Use(securityHeaders(pages.StyleHash(), secure))
+	e.Use(securityHeaders(pages.StyleHash(), secure, captchaHosts))
 	limits, err := rateLimits(a.Limiter, a.Config.RateLimits)
 	if err != nil {
 		return nil, err
@@ -142,11 +142,17 @@ func (a *App) ready(c echo.Context) error {
 
 // securityHeaders sets the headers every response carries (OWASP ASVS
 // V14.4). Handlers may tighten or widen the CSP for one response.
-func securityHeaders(styleHash string, secure bool) echo.MiddlewareFunc {
+// captchaHosts are a third-party CAPTCHA's origins, allowed to run their
+// script and frame; empty for the built-in proof of work.
+func securityHeaders(styleHash string, secure bool, captchaHosts string) echo.MiddlewareFunc {
+	third := ""
+	if captchaHosts != "" {
+		third = " " + captchaHosts
+	}
 	// Scripts only from this origin (the proof-of-work solver), which
 	// fetches its challenge from here too; no inline script anywhere.
 	csp := "default-src 'none'; style-src 'self' " + styleHash + "; img-src 'self' https: data:; " +
-		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+		"script-src 'self'" + third + "; connect-src 'self'" + third + "; frame-src" + orNone(third) + "; frame-ancestors 'none'; base-uri 'none'"
 	// Values are built once; the keys are already canonical, so they are
 	// assigned directly instead of through Header.Set.
 	var (
@@ -189,3 +195,10 @@ func jsonOnly(path string) bool {
 
 // pathCaptchaChallenge serves proof-of-work challenges to the pages.
 const pathCaptchaChallenge = "/captcha/challenge"
+
+func orNone(sources string) string {
+	if sources == "" {
+		return " 'none'"
+	}
+	return sources
+}
