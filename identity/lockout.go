@@ -235,5 +235,8 @@ func (s *Service) UnlockWithToken(ctx context.Context, token string) error {
 		return fmt.Errorf("identity: unlock: %w", err)
 	}
 	s.logger().InfoContext(ctx, "account unlocked", "user_id", t.UserID, "by", "link")
+	if s.OnUnlockLink != nil {
+		s.OnUnlockLink(ctx, t.UserID)
+	}
 	return nil
 }

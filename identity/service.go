@@ -71,6 +71,9 @@ type Service struct {
 	// OnLockout, when set, is told that a lockout started (for the audit
 	// trail, which identity does not depend on).
 	OnLockout func(ctx context.Context, userID, reason string, permanent bool)
+	// OnUnlockLink, when set, is told that the owner ended a lockout with
+	// the e-mailed link.
+	OnUnlockLink func(ctx context.Context, userID string)
 }
 
 func (s *Service) logger() *slog.Logger {

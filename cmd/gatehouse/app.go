@@ -130,6 +130,13 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	// also logs the user out of the clients that asked to be told.
 	a.Audit = audit.New(auditsql.New(db))
 	a.Audit.Now = time.Now
+	a.Users.OnUnlockLink = func(ctx context.Context, userID string) {
+		err := a.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+			Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": "link"}})
+		if err != nil {
+			log.ErrorContext(ctx, "audit record failed", "action", audit.ActionLockoutEnded, "error", err)
+		}
+	}
 	a.Users.OnLockout = func(ctx context.Context, userID, reason string, permanent bool) {
 		err := a.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
 			Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})

@@ -125,6 +125,9 @@ func TestLockout(t *testing.T) {
 	}
 	out, _ := srv.cli(t, "", "audit", "list", "--action", "lockout.started")
 	mustContain(t, out, "reason=password", "the lockout in the audit trail")
+	out, _ = srv.cli(t, "", "audit", "list", "--action", "lockout.ended")
+	mustContain(t, out, "by=link", "the unlock by link in the audit trail")
+	mustContain(t, out, "by=cli", "the unlock by the CLI in the audit trail")
 }
 
 // TestLoginCaptchaAfterFailures: past captcha.after_failures failed
