@@ -55,7 +55,7 @@ func (r *tokenRow) toToken() *identity.OneTimeToken {
 		TokenHash: r.TokenHash,
 		Attempts:  r.Attempts,
 		ExpiresAt: r.ExpiresAt.Time(),
-		UsedAt:    r.UsedAt.ptr(),
+		UsedAt:    r.UsedAt.Ptr(),
 		CreatedAt: r.CreatedAt.Time(),
 	}
 }

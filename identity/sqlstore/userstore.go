@@ -174,9 +174,9 @@ func (r *userRow) toUser() (*identity.User, error) {
 		Status:      identity.Status(r.Status),
 		CreatedAt:   r.CreatedAt.Time(),
 		UpdatedAt:   r.UpdatedAt.Time(),
-		LastLoginAt: r.LastLoginAt.ptr(),
+		LastLoginAt: r.LastLoginAt.Ptr(),
 
-		LockedUntil:       r.LockedUntil.ptr(),
+		LockedUntil:       r.LockedUntil.Ptr(),
 		LockedPermanently: r.LockedPermanently,
 	}
 	return u, nil
@@ -214,8 +214,8 @@ func (s *UserStore) CreateUser(ctx context.Context, u *identity.User, passwordHa
 		return fmt.Errorf("sqlstore: create user: %w", translate(err))
 	}
 	u.CreatedAt, u.UpdatedAt = row.CreatedAt.Time(), row.UpdatedAt.Time()
-	u.LastLoginAt = row.LastLoginAt.ptr()
-	u.LockedUntil = row.LockedUntil.ptr()
+	u.LastLoginAt = row.LastLoginAt.Ptr()
+	u.LockedUntil = row.LockedUntil.Ptr()
 	return nil
 }
 
