@@ -15,12 +15,8 @@ import (
 // header (§2.1) or a form-encoded POST body (§2.2). The URI query form
 // (§2.3) is not accepted: it leaks tokens into logs and history.
 func userinfoToken(r *http.Request) string {
-	if a := r.Header.Get("Authorization"); a != "" {
-		scheme, tok, ok := strings.Cut(a, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
+	if r.Header.Get("Authorization") != "" {
+		return bearerToken(r) // another scheme is no token at all
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if err := r.ParseForm(); err == nil {
