@@ -37,6 +37,7 @@ type Config struct {
 	Lockout      Lockout      `yaml:"lockout"`
 	Captcha      Captcha      `yaml:"captcha"`
 	Audit        Audit        `yaml:"audit"`
+	Outbound     Outbound     `yaml:"outbound"`
 }
 
 // Database says where Gatehouse keeps its state.
