@@ -3,6 +3,7 @@ package oidc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v3"
+
+	"gatehouse/identity/egress"
 )
 
 // Registration error codes (RFC 7591 §3.2.2).
@@ -75,10 +78,18 @@ func invalidRedirect(format string, args ...any) *MetadataError {
 	return &MetadataError{Code: codeInvalidRedirectURI, Description: fmt.Sprintf(format, args...)}
 }
 
-// Validate fills in the defaults RFC 7591 §2 and OIDC Registration §2
-// give for omitted fields, then checks m against what the provider
-// supports. It returns a *MetadataError naming the first problem.
+// Validate is ValidateFor under the strict outbound policy: the URLs the
+// server calls must be https and outside loopback and private networks.
 func (m *Metadata) Validate() error {
+	return m.ValidateFor(egress.Policy{})
+}
+
+// ValidateFor fills in the defaults RFC 7591 §2 and OIDC Registration §2
+// give for omitted fields, then checks m against what the provider
+// supports and the URLs the server will call (jwks_uri,
+// backchannel_logout_uri) against outbound. It returns a *MetadataError
+// naming the first problem.
+func (m *Metadata) ValidateFor(outbound egress.Policy) error {
 	m.setDefaults()
 	checks := []func() *MetadataError{
 		m.validateApplicationType,
@@ -88,6 +99,7 @@ func (m *Metadata) Validate() error {
 		m.validateScope,
 		m.validateRedirects,
 		m.validateURLs,
+		func() *MetadataError { return m.validateOutboundURLs(outbound) },
 		m.validateNames,
 	}
 	for _, check := range checks {
@@ -283,14 +295,12 @@ func isLoopback(u *url.URL) bool {
 	return false
 }
 
-// validateURLs checks the URLs a client publishes: they are fetched or
+// validateURLs checks the URLs a client publishes for browsers: they are
 // shown to users, so only https (or http on loopback for development).
 func (m *Metadata) validateURLs() *MetadataError {
 	for _, f := range []struct{ name, value string }{
 		{"client_uri", m.ClientURI},
 		{"logo_uri", m.LogoURI},
-		{"jwks_uri", m.JWKSURI},
-		{"backchannel_logout_uri", m.BackchannelLogoutURI},
 	} {
 		if f.value == "" {
 			continue
@@ -302,6 +312,35 @@ func (m *Metadata) validateURLs() *MetadataError {
 		scheme := strings.ToLower(u.Scheme)
 		if scheme != "https" && (scheme != "http" || !isLoopback(u)) {
 			return invalidMetadata("%s %q must use https", f.name, f.value)
+		}
+		if u.Fragment != "" || strings.Contains(f.value, "#") {
+			return invalidMetadata("%s %q must not have a fragment", f.name, f.value)
+		}
+	}
+	return nil
+}
+
+// validateOutboundURLs checks the URLs the server itself calls. Whoever
+// registers them chooses where the server connects, so they follow the
+// outbound rules (https, no loopback or private address literal), which
+// egress applies again, after DNS resolution, at every call.
+func (m *Metadata) validateOutboundURLs(outbound egress.Policy) *MetadataError {
+	for _, f := range []struct{ name, value string }{
+		{"jwks_uri", m.JWKSURI},
+		{"backchannel_logout_uri", m.BackchannelLogoutURI},
+	} {
+		if f.value == "" {
+			continue
+		}
+		u, err := url.Parse(f.value)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return invalidMetadata("%s %q is not a valid absolute URL", f.name, f.value)
+		}
+		var ferr *egress.ForbiddenError
+		if err := outbound.CheckURL(f.value); errors.As(err, &ferr) {
+			return invalidMetadata("%s %q is not an allowed destination: %s", f.name, f.value, ferr.Reason)
+		} else if err != nil {
+			return invalidMetadata("%s %q is not an allowed destination", f.name, f.value)
 		}
 		if u.Fragment != "" || strings.Contains(f.value, "#") {
 			return invalidMetadata("%s %q must not have a fragment", f.name, f.value)

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/identity"
+	"gatehouse/identity/egress"
 	"gatehouse/oidc/captcha"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
@@ -72,6 +73,9 @@ type Handler struct {
 	// InitialAccessToken guards dynamic client registration; empty turns
 	// registration off.
 	InitialAccessToken string
+	// Outbound is the policy registered URLs the server calls (jwks_uri,
+	// backchannel_logout_uri) must meet; the zero value is the strict one.
+	Outbound egress.Policy
 	// discovery is the pre-serialised discovery document.
 	discovery []byte
 	// jwksCache is the JWKS Cache-Control value: relying parties refetch

@@ -53,7 +53,7 @@ func (h *Handler) registerClient(c echo.Context) error {
 	if err := decodeRegistration(c, &m); err != nil {
 		return registrationFailed(c, err)
 	}
-	if err := m.Validate(); err != nil {
+	if err := m.ValidateFor(h.Outbound); err != nil {
 		return registrationFailed(c, err)
 	}
 	ctx := c.Request().Context()
@@ -114,7 +114,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		h.Provider.Config.GetSecretsHasher(ctx).Compare(ctx, cl.SecretHash, []byte(req.ClientSecret)) != nil) {
 		return registrationFailed(c, invalidMetadata("client_secret does not match the client's secret"))
 	}
-	if err := req.Metadata.Validate(); err != nil {
+	if err := req.Metadata.ValidateFor(h.Outbound); err != nil {
 		return registrationFailed(c, err)
 	}
 	req.Metadata.Apply(cl)

@@ -20,10 +20,21 @@ type Policy struct {
 	AllowPrivateNetworks bool
 }
 
-// forbidden wraps ErrForbiddenDestination with a reason that completes
-// "… is not an allowed destination".
+// ForbiddenError is a refusal with its reason. It matches
+// ErrForbiddenDestination under errors.Is.
+type ForbiddenError struct {
+	// Reason completes "not an allowed destination: …" and never
+	// repeats the URL.
+	Reason string
+}
+
+func (e *ForbiddenError) Error() string { return ErrForbiddenDestination.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrForbiddenDestination) hold.
+func (e *ForbiddenError) Unwrap() error { return ErrForbiddenDestination }
+
 func forbidden(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrForbiddenDestination, fmt.Sprintf(format, args...))
+	return &ForbiddenError{Reason: fmt.Sprintf(format, args...)}
 }
 
 // CheckURL applies the rules that need no network: an absolute https URL
