@@ -46,6 +46,11 @@
 // attempt count are logged; the error kept in last_error is built from
 // status codes and provider error codes, never from a body.
 //
+// Back-channel logout tokens go to a URI the relying party registered, so
+// HTTPLogoutSender posts them through the egress client: a destination its
+// rules refuse (http, loopback, private networks) fails at once, for good,
+// instead of being retried.
+//
 // The webhook request is a JSON POST of {"to", "text", "id"}, where id is
 // the queue row's id and stays the same across retries, so a receiver can
 // drop duplicates. It carries two headers: X-Gatehouse-Timestamp, the Unix

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"gatehouse/identity/egress"
 )
 
 // LogoutSender delivers an OpenID Connect Back-Channel Logout token to a
@@ -17,11 +19,13 @@ type LogoutSender interface {
 }
 
 // HTTPLogoutSender posts logout tokens as Back-Channel Logout 1.0 §2.5
-// says: a form-encoded logout_token, no redirects followed. A 2xx answer
-// is success; 400 means the RP rejected the token for good (§2.8); any
-// other answer or a network error is retried.
+// says: a form-encoded logout_token, no redirects followed. The relying
+// party chose the URI, so the post goes through the egress client: a
+// destination its rules refuse (http, loopback, private networks) fails
+// for good. A 2xx answer is success; 400 means the RP rejected the token
+// for good (§2.8); any other answer or a network error is retried.
 type HTTPLogoutSender struct {
-	Client *http.Client // nil: a client with DefaultHTTPTimeout that follows no redirects
+	Client *egress.Client // nil: a client with the strict policy
 }
 
 var _ LogoutSender = (*HTTPLogoutSender)(nil)
@@ -39,9 +43,12 @@ func (s *HTTPLogoutSender) SendLogout(ctx context.Context, uri, logoutToken stri
 	req.Header.Set("User-Agent", "Gatehouse")
 	client := s.Client
 	if client == nil {
-		client = newHTTPClient()
+		client = strictEgress
 	}
 	resp, err := client.Do(req)
+	if errors.Is(err, egress.ErrForbiddenDestination) {
+		return fmt.Errorf("message: back-channel logout: %w: %w", ErrUndeliverable, transportError(err))
+	}
 	if err != nil {
 		return fmt.Errorf("message: back-channel logout: %w", transportError(err))
 	}
@@ -55,6 +62,9 @@ func (s *HTTPLogoutSender) SendLogout(ctx context.Context, uri, logoutToken stri
 	}
 	return fmt.Errorf("message: back-channel logout: status %d", resp.StatusCode)
 }
+
+// strictEgress serves senders built without a client.
+var strictEgress = egress.New(egress.Options{})
 
 // SendLogout queues a logout token for a relying party. The token sits in
 // the queue until it is delivered (then the body is cleared); its own

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/identity/egress"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -31,6 +32,8 @@ func TestLogoutDelivery(t *testing.T) {
 		defer rp.Close()
 		clk := newClock()
 		q, w, _, _ := newTestQueue(db, clk)
+		// The test RP listens on loopback.
+		w.Logout = &HTTPLogoutSender{Client: egress.New(egress.Options{Policy: egress.Policy{AllowPrivateNetworks: true}})}
 		var outcomes []string
 		w.Observe = func(kind, outcome string) { outcomes = append(outcomes, kind+" "+outcome) }
 		for _, path := range []string{"/ok", "/reject", "/busy"} {
