@@ -15,6 +15,8 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
+
+	"gatehouse/identity/egress"
 )
 
 // Endpoint paths, relative to the issuer.
@@ -53,6 +55,9 @@ type ProviderConfig struct {
 	Keys        *Keys
 	Tokens      TokenStore
 	Clients     *ClientCache
+	// Egress makes the calls on a client's behalf (its jwks_uri); nil
+	// uses the strict outbound policy.
+	Egress *egress.Client
 }
 
 // Provider is the assembled fosite provider with the pieces handlers need.
@@ -116,6 +121,7 @@ func New(pc ProviderConfig) *Provider {
 		FormPostHTMLTemplate:           formPostTemplate,
 		SendDebugMessagesToClients:     false,
 	}
+	cfg.JWKSFetcherStrategy = newJWKSFetcher(pc.Egress)
 	signer := &keySigner{keys: pc.Keys}
 	opaque := oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: cfg}, cfg)
 	strategy := &compose.CommonStrategy{

@@ -233,14 +233,20 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *jwtAT {
 		m.AccessTokenFormat = oidc.TokenFormatJWT
 	}
-	if err := m.Validate(); err != nil {
+	cfg, log, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	// The back-channel logout URI is called by the server: the same
+	// outbound rules as for dynamic registration.
+	if err := m.ValidateFor(outboundPolicy(cfg)); err != nil {
 		var me *oidc.MetadataError
 		if errors.As(err, &me) {
 			return usageError{me.Description}
 		}
 		return err
 	}
-	a, err := openAdmin(ctx, *cfgPath, stderr)
+	a, err := openStorage(ctx, cfg, log, cfg.Database.MigrateOnStart)
 	if err != nil {
 		return err
 	}

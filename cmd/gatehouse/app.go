@@ -24,6 +24,7 @@ import (
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	auditsql "gatehouse/identity/audit/sqlstore"
+	"gatehouse/identity/egress"
 	"gatehouse/identity/message"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
@@ -61,6 +62,8 @@ type App struct {
 	Failures ratelimit.Counter
 	Redis    *redis.Client // nil without redis.url
 	Echo     *echo.Echo
+	// Egress makes every call on behalf of a client.
+	Egress *egress.Client
 }
 
 // openStorage opens the database and the master key: what every command
@@ -88,7 +91,7 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
 		}
 	}
-	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db)}
+	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg, log)}
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
 		closeDB(db)
 		return nil, err
@@ -125,6 +128,7 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		Keys:              a.Keys,
 		Tokens:            a.Store,
 		Clients:           clients,
+		Egress:            a.Egress,
 	})
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
@@ -196,6 +200,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+		Outbound:             a.Egress.Policy(),
 	}
 	a.Account = &account.Handler{
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
@@ -349,7 +354,8 @@ func (a *App) openDelivery() error {
 		return err
 	}
 	a.Metrics = newMetrics()
-	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage}
+	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage,
+		Logout: &message.HTTPLogoutSender{Client: a.Egress}}
 	return nil
 }
 

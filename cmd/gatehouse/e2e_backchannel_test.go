@@ -27,7 +27,8 @@ func TestBackchannelLogout(t *testing.T) {
 				tokens <- r.PostFormValue("logout_token")
 			}))
 			defer rp.Close()
-			srv := startServer(t, dialect, nil)
+			// The test RP listens on loopback over http.
+			srv := startServer(t, dialect, allowPrivateOutbound)
 			user := srv.createUser(t, "nina", testUserPassword)
 			id, secret := srv.createClient(t, "--name", "Listening App", "--redirect-uri", rpCallback, "--first-party",
 				"--post-logout-redirect-uri", rpAfterLogout, "--backchannel-logout-uri", rp.URL+"/backchannel")
