@@ -91,7 +91,7 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
 		}
 	}
-	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg, log)}
+	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg)}
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
 		closeDB(db)
 		return nil, err
@@ -170,6 +170,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Close()
 		return nil, err
 	}
+	warnOutbound(cfg, log)
 	pages := a.Pages
 	if err := a.openDelivery(); err != nil {
 		a.Close()
