@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -11,7 +12,8 @@ import (
 )
 
 // introspect is the RFC 7662 endpoint. The caller must authenticate as a
-// confidential client, with any method the token endpoint accepts.
+// confidential client, with any method the token endpoint accepts, and
+// sees only the tokens mayIntrospect allows it.
 func (h *Handler) introspect(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
@@ -32,8 +34,9 @@ func (h *Handler) introspect(c echo.Context) error {
 	}
 	sess := NewSession()
 	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), sess)
-	if err != nil {
-		// RFC 7662 §2.2: nothing more is said about an inactive token.
+	if err != nil || !mayIntrospect(client, use, ar) {
+		// RFC 7662 §2.2: nothing more is said about an inactive token;
+		// §4: a token the caller may not see looks exactly inactive.
 		return c.JSON(http.StatusOK, map[string]bool{"active": false})
 	}
 	out := map[string]interface{}{
@@ -59,10 +62,36 @@ func (h *Handler) introspect(c echo.Context) error {
 	if sess.Username != "" {
 		out["username"] = sess.Username
 	}
+	// RFC 7662 §2.2 lets aud be given; it is always given here. A token
+	// granted no audience (issued before audiences were recorded) is good
+	// only at this provider's own endpoints, so its audience is the issuer.
+	out["aud"] = []string{h.Provider.Issuer}
 	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
 		out["aud"] = aud
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// mayIntrospect decides who learns about a token (RFC 7662 §4, RFC 9700
+// §4.3): the client it was issued to, and for access tokens a client an
+// administrator registered as a resource server, when the token's
+// audience names it (its client ID or one of its resource audiences).
+// Refresh tokens are only ever presented to this provider, so only their
+// own client may introspect them.
+func mayIntrospect(caller fosite.Client, use fosite.TokenUse, ar fosite.Requester) bool {
+	if ar.GetClient().GetID() == caller.GetID() {
+		return true
+	}
+	rs, ok := caller.(*Client)
+	if !ok || !rs.ResourceServer || use != fosite.AccessToken {
+		return false
+	}
+	for _, aud := range ar.GetGrantedAudience() {
+		if aud == rs.ID || slices.Contains(rs.ResourceAudience, aud) {
+			return true
+		}
+	}
+	return false
 }
 
 // revoke is the RFC 7009 endpoint; fosite checks the client and ownership
