@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -56,10 +57,34 @@ func (h *Handler) token(c echo.Context) error {
 	}
 	resp, err := h.Provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			h.revokeCodeGrant(ctx, ar.GetID())
+		}
 		return h.accessError(c, ar, err)
 	}
 	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// revokeCodeGrant revokes what a code issued, for a request that lost
+// the race to redeem it. fosite revokes only when it reads the code as
+// already used; a request that read it as unused and then lost the
+// conditional update (or found it used on the second read) would
+// otherwise leave the winner's tokens alive. RFC 6749 §4.1.2: a code used
+// twice SHOULD revoke every token issued on it. The winner marks the code
+// used and stores its tokens in one transaction, so once this request has
+// seen the code used, the tokens are committed and the revocation, run
+// outside the loser's rolled-back transaction, reaches them.
+func (h *Handler) revokeCodeGrant(ctx context.Context, requestID string) {
+	if requestID == "" {
+		return
+	}
+	if err := h.Provider.Tokens.RevokeAccessToken(ctx, requestID); err != nil {
+		h.Logger.ErrorContext(ctx, "revoking the tokens of a replayed code failed", "error", err)
+	}
+	if err := h.Provider.Tokens.RevokeRefreshToken(ctx, requestID); err != nil {
+		h.Logger.ErrorContext(ctx, "revoking the tokens of a replayed code failed", "error", err)
+	}
 }
 
 // accessError writes a token-endpoint error through fosite.
