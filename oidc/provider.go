@@ -53,6 +53,9 @@ type ProviderConfig struct {
 	Keys        *Keys
 	Tokens      TokenStore
 	Clients     *ClientCache
+	// Now is the clock for the checks Gatehouse adds to fosite's (nil:
+	// time.Now); fosite itself reads time.Now.
+	Now func() time.Time
 }
 
 // Provider is the assembled fosite provider with the pieces handlers need.
@@ -65,6 +68,7 @@ type Provider struct {
 	Signer  jwt.Signer
 	Issuer  string
 	fosite  *fosite.Fosite
+	now     func() time.Time
 }
 
 // AuthenticateClient authenticates the client of a request with any
@@ -137,8 +141,13 @@ func New(pc ProviderConfig) *Provider {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 	)
-	return &Provider{OAuth2Provider: oauth, Config: cfg, Keys: pc.Keys, Clients: pc.Clients, Tokens: pc.Tokens,
-		Signer: signer, Issuer: pc.Issuer, fosite: oauth.(*fosite.Fosite)}
+	p := &Provider{OAuth2Provider: oauth, Config: cfg, Keys: pc.Keys, Clients: pc.Clients, Tokens: pc.Tokens,
+		Signer: signer, Issuer: pc.Issuer, fosite: oauth.(*fosite.Fosite), now: pc.Now}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	cfg.ClientAuthenticationStrategy = p.authenticateClient
+	return p
 }
 
 // ClientCache serves client lookups from memory for a short, bounded time:
