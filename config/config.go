@@ -55,10 +55,14 @@ type Signing struct {
 
 // Tokens sets the lifetimes of what the token endpoint issues.
 type Tokens struct {
-	AccessTokenLifetime       Duration `yaml:"access_token_lifetime"`
-	RefreshTokenLifetime      Duration `yaml:"refresh_token_lifetime"`
-	IDTokenLifetime           Duration `yaml:"id_token_lifetime"`
-	AuthorizationCodeLifetime Duration `yaml:"authorization_code_lifetime"`
+	AccessTokenLifetime  Duration `yaml:"access_token_lifetime"`
+	RefreshTokenLifetime Duration `yaml:"refresh_token_lifetime"`
+	// RefreshTokenAbsoluteLifetime ends a grant this long after the
+	// original authorization, however often its refresh token rotates;
+	// RefreshTokenLifetime is the idle lifetime of each refresh token.
+	RefreshTokenAbsoluteLifetime Duration `yaml:"refresh_token_absolute_lifetime"`
+	IDTokenLifetime              Duration `yaml:"id_token_lifetime"`
+	AuthorizationCodeLifetime    Duration `yaml:"authorization_code_lifetime"`
 	// RequirePKCEForAllClients extends the PKCE requirement from public
 	// clients to confidential ones too.
 	RequirePKCEForAllClients bool `yaml:"require_pkce_for_all_clients"`
@@ -172,10 +176,11 @@ func defaults() *Config {
 		},
 		Signing: Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
-			AccessTokenLifetime:       Duration(time.Hour),
-			RefreshTokenLifetime:      Duration(720 * time.Hour),
-			IDTokenLifetime:           Duration(time.Hour),
-			AuthorizationCodeLifetime: Duration(60 * time.Second),
+			AccessTokenLifetime:          Duration(time.Hour),
+			RefreshTokenLifetime:         Duration(720 * time.Hour),
+			RefreshTokenAbsoluteLifetime: Duration(90 * 24 * time.Hour),
+			IDTokenLifetime:              Duration(time.Hour),
+			AuthorizationCodeLifetime:    Duration(60 * time.Second),
 		},
 		Registration: Registration{AllowSelfSignup: true},
 		Sessions: Sessions{

@@ -23,10 +23,11 @@ func TestDefault(t *testing.T) {
 		Database: Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true},
 		Signing:  Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
-			AccessTokenLifetime:       Duration(time.Hour),
-			RefreshTokenLifetime:      Duration(720 * time.Hour),
-			IDTokenLifetime:           Duration(time.Hour),
-			AuthorizationCodeLifetime: Duration(60 * time.Second),
+			AccessTokenLifetime:          Duration(time.Hour),
+			RefreshTokenLifetime:         Duration(720 * time.Hour),
+			RefreshTokenAbsoluteLifetime: Duration(2160 * time.Hour),
+			IDTokenLifetime:              Duration(time.Hour),
+			AuthorizationCodeLifetime:    Duration(60 * time.Second),
 		},
 		Registration: Registration{AllowSelfSignup: true},
 		Sessions: Sessions{

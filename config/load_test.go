@@ -68,6 +68,7 @@ signing:
 tokens:
   access_token_lifetime: 15m
   refresh_token_lifetime: 336h
+  refresh_token_absolute_lifetime: 2160h
   id_token_lifetime: 30m
   authorization_code_lifetime: 30s
   require_pkce_for_all_clients: true
@@ -139,11 +140,12 @@ audit:
 		MasterKey: masterKey,
 		Signing:   Signing{Algorithm: "ES256"},
 		Tokens: Tokens{
-			AccessTokenLifetime:       Duration(15 * time.Minute),
-			RefreshTokenLifetime:      Duration(336 * time.Hour),
-			IDTokenLifetime:           Duration(30 * time.Minute),
-			AuthorizationCodeLifetime: Duration(30 * time.Second),
-			RequirePKCEForAllClients:  true,
+			AccessTokenLifetime:          Duration(15 * time.Minute),
+			RefreshTokenLifetime:         Duration(336 * time.Hour),
+			RefreshTokenAbsoluteLifetime: Duration(2160 * time.Hour),
+			IDTokenLifetime:              Duration(30 * time.Minute),
+			AuthorizationCodeLifetime:    Duration(30 * time.Second),
+			RequirePKCEForAllClients:     true,
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},

@@ -40,6 +40,14 @@ func (h *Handler) token(c echo.Context) error {
 	if err != nil {
 		return h.accessError(c, ar, err)
 	}
+	switch {
+	case ar.GetGrantTypes().ExactOne("authorization_code"):
+		h.startGrant(ar)
+	case ar.GetGrantTypes().ExactOne("refresh_token"):
+		if err := h.continueGrant(ar); err != nil {
+			return h.accessError(c, ar, err)
+		}
+	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		// RFC 6749 §4.4: the client acts on its own behalf.
 		for _, s := range ar.GetRequestedScopes() {

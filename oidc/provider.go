@@ -38,8 +38,11 @@ const (
 type Lifetimes struct {
 	AccessToken  time.Duration
 	RefreshToken time.Duration
-	IDToken      time.Duration
-	Code         time.Duration
+	// RefreshTokenAbsolute ends a grant this long after it began, however
+	// often its refresh token rotates; RefreshToken is the idle lifetime.
+	RefreshTokenAbsolute time.Duration
+	IDToken              time.Duration
+	Code                 time.Duration
 }
 
 // ProviderConfig is what New needs to assemble fosite.
@@ -67,8 +70,10 @@ type Provider struct {
 	Tokens  TokenStore
 	Signer  jwt.Signer
 	Issuer  string
-	fosite  *fosite.Fosite
-	now     func() time.Time
+	// GrantLifetime is Lifetimes.RefreshTokenAbsolute; zero means none.
+	GrantLifetime time.Duration
+	fosite        *fosite.Fosite
+	now           func() time.Time
 }
 
 // AuthenticateClient authenticates the client of a request with any
@@ -82,6 +87,19 @@ func (p *Provider) AuthenticateClient(ctx context.Context, r *http.Request, form
 type fositeStorage struct {
 	*ClientCache
 	TokenStore
+}
+
+// CreateRefreshTokenSession stores a refresh token with the grant's
+// scope when the access token issued with it was narrowed (RFC 6749 §6).
+func (s *fositeStorage) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, r fosite.Requester) error {
+	if sess, ok := r.GetSession().(*Session); ok && len(sess.GrantScope) > 0 {
+		if req, ok := r.(*fosite.Request); ok {
+			cp := *req
+			cp.GrantedScope = sess.GrantScope
+			r = &cp
+		}
+	}
+	return s.TokenStore.CreateRefreshTokenSession(ctx, signature, accessSignature, r)
 }
 
 // formPostTemplate replaces fosite's default, whose inline event handler a
@@ -142,7 +160,7 @@ func New(pc ProviderConfig) *Provider {
 		compose.OpenIDConnectRefreshFactory,
 	)
 	p := &Provider{OAuth2Provider: oauth, Config: cfg, Keys: pc.Keys, Clients: pc.Clients, Tokens: pc.Tokens,
-		Signer: signer, Issuer: pc.Issuer, fosite: oauth.(*fosite.Fosite), now: pc.Now}
+		Signer: signer, Issuer: pc.Issuer, GrantLifetime: pc.Lifetimes.RefreshTokenAbsolute, fosite: oauth.(*fosite.Fosite), now: pc.Now}
 	if p.now == nil {
 		p.now = time.Now
 	}

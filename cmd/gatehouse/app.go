@@ -117,7 +117,8 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		Issuer: cfg.Issuer,
 		Lifetimes: oidc.Lifetimes{
 			AccessToken: tl.AccessTokenLifetime.Std(), RefreshToken: tl.RefreshTokenLifetime.Std(),
-			IDToken: tl.IDTokenLifetime.Std(), Code: tl.AuthorizationCodeLifetime.Std(),
+			RefreshTokenAbsolute: tl.RefreshTokenAbsoluteLifetime.Std(),
+			IDToken:              tl.IDTokenLifetime.Std(), Code: tl.AuthorizationCodeLifetime.Std(),
 		},
 		RequirePKCEForAll: tl.RequirePKCEForAllClients,
 		TokenSecret:       box.DeriveKey("token hmac"),
