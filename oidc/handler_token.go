@@ -30,6 +30,11 @@ func (h *Handler) token(c echo.Context) error {
 	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
 		return h.accessError(c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt))
 	}
+	// RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters;
+	// fosite calls a malformed one invalid_grant.
+	if v, ok := r.PostForm["code_verifier"]; ok && !validVerifier(v[0]) {
+		return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHint("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]."))
+	}
 	// RFC 6749 §5.2: a request with no client authentication at all is
 	// invalid_client (fosite calls it invalid_request).
 	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
