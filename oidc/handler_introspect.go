@@ -23,8 +23,12 @@ func (h *Handler) introspect(c echo.Context) error {
 	if err := r.ParseForm(); err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The request body could not be parsed."})
 	}
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
+	}
 	client, err := h.Provider.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil || client.IsPublic() {
+		h.clientAuthFailed(c)
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed."})
 	}
@@ -99,6 +103,9 @@ func mayIntrospect(caller fosite.Client, use fosite.TokenUse, ar fosite.Requeste
 func (h *Handler) revoke(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
+	}
 	var err error
 	if perr := r.ParseForm(); perr != nil || r.PostForm.Get("token") == "" || len(r.PostForm["token"]) > 1 {
 		// RFC 7009 §2.1: exactly one token is REQUIRED.
@@ -117,6 +124,7 @@ func (h *Handler) revoke(c echo.Context) error {
 		}
 	}
 	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
+		h.clientAuthFailed(c)
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
 	}
 	h.Provider.WriteRevocationResponse(ctx, c.Response(), err)

@@ -21,6 +21,9 @@ func (h *Handler) token(c echo.Context) error {
 	if err := r.ParseForm(); err != nil {
 		return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed."))
 	}
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
+	}
 	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
 	for k, v := range r.PostForm {
 		if len(v) > 1 {
@@ -116,6 +119,9 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 	}
 	if c.Request().Context().Err() != nil {
 		return nil // the client went away; nobody is left to answer
+	}
+	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		h.clientAuthFailed(c)
 	}
 	if rfc.CodeField >= 500 {
 		h.Logger.ErrorContext(c.Request().Context(), "token request failed", "error", err, "debug", rfc.DebugField)

@@ -211,6 +211,10 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
 	}
 	a.Handler.Failures = a.Failures
+	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Echo, err = newEcho(a, pages, secure, cspHosts)
 	if err != nil {
 		a.Close()

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gatehouse/config"
+)
+
+// postFrom posts a form with Basic client credentials as if from addr,
+// through the trusted proxy (the test server trusts loopback).
+func postFrom(t *testing.T, u, addr, body, id, secret string) rawResponse {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", addr)
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	return do(t, req)
+}
+
+// TestClientAuthFailureLimit: guessing a client's secret is cut off after
+// rate_limits.client_auth_failures_per_client failures for the client and
+// ..._per_ip for the address, at the token, revocation and introspection
+// endpoints, with 429, Retry-After and an OAuth JSON error, before the
+// secret is checked; other clients from other addresses go on working.
+func TestClientAuthFailureLimit(t *testing.T) {
+	srv := startServer(t, "sqlite", func(c *config.Config) {
+		c.HTTP.TrustedProxies = []string{"127.0.0.1/32"}
+	})
+	victim, victimSecret := srv.createClient(t, "--name", "Victim", "--grant-type", "client_credentials", "--scope", "profile")
+	other, otherSecret := srv.createClient(t, "--name", "Other", "--grant-type", "client_credentials", "--scope", "profile")
+	tokenURL := srv.URL + "/oauth2/token"
+	const attacker, elsewhere, bystander = "203.0.113.7", "198.51.100.9", "192.0.2.33"
+	cc := "grant_type=client_credentials&scope=profile"
+
+	limited := 0
+	for i := range 200 {
+		got := postFrom(t, tokenURL, attacker, cc, victim, "wrong-secret")
+		switch {
+		case got.Status == http.StatusTooManyRequests:
+			limited++
+			if got.Header.Get("Retry-After") == "" || got.JSON["error"] == nil || got.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("attempt %d: 429 without Retry-After, no-store or an OAuth error body: %v %s", i, got.Header, got.Body)
+			}
+		case got.Status != http.StatusUnauthorized:
+			t.Fatalf("attempt %d: %d %s, want 401 or 429", i, got.Status, got.Body)
+		}
+	}
+	if limited < 170 {
+		t.Errorf("%d of 200 wrong secrets were limited, want at least 170", limited)
+	}
+
+	for _, tc := range []struct {
+		name, url, body, addr, id, secret string
+		want                              int
+	}{
+		{"victim's right secret, attacker's address", tokenURL, cc, attacker, victim, victimSecret, http.StatusTooManyRequests},
+		{"victim from another address", tokenURL, cc, elsewhere, victim, victimSecret, http.StatusTooManyRequests},
+		{"another client from the attacker's address", tokenURL, cc, attacker, other, otherSecret, http.StatusTooManyRequests},
+		{"another client from another address", tokenURL, cc, bystander, other, otherSecret, http.StatusOK},
+		{"introspection as the victim", srv.URL + "/oauth2/introspect", "token=x", bystander, victim, victimSecret, http.StatusTooManyRequests},
+		{"revocation as the victim", srv.URL + "/oauth2/revoke", "token=x", bystander, victim, victimSecret, http.StatusTooManyRequests},
+		{"introspection as another client", srv.URL + "/oauth2/introspect", "token=x", bystander, other, otherSecret, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := postFrom(t, tc.url, tc.addr, tc.body, tc.id, tc.secret)
+			if got.Status != tc.want {
+				t.Errorf("got %d %s, want %d", got.Status, got.Body, tc.want)
+			}
+			if tc.want == http.StatusTooManyRequests && (got.Header.Get("Retry-After") == "" || got.JSON["error"] == nil) {
+				t.Errorf("429 without Retry-After or an OAuth error body: %v %s", got.Header, got.Body)
+			}
+		})
+	}
+
+	// Successful authentications do not count: many right secrets in a
+	// row from one address are all answered.
+	for i := range 50 {
+		if got := postFrom(t, srv.URL+"/oauth2/introspect", bystander, "token=x", other, otherSecret); got.Status != http.StatusOK {
+			t.Fatalf("successful authentication %d: %d %s", i, got.Status, got.Body)
+		}
+	}
+}
