@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,6 +83,35 @@ func TestClientAuthFailureLimit(t *testing.T) {
 	for i := range 50 {
 		if got := postFrom(t, srv.URL+"/oauth2/introspect", bystander, "token=x", other, otherSecret); got.Status != http.StatusOK {
 			t.Fatalf("successful authentication %d: %d %s", i, got.Status, got.Body)
+		}
+	}
+}
+
+// TestClientAuthFailureLimitShared: with Redis, instances count failed
+// client authentications together.
+func TestClientAuthFailureLimitShared(t *testing.T) {
+	redisURL := testRedisURL(t)
+	edit := func(c *config.Config) {
+		c.Redis.URL = redisURL
+		c.HTTP.TrustedProxies = []string{"127.0.0.1/32"}
+	}
+	a := startServer(t, "sqlite", edit)
+	b := startServer(t, "sqlite", edit)
+	// A client ID and an address of this run's own, so that runs within
+	// a window of each other do not share counters.
+	r := make([]byte, 4)
+	rand.Read(r)
+	client, addr := "guess-"+hex.EncodeToString(r), fmt.Sprintf("10.%d.%d.%d", r[0], r[1], r[2])
+	body := "grant_type=client_credentials"
+	for i := range 20 {
+		srv := []*testServer{a, b}[i%2]
+		if got := postFrom(t, srv.URL+"/oauth2/token", addr, body, client, "wrong"); got.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d answered %d %s, want 401 before the limit", i+1, got.Status, got.Body)
+		}
+	}
+	for _, srv := range []*testServer{a, b} {
+		if got := postFrom(t, srv.URL+"/oauth2/token", addr, body, client, "wrong"); got.Status != http.StatusTooManyRequests {
+			t.Errorf("21st attempt answered %d %s, want 429 on every instance", got.Status, got.Body)
 		}
 	}
 }
