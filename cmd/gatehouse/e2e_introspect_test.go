@@ -80,6 +80,21 @@ func testIntrospectionIsolation(t *testing.T, dialect string) {
 	}
 	forAPI, forBilling := cc(caller, api), cc(caller, rsByID.id)
 
+	// Dynamic registration cannot make a resource server, whatever the
+	// request says.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth2/register", strings.NewReader(
+		`{"client_name":"Self-made API","grant_types":["client_credentials"],"response_types":[],"scope":"profile",`+
+			`"resource_server":true,"resource_audience":["`+api+`"],"audience":["`+api+`"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testInitialAccessToken)
+	reg := do(t, req)
+	selfMade := introspector{}
+	selfMade.id, _ = reg.JSON["client_id"].(string)
+	selfMade.secret, _ = reg.JSON["client_secret"].(string)
+	if reg.Status != http.StatusCreated || selfMade.secret == "" {
+		t.Fatalf("registration: %d %s", reg.Status, reg.Body)
+	}
+
 	inactive := map[string]any{"active": false}
 	for _, tc := range []struct {
 		name   string
@@ -99,6 +114,7 @@ func testIntrospectionIsolation(t *testing.T, dialect string) {
 		{"resource server, refresh token", rs, userTok.RefreshToken, false, nil},
 		{"unrelated resource server", bystander, forAPI, false, nil},
 		{"caller's own token", caller, forAPI, true, []any{api}},
+		{"dynamically registered self-declared resource server", selfMade, forAPI, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := introspectRaw(t, srv.URL, tc.as.id, tc.as.secret, tc.token)
