@@ -75,6 +75,12 @@ func narrowScope(ar fosite.AccessRequester, sess *Session) error {
 		return nil
 	}
 	sess.GrantScope = slices.Clone([]string(grant))
-	req.GrantedScope = slices.Compact(slices.Clone(requested))
+	var narrowed fosite.Arguments
+	for _, s := range requested {
+		if !slices.Contains(narrowed, s) {
+			narrowed = append(narrowed, s)
+		}
+	}
+	req.GrantedScope = narrowed
 	return nil
 }
