@@ -107,6 +107,7 @@ Subcommands:
   create --name NAME [flags]   register a client (see clients create --help)
   list                         list clients
   show ID                      print a client's metadata as JSON
+  resource-server ID           let a client introspect tokens meant for it (see --help)
   delete ID                    delete a client and every token issued to it
 `
 
@@ -136,11 +137,13 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"want `clients create|list|show ID|delete ID` (add --help for flags)"}
+		return usageError{"want `clients create|list|show ID|resource-server ID|delete ID` (add --help for flags)"}
 	}
 	switch args[0] {
 	case "create":
 		return clientsCreate(ctx, args[1:], stdout, stderr)
+	case "resource-server":
+		return clientsResourceServer(ctx, args[1:], stdout, stderr)
 	case "list", "show", "delete":
 		fs, cfgPath := newFlags("clients "+args[0]+" [ID] [--config FILE]", "Lists, shows or deletes OAuth clients.", stdout)
 		pos, err := parseInterspersed(fs, args[1:])

@@ -69,6 +69,18 @@ func testIntrospectionIsolation(t *testing.T, dialect string) {
 	rsByID := mk("--name", "Billing API", "--resource-server")
 	bystander := mk("--name", "Unrelated API", "--resource-server", "--resource-audience", "https://other.example.com")
 	caller := mk("--name", "Caller", "--audience", api, "--audience", rsByID.id)
+	// An existing client becomes a resource server through the CLI.
+	late := mk("--name", "Late API")
+	if out, code := srv.cli(t, "", "clients", "resource-server", late.id, "--resource-audience", api); code != 0 {
+		t.Fatalf("clients resource-server exited %d: %s", code, out)
+	}
+	off := mk("--name", "Former API", "--resource-server", "--resource-audience", api)
+	if out, code := srv.cli(t, "", "clients", "resource-server", off.id, "--off"); code != 0 {
+		t.Fatalf("clients resource-server --off exited %d: %s", code, out)
+	}
+	if out, _ := srv.cli(t, "", "clients", "show", late.id); !strings.Contains(out, `"resource_server": true`) || !strings.Contains(out, api) {
+		t.Errorf("clients show after resource-server:\n%s", out)
+	}
 	cc := func(c introspector, audience string) string {
 		cfg := clientcredentials.Config{ClientID: c.id, ClientSecret: c.secret, TokenURL: srv.URL + "/oauth2/token",
 			Scopes: []string{"profile"}, EndpointParams: url.Values{"audience": {audience}}}
@@ -114,6 +126,8 @@ func testIntrospectionIsolation(t *testing.T, dialect string) {
 		{"resource server, refresh token", rs, userTok.RefreshToken, false, nil},
 		{"unrelated resource server", bystander, forAPI, false, nil},
 		{"caller's own token", caller, forAPI, true, []any{api}},
+		{"resource server made by the CLI", late, forAPI, true, []any{api}},
+		{"resource server withdrawn by the CLI", off, forAPI, false, nil},
 		{"dynamically registered self-declared resource server", selfMade, forAPI, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
