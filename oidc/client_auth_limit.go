@@ -41,8 +41,8 @@ func (l *ClientAuthLimit) keys(c echo.Context) []failureKey {
 
 // clientAuthRefused answers 429 with Retry-After and an OAuth-style JSON
 // error when the request's client ID or address is over its limit, and
-// reports whether it did. The counters are fixed windows, so the wait
-// given is the window: an upper bound.
+// reports whether it did. The wait is what is left of the counter's
+// window (fixed windows: the count starts again when it ends).
 func (h *Handler) clientAuthRefused(c echo.Context) (bool, error) {
 	l := h.ClientAuthLimit
 	if l == nil {
@@ -57,13 +57,27 @@ func (h *Handler) clientAuthRefused(c echo.Context) (bool, error) {
 			continue
 		}
 		if n >= k.rule.Limit {
-			wait = max(wait, k.rule.Window)
+			wait = max(wait, h.windowLeft(c, k))
 		}
 	}
 	if wait == 0 {
 		return false, nil
 	}
 	return true, ratelimit.Respond(c, ratelimit.Decision{RetryAfter: wait}, true)
+}
+
+// windowLeft is the wait until k's window ends, or the whole window when
+// the counter cannot tell.
+func (h *Handler) windowLeft(c echo.Context, k failureKey) time.Duration {
+	wc, ok := h.ClientAuthLimit.Failures.(ratelimit.WindowCounter)
+	if !ok {
+		return k.rule.Window
+	}
+	d, err := wc.WindowLeft(c.Request().Context(), k.key, k.rule.Window)
+	if err != nil || d <= 0 {
+		return k.rule.Window
+	}
+	return d
 }
 
 // clientAuthFailed counts a failed client authentication.

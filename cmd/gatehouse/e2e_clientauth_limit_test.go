@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,8 +45,11 @@ func TestClientAuthFailureLimit(t *testing.T) {
 		switch {
 		case got.Status == http.StatusTooManyRequests:
 			limited++
-			if got.Header.Get("Retry-After") == "" || got.JSON["error"] == nil || got.Header.Get("Cache-Control") != "no-store" {
-				t.Fatalf("attempt %d: 429 without Retry-After, no-store or an OAuth error body: %v %s", i, got.Header, got.Body)
+			if got.JSON["error"] == nil || got.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("attempt %d: 429 without no-store or an OAuth error body: %v %s", i, got.Header, got.Body)
+			}
+			if wait, err := strconv.Atoi(got.Header.Get("Retry-After")); err != nil || wait < 1 || wait > 60 {
+				t.Fatalf("attempt %d: Retry-After = %q, want the seconds left of the minute", i, got.Header.Get("Retry-After"))
 			}
 		case got.Status != http.StatusUnauthorized:
 			t.Fatalf("attempt %d: %d %s, want 401 or 429", i, got.Status, got.Body)
