@@ -40,6 +40,12 @@ func TestGrantLifetime(t *testing.T) {
 	if got := sess.GetExpiresAt(fosite.RefreshToken); !got.Equal(end) {
 		t.Errorf("rotated refresh token expiry = %v, want the grant's end %v", got, end)
 	}
+	// The idle lifetime applies while it ends sooner than the grant.
+	idle := clock.Now().Add(30 * time.Second)
+	sess.SetExpiresAt(fosite.RefreshToken, idle)
+	if err := h.continueGrant(request(sess)); err != nil || !sess.GetExpiresAt(fosite.RefreshToken).Equal(idle) {
+		t.Errorf("refresh with an earlier idle expiry: %v, expiry %v, want %v", err, sess.GetExpiresAt(fosite.RefreshToken), idle)
+	}
 	clock.Advance(time.Minute)
 	err := h.continueGrant(request(sess))
 	if rfc := fosite.ErrorToRFC6749Error(err); err == nil || rfc.ErrorField != "invalid_grant" {

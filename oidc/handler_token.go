@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -24,39 +25,61 @@ func (h *Handler) token(c echo.Context) error {
 	if refused, err := h.clientAuthRefused(c); refused {
 		return err
 	}
-	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
-	for k, v := range r.PostForm {
-		if len(v) > 1 {
-			return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHintf("The '%s' parameter must not be included more than once.", k))
-		}
-	}
-	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
-		return h.accessError(c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt))
-	}
-	// RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters;
-	// fosite calls a malformed one invalid_grant.
-	if v, ok := r.PostForm["code_verifier"]; ok && !validVerifier(v[0]) {
-		return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHint("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]."))
-	}
-	// RFC 6749 §5.2: a request with no client authentication at all is
-	// invalid_client (fosite calls it invalid_request).
-	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
-		return h.accessError(c, nil, fosite.ErrInvalidClient.WithHint("No client authentication was included."))
+	if err := checkTokenForm(r); err != nil {
+		return h.accessError(c, nil, err)
 	}
 	sess := NewSession()
 	ar, err := h.Provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
 		return h.accessError(c, ar, err)
 	}
+	if err := h.prepareGrant(ar, sess); err != nil {
+		return h.accessError(c, ar, err)
+	}
+	resp, err := h.Provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			h.revokeCodeGrant(ctx, ar.GetID())
+		}
+		return h.accessError(c, ar, err)
+	}
+	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
+	return nil
+}
+
+// checkTokenForm refuses what fosite would accept or answer wrongly.
+func checkTokenForm(r *http.Request) error {
+	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return fosite.ErrInvalidRequest.WithHintf("The '%s' parameter must not be included more than once.", k)
+		}
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
+		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt)
+	}
+	// RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters;
+	// fosite calls a malformed one invalid_grant.
+	if v, ok := r.PostForm["code_verifier"]; ok && !validVerifier(v[0]) {
+		return fosite.ErrInvalidRequest.WithHint("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
+	}
+	// RFC 6749 §5.2: a request with no client authentication at all is
+	// invalid_client (fosite calls it invalid_request).
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
+		return fosite.ErrInvalidClient.WithHint("No client authentication was included.")
+	}
+	return nil
+}
+
+// prepareGrant applies, between fosite's validation and the issuing, the
+// rules of each grant that fosite leaves out.
+func (h *Handler) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
 	switch {
 	case ar.GetGrantTypes().ExactOne("authorization_code"):
 		h.startGrant(ar)
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
-		if err := h.continueGrant(ar); err != nil {
-			return h.accessError(c, ar, err)
-		}
-	}
-	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		return h.continueGrant(ar)
+	case ar.GetGrantTypes().ExactOne("client_credentials"):
 		// RFC 6749 §4.4: the client acts on its own behalf.
 		for _, s := range ar.GetRequestedScopes() {
 			ar.GrantScope(s)
@@ -71,14 +94,6 @@ func (h *Handler) token(c echo.Context) error {
 			sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
 		}
 	}
-	resp, err := h.Provider.NewAccessResponse(ctx, ar)
-	if err != nil {
-		if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
-			h.revokeCodeGrant(ctx, ar.GetID())
-		}
-		return h.accessError(c, ar, err)
-	}
-	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
 	return nil
 }
 
