@@ -56,10 +56,14 @@ type Signing struct {
 
 // Tokens sets the lifetimes of what the token endpoint issues.
 type Tokens struct {
-	AccessTokenLifetime       Duration `yaml:"access_token_lifetime"`
-	RefreshTokenLifetime      Duration `yaml:"refresh_token_lifetime"`
-	IDTokenLifetime           Duration `yaml:"id_token_lifetime"`
-	AuthorizationCodeLifetime Duration `yaml:"authorization_code_lifetime"`
+	AccessTokenLifetime  Duration `yaml:"access_token_lifetime"`
+	RefreshTokenLifetime Duration `yaml:"refresh_token_lifetime"`
+	// RefreshTokenAbsoluteLifetime ends a grant this long after the
+	// original authorization, however often its refresh token rotates;
+	// RefreshTokenLifetime is the idle lifetime of each refresh token.
+	RefreshTokenAbsoluteLifetime Duration `yaml:"refresh_token_absolute_lifetime"`
+	IDTokenLifetime              Duration `yaml:"id_token_lifetime"`
+	AuthorizationCodeLifetime    Duration `yaml:"authorization_code_lifetime"`
 	// RequirePKCEForAllClients extends the PKCE requirement from public
 	// clients to confidential ones too.
 	RequirePKCEForAllClients bool `yaml:"require_pkce_for_all_clients"`
@@ -173,10 +177,11 @@ func defaults() *Config {
 		},
 		Signing: Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
-			AccessTokenLifetime:       Duration(time.Hour),
-			RefreshTokenLifetime:      Duration(720 * time.Hour),
-			IDTokenLifetime:           Duration(time.Hour),
-			AuthorizationCodeLifetime: Duration(60 * time.Second),
+			AccessTokenLifetime:          Duration(time.Hour),
+			RefreshTokenLifetime:         Duration(720 * time.Hour),
+			RefreshTokenAbsoluteLifetime: Duration(90 * 24 * time.Hour),
+			IDTokenLifetime:              Duration(time.Hour),
+			AuthorizationCodeLifetime:    Duration(60 * time.Second),
 		},
 		Registration: Registration{AllowSelfSignup: true},
 		Sessions: Sessions{
@@ -198,15 +203,17 @@ func defaults() *Config {
 		Log:  Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
 		RateLimits: RateLimits{
-			LoginPerIP:              "30/1m",
-			LoginPerAccount:         "10/1m",
-			RegistrationPerIP:       "10/1m",
-			PasswordResetPerIP:      "10/1m",
-			PasswordResetPerAccount: "3/15m",
-			VerificationPerIP:       "30/1m",
-			VerificationPerAccount:  "10/10m",
-			TokenPerClient:          "60000/1m",
-			TokenPerIP:              "120000/1m",
+			LoginPerIP:                  "30/1m",
+			LoginPerAccount:             "10/1m",
+			RegistrationPerIP:           "10/1m",
+			PasswordResetPerIP:          "10/1m",
+			PasswordResetPerAccount:     "3/15m",
+			VerificationPerIP:           "30/1m",
+			VerificationPerAccount:      "10/10m",
+			TokenPerClient:              "60000/1m",
+			TokenPerIP:                  "120000/1m",
+			ClientAuthFailuresPerClient: "20/1m",
+			ClientAuthFailuresPerIP:     "20/1m",
 		},
 		Lockout: Lockout{
 			MaxFailures:  5,

@@ -68,6 +68,7 @@ signing:
 tokens:
   access_token_lifetime: 15m
   refresh_token_lifetime: 336h
+  refresh_token_absolute_lifetime: 2160h
   id_token_lifetime: 30m
   authorization_code_lifetime: 30s
   require_pkce_for_all_clients: true
@@ -117,6 +118,8 @@ rate_limits:
   verification_per_account: 5/10m
   token_per_client: 100/s
   token_per_ip: 300/1m
+  client_auth_failures_per_client: 10/5m
+  client_auth_failures_per_ip: 50/1m
 lockout:
   max_failures: 10
   first_lockout: 30s
@@ -139,11 +142,12 @@ audit:
 		MasterKey: masterKey,
 		Signing:   Signing{Algorithm: "ES256"},
 		Tokens: Tokens{
-			AccessTokenLifetime:       Duration(15 * time.Minute),
-			RefreshTokenLifetime:      Duration(336 * time.Hour),
-			IDTokenLifetime:           Duration(30 * time.Minute),
-			AuthorizationCodeLifetime: Duration(30 * time.Second),
-			RequirePKCEForAllClients:  true,
+			AccessTokenLifetime:          Duration(15 * time.Minute),
+			RefreshTokenLifetime:         Duration(336 * time.Hour),
+			RefreshTokenAbsoluteLifetime: Duration(2160 * time.Hour),
+			IDTokenLifetime:              Duration(30 * time.Minute),
+			AuthorizationCodeLifetime:    Duration(30 * time.Second),
+			RequirePKCEForAllClients:     true,
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
@@ -164,15 +168,17 @@ audit:
 		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
 		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
 		RateLimits: RateLimits{
-			LoginPerIP:              "60/1m",
-			LoginPerAccount:         "5/1m",
-			RegistrationPerIP:       "5/1h",
-			PasswordResetPerIP:      "20/1m",
-			PasswordResetPerAccount: "2/h",
-			VerificationPerIP:       "15/1m",
-			VerificationPerAccount:  "5/10m",
-			TokenPerClient:          "100/s",
-			TokenPerIP:              "300/1m",
+			LoginPerIP:                  "60/1m",
+			LoginPerAccount:             "5/1m",
+			RegistrationPerIP:           "5/1h",
+			PasswordResetPerIP:          "20/1m",
+			PasswordResetPerAccount:     "2/h",
+			VerificationPerIP:           "15/1m",
+			VerificationPerAccount:      "5/10m",
+			TokenPerClient:              "100/s",
+			TokenPerIP:                  "300/1m",
+			ClientAuthFailuresPerClient: "10/5m",
+			ClientAuthFailuresPerIP:     "50/1m",
 		},
 		Lockout: Lockout{MaxFailures: 10, FirstLockout: Duration(30 * time.Second), MaxLockout: Duration(time.Hour), PermanentAfter: 5},
 		Captcha: Captcha{

@@ -54,6 +54,11 @@ type RateLimits struct {
 	VerificationPerAccount  Rate `yaml:"verification_per_account"`
 	TokenPerClient          Rate `yaml:"token_per_client"`
 	TokenPerIP              Rate `yaml:"token_per_ip"`
+	// ClientAuthFailuresPerClient and ClientAuthFailuresPerIP cap failed
+	// client authentications at the token, revocation and introspection
+	// endpoints; past them every attempt gets 429 until the window ends.
+	ClientAuthFailuresPerClient Rate `yaml:"client_auth_failures_per_client"`
+	ClientAuthFailuresPerIP     Rate `yaml:"client_auth_failures_per_ip"`
 }
 
 // Lockout locks an account after repeated failed logins, for longer each
@@ -138,6 +143,8 @@ func (r RateLimits) validate(p *problems) {
 		{"verification_per_account", r.VerificationPerAccount},
 		{"token_per_client", r.TokenPerClient},
 		{"token_per_ip", r.TokenPerIP},
+		{"client_auth_failures_per_client", r.ClientAuthFailuresPerClient},
+		{"client_auth_failures_per_ip", r.ClientAuthFailuresPerIP},
 	}
 	// With these bounds a rule never asks for more than one request per
 	// microsecond, the finest step the Redis limiter counts in.

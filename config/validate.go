@@ -134,6 +134,7 @@ func (t Tokens) validate(p *problems) {
 	const minute, hour = Duration(time.Minute), Duration(time.Hour)
 	p.durationBetween("tokens.access_token_lifetime", t.AccessTokenLifetime, minute, 24*hour)
 	p.durationBetween("tokens.refresh_token_lifetime", t.RefreshTokenLifetime, hour, 8760*hour)
+	p.durationBetween("tokens.refresh_token_absolute_lifetime", t.RefreshTokenAbsoluteLifetime, hour, 8760*hour)
 	p.durationBetween("tokens.id_token_lifetime", t.IDTokenLifetime, minute, 24*hour)
 	p.durationBetween("tokens.authorization_code_lifetime", t.AuthorizationCodeLifetime,
 		Duration(10*time.Second), 10*minute)

@@ -184,6 +184,7 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) {
 				c.Tokens.AccessTokenLifetime = Duration(24 * time.Hour)
 				c.Tokens.RefreshTokenLifetime = Duration(time.Hour)
+				c.Tokens.RefreshTokenAbsoluteLifetime = Duration(8760 * time.Hour)
 				c.Tokens.IDTokenLifetime = Duration(time.Minute)
 				c.Tokens.AuthorizationCodeLifetime = Duration(10 * time.Second)
 			},
@@ -198,12 +199,14 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) {
 				c.Tokens.AccessTokenLifetime = Duration(59 * time.Second)
 				c.Tokens.RefreshTokenLifetime = Duration(8761 * time.Hour)
+				c.Tokens.RefreshTokenAbsoluteLifetime = Duration(59 * time.Minute)
 				c.Tokens.IDTokenLifetime = 0
 				c.Tokens.AuthorizationCodeLifetime = Duration(11 * time.Minute)
 			},
 			want: []string{
 				"tokens.access_token_lifetime: must be between 1m0s and 24h0m0s, got 59s",
 				"tokens.refresh_token_lifetime: must be between 1h0m0s and 8760h0m0s, got 8761h0m0s",
+				"tokens.refresh_token_absolute_lifetime: must be between 1h0m0s and 8760h0m0s, got 59m0s",
 				"tokens.id_token_lifetime: must be between 1m0s and 24h0m0s, got 0s",
 				"tokens.authorization_code_lifetime: must be between 10s and 10m0s, got 11m0s",
 			},

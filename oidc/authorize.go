@@ -112,6 +112,10 @@ func (h *Handler) checkEarly(client *Client, form url.Values) error {
 	if challenge != "" && method != "S256" {
 		return fosite.ErrInvalidRequest.WithHint("Only code_challenge_method=S256 is supported.")
 	}
+	if challenge != "" && !validS256Challenge(challenge) {
+		// RFC 7636 §4.4.1: a malformed challenge is invalid_request.
+		return fosite.ErrInvalidRequest.WithHint("code_challenge must be the base64url SHA-256 of the verifier: 43 characters of [A-Za-z0-9-_].")
+	}
 	prompts := strings.Fields(form.Get("prompt"))
 	for _, p := range prompts {
 		if !containsString(h.Provider.Config.AllowedPromptValues, p) || (p == "create" && !h.SelfSignup) {

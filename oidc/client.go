@@ -56,10 +56,16 @@ type Client struct {
 	LogoURI                          string
 	Contacts                         []string
 	AccessTokenFormat                string
-	FirstParty                       bool   // consent is skipped
-	RegistrationTokenHash            []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
-	CreatedAt                        time.Time
-	UpdatedAt                        time.Time
+	FirstParty                       bool // consent is skipped
+	// ResourceServer lets the client introspect access tokens whose
+	// audience holds its ID or one of ResourceAudience, besides its own
+	// tokens (RFC 7662 §4). Only an administrator sets these two, never
+	// dynamic registration.
+	ResourceServer        bool
+	ResourceAudience      []string
+	RegistrationTokenHash []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 
 	// defaultAudience is the provider itself, which every client may name
 	// as audience (see Provider.grantAudience); set by ClientCache.

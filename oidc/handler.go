@@ -62,6 +62,9 @@ type Handler struct {
 	Failures      ratelimit.Counter
 	CaptchaAfter  int
 	FailureWindow time.Duration
+	// ClientAuthLimit refuses client authentication after repeated
+	// failures; nil never does.
+	ClientAuthLimit *ClientAuthLimit
 	// RequireVerifiedEmail holds the first login until the user proved
 	// their e-mail address with the link or code.
 	RequireVerifiedEmail bool

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -11,7 +12,8 @@ import (
 )
 
 // introspect is the RFC 7662 endpoint. The caller must authenticate as a
-// confidential client, with any method the token endpoint accepts.
+// confidential client, with any method the token endpoint accepts, and
+// sees only the tokens mayIntrospect allows it.
 func (h *Handler) introspect(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
@@ -21,8 +23,12 @@ func (h *Handler) introspect(c echo.Context) error {
 	if err := r.ParseForm(); err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "The request body could not be parsed."})
 	}
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
+	}
 	client, err := h.Provider.AuthenticateClient(ctx, r, r.PostForm)
 	if err != nil || client.IsPublic() {
+		h.clientAuthFailed(c)
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed."})
 	}
@@ -32,8 +38,9 @@ func (h *Handler) introspect(c echo.Context) error {
 	}
 	sess := NewSession()
 	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), sess)
-	if err != nil {
-		// RFC 7662 §2.2: nothing more is said about an inactive token.
+	if err != nil || !mayIntrospect(client, use, ar) {
+		// RFC 7662 §2.2: nothing more is said about an inactive token;
+		// §4: a token the caller may not see looks exactly inactive.
 		return c.JSON(http.StatusOK, map[string]bool{"active": false})
 	}
 	out := map[string]interface{}{
@@ -59,10 +66,36 @@ func (h *Handler) introspect(c echo.Context) error {
 	if sess.Username != "" {
 		out["username"] = sess.Username
 	}
+	// RFC 7662 §2.2 lets aud be given; it is always given here. A token
+	// granted no audience (issued before audiences were recorded) is good
+	// only at this provider's own endpoints, so its audience is the issuer.
+	out["aud"] = []string{h.Provider.Issuer}
 	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
 		out["aud"] = aud
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// mayIntrospect decides who learns about a token (RFC 7662 §4, RFC 9700
+// §4.3): the client it was issued to, and for access tokens a client an
+// administrator registered as a resource server, when the token's
+// audience names it (its client ID or one of its resource audiences).
+// Refresh tokens are only ever presented to this provider, so only their
+// own client may introspect them.
+func mayIntrospect(caller fosite.Client, use fosite.TokenUse, ar fosite.Requester) bool {
+	if ar.GetClient().GetID() == caller.GetID() {
+		return true
+	}
+	rs, ok := caller.(*Client)
+	if !ok || !rs.ResourceServer || use != fosite.AccessToken {
+		return false
+	}
+	for _, aud := range ar.GetGrantedAudience() {
+		if aud == rs.ID || slices.Contains(rs.ResourceAudience, aud) {
+			return true
+		}
+	}
+	return false
 }
 
 // revoke is the RFC 7009 endpoint; fosite checks the client and ownership
@@ -70,6 +103,9 @@ func (h *Handler) introspect(c echo.Context) error {
 func (h *Handler) revoke(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
+	}
 	var err error
 	if perr := r.ParseForm(); perr != nil || r.PostForm.Get("token") == "" || len(r.PostForm["token"]) > 1 {
 		// RFC 7009 §2.1: exactly one token is REQUIRED.
@@ -88,6 +124,7 @@ func (h *Handler) revoke(c echo.Context) error {
 		}
 	}
 	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
+		h.clientAuthFailed(c)
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
 	}
 	h.Provider.WriteRevocationResponse(ctx, c.Response(), err)

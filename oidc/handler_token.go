@@ -1,7 +1,9 @@
 package oidc
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,26 +22,64 @@ func (h *Handler) token(c echo.Context) error {
 	if err := r.ParseForm(); err != nil {
 		return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHint("The request body could not be parsed."))
 	}
-	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
-	for k, v := range r.PostForm {
-		if len(v) > 1 {
-			return h.accessError(c, nil, fosite.ErrInvalidRequest.WithHintf("The '%s' parameter must not be included more than once.", k))
-		}
+	if refused, err := h.clientAuthRefused(c); refused {
+		return err
 	}
-	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
-		return h.accessError(c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt))
-	}
-	// RFC 6749 §5.2: a request with no client authentication at all is
-	// invalid_client (fosite calls it invalid_request).
-	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
-		return h.accessError(c, nil, fosite.ErrInvalidClient.WithHint("No client authentication was included."))
+	if err := checkTokenForm(r); err != nil {
+		return h.accessError(c, nil, err)
 	}
 	sess := NewSession()
 	ar, err := h.Provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
 		return h.accessError(c, ar, err)
 	}
-	if ar.GetGrantTypes().ExactOne("client_credentials") {
+	if err := h.prepareGrant(ar, sess); err != nil {
+		return h.accessError(c, ar, err)
+	}
+	resp, err := h.Provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			h.revokeCodeGrant(ctx, ar.GetID())
+		}
+		return h.accessError(c, ar, err)
+	}
+	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
+	return nil
+}
+
+// checkTokenForm refuses what fosite would accept or answer wrongly.
+func checkTokenForm(r *http.Request) error {
+	// RFC 6749 §3.2: parameters MUST NOT be included more than once.
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return fosite.ErrInvalidRequest.WithHintf("The '%s' parameter must not be included more than once.", k)
+		}
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
+		return fosite.ErrUnsupportedGrantType.WithHintf("The grant type '%s' is not supported.", gt)
+	}
+	// RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters;
+	// fosite calls a malformed one invalid_grant.
+	if v, ok := r.PostForm["code_verifier"]; ok && !validVerifier(v[0]) {
+		return fosite.ErrInvalidRequest.WithHint("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
+	}
+	// RFC 6749 §5.2: a request with no client authentication at all is
+	// invalid_client (fosite calls it invalid_request).
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && r.PostForm.Get("client_assertion") == "" {
+		return fosite.ErrInvalidClient.WithHint("No client authentication was included.")
+	}
+	return nil
+}
+
+// prepareGrant applies, between fosite's validation and the issuing, the
+// rules of each grant that fosite leaves out.
+func (h *Handler) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
+	switch {
+	case ar.GetGrantTypes().ExactOne("authorization_code"):
+		h.startGrant(ar)
+	case ar.GetGrantTypes().ExactOne("refresh_token"):
+		return h.continueGrant(ar)
+	case ar.GetGrantTypes().ExactOne("client_credentials"):
 		// RFC 6749 §4.4: the client acts on its own behalf.
 		for _, s := range ar.GetRequestedScopes() {
 			ar.GrantScope(s)
@@ -54,12 +94,28 @@ func (h *Handler) token(c echo.Context) error {
 			sess.JWTClaims = &jwt.JWTClaims{Subject: id, Extra: map[string]interface{}{"client_id": id}}
 		}
 	}
-	resp, err := h.Provider.NewAccessResponse(ctx, ar)
-	if err != nil {
-		return h.accessError(c, ar, err)
-	}
-	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// revokeCodeGrant revokes what a code issued, for a request that lost
+// the race to redeem it. fosite revokes only when it reads the code as
+// already used; a request that read it as unused and then lost the
+// conditional update (or found it used on the second read) would
+// otherwise leave the winner's tokens alive. RFC 6749 §4.1.2: a code used
+// twice SHOULD revoke every token issued on it. The winner marks the code
+// used and stores its tokens in one transaction, so once this request has
+// seen the code used, the tokens are committed and the revocation, run
+// outside the loser's rolled-back transaction, reaches them.
+func (h *Handler) revokeCodeGrant(ctx context.Context, requestID string) {
+	if requestID == "" {
+		return
+	}
+	if err := h.Provider.Tokens.RevokeAccessToken(ctx, requestID); err != nil {
+		h.Logger.ErrorContext(ctx, "revoking the tokens of a replayed code failed", "error", err)
+	}
+	if err := h.Provider.Tokens.RevokeRefreshToken(ctx, requestID); err != nil {
+		h.Logger.ErrorContext(ctx, "revoking the tokens of a replayed code failed", "error", err)
+	}
 }
 
 // accessError writes a token-endpoint error through fosite.
@@ -78,6 +134,9 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 	}
 	if c.Request().Context().Err() != nil {
 		return nil // the client went away; nobody is left to answer
+	}
+	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		h.clientAuthFailed(c)
 	}
 	if rfc.CodeField >= 500 {
 		h.Logger.ErrorContext(c.Request().Context(), "token request failed", "error", err, "debug", rfc.DebugField)

@@ -40,8 +40,11 @@ const (
 type Lifetimes struct {
 	AccessToken  time.Duration
 	RefreshToken time.Duration
-	IDToken      time.Duration
-	Code         time.Duration
+	// RefreshTokenAbsolute ends a grant this long after it began, however
+	// often its refresh token rotates; RefreshToken is the idle lifetime.
+	RefreshTokenAbsolute time.Duration
+	IDToken              time.Duration
+	Code                 time.Duration
 }
 
 // ProviderConfig is what New needs to assemble fosite.
@@ -58,6 +61,9 @@ type ProviderConfig struct {
 	// Egress makes the calls on a client's behalf (its jwks_uri); nil
 	// uses the strict outbound policy.
 	Egress *egress.Client
+	// Now is the clock for the checks Gatehouse adds to fosite's (nil:
+	// time.Now); fosite itself reads time.Now.
+	Now func() time.Time
 }
 
 // Provider is the assembled fosite provider with the pieces handlers need.
@@ -69,7 +75,10 @@ type Provider struct {
 	Tokens  TokenStore
 	Signer  jwt.Signer
 	Issuer  string
-	fosite  *fosite.Fosite
+	// GrantLifetime is Lifetimes.RefreshTokenAbsolute; zero means none.
+	GrantLifetime time.Duration
+	fosite        *fosite.Fosite
+	now           func() time.Time
 }
 
 // AuthenticateClient authenticates the client of a request with any
@@ -83,6 +92,19 @@ func (p *Provider) AuthenticateClient(ctx context.Context, r *http.Request, form
 type fositeStorage struct {
 	*ClientCache
 	TokenStore
+}
+
+// CreateRefreshTokenSession stores a refresh token with the grant's
+// scope when the access token issued with it was narrowed (RFC 6749 §6).
+func (s *fositeStorage) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, r fosite.Requester) error {
+	if sess, ok := r.GetSession().(*Session); ok && len(sess.GrantScope) > 0 {
+		if req, ok := r.(*fosite.Request); ok {
+			cp := *req
+			cp.GrantedScope = sess.GrantScope
+			r = &cp
+		}
+	}
+	return s.TokenStore.CreateRefreshTokenSession(ctx, signature, accessSignature, r)
 }
 
 // formPostTemplate replaces fosite's default, whose inline event handler a
@@ -143,8 +165,13 @@ func New(pc ProviderConfig) *Provider {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 	)
-	return &Provider{OAuth2Provider: oauth, Config: cfg, Keys: pc.Keys, Clients: pc.Clients, Tokens: pc.Tokens,
-		Signer: signer, Issuer: pc.Issuer, fosite: oauth.(*fosite.Fosite)}
+	p := &Provider{OAuth2Provider: oauth, Config: cfg, Keys: pc.Keys, Clients: pc.Clients, Tokens: pc.Tokens,
+		Signer: signer, Issuer: pc.Issuer, GrantLifetime: pc.Lifetimes.RefreshTokenAbsolute, fosite: oauth.(*fosite.Fosite), now: pc.Now}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	cfg.ClientAuthenticationStrategy = p.authenticateClient
+	return p
 }
 
 // ClientCache serves client lookups from memory for a short, bounded time:

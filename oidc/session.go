@@ -1,6 +1,8 @@
 package oidc
 
 import (
+	"time"
+
 	"github.com/mohae/deepcopy"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -18,6 +20,13 @@ type Session struct {
 	// BrowserSessionID is the server-side browser session the grant came
 	// from; empty for client_credentials.
 	BrowserSessionID string `json:"sid,omitempty"`
+	// GrantedAt is when the grant began (its code was redeemed); the
+	// grant's refresh tokens end Lifetimes.RefreshTokenAbsolute later.
+	GrantedAt time.Time `json:"granted_at,omitzero"`
+	// GrantScope is the scope of the grant when an access token was
+	// issued with a narrower one: the refresh token keeps the grant's
+	// scope (RFC 6749 §6).
+	GrantScope []string `json:"grant_scope,omitempty"`
 }
 
 var (

@@ -107,6 +107,7 @@ Subcommands:
   create --name NAME [flags]   register a client (see clients create --help)
   list                         list clients
   show ID                      print a client's metadata as JSON
+  resource-server ID           let a client introspect tokens meant for it (see --help)
   delete ID                    delete a client and every token issued to it
 `
 
@@ -136,11 +137,13 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"want `clients create|list|show ID|delete ID` (add --help for flags)"}
+		return usageError{"want `clients create|list|show ID|resource-server ID|delete ID` (add --help for flags)"}
 	}
 	switch args[0] {
 	case "create":
 		return clientsCreate(ctx, args[1:], stdout, stderr)
+	case "resource-server":
+		return clientsResourceServer(ctx, args[1:], stdout, stderr)
 	case "list", "show", "delete":
 		fs, cfgPath := newFlags("clients "+args[0]+" [ID] [--config FILE]", "Lists, shows or deletes OAuth clients.", stdout)
 		pos, err := parseInterspersed(fs, args[1:])
@@ -173,10 +176,13 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 				return err
 			}
 			out := struct {
-				ClientID   string `json:"client_id"`
-				FirstParty bool   `json:"first_party"`
+				ClientID         string   `json:"client_id"`
+				FirstParty       bool     `json:"first_party"`
+				Audience         []string `json:"audience,omitempty"`
+				ResourceServer   bool     `json:"resource_server"`
+				ResourceAudience []string `json:"resource_audience,omitempty"`
 				oidc.Metadata
-			}{c.ID, c.FirstParty, oidc.MetadataOf(c)}
+			}{c.ID, c.FirstParty, c.Audience, c.ResourceServer, c.ResourceAudience, oidc.MetadataOf(c)}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
@@ -197,7 +203,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("clients create --name NAME [flags]",
 		"Registers an OAuth client and prints its ID and (for confidential clients) its\nsecret. The secret is shown once: only a keyed hash of it is stored.", stdout)
-	var redirects, logoutRedirects, grants listFlag
+	var redirects, logoutRedirects, grants, audience, resourceAudience listFlag
 	fs.Var(&redirects, "redirect-uri", "allowed redirect URI (repeatable)")
 	fs.Var(&logoutRedirects, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
 	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
@@ -209,6 +215,9 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	native := fs.Bool("native", false, "a native app (application_type native: loopback ports and private-use schemes)")
 	firstParty := fs.Bool("first-party", false, "skip the consent page for this client")
 	jwtAT := fs.Bool("jwt-access-tokens", false, "issue RFC 9068 JWT access tokens instead of opaque ones")
+	fs.Var(&audience, "audience", "a resource (audience) the client may ask tokens for (repeatable)")
+	resourceServer := fs.Bool("resource-server", false, "a resource server: may introspect tokens whose audience holds its client ID or a --resource-audience")
+	fs.Var(&resourceAudience, "resource-audience", "an audience value naming this resource server (repeatable; implies --resource-server)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -254,6 +263,8 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	now := time.Now().UTC()
 	c := &oidc.Client{ID: uuid.NewString(), FirstParty: *firstParty, CreatedAt: now, UpdatedAt: now}
 	m.Apply(c)
+	c.Audience = audience
+	c.ResourceServer, c.ResourceAudience = *resourceServer || len(resourceAudience) > 0, resourceAudience
 	secret := ""
 	if !c.IsPublic() && c.TokenEndpointAuthMethod != oidc.AuthMethodPrivateKeyJWT {
 		secret = oidc.NewSecret()

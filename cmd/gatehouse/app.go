@@ -120,7 +120,8 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 		Issuer: cfg.Issuer,
 		Lifetimes: oidc.Lifetimes{
 			AccessToken: tl.AccessTokenLifetime.Std(), RefreshToken: tl.RefreshTokenLifetime.Std(),
-			IDToken: tl.IDTokenLifetime.Std(), Code: tl.AuthorizationCodeLifetime.Std(),
+			RefreshTokenAbsolute: tl.RefreshTokenAbsoluteLifetime.Std(),
+			IDToken:              tl.IDTokenLifetime.Std(), Code: tl.AuthorizationCodeLifetime.Std(),
 		},
 		RequirePKCEForAll: tl.RequirePKCEForAllClients,
 		TokenSecret:       box.DeriveKey("token hmac"),
@@ -216,6 +217,10 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
 	}
 	a.Handler.Failures = a.Failures
+	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Echo, err = newEcho(a, pages, secure, cspHosts)
 	if err != nil {
 		a.Close()

@@ -33,6 +33,23 @@ func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *redis
 	return &ratelimit.Failover{Primary: ratelimit.NewRedis(client, "gatehouse:rl:"), Fallback: memory, Logger: log}, client, nil
 }
 
+// clientAuthLimit counts failed client authentications in failures (the
+// counter shared through Redis when configured).
+func clientAuthLimit(failures ratelimit.Counter, rl config.RateLimits) (*oidc.ClientAuthLimit, error) {
+	l := &oidc.ClientAuthLimit{Failures: failures}
+	for _, x := range []struct {
+		rate config.Rate
+		rule *ratelimit.Rule
+	}{{rl.ClientAuthFailuresPerClient, &l.PerClient}, {rl.ClientAuthFailuresPerIP, &l.PerIP}} {
+		n, w, err := x.rate.Parse()
+		if err != nil {
+			return nil, fmt.Errorf("rate limits: %w", err)
+		}
+		*x.rule = ratelimit.Rule{Limit: n, Window: w}
+	}
+	return l, nil
+}
+
 // bySession keys a limit by the browser's session cookie: the signed-in
 // account, for the verification and account forms.
 func bySession(c echo.Context) string {

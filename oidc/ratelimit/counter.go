@@ -131,3 +131,57 @@ func (f *FailoverCounter) Count(ctx context.Context, key string, w time.Duration
 	}
 	return n, nil
 }
+
+// WindowCounter is a Counter that can also tell when a key's current
+// window ends, for a real Retry-After.
+type WindowCounter interface {
+	Counter
+	// WindowLeft returns how long the current window of key (of length w)
+	// still runs; zero when the key has no events.
+	WindowLeft(ctx context.Context, key string, w time.Duration) (time.Duration, error)
+}
+
+var (
+	_ WindowCounter = (*MemoryCounter)(nil)
+	_ WindowCounter = (*RedisCounter)(nil)
+	_ WindowCounter = (*FailoverCounter)(nil)
+)
+
+// WindowLeft implements WindowCounter.
+func (m *MemoryCounter) WindowLeft(_ context.Context, key string, w time.Duration) (time.Duration, error) {
+	now := m.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cw := m.window(key, w, now)
+	if cw.n == 0 {
+		return 0, nil
+	}
+	return cw.start.Add(w).Sub(now), nil
+}
+
+// WindowLeft implements WindowCounter: the key's remaining TTL.
+func (r *RedisCounter) WindowLeft(ctx context.Context, key string, _ time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	d, err := r.Client.PTTL(ctx, r.key(key)).Result()
+	if err != nil || d < 0 {
+		return 0, err
+	}
+	return d, nil
+}
+
+// WindowLeft implements WindowCounter; a Primary or Fallback that cannot
+// tell answers the whole window.
+func (f *FailoverCounter) WindowLeft(ctx context.Context, key string, w time.Duration) (time.Duration, error) {
+	if wc, ok := f.Primary.(WindowCounter); ok {
+		if d, err := wc.WindowLeft(ctx, key, w); err == nil {
+			return d, nil
+		}
+	} else if _, err := f.Primary.Count(ctx, key, w); err == nil {
+		return w, nil
+	}
+	if wc, ok := f.Fallback.(WindowCounter); ok {
+		return wc.WindowLeft(ctx, key, w)
+	}
+	return w, nil
+}

@@ -48,3 +48,28 @@ func TestRedisCounterSharedAndFailover(t *testing.T) {
 		t.Errorf("failover count = %d, %v; want 1 from memory", n, err)
 	}
 }
+
+func TestCounterWindowLeft(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_000_000, 0)
+	m := &MemoryCounter{Now: func() time.Time { return now }}
+	if d, _ := m.WindowLeft(ctx, "k", time.Minute); d != 0 {
+		t.Errorf("window left without events = %v, want 0", d)
+	}
+	m.Add(ctx, "k", time.Minute)
+	now = now.Add(20 * time.Second)
+	if d, _ := m.WindowLeft(ctx, "k", time.Minute); d != 40*time.Second {
+		t.Errorf("memory window left = %v, want 40s", d)
+	}
+
+	client := mustRedis(t)
+	r := &RedisCounter{Client: client, Prefix: mustPrefix(t, client)}
+	r.Add(ctx, "k", time.Minute)
+	if d, err := r.WindowLeft(ctx, "k", time.Minute); err != nil || d <= 0 || d > time.Minute {
+		t.Errorf("redis window left = %v, %v; want within (0, 1m]", d, err)
+	}
+	f := &FailoverCounter{Primary: &RedisCounter{Client: closedRedis(t), Prefix: "x:"}, Fallback: m}
+	if d, err := f.WindowLeft(ctx, "k", time.Minute); err != nil || d != 40*time.Second {
+		t.Errorf("failover window left = %v, %v; want 40s from memory", d, err)
+	}
+}

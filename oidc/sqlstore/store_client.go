@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v3"
@@ -19,6 +20,8 @@ type clientRow struct {
 	RegistrationTokenHash string
 	Metadata              string
 	FirstParty            bool
+	ResourceServer        bool
+	ResourceAudience      string
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 }
@@ -57,7 +60,8 @@ func toClientRow(c *oidc.Client) (*clientRow, error) {
 	}
 	return &clientRow{
 		ID: c.ID, SecretHash: string(c.SecretHash), RegistrationTokenHash: string(c.RegistrationTokenHash),
-		Metadata: string(md), FirstParty: c.FirstParty, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		Metadata: string(md), FirstParty: c.FirstParty,
+		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}, nil
 }
 
@@ -73,6 +77,7 @@ func (r *clientRow) toClient() (*oidc.Client, error) {
 		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
 		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,
 		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ResourceServer: r.ResourceServer, ResourceAudience: strings.Fields(r.ResourceAudience),
 	}
 	if r.SecretHash != "" {
 		c.SecretHash = []byte(r.SecretHash)
@@ -89,8 +94,10 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 	if err != nil {
 		return err
 	}
-	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.CreatedAt, row.UpdatedAt).Error
+	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
+		resource_server, resource_audience, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience,
+		row.CreatedAt, row.UpdatedAt).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create client: %w", err)
 	}
@@ -100,7 +107,7 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 // GetClient implements oidc.ClientStore.
 func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
 	var row clientRow
-	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at
+	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at
 		FROM oauth_clients WHERE id = ?`, id).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get client: %w", res.Error)
@@ -117,8 +124,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *oidc.Client) error {
 	if err != nil {
 		return err
 	}
-	res := s.conn(ctx).Exec(`UPDATE oauth_clients SET secret_hash = ?, registration_token_hash = ?, metadata = ?, first_party = ?, updated_at = ?
-		WHERE id = ?`, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.UpdatedAt, row.ID)
+	res := s.conn(ctx).Exec(`UPDATE oauth_clients SET secret_hash = ?, registration_token_hash = ?, metadata = ?, first_party = ?,
+		resource_server = ?, resource_audience = ?, updated_at = ? WHERE id = ?`,
+		row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience, row.UpdatedAt, row.ID)
 	if res.Error != nil {
 		return fmt.Errorf("sqlstore: update client: %w", res.Error)
 	}
@@ -155,7 +163,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // ListClients implements oidc.ClientStore.
 func (s *Store) ListClients(ctx context.Context) ([]*oidc.Client, error) {
 	var rows []clientRow
-	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, created_at, updated_at
+	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at
 		FROM oauth_clients ORDER BY id`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list clients: %w", err)

@@ -67,6 +67,8 @@ func testClient(t testing.TB, id string) *oidc.Client {
 		Contacts:                    []string{"admin@" + id + ".example.com"},
 		AccessTokenFormat:           oidc.TokenFormatJWT,
 		FirstParty:                  true,
+		ResourceServer:              true,
+		ResourceAudience:            []string{"https://" + id + ".example.com/api", "urn:" + id},
 		RegistrationTokenHash:       hasher.Sum([]byte("registration-" + id)),
 		CreatedAt:                   base,
 		UpdatedAt:                   base,
@@ -136,6 +138,7 @@ func TestClients(t *testing.T) {
 		a.TokenEndpointAuthMethod = oidc.AuthMethodNone
 		a.JWKS = nil
 		a.FirstParty = false
+		a.ResourceServer, a.ResourceAudience = false, nil
 		a.ApplicationType = oidc.AppTypeNative
 		for _, c := range []*oidc.Client{b, a} {
 			if err := s.CreateClient(ctx, c); err != nil {
@@ -157,6 +160,7 @@ func TestClients(t *testing.T) {
 		updated.RedirectURIs = []string{"https://new.example.com/cb", "http://127.0.0.1/cb"}
 		updated.Scopes = []string{"openid"}
 		updated.FirstParty = false
+		updated.ResourceAudience = []string{"https://other.example.com"}
 		updated.JWKS = nil
 		updated.JWKSURI = "https://new.example.com/jwks.json"
 		updated.SecretHash = (&oidc.SecretHasher{Pepper: []byte("pepper")}).Sum([]byte("rotated"))
