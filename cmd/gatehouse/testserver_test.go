@@ -36,13 +36,14 @@ type testServer struct {
 	App        *App
 	URL        string
 	ConfigPath string
+	Logs       *logRecorder // every log record, access log included
 }
 
 const testInitialAccessToken = "initial-access-token-for-tests-0123456789"
 
 // startServer runs the real server as `gatehouse serve` would, on a free
 // loopback port. edit may change the configuration first.
-func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testServer {
+func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,7 +74,8 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &logRecorder{t: t}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := openServer(ctx, cfg, log)
 	if err != nil {
@@ -89,14 +91,7 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 		}
 		a.Close()
 	})
-	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path}
-}
-
-type testLogWriter struct{ t *testing.T }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Logf("server log: %s", bytes.TrimSpace(p))
-	return len(p), nil
+	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path, Logs: logs}
 }
 
 // cli runs a gatehouse command against the server's configuration.
