@@ -129,7 +129,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 }
 
 func csrfToken(c echo.Context) string {
-	s, _ := c.Get("csrf").(string)
+	s, _ := c.Get(csrfContextKey).(string)
 	return s
 }
 
@@ -139,12 +139,13 @@ func csrfToken(c echo.Context) string {
 func CSRF(secure bool) echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:csrf",
-		CookieName:     "gatehouse_csrf",
+		CookieName:     cookieName(csrfCookie, secure),
 		CookiePath:     "/",
+		CookieMaxAge:   csrfMaxAge,
 		CookieHTTPOnly: true,
 		CookieSecure:   secure,
 		CookieSameSite: http.SameSiteLaxMode,
-		ContextKey:     "csrf",
+		ContextKey:     csrfContextKey,
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &PageError{Status: http.StatusForbidden, Title: "This form has expired",
 				Message: "Please go back, reload the page and try again.", Err: err}

@@ -36,7 +36,10 @@ func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *redis
 // bySession keys a limit by the browser's session cookie: the signed-in
 // account, for the verification and account forms.
 func bySession(c echo.Context) string {
-	ck, err := c.Cookie("gatehouse_session")
+	ck, err := c.Cookie(oidc.SessionCookieName(true))
+	if err != nil {
+		ck, err = c.Cookie(oidc.SessionCookieName(false))
+	}
 	if err != nil || ck.Value == "" {
 		return ""
 	}

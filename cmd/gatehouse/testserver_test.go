@@ -42,7 +42,8 @@ type testServer struct {
 const testInitialAccessToken = "initial-access-token-for-tests-0123456789"
 
 // startServer runs the real server as `gatehouse serve` would, on a free
-// loopback port. edit may change the configuration first.
+// loopback port. edit may change the configuration first; an https issuer
+// makes it serve TLS with the test certificate.
 func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,6 +65,9 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasPrefix(cfg.Issuer, "https://") {
+		ln = tlsListener(ln)
 	}
 	// The CLI tests read the same configuration from a file.
 	path := filepath.Join(cfg.DataDir, "gatehouse.yaml")
