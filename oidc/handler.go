@@ -122,8 +122,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathVerifyEmail, h.verifyPage, csrf)
 	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
 	e.POST(PathVerifyResend, h.verifyResend, csrf)
-	// The confirmation page needs a CSRF token; a POSTed logout request
-	// is turned into the equivalent GET first (see endSessionPost).
+	// A POSTed logout request comes from another site without a CSRF
+	// token; its confirmation page gets one (see endSessionPost).
 	e.GET(PathEndSession, h.endSession, csrf)
 	e.POST(PathEndSession, h.endSessionPost)
 }
