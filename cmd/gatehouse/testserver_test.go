@@ -99,7 +99,7 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 }
 
 // cli runs a gatehouse command against the server's configuration.
-func (s *testServer) cli(t *testing.T, stdin string, args ...string) (string, int) {
+func (s *testServer) cli(t testing.TB, stdin string, args ...string) (string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	args = append(args, "--config", s.ConfigPath)
@@ -114,7 +114,7 @@ var (
 
 // createClient registers a client through the CLI and returns its ID and
 // secret (empty for public clients).
-func (s *testServer) createClient(t *testing.T, args ...string) (id, secret string) {
+func (s *testServer) createClient(t testing.TB, args ...string) (id, secret string) {
 	t.Helper()
 	out, code := s.cli(t, "", append([]string{"clients", "create"}, args...)...)
 	if code != 0 {
@@ -131,7 +131,7 @@ func (s *testServer) createClient(t *testing.T, args ...string) (id, secret stri
 }
 
 // createUser makes a user through the identity service.
-func (s *testServer) createUser(t *testing.T, username, password string) *identity.User {
+func (s *testServer) createUser(t testing.TB, username, password string) *identity.User {
 	t.Helper()
 	u, err := s.App.Users.CreateUser(context.Background(), identity.CreateInput{
 		Username: username, Email: username + "@example.com", Password: password, EmailVerified: true,
@@ -149,7 +149,7 @@ type browser struct {
 	stopAt string
 }
 
-func newBrowser(t *testing.T, stopAt string) *browser {
+func newBrowser(t testing.TB, stopAt string) *browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
