@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/sessions"
@@ -145,9 +146,15 @@ func (h *Handler) flowBinding(c echo.Context, create bool) (string, error) {
 	return hashSecret(v), nil
 }
 
+// truncate shortens s to at most n bytes on a character boundary: a cut
+// inside a character would leave text that is not UTF-8, which PostgreSQL
+// refuses to store.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

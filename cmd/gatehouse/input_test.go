@@ -179,3 +179,34 @@ func csrfFromPage(t *testing.T, p *page) string {
 	}
 	return m[1]
 }
+
+// TestLongUserAgent: the user agent kept with a session and in the audit
+// trail is shortened on a character boundary; cut inside a character it
+// would not be UTF-8, and PostgreSQL would refuse the sign-in.
+func TestLongUserAgent(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			srv := startServer(t, dialect, nil)
+			srv.createUser(t, "jon", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			agent := strings.Repeat("a", 511) + "é"
+			b.Transport = userAgent{agent}
+			p, _ := b.get(t, srv.URL+"/login")
+			got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "jon", "password": testUserPassword})
+			if got.Status != http.StatusOK || !strings.Contains(got.Body, "Signed in as") {
+				t.Fatalf("sign-in with a %d-byte user agent: got %d on %s", len(agent), got.Status, got.URL)
+			}
+			for _, line := range srv.Logs.Records("audit record failed") {
+				t.Errorf("audit record failed: %v", line)
+			}
+		})
+	}
+}
+
+type userAgent struct{ value string }
+
+func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("User-Agent", u.value)
+	return http.DefaultTransport.RoundTrip(req)
+}
