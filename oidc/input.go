@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -24,14 +25,16 @@ var errBadInput = &PageError{Status: http.StatusBadRequest, Title: "Invalid requ
 // InputGuard refuses, before any handler or store sees it, a request whose
 // path, query parameters, header values (Basic credentials decoded), form
 // fields (URL-encoded and multipart) or JSON strings are not valid UTF-8
-// or hold a NUL or another C0 control character other than tab. No field
-// of ours takes multi-line text. PostgreSQL refuses such text with an
-// error, and nothing legitimate sends it. Headers larger than
-// maxHeaderBytes get 431 in the route's format.
+// or hold a NUL or another C0 control character other than tab; only the
+// form fields that multiline names for a path (such as a street address,
+// whose lines OpenID Connect Core §5.1.1 separates with "\n") may also
+// hold CR and LF. PostgreSQL refuses NUL and invalid UTF-8 with an error,
+// and nothing legitimate sends them. Headers larger than maxHeaderBytes
+// get 431 in the route's format.
 //
 // It reads form and JSON bodies whole, so it runs after the body limit;
 // the body is put back for the handlers.
-func InputGuard(maxHeaderBytes int) echo.MiddlewareFunc {
+func InputGuard(maxHeaderBytes int, multiline map[string][]string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
@@ -45,7 +48,7 @@ func InputGuard(maxHeaderBytes int) echo.MiddlewareFunc {
 			if err != nil || !cleanValues(q) {
 				return errBadInput
 			}
-			if err := checkBody(r); err != nil {
+			if err := checkBody(r, multiline[r.URL.Path]); err != nil {
 				return err
 			}
 			return next(c)
@@ -65,22 +68,30 @@ func headerSize(r *http.Request) int {
 }
 
 // cleanText reports whether s is UTF-8 without C0 controls except tab.
-func cleanText(s string) bool {
+func cleanText(s string) bool { return clean(s, false) }
+
+// clean is cleanText that also allows CR and LF when lines is true.
+func clean(s string, lines bool) bool {
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 && b != '\t' {
+		if b := s[i]; b < 0x20 && b != '\t' && !(lines && (b == '\r' || b == '\n')) {
 			return false
 		}
 	}
 	return utf8.ValidString(s)
 }
 
-func cleanValues(v map[string][]string) bool {
+func cleanValues(v map[string][]string) bool { return cleanFields(v, nil) }
+
+// cleanFields is cleanValues where the fields named in lines may hold
+// several lines.
+func cleanFields(v map[string][]string, lines []string) bool {
 	for k, vs := range v {
 		if !cleanText(k) {
 			return false
 		}
+		multi := slices.Contains(lines, k)
 		for _, s := range vs {
-			if !cleanText(s) {
+			if !clean(s, multi) {
 				return false
 			}
 		}
@@ -116,7 +127,7 @@ func cleanHeaders(h http.Header) bool {
 
 // checkBody checks the form or JSON body of a POST, PUT or PATCH (the
 // methods whose body Go parses as a form) and puts it back for the handler.
-func checkBody(r *http.Request) error {
+func checkBody(r *http.Request, lines []string) error {
 	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
 		return nil
 	}
@@ -142,16 +153,16 @@ func checkBody(r *http.Request) error {
 	case isJSON:
 		return checkJSON(body)
 	case ct == echo.MIMEMultipartForm:
-		return checkMultipart(body, params["boundary"])
+		return checkMultipart(body, params["boundary"], lines)
 	}
 	form, err := url.ParseQuery(string(body))
-	if err != nil || !cleanValues(form) {
+	if err != nil || !cleanFields(form, lines) {
 		return errBadInput
 	}
 	return nil
 }
 
-func checkMultipart(body []byte, boundary string) error {
+func checkMultipart(body []byte, boundary string, lines []string) error {
 	if boundary == "" {
 		return errBadInput
 	}
@@ -165,7 +176,8 @@ func checkMultipart(body []byte, boundary string) error {
 			return errBadInput
 		}
 		value, err := io.ReadAll(part)
-		if err != nil || !cleanText(part.FormName()) || !cleanText(part.FileName()) || !cleanText(string(value)) {
+		if err != nil || !cleanText(part.FormName()) || !cleanText(part.FileName()) ||
+			!clean(string(value), slices.Contains(lines, part.FormName())) {
 			return errBadInput
 		}
 	}

@@ -45,6 +45,13 @@ func TestInputGuard(t *testing.T) {
 		{name: "0xFF in a header", method: "GET", target: "/x", header: map[string]string{"User-Agent": "\xff"}, wantStatus: 400},
 		{name: "NUL in Basic credentials", method: "POST", target: "/x", header: map[string]string{"Authorization": "Basic YSUwMDpi"}, wantStatus: 400},
 		{name: "clean Basic credentials", method: "POST", target: "/x", header: map[string]string{"Authorization": "Basic YSUyMGI6Yw=="}},
+		{name: "lines in a multi-line field", method: "POST", target: "/profile", contentType: "application/x-www-form-urlencoded", body: "street=1+Main+St%0D%0AFlat+2"},
+		{name: "lines in a multipart multi-line field", method: "POST", target: "/profile", contentType: "multipart/form-data; boundary=B",
+			body: "--B\r\nContent-Disposition: form-data; name=\"street\"\r\n\r\na\r\nb\r\n--B--\r\n"},
+		{name: "NUL in a multi-line field", method: "POST", target: "/profile", contentType: "application/x-www-form-urlencoded", body: "street=a%00", wantStatus: 400},
+		{name: "lines in another field", method: "POST", target: "/profile", contentType: "application/x-www-form-urlencoded", body: "name=a%0Ab", wantStatus: 400},
+		{name: "lines in the field on another path", method: "POST", target: "/x", contentType: "application/x-www-form-urlencoded", body: "street=a%0Ab", wantStatus: 400},
+		{name: "lines in the field in the query", method: "GET", target: "/profile?street=a%0Ab", wantStatus: 400},
 		{name: "headers over the cap", method: "GET", target: "/x", header: map[string]string{"X-Pad": strings.Repeat("p", 5000)}, wantStatus: 431},
 	}
 	for _, tc := range tests {
@@ -52,7 +59,7 @@ func TestInputGuard(t *testing.T) {
 			e := echo.New()
 			var seen string
 			reached := false
-			h := InputGuard(4096)(func(c echo.Context) error {
+			h := InputGuard(4096, map[string][]string{"/profile": {"street"}})(func(c echo.Context) error {
 				reached = true
 				b, err := io.ReadAll(c.Request().Body)
 				seen = string(b)
@@ -95,7 +102,7 @@ func TestInputGuardBodyLimit(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a="+strings.Repeat("b", 100)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Body = io.NopCloser(errReader{echo.ErrStatusRequestEntityTooLarge})
-	err := InputGuard(4096)(func(echo.Context) error { return nil })(e.NewContext(req, httptest.NewRecorder()))
+	err := InputGuard(4096, nil)(func(echo.Context) error { return nil })(e.NewContext(req, httptest.NewRecorder()))
 	var he *echo.HTTPError
 	if !errors.As(err, &he) || he.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a body over the limit: got %v, want 413", err)

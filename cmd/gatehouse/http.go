@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/migrations"
 	"gatehouse/oidc"
+	"gatehouse/oidc/account"
 	"gatehouse/static"
 	"gatehouse/templates"
 )
@@ -91,7 +92,9 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 		return nil, err
 	}
 	e.Use(middleware.BodyLimit(strconv.FormatInt(a.Config.HTTP.MaxBodyBytes, 10) + "B"))
-	e.Use(oidc.InputGuard(a.Config.HTTP.MaxHeaderBytes))
+	e.Use(oidc.InputGuard(a.Config.HTTP.MaxHeaderBytes, map[string][]string{
+		account.Path + "/profile": {"street_address"},
+	}))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		// Only cross-origin requests need CORS headers; with a wildcard
 		// origin the answer does not vary by Origin, so same-origin and

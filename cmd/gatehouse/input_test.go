@@ -123,6 +123,10 @@ func testBadEncodingRefused(t *testing.T, dialect string) {
 		if p, _ := b.get(t, srv.URL+"/oauth2/authorize?"+authorize.Encode()); p.Status == http.StatusBadRequest && strings.Contains(p.Body, "not allowed") {
 			t.Errorf("clean authorize request refused as bad input")
 		}
+		// The street address is the one field whose lines are kept
+		// (OpenID Connect Core §5.1.1).
+		saved, _ := b.post(t, srv.URL+"/account/profile", url.Values{"csrf": {token}, "username": {"ines"}, "street_address": {"1 Main St\r\nFlat 2"}})
+		mustContain(t, saved.Body, "Your profile has been saved.", "profile with a two-line street address")
 	})
 }
 
