@@ -152,8 +152,11 @@ type HTTP struct {
 	// TrustedProxies lists the IPs and CIDRs whose X-Forwarded-* headers
 	// are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-	// MaxBodyBytes caps the size of a request body.
+	// MaxBodyBytes caps the size of a request body (413 above).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxHeaderBytes caps the size of the request line and headers
+	// (431 above).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 }
 
 // Default returns a configuration with every default filled in, derived
@@ -201,7 +204,7 @@ func defaults() *Config {
 			PrimaryColor: "#2563eb",
 		},
 		Log:  Log{Level: "info", Format: "json"},
-		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

@@ -38,7 +38,7 @@ func TestDefault(t *testing.T) {
 		SMS:      SMS{Provider: "log", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"},
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},
-		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 1 << 20},
+		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

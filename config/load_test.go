@@ -106,6 +106,7 @@ http:
     - 10.0.0.0/8
     - 192.168.1.1
   max_body_bytes: 65536
+  max_header_bytes: 8192
 redis:
   url: redis://:pw@cache.internal:6379/1
 rate_limits:
@@ -165,7 +166,7 @@ audit:
 		},
 		Theme: Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
 		Log:   Log{Level: "debug", Format: "text"},
-		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536},
+		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192},
 		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "60/1m",

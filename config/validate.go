@@ -213,6 +213,7 @@ func (h HTTP) validate(p *problems) {
 		}
 	}
 	p.intBetween("http.max_body_bytes", h.MaxBodyBytes, 1<<10, 64<<20)
+	p.intBetween("http.max_header_bytes", int64(h.MaxHeaderBytes), 4<<10, 1<<20)
 }
 
 // TrustedProxyPrefixes parses TrustedProxies; a bare IP becomes a

@@ -506,6 +506,11 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.HTTP.MaxBodyBytes = 64<<20 + 1 },
 			want:   []string{"http.max_body_bytes: must be between 1024 and 67108864, got 67108865"},
 		},
+		{
+			name:   "header limit too small",
+			mutate: func(c *Config) { c.HTTP.MaxHeaderBytes = 1024 },
+			want:   []string{"http.max_header_bytes: must be between 4096 and 1048576, got 1024"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

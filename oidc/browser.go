@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/sessions"
@@ -26,7 +27,8 @@ const (
 
 // NewCookieStore returns the gorilla/sessions store for Gatehouse's
 // cookies: authenticated and encrypted, HttpOnly, SameSite=Lax, and Secure
-// when the issuer is https.
+// when the issuer is https. Path=/ and no Domain, as the __Host- names
+// those cookies then get require.
 func NewCookieStore(hashKey, blockKey []byte, secure bool) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(hashKey, blockKey)
 	cs.Options = &sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
@@ -40,7 +42,7 @@ func hashSecret(secret string) string {
 
 // currentSession returns the browser's active session, or nil.
 func (h *Handler) currentSession(c echo.Context) (*BrowserSession, error) {
-	cs, _ := h.Cookies.Get(c.Request(), sessionCookie) // a tampered or stale cookie reads as empty
+	cs, _ := h.Cookies.Get(c.Request(), h.cookie(sessionCookie)) // a tampered or stale cookie reads as empty
 	secret, _ := cs.Values["s"].(string)
 	if secret == "" {
 		return nil, nil
@@ -70,7 +72,7 @@ func (h *Handler) currentSession(c echo.Context) (*BrowserSession, error) {
 }
 
 // startSession signs the browser in as u with a fresh session ID (the old
-// session, if any, is revoked: no session fixation).
+// session, if any, is revoked: no session fixation) and a fresh CSRF token.
 func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (*BrowserSession, error) {
 	ctx := c.Request().Context()
 	if old, err := h.currentSession(c); err != nil {
@@ -96,31 +98,37 @@ func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (
 	if err := h.Sessions.CreateSession(ctx, bs); err != nil {
 		return nil, err
 	}
-	cs, _ := h.Cookies.New(c.Request(), sessionCookie)
+	cs, _ := h.Cookies.New(c.Request(), h.cookie(sessionCookie))
 	cs.Values = map[interface{}]interface{}{"s": secret}
 	cs.Options.MaxAge = int(h.SessionAbsolute / time.Second)
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
 		return nil, fmt.Errorf("session cookie: %w", err)
 	}
+	h.rotateCSRF(c)
 	return bs, nil
 }
 
-// clearSession revokes the browser's session and removes the cookie.
+// clearSession revokes the browser's session, removes the cookie and
+// rotates the CSRF token.
 func (h *Handler) clearSession(c echo.Context, bs *BrowserSession) error {
 	if bs != nil {
 		if err := h.Sessions.RevokeSession(c.Request().Context(), bs.ID); err != nil {
 			return err
 		}
 	}
-	cs, _ := h.Cookies.New(c.Request(), sessionCookie)
+	cs, _ := h.Cookies.New(c.Request(), h.cookie(sessionCookie))
 	cs.Options.MaxAge = -1
-	return cs.Save(c.Request(), c.Response())
+	if err := cs.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	h.rotateCSRF(c)
+	return nil
 }
 
 // flowBinding returns the hash of this browser's flow cookie, setting a
 // new cookie when create is true and none is present.
 func (h *Handler) flowBinding(c echo.Context, create bool) (string, error) {
-	cs, _ := h.Cookies.Get(c.Request(), flowCookie)
+	cs, _ := h.Cookies.Get(c.Request(), h.cookie(flowCookie))
 	v, _ := cs.Values["b"].(string)
 	if v == "" {
 		if !create {
@@ -138,9 +146,15 @@ func (h *Handler) flowBinding(c echo.Context, create bool) (string, error) {
 	return hashSecret(v), nil
 }
 
+// truncate shortens s to at most n bytes on a character boundary: a cut
+// inside a character would leave text that is not UTF-8, which PostgreSQL
+// refuses to store.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -58,8 +58,11 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHan
 			if status == http.StatusNotFound {
 				title, message = "Page not found", "There is nothing at this address."
 			}
-			if status == http.StatusRequestEntityTooLarge {
+			switch status {
+			case http.StatusRequestEntityTooLarge:
 				message = "The request was too large."
+			case http.StatusRequestHeaderFieldsTooLarge:
+				message = "The request headers were too large."
 			}
 		}
 		reqID := c.Response().Header().Get(echo.HeaderXRequestID)

@@ -129,14 +129,14 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathVerifyEmail, h.verifyPage, csrf)
 	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
 	e.POST(PathVerifyResend, h.verifyResend, csrf)
-	// The confirmation page needs a CSRF token; a POSTed logout request
-	// is turned into the equivalent GET first (see endSessionPost).
+	// A POSTed logout request comes from another site without a CSRF
+	// token; its confirmation page gets one (see endSessionPost).
 	e.GET(PathEndSession, h.endSession, csrf)
 	e.POST(PathEndSession, h.endSessionPost)
 }
 
 func csrfToken(c echo.Context) string {
-	s, _ := c.Get("csrf").(string)
+	s, _ := c.Get(csrfContextKey).(string)
 	return s
 }
 
@@ -146,12 +146,13 @@ func csrfToken(c echo.Context) string {
 func CSRF(secure bool) echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:csrf",
-		CookieName:     "gatehouse_csrf",
+		CookieName:     cookieName(csrfCookie, secure),
 		CookiePath:     "/",
+		CookieMaxAge:   csrfMaxAge,
 		CookieHTTPOnly: true,
 		CookieSecure:   secure,
 		CookieSameSite: http.SameSiteLaxMode,
-		ContextKey:     "csrf",
+		ContextKey:     csrfContextKey,
 		ErrorHandler: func(err error, c echo.Context) error {
 			return &PageError{Status: http.StatusForbidden, Title: "This form has expired",
 				Message: "Please go back, reload the page and try again.", Err: err}

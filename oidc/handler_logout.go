@@ -31,46 +31,45 @@ type logoutRequest struct {
 var errBadLogout = pageError(http.StatusBadRequest, "Invalid sign-out request",
 	"The application sent a sign-out request that could not be accepted.")
 
-// endSession is the RP-Initiated Logout 1.0 endpoint.
+// endSession is the RP-Initiated Logout 1.0 endpoint for GET.
 func (h *Handler) endSession(c echo.Context) error {
-	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
 		return errBadLogout
 	}
-	for _, v := range form {
-		if len(v) > 1 {
-			return errBadLogout
-		}
-	}
-	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(flowLifetime)}
-	var hint *jwt.Token
-	if raw := form.Get("id_token_hint"); raw != "" {
-		if hint, err = h.decodeHint(ctx, raw); err != nil {
-			return errBadLogout
-		}
-		aud := audiences(hint.Claims["aud"])
-		if lr.ClientID == "" && len(aud) == 1 {
-			lr.ClientID = aud[0]
-		} else if lr.ClientID != "" && !containsString(aud, lr.ClientID) {
-			return errBadLogout
-		}
-	}
-	var client *Client
-	if lr.ClientID != "" {
-		if client, err = h.Provider.Clients.Get(ctx, lr.ClientID); err != nil {
-			return errBadLogout
-		}
-	}
-	if uri := form.Get("post_logout_redirect_uri"); uri != "" {
-		// Logout 1.0 §3: exact match against the client's registration.
-		if client == nil || !containsString(client.PostLogoutRedirectURIs, uri) {
-			return pageError(http.StatusBadRequest, "Invalid sign-out request",
-				"The address to return to after signing out is not registered for this application.")
-		}
-		lr.Redirect = uri
-	}
+	return h.endSessionWith(c, form, csrfToken(c))
+}
 
+// endSessionPost handles the form-encoded POST that RP-Initiated Logout
+// §2 allows from the POSTed parameters alone. Nothing of the body goes
+// into a URL: the id_token_hint holds personal data, and URLs end up in
+// logs and histories. Only the final redirect to the client carries
+// state, as §3 requires.
+func (h *Handler) endSessionPost(c echo.Context) error {
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return errBadLogout
+	}
+	// A cross-site POST comes without our SameSite=Lax cookies: the
+	// session cannot be seen, so the user is asked on our own page, whose
+	// same-origin confirmation does carry them.
+	if _, err := c.Cookie(h.cookie(sessionCookie)); err != nil {
+		lr, client, _, err := h.parseLogout(c, r.PostForm)
+		if err != nil {
+			return err
+		}
+		return h.confirmLogout(c, lr, client, h.ensureCSRF(c))
+	}
+	return h.endSessionWith(c, r.PostForm, h.ensureCSRF(c))
+}
+
+// endSessionWith ends the session at once when the hint names it, and
+// otherwise asks first (Logout 1.0 §2).
+func (h *Handler) endSessionWith(c echo.Context, form url.Values, csrf string) error {
+	lr, client, hint, err := h.parseLogout(c, form)
+	if err != nil {
+		return err
+	}
 	bs, err := h.currentSession(c)
 	if err != nil {
 		return err
@@ -78,28 +77,61 @@ func (h *Handler) endSession(c echo.Context) error {
 	if bs == nil {
 		return h.afterLogout(c, lr)
 	}
-	// Logout 1.0 §2: without a hint for this very session, ask first.
 	if hint != nil {
 		if sid, _ := hint.Claims["sid"].(string); sid == bs.ID {
 			return h.logout(c, bs, lr)
 		}
 	}
-	p := templates.LogoutPage{Action: PathLogout, CSRF: csrfToken(c), Request: h.sealLogout(lr)}
+	return h.confirmLogout(c, lr, client, csrf)
+}
+
+// parseLogout validates a logout request's parameters.
+func (h *Handler) parseLogout(c echo.Context, form url.Values) (logoutRequest, *Client, *jwt.Token, error) {
+	ctx := c.Request().Context()
+	for _, v := range form {
+		if len(v) > 1 {
+			return logoutRequest{}, nil, nil, errBadLogout
+		}
+	}
+	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(flowLifetime)}
+	var hint *jwt.Token
+	var err error
+	if raw := form.Get("id_token_hint"); raw != "" {
+		if hint, err = h.decodeHint(ctx, raw); err != nil {
+			return lr, nil, nil, errBadLogout
+		}
+		aud := audiences(hint.Claims["aud"])
+		if lr.ClientID == "" && len(aud) == 1 {
+			lr.ClientID = aud[0]
+		} else if lr.ClientID != "" && !containsString(aud, lr.ClientID) {
+			return lr, nil, nil, errBadLogout
+		}
+	}
+	var client *Client
+	if lr.ClientID != "" {
+		if client, err = h.Provider.Clients.Get(ctx, lr.ClientID); err != nil {
+			return lr, nil, nil, errBadLogout
+		}
+	}
+	if uri := form.Get("post_logout_redirect_uri"); uri != "" {
+		// Logout 1.0 §3: exact match against the client's registration.
+		if client == nil || !containsString(client.PostLogoutRedirectURIs, uri) {
+			return lr, nil, nil, pageError(http.StatusBadRequest, "Invalid sign-out request",
+				"The address to return to after signing out is not registered for this application.")
+		}
+		lr.Redirect = uri
+	}
+	return lr, client, hint, nil
+}
+
+// confirmLogout asks the user to confirm; the validated request travels
+// sealed in the form, never in a URL.
+func (h *Handler) confirmLogout(c echo.Context, lr logoutRequest, client *Client, csrf string) error {
+	p := templates.LogoutPage{Action: PathLogout, CSRF: csrf, Request: h.sealLogout(lr)}
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
 	return h.Pages.Logout(StartPage(c, http.StatusOK), p)
-}
-
-// endSessionPost accepts the form-encoded POST that RP-Initiated Logout
-// §2 allows and continues as the equivalent GET, whose page carries a
-// CSRF token.
-func (h *Handler) endSessionPost(c echo.Context) error {
-	form, err := c.FormParams()
-	if err != nil {
-		return errBadLogout
-	}
-	return c.Redirect(http.StatusSeeOther, PathEndSession+"?"+form.Encode())
 }
 
 // logoutConfirm handles the "Log out" button.

@@ -25,7 +25,7 @@ type pendingLogin struct {
 }
 
 func (h *Handler) setPending(c echo.Context, userID, flowID string) error {
-	cs, _ := h.Cookies.New(c.Request(), pendingCookie)
+	cs, _ := h.Cookies.New(c.Request(), h.cookie(pendingCookie))
 	cs.Values = map[interface{}]interface{}{"u": userID, "f": flowID, "x": h.Now().Add(flowLifetime).Unix()}
 	cs.Options.MaxAge = int(flowLifetime / time.Second)
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
@@ -35,7 +35,7 @@ func (h *Handler) setPending(c echo.Context, userID, flowID string) error {
 }
 
 func (h *Handler) getPending(c echo.Context) *pendingLogin {
-	cs, _ := h.Cookies.Get(c.Request(), pendingCookie)
+	cs, _ := h.Cookies.Get(c.Request(), h.cookie(pendingCookie))
 	u, _ := cs.Values["u"].(string)
 	f, _ := cs.Values["f"].(string)
 	x, _ := cs.Values["x"].(int64)
@@ -46,7 +46,7 @@ func (h *Handler) getPending(c echo.Context) *pendingLogin {
 }
 
 func (h *Handler) clearPending(c echo.Context) error {
-	cs, _ := h.Cookies.New(c.Request(), pendingCookie)
+	cs, _ := h.Cookies.New(c.Request(), h.cookie(pendingCookie))
 	cs.Options.MaxAge = -1
 	return cs.Save(c.Request(), c.Response())
 }

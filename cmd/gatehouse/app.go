@@ -243,8 +243,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		// The transport's own cap (Go adds 4 KiB of slack and answers 431
+		// above it); InputGuard enforces the exact limit in the route's
+		// format.
+		MaxHeaderBytes: a.Config.HTTP.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/migrations"
 	"gatehouse/oidc"
+	"gatehouse/oidc/account"
 	"gatehouse/static"
 	"gatehouse/templates"
 )
@@ -41,9 +42,9 @@ func (h requestIDHandler) WithGroup(n string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(n)}
 }
 
-// newEcho assembles the HTTP stack: recover, request ID and logging, the
+// newEcho assembles the HTTP stack: request ID and logging, recover, the
 // client IP (from trusted proxies only), security headers, body limit,
-// CORS on the protocol endpoints, then the routes.
+// the input guard, CORS on the protocol endpoints, then the routes.
 func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -65,7 +66,6 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 
-	e.Use(middleware.Recover())
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), requestIDKey, id)))
@@ -73,6 +73,9 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 	}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRemoteIP: true, LogError: false,
+		// The error handler writes the response before the line is
+		// logged, so the line carries the status the client received.
+		HandleError: true,
 		// Only the path is logged: query strings carry codes and tokens.
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			a.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
@@ -81,12 +84,17 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 			return nil
 		},
 	}))
+	// Inside the logger, so that a panic is answered and logged as a 500.
+	e.Use(middleware.Recover())
 	e.Use(securityHeaders(pages.StyleHash(), secure, captchaHosts))
 	limits, err := rateLimits(a.Limiter, a.Config.RateLimits)
 	if err != nil {
 		return nil, err
 	}
 	e.Use(middleware.BodyLimit(strconv.FormatInt(a.Config.HTTP.MaxBodyBytes, 10) + "B"))
+	e.Use(oidc.InputGuard(a.Config.HTTP.MaxHeaderBytes, map[string][]string{
+		account.Path + "/profile": {"street_address"},
+	}))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		// Only cross-origin requests need CORS headers; with a wildcard
 		// origin the answer does not vary by Origin, so same-origin and

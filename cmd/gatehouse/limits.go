@@ -53,7 +53,10 @@ func clientAuthLimit(failures ratelimit.Counter, rl config.RateLimits) (*oidc.Cl
 // bySession keys a limit by the browser's session cookie: the signed-in
 // account, for the verification and account forms.
 func bySession(c echo.Context) string {
-	ck, err := c.Cookie("gatehouse_session")
+	ck, err := c.Cookie(oidc.SessionCookieName(true))
+	if err != nil {
+		ck, err = c.Cookie(oidc.SessionCookieName(false))
+	}
 	if err != nil || ck.Value == "" {
 		return ""
 	}

@@ -36,13 +36,15 @@ type testServer struct {
 	App        *App
 	URL        string
 	ConfigPath string
+	Logs       *logRecorder // every log record, access log included
 }
 
 const testInitialAccessToken = "initial-access-token-for-tests-0123456789"
 
 // startServer runs the real server as `gatehouse serve` would, on a free
-// loopback port. edit may change the configuration first.
-func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testServer {
+// loopback port. edit may change the configuration first; an https issuer
+// makes it serve TLS with the test certificate.
+func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,6 +66,9 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if strings.HasPrefix(cfg.Issuer, "https://") {
+		ln = tlsListener(ln)
+	}
 	// The CLI tests read the same configuration from a file.
 	path := filepath.Join(cfg.DataDir, "gatehouse.yaml")
 	raw, err := yaml.Marshal(cfg)
@@ -73,7 +78,8 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &logRecorder{t: t}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := openServer(ctx, cfg, log)
 	if err != nil {
@@ -89,18 +95,11 @@ func startServer(t *testing.T, dialect string, edit func(*config.Config)) *testS
 		}
 		a.Close()
 	})
-	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path}
-}
-
-type testLogWriter struct{ t *testing.T }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Logf("server log: %s", bytes.TrimSpace(p))
-	return len(p), nil
+	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path, Logs: logs}
 }
 
 // cli runs a gatehouse command against the server's configuration.
-func (s *testServer) cli(t *testing.T, stdin string, args ...string) (string, int) {
+func (s *testServer) cli(t testing.TB, stdin string, args ...string) (string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	args = append(args, "--config", s.ConfigPath)
@@ -115,7 +114,7 @@ var (
 
 // createClient registers a client through the CLI and returns its ID and
 // secret (empty for public clients).
-func (s *testServer) createClient(t *testing.T, args ...string) (id, secret string) {
+func (s *testServer) createClient(t testing.TB, args ...string) (id, secret string) {
 	t.Helper()
 	out, code := s.cli(t, "", append([]string{"clients", "create"}, args...)...)
 	if code != 0 {
@@ -132,7 +131,7 @@ func (s *testServer) createClient(t *testing.T, args ...string) (id, secret stri
 }
 
 // createUser makes a user through the identity service.
-func (s *testServer) createUser(t *testing.T, username, password string) *identity.User {
+func (s *testServer) createUser(t testing.TB, username, password string) *identity.User {
 	t.Helper()
 	u, err := s.App.Users.CreateUser(context.Background(), identity.CreateInput{
 		Username: username, Email: username + "@example.com", Password: password, EmailVerified: true,
@@ -150,7 +149,7 @@ type browser struct {
 	stopAt string
 }
 
-func newBrowser(t *testing.T, stopAt string) *browser {
+func newBrowser(t testing.TB, stopAt string) *browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
