@@ -24,14 +24,16 @@
 //	StartPhoneVerification -> SMS (code) -> VerifyPhoneCode
 //	RequestPasswordReset -> mail (link) -> CheckResetToken -> ResetPassword -> sessions revoked, notice
 //	ChangePassword (current password) -> other sessions revoked, notice
-//	Authenticate (wrong password) | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)
-//	            -> expires | UnlockWithToken | Unlock (admin)
+//	Authenticate (counted, then checked) | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)
+//	            -> expires | UnlockWithToken | ResetPassword | Unlock (admin)
 //
-// Brute-force lockout (LockoutPolicy) counts consecutive failures per
-// account in the users row with conditional UPDATEs, so concurrent
-// failures count exactly and each lockout starts, and mails, once. A wrong
-// password gets the same answer whether or not the account is locked; only
-// the right one learns of the lock (*LockedError).
+// Brute-force lockout (LockoutPolicy) counts sign-in attempts per account
+// in the users row with conditional UPDATEs, a password attempt before its
+// hash is checked, so concurrent attempts count exactly, at most
+// MaxFailures of them are checked, and each lockout starts, and mails,
+// once. While locked no password is checked and every attempt gets the
+// answer of a wrong password, after the time a check takes; the owner
+// learns of the lock from the mail and the security activity (hooks).
 //
 // Messages go out through a Notifier, which only queues them (package
 // identity/message delivers); sessions end through a SessionRevoker.

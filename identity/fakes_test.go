@@ -89,6 +89,38 @@ func (r *fakeRevoker) Calls() []revokeCall {
 	return r.calls
 }
 
+// events records what the service told its hooks (OnLockout,
+// OnLockedAttempt, OnUnlock) and how long it waited (Sleep), in order.
+type events struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (ev *events) add(format string, args ...any) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	ev.list = append(ev.list, fmt.Sprintf(format, args...))
+}
+
+// Take returns the events so far and forgets them.
+func (ev *events) Take() []string {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	l := ev.list
+	ev.list = nil
+	return l
+}
+
+// hook wires ev into svc.
+func (ev *events) hook(svc *identity.Service) {
+	svc.Sleep = func(_ context.Context, d time.Duration) { ev.add("sleep %v", d) }
+	svc.OnLockout = func(_ context.Context, userID, reason string, permanent bool) {
+		ev.add("lockout %s %s permanent=%v", userID, reason, permanent)
+	}
+	svc.OnLockedAttempt = func(_ context.Context, userID string) { ev.add("locked attempt %s", userID) }
+	svc.OnUnlock = func(_ context.Context, userID, by string) { ev.add("unlock %s by %s", userID, by) }
+}
+
 // clock is a settable test clock.
 type clock struct {
 	mu  sync.Mutex
@@ -114,13 +146,14 @@ type env struct {
 	notifier *fakeNotifier
 	sessions *fakeRevoker
 	clock    *clock
+	events   *events
 }
 
 const testBaseURL = "https://id.example.com"
 
 func newEnv(t testing.TB, db *gorm.DB) *env {
 	t.Helper()
-	e := &env{notifier: &fakeNotifier{}, sessions: &fakeRevoker{}, clock: &clock{now: testNow}}
+	e := &env{notifier: &fakeNotifier{}, sessions: &fakeRevoker{}, clock: &clock{now: testNow}, events: &events{}}
 	e.svc = &identity.Service{
 		Users:         sqlstore.NewUserStore(db),
 		Tokens:        sqlstore.NewTokenStore(db),
@@ -133,6 +166,7 @@ func newEnv(t testing.TB, db *gorm.DB) *env {
 		DefaultRegion: "GB",
 		ProductName:   "Gatehouse",
 	}
+	e.events.hook(e.svc)
 	return e
 }
 

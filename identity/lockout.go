@@ -28,11 +28,23 @@ const linkPathUnlock = "/unlock"
 // not expire (Keycloak's "max temporary lockouts"). Zero fields take the
 // defaults: 5, 1 minute, 15 minutes, never permanent.
 //
-// A successful sign-in sets both counts back to zero, so the lockouts of
-// an owner who mistypes now and then never add up. Failures while the
-// account is locked are not counted: they neither extend the lockout nor
-// bring the permanent one closer. Guessing across accounts from one
-// address is for the rate limits in front of the service.
+// A password attempt is counted before its hash is checked. One on a
+// locked account, or one counted beyond MaxFailures (concurrent guesses),
+// is not checked at all: it gets the answer of a wrong password after
+// waiting as long as a check takes (Hasher.VerifyTime). So the lockout
+// tells nobody whether a password was right, not even the owner, who
+// learns of it from the mail with the unlock link and from the account's
+// security activity (OnLockout, OnLockedAttempt); and of any number of
+// concurrent guesses at most MaxFailures reach argon2id.
+//
+// Attempts while locked keep counting. When MaxFailures or more came
+// during a lockout, the first attempt after it ends starts the next, longer
+// one without being checked: whoever keeps guessing through a lockout gets
+// no fresh guesses when it ends. A successful sign-in sets both counts back
+// to zero, so the lockouts of an owner who mistypes now and then never add
+// up; a completed password reset, the unlock link and an administrator end
+// the lockout and do the same. Guessing across accounts from one address is
+// for the rate limits in front of the service.
 type LockoutPolicy struct {
 	MaxFailures    int
 	FirstLockout   time.Duration
@@ -65,82 +77,99 @@ func (p LockoutPolicy) lock(lockouts int, now time.Time) Lock {
 	return l
 }
 
-// LockedError refuses a sign-in with the right password to an account that
-// is locked after failed attempts.
-//
-// Authenticate returns it only when the password given was correct; a
-// wrong one gets the usual (nil, false, nil) whether the account is locked
-// or not. Someone guessing therefore learns nothing from the lockout (not
-// even that it happened, nor that the account exists), while the owner,
-// who knows the password, is told why the sign-in failed and when to try
-// again, instead of doubting the password and locking the account anew.
-// Both cost the same argon2id verification.
-type LockedError struct {
-	// Until is when a temporary lockout ends; zero when Permanent.
-	Until time.Time
-	// Permanent reports a lockout that only the unlock link or an
-	// administrator ends.
-	Permanent bool
-}
-
-func (e *LockedError) Error() string {
-	if e.Permanent {
-		return "identity: account is locked"
-	}
-	return "identity: account is locked until " + e.Until.UTC().Format(time.RFC3339)
-}
-
-// lockedError describes u's lockout.
-func lockedError(u *User) *LockedError {
-	if u.LockedPermanently || u.LockedUntil == nil {
-		return &LockedError{Permanent: true}
-	}
-	return &LockedError{Until: *u.LockedUntil}
-}
+// ErrLocked is RecordSuccess's answer for a locked account.
+var ErrLocked = errors.New("identity: account is locked")
 
 // RecordFailure counts a failed sign-in step of the user (reason names it
 // for the log, e.g. "password", "totp") towards the lockout, starts the
 // lockout when it reaches the policy's MaxFailures, and then mails the
 // unlock link. lockedNow reports whether the account is locked after this
-// failure, by it or before it; a failure while locked counts nothing. It
+// failure, by it or before it; a failure while locked counts too. It
 // returns ErrNotFound for an unknown user.
 func (s *Service) RecordFailure(ctx context.Context, userID, reason string) (lockedNow bool, err error) {
-	lockedNow, err = s.recordFailure(ctx, userID, reason)
-	if errors.Is(err, ErrNotFound) {
-		// Nothing was counted: the account is locked or does not exist.
-		if _, err := s.Users.GetUser(ctx, userID); err != nil {
-			return false, fmt.Errorf("identity: record failure: %w", err)
-		}
+	c, err := s.Users.CountLoginAttempt(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("identity: record failure: %w", err)
+	}
+	if c.LockedAt(s.now()) {
 		return true, nil
 	}
-	return lockedNow, err
+	return s.lockIfDue(ctx, userID, reason, c)
 }
 
-// recordFailure is RecordFailure with ErrNotFound for a user that is
-// unknown or already locked.
-func (s *Service) recordFailure(ctx context.Context, userID, reason string) (bool, error) {
-	p := s.Lockout.withDefaults()
-	now := s.now()
-	failures, lockouts, err := s.Users.CountLoginFailure(ctx, userID, now)
+// countAttempt counts a password attempt on the user before it is
+// checked and reports whether it may be checked. When it may not (the
+// account is locked, or the attempt is beyond MaxFailures), countAttempt
+// has started the lockout that is due, told OnLockedAttempt and waited as
+// long as a check takes: the caller only answers as for a wrong password.
+func (s *Service) countAttempt(ctx context.Context, userID string) (check bool, c LoginCount, err error) {
+	c, err = s.Users.CountLoginAttempt(ctx, userID)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return false, ErrNotFound
-		}
-		return false, fmt.Errorf("identity: count login failure: %w", err)
+		return false, c, fmt.Errorf("identity: count login attempt: %w", err)
 	}
-	if failures < p.MaxFailures {
+	locked := c.LockedAt(s.now())
+	if !locked && c.Failures <= s.Lockout.withDefaults().MaxFailures {
+		return true, c, nil
+	}
+	if !locked {
+		// Concurrent attempts took the last ones allowed.
+		if _, err := s.lockIfDue(ctx, userID, "password", c); err != nil {
+			return false, c, err
+		}
+	}
+	s.lockedAttempt(ctx, userID)
+	s.pause(ctx)
+	return false, c, nil
+}
+
+// lockedAttempt reports a sign-in attempt that a lockout refused.
+func (s *Service) lockedAttempt(ctx context.Context, userID string) {
+	s.logger().InfoContext(ctx, "login attempt on a locked account", "user_id", userID)
+	if s.OnLockedAttempt != nil {
+		s.OnLockedAttempt(ctx, userID)
+	}
+}
+
+// pause waits as long as a password check takes, or until ctx ends.
+func (s *Service) pause(ctx context.Context) {
+	d := s.Hasher.VerifyTime()
+	if s.Sleep != nil {
+		s.Sleep(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// lockIfDue starts the lockout that the failures counted in c call for,
+// if any, mails the unlock link, and reports whether the account is
+// locked now. It is not cancelled with ctx, so a client that hangs up
+// cannot keep a lockout from starting.
+func (s *Service) lockIfDue(ctx context.Context, userID, reason string, c LoginCount) (bool, error) {
+	p := s.Lockout.withDefaults()
+	if c.Failures < p.MaxFailures {
 		return false, nil
 	}
-	l := p.lock(lockouts, now)
+	ctx = context.WithoutCancel(ctx)
+	l := p.lock(c.Lockouts, s.now())
 	started, err := s.Users.LockUser(ctx, userID, l)
 	if err != nil {
 		return false, fmt.Errorf("identity: lock account: %w", err)
 	}
 	if !started {
-		// A concurrent failure started this lockout.
-		return true, nil
+		// A concurrent failure started this lockout, or a success or an
+		// unlock came in between and the failures no longer count.
+		u, err := s.Users.GetUser(ctx, userID)
+		if err != nil {
+			return false, fmt.Errorf("identity: lock account: %w", err)
+		}
+		return u.LockedAt(s.now()), nil
 	}
-	log := s.logger().With("user_id", userID, "reason", reason, "lockouts", lockouts+1)
+	log := s.logger().With("user_id", userID, "reason", reason, "lockouts", c.Lockouts+1)
 	if l.Permanent {
 		log.WarnContext(ctx, "account locked permanently")
 	} else {
@@ -190,8 +219,9 @@ func (s *Service) sendUnlockMail(ctx context.Context, userID string) {
 
 // RecordSuccess sets the user's failure and lockout counts back to zero
 // after a successful sign-in step (Authenticate does so for passwords).
-// It returns a *LockedError when the account is locked, since then the
-// step must not count as a success, and ErrNotFound for an unknown user.
+// It returns ErrLocked when the account is locked, since then the step
+// must not count as a success (and the caller answers as for a failed
+// step), and ErrNotFound for an unknown user.
 func (s *Service) RecordSuccess(ctx context.Context, userID string) error {
 	err := s.Users.ClearLoginFailures(ctx, userID, s.now())
 	if !errors.Is(err, ErrNotFound) {
@@ -200,11 +230,10 @@ func (s *Service) RecordSuccess(ctx context.Context, userID string) error {
 		}
 		return nil
 	}
-	u, err := s.Users.GetUser(ctx, userID)
-	if err != nil {
+	if _, err := s.Users.GetUser(ctx, userID); err != nil {
 		return fmt.Errorf("identity: record success: %w", err)
 	}
-	return lockedError(u)
+	return ErrLocked
 }
 
 // Unlock ends the user's lockout, permanent or not, on an administrator's
@@ -234,9 +263,15 @@ func (s *Service) UnlockWithToken(ctx context.Context, token string) error {
 	if err := s.Users.UnlockUser(ctx, t.UserID); err != nil {
 		return fmt.Errorf("identity: unlock: %w", err)
 	}
-	s.logger().InfoContext(ctx, "account unlocked", "user_id", t.UserID, "by", "link")
-	if s.OnUnlockLink != nil {
-		s.OnUnlockLink(ctx, t.UserID)
-	}
+	s.unlocked(ctx, t.UserID, "link")
 	return nil
+}
+
+// unlocked reports a lockout that the owner ended (by: "link",
+// "password_reset").
+func (s *Service) unlocked(ctx context.Context, userID, by string) {
+	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", by)
+	if s.OnUnlock != nil {
+		s.OnUnlock(ctx, userID, by)
+	}
 }

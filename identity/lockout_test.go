@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -34,16 +35,25 @@ func (e *env) authFail(t testing.TB, n int) {
 	}
 }
 
-// authLocked signs in with the right password and returns the
-// *LockedError it must get.
-func (e *env) authLocked(t testing.TB) *identity.LockedError {
+// authRefused signs in with password on a locked account and expects
+// the answer of a wrong password, given without checking the password (no
+// argon2id verification) after waiting as long as a check takes, and
+// reported to OnLockedAttempt.
+func (e *env) authRefused(t testing.TB, userID, password string) {
 	t.Helper()
-	u, ok, err := e.svc.Authenticate(t.Context(), alice.Username, alice.Password)
-	var le *identity.LockedError
-	if u != nil || ok || !errors.As(err, &le) {
-		t.Fatalf("Authenticate(right password, locked) = %v, %v, %v; want a *LockedError", u, ok, err)
+	e.events.Take()
+	verified := e.svc.Hasher.Verifications()
+	u, ok, err := e.svc.Authenticate(t.Context(), alice.Username, password)
+	if u != nil || ok || err != nil {
+		t.Fatalf("Authenticate(locked) = %v, %v, %v; want nil, false, nil", u, ok, err)
 	}
-	return le
+	if n := e.svc.Hasher.Verifications() - verified; n != 0 {
+		t.Errorf("Authenticate(locked) checked the password (%d verifications), want none", n)
+	}
+	want := []string{"locked attempt " + userID, fmt.Sprintf("sleep %v", e.svc.Hasher.VerifyTime())}
+	if diff := cmp.Diff(want, e.events.Take()); diff != "" {
+		t.Errorf("Authenticate(locked) events mismatch (-want +got):\n%s", diff)
+	}
 }
 
 // authOK signs in with the right password and expects success.
@@ -69,9 +79,10 @@ func (e *env) unlockMail(t testing.TB) string {
 func TestLockoutSchedule(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		u := lockEnv(t, e)
+		carried := 0
 		for i, want := range []time.Duration{1, 2, 4, 8, 15, 15} {
 			want *= time.Minute
-			e.authFail(t, 4)
+			e.authFail(t, 4-carried)
 			if got := e.user(t, u.ID); got.LockedAt(e.clock.Now()) {
 				t.Fatalf("lockout %d: locked after 4 failures", i+1)
 			}
@@ -82,15 +93,17 @@ func TestLockoutSchedule(t *testing.T) {
 				t.Fatalf("lockout %d: LockedUntil = %v, want %v (%v)", i+1, got, until, want)
 			}
 			e.unlockMail(t)
-			if diff := cmp.Diff(&identity.LockedError{Until: until}, e.authLocked(t)); diff != "" {
-				t.Errorf("lockout %d: LockedError mismatch (-want +got):\n%s", i+1, diff)
-			}
-			// Failures while locked neither count nor extend the lockout.
+			// While locked, the right password is refused like a wrong
+			// one; both count, neither extends the lockout.
+			e.authRefused(t, u.ID, alice.Password)
 			e.clock.Advance(want - time.Second)
-			e.authFail(t, 6)
-			e.authLocked(t)
+			e.authRefused(t, u.ID, wrongPassword)
 			e.noMail(t)
+			if got := e.user(t, u.ID).LockedUntil; got == nil || !got.Equal(until) {
+				t.Fatalf("lockout %d: LockedUntil after attempts while locked = %v, want %v", i+1, got, until)
+			}
 			e.clock.Advance(time.Second)
+			carried = 2
 		}
 	})
 }
@@ -114,8 +127,8 @@ func TestLockoutSuccessResets(t *testing.T) {
 			t.Errorf("after a success: LockedUntil %v, permanent %v; want nil, false", got.LockedUntil, got.LockedPermanently)
 		}
 		e.authFail(t, 5)
-		if diff := cmp.Diff(&identity.LockedError{Until: e.clock.Now().Add(time.Minute)}, e.authLocked(t)); diff != "" {
-			t.Errorf("LockedError after a success mismatch (-want +got):\n%s", diff)
+		if got := e.user(t, u.ID).LockedUntil; got == nil || !got.Equal(e.clock.Now().Add(time.Minute)) {
+			t.Errorf("LockedUntil after a success and 5 failures = %v, want in 1 minute", got)
 		}
 	})
 }
@@ -132,13 +145,11 @@ func TestLockoutPermanent(t *testing.T) {
 		e.authFail(t, 3)
 		e.unlockMail(t)
 		e.clock.Advance(365 * 24 * time.Hour)
-		if diff := cmp.Diff(&identity.LockedError{Permanent: true}, e.authLocked(t)); diff != "" {
-			t.Errorf("LockedError mismatch (-want +got):\n%s", diff)
-		}
+		e.authRefused(t, u.ID, alice.Password)
 		if got := e.user(t, u.ID); !got.LockedPermanently || got.LockedUntil != nil {
 			t.Errorf("stored: LockedUntil %v, permanent %v; want nil, true", got.LockedUntil, got.LockedPermanently)
 		}
-		e.authFail(t, 3)
+		e.authRefused(t, u.ID, wrongPassword)
 		e.noMail(t)
 
 		if err := e.svc.Unlock(t.Context(), u.ID); err != nil {
@@ -151,7 +162,7 @@ func TestLockoutPermanent(t *testing.T) {
 func TestUnlockWithToken(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		lockEnv(t, e)
+		u := lockEnv(t, e)
 		e.authFail(t, 5)
 		token := e.unlockMail(t)
 		for _, bad := range []string{"", "nonsense", token + "x"} {
@@ -159,10 +170,15 @@ func TestUnlockWithToken(t *testing.T) {
 				t.Errorf("UnlockWithToken(%q) = %v, want ErrCodeInvalid", bad, err)
 			}
 		}
-		e.authLocked(t)
+		e.authRefused(t, u.ID, alice.Password)
 		if err := e.svc.UnlockWithToken(ctx, token); err != nil {
 			t.Fatalf("UnlockWithToken: %v", err)
 		}
+		if diff := cmp.Diff([]string{"unlock " + u.ID + " by link"}, e.events.Take()); diff != "" {
+			t.Errorf("UnlockWithToken events mismatch (-want +got):\n%s", diff)
+		}
+		// The attempt while locked no longer counts.
+		e.authFail(t, 4)
 		e.authOK(t)
 
 		// Single use: the link does not end the next lockout.
@@ -171,7 +187,7 @@ func TestUnlockWithToken(t *testing.T) {
 		if err := e.svc.UnlockWithToken(ctx, token); !errors.Is(err, identity.ErrCodeInvalid) {
 			t.Errorf("UnlockWithToken(used) = %v, want ErrCodeInvalid", err)
 		}
-		e.authLocked(t)
+		e.authRefused(t, u.ID, alice.Password)
 		// Expired after 24 hours.
 		e.clock.Advance(identity.UnlockTokenTTL)
 		if err := e.svc.UnlockWithToken(ctx, next); !errors.Is(err, identity.ErrCodeInvalid) {
@@ -219,7 +235,7 @@ func TestLockoutConcurrentFailures(t *testing.T) {
 		e.noMail(t)
 		e.authFail(t, 1)
 		e.unlockMail(t)
-		e.authLocked(t)
+		e.authRefused(t, u.ID, alice.Password)
 	})
 }
 
@@ -279,9 +295,8 @@ func TestRecordFailureAndSuccess(t *testing.T) {
 		if locked, err := e.svc.RecordFailure(ctx, u.ID, "totp"); !locked || err != nil {
 			t.Errorf("RecordFailure while locked = %v, %v; want true, nil", locked, err)
 		}
-		var le *identity.LockedError
-		if err := e.svc.RecordSuccess(ctx, u.ID); !errors.As(err, &le) {
-			t.Errorf("RecordSuccess while locked = %v, want a *LockedError", err)
+		if err := e.svc.RecordSuccess(ctx, u.ID); !errors.Is(err, identity.ErrLocked) {
+			t.Errorf("RecordSuccess while locked = %v, want ErrLocked", err)
 		}
 		unknown := "0190b6a0-0000-7000-8000-000000000000"
 		if _, err := e.svc.RecordFailure(ctx, unknown, "totp"); !errors.Is(err, identity.ErrNotFound) {
@@ -323,19 +338,19 @@ func TestLockoutUnknownUser(t *testing.T) {
 
 func TestLockoutWithoutNotifier(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
-		lockEnv(t, e)
+		u := lockEnv(t, e)
 		e.svc.Notifier = nil
 		e.authFail(t, 5)
-		e.authLocked(t)
+		e.authRefused(t, u.ID, alice.Password)
 		e.noMail(t)
 	})
 }
 
 func TestLockoutMailFailureKeepsLock(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
-		lockEnv(t, e)
+		u := lockEnv(t, e)
 		e.notifier.Err = errors.New("queue down")
 		e.authFail(t, 5)
-		e.authLocked(t)
+		e.authRefused(t, u.ID, alice.Password)
 	})
 }

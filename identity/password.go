@@ -3,6 +3,8 @@ package identity
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 	"golang.org/x/text/unicode/norm"
@@ -40,6 +42,41 @@ type Hasher struct {
 	// dummy is a hash of a fixed password under params, computed once on
 	// first use, for VerifyDummy.
 	dummy func() (string, error)
+	// verifications counts the argon2id verifications done.
+	verifications atomic.Uint64
+	// verifyTime is the moving average of their durations.
+	verifyTime movingAverage
+}
+
+// InitialVerifyTime is what VerifyTime reports before the first
+// verification: about what DefaultHashParams cost on a server core.
+const InitialVerifyTime = 50 * time.Millisecond
+
+// movingAverage is an exponentially weighted moving average of durations,
+// each new one weighing 1/8, safe for concurrent use. The zero value
+// starts at InitialVerifyTime.
+type movingAverage struct {
+	mu    sync.Mutex
+	value time.Duration
+	seen  bool
+}
+
+func (a *movingAverage) add(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.seen {
+		a.value, a.seen = InitialVerifyTime, true
+	}
+	a.value += (d - a.value) / 8
+}
+
+func (a *movingAverage) get() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.seen {
+		return InitialVerifyTime
+	}
+	return a.value
 }
 
 // NewHasher returns a Hasher using p; zero fields take the value from
@@ -100,7 +137,12 @@ func (h *Hasher) Hash(password string) (string, error) {
 // the Hasher's, so the caller should store a fresh Hash. err is non-nil
 // only when hash is not an argon2id PHC string.
 func (h *Hasher) Verify(password, hash string) (ok, needsRehash bool, err error) {
+	start := time.Now()
 	ok, params, err := argon2id.CheckHash(norm.NFC.String(password), hash)
+	if err == nil {
+		h.verifications.Add(1)
+		h.verifyTime.add(time.Since(start))
+	}
 	if err != nil {
 		return false, false, fmt.Errorf("identity: verify password: %w", err)
 	}
@@ -121,3 +163,13 @@ func (h *Hasher) VerifyDummy(password string) {
 	}
 	_, _, _ = h.Verify(password, hash)
 }
+
+// Verifications returns how many argon2id verifications the Hasher has
+// done (Verify and VerifyDummy), for metrics.
+func (h *Hasher) Verifications() uint64 { return h.verifications.Load() }
+
+// VerifyTime returns the moving average of recent verification times
+// (InitialVerifyTime before the first). An answer given without checking
+// a password waits this long, so that its timing does not set it apart
+// from one that checked.
+func (h *Hasher) VerifyTime() time.Duration { return h.verifyTime.get() }

@@ -101,3 +101,23 @@ func TestHasherInvalidHash(t *testing.T) {
 		}
 	}
 }
+
+// TestHasherCountsVerifications: Verify and VerifyDummy are counted (the
+// metric of argon2id work); a hash that is not one is not.
+func TestHasherCountsVerifications(t *testing.T) {
+	h := identity.NewHasher(fastParams)
+	hash, err := h.Hash("a password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = h.Verify("a password", hash)
+	_, _, _ = h.Verify("another", hash)
+	h.VerifyDummy("x")
+	_, _, _ = h.Verify("a password", "not a hash")
+	if got := h.Verifications(); got != 3 {
+		t.Errorf("Verifications() = %d, want 3", got)
+	}
+	if h.VerifyTime() <= 0 {
+		t.Errorf("VerifyTime() = %v, want a positive duration", h.VerifyTime())
+	}
+}

@@ -68,12 +68,22 @@ type Service struct {
 	// Logger records failures that come after a change is done and so are
 	// not returned (a notice that could not be queued); nil discards them.
 	Logger *slog.Logger
+	// Sleep waits d or until ctx ends; nil waits on a timer. Answers given
+	// without checking a password wait as long as a check takes (see
+	// LockoutPolicy); tests set it to see the wait without sleeping.
+	Sleep func(ctx context.Context, d time.Duration)
 	// OnLockout, when set, is told that a lockout started (for the audit
-	// trail, which identity does not depend on).
+	// trail, which identity does not depend on). ctx is that of the
+	// attempt that started it.
 	OnLockout func(ctx context.Context, userID, reason string, permanent bool)
-	// OnUnlockLink, when set, is told that the owner ended a lockout with
-	// the e-mailed link.
-	OnUnlockLink func(ctx context.Context, userID string)
+	// OnLockedAttempt, when set, is told of a sign-in attempt refused
+	// unchecked by a lockout, so that the owner can see it in the
+	// account's security activity (the attempt itself got the answer of a
+	// wrong password).
+	OnLockedAttempt func(ctx context.Context, userID string)
+	// OnUnlock, when set, is told that the owner ended a lockout, by
+	// "link" (the e-mailed unlock link) or "password_reset".
+	OnUnlock func(ctx context.Context, userID, by string)
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -244,20 +254,21 @@ func (s *Service) checkTaken(ctx context.Context, u *User, ve *ValidationError) 
 }
 
 // Authenticate checks a username or e-mail address and password. A wrong
-// password, an unknown login, an account without a password and a disabled
-// account all give (nil, false, nil), and all cost one argon2id
-// verification, so neither the answer nor its timing tells which accounts
-// exist. An empty login or password, or a password longer than the policy
-// could ever accept, is refused at once without hashing. On success a hash
-// made with old parameters is replaced and the login time recorded. err is
-// for failures of the store (or a corrupt stored hash) only, with one
-// exception: the right password for an account locked by the Lockout
-// policy gives a *LockedError (see there why only the right one).
+// password, an unknown login, an account without a password, a disabled
+// account and a locked one all give (nil, false, nil) and take the time of
+// one argon2id verification, so neither the answer nor its timing tells
+// which accounts exist, which are locked, or whether a password was right.
+// An empty login or password, or a password longer than the policy could
+// ever accept, is refused at once without hashing. On success a hash made
+// with old parameters is replaced and the login time recorded. err is for
+// failures of the store (or a corrupt stored hash) only.
 //
-// A wrong password for an active account counts towards the lockout and
-// may start one (see RecordFailure); a right one sets the counts back to
-// zero. Unknown logins leave no trace, so the lockout state cannot tell
-// which accounts exist.
+// Every attempt on an active account is counted before its password is
+// checked; one on a locked account, or beyond the Lockout policy's
+// MaxFailures, is refused without checking (see LockoutPolicy). A wrong
+// password may start a lockout; a right one sets the counts back to zero.
+// Unknown logins leave no trace, so the lockout state cannot tell which
+// accounts exist.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*User, bool, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" || len(password) > s.Policy.maxBytes() {
@@ -273,28 +284,41 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	if err != nil {
 		return nil, false, fmt.Errorf("identity: authenticate: %w", err)
 	}
-	// Verified even while locked, so a lockout costs the same time.
+	if u.Status != StatusActive {
+		// Checked like any other, so the status is never revealed to
+		// someone who does not know the password; not counted, since a
+		// disabled account cannot sign in anyway.
+		if _, _, err := s.Hasher.Verify(password, hash); err != nil {
+			return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
+		}
+		return nil, false, nil
+	}
+	check, c, err := s.countAttempt(ctx, u.ID)
+	if errors.Is(err, ErrNotFound) {
+		// Deleted since it was found.
+		s.Hasher.VerifyDummy(password)
+		return nil, false, nil
+	}
+	if err != nil || !check {
+		return nil, false, err
+	}
 	ok, rehash, err := s.Hasher.Verify(password, hash)
 	if err != nil {
 		return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
 	}
-	// The status and the lockout are looked at only after the password
-	// matched, so they are never revealed to someone who does not know it.
-	switch {
-	case u.Status != StatusActive:
-		return nil, false, nil
-	case !ok && u.LockedAt(s.now()):
-		return nil, false, nil
-	case !ok:
-		if _, err := s.recordFailure(ctx, u.ID, "password"); err != nil && !errors.Is(err, ErrNotFound) {
+	if !ok {
+		if _, err := s.lockIfDue(ctx, u.ID, "password", c); err != nil {
 			return nil, false, err
 		}
 		return nil, false, nil
-	case u.LockedAt(s.now()):
-		return nil, false, lockedError(u)
 	}
-	// Conditional on the account not being locked meanwhile.
-	if err := s.RecordSuccess(ctx, u.ID); err != nil {
+	// Conditional on the account not being locked meanwhile by concurrent
+	// attempts: then this one is refused like them.
+	switch err := s.RecordSuccess(ctx, u.ID); {
+	case errors.Is(err, ErrLocked):
+		s.lockedAttempt(ctx, u.ID)
+		return nil, false, nil
+	case err != nil:
 		return nil, false, err
 	}
 	if rehash {

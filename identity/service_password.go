@@ -84,10 +84,11 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) (string, er
 
 // ResetPassword sets a new password with a reset link's token: it checks
 // the password policy (a *ValidationError for FieldPassword, which leaves
-// the token usable), uses the token, replaces the hash, marks the address
-// the link went to as verified (following it proved the address), ends
-// every session of the user and mails MailPasswordChanged. Token errors are
-// those of CheckResetToken.
+// the token usable), uses the token, replaces the hash, ends any lockout
+// and sets the failure counts to zero (the owner has proved control of
+// the account), marks the address the link went to as verified (following
+// it proved the address), ends every session of the user and mails
+// MailPasswordChanged. Token errors are those of CheckResetToken.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (*User, error) {
 	t, u, err := s.resetToken(ctx, token)
 	if err != nil {
@@ -106,6 +107,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err := s.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
 		return nil, fmt.Errorf("identity: reset password: %w", err)
 	}
+	if err := s.Users.UnlockUser(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("identity: reset password: %w", err)
+	}
+	if u.LockedAt(s.now()) {
+		s.unlocked(ctx, u.ID, "password_reset")
+	}
+	u.LockedUntil, u.LockedPermanently = nil, false
 	if !u.EmailVerified {
 		err := s.Users.MarkEmailVerified(ctx, u.ID, t.Target, s.now())
 		switch {

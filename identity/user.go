@@ -137,12 +137,13 @@ type UserStore interface {
 	// ListUsers returns users ordered by creation time.
 	ListUsers(ctx context.Context, limit, offset int) ([]*User, error)
 
-	// CountLoginFailure adds one to the user's consecutive failed logins,
-	// in one statement, unless the account is locked at now, and returns
-	// the new count and the number of lockouts so far. It returns
-	// ErrNotFound, counting nothing, for an unknown user or one locked at
-	// now.
-	CountLoginFailure(ctx context.Context, userID string, now time.Time) (failures, lockouts int, err error)
+	// CountLoginAttempt adds one to the user's failed logins in one
+	// statement, whether or not the account is locked, and returns the
+	// new count with the lockout state read in the same statement, so
+	// concurrent attempts count exactly and each sees the others. A
+	// password attempt is counted before its hash is checked; a success
+	// then clears the count. It returns ErrNotFound for an unknown user.
+	CountLoginAttempt(ctx context.Context, userID string) (LoginCount, error)
 	// LockUser starts a lockout if the user still has l.Lockouts lockouts
 	// and at least l.MinFailures failed logins: failed logins go back to
 	// zero, lockouts up by one, and the lock is set (locked_until NULL
@@ -157,6 +158,20 @@ type UserStore interface {
 	// UnlockUser ends any lockout, permanent ones included, and sets
 	// failed logins and lockouts to zero, or returns ErrNotFound.
 	UnlockUser(ctx context.Context, userID string) error
+}
+
+// LoginCount is a user's lockout state right after
+// UserStore.CountLoginAttempt.
+type LoginCount struct {
+	Failures          int        // failed logins, this attempt included
+	Lockouts          int        // lockouts since the last success
+	LockedUntil       *time.Time // as User.LockedUntil
+	LockedPermanently bool
+}
+
+// LockedAt reports whether a lockout holds at now.
+func (c LoginCount) LockedAt(now time.Time) bool {
+	return c.LockedPermanently || c.LockedUntil != nil && now.Before(*c.LockedUntil)
 }
 
 // Lock is a lockout for UserStore.LockUser to start.

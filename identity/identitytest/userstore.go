@@ -41,7 +41,7 @@ func RunUserStoreTests(t *testing.T, newStore func(t *testing.T) identity.UserSt
 		{"LockoutCounts", testLockoutCounts},
 		{"LockUser", testLockUser},
 		{"LockPermanently", testLockPermanently},
-		{"ConcurrentFailures", testConcurrentFailures},
+		{"ConcurrentAttempts", testConcurrentAttempts},
 		{"LockoutNotFound", testLockoutNotFound},
 	}
 	for _, tc := range cases {

@@ -15,25 +15,33 @@ import (
 // fixed width makes time order.
 const unlockedAt = "NOT locked_permanently AND (locked_until IS NULL OR locked_until <= ?)"
 
-// CountLoginFailure increments failed_logins of an account that is not
-// locked at now, reading the new count in the same statement (RETURNING,
-// PostgreSQL and SQLite 3.35+), so concurrent failures count exactly.
-func (s *UserStore) CountLoginFailure(ctx context.Context, userID string, now time.Time) (int, int, error) {
+// CountLoginAttempt increments failed_logins, locked or not, reading the
+// new count and the lock in the same statement (RETURNING, PostgreSQL and
+// SQLite 3.35+), so concurrent attempts count exactly.
+func (s *UserStore) CountLoginAttempt(ctx context.Context, userID string) (identity.LoginCount, error) {
 	id, ok := canonicalID(userID)
 	if !ok {
-		return 0, 0, fmt.Errorf("sqlstore: count login failure: %w", identity.ErrNotFound)
+		return identity.LoginCount{}, fmt.Errorf("sqlstore: count login attempt: %w", identity.ErrNotFound)
 	}
-	var rows []struct{ FailedLogins, Lockouts int }
+	var rows []struct {
+		FailedLogins, Lockouts int
+		LockedUntil            timestamp
+		LockedPermanently      bool
+	}
 	err := s.db.WithContext(ctx).Raw(`UPDATE users SET failed_logins = failed_logins + 1
-		WHERE id = ? AND `+unlockedAt+`
-		RETURNING failed_logins, lockouts`, id, newTimestamp(now)).Scan(&rows).Error
+		WHERE id = ?
+		RETURNING failed_logins, lockouts, locked_until, locked_permanently`, id).Scan(&rows).Error
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlstore: count login failure: %w", err)
+		return identity.LoginCount{}, fmt.Errorf("sqlstore: count login attempt: %w", err)
 	}
 	if len(rows) == 0 {
-		return 0, 0, fmt.Errorf("sqlstore: count login failure: %w", identity.ErrNotFound)
+		return identity.LoginCount{}, fmt.Errorf("sqlstore: count login attempt: %w", identity.ErrNotFound)
 	}
-	return rows[0].FailedLogins, rows[0].Lockouts, nil
+	r := rows[0]
+	return identity.LoginCount{
+		Failures: r.FailedLogins, Lockouts: r.Lockouts,
+		LockedUntil: r.LockedUntil.Ptr(), LockedPermanently: r.LockedPermanently,
+	}, nil
 }
 
 // LockUser starts a lockout with one conditional UPDATE: the lockouts
