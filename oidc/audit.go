@@ -22,9 +22,7 @@ func Audit(c echo.Context, rec AuditRecorder, log *slog.Logger, e audit.Entry) {
 		return
 	}
 	r := c.Request()
-	e.IP = c.RealIP()
-	e.UserAgent = truncate(r.UserAgent(), 512)
-	e.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	e = fromRequest(c, e)
 	if e.Outcome == "" {
 		e.Outcome = audit.OutcomeSuccess
 	}
@@ -39,3 +37,30 @@ func userEvent(action, userID string, details audit.Details) audit.Entry {
 }
 
 func (h *Handler) audit(c echo.Context, e audit.Entry) { Audit(c, h.Auditor, h.Logger, e) }
+
+// fromRequest fills e's IP, user agent and request ID from c.
+func fromRequest(c echo.Context, e audit.Entry) audit.Entry {
+	e.IP = c.RealIP()
+	e.UserAgent = truncate(c.Request().UserAgent(), 512)
+	e.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	return e
+}
+
+type auditRequestKey struct{}
+
+// WithAuditRequest returns ctx carrying c's client IP, user agent and
+// request ID, for events that code below the handler reports through
+// hooks (identity.Service.OnLockout and OnLockedAttempt), which see only
+// the context.
+func WithAuditRequest(ctx context.Context, c echo.Context) context.Context {
+	return context.WithValue(ctx, auditRequestKey{}, fromRequest(c, audit.Entry{}))
+}
+
+// AuditRequest fills e's IP, user agent and request ID from a context made
+// by WithAuditRequest; from any other it returns e unchanged.
+func AuditRequest(ctx context.Context, e audit.Entry) audit.Entry {
+	if r, ok := ctx.Value(auditRequestKey{}).(audit.Entry); ok {
+		e.IP, e.UserAgent, e.RequestID = r.IP, r.UserAgent, r.RequestID
+	}
+	return e
+}

@@ -3,12 +3,10 @@ package oidc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,16 +91,10 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 			return err
 		}
 	}
-	user, ok, err := h.Users.Authenticate(ctx, login, password)
-	var locked *identity.LockedError
-	if errors.As(err, &locked) {
-		// Only the right password gets here (identity.LockedError): the
-		// owner learns why, an attacker guessing learns nothing new.
-		h.Logger.InfoContext(ctx, "login refused", "reason", "locked")
-		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
-			Details: audit.Details{"reason": "locked", "login": truncate(login, 100)}})
-		return h.renderLogin(c, http.StatusForbidden, f, client, login, lockedMessage(locked, h.Now()))
-	}
+	// A locked account answers as a wrong password does: the owner learns
+	// of the lockout from the unlock mail and the security activity, which
+	// the identity service's hooks record with this request's details.
+	user, ok, err := h.Users.Authenticate(WithAuditRequest(ctx, c), login, password)
 	if err != nil {
 		return err
 	}
@@ -250,15 +242,6 @@ func safeNext(next string) string {
 		return ""
 	}
 	return next
-}
-
-// lockedMessage tells the account's owner why they cannot sign in.
-func lockedMessage(e *identity.LockedError, now time.Time) string {
-	if e.Permanent {
-		return "This account is locked after too many failed sign-in attempts. Use the unlock link we e-mailed you, or ask an administrator."
-	}
-	minutes := int(e.Until.Sub(now).Minutes()) + 1
-	return fmt.Sprintf("This account is locked for %d more minute(s) after too many failed sign-in attempts. Try again then, or use the unlock link we e-mailed you.", minutes)
 }
 
 // PathUnlock is where the unlock link from the lockout e-mail points.

@@ -135,19 +135,24 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	// also logs the user out of the clients that asked to be told.
 	a.Audit = audit.New(auditsql.New(db))
 	a.Audit.Now = time.Now
-	a.Users.OnUnlockLink = func(ctx context.Context, userID string) {
-		err := a.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-			Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": "link"}})
-		if err != nil {
-			log.ErrorContext(ctx, "audit record failed", "action", audit.ActionLockoutEnded, "error", err)
+	record := func(ctx context.Context, e audit.Entry) {
+		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
+			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
 		}
 	}
+	a.Users.OnUnlock = func(ctx context.Context, userID, by string) {
+		record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+			Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+	}
 	a.Users.OnLockout = func(ctx context.Context, userID, reason string, permanent bool) {
-		err := a.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
+		record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
 			Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
-		if err != nil {
-			log.ErrorContext(ctx, "audit record failed", "action", audit.ActionLockoutStarted, "error", err)
-		}
+	}
+	// The attempt got the answer of a wrong password; the owner sees it
+	// as a failed sign-in in the security activity.
+	a.Users.OnLockedAttempt = func(ctx context.Context, userID string) {
+		record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
+			Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
 	}
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
 	a.Users.Sessions = a.Sessions
@@ -363,6 +368,7 @@ func (a *App) openDelivery() error {
 		return err
 	}
 	a.Metrics = newMetrics()
+	a.Metrics.observeHasher(a.Users.Hasher)
 	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage,
 		Logout: &message.HTTPLogoutSender{Client: a.Egress}}
 	return nil

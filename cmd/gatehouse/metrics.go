@@ -5,10 +5,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"gatehouse/identity"
 )
 
 // metrics is the Prometheus registry of one server. It starts small:
-// message delivery outcomes, plus the Go runtime and process collectors.
+// message delivery outcomes, password verifications, plus the Go runtime
+// and process collectors.
 type metrics struct {
 	registry *prometheus.Registry
 	messages *prometheus.CounterVec
@@ -24,6 +27,22 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.messages, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// observeHasher exports h's count of argon2id verifications and its
+// moving average verification time (what an answer given without checking
+// a password waits).
+func (m *metrics) observeHasher(h *identity.Hasher) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_password_verifications_total",
+			Help: "Passwords checked against an argon2id hash, dummy checks for unknown accounts included.",
+		}, func() float64 { return float64(h.Verifications()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_password_verify_seconds",
+			Help: "Moving average of recent password verification times; sign-ins refused without a check wait this long.",
+		}, func() float64 { return h.VerifyTime().Seconds() }),
+	)
 }
 
 // observeMessage records a delivery outcome (message.Worker.Observe).
