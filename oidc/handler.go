@@ -20,7 +20,8 @@ import (
 
 // Users is what the provider needs of the identity service.
 type Users interface {
-	// Authenticate checks a login and password; a wrong one is (nil, false, nil).
+	// Authenticate checks a login and password; a wrong one, and any on a
+	// locked account, is (nil, false, nil).
 	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
 	// Register creates a self-service account or returns *identity.ValidationError.
 	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
