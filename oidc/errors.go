@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"gatehouse/migrations/dberr"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
@@ -47,9 +46,9 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageRepo
 		}
 		if ctx := c.Request().Context(); Unavailable(ctx, err) {
 			switch {
-			case !dberr.IsUnavailable(err):
-				// The request ran out of time or was cancelled by a
-				// shutdown: nothing is wrong with the database.
+			case !databaseFailed(ctx, err):
+				// The request ran out of time or was cancelled (by a
+				// shutdown, or its client left): not an outage.
 			case outage != nil:
 				outage.Report(ctx, err)
 			default:

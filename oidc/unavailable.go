@@ -99,7 +99,14 @@ func (h *Handler) unavailable(c echo.Context, err error) error {
 
 // reportOutage tells Outage of a failure that the database caused.
 func (h *Handler) reportOutage(ctx context.Context, err error) {
-	if h.Outage != nil && dberr.IsUnavailable(err) {
+	if h.Outage != nil && databaseFailed(ctx, err) {
 		h.Outage.Report(ctx, err)
 	}
+}
+
+// databaseFailed reports whether err is the database's failure rather
+// than the request's: a cancelled request (its client went away, or a
+// shutdown) fails its queries too.
+func databaseFailed(ctx context.Context, err error) bool {
+	return dberr.IsUnavailable(err) && !errors.Is(ctx.Err(), context.Canceled)
 }
