@@ -97,7 +97,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	if err := ping(ctx, db, cfg.Database.ConnectTimeout.Std()); err != nil {
 		closeDB(db)
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, err
 	}
 	if migrate {
 		applied, err := migrations.Up(ctx, db)
