@@ -189,4 +189,3 @@ func TestShutdownUnderLoad(t *testing.T) {
 		}
 	})
 }
-
