@@ -97,8 +97,14 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		want503("GET "+path+" signed in", rawFrom(t, resp), false)
 	}
+	// Signed out, so that the client lookup is what fails.
+	resp, err := other.Get(srv.URL + "/oauth2/logout?client_id=" + rpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want503("RP-initiated logout", rawFrom(t, resp), false)
 	target, _ := loginPage.URL.Parse(loginAction)
-	resp, err := other.PostForm(target.String(), loginForm)
+	resp, err = other.PostForm(target.String(), loginForm)
 	if err != nil {
 		t.Fatal(err)
 	}
