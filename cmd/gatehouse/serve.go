@@ -64,13 +64,64 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		ln.Close()
 		return err
 	}
-	var handler atomic.Pointer[http.Handler]
-	var h http.Handler = starting
-	handler.Store(&h)
-	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelRequests()
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+	s := newServer(ctx, cfg, log, starting)
+	defer s.cancelRequests()
+	served := make(chan error, 1)
+	go func() { served <- s.http.Serve(ln) }()
+
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	opened := make(chan openResult, 1)
+	if a != nil {
+		opened <- openResult{app: a}
+	} else {
+		go func() { opened <- openApp(jobs, cfg, log, st) }()
+	}
+	var runErr error
+	select {
+	case r := <-opened:
+		opened = nil
+		if r.err != nil {
+			if ctx.Err() == nil {
+				runErr = r.err
+			}
+			break
+		}
+		s.use(jobs, r.app)
+		select {
+		case runErr = <-served:
+		case <-ctx.Done():
+		}
+	case runErr = <-served:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	stopJobs()
+	s.shutdown(opened)
+	log.Info("shut down")
+	return runErr
+}
+
+// server is the HTTP server of serve and what it runs: the starting
+// handler, then the App's with its background jobs.
+type server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	http    *http.Server
+	handler atomic.Pointer[http.Handler]
+	// cancelRequests ends the context of every request.
+	cancelRequests context.CancelFunc
+	app            *App
+	workers        sync.WaitGroup
+}
+
+func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starting http.Handler) *server {
+	s := &server{cfg: cfg, log: log}
+	s.handler.Store(&starting)
+	requests, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancelRequests = cancel
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) }),
 		BaseContext:       func(net.Listener) context.Context { return requests },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -83,68 +134,44 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	return s
+}
 
-	jobs, stopJobs := context.WithCancel(ctx)
-	defer stopJobs()
-	var workers sync.WaitGroup
-	opened := make(chan openResult, 1)
-	if a != nil {
-		opened <- openResult{app: a}
-	} else {
-		go func() { opened <- openApp(jobs, cfg, log, st) }()
-	}
-	var runErr error
-wait:
-	for {
-		select {
-		case r := <-opened:
-			opened = nil
-			if r.err != nil {
-				if ctx.Err() == nil {
-					runErr = r.err
-				}
-				break wait
-			}
-			a = r.app
-			a.startWorkers(jobs, &workers)
-			h := http.Handler(a.Echo)
-			handler.Store(&h)
-			log.Info("gatehouse ready")
-		case err := <-served:
-			runErr = err
-			break wait
-		case <-ctx.Done():
-			break wait
-		}
-	}
+// use starts a's background jobs under jobs and serves a from now on.
+func (s *server) use(jobs context.Context, a *App) {
+	s.app = a
+	a.startWorkers(jobs, &s.workers)
+	h := http.Handler(a.Echo)
+	s.handler.Store(&h)
+	s.log.Info("gatehouse ready")
+}
 
-	log.Info("shutting down")
-	stopJobs()
-	deadline := time.Now().Add(cfg.HTTP.ShutdownTimeout.Std())
-	drained := shutdownHTTP(srv, cancelRequests, deadline, log)
+// shutdown drains the HTTP server, waits for the jobs (already told to
+// stop) and for an App still being opened, and closes the App last, all
+// within http.shutdown_timeout.
+func (s *server) shutdown(opened <-chan openResult) {
+	deadline := time.Now().Add(s.cfg.HTTP.ShutdownTimeout.Std())
+	done := shutdownHTTP(s.http, s.cancelRequests, deadline, s.log)
 	if opened != nil {
-		// Still opening: it stops at ctx's end, and closes what it opened.
+		// Still opening: it stops as its context ended, closing what it
+		// opened, or returns an App that nothing uses yet.
 		if r := <-opened; r.app != nil {
-			a = r.app
+			s.app = r.app
 		}
 	}
-	if !waitUntil(&workers, deadline) {
-		log.Error("shutdown deadline passed with background jobs still running")
-		drained = false
+	if !waitUntil(&s.workers, deadline) {
+		s.log.Error("shutdown deadline passed with background jobs still running")
+		done = false
 	}
 	switch {
-	case a == nil:
-	case drained:
-		a.Close() // last: nothing uses the database any more
+	case s.app == nil:
+	case done:
+		s.app.Close() // last: nothing uses the database any more
 	default:
 		// Closing the database under running work would fail it with
 		// "sql: database is closed"; the process exit ends both.
-		log.Error("database left open: work still running at the shutdown deadline")
+		s.log.Error("database left open: work still running at the shutdown deadline")
 	}
-	log.Info("shut down")
-	return runErr
 }
 
 // shutdownHTTP stops accepting and waits for in-flight requests: until
