@@ -23,7 +23,7 @@ import (
 // database is.
 const (
 	firstRetry = 250 * time.Millisecond
-	maxRetry   = 2 * time.Second
+	maxRetry   = time.Second
 	// Past the first few attempts a failure is logged at most this often.
 	retryLogEvery = 30 * time.Second
 )
