@@ -151,3 +151,40 @@ func rawFrom(t *testing.T, resp *http.Response) rawResponse {
 	p := readPage(t, resp)
 	return rawResponse{Status: p.Status, Header: resp.Header, Body: p.Body}
 }
+
+// TestSlowDatabase: a database that stops answering turns into a 503 with
+// Retry-After when http.request_timeout passes, not into a request that
+// hangs for as long as the database does; the outage is logged once.
+func TestSlowDatabase(t *testing.T) {
+	proxy := startDBProxy(t, forward)
+	srv := startServer(t, "postgres", func(cfg *config.Config) {
+		cfg.Database.URL = proxy.url(t, cfg.Database.URL)
+		cfg.HTTP.RequestTimeout = config.Duration(time.Second)
+	})
+	ccID, ccSecret := srv.createClient(t, "--name", "Batch", "--grant-type", "client_credentials")
+	clientCredentials := func() rawResponse {
+		return postForm(t, srv.URL+"/oauth2/token", "grant_type=client_credentials", ccID, ccSecret)
+	}
+	if got := clientCredentials(); got.Status != http.StatusOK {
+		t.Fatalf("client_credentials: %d %s", got.Status, got.Body)
+	}
+	proxy.set(stall)
+	for _, name := range []string{"client cached", "client looked up"} {
+		if name == "client looked up" {
+			srv.App.Provider.Clients.Forget(ccID)
+		}
+		start := time.Now()
+		got := clientCredentials()
+		t.Logf("%s: %d after %s", name, got.Status, time.Since(start).Round(time.Millisecond))
+		if got.Status != http.StatusServiceUnavailable || got.JSON["error"] != "temporarily_unavailable" || got.Header.Get("Retry-After") == "" {
+			t.Errorf("%s, database not answering: %d %s, want 503 temporarily_unavailable with Retry-After", name, got.Status, got.Body)
+		}
+	}
+	if n := len(srv.Logs.Records("database unavailable: answering 503 until it is back")); n != 1 {
+		t.Errorf("the outage was logged %d times, want once", n)
+	}
+	proxy.set(forward)
+	if got := clientCredentials(); got.Status != http.StatusOK {
+		t.Errorf("client_credentials once the database answers again: %d %s", got.Status, got.Body)
+	}
+}
