@@ -46,6 +46,9 @@ type Database struct {
 	// empty, Load uses "sqlite:<data_dir>/gatehouse.db".
 	URL            string `yaml:"url"`
 	MigrateOnStart bool   `yaml:"migrate_on_start"`
+	// ConnectTimeout bounds each attempt to reach the database at start;
+	// serve retries with backoff until one succeeds.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
 }
 
 // Signing configures the keys that sign ID tokens and JWT access tokens.
@@ -157,6 +160,12 @@ type HTTP struct {
 	// MaxHeaderBytes caps the size of the request line and headers
 	// (431 above).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// RequestTimeout is every request's deadline: work still waiting on
+	// the database then is answered 503.
+	RequestTimeout Duration `yaml:"request_timeout"`
+	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
+	// most of it to finish, then their contexts are cancelled.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
 // Default returns a configuration with every default filled in, derived
@@ -177,6 +186,7 @@ func defaults() *Config {
 		DataDir: "./data",
 		Database: Database{
 			MigrateOnStart: true,
+			ConnectTimeout: Duration(5 * time.Second),
 		},
 		Signing: Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
@@ -203,8 +213,9 @@ func defaults() *Config {
 			ProductName:  "Gatehouse",
 			PrimaryColor: "#2563eb",
 		},
-		Log:  Log{Level: "info", Format: "json"},
-		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10},
+		Log: Log{Level: "info", Format: "json"},
+		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
+			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

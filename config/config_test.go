@@ -20,7 +20,7 @@ func TestDefault(t *testing.T) {
 		Issuer:   "http://localhost:8080",
 		Listen:   "127.0.0.1:8080",
 		DataDir:  "./data",
-		Database: Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true},
+		Database: Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true, ConnectTimeout: Duration(5 * time.Second)},
 		Signing:  Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
 			AccessTokenLifetime:          Duration(time.Hour),
@@ -38,7 +38,8 @@ func TestDefault(t *testing.T) {
 		SMS:      SMS{Provider: "log", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"},
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},
-		HTTP:     HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10},
+		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
+			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

@@ -62,6 +62,7 @@ data_dir: /var/lib/gatehouse
 database:
   url: postgres://gatehouse@db.internal/gatehouse
   migrate_on_start: false
+  connect_timeout: 3s
 master_key: ` + masterKey + `
 signing:
   algorithm: ES256
@@ -107,6 +108,8 @@ http:
     - 192.168.1.1
   max_body_bytes: 65536
   max_header_bytes: 8192
+  request_timeout: 4s
+  shutdown_timeout: 30s
 redis:
   url: redis://:pw@cache.internal:6379/1
 rate_limits:
@@ -139,7 +142,7 @@ audit:
 		Issuer:    "https://login.example.com",
 		Listen:    "0.0.0.0:9000",
 		DataDir:   "/var/lib/gatehouse",
-		Database:  Database{URL: "postgres://gatehouse@db.internal/gatehouse"},
+		Database:  Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second)},
 		MasterKey: masterKey,
 		Signing:   Signing{Algorithm: "ES256"},
 		Tokens: Tokens{
@@ -166,7 +169,8 @@ audit:
 		},
 		Theme: Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
 		Log:   Log{Level: "debug", Format: "text"},
-		HTTP:  HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192},
+		HTTP: HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192,
+			RequestTimeout: Duration(4 * time.Second), ShutdownTimeout: Duration(30 * time.Second)},
 		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "60/1m",
@@ -443,6 +447,8 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_DATABASE_MIGRATE_ON_START":           "false",
 				"GATEHOUSE_PASSWORD_MIN_LENGTH":                 " 10 ",
 				"GATEHOUSE_HTTP_MAX_BODY_BYTES":                 "4096",
+				"GATEHOUSE_HTTP_REQUEST_TIMEOUT":                "2s",
+				"GATEHOUSE_DATABASE_CONNECT_TIMEOUT":            "1s",
 				"GATEHOUSE_THEME_PRIMARY_COLOR":                 "#000000",
 				"GATEHOUSE_SIGNING_ALGORITHM":                   "ES256",
 			},
@@ -452,6 +458,8 @@ func TestLoadEnv(t *testing.T) {
 				c.Database.MigrateOnStart = false
 				c.Password.MinLength = 10
 				c.HTTP.MaxBodyBytes = 4096
+				c.HTTP.RequestTimeout = Duration(2 * time.Second)
+				c.Database.ConnectTimeout = Duration(time.Second)
 				c.Theme.PrimaryColor = "#000000"
 				c.Signing.Algorithm = "ES256"
 			},

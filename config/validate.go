@@ -25,6 +25,7 @@ func (c *Config) Validate() error {
 		p.add("data_dir", "required")
 	}
 	checkDatabaseURL(&p, c.Database.URL)
+	p.durationBetween("database.connect_timeout", c.Database.ConnectTimeout, Duration(100*time.Millisecond), Duration(time.Minute))
 	if c.MasterKey != "" {
 		if _, err := decodeMasterKey(c.MasterKey); err != nil {
 			p.add("master_key", "%v", err)
@@ -214,6 +215,8 @@ func (h HTTP) validate(p *problems) {
 	}
 	p.intBetween("http.max_body_bytes", h.MaxBodyBytes, 1<<10, 64<<20)
 	p.intBetween("http.max_header_bytes", int64(h.MaxHeaderBytes), 4<<10, 1<<20)
+	p.durationBetween("http.request_timeout", h.RequestTimeout, Duration(time.Second), Duration(5*time.Minute))
+	p.durationBetween("http.shutdown_timeout", h.ShutdownTimeout, Duration(time.Second), Duration(10*time.Minute))
 }
 
 // TrustedProxyPrefixes parses TrustedProxies; a bare IP becomes a

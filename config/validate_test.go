@@ -497,6 +497,19 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "timeouts out of range",
+			mutate: func(c *Config) {
+				c.HTTP.RequestTimeout = Duration(0)
+				c.HTTP.ShutdownTimeout = Duration(time.Hour)
+				c.Database.ConnectTimeout = Duration(2 * time.Minute)
+			},
+			want: []string{
+				"database.connect_timeout: must be between 100ms and 1m0s, got 2m0s",
+				"http.request_timeout: must be between 1s and 5m0s, got 0s",
+				"http.shutdown_timeout: must be between 1s and 10m0s, got 1h0m0s",
+			},
+		},
+		{
 			name:   "body limit too small",
 			mutate: func(c *Config) { c.HTTP.MaxBodyBytes = 512 },
 			want:   []string{"http.max_body_bytes: must be between 1024 and 67108864, got 512"},

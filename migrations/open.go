@@ -11,6 +11,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"gatehouse/migrations/dberr"
 )
 
 // Open connects to the database named by url: "sqlite:PATH" for the embedded
@@ -21,6 +23,9 @@ func Open(url string) (*gorm.DB, error) {
 		SkipDefaultTransaction: true, // single statements need no BEGIN/COMMIT round trip
 		PrepareStmt:            false,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// gorm's ping has no deadline: a database that accepts connections
+		// but never answers would hang Open. Callers ping with a timeout.
+		DisableAutomaticPing: true,
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
@@ -35,6 +40,9 @@ func Open(url string) (*gorm.DB, error) {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		if err := markUnavailable(db); err != nil {
+			return nil, err
+		}
 		return db, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(url, "sqlite:")
@@ -66,10 +74,33 @@ func Open(url string) (*gorm.DB, error) {
 			return nil, fmt.Errorf("database: %w", err)
 		}
 		sqlDB.SetMaxOpenConns(1)
+		if err := markUnavailable(db); err != nil {
+			return nil, err
+		}
 		return db, nil
 	default:
 		return nil, fmt.Errorf("database: unsupported URL scheme (want sqlite:PATH or postgres://...)")
 	}
+}
+
+// markUnavailable makes every statement's error that means the database
+// could not answer match dberr.ErrUnavailable, whichever store ran it.
+func markUnavailable(db *gorm.DB) error {
+	mark := func(tx *gorm.DB) { tx.Error = dberr.Mark(tx.Error) }
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Create().After("*").Register("dberr:mark", mark),
+		cb.Query().After("*").Register("dberr:mark", mark),
+		cb.Update().After("*").Register("dberr:mark", mark),
+		cb.Delete().After("*").Register("dberr:mark", mark),
+		cb.Row().After("*").Register("dberr:mark", mark),
+		cb.Raw().After("*").Register("dberr:mark", mark),
+	} {
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+	}
+	return nil
 }
 
 // IsPostgres reports whether db talks to PostgreSQL.

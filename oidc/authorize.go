@@ -309,6 +309,14 @@ func (h *Handler) hintSubject(ctx context.Context, hint string) (string, error) 
 // not trusted it shows a page and never redirects (RFC 6749 §4.1.2.1);
 // otherwise it redirects with the error, state and iss (RFC 9207).
 func (h *Handler) authorizeError(c echo.Context, ar fosite.AuthorizeRequester, err error) error {
+	if ctx := c.Request().Context(); Unavailable(ctx, err) {
+		if ar == nil || !ar.IsRedirectURIValid() {
+			return err // a 503 page (ErrorHandler)
+		}
+		// RFC 6749 §4.1.2.1: the client learns it may retry.
+		h.reportOutage(ctx, err)
+		err = fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if ar == nil || !ar.IsRedirectURIValid() {
 		msg := "The application sent a sign-in request that could not be accepted."
@@ -320,7 +328,7 @@ func (h *Handler) authorizeError(c echo.Context, ar fosite.AuthorizeRequester, e
 		}
 		return &PageError{Status: http.StatusBadRequest, Title: "Invalid sign-in request", Message: msg, Err: err}
 	}
-	if rfc.CodeField >= 500 {
+	if rfc.CodeField >= 500 && !errors.Is(err, fosite.ErrTemporarilyUnavailable) {
 		h.Logger.ErrorContext(c.Request().Context(), "authorization failed", "error", err, "debug", rfc.DebugField)
 	}
 	values := rfc.ToValues()

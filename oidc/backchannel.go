@@ -96,6 +96,9 @@ func (b *BackchannelSessions) notify(ctx context.Context, userID string, pairs [
 	now := b.Now().UTC()
 	for _, sc := range pairs {
 		c, err := b.Provider.Clients.Get(ctx, sc.ClientID)
+		if Unavailable(ctx, err) {
+			return err // not "deleted": its logout token would be lost
+		}
 		if err != nil || c.BackchannelLogoutURI == "" {
 			continue // deleted, or not interested
 		}

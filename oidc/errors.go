@@ -36,10 +36,25 @@ func pageError(status int, title, message string) *PageError {
 
 // ErrorHandler is echo's one error handler: it maps errors to a page or to
 // JSON for API paths, and logs every 5xx once with the request ID. It
-// never shows internal error text.
-func ErrorHandler(pages *templates.Renderer, log *slog.Logger) echo.HTTPErrorHandler {
+// never shows internal error text. An unavailable database, or a request
+// whose context ended, is 503 with Retry-After (see Unavailable); a
+// database outage is reported to outage (nil: logged per request).
+func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageReporter) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if ctx := c.Request().Context(); Unavailable(ctx, err) {
+			switch {
+			case !databaseFailed(ctx, err):
+				// The request ran out of time or was cancelled (by a
+				// shutdown, or its client left): not an outage.
+			case outage != nil:
+				outage.Report(ctx, err)
+			default:
+				log.ErrorContext(ctx, "request failed: database unavailable", "error", err)
+			}
+			WriteUnavailable(c.Response(), c.Request(), pages, c.Response().Header().Get(echo.HeaderXRequestID))
 			return
 		}
 		status, title, message := http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again in a moment."

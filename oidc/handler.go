@@ -49,6 +49,9 @@ type Handler struct {
 	Now     func() time.Time
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
+	// Outage is told of requests that failed because the database could
+	// not be used (nil: nobody is told).
+	Outage OutageReporter
 
 	SelfSignup bool
 	// Captcha, when set, guards registration; CaptchaURL serves the

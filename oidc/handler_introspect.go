@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,6 +28,9 @@ func (h *Handler) introspect(c echo.Context) error {
 		return err
 	}
 	client, err := h.Provider.AuthenticateClient(ctx, r, r.PostForm)
+	if Unavailable(ctx, err) {
+		return h.unavailable(c, err) // not a failed authentication
+	}
 	if err != nil || client.IsPublic() {
 		h.clientAuthFailed(c)
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.Provider.Issuer+`"`)
@@ -38,6 +42,11 @@ func (h *Handler) introspect(c echo.Context) error {
 	}
 	sess := NewSession()
 	use, ar, err := h.Provider.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), sess)
+	if Unavailable(ctx, err) {
+		// The token may well be active: saying inactive would end a
+		// session at the resource server.
+		return h.unavailable(c, err)
+	}
 	if err != nil || !mayIntrospect(client, use, ar) {
 		// RFC 7662 §2.2: nothing more is said about an inactive token;
 		// §4: a token the caller may not see looks exactly inactive.
@@ -122,6 +131,12 @@ func (h *Handler) revoke(c echo.Context) error {
 			h.audit(c, audit.Entry{ActorType: audit.ActorClient, ActorID: id, Subject: id, Action: audit.ActionTokenRevoked,
 				Details: audit.Details{"kind": r.PostForm.Get("token_type_hint")}})
 		}
+	}
+	// fosite answers 200 to every error but two, a storage failure
+	// included (as temporarily_unavailable): a client would believe its
+	// token revoked.
+	if Unavailable(ctx, err) || errors.Is(err, fosite.ErrTemporarilyUnavailable) {
+		return h.unavailable(c, err)
 	}
 	if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidClient.ErrorField {
 		h.clientAuthFailed(c)

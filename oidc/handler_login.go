@@ -33,6 +33,9 @@ func (h *Handler) pageFlow(c echo.Context) (*Flow, *Client, error) {
 		return nil, nil, err
 	}
 	client, err := h.Provider.Clients.Get(c.Request().Context(), f.ClientID)
+	if Unavailable(c.Request().Context(), err) {
+		return nil, nil, err // 503: the flow may well be alive
+	}
 	if err != nil {
 		return nil, nil, errFlowExpired
 	}

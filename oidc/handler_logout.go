@@ -109,7 +109,9 @@ func (h *Handler) parseLogout(c echo.Context, form url.Values) (logoutRequest, *
 	}
 	var client *Client
 	if lr.ClientID != "" {
-		if client, err = h.Provider.Clients.Get(ctx, lr.ClientID); err != nil {
+		if client, err = h.Provider.Clients.Get(ctx, lr.ClientID); Unavailable(ctx, err) {
+			return lr, nil, nil, err // 503: the request may be good
+		} else if err != nil {
 			return lr, nil, nil, errBadLogout
 		}
 	}

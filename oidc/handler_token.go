@@ -118,6 +118,9 @@ func (h *Handler) revokeCodeGrant(ctx context.Context, requestID string) {
 	}
 }
 
+// unknownErrorField is what fosite calls an error it does not know.
+const unknownErrorField = "error"
+
 // accessError writes a token-endpoint error through fosite.
 func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err error) error {
 	// A code or refresh token that lost a race to a concurrent request is
@@ -125,15 +128,32 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 	if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, ErrRefreshRotated) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		err = fosite.ErrInvalidGrant.WithHint("The grant was already used.")
 	}
+	// The database could not be used, or the request ran out of time:
+	// 503, never invalid_client (fosite calls every failed client lookup
+	// that) nor a server error, and no failed authentication is counted.
+	// A request whose context ended gets the same answer; if its client
+	// went away nobody reads it.
+	if ctx := c.Request().Context(); ctx.Err() != nil || Unavailable(ctx, err) {
+		h.reportOutage(ctx, err)
+		c.Response().Header().Set("Retry-After", RetryAfter)
+		if ar == nil {
+			ar = fosite.NewAccessRequest(nil)
+		}
+		h.Provider.WriteAccessError(ctx, c.Response(), ar, fosite.ErrTemporarilyUnavailable.WithWrap(err))
+		return nil
+	}
 	rfc := fosite.ErrorToRFC6749Error(err)
-	// RFC 7523 §3.2: a replayed client assertion is a failed client
-	// authentication; fosite's "jti_known" is not an RFC 6749 code.
-	if rfc.ErrorField == fosite.ErrJTIKnown.ErrorField {
+	switch rfc.ErrorField {
+	case fosite.ErrJTIKnown.ErrorField:
+		// RFC 7523 §3.2: a replayed client assertion is a failed client
+		// authentication; fosite's "jti_known" is not an RFC 6749 code.
 		err = fosite.ErrInvalidClient.WithHint("The client assertion was already used.")
 		rfc = fosite.ErrorToRFC6749Error(err)
-	}
-	if c.Request().Context().Err() != nil {
-		return nil // the client went away; nobody is left to answer
+	case unknownErrorField:
+		// An error fosite does not know would go out as {"error":"error"}:
+		// RFC 6749 §5.2 has server_error for it.
+		err = fosite.ErrServerError.WithWrap(err).WithDebug(err.Error())
+		rfc = fosite.ErrorToRFC6749Error(err)
 	}
 	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
 		h.clientAuthFailed(c)

@@ -48,6 +48,9 @@ func (h *Handler) userinfo(c echo.Context) error {
 		return bearerError(c, http.StatusUnauthorized, "", "")
 	}
 	use, ar, err := h.Provider.IntrospectToken(ctx, tok, fosite.AccessToken, NewSession())
+	if Unavailable(ctx, err) {
+		return h.unavailable(c, err) // the token may be valid
+	}
 	if err != nil || use != fosite.AccessToken {
 		return bearerError(c, http.StatusUnauthorized, "invalid_token", "The access token is invalid or expired.")
 	}

@@ -29,19 +29,19 @@ func TestAccessLogStatus(t *testing.T) {
 			t.Fatalf("%s: got %d, want %d", tc.name, got.Status, tc.want)
 		}
 	}
-	// A failing database gives a 500 from the error handler.
+	// A closed database gives a 503 from the error handler.
 	sqlDB, err := srv.App.DB.DB()
 	if err != nil {
 		t.Fatal(err)
 	}
 	sqlDB.Close()
-	if got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/login?flow=abc")); got.Status != http.StatusInternalServerError {
-		t.Fatalf("with the database closed: got %d, want 500", got.Status)
+	if got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/login?flow=abc")); got.Status != http.StatusServiceUnavailable {
+		t.Fatalf("with the database closed: got %d, want 503", got.Status)
 	}
 	requests = append(requests, struct {
 		name, method, path, body string
 		want                     int
-	}{"database down", http.MethodGet, "/login", "", http.StatusInternalServerError})
+	}{"database down", http.MethodGet, "/login", "", http.StatusServiceUnavailable})
 
 	lines := srv.Logs.Records("request")
 	if len(lines) != len(requests) {

@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +28,7 @@ import (
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
+	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
 	"gatehouse/oidc/captcha"
@@ -64,28 +64,46 @@ type App struct {
 	Echo     *echo.Echo
 	// Egress makes every call on behalf of a client.
 	Egress *egress.Client
+	// Outage logs a database outage once, and its end.
+	Outage *dberr.Outage
+
+	closeOnce sync.Once
 }
 
 // openStorage opens the database and the master key: what every command
 // needs. It applies migrations only when migrate is true.
 func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool) (*App, error) {
+	box, err := openBox(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return openStorageWith(ctx, cfg, log, box, migrate)
+}
+
+// openBox reads the master key and builds the sealing box from it.
+func openBox(cfg *config.Config, log *slog.Logger) (*seal.Box, error) {
 	key, err := masterKey(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	box, err := seal.New(key)
+	return seal.New(key)
+}
+
+// openStorageWith is openStorage with the box already built.
+func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box, migrate bool) (*App, error) {
+	db, err := migrations.Open(cfg.Database.URL)
 	if err != nil {
 		return nil, err
 	}
-	db, err := migrations.Open(cfg.Database.URL)
-	if err != nil {
+	if err := ping(ctx, db, cfg.Database.ConnectTimeout.Std()); err != nil {
+		closeDB(db)
 		return nil, err
 	}
 	if migrate {
 		applied, err := migrations.Up(ctx, db)
 		if err != nil {
 			closeDB(db)
-			return nil, err
+			return nil, dberr.Mark(err)
 		}
 		if len(applied) > 0 {
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
@@ -161,22 +179,37 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 
 // openServer builds the whole server on top of openStorage.
 func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a, err := openStorage(ctx, cfg, log, cfg.Database.MigrateOnStart)
+	box, err := openBox(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return openServerWith(ctx, cfg, log, box)
+}
+
+// openServerWith is openServer with the box already built.
+func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box) (*App, error) {
+	a, err := openStorageWith(ctx, cfg, log, box, cfg.Database.MigrateOnStart)
 	if err != nil {
 		return nil, err
 	}
 	if err := migrations.Current(ctx, a.DB); err != nil {
 		a.Close()
 		if errors.Is(err, migrations.ErrPending) {
-			return nil, fmt.Errorf("the database schema is out of date: run `gatehouse migrate up` (or enable database.migrate_on_start)")
+			return nil, errSchemaOutOfDate
 		}
-		return nil, err
+		return nil, dberr.Mark(err)
 	}
 	if err := a.Keys.Load(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
 	warnOutbound(cfg, log)
+	sqlDB, err := a.DB.DB()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Outage = &dberr.Outage{Logger: log, Ping: sqlDB.PingContext, Interval: 500 * time.Millisecond, Now: time.Now}
 	pages := a.Pages
 	if err := a.openDelivery(); err != nil {
 		a.Close()
@@ -208,6 +241,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 		Outbound:             a.Egress.Policy(),
+		Outage:               a.Outage,
 	}
 	a.Account = &account.Handler{
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
@@ -226,7 +260,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		a.Close()
 		return nil, err
 	}
-	a.Echo, err = newEcho(a, pages, secure, cspHosts)
+	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -234,84 +268,31 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 	return a, nil
 }
 
-// Serve runs the HTTP server on ln and the background jobs until ctx
-// ends, then shuts down gracefully.
-func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go a.Keys.Run(ctx, time.Minute, func(err error) { a.Logger.ErrorContext(ctx, "reloading signing keys failed", "error", err) })
-	go a.purgeExpired(ctx, 10*time.Minute)
-	go a.Worker.Run(ctx)
-	srv := &http.Server{
-		Handler:           a.Echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		// The transport's own cap (Go adds 4 KiB of slack and answers 431
-		// above it); InputGuard enforces the exact limit in the route's
-		// format.
-		MaxHeaderBytes: a.Config.HTTP.MaxHeaderBytes,
-		ErrorLog:       slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Logger.Info("shutting down")
-	shutdownCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
-	defer done()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
-}
-
-func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := a.Store.DeleteExpired(ctx, time.Now())
-			if err == nil {
-				var m int64
-				m, err = a.Users.Tokens.DeleteExpiredTokens(ctx, time.Now())
-				n += m
-			}
-			if err == nil {
-				var m int64
-				m, err = captchasql.NewSpentStore(a.DB).Purge(ctx)
-				n += m
-			}
-			if err == nil && a.Config.Audit.Retention.Std() > 0 {
-				// The pruned head is checkpointed, so the rest still verifies.
-				var m int64
-				m, err = a.Audit.Prune(ctx, time.Now().Add(-a.Config.Audit.Retention.Std()))
-				n += m
-			}
-			if err != nil && ctx.Err() == nil {
-				a.Logger.ErrorContext(ctx, "purging expired records failed", "error", err)
-			} else if n > 0 {
-				a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
-			}
-		}
-	}
-}
-
-// Close releases the database and Redis.
+// Close releases Redis and the database; only the first call does.
 func (a *App) Close() {
-	if a.Redis != nil {
-		a.Redis.Close()
+	a.closeOnce.Do(func() {
+		if a.Redis != nil {
+			a.Redis.Close()
+		}
+		if a.DB != nil {
+			closeDB(a.DB)
+		}
+	})
+}
+
+// errSchemaOutOfDate is openServer's error for pending migrations that it
+// is not to apply itself.
+var errSchemaOutOfDate = fmt.Errorf("the database schema is out of date: run `gatehouse migrate up` (or enable database.migrate_on_start): %w", migrations.ErrPending)
+
+// ping checks that the database answers within timeout.
+func ping(ctx context.Context, db *gorm.DB, timeout time.Duration) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
 	}
-	if a.DB != nil {
-		closeDB(a.DB)
-	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return dberr.Mark(sqlDB.PingContext(ctx))
 }
 
 func closeDB(db *gorm.DB) {

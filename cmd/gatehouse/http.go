@@ -7,12 +7,15 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"gatehouse/config"
 	"gatehouse/migrations"
+	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
 	"gatehouse/static"
@@ -42,15 +45,15 @@ func (h requestIDHandler) WithGroup(n string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(n)}
 }
 
-// newEcho assembles the HTTP stack: request ID and logging, recover, the
-// client IP (from trusted proxies only), security headers, body limit,
-// the input guard, CORS on the protocol endpoints, then the routes.
-func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string) (*echo.Echo, error) {
+// baseEcho is the part of the HTTP stack that needs no database, shared
+// by the server while it starts and the full provider. outage, when not
+// nil, is told of requests the database failed.
+func baseEcho(cfg *config.Config, log *slog.Logger, pages *templates.Renderer, captchaHosts string, outage oidc.OutageReporter) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = oidc.ErrorHandler(pages, a.Logger)
+	e.HTTPErrorHandler = oidc.ErrorHandler(pages, log, outage)
 
-	prefixes, err := a.Config.HTTP.TrustedProxyPrefixes()
+	prefixes, err := cfg.HTTP.TrustedProxyPrefixes()
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +69,9 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 
+	// Outermost, so that the error handler, which the logger calls, still
+	// sees whether the request ran out of time.
+	e.Use(requestDeadline(cfg.HTTP.RequestTimeout.Std()))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), requestIDKey, id)))
@@ -78,7 +84,7 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 		HandleError: true,
 		// Only the path is logged: query strings carry codes and tokens.
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			a.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP))
 			return nil
@@ -86,15 +92,42 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 	}))
 	// Inside the logger, so that a panic is answered and logged as a 500.
 	e.Use(middleware.Recover())
-	e.Use(securityHeaders(pages.StyleHash(), secure, captchaHosts))
+	e.Use(securityHeaders(pages.StyleHash(), strings.HasPrefix(cfg.Issuer, "https://"), captchaHosts))
+	e.Use(middleware.BodyLimit(strconv.FormatInt(cfg.HTTP.MaxBodyBytes, 10) + "B"))
+	e.Use(oidc.InputGuard(cfg.HTTP.MaxHeaderBytes, map[string][]string{
+		account.Path + "/profile": {"street_address"},
+	}))
+	return e, nil
+}
+
+// requestDeadline gives every request a deadline: work still waiting on
+// the database when it passes fails, and is answered 503, instead of
+// holding the client.
+func requestDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// newEcho assembles the HTTP stack: the request deadline, request ID and
+// logging, recover, the client IP (from trusted proxies only), security
+// headers, body limit, the input guard (baseEcho), then the in-flight
+// count, CORS on the protocol endpoints, rate limits and the routes.
+func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo, error) {
+	e, err := baseEcho(a.Config, a.Logger, pages, captchaHosts, a.Outage)
+	if err != nil {
+		return nil, err
+	}
 	limits, err := rateLimits(a.Limiter, a.Config.RateLimits)
 	if err != nil {
 		return nil, err
 	}
-	e.Use(middleware.BodyLimit(strconv.FormatInt(a.Config.HTTP.MaxBodyBytes, 10) + "B"))
-	e.Use(oidc.InputGuard(a.Config.HTTP.MaxHeaderBytes, map[string][]string{
-		account.Path + "/profile": {"street_address"},
-	}))
+	e.Use(a.Metrics.countInFlight)
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		// Only cross-origin requests need CORS headers; with a wildcard
 		// origin the answer does not vary by Origin, so same-origin and
@@ -127,25 +160,34 @@ func newEcho(a *App, pages *templates.Renderer, secure bool, captchaHosts string
 }
 
 // ready reports whether the database answers and its schema is current.
+// An unreachable database is reported to the outage log (once per
+// outage), not logged at every poll.
 func (a *App) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	sqlDB, err := a.DB.DB()
+	err := ping(ctx, a.DB, 2*time.Second)
 	if err == nil {
-		err = sqlDB.PingContext(ctx)
+		err = dberr.Mark(migrations.Current(ctx, a.DB))
 	}
-	if err == nil {
-		err = migrations.Current(ctx, a.DB)
+	switch {
+	case err == nil:
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	case errors.Is(err, migrations.ErrPending):
+		a.Logger.WarnContext(ctx, "not ready: migrations pending")
+		return notReady(c, "migrations pending")
+	case dberr.IsUnavailable(err):
+		a.Outage.Report(ctx, err)
+		return notReady(c, "database unreachable")
 	}
-	if err != nil {
-		status := "database unreachable"
-		if errors.Is(err, migrations.ErrPending) {
-			status = "migrations pending"
-		}
-		a.Logger.WarnContext(ctx, "not ready", "error", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": status})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	a.Logger.ErrorContext(ctx, "not ready", "error", err)
+	return notReady(c, "database unreachable")
+}
+
+// notReady answers a readiness probe with 503 and the reason.
+func notReady(c echo.Context, status string) error {
+	c.Response().Header().Set("Retry-After", oidc.RetryAfter)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": status})
 }
 
 // securityHeaders sets the headers every response carries (OWASP ASVS

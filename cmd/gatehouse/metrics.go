@@ -10,11 +10,12 @@ import (
 )
 
 // metrics is the Prometheus registry of one server. It starts small:
-// message delivery outcomes, password verifications, plus the Go runtime
-// and process collectors.
+// message delivery outcomes, password verifications, requests in flight,
+// plus the Go runtime and process collectors.
 type metrics struct {
 	registry *prometheus.Registry
 	messages *prometheus.CounterVec
+	inFlight prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -24,8 +25,12 @@ func newMetrics() *metrics {
 			Name: "gatehouse_messages_total",
 			Help: "Outbound e-mails and text messages by kind and delivery outcome (sent, retry, failed).",
 		}, []string{"kind", "outcome"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatehouse_http_requests_in_flight",
+			Help: "HTTP requests being handled (the scrape itself included).",
+		}),
 	}
-	m.registry.MustRegister(m.messages, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.messages, m.inFlight, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -53,4 +58,13 @@ func (m *metrics) observeMessage(kind, outcome string) {
 // handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+}
+
+// countInFlight keeps the in-flight gauge: what a shutdown waits for.
+func (m *metrics) countInFlight(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		return next(c)
+	}
 }

@@ -4,7 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gatehouse/config"
 )
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -16,11 +23,8 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	a, err := openServer(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	// Listen first: health checks get an answer while the database is
+	// still being reached.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -32,5 +36,185 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			"*** GATEHOUSE_MASTER_KEY (openssl rand -base64 32), an https issuer and PostgreSQL.\n", cfg.DataDir)
 	}
 	fmt.Fprintf(stdout, "\nGatehouse is running.\n  Sign in or create an account: %s/\n  Discovery:                    %s/.well-known/openid-configuration\n\n", cfg.Issuer, cfg.Issuer)
-	return a.Serve(ctx, ln)
+	return serve(ctx, cfg, log, ln, nil)
+}
+
+// Serve runs the HTTP server of an App already built on ln, and its
+// background jobs, until ctx ends; then it shuts down as serve does and
+// closes the App.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, a.Config, a.Logger, ln, a)
+}
+
+// serve answers on ln at once: /healthz, /readyz and 503 for the rest
+// until the App is built (openApp retries while the database is
+// unreachable), then the App. When ctx ends it shuts down in order:
+//
+//  1. stop accepting; in-flight requests get most of the shutdown
+//     timeout to finish;
+//  2. then their contexts are cancelled, so that work waiting on the
+//     database ends and is answered 503;
+//  3. the background jobs, stopped at the start, are waited for;
+//  4. the database is closed last.
+//
+// A shutdown returns nil even when requests had to be cancelled.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener, a *App) error {
+	starting, st, err := newStartingEcho(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s := newServer(ctx, cfg, log, starting)
+	defer s.cancelRequests()
+	served := make(chan error, 1)
+	go func() { served <- s.http.Serve(ln) }()
+
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	opened := make(chan openResult, 1)
+	if a != nil {
+		opened <- openResult{app: a}
+	} else {
+		go func() { opened <- openApp(jobs, cfg, log, st) }()
+	}
+	var runErr error
+	select {
+	case r := <-opened:
+		opened = nil
+		if r.err != nil {
+			if ctx.Err() == nil {
+				runErr = r.err
+			}
+			break
+		}
+		s.use(jobs, r.app)
+		select {
+		case runErr = <-served:
+		case <-ctx.Done():
+		}
+	case runErr = <-served:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	stopJobs()
+	s.shutdown(opened)
+	log.Info("shut down")
+	return runErr
+}
+
+// server is the HTTP server of serve and what it runs: the starting
+// handler, then the App's with its background jobs.
+type server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	http    *http.Server
+	handler atomic.Pointer[http.Handler]
+	// cancelRequests ends the context of every request.
+	cancelRequests context.CancelFunc
+	app            *App
+	workers        sync.WaitGroup
+}
+
+func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starting http.Handler) *server {
+	s := &server{cfg: cfg, log: log}
+	s.handler.Store(&starting)
+	requests, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancelRequests = cancel
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) }),
+		BaseContext:       func(net.Listener) context.Context { return requests },
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Past the request deadline, so a late answer is still written.
+		WriteTimeout: max(30*time.Second, cfg.HTTP.RequestTimeout.Std()+5*time.Second),
+		IdleTimeout:  2 * time.Minute,
+		// The transport's own cap (Go adds 4 KiB of slack and answers 431
+		// above it); InputGuard enforces the exact limit in the route's
+		// format.
+		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// use starts a's background jobs under jobs and serves a from now on.
+func (s *server) use(jobs context.Context, a *App) {
+	s.app = a
+	a.startWorkers(jobs, &s.workers)
+	h := http.Handler(a.Echo)
+	s.handler.Store(&h)
+	s.log.Info("gatehouse ready")
+}
+
+// shutdown drains the HTTP server, waits for the jobs (already told to
+// stop) and for an App still being opened, and closes the App last, all
+// within http.shutdown_timeout.
+func (s *server) shutdown(opened <-chan openResult) {
+	deadline := time.Now().Add(s.cfg.HTTP.ShutdownTimeout.Std())
+	done := shutdownHTTP(s.http, s.cancelRequests, deadline, s.log)
+	if opened != nil {
+		// Still opening: it stops as its context ended, closing what it
+		// opened, or returns an App that nothing uses yet.
+		if r := <-opened; r.app != nil {
+			s.app = r.app
+		}
+	}
+	if !waitUntil(&s.workers, deadline) {
+		s.log.Error("shutdown deadline passed with background jobs still running")
+		done = false
+	}
+	switch {
+	case s.app == nil:
+	case done:
+		s.app.Close() // last: nothing uses the database any more
+	default:
+		// Closing the database under running work would fail it with
+		// "sql: database is closed"; the process exit ends both.
+		s.log.Error("database left open: work still running at the shutdown deadline")
+	}
+}
+
+// shutdownHTTP stops accepting and waits for in-flight requests: until
+// most of the time to deadline has passed, then it cancels their
+// contexts and waits for the rest. It reports whether every request
+// ended.
+func shutdownHTTP(srv *http.Server, cancelRequests context.CancelFunc, deadline time.Time, log *slog.Logger) bool {
+	total := time.Until(deadline)
+	grace := min(total/3, 5*time.Second)
+	drain, cancel := context.WithDeadline(context.Background(), deadline.Add(-grace))
+	err := srv.Shutdown(drain)
+	cancel()
+	if err == nil {
+		return true
+	}
+	log.Warn("requests still running: cancelling them", "grace", grace.String())
+	cancelRequests()
+	final, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := srv.Shutdown(final); err != nil {
+		log.Error("shutdown deadline passed with requests still running; closing their connections", "error", err)
+		srv.Close()
+		return false
+	}
+	return true
+}
+
+// waitUntil waits for wg until deadline and reports whether it finished.
+func waitUntil(wg *sync.WaitGroup, deadline time.Time) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(max(time.Until(deadline), 0))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// openResult is what openApp ends with.
+type openResult struct {
+	app *App
+	err error
 }

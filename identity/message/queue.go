@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/migrations/dberr"
 )
 
 // Queue is the durable outbound queue. It implements identity.Notifier:
@@ -75,7 +76,7 @@ func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html strin
 	}
 	now := dbTime(q.now())
 	if _, err := sqlDB.ExecContext(ctx, insertMessage, id.String(), kind, to, subject, text, html, now); err != nil {
-		return fmt.Errorf("message: queue %s: %w", kind, err)
+		return fmt.Errorf("message: queue %s: %w", kind, dberr.Mark(err))
 	}
 	select {
 	case q.wakeup() <- struct{}{}:

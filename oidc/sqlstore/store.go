@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 )
 
@@ -53,7 +54,7 @@ func (s *Store) conn(ctx context.Context) *gorm.DB {
 func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	tx := s.db.WithContext(ctx).Begin()
 	if tx.Error != nil {
-		return ctx, fmt.Errorf("sqlstore: begin: %w", tx.Error)
+		return ctx, fmt.Errorf("sqlstore: begin: %w", dberr.Mark(tx.Error))
 	}
 	return context.WithValue(ctx, txKey{}, tx), nil
 }
@@ -64,7 +65,7 @@ func (s *Store) Commit(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("sqlstore: commit without transaction")
 	}
-	return tx.Commit().Error
+	return dberr.Mark(tx.Commit().Error)
 }
 
 // Rollback implements storage.Transactional.
@@ -81,5 +82,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(tx)
 	}
-	return s.db.WithContext(ctx).Transaction(fn)
+	// gorm marks each statement's error, not those of BEGIN and COMMIT.
+	return dberr.Mark(s.db.WithContext(ctx).Transaction(fn))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ory/fosite"
 	"gorm.io/gorm"
 
+	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 )
 
@@ -40,6 +41,7 @@ const fallbackLifetime = 24 * time.Hour
 // querier is what both *sql.DB and *sql.Tx offer. The token rows are on
 // the hot paths, so they go through database/sql directly, without gorm's
 // reflection; the $n placeholders work in PostgreSQL and SQLite alike.
+// Their errors are marked with dberr.Mark here, as gorm marks its own.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -81,7 +83,7 @@ func (s *Store) create(ctx context.Context, kind, signature, accessSignature str
 		strings.Join(r.GetRequestedAudience(), " "), strings.Join(r.GetGrantedAudience(), " "),
 		r.GetRequestForm().Encode(), string(sess))
 	if err != nil {
-		return fmt.Errorf("sqlstore: insert %s: %w", kind, err)
+		return fmt.Errorf("sqlstore: insert %s: %w", kind, dberr.Mark(err))
 	}
 	return nil
 }
@@ -102,7 +104,7 @@ func (s *Store) get(ctx context.Context, kind, signature string, session fosite.
 		return nil, false, fosite.ErrNotFound
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, err)
+		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, dberr.Mark(err))
 	}
 	if session != nil {
 		if err := json.Unmarshal([]byte(sess), session); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"gatehouse/identity/audit"
 	"gatehouse/migrations"
+	"gatehouse/migrations/dberr"
 )
 
 // Store is the gorm implementation of audit.Store.
@@ -154,7 +155,7 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return dberr.Mark(err) // BEGIN and COMMIT errors are not marked by gorm
 	}
 	*e = sealed
 	return nil
@@ -257,5 +258,5 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		deleted = res.RowsAffected
 		return nil
 	})
-	return deleted, err
+	return deleted, dberr.Mark(err)
 }
