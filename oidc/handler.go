@@ -48,6 +48,9 @@ type Handler struct {
 	Now     func() time.Time
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
+	// LoginAuditKey keys the hash under which the audit trail keeps a
+	// login name that belongs to no account (see failedLoginDetail).
+	LoginAuditKey []byte
 
 	SelfSignup bool
 	// Captcha, when set, guards registration; CaptchaURL serves the

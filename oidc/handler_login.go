@@ -109,9 +109,11 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	if !ok {
 		h.countFailure(c, login)
 		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
-		// The login typed is kept (who was targeted), never the password.
+		// Who was targeted, never the password (see failedLoginDetail).
+		details := h.failedLoginDetail(ctx, login)
+		details["reason"] = "bad_credentials"
 		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
-			Details: audit.Details{"reason": "bad_credentials", "login": truncate(login, 100)}})
+			Details: details})
 		return h.renderLogin(c, http.StatusOK, f, client, login, msgBadLogin)
 	}
 	if h.RequireVerifiedEmail && !user.EmailVerified {

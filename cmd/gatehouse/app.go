@@ -196,6 +196,7 @@ func openServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App
 		CaptchaAfter:         cfg.Captcha.AfterFailures,
 		FailureWindow:        15 * time.Minute,
 		Auditor:              a.Audit,
+		LoginAuditKey:        a.Box.DeriveKey("audit login names"),
 		CaptchaURL:           captchaURL,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,
