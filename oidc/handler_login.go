@@ -89,6 +89,11 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		switch err := h.Captcha.Verify(ctx, c.Request()); {
 		case errors.Is(err, captcha.ErrFailed):
 			return h.renderLoginCaptcha(c, f, client, login)
+		case errors.Is(err, captcha.ErrUnavailable):
+			// Refusing would let whoever can cut the server off from the
+			// service keep a chosen user out; the rate limits and the
+			// lockout still hold without the check.
+			h.Logger.WarnContext(ctx, "captcha service unavailable: sign-in goes on without the check", "error", err)
 		case err != nil:
 			return err
 		}
@@ -182,6 +187,8 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		case errors.Is(err, captcha.ErrFailed):
 			return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values,
 				CaptchaError: "Please complete the check (or wait for it to finish), then try again."})
+		case errors.Is(err, captcha.ErrUnavailable):
+			return captchaUnavailable(c, err)
 		case err != nil:
 			return err
 		}
