@@ -194,6 +194,13 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		}
 	}
 	user, err := h.Users.Register(ctx, in)
+	var taken *identity.TakenEmailError
+	if errors.As(err, &taken) {
+		// Answered as a new account, so the page tells nobody who has one.
+		h.Logger.InfoContext(ctx, "registration with an e-mail address in use answered as new", "user_id", taken.OwnerID)
+		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: taken.OwnerID, Action: audit.ActionRegistrationAttempt, Outcome: audit.OutcomeFailure})
+		return h.holdForVerification(c, taken.Decoy, f, false)
+	}
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{

@@ -107,6 +107,9 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
 		},
 		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
+		// Only a registration held for verification can be answered alike
+		// whether or not the address has an account.
+		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
 	}
 	tl := cfg.Tokens
 	a.Keys = &oidc.Keys{
