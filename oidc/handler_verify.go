@@ -109,7 +109,8 @@ func (h *Handler) verifyTarget(c echo.Context) (*identity.User, *pendingLogin, e
 	}
 	u, err := h.Users.GetUser(c.Request().Context(), id)
 	if errors.Is(err, identity.ErrNotFound) && p != nil && p.Email != "" {
-		return &identity.User{ID: p.UserID, Email: p.Email}, &pendingLogin{UserID: p.UserID, Email: p.Email, decoy: true}, nil
+		p.decoy = true
+		return &identity.User{ID: p.UserID, Email: p.Email}, p, nil
 	}
 	if errors.Is(err, identity.ErrNotFound) {
 		return nil, nil, errNothingToVerify
