@@ -113,7 +113,7 @@ func TestRegistrationHidesTakenEmail(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)
 			srv := startServer(t, dialect, withDelivery(mb, nil, true))
-			srv.createUser(t, "wanda", testUserPassword) // wanda@example.com
+			owner := srv.createUser(t, "wanda", testUserPassword) // wanda@example.com
 
 			// The same length as the owner's, so even the encrypted cookie
 			// values must come out the same size.
@@ -164,6 +164,13 @@ func TestRegistrationHidesTakenEmail(t *testing.T) {
 			}
 			if notices != 1 {
 				t.Errorf("%d messages to the owner, want 1 per cooldown", notices)
+			}
+			var attempts int64
+			if err := srv.App.DB.Raw(`SELECT count(*) FROM audit_entries WHERE action = 'registration.attempted' AND subject = ?`, owner.ID).Scan(&attempts).Error; err != nil {
+				t.Fatal(err)
+			}
+			if attempts != 2 {
+				t.Errorf("%d registration attempts in the owner's audit trail, want 2", attempts)
 			}
 
 			// A taken username is said, and the page says why it may be.
