@@ -25,6 +25,10 @@ const (
 	// account, with a single-use link (valid 24 hours) that ends the
 	// lockout.
 	MailAccountLocked MailKind = "account_locked"
+	// MailRegistrationAttempt tells the owner of an address that someone
+	// tried to create an account with it, with links to sign in (Link) and
+	// to reset the password (ResetLink).
+	MailRegistrationAttempt MailKind = "registration_attempt"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does
@@ -36,6 +40,9 @@ type Mail struct {
 	Link     string // absolute URL (verification, reset or unlock)
 	Code     string // 6-digit code
 	NewEmail string // for the change notices
+	// ResetLink is the absolute URL of the "forgot password" page
+	// (registration attempt notice).
+	ResetLink string
 	// ExpiresIn is a human phrase such as "10 minutes".
 	ExpiresIn string
 }

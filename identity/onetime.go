@@ -148,10 +148,7 @@ func normalizeCode(code string) (string, bool) {
 
 // checkCode checks a code against the user's token for purpose and returns
 // the token, not yet used: the caller checks what else it must and then
-// calls useToken. Every well-formed code counts as an attempt before it is
-// compared, so concurrent guesses cannot exceed MaxCodeAttempts; the wrong
-// code that reaches the limit, and every code after it, gets
-// ErrTooManyAttempts. All other failures are ErrCodeInvalid.
+// calls useToken. See tryCode for the attempt rules.
 func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code string) (*OneTimeToken, error) {
 	if s.Tokens == nil {
 		return nil, errors.New("identity: Service.Tokens is not set")
@@ -160,13 +157,25 @@ func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code 
 	if err != nil {
 		return nil, err
 	}
+	find := func() (*OneTimeToken, error) { return s.Tokens.GetToken(ctx, userID, p) }
+	return s.tryCode(ctx, find, code, func(t *OneTimeToken, code string) bool {
+		return equalHash(k.code(userID, p, code), t.CodeHash)
+	})
+}
+
+// tryCode checks code against the token find returns, with match. Every
+// well-formed code counts as an attempt before it is compared, so
+// concurrent guesses cannot exceed MaxCodeAttempts; the wrong code that
+// reaches the limit, and every code after it, gets ErrTooManyAttempts.
+// All other failures are ErrCodeInvalid.
+func (s *Service) tryCode(ctx context.Context, find func() (*OneTimeToken, error), code string, match func(*OneTimeToken, string) bool) (*OneTimeToken, error) {
 	now := s.now()
-	t, err := s.Tokens.GetToken(ctx, userID, p)
+	t, err := find()
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, ErrCodeInvalid
 	case err != nil:
-		return nil, fmt.Errorf("identity: read %s token: %w", p, err)
+		return nil, fmt.Errorf("identity: read token: %w", err)
 	case t.CodeHash == "" || t.UsedAt != nil || !now.Before(t.ExpiresAt):
 		return nil, ErrCodeInvalid
 	case t.Attempts >= MaxCodeAttempts:
@@ -180,7 +189,7 @@ func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code 
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Used, replaced or exhausted since it was read.
-		if again, err := s.Tokens.GetToken(ctx, userID, p); err == nil && again.ID == t.ID &&
+		if again, err := find(); err == nil && again.ID == t.ID &&
 			again.UsedAt == nil && again.Attempts >= MaxCodeAttempts {
 			return nil, ErrTooManyAttempts
 		}
@@ -188,7 +197,7 @@ func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code 
 	case err != nil:
 		return nil, fmt.Errorf("identity: count code attempt: %w", err)
 	}
-	if !equalHash(k.code(userID, p, code), t.CodeHash) {
+	if !match(t, code) {
 		if n >= MaxCodeAttempts {
 			return nil, ErrTooManyAttempts
 		}

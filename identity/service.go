@@ -65,6 +65,11 @@ type Service struct {
 	// ResendCooldown is the least time between two codes or links of one
 	// purpose for one user; zero means DefaultResendCooldown.
 	ResendCooldown time.Duration
+	// HideTakenEmails keeps Register from telling that an e-mail address
+	// has an account (see TakenEmailError). It is for deployments that
+	// hold new accounts until their address is verified: only there can a
+	// registration be answered the same way whether or not it created one.
+	HideTakenEmails bool
 	// Logger records failures that come after a change is done and so are
 	// not returned (a notice that could not be queued); nil discards them.
 	Logger *slog.Logger
@@ -129,7 +134,9 @@ func (s *Service) now() time.Time {
 
 // Register creates an active account for a person signing up. Every field
 // problem, a taken username or e-mail address included, comes back
-// together in one *ValidationError. The e-mail address and the phone
+// together in one *ValidationError; with HideTakenEmails a taken address
+// is not among them, and when it is the only problem the answer is a
+// *TakenEmailError. The e-mail address and the phone
 // number (read with DefaultRegion) start unverified. With a Notifier set,
 // Register then mails a verification link and code; a failure to do so
 // is logged, not returned, since the account exists and the person can
@@ -154,8 +161,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 		}
 		u.Phone = phone
 	}
+	draft := u
 	u, err := s.create(ctx, u, in.Email, true, in.Password, ve)
-	if err != nil {
+	onlyTaken, err := s.hideTakenEmail(err)
+	switch {
+	case onlyTaken:
+		return nil, s.registrationDecoy(ctx, draft.Email, in.Password)
+	case err != nil:
 		return nil, err
 	}
 	if s.Notifier != nil {

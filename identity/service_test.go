@@ -332,3 +332,23 @@ func TestSetPassword(t *testing.T) {
 		t.Errorf("Authenticate(new password) = %v, %v; want true, nil", ok, err)
 	}
 }
+
+func TestLoginExists(t *testing.T) {
+	s := newService(t)
+	mustRegister(t, s, alice)
+	for _, tc := range []struct {
+		login string
+		want  bool
+	}{
+		{"Alice.Liddell", true},
+		{"alice.liddell", true},
+		{" alice@example.com ", true},
+		{"hunter2secret", false},
+		{"", false},
+	} {
+		got, err := s.LoginExists(t.Context(), tc.login)
+		if err != nil || got != tc.want {
+			t.Errorf("LoginExists(%q) = %v, %v; want %v", tc.login, got, err, tc.want)
+		}
+	}
+}

@@ -52,6 +52,9 @@ type Handler struct {
 	// Outage is told of requests that failed because the database could
 	// not be used (nil: nobody is told).
 	Outage OutageReporter
+	// LoginAuditKey keys the hash under which the audit trail keeps a
+	// login name that belongs to no account (see failedLoginDetail).
+	LoginAuditKey []byte
 
 	SelfSignup bool
 	// Captcha, when set, guards registration; CaptchaURL serves the

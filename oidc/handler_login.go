@@ -90,6 +90,11 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		switch err := h.Captcha.Verify(ctx, c.Request()); {
 		case errors.Is(err, captcha.ErrFailed):
 			return h.renderLoginCaptcha(c, f, client, login)
+		case errors.Is(err, captcha.ErrUnavailable):
+			// Refusing would let whoever can cut the server off from the
+			// service keep a chosen user out; the rate limits and the
+			// lockout still hold without the check.
+			h.Logger.WarnContext(ctx, "captcha service unavailable: sign-in goes on without the check", "error", err)
 		case err != nil:
 			return err
 		}
@@ -104,9 +109,11 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 	if !ok {
 		h.countFailure(c, login)
 		h.Logger.InfoContext(ctx, "login failed", "reason", "bad_credentials")
-		// The login typed is kept (who was targeted), never the password.
+		// Who was targeted, never the password (see failedLoginDetail).
+		details := h.failedLoginDetail(ctx, login)
+		details["reason"] = "bad_credentials"
 		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
-			Details: audit.Details{"reason": "bad_credentials", "login": truncate(login, 100)}})
+			Details: details})
 		return h.renderLogin(c, http.StatusOK, f, client, login, msgBadLogin)
 	}
 	if h.RequireVerifiedEmail && !user.EmailVerified {
@@ -175,11 +182,20 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		case errors.Is(err, captcha.ErrFailed):
 			return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values,
 				CaptchaError: "Please complete the check (or wait for it to finish), then try again."})
+		case errors.Is(err, captcha.ErrUnavailable):
+			return captchaUnavailable(c, err)
 		case err != nil:
 			return err
 		}
 	}
 	user, err := h.Users.Register(ctx, in)
+	var taken *identity.TakenEmailError
+	if errors.As(err, &taken) {
+		// Answered as a new account, so the page tells nobody who has one.
+		h.Logger.InfoContext(ctx, "registration with an e-mail address in use answered as new", "user_id", taken.OwnerID)
+		h.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: taken.OwnerID, Action: audit.ActionRegistrationAttempt, Outcome: audit.OutcomeFailure})
+		return h.holdForVerification(c, taken.Decoy, f, false)
+	}
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSignup(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{

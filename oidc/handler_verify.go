@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,11 +23,28 @@ const pendingCookie = "gatehouse_pending"
 type pendingLogin struct {
 	UserID string
 	FlowID string
+	// Email is the address the page is about. The page of a registration
+	// decoy (identity.TakenEmailError), which has no account to read it
+	// from, takes it from here.
+	Email string
+	// decoy marks a pending login whose account does not exist.
+	decoy bool
 }
 
-func (h *Handler) setPending(c echo.Context, userID, flowID string) error {
+// DecoyVerifier is an optional ability of Recovery: the verification page
+// of a registration that Users.Register answered with
+// *identity.TakenEmailError. Without it every code is wrong and a resend
+// pretends to send.
+type DecoyVerifier interface {
+	// VerifyDecoyCode fails every code as a wrong one would.
+	VerifyDecoyCode(ctx context.Context, decoyID, code string) error
+	// ResendDecoyCode answers a resend as for a real account.
+	ResendDecoyCode(ctx context.Context, decoyID, email string) error
+}
+
+func (h *Handler) setPending(c echo.Context, userID, email, flowID string) error {
 	cs, _ := h.Cookies.New(c.Request(), h.cookie(pendingCookie))
-	cs.Values = map[interface{}]interface{}{"u": userID, "f": flowID, "x": h.Now().Add(flowLifetime).Unix()}
+	cs.Values = map[interface{}]interface{}{"u": userID, "e": email, "f": flowID, "x": h.Now().Add(flowLifetime).Unix()}
 	cs.Options.MaxAge = int(flowLifetime / time.Second)
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
 		return fmt.Errorf("pending cookie: %w", err)
@@ -37,12 +55,13 @@ func (h *Handler) setPending(c echo.Context, userID, flowID string) error {
 func (h *Handler) getPending(c echo.Context) *pendingLogin {
 	cs, _ := h.Cookies.Get(c.Request(), h.cookie(pendingCookie))
 	u, _ := cs.Values["u"].(string)
+	e, _ := cs.Values["e"].(string)
 	f, _ := cs.Values["f"].(string)
 	x, _ := cs.Values["x"].(int64)
 	if u == "" || h.Now().Unix() > x {
 		return nil
 	}
-	return &pendingLogin{UserID: u, FlowID: f}
+	return &pendingLogin{UserID: u, FlowID: f, Email: e}
 }
 
 func (h *Handler) clearPending(c echo.Context) error {
@@ -53,6 +72,8 @@ func (h *Handler) clearPending(c echo.Context) error {
 
 // holdForVerification sends a user whose address is unverified to the
 // code page instead of signing them in (registration.require_verified_email).
+// A registration decoy (identity.TakenEmailError) comes this way too, so
+// that its answer is that of a new account.
 func (h *Handler) holdForVerification(c echo.Context, u *identity.User, f *Flow, sendCode bool) error {
 	if sendCode {
 		var ce *identity.CooldownError
@@ -64,14 +85,15 @@ func (h *Handler) holdForVerification(c echo.Context, u *identity.User, f *Flow,
 	if f != nil {
 		flowID = f.ID
 	}
-	if err := h.setPending(c, u.ID, flowID); err != nil {
+	if err := h.setPending(c, u.ID, u.Email, flowID); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, PathVerifyEmail)
 }
 
 // verifyTarget is the user whose address the verification page is about:
-// the pending login first, else the signed-in user.
+// the pending login first, else the signed-in user. A pending login
+// without an account is a registration decoy; its page looks the same.
 func (h *Handler) verifyTarget(c echo.Context) (*identity.User, *pendingLogin, error) {
 	p := h.getPending(c)
 	id := ""
@@ -86,10 +108,38 @@ func (h *Handler) verifyTarget(c echo.Context) (*identity.User, *pendingLogin, e
 		return nil, nil, errNothingToVerify
 	}
 	u, err := h.Users.GetUser(c.Request().Context(), id)
+	if errors.Is(err, identity.ErrNotFound) && p != nil && p.Email != "" {
+		p.decoy = true
+		return &identity.User{ID: p.UserID, Email: p.Email}, p, nil
+	}
 	if errors.Is(err, identity.ErrNotFound) {
 		return nil, nil, errNothingToVerify
 	}
 	return u, p, err
+}
+
+// verifyCode checks a code for the verification page's target.
+func (h *Handler) verifyCode(ctx context.Context, u *identity.User, p *pendingLogin, code string) error {
+	if p == nil || !p.decoy {
+		return h.Recovery.VerifyEmailCode(ctx, u.ID, code)
+	}
+	if d, ok := h.Recovery.(DecoyVerifier); ok {
+		if err := d.VerifyDecoyCode(ctx, u.ID, code); err != nil {
+			return err
+		}
+	}
+	return identity.ErrCodeInvalid // no code verifies an account that does not exist
+}
+
+// resendCode sends the verification page's target a new code.
+func (h *Handler) resendCode(ctx context.Context, u *identity.User, p *pendingLogin) error {
+	if p == nil || !p.decoy {
+		return h.Recovery.StartEmailVerification(ctx, u.ID)
+	}
+	if d, ok := h.Recovery.(DecoyVerifier); ok {
+		return d.ResendDecoyCode(ctx, u.ID, u.Email)
+	}
+	return nil
 }
 
 var errNothingToVerify = pageError(http.StatusBadRequest, "Nothing to verify",
@@ -135,7 +185,7 @@ func (h *Handler) verifySubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.Recovery.VerifyEmailCode(ctx, u.ID, c.FormValue("code"))
+	err = h.verifyCode(ctx, u, p, c.FormValue("code"))
 	switch {
 	case errors.Is(err, identity.ErrTooManyAttempts):
 		return h.renderVerify(c, http.StatusUnprocessableEntity, u, map[string]string{"code": "Too many wrong codes. Send a new code and try again."}, "")
@@ -153,11 +203,11 @@ func (h *Handler) verifySubmit(c echo.Context) error {
 }
 
 func (h *Handler) verifyResend(c echo.Context) error {
-	u, _, err := h.verifyTarget(c)
+	u, p, err := h.verifyTarget(c)
 	if err != nil {
 		return err
 	}
-	err = h.Recovery.StartEmailVerification(c.Request().Context(), u.ID)
+	err = h.resendCode(c.Request().Context(), u, p)
 	var ce *identity.CooldownError
 	switch {
 	case errors.As(err, &ce):

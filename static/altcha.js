@@ -8,6 +8,7 @@
 //
 //   <form method="post" data-altcha-challenge-url="/captcha/challenge"
 //         data-altcha-text-checking="Checking your browser…"
+//         data-altcha-text-held="Checking your browser… The form will be sent as soon as this is done."
 //         data-altcha-text-done="Done"
 //         data-altcha-text-error="Your browser could not be checked. Reload the page to try again.">
 //     …
@@ -20,13 +21,18 @@
 //   </form>
 //   <script src="/static/altcha.js" defer></script>
 //
-// For each such form the script disables the submit buttons, fetches a
-// challenge {algorithm, challenge, maxnumber, salt, signature}, searches
-// number with SHA-256(salt + number) == challenge, writes
+// For each such form the script fetches a challenge {algorithm, challenge,
+// maxnumber, salt, signature}, searches number with
+// SHA-256(salt + number) == challenge and writes
 // base64(JSON{algorithm, challenge, number, salt, signature, took}) into
-// the "altcha" input and enables the buttons again. The status element
-// says what is happening. When the challenge's expiry (the salt's
-// "expires=" parameter) comes near, it solves a fresh one.
+// the "altcha" input. The status element says what is happening. When the
+// challenge's expiry (the salt's "expires=" parameter) comes near, it
+// solves a fresh one.
+//
+// The submit buttons stay usable meanwhile (marked aria-disabled): a
+// disabled button would swallow a click, and Enter in a field with it.
+// A submit made before the answer is ready is held, the status says so,
+// and the form is sent by itself, through the same button, once solved.
 (function () {
   "use strict";
 
@@ -87,6 +93,8 @@
     var url = form.getAttribute("data-altcha-challenge-url");
     var text = {
       checking: form.getAttribute("data-altcha-text-checking") || "Checking your browser\u2026",
+      held: form.getAttribute("data-altcha-text-held") ||
+        "Checking your browser\u2026 The form will be sent as soon as this is done.",
       done: form.getAttribute("data-altcha-text-done") || "Done",
       error: form.getAttribute("data-altcha-text-error") ||
         "Your browser could not be checked. Reload the page to try again."
@@ -109,22 +117,52 @@
     }
     var buttons = form.querySelectorAll('button[type="submit"], input[type="submit"], button:not([type])');
     var ready = false;
+    var held = null;    // {submitter} of a submit made before the answer was ready
+    var failed = false; // no answer can come; the status says what to do
 
     function setReady(ok, message) {
       ready = ok;
       status.textContent = message;
       form.setAttribute("aria-busy", ok ? "false" : "true");
-      for (var i = 0; i < buttons.length; i++) buttons[i].disabled = !ok;
+      for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute("aria-disabled", ok ? "false" : "true");
     }
 
-    // Enter in a text field submits even while the buttons are disabled.
+    // Sends the form as the held submit would have: through the same
+    // button, so its name and value go along, and through the submit event,
+    // so the browser's own checks of the fields run again.
+    function release() {
+      var submitter = held.submitter;
+      held = null;
+      if (typeof form.requestSubmit === "function") {
+        if (submitter && submitter.form === form) form.requestSubmit(submitter);
+        else form.requestSubmit();
+        return;
+      }
+      if (submitter && submitter.name) {
+        var carry = document.createElement("input");
+        carry.type = "hidden";
+        carry.name = submitter.name;
+        carry.value = submitter.value;
+        form.appendChild(carry);
+      }
+      form.submit();
+    }
+
     form.addEventListener("submit", function (e) {
-      if (!ready) e.preventDefault();
+      if (ready) return;
+      e.preventDefault();
+      if (failed) {
+        status.textContent = text.error;
+        return;
+      }
+      held = { submitter: e.submitter || null };
+      status.textContent = text.held;
     });
 
     async function run() {
       input.value = "";
-      setReady(false, text.checking);
+      failed = false;
+      setReady(false, held ? text.held : text.checking);
       try {
         if (!window.crypto || !crypto.subtle) throw new Error("no Web Crypto (not a secure context)");
         var resp = await fetch(url, {
@@ -149,7 +187,10 @@
         if (exp) {
           setTimeout(run, Math.max(exp - Date.now() - REFRESH_MS, 1000));
         }
+        if (held) release();
       } catch (err) {
+        held = null; // the server would refuse it; the status says why
+        failed = true;
         status.textContent = text.error;
         form.setAttribute("aria-busy", "false");
         if (window.console) console.error("altcha:", err);

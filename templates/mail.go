@@ -22,6 +22,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailPasswordReset:        "reset your password",
 	identity.MailPasswordChanged:      "your password was changed",
 	identity.MailAccountLocked:        "your account was locked",
+	identity.MailRegistrationAttempt:  "someone tried to sign up with your email address",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes
@@ -50,7 +51,7 @@ type mailView struct {
 
 // mailSample is the data New renders every mail with, to settle escaping.
 var mailSample = identity.Mail{To: "a@example.com", Name: "A", Link: "https://example.com/x?t=1",
-	Code: "123456", NewEmail: "b@example.com", ExpiresIn: "10 minutes"}
+	Code: "123456", NewEmail: "b@example.com", ExpiresIn: "10 minutes", ResetLink: "https://example.com/y?t=2"}
 
 // parseMails parses the two templates of every kind and renders each once.
 func (r *Renderer) parseMails() error {

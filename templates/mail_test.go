@@ -15,9 +15,12 @@ import (
 // the HTML part escaped.
 const testLink = "https://id.example/verify-email?token=abc&x=1"
 
+// testResetLink is the second link of the registration attempt notice.
+const testResetLink = "https://id.example/forgot-password?a=1&b=2"
+
 func testMail(kind identity.MailKind) identity.Mail {
 	return identity.Mail{Kind: kind, To: "ada@example.com", Name: "Ada", Link: testLink, Code: "493027",
-		NewEmail: "ada@new.example", ExpiresIn: "10 minutes"}
+		NewEmail: "ada@new.example", ExpiresIn: "10 minutes", ResetLink: testResetLink}
 }
 
 // mustParseMail parses an HTML body and indexes its ids.
@@ -76,6 +79,14 @@ func TestRenderMail(t *testing.T) {
 			wantSubject: "Acme ID: reset your password",
 			wantText: []string{"Hello Ada,", "reset the password", "\n" + testLink + "\n", "expires in 10 minutes",
 				"If you did not ask to reset your password, you can ignore this email."},
+			wantButton: true,
+		},
+		{
+			kind:        identity.MailRegistrationAttempt,
+			wantSubject: "Acme ID: someone tried to sign up with your email address",
+			wantText: []string{"Hello Ada,", "Someone tried to create a new Acme ID account with this email address",
+				"no new account was created", "Sign in here:\n" + testLink + "\n", "reset it here:\n" + testResetLink + "\n",
+				"If it was not you, you can ignore this email."},
 			wantButton: true,
 		},
 		{
@@ -143,6 +154,11 @@ func TestRenderMail(t *testing.T) {
 			}
 			if got, want := textByID(p, "mail-new-email"), map[bool]string{true: "ada@new.example"}[tc.wantNew]; got != want {
 				t.Errorf("mail-new-email = %q, want %q", got, want)
+			}
+			if tc.kind == identity.MailRegistrationAttempt {
+				if href, _ := attr(p.byID(t, "mail-reset-link"), "href"); href != testResetLink {
+					t.Errorf("mail-reset-link href = %q, want %q", href, testResetLink)
+				}
 			}
 		})
 	}
@@ -280,7 +296,8 @@ func TestRenderMailTheme(t *testing.T) {
 func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
-		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked}
+		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
+		identity.MailRegistrationAttempt}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)

@@ -254,7 +254,8 @@ func newRegisterView(p RegisterPage) registerView {
 	fields := []field{
 		{Name: "given_name", Label: "First name", Type: "text", Autocomplete: "given-name", Value: p.Values.GivenName},
 		{Name: "family_name", Label: "Last name", Type: "text", Autocomplete: "family-name", Value: p.Values.FamilyName},
-		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true},
+		{Name: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: p.Values.Username, Required: true, Verbatim: true,
+			Hint: "Usernames are public: anyone can see whether one is taken."},
 		{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Value: p.Values.Email, Required: true, Verbatim: true},
 		{Name: "phone", Label: "Mobile phone (optional)", Type: "tel", Autocomplete: "tel", Value: p.Values.Phone, Verbatim: true,
 			Hint: "With the country code, e.g. +44 7700 900123. You can verify it later."},

@@ -45,7 +45,7 @@ func TestPages(t *testing.T) {
 					Errors: map[string]string{"email": "Enter a valid email address."}, General: "Please fix the errors below."})
 			},
 			title: "Create account – Acme ID",
-			wantIDs: []string{"register-error", "register-given_name", "register-family_name", "register-username",
+			wantIDs: []string{"register-error", "register-given_name", "register-family_name", "register-username", "username-hint",
 				"register-email", "email-error", "register-password", "password-hint", "register-submit", "login-link"},
 			wantInput: map[string]string{
 				"register-given_name":  "given-name",
@@ -343,7 +343,7 @@ func TestRegisterFieldErrors(t *testing.T) {
 	want := map[string]fieldState{
 		"given_name":  {},
 		"family_name": {},
-		"username":    {Invalid: "true", DescribedBy: "username-error"},
+		"username":    {Invalid: "true", DescribedBy: "username-error username-hint"},
 		"email":       {},
 		"password":    {Invalid: "true", DescribedBy: "password-error password-hint"},
 	}

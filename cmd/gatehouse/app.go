@@ -125,6 +125,9 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
 		},
 		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
+		// Only a registration held for verification can be answered alike
+		// whether or not the address has an account.
+		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
 	}
 	tl := cfg.Tokens
 	a.Keys = &oidc.Keys{
@@ -234,6 +237,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		CaptchaAfter:         cfg.Captcha.AfterFailures,
 		FailureWindow:        15 * time.Minute,
 		Auditor:              a.Audit,
+		LoginAuditKey:        a.Box.DeriveKey("audit login names"),
 		CaptchaURL:           captchaURL,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,

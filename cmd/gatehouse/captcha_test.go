@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"gatehouse/config"
 	"gatehouse/identity"
+	"gatehouse/migrations/dbtest"
 )
 
 // TestRegistrationCaptcha: creating an account needs a solved, unused
@@ -94,5 +96,64 @@ func TestTurnstileCaptcha(t *testing.T) {
 	}
 	if got := register("good-token", "tina"); got.URL.Path != "/" {
 		t.Errorf("an accepted token led to %s (%d)", got.URL, got.Status)
+	}
+}
+
+// TestCaptchaServiceUnreachable: with the hosted CAPTCHA service out of
+// reach, registration says so with 503 and Retry-After instead of a bare
+// 500 and creates nothing, while sign-in past the failure threshold goes
+// on without the check: cutting the server off from the service must not
+// lock anyone out. A wrong password is still just wrong.
+func TestCaptchaServiceUnreachable(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			gone := httptest.NewServer(http.NotFoundHandler())
+			gone.Close() // nothing listens there any more
+			srv := startServer(t, dialect, func(cfg *config.Config) {
+				cfg.Captcha.Provider, cfg.Captcha.SiteKey, cfg.Captcha.SecretKey = "turnstile", "site-key-123", "turnstile-secret"
+				cfg.Captcha.VerifyURL = gone.URL
+			})
+			srv.createUser(t, "uma", testUserPassword)
+			b := newBrowser(t, rpCallback)
+
+			p, _ := b.get(t, srv.URL+"/register")
+			got, resp := b.submit(t, p, "register-submit", map[string]string{"username": "vera", "email": "vera@example.com",
+				"password": testUserPassword, "cf-turnstile-response": "token-from-the-widget"})
+			if got.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "60" {
+				t.Errorf("registration answered %d with Retry-After %q, want 503 and 60", got.Status, resp.Header.Get("Retry-After"))
+			}
+			mustContain(t, got.Body, "We cannot check that you are human right now. Please try again in a minute.", "registration page")
+			if _, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "vera"); !errors.Is(err, identity.ErrNotFound) {
+				t.Errorf("an account was created without the check: %v", err)
+			}
+
+			login := func(password string) *page {
+				t.Helper()
+				p, _ := b.get(t, srv.URL+"/login")
+				// During an outage the widget hands out no token either.
+				got, _ := b.submit(t, p, "login-submit", map[string]string{"login": "uma", "password": password})
+				return got
+			}
+			var last *page
+			for range srv.Config.Captcha.AfterFailures {
+				last = login("not her password")
+				mustContain(t, last.Body, "Incorrect username or password", "failed sign-in")
+			}
+			mustContain(t, last.Body, `class="cf-turnstile"`, "login form past the threshold")
+			// Past the threshold a wrong password is still only wrong.
+			mustContain(t, login("not her password either").Body, "Incorrect username or password", "wrong password during the outage")
+			got = login(testUserPassword)
+			if got.URL.Path != "/" || got.Status != http.StatusOK {
+				t.Fatalf("sign-in with the right password during the outage led to %s (%d):\n%s", got.URL, got.Status, got.Body)
+			}
+			if n := len(srv.Logs.Records("captcha service unavailable: sign-in goes on without the check")); n == 0 {
+				t.Error("the skipped check was not logged")
+			}
+			for _, r := range srv.Logs.Records("captcha service unavailable: sign-in goes on without the check") {
+				if strings.Contains(fmt.Sprint(r), "turnstile-secret") {
+					t.Errorf("log record shows the secret: %v", r)
+				}
+			}
+		})
 	}
 }

@@ -23,33 +23,36 @@ const (
 // Actions. Names are "object.past-tense-verb"; a new event gets a new
 // constant here so that filters and reports can rely on the spelling.
 const (
-	ActionLoginSucceeded   = "login.succeeded"
-	ActionLoginFailed      = "login.failed" // Details["reason"] says why
-	ActionLogout           = "logout"
-	ActionUserRegistered   = "user.registered"
-	ActionUserDeleted      = "user.deleted"
-	ActionEmailVerified    = "email.verified"
-	ActionEmailChanged     = "email.changed"
-	ActionPhoneVerified    = "phone.verified"
-	ActionPhoneChanged     = "phone.changed"
-	ActionProfileUpdated   = "profile.updated"
-	ActionPasswordChanged  = "password.changed"
-	ActionPasswordReset    = "password.reset"
-	ActionMFAEnabled       = "mfa.enabled"
-	ActionMFADisabled      = "mfa.disabled"
-	ActionLockoutStarted   = "lockout.started"
-	ActionLockoutEnded     = "lockout.ended"
-	ActionRolesChanged     = "roles.changed"
-	ActionAdminAction      = "admin.action" // Details["operation"] names it
-	ActionClientCreated    = "client.created"
-	ActionClientUpdated    = "client.updated"
-	ActionClientDeleted    = "client.deleted"
-	ActionConsentGranted   = "consent.granted"
-	ActionConsentRevoked   = "consent.revoked"
-	ActionTokenRevoked     = "token.revoked"
-	ActionSessionRevoked   = "session.revoked"
-	ActionAuditPruned      = "audit.pruned"
-	ActionAuditVerifyFails = "audit.verify_failed"
+	ActionLoginSucceeded = "login.succeeded"
+	ActionLoginFailed    = "login.failed" // Details["reason"] says why
+	ActionLogout         = "logout"
+	ActionUserRegistered = "user.registered"
+	// ActionRegistrationAttempt: someone tried to register with the
+	// subject's e-mail address.
+	ActionRegistrationAttempt = "registration.attempted"
+	ActionUserDeleted         = "user.deleted"
+	ActionEmailVerified       = "email.verified"
+	ActionEmailChanged        = "email.changed"
+	ActionPhoneVerified       = "phone.verified"
+	ActionPhoneChanged        = "phone.changed"
+	ActionProfileUpdated      = "profile.updated"
+	ActionPasswordChanged     = "password.changed"
+	ActionPasswordReset       = "password.reset"
+	ActionMFAEnabled          = "mfa.enabled"
+	ActionMFADisabled         = "mfa.disabled"
+	ActionLockoutStarted      = "lockout.started"
+	ActionLockoutEnded        = "lockout.ended"
+	ActionRolesChanged        = "roles.changed"
+	ActionAdminAction         = "admin.action" // Details["operation"] names it
+	ActionClientCreated       = "client.created"
+	ActionClientUpdated       = "client.updated"
+	ActionClientDeleted       = "client.deleted"
+	ActionConsentGranted      = "consent.granted"
+	ActionConsentRevoked      = "consent.revoked"
+	ActionTokenRevoked        = "token.revoked"
+	ActionSessionRevoked      = "session.revoked"
+	ActionAuditPruned         = "audit.pruned"
+	ActionAuditVerifyFails    = "audit.verify_failed"
 )
 
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the

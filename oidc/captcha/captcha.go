@@ -11,10 +11,18 @@ import (
 // missing, wrong, expired or already used. Callers show the form again.
 var ErrFailed = errors.New("captcha: failed")
 
+// ErrUnavailable reports that a hosted CAPTCHA service could not be asked:
+// unreachable, timed out, overloaded (5xx, 429) or answering nonsense.
+// Nobody is at fault that the visitor could repair; callers decide whether
+// to refuse for now (registration) or to go on without the check (login,
+// which rate limits and the lockout still protect).
+var ErrUnavailable = errors.New("captcha: service unavailable")
+
 // Verifier checks the CAPTCHA answer a form submission carries.
 type Verifier interface {
 	// Verify reads its field(s) from r.Form and returns nil when the answer
-	// is valid, an error wrapping ErrFailed when it is not, or another
+	// is valid, an error wrapping ErrFailed when it is not, one wrapping
+	// ErrUnavailable when a hosted service could not be asked, or another
 	// error when it could not be checked.
 	Verify(ctx context.Context, r *http.Request) error
 }

@@ -20,6 +20,10 @@
 // to the service's siteverify endpoint.
 //
 // Every Verifier returns ErrFailed (wrapped) for a missing, wrong, expired
-// or replayed answer; any other error means the check could not be made
-// (database or network) and is a server fault.
+// or replayed answer. A SiteVerifier returns ErrUnavailable (wrapped) when
+// the hosted service cannot be asked (network error, timeout, 5xx, 429, a
+// garbled answer): registration then answers 503 with Retry-After, and
+// sign-in goes on without the check. Any other error means the check
+// could not be made (database, or a setup the service refuses) and is a
+// server fault.
 package captcha

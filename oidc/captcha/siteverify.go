@@ -92,13 +92,13 @@ type siteverifyResponse struct {
 var configErrors = []string{"missing-input-secret", "invalid-input-secret", "sitekey-secret-mismatch", "invalid-keys"}
 
 // Verify posts the token in r.Form[v.Field] to the siteverify endpoint.
+// A form without a token is checked too: when the service is down its
+// widget cannot hand the browser one, and the caller must learn that the
+// service is unavailable (ErrUnavailable), not that the visitor failed.
 func (v *SiteVerifier) Verify(ctx context.Context, r *http.Request) error {
 	token, err := formValue(r, v.Field)
 	if err != nil {
 		return err
-	}
-	if token == "" {
-		return fmt.Errorf("captcha: %s: no token: %w", v.Name, ErrFailed)
 	}
 	if len(token) > 4096 {
 		return fmt.Errorf("captcha: %s: token too long: %w", v.Name, ErrFailed)
@@ -112,6 +112,9 @@ func (v *SiteVerifier) Verify(ctx context.Context, r *http.Request) error {
 	res, err := v.post(ctx, form)
 	if err != nil {
 		return err
+	}
+	if token == "" {
+		return fmt.Errorf("captcha: %s: no token: %w", v.Name, ErrFailed)
 	}
 	if res.Success {
 		return nil
@@ -143,20 +146,27 @@ func (v *SiteVerifier) post(ctx context.Context, form url.Values) (*siteverifyRe
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		// The URL holds no secret (it goes in the body), so the error may be shown.
-		return nil, fmt.Errorf("captcha: %s: siteverify: %w", v.Name, err)
+		// Refused, reset, unresolvable or timed out. The URL holds no
+		// secret (it goes in the body), so the error may be logged.
+		return nil, fmt.Errorf("%w: %s: siteverify: %w", ErrUnavailable, v.Name, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return nil, fmt.Errorf("captcha: %s: read siteverify: %w", v.Name, err)
+		return nil, fmt.Errorf("%w: %s: read siteverify: %w", ErrUnavailable, v.Name, err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusTooManyRequests:
+		return nil, fmt.Errorf("%w: %s: siteverify status %d", ErrUnavailable, v.Name, resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		// 4xx: the request itself is wrong, which is the setup's fault.
 		return nil, fmt.Errorf("captcha: %s: siteverify status %d", v.Name, resp.StatusCode)
 	}
 	var res siteverifyResponse
 	if err := json.Unmarshal(body, &res); err != nil {
-		return nil, fmt.Errorf("captcha: %s: decode siteverify: %w", v.Name, err)
+		// A 200 that is not the API's JSON: an error page of something in
+		// between, not an answer about the visitor.
+		return nil, fmt.Errorf("%w: %s: decode siteverify: %w", ErrUnavailable, v.Name, err)
 	}
 	return &res, nil
 }

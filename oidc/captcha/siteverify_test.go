@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -65,8 +68,9 @@ func TestSiteVerifiers(t *testing.T) {
 	}{
 		{name: "success", secret: "s3cret", token: "good", wantCalled: true},
 		{name: "rejected token", secret: "s3cret", token: "bad", wantFailed: true, wantCalled: true},
-		{name: "missing token", secret: "s3cret", token: "", wantFailed: true},
-		{name: "other service's field", secret: "s3cret", field: "altcha", token: "good", wantFailed: true},
+		// Asked all the same: an unreachable service must show as such.
+		{name: "missing token", secret: "s3cret", token: "", wantFailed: true, wantCalled: true},
+		{name: "other service's field", secret: "s3cret", field: "altcha", token: "good", wantFailed: true, wantCalled: true},
 		{name: "wrong secret", secret: "nope", token: "good", wantErr: true, wantCalled: true},
 		{name: "service down", secret: "s3cret", token: "broken", wantErr: true, wantCalled: true},
 	}
@@ -93,7 +97,11 @@ func TestSiteVerifiers(t *testing.T) {
 					t.Fatalf("siteverify called = %v, want %v", fake.got != nil, tc.wantCalled)
 				}
 				if tc.wantCalled {
-					want := url.Values{"secret": {tc.secret}, "response": {tc.token}, "remoteip": {"192.0.2.7"}}
+					sent := tc.token
+					if field != svc.field {
+						sent = ""
+					}
+					want := url.Values{"secret": {tc.secret}, "response": {sent}, "remoteip": {"192.0.2.7"}}
 					if diff := cmp.Diff(want, fake.got); diff != "" {
 						t.Errorf("siteverify form mismatch (-want +got):\n%s", diff)
 					}
@@ -118,6 +126,66 @@ func TestSiteVerifierDefaults(t *testing.T) {
 		}
 		if tc.v.Client == nil || tc.v.Client.Timeout <= 0 {
 			t.Errorf("%s client has no timeout", tc.v.Name)
+		}
+	}
+}
+
+// TestSiteVerifierUnreachable: when the service cannot be asked, Verify
+// says so with ErrUnavailable, never ErrFailed (the visitor did nothing
+// wrong), for a token and for a form without one alike. Answers that blame
+// the setup stay plain errors.
+func TestSiteVerifierUnreachable(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	status := func(code int, body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(code)
+			w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	release := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // never answers while the test runs
+	}))
+	t.Cleanup(hanging.Close)
+	t.Cleanup(func() { close(release) }) // runs first
+
+	cases := []struct {
+		name            string
+		url             string
+		wantUnavailable bool
+	}{
+		{name: "connection refused", url: closed.URL, wantUnavailable: true},
+		{name: "no such host", url: "http://siteverify.invalid", wantUnavailable: true},
+		{name: "503", url: status(http.StatusServiceUnavailable, "down for maintenance"), wantUnavailable: true},
+		{name: "500", url: status(http.StatusInternalServerError, ""), wantUnavailable: true},
+		{name: "429", url: status(http.StatusTooManyRequests, ""), wantUnavailable: true},
+		{name: "200 that is not JSON", url: status(http.StatusOK, "<html>proxy error</html>"), wantUnavailable: true},
+		{name: "timeout", url: hanging.URL, wantUnavailable: true},
+		{name: "400 blames the setup", url: status(http.StatusBadRequest, "")},
+		{name: "wrong secret blames the setup", url: status(http.StatusOK, `{"success":false,"error-codes":["invalid-input-secret"]}`)},
+	}
+	for _, tc := range cases {
+		for _, token := range []string{"a-token", ""} {
+			t.Run(tc.name+"/token "+strconv.Quote(token), func(t *testing.T) {
+				v := captcha.NewTurnstile("s3cret", tc.url)
+				v.Timeout = 200 * time.Millisecond
+				err := v.Verify(t.Context(), captchatest.FormRequest("cf-turnstile-response", token))
+				if err == nil {
+					t.Fatal("Verify() = nil, want an error")
+				}
+				if got := errors.Is(err, captcha.ErrUnavailable); got != tc.wantUnavailable {
+					t.Errorf("Verify() = %v, ErrUnavailable %v, want %v", err, got, tc.wantUnavailable)
+				}
+				if errors.Is(err, captcha.ErrFailed) && tc.wantUnavailable {
+					t.Errorf("Verify() = %v blames the visitor", err)
+				}
+				if strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("Verify() = %v shows the secret", err)
+				}
+			})
 		}
 	}
 }
