@@ -83,3 +83,46 @@ func TestAuthenticateBusyIsNoAttempt(t *testing.T) {
 		e.unlockMail(t)
 	})
 }
+
+// TestPasswordChangesBusy: registration, a password change, a reset and
+// an administrator's SetPassword share the sign-ins' pool. With every
+// worker busy each gets ErrBusy and changes nothing: no account is
+// created, the password stays, no session ends, no mail goes out, and the
+// reset link stays good for the next try.
+func TestPasswordChangesBusy(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		u, _ := e.register(t, alice)
+		_, token := e.requestReset(t, alice.Username)
+		pool := identity.NewPool(identity.PoolConfig{Workers: 1, Timeout: time.Nanosecond})
+		e.svc.Hasher = identity.NewHasher(fastParams, pool)
+		release := occupy(t, pool)
+
+		bob := identity.RegisterInput{Username: "bob", Email: "bob@example.com", Password: "a passphrase of bob's"}
+		if _, err := e.svc.Register(ctx, bob); !errors.Is(err, identity.ErrBusy) {
+			t.Errorf("Register = %v, want ErrBusy", err)
+		}
+		if err := e.svc.ChangePassword(ctx, u.ID, alice.Password, newPassword, ""); !errors.Is(err, identity.ErrBusy) {
+			t.Errorf("ChangePassword = %v, want ErrBusy", err)
+		}
+		if _, err := e.svc.ResetPassword(ctx, token, newPassword); !errors.Is(err, identity.ErrBusy) {
+			t.Errorf("ResetPassword = %v, want ErrBusy", err)
+		}
+		if err := e.svc.SetPassword(ctx, u.ID, newPassword); !errors.Is(err, identity.ErrBusy) {
+			t.Errorf("SetPassword = %v, want ErrBusy", err)
+		}
+		release()
+
+		e.noMail(t)
+		if calls := e.sessions.Calls(); len(calls) != 0 {
+			t.Errorf("sessions revoked: %v, want none", calls)
+		}
+		if _, _, err := e.svc.Users.FindUserByLogin(ctx, "bob"); !errors.Is(err, identity.ErrNotFound) {
+			t.Errorf("FindUserByLogin(bob) after a refused registration = %v, want ErrNotFound", err)
+		}
+		e.authOK(t)
+		if _, err := e.svc.ResetPassword(ctx, token, newPassword); err != nil {
+			t.Errorf("ResetPassword with the link after a refusal = %v, want nil", err)
+		}
+	})
+}
