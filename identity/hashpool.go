@@ -52,6 +52,7 @@ type Pool struct {
 	timeout time.Duration
 
 	waiting atomic.Int64
+	queued  atomic.Uint64
 	refused atomic.Uint64
 	// onWait, when set (by tests), is called when a caller starts to wait.
 	onWait func()
@@ -102,6 +103,7 @@ func (p *Pool) acquire(ctx context.Context) (release func(), err error) {
 		return nil, ErrBusy
 	}
 	defer p.waiting.Add(-1)
+	p.queued.Add(1)
 	if p.onWait != nil {
 		p.onWait()
 	}
@@ -130,6 +132,7 @@ type PoolStats struct {
 	Workers int    // the most operations that run at once
 	Running int    // operations running now
 	Waiting int    // operations waiting for a worker
+	Queued  uint64 // operations that had to wait for a worker so far
 	Refused uint64 // operations refused with ErrBusy so far
 }
 
@@ -137,6 +140,6 @@ type PoolStats struct {
 func (p *Pool) Stats() PoolStats {
 	return PoolStats{
 		Workers: cap(p.slots), Running: len(p.slots),
-		Waiting: int(p.waiting.Load()), Refused: p.refused.Load(),
+		Waiting: int(p.waiting.Load()), Queued: p.queued.Load(), Refused: p.refused.Load(),
 	}
 }

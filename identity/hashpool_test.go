@@ -75,7 +75,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	for range jobs - workers {
 		<-waiting
 	}
-	want := identity.PoolStats{Workers: workers, Running: workers, Waiting: jobs - workers}
+	want := identity.PoolStats{Workers: workers, Running: workers, Waiting: jobs - workers, Queued: jobs - workers}
 	if diff := cmp.Diff(want, p.Stats()); diff != "" {
 		t.Errorf("Stats() with every worker busy mismatch (-want +got):\n%s", diff)
 	}
@@ -93,7 +93,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	if got := most.Load(); got != workers {
 		t.Errorf("at most %d jobs ran at once, want %d", got, workers)
 	}
-	if diff := cmp.Diff(identity.PoolStats{Workers: workers}, p.Stats()); diff != "" {
+	if diff := cmp.Diff(identity.PoolStats{Workers: workers, Queued: jobs - workers}, p.Stats()); diff != "" {
 		t.Errorf("Stats() afterwards mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 )
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -22,7 +21,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer a.Close()
-	setMemoryLimit(cfg, a.Users.Hasher, os.LookupEnv, log)
+	tuneRuntime(ctx, cfg, a.Users.Hasher, log)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
