@@ -180,9 +180,23 @@ throughput() {
 	done
 }
 
-# memory prints a line of /proc/PID/status of the server, in MiB.
+# memory prints a line of /proc/PID/status of the server, in MiB, or "?"
+# when the server is gone.
 memory() {
-	awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status"
+	awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || printf '?'
+}
+
+# check_alive reports a server that exited during the run, with the end
+# of its log.
+check_alive() {
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		wait "$server_pid" 2>/dev/null && status=0 || status=$?
+		echo "run.sh: gatehouse exited during the run (status $status); the end of its log:"
+		grep -vE 'DEVELOPMENT DELIVERY' "$log" | tail -n 20
+		server_pid=""
+		failed=1
+		return 1
+	fi
 }
 
 # login_flood signs USERS accounts in at once and reports the server's
@@ -196,6 +210,7 @@ login_flood() {
 		-client-id "$client_id" -redirect-uri "$redirect"; then
 		failed=1
 	fi
+	check_alive || return 0
 	local peak now
 	peak="$(memory VmHWM)" now="$(memory VmRSS)"
 	sleep 10
