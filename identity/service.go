@@ -23,7 +23,7 @@ import (
 type Service struct {
 	// Users stores the accounts.
 	Users UserStore
-	// Hasher hashes and verifies passwords; required.
+	// Hasher hashes and verifies passwords, in its bounded Pool; required.
 	Hasher *Hasher
 	// Policy decides which new passwords are acceptable; zero fields take
 	// DefaultPasswordPolicy's values.
