@@ -101,7 +101,8 @@ type Password struct {
 	MinLength int `yaml:"min_length"`
 	MaxLength int `yaml:"max_length"`
 	// HashWorkers is how many argon2id hashes or checks may run at once;
-	// 0 means one per CPU. Sign-ins, registrations and password changes
+	// 0 means one per CPU the process may use (GOMAXPROCS, which follows
+	// a container's CPU limit). Sign-ins, registrations and password changes
 	// beyond it wait for a worker.
 	HashWorkers int `yaml:"hash_workers"`
 	// HashQueueTimeout is how long one may wait for a worker before it is

@@ -27,9 +27,11 @@ const (
 
 // PoolConfig sizes a Pool. Zero fields take the defaults.
 type PoolConfig struct {
-	// Workers is how many hashes may run at once; 0 means
-	// runtime.NumCPU(). Each argon2id hash holds HashParams.Memory while
-	// it runs, so Workers also bounds that memory.
+	// Workers is how many hashes may run at once; 0 means one per CPU
+	// the process may use: runtime.GOMAXPROCS(0), which unlike
+	// runtime.NumCPU follows a container's CPU limit. Each argon2id hash
+	// holds HashParams.Memory while it runs, so Workers also bounds that
+	// memory.
 	Workers int
 	// Queue is how many operations may wait for a worker; one more gets
 	// ErrBusy at once. 0 means DefaultHashQueuePerWorker per worker.
@@ -61,7 +63,7 @@ type Pool struct {
 // NewPool returns a Pool sized by c.
 func NewPool(c PoolConfig) *Pool {
 	if c.Workers <= 0 {
-		c.Workers = runtime.NumCPU()
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Queue <= 0 {
 		c.Queue = DefaultHashQueuePerWorker * c.Workers
