@@ -10,7 +10,10 @@
 // cancelled, so the program always stops soon after warmup+duration.
 //
 // The introspect scenario first obtains -tokens access tokens through the
-// client_credentials grant and then cycles through them. Targets must be
+// client_credentials grant and then cycles through them. The login-flood
+// scenario is not closed-loop: it registers -users accounts, opens the
+// login form of an authorization request for each, sends every sign-in at
+// the same moment and probes discovery meanwhile (see flood.go). Targets must be
 // loopback addresses: this is a tool for measuring your own build, not for
 // loading someone else's server.
 //

@@ -22,6 +22,11 @@ type options struct {
 	duration, warmup       time.Duration
 	concurrency, tokens    int
 	json, header           bool
+
+	// login-flood
+	users                            int
+	redirectURI                      string
+	loginTimeout, probeEvery, within time.Duration
 }
 
 // secretEnv may carry the client secret instead of -client-secret.
@@ -59,6 +64,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, headerFormat, "scenario", "requests", "errors", "req/s", "p50", "p95", "p99")
 		return 0
 	}
+	if opts.scenario == "login-flood" {
+		return mainFlood(ctx, opts, stdout, stderr)
+	}
 	rt := newTransport(opts.concurrency)
 	defer rt.CloseIdleConnections()
 
@@ -78,6 +86,41 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// mainFlood runs the login-flood scenario. It fails when any sign-in got
+// an answer other than success or 503 with Retry-After, or took longer
+// than -within.
+func mainFlood(ctx context.Context, opts options, stdout, stderr io.Writer) int {
+	res, err := runFlood(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	for _, s := range res.ErrorSamples {
+		fmt.Fprintf(stderr, "bench: login-flood: other answer: %s\n", s)
+	}
+	if opts.json {
+		err = json.NewEncoder(stdout).Encode(res)
+	} else {
+		err = reportFlood(stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	code := 0
+	if res.Other > 0 || res.ProbeErrors > 0 {
+		code = 1
+	}
+	if res.LoginMaxMS > ms(opts.within) {
+		fmt.Fprintf(stderr, "bench: login-flood: the slowest sign-in took %.0fms, more than -within %v\n", res.LoginMaxMS, opts.within)
+		code = 1
+	}
+	if ctx.Err() != nil {
+		code = 1
+	}
+	return code
 }
 
 func report(stdout, stderr io.Writer, res result, asJSON bool) error {
@@ -113,6 +156,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tokens, "tokens", 1000, "introspect: distinct access tokens to obtain first and cycle through")
 	fs.BoolVar(&o.json, "json", false, "print a JSON object instead of a table line")
 	fs.BoolVar(&o.header, "header", false, "print the table header line and exit")
+	fs.IntVar(&o.users, "users", 200, "login-flood: accounts registered first, then signed in all at once")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "login-flood: a redirect URI of -client-id, a first-party authorization_code client")
+	fs.DurationVar(&o.loginTimeout, "login-timeout", time.Minute, "login-flood: how long one sign-in may take before it is given up")
+	fs.DurationVar(&o.probeEvery, "probe-every", 10*time.Millisecond, "login-flood: interval of the discovery probes")
+	fs.DurationVar(&o.within, "within", 5*time.Second, "login-flood: every sign-in must be answered within this")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -152,6 +200,17 @@ func (o *options) validate() error {
 	needsClient := o.scenario == "client_credentials" || o.scenario == "introspect"
 	if needsClient && (o.clientID == "" || o.clientSecret == "") {
 		problems = append(problems, "-client-id and -client-secret are required for "+o.scenario)
+	}
+	if o.scenario == "login-flood" {
+		if o.clientID == "" || o.redirectURI == "" {
+			problems = append(problems, "-client-id and -redirect-uri are required for login-flood")
+		}
+		if o.users < 1 || o.users > 10000 {
+			problems = append(problems, "-users must be between 1 and 10000")
+		}
+		if o.loginTimeout <= 0 || o.probeEvery <= 0 || o.within <= 0 {
+			problems = append(problems, "-login-timeout, -probe-every and -within must be positive")
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New("bench: " + strings.Join(problems, "; "))

@@ -26,7 +26,7 @@ type scenario struct {
 	want   []byte   // a 200 answer must contain this; nil accepts any 200
 }
 
-var scenarioNames = []string{"discovery", "jwks", "client_credentials", "introspect"}
+var scenarioNames = []string{"discovery", "jwks", "client_credentials", "introspect", "login-flood"}
 
 // Paths as served by package oidc.
 const (

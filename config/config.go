@@ -19,6 +19,12 @@ type Config struct {
 	// generated master key.
 	DataDir  string   `yaml:"data_dir"`
 	Database Database `yaml:"database"`
+	// MemoryLimitMiB is the soft memory limit of the serve process, in
+	// MiB (Go's runtime/debug.SetMemoryLimit): near it the garbage
+	// collector works harder and returns memory to the operating system.
+	// 0 means password.hash_workers times the argon2id memory of a hash
+	// plus 256 MiB. The GOMEMLIMIT environment variable, when set, wins.
+	MemoryLimitMiB int64 `yaml:"memory_limit_mib"`
 	// MasterKey encrypts secrets at rest: 32 bytes as base64 or hex. When
 	// empty Gatehouse runs in development mode (see DevelopmentMode).
 	MasterKey    string       `yaml:"master_key" secret:"true"`
@@ -92,10 +98,19 @@ type Sessions struct {
 	AbsoluteLifetime Duration `yaml:"absolute_lifetime"`
 }
 
-// Password is the password policy for local accounts.
+// Password is the password policy for local accounts and the capacity
+// for hashing them.
 type Password struct {
 	MinLength int `yaml:"min_length"`
 	MaxLength int `yaml:"max_length"`
+	// HashWorkers is how many argon2id hashes or checks may run at once;
+	// 0 means one per CPU the process may use (GOMAXPROCS, which follows
+	// a container's CPU limit). Sign-ins, registrations and password changes
+	// beyond it wait for a worker.
+	HashWorkers int `yaml:"hash_workers"`
+	// HashQueueTimeout is how long one may wait for a worker before it is
+	// answered 503 with Retry-After.
+	HashQueueTimeout Duration `yaml:"hash_queue_timeout"`
 }
 
 // Email configures how e-mail goes out.
@@ -203,7 +218,7 @@ func defaults() *Config {
 		},
 		// NIST SP 800-63B §5.1.1.2: at least 8 characters, and permit at
 		// least 64.
-		Password: Password{MinLength: 8, MaxLength: 128},
+		Password: Password{MinLength: 8, MaxLength: 128, HashQueueTimeout: Duration(2 * time.Second)},
 		SMS: SMS{
 			Provider:      "log",
 			TwilioBaseURL: "https://api.twilio.com",

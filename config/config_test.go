@@ -34,7 +34,7 @@ func TestDefault(t *testing.T) {
 			IdleLifetime:     Duration(24 * time.Hour),
 			AbsoluteLifetime: Duration(168 * time.Hour),
 		},
-		Password: Password{MinLength: 8, MaxLength: 128},
+		Password: Password{MinLength: 8, MaxLength: 128, HashQueueTimeout: Duration(2 * time.Second)},
 		SMS:      SMS{Provider: "log", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"},
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},

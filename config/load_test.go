@@ -64,6 +64,7 @@ database:
   migrate_on_start: false
   connect_timeout: 3s
 master_key: ` + masterKey + `
+memory_limit_mib: 512
 signing:
   algorithm: ES256
 tokens:
@@ -83,6 +84,8 @@ sessions:
 password:
   min_length: 12
   max_length: 256
+  hash_workers: 4
+  hash_queue_timeout: 500ms
 email:
   smtp_url: smtps://mailer:pw@mail.example.com
   from: Example Login <login@example.com>
@@ -139,12 +142,13 @@ audit:
   retention: 720h
 `
 	want := &Config{
-		Issuer:    "https://login.example.com",
-		Listen:    "0.0.0.0:9000",
-		DataDir:   "/var/lib/gatehouse",
-		Database:  Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second)},
-		MasterKey: masterKey,
-		Signing:   Signing{Algorithm: "ES256"},
+		Issuer:         "https://login.example.com",
+		Listen:         "0.0.0.0:9000",
+		DataDir:        "/var/lib/gatehouse",
+		Database:       Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second)},
+		MasterKey:      masterKey,
+		MemoryLimitMiB: 512,
+		Signing:        Signing{Algorithm: "ES256"},
 		Tokens: Tokens{
 			AccessTokenLifetime:          Duration(15 * time.Minute),
 			RefreshTokenLifetime:         Duration(336 * time.Hour),
@@ -155,7 +159,7 @@ audit:
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
-		Password:     Password{MinLength: 12, MaxLength: 256},
+		Password:     Password{MinLength: 12, MaxLength: 256, HashWorkers: 4, HashQueueTimeout: Duration(500 * time.Millisecond)},
 		Email:        Email{SMTPURL: "smtps://mailer:pw@mail.example.com", From: "Example Login <login@example.com>"},
 		SMS: SMS{
 			Provider:         "webhook",

@@ -26,6 +26,9 @@ func (c *Config) Validate() error {
 	}
 	checkDatabaseURL(&p, c.Database.URL)
 	p.durationBetween("database.connect_timeout", c.Database.ConnectTimeout, Duration(100*time.Millisecond), Duration(time.Minute))
+	if c.MemoryLimitMiB != 0 {
+		p.intBetween("memory_limit_mib", c.MemoryLimitMiB, 64, 1<<20)
+	}
 	if c.MasterKey != "" {
 		if _, err := decodeMasterKey(c.MasterKey); err != nil {
 			p.add("master_key", "%v", err)
@@ -159,6 +162,8 @@ func (pw Password) validate(p *problems) {
 	if pw.MaxLength < pw.MinLength {
 		p.add("password.max_length", "must be at least password.min_length (%d), got %d", pw.MinLength, pw.MaxLength)
 	}
+	p.intBetween("password.hash_workers", int64(pw.HashWorkers), 0, 1024)
+	p.durationBetween("password.hash_queue_timeout", pw.HashQueueTimeout, Duration(time.Millisecond), Duration(time.Minute))
 }
 
 // hexColor is strict because the colour is written into CSS.

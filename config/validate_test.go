@@ -258,6 +258,27 @@ func TestValidate(t *testing.T) {
 			name:   "password min and max equal",
 			mutate: func(c *Config) { c.Password.MinLength, c.Password.MaxLength = 64, 64 },
 		},
+		{
+			name:   "hash workers and queue timeout at their limits",
+			mutate: func(c *Config) { c.Password.HashWorkers, c.Password.HashQueueTimeout = 1024, Duration(time.Minute) },
+		},
+		{
+			name:   "hash workers negative, queue timeout zero",
+			mutate: func(c *Config) { c.Password.HashWorkers, c.Password.HashQueueTimeout = -1, 0 },
+			want: []string{
+				"password.hash_workers: must be between 0 and 1024, got -1",
+				"password.hash_queue_timeout: must be between 1ms and 1m0s, got 0s",
+			},
+		},
+		{
+			name:   "memory limit too small",
+			mutate: func(c *Config) { c.MemoryLimitMiB = 32 },
+			want:   []string{"memory_limit_mib: must be between 64 and 1048576, got 32"},
+		},
+		{
+			name:   "memory limit set",
+			mutate: func(c *Config) { c.MemoryLimitMiB = 300 },
+		},
 
 		// email
 		{name: "smtp URL with credentials", mutate: func(c *Config) {

@@ -35,6 +35,13 @@
 // answer of a wrong password, after the time a check takes; the owner
 // learns of the lock from the mail and the security activity (hooks).
 //
+// Every argon2id hash and check runs in the Hasher's Pool: at most its
+// workers at once, the rest waiting in a short queue, and ErrBusy for a
+// caller that gets no worker in time or finds the queue full (a caller
+// whose context ends while it waits gets the context's error). A sign-in
+// takes its worker before its attempt is counted, so neither a refusal nor
+// a caller that gave up counts towards a lockout.
+//
 // Messages go out through a Notifier, which only queues them (package
 // identity/message delivers); sessions end through a SessionRevoker.
 package identity

@@ -157,7 +157,7 @@ func newEnv(t testing.TB, db *gorm.DB) *env {
 	e.svc = &identity.Service{
 		Users:         sqlstore.NewUserStore(db),
 		Tokens:        sqlstore.NewTokenStore(db),
-		Hasher:        identity.NewHasher(fastParams),
+		Hasher:        identity.NewHasher(fastParams, nil),
 		Now:           e.clock.Now,
 		Notifier:      e.notifier,
 		Sessions:      e.sessions,

@@ -100,8 +100,9 @@ func (s *Service) RecordFailure(ctx context.Context, userID, reason string) (loc
 // countAttempt counts a password attempt on the user before it is
 // checked and reports whether it may be checked. When it may not (the
 // account is locked, or the attempt is beyond MaxFailures), countAttempt
-// has started the lockout that is due, told OnLockedAttempt and waited as
-// long as a check takes: the caller only answers as for a wrong password.
+// has started the lockout that is due and told OnLockedAttempt: the caller
+// only waits as long as a check takes (pause) and answers as for a wrong
+// password.
 func (s *Service) countAttempt(ctx context.Context, userID string) (check bool, c LoginCount, err error) {
 	c, err = s.Users.CountLoginAttempt(ctx, userID)
 	if err != nil {
@@ -118,7 +119,6 @@ func (s *Service) countAttempt(ctx context.Context, userID string) (check bool, 
 		}
 	}
 	s.lockedAttempt(ctx, userID)
-	s.pause(ctx)
 	return false, c, nil
 }
 

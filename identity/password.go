@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -37,8 +38,13 @@ var DefaultHashParams = HashParams{
 // Passwords are normalised to Unicode NFC before hashing, as NIST SP
 // 800-63B §5.1.1.2 asks, so the same passphrase typed on different systems
 // verifies.
+//
+// Every hash and verification runs in the Hasher's Pool, so a flood of
+// sign-ins waits for a worker or is refused with ErrBusy instead of
+// starting argon2id computations without bound.
 type Hasher struct {
 	params argon2id.Params
+	pool   *Pool
 	// dummy is a hash of a fixed password under params, computed once on
 	// first use, for VerifyDummy.
 	dummy func() (string, error)
@@ -79,9 +85,10 @@ func (a *movingAverage) get() time.Duration {
 	return a.value
 }
 
-// NewHasher returns a Hasher using p; zero fields take the value from
-// DefaultHashParams.
-func NewHasher(p HashParams) *Hasher {
+// NewHasher returns a Hasher using p, whose zero fields take the value
+// from DefaultHashParams, that hashes in pool; nil means a Pool with the
+// defaults.
+func NewHasher(p HashParams, pool *Pool) *Hasher {
 	d := DefaultHashParams
 	if p.Memory == 0 {
 		p.Memory = d.Memory
@@ -98,7 +105,10 @@ func NewHasher(p HashParams) *Hasher {
 	if p.KeyLength == 0 {
 		p.KeyLength = d.KeyLength
 	}
-	h := &Hasher{params: argon2id.Params{
+	if pool == nil {
+		pool = NewPool(PoolConfig{})
+	}
+	h := &Hasher{pool: pool, params: argon2id.Params{
 		Memory:      p.Memory,
 		Iterations:  p.Iterations,
 		Parallelism: p.Parallelism,
@@ -106,7 +116,7 @@ func NewHasher(p HashParams) *Hasher {
 		KeyLength:   p.KeyLength,
 	}}
 	h.dummy = sync.OnceValues(func() (string, error) {
-		return h.Hash("gatehouse dummy password for unknown users")
+		return h.hash("gatehouse dummy password for unknown users")
 	})
 	return h
 }
@@ -122,8 +132,21 @@ func (h *Hasher) Params() HashParams {
 	}
 }
 
-// Hash returns the PHC string of password under a fresh random salt.
-func (h *Hasher) Hash(password string) (string, error) {
+// Pool returns the pool the Hasher hashes in.
+func (h *Hasher) Pool() *Pool { return h.pool }
+
+// Hash returns the PHC string of password under a fresh random salt. It
+// returns ErrBusy or ctx's error when it could not get a worker of the
+// Pool (see Pool.Do).
+func (h *Hasher) Hash(ctx context.Context, password string) (hash string, err error) {
+	if perr := h.pool.Do(ctx, func() { hash, err = h.hash(password) }); perr != nil {
+		return "", fmt.Errorf("identity: hash password: %w", perr)
+	}
+	return hash, err
+}
+
+// hash is Hash on the caller's goroutine, which holds a worker.
+func (h *Hasher) hash(password string) (string, error) {
 	hash, err := argon2id.CreateHash(norm.NFC.String(password), &h.params)
 	if err != nil {
 		return "", fmt.Errorf("identity: hash password: %w", err)
@@ -134,9 +157,18 @@ func (h *Hasher) Hash(password string) (string, error) {
 // Verify reports whether password matches hash. The comparison of derived
 // keys is constant-time (inside the argon2id library). needsRehash is true
 // when the password matched but hash was made with parameters other than
-// the Hasher's, so the caller should store a fresh Hash. err is non-nil
-// only when hash is not an argon2id PHC string.
-func (h *Hasher) Verify(password, hash string) (ok, needsRehash bool, err error) {
+// the Hasher's, so the caller should store a fresh Hash. err is ErrBusy or
+// ctx's error when no worker of the Pool could be had (see Pool.Do), and
+// otherwise non-nil only when hash is not an argon2id PHC string.
+func (h *Hasher) Verify(ctx context.Context, password, hash string) (ok, needsRehash bool, err error) {
+	if perr := h.pool.Do(ctx, func() { ok, needsRehash, err = h.verify(password, hash) }); perr != nil {
+		return false, false, fmt.Errorf("identity: verify password: %w", perr)
+	}
+	return ok, needsRehash, err
+}
+
+// verify is Verify on the caller's goroutine, which holds a worker.
+func (h *Hasher) verify(password, hash string) (ok, needsRehash bool, err error) {
 	start := time.Now()
 	ok, params, err := argon2id.CheckHash(norm.NFC.String(password), hash)
 	if err == nil {
@@ -155,13 +187,23 @@ func (h *Hasher) Verify(password, hash string) (ok, needsRehash bool, err error)
 // VerifyDummy spends the same work as Verify against a hash made with the
 // current parameters and discards the result. Authentication calls it when
 // there is no hash to check (unknown user, no password set), so response
-// time does not reveal which accounts exist.
-func (h *Hasher) VerifyDummy(password string) {
+// time does not reveal which accounts exist. Like Verify, it returns
+// ErrBusy or ctx's error when no worker could be had, and nil otherwise.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	if err := h.pool.Do(ctx, func() { h.verifyDummy(password) }); err != nil {
+		return fmt.Errorf("identity: verify password: %w", err)
+	}
+	return nil
+}
+
+// verifyDummy is VerifyDummy on the caller's goroutine, which holds a
+// worker.
+func (h *Hasher) verifyDummy(password string) {
 	hash, err := h.dummy()
 	if err != nil {
 		return
 	}
-	_, _, _ = h.Verify(password, hash)
+	_, _, _ = h.verify(password, hash)
 }
 
 // Verifications returns how many argon2id verifications the Hasher has

@@ -67,7 +67,7 @@ func (s *Service) hideTakenEmail(err error) (bool, error) {
 // creating it, and returns the *TakenEmailError that stands for it.
 func (s *Service) registrationDecoy(ctx context.Context, addr, password string) error {
 	// The work a new account costs, so the answer takes as long.
-	if _, err := s.Hasher.Hash(password); err != nil {
+	if _, err := s.Hasher.Hash(ctx, password); err != nil {
 		return err
 	}
 	id, err := uuid.NewV7()

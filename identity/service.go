@@ -23,7 +23,7 @@ import (
 type Service struct {
 	// Users stores the accounts.
 	Users UserStore
-	// Hasher hashes and verifies passwords; required.
+	// Hasher hashes and verifies passwords, in its bounded Pool; required.
 	Hasher *Hasher
 	// Policy decides which new passwords are acceptable; zero fields take
 	// DefaultPasswordPolicy's values.
@@ -219,7 +219,7 @@ func (s *Service) create(ctx context.Context, u *User, email string, emailRequir
 		return nil, err
 	}
 
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.Hasher.Hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -273,14 +273,18 @@ func (s *Service) checkTaken(ctx context.Context, u *User, ve *ValidationError) 
 // An empty login or password, or a password longer than the policy could
 // ever accept, is refused at once without hashing. On success a hash made
 // with old parameters is replaced and the login time recorded. err is for
-// failures of the store (or a corrupt stored hash) only.
+// failures of the store (or a corrupt stored hash), for ErrBusy when the
+// Hasher's Pool had no worker in time, and for ctx's end while waiting
+// for one or before the outcome was recorded.
 //
 // Every attempt on an active account is counted before its password is
 // checked; one on a locked account, or beyond the Lockout policy's
 // MaxFailures, is refused without checking (see LockoutPolicy). A wrong
 // password may start a lockout; a right one sets the counts back to zero.
 // Unknown logins leave no trace, so the lockout state cannot tell which
-// accounts exist.
+// accounts exist. An attempt refused with ErrBusy, or given up by its
+// caller while it waited for a worker, is not counted: no password was
+// checked, and a flood of sign-ins must not lock the owner out.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*User, bool, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" || len(password) > s.Policy.maxBytes() {
@@ -290,7 +294,9 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	}
 	u, hash, err := s.Users.FindUserByLogin(ctx, login)
 	if errors.Is(err, ErrNotFound) || err == nil && hash == "" {
-		s.Hasher.VerifyDummy(password)
+		if err := s.Hasher.VerifyDummy(ctx, password); err != nil {
+			return nil, false, fmt.Errorf("identity: authenticate: %w", err)
+		}
 		return nil, false, nil
 	}
 	if err != nil {
@@ -300,45 +306,41 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 		// Checked like any other, so the status is never revealed to
 		// someone who does not know the password; not counted, since a
 		// disabled account cannot sign in anyway.
-		if _, _, err := s.Hasher.Verify(password, hash); err != nil {
+		if _, _, err := s.Hasher.Verify(ctx, password, hash); err != nil {
 			return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
 		}
 		return nil, false, nil
 	}
-	check, c, err := s.countAttempt(ctx, u.ID)
-	if errors.Is(err, ErrNotFound) {
-		// Deleted since it was found.
-		s.Hasher.VerifyDummy(password)
-		return nil, false, nil
-	}
-	if err != nil || !check {
+	res, err := s.checkPassword(ctx, u.ID, password, hash)
+	if err != nil {
 		return nil, false, err
 	}
-	ok, rehash, err := s.Hasher.Verify(password, hash)
-	if err != nil {
-		return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
-	}
-	if !ok {
-		if _, err := s.lockIfDue(ctx, u.ID, "password", c); err != nil {
+	switch {
+	case res.refused:
+		s.pause(ctx)
+		return nil, false, nil
+	case !res.ok:
+		if _, err := s.lockIfDue(ctx, u.ID, "password", res.count); err != nil {
 			return nil, false, err
 		}
 		return nil, false, nil
 	}
 	// Conditional on the account not being locked meanwhile by concurrent
-	// attempts: then this one is refused like them.
-	switch err := s.RecordSuccess(ctx, u.ID); {
+	// attempts: then this one is refused like them. Recorded even if the
+	// caller has gone, so that a right password never counts as a wrong one.
+	switch err := s.RecordSuccess(context.WithoutCancel(ctx), u.ID); {
 	case errors.Is(err, ErrLocked):
 		s.lockedAttempt(ctx, u.ID)
 		return nil, false, nil
 	case err != nil:
 		return nil, false, err
 	}
-	if rehash {
-		newHash, err := s.Hasher.Hash(password)
-		if err != nil {
-			return nil, false, err
-		}
-		if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
+	if err := ctx.Err(); err != nil {
+		// Nobody is waiting for the answer: no sign-in to record.
+		return nil, false, fmt.Errorf("identity: authenticate: %w", err)
+	}
+	if res.newHash != "" {
+		if err := s.Users.SetPasswordHash(ctx, u.ID, res.newHash); err != nil {
 			return nil, false, fmt.Errorf("identity: rehash password: %w", err)
 		}
 	}
@@ -349,6 +351,52 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Us
 	u.LastLoginAt = &now
 	u.LockedUntil, u.LockedPermanently = nil, false
 	return u, true, nil
+}
+
+// passwordCheck is the outcome of checkPassword.
+type passwordCheck struct {
+	refused bool       // not checked: locked, or beyond MaxFailures
+	ok      bool       // the password matched
+	count   LoginCount // the counts after this attempt
+	newHash string     // a fresh hash to store, when the old one's parameters are outdated
+}
+
+// checkPassword takes a worker of the Hasher's Pool, then counts the
+// attempt on the active user userID and, if it may be checked, verifies
+// password against hash (and hashes it again when hash is outdated). The
+// worker is taken first so that an attempt refused for want of one is not
+// counted; it is given back before any waiting or further bookkeeping.
+func (s *Service) checkPassword(ctx context.Context, userID, password, hash string) (passwordCheck, error) {
+	release, err := s.Hasher.pool.acquire(ctx)
+	if err != nil {
+		return passwordCheck{}, fmt.Errorf("identity: authenticate: %w", err)
+	}
+	defer release()
+	var res passwordCheck
+	check, c, err := s.countAttempt(ctx, userID)
+	res.count = c
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Deleted since it was found.
+		s.Hasher.verifyDummy(password)
+		return passwordCheck{}, nil
+	case err != nil:
+		return passwordCheck{}, err
+	case !check:
+		res.refused = true
+		return res, nil
+	}
+	ok, rehash, err := s.Hasher.verify(password, hash)
+	if err != nil {
+		return passwordCheck{}, fmt.Errorf("identity: authenticate user %s: %w", userID, err)
+	}
+	res.ok = ok
+	if ok && rehash {
+		if res.newHash, err = s.Hasher.hash(password); err != nil {
+			return passwordCheck{}, err
+		}
+	}
+	return res, nil
 }
 
 // SetPassword replaces the password of the user with userID after checking
@@ -362,7 +410,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 	if err := s.Policy.Check(password, u.Username, u.Email); err != nil {
 		return err
 	}
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.Hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -97,7 +97,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err := s.Policy.Check(newPassword, u.Username, u.Email); err != nil {
 		return nil, err
 	}
-	hash, err := s.Hasher.Hash(newPassword)
+	// Hashed before the token is used: a reset refused with ErrBusy
+	// leaves the link good for another try.
+	hash, err := s.Hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +166,27 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 		return fmt.Errorf("identity: change password: %w", err)
 	}
 	ve := &ValidationError{}
+	if err := ve.merge(s.Policy.Check(newPassword, u.Username, u.Email)); err != nil {
+		return err
+	}
 	switch {
 	case current == "":
 		ve.Add(FieldCurrentPassword, msgCurrentPasswordEmpty)
 	case hash == "" || len(current) > s.Policy.maxBytes():
 		ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
-	default:
-		ok, _, err := s.Hasher.Verify(current, hash)
+	}
+	var newHash string
+	if ve.Fields[FieldCurrentPassword] == "" {
+		// One worker for both: the check of the current password and,
+		// when it and the new one pass, the hash of the new one.
+		var ok bool
+		if perr := s.Hasher.pool.Do(ctx, func() {
+			if ok, _, err = s.Hasher.verify(current, hash); err == nil && ok && ve.orNil() == nil {
+				newHash, err = s.Hasher.hash(newPassword)
+			}
+		}); perr != nil {
+			return fmt.Errorf("identity: change password: %w", perr)
+		}
 		if err != nil {
 			return fmt.Errorf("identity: change password of %s: %w", u.ID, err)
 		}
@@ -178,14 +194,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 			ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
 		}
 	}
-	if err := ve.merge(s.Policy.Check(newPassword, u.Username, u.Email)); err != nil {
-		return err
-	}
 	if err := ve.orNil(); err != nil {
-		return err
-	}
-	newHash, err := s.Hasher.Hash(newPassword)
-	if err != nil {
 		return err
 	}
 	if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {

@@ -24,7 +24,7 @@ func newService(t testing.TB) *identity.Service {
 	t.Helper()
 	return &identity.Service{
 		Users:  sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")),
-		Hasher: identity.NewHasher(fastParams),
+		Hasher: identity.NewHasher(fastParams, nil),
 		Now:    func() time.Time { return testNow },
 	}
 }
@@ -279,7 +279,7 @@ func TestAuthenticateRehash(t *testing.T) {
 	_, oldHash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
 
 	// The operator raises the cost; the next login upgrades the hash.
-	s.Hasher = identity.NewHasher(identity.HashParams{Memory: 128, Iterations: 2, Parallelism: 1})
+	s.Hasher = identity.NewHasher(identity.HashParams{Memory: 128, Iterations: 2, Parallelism: 1}, nil)
 	if _, ok, err := s.Authenticate(t.Context(), "alice.liddell", alice.Password); !ok || err != nil {
 		t.Fatalf("Authenticate = %v, %v; want true, nil", ok, err)
 	}
@@ -296,7 +296,7 @@ func TestAuthenticateRehash(t *testing.T) {
 	}
 
 	// A wrong password never rewrites the hash.
-	s.Hasher = identity.NewHasher(fastParams)
+	s.Hasher = identity.NewHasher(fastParams, nil)
 	if _, ok, _ := s.Authenticate(t.Context(), "alice.liddell", "wrong password"); ok {
 		t.Fatalf("Authenticate(wrong password) = true")
 	}

@@ -75,6 +75,11 @@ func (h *Handler) currentSession(c echo.Context) (*BrowserSession, error) {
 // session, if any, is revoked: no session fixation) and a fresh CSRF token.
 func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (*BrowserSession, error) {
 	ctx := c.Request().Context()
+	if err := ctx.Err(); err != nil {
+		// The browser has gone (it gave up waiting for a busy server): a
+		// session it never gets the cookie of would only lie in the table.
+		return nil, fmt.Errorf("start session: %w", err)
+	}
 	if old, err := h.currentSession(c); err != nil {
 		return nil, err
 	} else if old != nil {

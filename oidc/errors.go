@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/identity"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
@@ -29,6 +30,13 @@ func (e *PageError) Error() string {
 }
 
 func (e *PageError) Unwrap() error { return e.Err }
+
+// msgBusy is the page text of a request refused with identity.ErrBusy.
+const msgBusy = "We are very busy right now, please try again in a moment."
+
+// busyRetryAfter is the Retry-After of that answer, in seconds: about the
+// default time a request waits for a hashing worker.
+const busyRetryAfter = "2"
 
 func pageError(status int, title, message string) *PageError {
 	return &PageError{Status: status, Title: title, Message: message}
@@ -71,6 +79,11 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageRepo
 		var he *echo.HTTPError
 		var le *ratelimit.LimitedError
 		switch {
+		case errors.Is(err, identity.ErrBusy):
+			// Every password hashing worker stayed busy: nothing was
+			// checked, and the same request will do in a moment.
+			c.Response().Header().Set("Retry-After", busyRetryAfter)
+			status, title, message = http.StatusServiceUnavailable, "Very busy", msgBusy
 		case errors.As(err, &pe):
 			status, title, message = pe.Status, pe.Title, pe.Message
 		case errors.As(err, &le):
@@ -90,13 +103,18 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageRepo
 			}
 		}
 		reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-		if status >= 500 {
+		if errors.Is(err, identity.ErrBusy) {
+			log.WarnContext(c.Request().Context(), "request refused: password hashing busy",
+				"method", c.Request().Method, "path", c.Request().URL.Path)
+		} else if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "error", err, "status", status,
 				"method", c.Request().Method, "path", c.Request().URL.Path)
 		}
 		if wantsJSON(c) {
 			code := "invalid_request"
-			if status >= 500 {
+			if status == http.StatusServiceUnavailable {
+				code = "temporarily_unavailable"
+			} else if status >= 500 {
 				code = "server_error"
 			} else if status == http.StatusNotFound {
 				code = "not_found"

@@ -118,7 +118,10 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
 	a.Users = &identity.Service{
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Hasher: identity.NewHasher(identity.DefaultHashParams), Policy: policy, Now: time.Now,
+		Hasher: identity.NewHasher(identity.DefaultHashParams, identity.NewPool(identity.PoolConfig{
+			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
+		})),
+		Policy: policy, Now: time.Now,
 		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
 		Lockout: identity.LockoutPolicy{
 			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),

@@ -34,9 +34,9 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observeHasher exports h's count of argon2id verifications and its
-// moving average verification time (what an answer given without checking
-// a password waits).
+// observeHasher exports h's count of argon2id verifications, its moving
+// average verification time (what an answer given without checking a
+// password waits) and the state of its pool.
 func (m *metrics) observeHasher(h *identity.Hasher) {
 	m.registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -47,6 +47,18 @@ func (m *metrics) observeHasher(h *identity.Hasher) {
 			Name: "gatehouse_password_verify_seconds",
 			Help: "Moving average of recent password verification times; sign-ins refused without a check wait this long.",
 		}, func() float64 { return h.VerifyTime().Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_password_hash_running",
+			Help: "Password hashes and checks running now; at most password.hash_workers.",
+		}, func() float64 { return float64(h.Pool().Stats().Running) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_password_hash_waiting",
+			Help: "Password hashes and checks waiting for a worker.",
+		}, func() float64 { return float64(h.Pool().Stats().Waiting) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_password_hash_busy_total",
+			Help: "Requests answered 503 because no password hashing worker was free within password.hash_queue_timeout.",
+		}, func() float64 { return float64(h.Pool().Stats().Refused) }),
 	)
 }
 

@@ -36,14 +36,17 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			"*** GATEHOUSE_MASTER_KEY (openssl rand -base64 32), an https issuer and PostgreSQL.\n", cfg.DataDir)
 	}
 	fmt.Fprintf(stdout, "\nGatehouse is running.\n  Sign in or create an account: %s/\n  Discovery:                    %s/.well-known/openid-configuration\n\n", cfg.Issuer, cfg.Issuer)
-	return serve(ctx, cfg, log, ln, nil)
+	// Only the process of its own tunes the runtime: tests run servers
+	// inside theirs.
+	tune := func(ctx context.Context, a *App) { tuneRuntime(ctx, a.Config, a.Users.Hasher, a.Logger) }
+	return serve(ctx, cfg, log, ln, nil, tune)
 }
 
 // Serve runs the HTTP server of an App already built on ln, and its
 // background jobs, until ctx ends; then it shuts down as serve does and
 // closes the App.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, a.Config, a.Logger, ln, a)
+	return serve(ctx, a.Config, a.Logger, ln, a, nil)
 }
 
 // serve answers on ln at once: /healthz, /readyz and 503 for the rest
@@ -57,8 +60,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 //  3. the background jobs, stopped at the start, are waited for;
 //  4. the database is closed last.
 //
-// A shutdown returns nil even when requests had to be cancelled.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener, a *App) error {
+// A shutdown returns nil even when requests had to be cancelled. ready,
+// when set, is called with the App once it serves.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener, a *App, ready func(context.Context, *App)) error {
 	starting, st, err := newStartingEcho(cfg, log)
 	if err != nil {
 		ln.Close()
@@ -88,6 +92,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Lis
 			break
 		}
 		s.use(jobs, r.app)
+		if ready != nil {
+			ready(jobs, r.app)
+		}
 		select {
 		case runErr = <-served:
 		case <-ctx.Done():

@@ -69,7 +69,7 @@ func startServeOnly(t *testing.T, cfg *config.Config) string {
 	logs := &logRecorder{t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ln, nil) }()
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ln, nil, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
