@@ -216,6 +216,7 @@ func defaults() *Config {
 		Log: Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
 			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
+		Redis: Redis{Timeout: Duration(100 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

@@ -112,6 +112,7 @@ http:
   shutdown_timeout: 30s
 redis:
   url: redis://:pw@cache.internal:6379/1
+  timeout: 250ms
 rate_limits:
   login_per_ip: 60/1m
   login_per_account: 5/1m
@@ -171,7 +172,7 @@ audit:
 		Log:   Log{Level: "debug", Format: "text"},
 		HTTP: HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192,
 			RequestTimeout: Duration(4 * time.Second), ShutdownTimeout: Duration(30 * time.Second)},
-		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
+		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1", Timeout: Duration(250 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "60/1m",
 			LoginPerAccount:             "5/1m",

@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 			p.add("redis.url", "%v", err)
 		}
 	}
+	p.durationBetween("redis.timeout", c.Redis.Timeout, Duration(10*time.Millisecond), Duration(10*time.Second))
 	c.RateLimits.validate(&p)
 	c.Lockout.validate(&p)
 	c.Captcha.validate(&p)

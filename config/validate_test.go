@@ -502,11 +502,13 @@ func TestValidate(t *testing.T) {
 				c.HTTP.RequestTimeout = Duration(0)
 				c.HTTP.ShutdownTimeout = Duration(time.Hour)
 				c.Database.ConnectTimeout = Duration(2 * time.Minute)
+				c.Redis.Timeout = Duration(5 * time.Millisecond)
 			},
 			want: []string{
 				"database.connect_timeout: must be between 100ms and 1m0s, got 2m0s",
 				"http.request_timeout: must be between 1s and 5m0s, got 0s",
 				"http.shutdown_timeout: must be between 1s and 10m0s, got 1h0m0s",
+				"redis.timeout: must be between 10ms and 10s, got 5ms",
 			},
 		},
 		{

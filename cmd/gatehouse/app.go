@@ -61,6 +61,8 @@ type App struct {
 	Limiter  ratelimit.Limiter
 	Failures ratelimit.Counter
 	Redis    *redis.Client // nil without redis.url
+	// Breaker guards both users of Redis; nil without redis.url.
+	Breaker *ratelimit.Breaker
 	Echo     *echo.Echo
 	// Egress makes every call on behalf of a client.
 	Egress *egress.Client
@@ -251,13 +253,9 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
-	if a.Limiter, a.Redis, err = newLimiter(cfg, log); err != nil {
+	if err := a.openLimits(); err != nil {
 		a.Close()
 		return nil, err
-	}
-	a.Failures = &ratelimit.MemoryCounter{Now: time.Now}
-	if a.Redis != nil {
-		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
 	}
 	a.Handler.Failures = a.Failures
 	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gatehouse/identity"
+	"gatehouse/oidc/ratelimit"
 )
 
 // metrics is the Prometheus registry of one server. It starts small:
@@ -47,6 +48,32 @@ func (m *metrics) observeHasher(h *identity.Hasher) {
 			Name: "gatehouse_password_verify_seconds",
 			Help: "Moving average of recent password verification times; sign-ins refused without a check wait this long.",
 		}, func() float64 { return h.VerifyTime().Seconds() }),
+	)
+}
+
+// observeBreaker exports whether the rate limits use their in-process
+// fallback because Redis failed (b's breaker is open), and how many calls
+// it answered; both stay 0 without Redis (b nil).
+func (m *metrics) observeBreaker(b *ratelimit.Breaker) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_ratelimit_fallback",
+			Help: "1 while rate limits and failure counters use in-process memory because Redis failed, else 0.",
+		}, func() float64 {
+			if b != nil && b.Fallback() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_ratelimit_fallback_calls_total",
+			Help: "Rate-limit and failure-counter calls answered from in-process memory while the Redis breaker was open.",
+		}, func() float64 {
+			if b == nil {
+				return 0
+			}
+			return float64(b.Fallbacks())
+		}),
 	)
 }
 
