@@ -28,8 +28,9 @@ func TestDefault(t *testing.T) {
 			RefreshTokenAbsoluteLifetime: Duration(2160 * time.Hour),
 			IDTokenLifetime:              Duration(time.Hour),
 			AuthorizationCodeLifetime:    Duration(60 * time.Second),
+			RotatedRefreshTokenRetention: Duration(24 * time.Hour),
 		},
-		Registration: Registration{AllowSelfSignup: true},
+		Registration: Registration{AllowSelfSignup: true, UnusedClientLifetime: Duration(720 * time.Hour)},
 		Sessions: Sessions{
 			IdleLifetime:     Duration(24 * time.Hour),
 			AbsoluteLifetime: Duration(168 * time.Hour),

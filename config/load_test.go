@@ -73,10 +73,12 @@ tokens:
   id_token_lifetime: 30m
   authorization_code_lifetime: 30s
   require_pkce_for_all_clients: true
+  rotated_refresh_token_retention: 2h
 registration:
   initial_access_token: 0123456789abcdef0123456789abcdef
   allow_self_signup: false
   require_verified_email: true
+  unused_client_lifetime: 0s
 sessions:
   idle_lifetime: 2h
   absolute_lifetime: 12h
@@ -153,6 +155,7 @@ audit:
 			IDTokenLifetime:              Duration(30 * time.Minute),
 			AuthorizationCodeLifetime:    Duration(30 * time.Second),
 			RequirePKCEForAllClients:     true,
+			RotatedRefreshTokenRetention: Duration(2 * time.Hour),
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},

@@ -63,7 +63,7 @@ type App struct {
 	Redis    *redis.Client // nil without redis.url
 	// Breaker guards both users of Redis; nil without redis.url.
 	Breaker *ratelimit.Breaker
-	Echo     *echo.Echo
+	Echo    *echo.Echo
 	// Egress makes every call on behalf of a client.
 	Egress *egress.Client
 	// Outage logs a database outage once, and its end.
@@ -112,6 +112,8 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		}
 	}
 	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg)}
+	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
+	a.Store.Now = time.Now
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
 		closeDB(db)
 		return nil, err
@@ -246,6 +248,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
 		Outage:               a.Outage,
 	}
