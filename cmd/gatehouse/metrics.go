@@ -12,7 +12,8 @@ import (
 
 // metrics is the Prometheus registry of one server. It starts small:
 // message delivery outcomes, password verifications, requests in flight,
-// plus the Go runtime and process collectors.
+// the rate limits' Redis fallback, plus the Go runtime and process
+// collectors.
 type metrics struct {
 	registry *prometheus.Registry
 	messages *prometheus.CounterVec
