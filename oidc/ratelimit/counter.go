@@ -111,7 +111,7 @@ func (r *RedisCounter) Count(ctx context.Context, key string, _ time.Duration) (
 
 // FailoverCounter uses Primary through Breaker and, when the call fails
 // or the breaker is open, Fallback: a Redis outage must neither stop nor
-// slow down sign-ins.
+// slow down sign-ins. Breaker is required.
 type FailoverCounter struct {
 	Primary, Fallback Counter
 	Breaker           *Breaker

@@ -10,7 +10,8 @@ var _ Limiter = (*Failover)(nil)
 // or the breaker is open, Fallback (in-process): limits stay on per
 // instance instead of failing open, and a Redis that does not answer
 // costs a few short timeouts, not every request's wait. Use it by
-// pointer; Breaker may be shared with a FailoverCounter of the same Redis.
+// pointer. Breaker is required; it may be shared with a FailoverCounter of
+// the same Redis.
 type Failover struct {
 	Primary  Limiter
 	Fallback Limiter

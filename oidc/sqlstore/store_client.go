@@ -100,6 +100,9 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 	if row.LastUsedAt.Time().IsZero() {
 		row.LastUsedAt = dbtime.New(row.CreatedAt) // creation counts as use
 	}
+	if row.LastUsedAt.Time().IsZero() {
+		row.LastUsedAt = dbtime.New(s.now())
+	}
 	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
 		resource_server, resource_audience, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience,
