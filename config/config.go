@@ -76,6 +76,10 @@ type Tokens struct {
 	// RequirePKCEForAllClients extends the PKCE requirement from public
 	// clients to confidential ones too.
 	RequirePKCEForAllClients bool `yaml:"require_pkce_for_all_clients"`
+	// RotatedRefreshTokenRetention is how long a refresh token is kept
+	// after it was rotated or revoked: presenting it again meanwhile
+	// revokes its whole grant (reuse detection); afterwards it is unknown.
+	RotatedRefreshTokenRetention Duration `yaml:"rotated_refresh_token_retention"`
 }
 
 // Registration controls how clients and users come into being.
@@ -88,6 +92,9 @@ type Registration struct {
 	// RequireVerifiedEmail makes a new user verify their e-mail address
 	// before their first login.
 	RequireVerifiedEmail bool `yaml:"require_verified_email"`
+	// UnusedClientLifetime deletes a dynamically registered client that
+	// has not authenticated for this long; 0 keeps them forever.
+	UnusedClientLifetime Duration `yaml:"unused_client_lifetime"`
 }
 
 // Sessions sets the lifetime of the browser login session.
@@ -210,8 +217,9 @@ func defaults() *Config {
 			RefreshTokenAbsoluteLifetime: Duration(90 * 24 * time.Hour),
 			IDTokenLifetime:              Duration(time.Hour),
 			AuthorizationCodeLifetime:    Duration(60 * time.Second),
+			RotatedRefreshTokenRetention: Duration(24 * time.Hour),
 		},
-		Registration: Registration{AllowSelfSignup: true},
+		Registration: Registration{AllowSelfSignup: true, UnusedClientLifetime: Duration(30 * 24 * time.Hour)},
 		Sessions: Sessions{
 			IdleLifetime:     Duration(24 * time.Hour),
 			AbsoluteLifetime: Duration(168 * time.Hour),
@@ -231,6 +239,7 @@ func defaults() *Config {
 		Log: Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
 			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
+		Redis: Redis{Timeout: Duration(100 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

@@ -28,8 +28,9 @@ func TestDefault(t *testing.T) {
 			RefreshTokenAbsoluteLifetime: Duration(2160 * time.Hour),
 			IDTokenLifetime:              Duration(time.Hour),
 			AuthorizationCodeLifetime:    Duration(60 * time.Second),
+			RotatedRefreshTokenRetention: Duration(24 * time.Hour),
 		},
-		Registration: Registration{AllowSelfSignup: true},
+		Registration: Registration{AllowSelfSignup: true, UnusedClientLifetime: Duration(720 * time.Hour)},
 		Sessions: Sessions{
 			IdleLifetime:     Duration(24 * time.Hour),
 			AbsoluteLifetime: Duration(168 * time.Hour),
@@ -40,6 +41,7 @@ func TestDefault(t *testing.T) {
 		Log:      Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
 			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
+		Redis: Redis{Timeout: Duration(100 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",
 			LoginPerAccount:             "10/1m",

@@ -74,10 +74,12 @@ tokens:
   id_token_lifetime: 30m
   authorization_code_lifetime: 30s
   require_pkce_for_all_clients: true
+  rotated_refresh_token_retention: 2h
 registration:
   initial_access_token: 0123456789abcdef0123456789abcdef
   allow_self_signup: false
   require_verified_email: true
+  unused_client_lifetime: 0s
 sessions:
   idle_lifetime: 2h
   absolute_lifetime: 12h
@@ -115,6 +117,7 @@ http:
   shutdown_timeout: 30s
 redis:
   url: redis://:pw@cache.internal:6379/1
+  timeout: 250ms
 rate_limits:
   login_per_ip: 60/1m
   login_per_account: 5/1m
@@ -156,6 +159,7 @@ audit:
 			IDTokenLifetime:              Duration(30 * time.Minute),
 			AuthorizationCodeLifetime:    Duration(30 * time.Second),
 			RequirePKCEForAllClients:     true,
+			RotatedRefreshTokenRetention: Duration(2 * time.Hour),
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
@@ -175,7 +179,7 @@ audit:
 		Log:   Log{Level: "debug", Format: "text"},
 		HTTP: HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192,
 			RequestTimeout: Duration(4 * time.Second), ShutdownTimeout: Duration(30 * time.Second)},
-		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1"},
+		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1", Timeout: Duration(250 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "60/1m",
 			LoginPerAccount:             "5/1m",

@@ -15,6 +15,10 @@ type Redis struct {
 	// TLS. Empty keeps the limits in each process. Its password is masked
 	// wherever the configuration is shown.
 	URL string `yaml:"url"`
+	// Timeout bounds each call to Redis. Three failures in a row switch
+	// the limits to in-process counters for a few seconds, so a Redis
+	// that stops answering costs requests at most this long.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Rate is a rate limit written "N/duration": at most N requests per

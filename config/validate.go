@@ -39,6 +39,9 @@ func (c *Config) Validate() error {
 	if t := c.Registration.InitialAccessToken; t != "" && utf8.RuneCountInString(t) < 32 {
 		p.add("registration.initial_access_token", "must be at least 32 characters when set (leave it empty to turn dynamic client registration off)")
 	}
+	if l := c.Registration.UnusedClientLifetime; l != 0 {
+		p.durationBetween("registration.unused_client_lifetime", l, Duration(time.Hour), Duration(87600*time.Hour))
+	}
 	c.Sessions.validate(&p)
 	c.Password.validate(&p)
 	c.Email.validate(&p)
@@ -52,6 +55,7 @@ func (c *Config) Validate() error {
 			p.add("redis.url", "%v", err)
 		}
 	}
+	p.durationBetween("redis.timeout", c.Redis.Timeout, Duration(10*time.Millisecond), Duration(10*time.Second))
 	c.RateLimits.validate(&p)
 	c.Lockout.validate(&p)
 	c.Captcha.validate(&p)
@@ -142,6 +146,7 @@ func (t Tokens) validate(p *problems) {
 	p.durationBetween("tokens.id_token_lifetime", t.IDTokenLifetime, minute, 24*hour)
 	p.durationBetween("tokens.authorization_code_lifetime", t.AuthorizationCodeLifetime,
 		Duration(10*time.Second), 10*minute)
+	p.durationBetween("tokens.rotated_refresh_token_retention", t.RotatedRefreshTokenRetention, minute, 720*hour)
 }
 
 func (s Sessions) validate(p *problems) {

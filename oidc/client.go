@@ -66,6 +66,10 @@ type Client struct {
 	RegistrationTokenHash []byte // RFC 7592 registration access token, keyed hash; empty when not dynamically registered
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	// LastUsedAt is when the client last authenticated, recorded at most
+	// once a day (see ClientCache.MarkUsed); creation counts as use. A
+	// dynamically registered client unused for long is purged.
+	LastUsedAt time.Time
 
 	// defaultAudience is the provider itself, which every client may name
 	// as audience (see Provider.grantAudience); set by ClientCache.
@@ -158,3 +162,16 @@ type ClientStore interface {
 	// ListClients returns every client ordered by ID.
 	ListClients(ctx context.Context) ([]*Client, error)
 }
+
+// ClientUseRecorder is a ClientStore that can note when a client was last
+// used (ClientCache.MarkUsed).
+type ClientUseRecorder interface {
+	// RecordClientUse sets the client's LastUsedAt to at, unless it is
+	// already since or later.
+	RecordClientUse(ctx context.Context, id string, at, since time.Time) error
+}
+
+// ClientUseInterval is how often at most a client's use is written: the
+// unused-client lifetime is counted in days, so a day's precision is
+// enough, and a busy client costs one write a day, not one per request.
+const ClientUseInterval = 24 * time.Hour

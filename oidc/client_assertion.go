@@ -29,11 +29,28 @@ var assertionAlgorithms = []josev4.SignatureAlgorithm{
 	josev4.ES256, josev4.ES384, josev4.ES512,
 }
 
-// authenticateClient is fosite's client authentication with the checks
-// RFC 7523 asks of a client assertion and fosite leaves out, and with
-// every failure of an assertion reported as invalid_client (RFC 7523 §3.2)
-// rather than the server error fosite makes of a bad exp, nbf or iat.
+// authenticateClient is fosite's client authentication strategy (token,
+// introspection and revocation endpoints): verifyClient, and the client's
+// use recorded.
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	c, err := p.verifyClient(ctx, r, form)
+	if err != nil {
+		return nil, err
+	}
+	// A client that authenticates is in use: it does not expire as unused.
+	if cl, ok := c.(*Client); ok && p.Clients != nil {
+		if err := p.Clients.MarkUsed(ctx, cl); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// verifyClient is fosite's client authentication with the checks RFC 7523
+// asks of a client assertion and fosite leaves out, and with every failure
+// of an assertion reported as invalid_client (RFC 7523 §3.2) rather than
+// the server error fosite makes of a bad exp, nbf or iat.
+func (p *Provider) verifyClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	if form.Get("client_assertion_type") != jwtBearerAssertion || form.Get("client_assertion") == "" {
 		return p.fosite.DefaultClientAuthenticationStrategy(ctx, r, form)
 	}

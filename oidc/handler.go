@@ -83,6 +83,10 @@ type Handler struct {
 	// InitialAccessToken guards dynamic client registration; empty turns
 	// registration off.
 	InitialAccessToken string
+	// UnusedClientLifetime is how long a dynamically registered client
+	// may go without authenticating before it is purged; zero: forever.
+	// The registration response reports it as client_secret_expires_at.
+	UnusedClientLifetime time.Duration
 	// Outbound is the policy registered URLs the server calls (jwks_uri,
 	// backchannel_logout_uri) must meet; the zero value is the strict one.
 	Outbound egress.Policy

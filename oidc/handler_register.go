@@ -59,7 +59,7 @@ func (h *Handler) registerClient(c echo.Context) error {
 	ctx := c.Request().Context()
 	hasher := h.Provider.Config.GetSecretsHasher(ctx)
 	now := h.Now().UTC()
-	cl := &Client{ID: uuid.NewString(), CreatedAt: now, UpdatedAt: now}
+	cl := &Client{ID: uuid.NewString(), CreatedAt: now, UpdatedAt: now, LastUsedAt: now}
 	m.Apply(cl)
 	secret, err := h.issueSecret(c, cl)
 	if err != nil {
@@ -214,8 +214,15 @@ func (h *Handler) clientInformation(cl *Client, secret string) *registrationResp
 		Metadata:              MetadataOf(cl),
 	}
 	if len(cl.SecretHash) > 0 {
-		var never int64
-		resp.ClientSecretExpiresAt = &never
+		// RFC 7591 §3.2.1: 0 means the secret does not expire. A
+		// dynamically registered client (and its secret) expires when it
+		// has not authenticated for UnusedClientLifetime, so each use moves
+		// this time on: it is the expiry if the client is not used again.
+		var exp int64
+		if h.UnusedClientLifetime > 0 && len(cl.RegistrationTokenHash) > 0 {
+			exp = cl.LastUsedAt.Add(h.UnusedClientLifetime).Unix()
+		}
+		resp.ClientSecretExpiresAt = &exp
 	}
 	return resp
 }

@@ -234,6 +234,30 @@ func (c *ClientCache) Get(ctx context.Context, id string) (*Client, error) {
 	return cl, nil
 }
 
+// MarkUsed records that cl authenticated now, in the store (if it is a
+// ClientUseRecorder) at most once per ClientUseInterval: the cached
+// LastUsedAt says whether a write is due, and the write itself is
+// conditional, so instances and concurrent requests that see the same old
+// value still change the row once.
+func (c *ClientCache) MarkUsed(ctx context.Context, cl *Client) error {
+	rec, ok := c.Store.(ClientUseRecorder)
+	now := c.Now()
+	if !ok || now.Sub(cl.LastUsedAt) < ClientUseInterval {
+		return nil
+	}
+	if err := rec.RecordClientUse(ctx, cl.ID, now, now.Add(-ClientUseInterval)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if e, ok := c.entries[cl.ID]; ok {
+		cp := *e.client // other requests may hold the old one
+		cp.LastUsedAt = now
+		c.entries[cl.ID] = cachedClient{client: &cp, fetched: e.fetched}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
 // Forget drops a client from the cache after it changed.
 func (c *ClientCache) Forget(id string) {
 	c.mu.Lock()

@@ -61,7 +61,9 @@ type App struct {
 	Limiter  ratelimit.Limiter
 	Failures ratelimit.Counter
 	Redis    *redis.Client // nil without redis.url
-	Echo     *echo.Echo
+	// Breaker guards both users of Redis; nil without redis.url.
+	Breaker *ratelimit.Breaker
+	Echo    *echo.Echo
 	// Egress makes every call on behalf of a client.
 	Egress *egress.Client
 	// Outage logs a database outage once, and its end.
@@ -110,6 +112,8 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		}
 	}
 	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg)}
+	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
+	a.Store.Now = time.Now
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
 		closeDB(db)
 		return nil, err
@@ -247,6 +251,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
 		Outage:               a.Outage,
 	}
@@ -254,13 +259,9 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
-	if a.Limiter, a.Redis, err = newLimiter(cfg, log); err != nil {
+	if err := a.openLimits(); err != nil {
 		a.Close()
 		return nil, err
-	}
-	a.Failures = &ratelimit.MemoryCounter{Now: time.Now}
-	if a.Redis != nil {
-		a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"}, Fallback: a.Failures}
 	}
 	a.Handler.Failures = a.Failures
 	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -17,20 +16,30 @@ import (
 	"gatehouse/oidc/ratelimit"
 )
 
-// newLimiter keeps counters in the process, or in Redis when configured
-// so that several instances share them; a Redis outage falls back to the
-// in-process counters instead of letting everything through.
-func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *redis.Client, error) {
+// openLimits builds the rate limiter and the failed-login counter: in
+// the process, or in Redis when configured so that several instances share
+// them. Both Redis users go through one circuit breaker: a Redis that fails
+// or stops answering switches them to in-process counters, instead of
+// letting everything through or holding each request for the Redis timeout.
+func (a *App) openLimits() error {
 	memory := ratelimit.NewMemory(time.Now)
-	if cfg.Redis.URL == "" {
-		return memory, nil, nil
+	failures := &ratelimit.MemoryCounter{Now: time.Now}
+	a.Limiter, a.Failures = memory, failures
+	if a.Config.Redis.URL == "" {
+		a.Metrics.observeBreaker(nil)
+		return nil
 	}
-	opts, err := redis.ParseURL(cfg.Redis.URL)
+	opts, err := ratelimit.RedisOptions(a.Config.Redis.URL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", err)
+		return fmt.Errorf("redis.url: %w", err)
 	}
-	client := redis.NewClient(opts)
-	return &ratelimit.Failover{Primary: ratelimit.NewRedis(client, "gatehouse:rl:"), Fallback: memory, Logger: log}, client, nil
+	a.Redis = redis.NewClient(opts)
+	a.Breaker = &ratelimit.Breaker{Timeout: a.Config.Redis.Timeout.Std(), Logger: a.Logger, Now: time.Now}
+	a.Limiter = &ratelimit.Failover{Primary: ratelimit.NewRedis(a.Redis, "gatehouse:rl:"), Fallback: memory, Breaker: a.Breaker}
+	a.Failures = &ratelimit.FailoverCounter{Primary: &ratelimit.RedisCounter{Client: a.Redis, Prefix: "gatehouse:lf:"},
+		Fallback: failures, Breaker: a.Breaker}
+	a.Metrics.observeBreaker(a.Breaker)
+	return nil
 }
 
 // clientAuthLimit counts failed client authentications in failures (the

@@ -7,11 +7,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gatehouse/identity"
+	"gatehouse/oidc/ratelimit"
 )
 
 // metrics is the Prometheus registry of one server. It starts small:
 // message delivery outcomes, password verifications, requests in flight,
-// plus the Go runtime and process collectors.
+// the rate limits' Redis fallback, plus the Go runtime and process
+// collectors.
 type metrics struct {
 	registry *prometheus.Registry
 	messages *prometheus.CounterVec
@@ -59,6 +61,32 @@ func (m *metrics) observeHasher(h *identity.Hasher) {
 			Name: "gatehouse_password_hash_busy_total",
 			Help: "Requests answered 503 because no password hashing worker was free within password.hash_queue_timeout.",
 		}, func() float64 { return float64(h.Pool().Stats().Refused) }),
+	)
+}
+
+// observeBreaker exports whether the rate limits use their in-process
+// fallback because Redis failed (b's breaker is open), and how many calls
+// it answered; both stay 0 without Redis (b nil).
+func (m *metrics) observeBreaker(b *ratelimit.Breaker) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_ratelimit_fallback",
+			Help: "1 while rate limits and failure counters use in-process memory because Redis failed, else 0.",
+		}, func() float64 {
+			if b != nil && b.Fallback() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gatehouse_ratelimit_fallback_calls_total",
+			Help: "Rate-limit and failure-counter calls answered from in-process memory while the Redis breaker was open.",
+		}, func() float64 {
+			if b == nil {
+				return 0
+			}
+			return float64(b.Fallbacks())
+		}),
 	)
 }
 

@@ -9,6 +9,10 @@ import (
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 )
 
+// purgeEvery is how often expired records are purged after the purge that
+// runs at start.
+const purgeEvery = 10 * time.Minute
+
 // startWorkers runs the background jobs until ctx ends: signing-key
 // reloads, the purge of expired records, the message worker and the
 // outage watch. wg is done when all of them have returned.
@@ -17,7 +21,7 @@ func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 		func() {
 			a.Keys.Run(ctx, time.Minute, func(err error) { a.jobFailed(ctx, "reloading signing keys failed", err) })
 		},
-		func() { a.purgeExpired(ctx, 10*time.Minute) },
+		func() { a.purgeExpired(ctx, purgeEvery) },
 		func() { a.Worker.Run(ctx) },
 		func() { a.Outage.Run(ctx) },
 	}
@@ -40,36 +44,50 @@ func (a *App) jobFailed(ctx context.Context, msg string, err error) {
 	a.Logger.ErrorContext(ctx, msg, "error", err)
 }
 
+// purgeExpired purges at once, so that instances restarted more often
+// than every is long still purge, and then every is.
 func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		n, err := a.purge(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			a.jobFailed(ctx, "purging expired records failed", err)
+		} else if n > 0 {
+			a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := a.Store.DeleteExpired(ctx, time.Now())
-			if err == nil {
-				var m int64
-				m, err = a.Users.Tokens.DeleteExpiredTokens(ctx, time.Now())
-				n += m
-			}
-			if err == nil {
-				var m int64
-				m, err = captchasql.NewSpentStore(a.DB).Purge(ctx)
-				n += m
-			}
-			if err == nil && a.Config.Audit.Retention.Std() > 0 {
-				// The pruned head is checkpointed, so the rest still verifies.
-				var m int64
-				m, err = a.Audit.Prune(ctx, time.Now().Add(-a.Config.Audit.Retention.Std()))
-				n += m
-			}
-			if err != nil && ctx.Err() == nil {
-				a.jobFailed(ctx, "purging expired records failed", err)
-			} else if n > 0 {
-				a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
-			}
 		}
 	}
+}
+
+// purge deletes, in bounded batches, what has expired at now: codes,
+// tokens, flows and sessions, one-time tokens, spent CAPTCHA challenges,
+// unused dynamically registered clients and audit entries past their
+// retention. It returns how many rows went, also on error.
+func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
+	steps := []func() (int64, error){
+		func() (int64, error) { return a.Store.DeleteExpired(ctx, now) },
+		func() (int64, error) { return a.Users.Tokens.DeleteExpiredTokens(ctx, now) },
+		func() (int64, error) { return captchasql.NewSpentStore(a.DB).Purge(ctx) },
+	}
+	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
+		steps = append(steps, func() (int64, error) { return a.Store.DeleteUnusedClients(ctx, now.Add(-l)) })
+	}
+	if r := a.Config.Audit.Retention.Std(); r > 0 {
+		// The pruned head is checkpointed, so the rest still verifies.
+		steps = append(steps, func() (int64, error) { return a.Audit.Prune(ctx, now.Add(-r)) })
+	}
+	var total int64
+	for _, step := range steps {
+		n, err := step()
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"gatehouse/identity"
+	"gatehouse/migrations/dbpurge"
 )
 
 // TokenStore is the gorm implementation of identity.TokenStore on the
@@ -185,13 +186,13 @@ func (s *TokenStore) DeleteToken(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeleteExpiredTokens removes tokens whose expiry is before t.
+// DeleteExpiredTokens removes, in batches, tokens whose expiry is before t.
 func (s *TokenStore) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at < ?", newTimestamp(before)).Delete(&tokenRow{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("sqlstore: delete expired tokens: %w", res.Error)
+	n, err := dbpurge.Delete(ctx, s.db, "one_time_tokens", "id", "expires_at < ?", 0, newTimestamp(before))
+	if err != nil {
+		return n, fmt.Errorf("sqlstore: delete expired tokens: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 // isForeignKeyViolation reports a reference to a user that does not exist:

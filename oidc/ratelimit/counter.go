@@ -109,15 +109,18 @@ func (r *RedisCounter) Count(ctx context.Context, key string, _ time.Duration) (
 	return n, err
 }
 
-// FailoverCounter uses Primary and, when it fails, Fallback: a Redis
-// outage must not stop sign-ins.
+// FailoverCounter uses Primary through Breaker and, when the call fails
+// or the breaker is open, Fallback: a Redis outage must neither stop nor
+// slow down sign-ins. Breaker is required.
 type FailoverCounter struct {
 	Primary, Fallback Counter
+	Breaker           *Breaker
 }
 
 // Add implements Counter.
 func (f *FailoverCounter) Add(ctx context.Context, key string, w time.Duration) error {
-	if err := f.Primary.Add(ctx, key, w); err != nil {
+	err := f.Breaker.Do(ctx, func(ctx context.Context) error { return f.Primary.Add(ctx, key, w) })
+	if err != nil {
 		return f.Fallback.Add(ctx, key, w)
 	}
 	return nil
@@ -125,7 +128,12 @@ func (f *FailoverCounter) Add(ctx context.Context, key string, w time.Duration) 
 
 // Count implements Counter.
 func (f *FailoverCounter) Count(ctx context.Context, key string, w time.Duration) (int, error) {
-	n, err := f.Primary.Count(ctx, key, w)
+	var n int
+	err := f.Breaker.Do(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = f.Primary.Count(ctx, key, w)
+		return err
+	})
 	if err != nil {
 		return f.Fallback.Count(ctx, key, w)
 	}
@@ -173,12 +181,19 @@ func (r *RedisCounter) WindowLeft(ctx context.Context, key string, _ time.Durati
 // WindowLeft implements WindowCounter; a Primary or Fallback that cannot
 // tell answers the whole window.
 func (f *FailoverCounter) WindowLeft(ctx context.Context, key string, w time.Duration) (time.Duration, error) {
-	if wc, ok := f.Primary.(WindowCounter); ok {
-		if d, err := wc.WindowLeft(ctx, key, w); err == nil {
-			return d, nil
+	var d time.Duration
+	err := f.Breaker.Do(ctx, func(ctx context.Context) error {
+		if wc, ok := f.Primary.(WindowCounter); ok {
+			var err error
+			d, err = wc.WindowLeft(ctx, key, w)
+			return err
 		}
-	} else if _, err := f.Primary.Count(ctx, key, w); err == nil {
-		return w, nil
+		d = w
+		_, err := f.Primary.Count(ctx, key, w)
+		return err
+	})
+	if err == nil {
+		return d, nil
 	}
 	if wc, ok := f.Fallback.(WindowCounter); ok {
 		return wc.WindowLeft(ctx, key, w)

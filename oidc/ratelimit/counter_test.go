@@ -42,7 +42,7 @@ func TestRedisCounterSharedAndFailover(t *testing.T) {
 	}
 	dead := closedRedis(t)
 	mem := &MemoryCounter{Now: time.Now}
-	f := &FailoverCounter{Primary: &RedisCounter{Client: dead, Prefix: prefix}, Fallback: mem}
+	f := &FailoverCounter{Primary: &RedisCounter{Client: dead, Prefix: prefix}, Fallback: mem, Breaker: &Breaker{}}
 	f.Add(ctx, "k", time.Minute)
 	if n, err := f.Count(ctx, "k", time.Minute); err != nil || n != 1 {
 		t.Errorf("failover count = %d, %v; want 1 from memory", n, err)
@@ -68,7 +68,7 @@ func TestCounterWindowLeft(t *testing.T) {
 	if d, err := r.WindowLeft(ctx, "k", time.Minute); err != nil || d <= 0 || d > time.Minute {
 		t.Errorf("redis window left = %v, %v; want within (0, 1m]", d, err)
 	}
-	f := &FailoverCounter{Primary: &RedisCounter{Client: closedRedis(t), Prefix: "x:"}, Fallback: m}
+	f := &FailoverCounter{Primary: &RedisCounter{Client: closedRedis(t), Prefix: "x:"}, Fallback: m, Breaker: &Breaker{}}
 	if d, err := f.WindowLeft(ctx, "k", time.Minute); err != nil || d != 40*time.Second {
 		t.Errorf("failover window left = %v, %v; want 40s from memory", d, err)
 	}

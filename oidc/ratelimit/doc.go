@@ -16,7 +16,12 @@
 //     clocks say. Each key expires with its TAT.
 //   - Failover uses Redis while it answers and the in-process limiter while
 //     it does not: limits stay on (per instance) instead of failing open to
-//     "allow everything". It logs the switch to degraded and back once each.
+//     "allow everything". FailoverCounter does the same for counters.
+//   - Breaker, shared by both, gives each Redis call a short deadline and,
+//     after a few failures in a row, leaves Redis alone for a cool-down,
+//     then lets one probe through. A Redis that has stopped answering so
+//     costs a few short timeouts, not every request's wait. It logs the
+//     switch to degraded and back once each.
 //
 // Middleware applies a list of KeyedRules to a route. Each rule takes its
 // key from the request (ByIP, ByFormField, ByClient); an empty key skips

@@ -73,3 +73,17 @@ func (l *Redis) Allow(ctx context.Context, key string, r Rule) (Decision, error)
 		RetryAfter: time.Duration(res[2]) * time.Microsecond,
 	}, nil
 }
+
+// RedisOptions parses a redis:// or rediss:// URL into client options
+// under which each command ends at its context's deadline (a Breaker's
+// Timeout). Without ContextTimeoutEnabled, go-redis waits for its own read
+// timeout (3 s, then retries) whatever the context says, so a Redis that
+// has stopped answering would hold every request for seconds.
+func RedisOptions(url string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	opts.ContextTimeoutEnabled = true
+	return opts, nil
+}

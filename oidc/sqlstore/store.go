@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -18,6 +19,13 @@ type Store struct {
 	// Clients resolves client IDs when stored requests are read back;
 	// the provider passes its cached lookup.
 	Clients oidc.ClientLookup
+	// InactiveRefreshRetention is how long the row of a rotated or
+	// revoked refresh token is kept: while it is, presenting the token
+	// again revokes its grant (reuse detection); afterwards the token is
+	// merely unknown. Zero means DefaultInactiveRefreshRetention.
+	InactiveRefreshRetention time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 var (
@@ -75,6 +83,25 @@ func (s *Store) Rollback(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: rollback without transaction")
 	}
 	return tx.Rollback().Error
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// endRefresh is the SET clause that makes refresh-token rows inactive and
+// brings their expiry forward to the end of the reuse-detection window,
+// with its two arguments: the rows then go with the ordinary purge.
+func (s *Store) endRefresh() (string, []any) {
+	keep := s.InactiveRefreshRetention
+	if keep <= 0 {
+		keep = DefaultInactiveRefreshRetention
+	}
+	until := s.now().Add(keep).UTC()
+	return `active = ?, expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END`, []any{false, until, until}
 }
 
 // inTx runs fn in a transaction, joining the one in ctx if any.

@@ -10,6 +10,7 @@ import (
 	jose "github.com/go-jose/go-jose/v3"
 	"gorm.io/gorm"
 
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 )
 
@@ -24,6 +25,7 @@ type clientRow struct {
 	ResourceAudience      string
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	LastUsedAt            dbtime.Time
 }
 
 type clientMetadata struct {
@@ -62,6 +64,7 @@ func toClientRow(c *oidc.Client) (*clientRow, error) {
 		ID: c.ID, SecretHash: string(c.SecretHash), RegistrationTokenHash: string(c.RegistrationTokenHash),
 		Metadata: string(md), FirstParty: c.FirstParty,
 		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		LastUsedAt: dbtime.New(c.LastUsedAt),
 	}, nil
 }
 
@@ -77,7 +80,7 @@ func (r *clientRow) toClient() (*oidc.Client, error) {
 		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
 		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,
 		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		ResourceServer: r.ResourceServer, ResourceAudience: strings.Fields(r.ResourceAudience),
+		ResourceServer: r.ResourceServer, ResourceAudience: strings.Fields(r.ResourceAudience), LastUsedAt: r.LastUsedAt.Time(),
 	}
 	if r.SecretHash != "" {
 		c.SecretHash = []byte(r.SecretHash)
@@ -94,10 +97,16 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 	if err != nil {
 		return err
 	}
+	if row.LastUsedAt.Time().IsZero() {
+		row.LastUsedAt = dbtime.New(row.CreatedAt) // creation counts as use
+	}
+	if row.LastUsedAt.Time().IsZero() {
+		row.LastUsedAt = dbtime.New(s.now())
+	}
 	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
-		resource_server, resource_audience, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		resource_server, resource_audience, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience,
-		row.CreatedAt, row.UpdatedAt).Error
+		row.CreatedAt, row.UpdatedAt, row.LastUsedAt).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create client: %w", err)
 	}
@@ -107,7 +116,7 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 // GetClient implements oidc.ClientStore.
 func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
 	var row clientRow
-	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at
+	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
 		FROM oauth_clients WHERE id = ?`, id).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get client: %w", res.Error)
@@ -116,6 +125,18 @@ func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) 
 		return nil, oidc.ErrClientNotFound
 	}
 	return row.toClient()
+}
+
+// RecordClientUse implements oidc.ClientUseRecorder: last_used_at moves
+// to at only if it is older than since, so however many instances and
+// requests see the same stale value, the row is written once.
+func (s *Store) RecordClientUse(ctx context.Context, id string, at, since time.Time) error {
+	err := s.conn(ctx).Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
+		dbtime.New(at), id, dbtime.New(since)).Error
+	if err != nil {
+		return fmt.Errorf("sqlstore: record client use: %w", err)
+	}
+	return nil
 }
 
 // UpdateClient implements oidc.ClientStore.
@@ -163,7 +184,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // ListClients implements oidc.ClientStore.
 func (s *Store) ListClients(ctx context.Context) ([]*oidc.Client, error) {
 	var rows []clientRow
-	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at
+	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
 		FROM oauth_clients ORDER BY id`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list clients: %w", err)

@@ -117,8 +117,9 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, keep string) err
 		if err := tx.Exec(`DELETE FROM browser_sessions WHERE user_id = ? AND id <> ?`, userID, keep).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND subject = ? AND (session_id <> ? OR ? = '')`,
-			false, kindRefresh, userID, keep, keep).Error; err != nil {
+		set, args := s.endRefresh()
+		if err := tx.Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND subject = ? AND active = ? AND (session_id <> ? OR ? = '')`,
+			append(args, kindRefresh, userID, true, keep, keep)...).Error; err != nil {
 			return err
 		}
 		return tx.Exec(`DELETE FROM oauth_requests WHERE kind IN (?, ?) AND subject = ? AND (session_id <> ? OR ? = '')`,
@@ -137,7 +138,9 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 		if err := tx.Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND session_id = ?`, false, kindRefresh, id).Error; err != nil {
+		set, args := s.endRefresh()
+		if err := tx.Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND session_id = ? AND active = ?`,
+			append(args, kindRefresh, id, true)...).Error; err != nil {
 			return err
 		}
 		return tx.Exec(`DELETE FROM oauth_requests WHERE kind IN (?, ?) AND session_id = ?`, kindAccess, kindCode, id).Error

@@ -72,6 +72,7 @@ func testClient(t testing.TB, id string) *oidc.Client {
 		RegistrationTokenHash:       hasher.Sum([]byte("registration-" + id)),
 		CreatedAt:                   base,
 		UpdatedAt:                   base,
+		LastUsedAt:                  base,
 	}
 }
 

@@ -218,8 +218,9 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 }
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the used
-// refresh token becomes inactive (kept, so that a later reuse is detected)
-// and the access token issued with it is revoked.
+// refresh token becomes inactive (kept for InactiveRefreshRetention, so
+// that a reuse meanwhile is detected) and the access token issued with it
+// is revoked.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		var access string
@@ -227,8 +228,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 		if res.Error != nil {
 			return fmt.Errorf("sqlstore: rotate: %w", res.Error)
 		}
-		res = tx.Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND signature = ? AND active = ?`,
-			false, kindRefresh, signature, true)
+		set, args := s.endRefresh()
+		res = tx.Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND signature = ? AND active = ?`,
+			append(args, kindRefresh, signature, true)...)
 		if res.Error != nil {
 			return fmt.Errorf("sqlstore: rotate: %w", res.Error)
 		}
@@ -247,7 +249,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: every
 // refresh token of the grant is deactivated.
 func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	err := s.conn(ctx).Exec(`UPDATE oauth_requests SET active = ? WHERE kind = ? AND request_id = ?`, false, kindRefresh, requestID).Error
+	set, args := s.endRefresh()
+	err := s.conn(ctx).Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND request_id = ?`, append(args, kindRefresh, requestID)...).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: revoke refresh: %w", err)
 	}
@@ -334,23 +337,4 @@ func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.
 		}
 		return nil
 	})
-}
-
-// DeleteExpired implements oidc.TokenStore: it purges codes, tokens, JTIs,
-// flows and browser sessions that expired before t.
-func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
-	var total int64
-	for _, q := range []string{
-		`DELETE FROM oauth_requests WHERE expires_at < ?`,
-		`DELETE FROM oauth_jtis WHERE expires_at < ?`,
-		`DELETE FROM login_flows WHERE expires_at < ?`,
-		`DELETE FROM browser_sessions WHERE expires_at < ?`,
-	} {
-		res := s.conn(ctx).Exec(q, t.UTC())
-		if res.Error != nil {
-			return total, fmt.Errorf("sqlstore: purge: %w", res.Error)
-		}
-		total += res.RowsAffected
-	}
-	return total, nil
 }

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"gatehouse/migrations/dbpurge"
 	"gatehouse/oidc/captcha"
 )
 
@@ -55,9 +56,9 @@ func (s *SpentStore) Spend(ctx context.Context, challenge string, expiresAt time
 // guarding because an expired challenge is rejected before it is spent.
 // Run it periodically; it returns the number of rows deleted.
 func (s *SpentStore) Purge(ctx context.Context) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at < ?", newTimestamp(s.now())).Delete(&spentRow{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("sqlstore: purge spent challenges: %w", res.Error)
+	n, err := dbpurge.Delete(ctx, s.db, "captcha_spent_challenges", "challenge", "expires_at < ?", 0, newTimestamp(s.now()))
+	if err != nil {
+		return n, fmt.Errorf("sqlstore: purge spent challenges: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }

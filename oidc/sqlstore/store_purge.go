@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtime"
+)
+
+// DefaultInactiveRefreshRetention is how long a rotated or revoked
+// refresh token's row is kept when Store.InactiveRefreshRetention is zero.
+const DefaultInactiveRefreshRetention = 24 * time.Hour
+
+// DeleteExpired implements oidc.TokenStore: it purges, in batches, the
+// codes, tokens, JTIs, flows and browser sessions that expired before t,
+// sessions that idled out included. A rotated or revoked refresh token
+// expires InactiveRefreshRetention after that (see endRefresh).
+func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
+	var total int64
+	for _, p := range []struct{ table, key string }{
+		{"oauth_requests", "kind, signature"},
+		{"oauth_jtis", "jti"},
+		{"login_flows", "id"},
+		{"browser_sessions", "id"},
+	} {
+		n, err := dbpurge.Delete(ctx, s.db, p.table, p.key, "expires_at < ?", 0, t.UTC())
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	n, err := s.deleteIdleSessions(ctx, t)
+	total += n
+	return total, err
+}
+
+// deleteIdleSessions purges the sessions not seen for their idle lifetime
+// before t. Sessions carry the idle lifetime they were made with, and
+// there are few distinct ones (a configuration change adds one), so each
+// gets one range of the (idle_seconds, last_seen_at) index.
+func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, error) {
+	var idles []int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
+		return 0, fmt.Errorf("sqlstore: purge idle sessions: %w", err)
+	}
+	var total int64
+	for _, idle := range idles {
+		before := t.Add(-time.Duration(idle) * time.Second).UTC()
+		n, err := dbpurge.Delete(ctx, s.db, "browser_sessions", "id", "idle_seconds = ? AND last_seen_at < ?", 0, idle, before)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// DeleteUnusedClients deletes, in batches, the dynamically registered
+// clients (those with a registration access token) last used before
+// before, with their codes, tokens and consents, as DeleteClient does.
+// Clients made by an administrator never expire this way.
+func (s *Store) DeleteUnusedClients(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		var ids []string
+		err := s.db.WithContext(ctx).Raw(`SELECT id FROM oauth_clients WHERE registration_token_hash <> '' AND last_used_at < ? LIMIT ?`,
+			dbtime.New(before), dbpurge.Batch).Scan(&ids).Error
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: purge unused clients: %w", err)
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		var n int64
+		err = s.inTx(ctx, func(tx *gorm.DB) error {
+			// Checked again inside: a client used since the SELECT stays.
+			res := tx.Exec(`DELETE FROM oauth_clients WHERE id IN ? AND last_used_at < ?`, ids, dbtime.New(before))
+			if res.Error != nil {
+				return res.Error
+			}
+			n = res.RowsAffected
+			if err := tx.Exec(`DELETE FROM oauth_requests WHERE client_id IN ? AND client_id NOT IN (SELECT id FROM oauth_clients)`, ids).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`DELETE FROM consents WHERE client_id IN ? AND client_id NOT IN (SELECT id FROM oauth_clients)`, ids).Error
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: purge unused clients: %w", err)
+		}
+		if len(ids) < dbpurge.Batch {
+			return total, nil
+		}
+	}
+}
