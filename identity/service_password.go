@@ -72,7 +72,7 @@ func (s *Service) requestReset(ctx context.Context, login string) error {
 	}
 	m := Mail{
 		Kind: MailPasswordReset, To: u.Email, Name: greeting(u),
-		Link: s.linkURL(linkPathResetPassword, tok.link), ExpiresIn: humanDuration(ttl),
+		Link: s.linkURL(linkPathResetPassword, tok.link), ExpiresIn: humanDuration(ttl), ExpiresAt: tok.token.ExpiresAt,
 	}
 	if err := s.Notifier.SendMail(ctx, m); err != nil {
 		return s.dropToken(ctx, tok.token, fmt.Errorf("identity: queue reset mail: %w", err))
