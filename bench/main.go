@@ -22,6 +22,11 @@ type options struct {
 	duration, warmup       time.Duration
 	concurrency, tokens    int
 	json, header           bool
+
+	// The smtp-outage fault scenario (smtp_outage.go).
+	smtpListen, userPrefix string
+	outage                 time.Duration
+	users                  int
 }
 
 // secretEnv may carry the client secret instead of -client-secret.
@@ -61,6 +66,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rt := newTransport(opts.concurrency)
 	defer rt.CloseIdleConnections()
+	if opts.scenario == "smtp-outage" {
+		if err := runSMTPOutage(ctx, rt, opts, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
 
 	setupCtx, cancel := context.WithTimeout(ctx, tokenTimeout)
 	sc, err := buildScenario(setupCtx, rt, opts)
@@ -104,13 +116,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
-	fs.StringVar(&o.scenario, "scenario", "discovery", strings.Join(scenarioNames, ", "))
+	fs.StringVar(&o.scenario, "scenario", "discovery", strings.Join(slices.Concat(scenarioNames, faultNames), ", "))
 	fs.StringVar(&o.clientID, "client-id", "", "client_credentials client (client_credentials, introspect)")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "its secret (default $"+secretEnv+", which keeps it out of ps)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "phase before it whose answers are checked but not counted")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "workers, each with one request in flight")
 	fs.IntVar(&o.tokens, "tokens", 1000, "introspect: distinct access tokens to obtain first and cycle through")
+	fs.StringVar(&o.smtpListen, "smtp-listen", "", "smtp-outage: loopback host:port the server sends mail to")
+	fs.DurationVar(&o.outage, "outage", 2*time.Minute, "smtp-outage: how long the SMTP server stays down")
+	fs.IntVar(&o.users, "users", 40, "smtp-outage: accounts to request a reset for during the outage")
+	fs.StringVar(&o.userPrefix, "user-prefix", "bench-user-", "smtp-outage: account names are this plus 0, 1, …")
 	fs.BoolVar(&o.json, "json", false, "print a JSON object instead of a table line")
 	fs.BoolVar(&o.header, "header", false, "print the table header line and exit")
 	if err := fs.Parse(args); err != nil {
@@ -134,8 +150,11 @@ func (o *options) validate() error {
 		return err
 	}
 	var problems []string
-	if !slices.Contains(scenarioNames, o.scenario) {
-		problems = append(problems, fmt.Sprintf("unknown -scenario %q (want %s)", o.scenario, strings.Join(scenarioNames, ", ")))
+	if !slices.Contains(scenarioNames, o.scenario) && !slices.Contains(faultNames, o.scenario) {
+		problems = append(problems, fmt.Sprintf("unknown -scenario %q (want %s)", o.scenario, strings.Join(slices.Concat(scenarioNames, faultNames), ", ")))
+	}
+	if o.scenario == "smtp-outage" && (o.smtpListen == "" || o.users < 1 || o.outage <= 0) {
+		problems = append(problems, "smtp-outage needs -smtp-listen, -users of at least 1 and a positive -outage")
 	}
 	if o.duration <= 0 {
 		problems = append(problems, "-duration must be positive")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the load figures: bash bench/run.sh [sqlite|postgres|both]
+# and the fault figures:          bash bench/run.sh smtp-outage [sqlite|postgres|both]
 #
 # For each database it starts a fresh gatehouse on a free loopback port,
 # creates a client_credentials client, runs the four scenarios and prints a
@@ -7,6 +8,10 @@
 # TOKENS (1000), PGHOST/PGPORT/PGUSER/PGDATABASE for PostgreSQL
 # (127.0.0.1, 5432, postgres, test). Exits non-zero if any scenario saw an
 # error answer.
+#
+# smtp-outage instead starts the server with an SMTP server that is down
+# for OUTAGE (2m), asks for USERS (40) password resets meanwhile, and
+# prints how long after the SMTP server's return the mail arrived.
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
@@ -20,14 +25,21 @@ PGDATABASE="${PGDATABASE:-test}"
 export PGHOST PGPORT PGUSER PGDATABASE
 
 SCENARIOS=(discovery jwks client_credentials introspect)
+OUTAGE="${OUTAGE:-2m}"
+USERS="${USERS:-40}"
 
+mode=load
+if [[ "${1:-}" == smtp-outage ]]; then
+	mode=smtp-outage
+	shift
+fi
 which_db="${1:-both}"
 case "$which_db" in
 sqlite) databases=(sqlite) ;;
 postgres) databases=(postgres) ;;
 both) databases=(sqlite postgres) ;;
 *)
-	echo "usage: bash bench/run.sh [sqlite|postgres|both]" >&2
+	echo "usage: bash bench/run.sh [smtp-outage] [sqlite|postgres|both]" >&2
 	exit 2
 	;;
 esac
@@ -95,9 +107,10 @@ wait_ready() {
 	return 1
 }
 
-# bench_db runs every scenario against a fresh server on database $1.
-bench_db() {
-	local db="$1" dir="$work/$1" port url database_url out client_id client_secret log
+# start_server starts a fresh server on database $1 in $dir, setting url
+# and log.
+start_server() {
+	local db="$1" port database_url
 	mkdir -p "$dir"
 	port="$(free_port)"
 	url="http://127.0.0.1:$port"
@@ -125,6 +138,12 @@ bench_db() {
 	"$work/gatehouse" serve >"$log" 2>&1 &
 	server_pid="$!"
 	wait_ready "$url" "$log"
+}
+
+# bench_db runs every scenario against a fresh server on database $1.
+bench_db() {
+	local db="$1" dir="$work/$1" url log out client_id client_secret
+	start_server "$db"
 
 	out="$("$work/gatehouse" clients create --name bench --grant-type client_credentials --scope openid)"
 	client_id="$(awk '$1 == "client_id:" { print $2 }' <<<"$out")"
@@ -148,13 +167,46 @@ bench_db() {
 
 	stop_server
 	drop_schema
-	# At log level warn every structured line is worth a look.
+	show_noise "$log"
+}
+
+# show_noise prints the first server log lines at warn or above: at log
+# level warn every structured line is worth a look.
+show_noise() {
 	local noisy
-	noisy="$(grep -cE '"level":"(WARN|ERROR)"|level=(WARN|ERROR)|panic' "$log" || true)"
+	noisy="$(grep -cE '"level":"(WARN|ERROR)"|level=(WARN|ERROR)|panic' "$1" || true)"
 	if [[ "$noisy" -gt 0 ]]; then
 		echo "server log: $noisy lines at warn or above; the first ones:"
-		grep -E '"level":"(WARN|ERROR)"|level=(WARN|ERROR)|panic' "$log" | head -n 10
+		grep -E '"level":"(WARN|ERROR)"|level=(WARN|ERROR)|panic' "$1" | head -n 10
 	fi
+}
+
+# outage_db runs the smtp-outage fault scenario against a fresh server on
+# database $1 whose SMTP server is down for OUTAGE.
+outage_db() {
+	local db="$1" dir="$work/$1" url log smtp_port i pw
+	smtp_port="$(free_port)"
+	export GATEHOUSE_SMTP_URL="smtp://127.0.0.1:$smtp_port" GATEHOUSE_EMAIL_FROM="bench@bench.test"
+	# Every reset comes from this one address.
+	export GATEHOUSE_RATE_LIMITS_PASSWORD_RESET_PER_IP=1000000/1s
+	start_server "$db"
+	pw="$(head -c 18 /dev/urandom | base64)"
+	for i in $(seq 0 $((USERS - 1))); do
+		printf '%s\n' "$pw" | "$work/gatehouse" users create --username "bench-user-$i" --email "bench-user-$i@bench.test" >/dev/null
+	done
+
+	echo
+	echo "== $db: SMTP server down for $OUTAGE, $USERS password resets meanwhile =="
+	if ! "$work/bench" -url "$url" -scenario smtp-outage -smtp-listen "127.0.0.1:$smtp_port" \
+		-outage "$OUTAGE" -users "$USERS" -user-prefix bench-user-; then
+		failed=1
+	fi
+	stop_server
+	drop_schema
+	# Failed attempts during the outage are expected warnings; show the rest.
+	grep -vE '"message delivery failed; will retry"|no SMS provider configured' "$log" >"$log.rest" || true
+	show_noise "$log.rest"
+	unset GATEHOUSE_SMTP_URL GATEHOUSE_EMAIL_FROM GATEHOUSE_RATE_LIMITS_PASSWORD_RESET_PER_IP
 }
 
 cd "$root"
@@ -163,6 +215,10 @@ go build -o "$work/gatehouse" ./cmd/gatehouse
 go build -o "$work/bench" ./bench
 
 for db in "${databases[@]}"; do
-	bench_db "$db"
+	if [[ "$mode" == smtp-outage ]]; then
+		outage_db "$db"
+	else
+		bench_db "$db"
+	fi
 done
 exit "$failed"
