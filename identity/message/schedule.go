@@ -36,7 +36,8 @@ import (
 type transport struct {
 	lastAttempt time.Time // of any message, whatever its outcome
 	lastSuccess time.Time
-	failed      bool // an attempt failed since the last success
+	lastLook    time.Time // when a probe last found nothing waiting
+	failed      bool      // an attempt failed since the last success
 }
 
 // transports is a worker's state per transport, safe for concurrent use
@@ -80,20 +81,20 @@ func (w *Worker) probe(ctx context.Context, st store, now, lockedUntil time.Time
 	for _, kind := range probedKinds {
 		w.transports.mu.Lock()
 		t := w.transports.get(kind)
-		due := now.Sub(t.lastAttempt) >= every
-		if due {
-			// Looked at now: a transport with nothing waiting is not
-			// asked again before the next interval.
-			t.lastAttempt = now
-		}
+		due := now.Sub(t.lastAttempt) >= every && now.Sub(t.lastLook) >= every
 		w.transports.mu.Unlock()
 		if !due {
 			continue
 		}
+		// A claimed message is tried, or dropped as stale; then the next
+		// one may be probed at once, since the transport was not tried.
 		m, ok, err := st.claimWaiting(ctx, kind, lockedUntil)
 		if err != nil || ok {
 			return m, ok, err
 		}
+		w.transports.mu.Lock()
+		t.lastLook = now // nothing waits: not asked again this interval
+		w.transports.mu.Unlock()
 	}
 	return claimed{}, false, nil
 }

@@ -163,6 +163,36 @@ func TestProbe(t *testing.T) {
 	})
 }
 
+// TestProbePassesOverStaleMessages: a probe that picks a message whose
+// code has expired drops it and probes with the next one at once; the
+// transport was not tried.
+func TestProbePassesOverStaleMessages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		clk := newClock()
+		q, w, email, _ := newTestQueue(db, clk)
+		w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = time.Hour, time.Hour, 15*time.Second
+		server := &switchable{}
+		email.err = server.err
+		code := verifyMail
+		code.To, code.ExpiresAt = "code@example.com", clk.Now().Add(10*time.Second)
+		if err := q.SendMail(t.Context(), code); err != nil {
+			t.Fatal(err)
+		}
+		mustDeliver(t, w, 0, 1) // next attempt in 30 to 60 minutes
+		w.BaseBackoff, w.MaxBackoff = 2*time.Hour, 2*time.Hour
+		mustQueueMails(t, q, "notice@example.com")
+		mustDeliver(t, w, 0, 1) // in 1 to 2 hours: the code is probed first
+
+		server.set(true)
+		clk.Advance(15 * time.Second)
+		mustDeliver(t, w, 1, 1) // the code is dropped, the notice sent
+		want := []string{"code@example.com failed 1", "notice@example.com sent 2"}
+		if diff := cmp.Diff(want, statuses(t, db)); diff != "" {
+			t.Errorf("rows (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestRecoveryPerLogoutURI: back-channel logouts go to each relying party
 // on its own; one RP's return retries its own waiting tokens, not another
 // RP's.
