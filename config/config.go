@@ -132,6 +132,10 @@ type Email struct {
 	// From is the sender, an address with an optional display name:
 	// "Gatehouse <no-reply@example.com>". Required with smtp_url.
 	From string `yaml:"from"`
+	// MaxMessageAge is how long a queued message (e-mail, text message or
+	// back-channel logout) is retried before it is given up; one carrying
+	// a code or link is dropped earlier, when that expires.
+	MaxMessageAge Duration `yaml:"max_message_age"`
 }
 
 // SMS configures how text messages go out.
@@ -227,6 +231,7 @@ func defaults() *Config {
 		// NIST SP 800-63B §5.1.1.2: at least 8 characters, and permit at
 		// least 64.
 		Password: Password{MinLength: 8, MaxLength: 128, HashQueueTimeout: Duration(2 * time.Second)},
+		Email:    Email{MaxMessageAge: Duration(24 * time.Hour)},
 		SMS: SMS{
 			Provider:      "log",
 			TwilioBaseURL: "https://api.twilio.com",

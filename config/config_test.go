@@ -36,6 +36,7 @@ func TestDefault(t *testing.T) {
 			AbsoluteLifetime: Duration(168 * time.Hour),
 		},
 		Password: Password{MinLength: 8, MaxLength: 128, HashQueueTimeout: Duration(2 * time.Second)},
+		Email:    Email{MaxMessageAge: Duration(24 * time.Hour)},
 		SMS:      SMS{Provider: "log", TwilioBaseURL: "https://api.twilio.com", DefaultRegion: "US"},
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},

@@ -91,6 +91,7 @@ password:
 email:
   smtp_url: smtps://mailer:pw@mail.example.com
   from: Example Login <login@example.com>
+  max_message_age: 48h
 sms:
   provider: webhook
   webhook_url: https://sms.example.com/send
@@ -164,7 +165,7 @@ audit:
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},
 		Password:     Password{MinLength: 12, MaxLength: 256, HashWorkers: 4, HashQueueTimeout: Duration(500 * time.Millisecond)},
-		Email:        Email{SMTPURL: "smtps://mailer:pw@mail.example.com", From: "Example Login <login@example.com>"},
+		Email:        Email{SMTPURL: "smtps://mailer:pw@mail.example.com", From: "Example Login <login@example.com>", MaxMessageAge: Duration(48 * time.Hour)},
 		SMS: SMS{
 			Provider:         "webhook",
 			WebhookURL:       "https://sms.example.com/send",
@@ -388,6 +389,7 @@ func TestLoadEnv(t *testing.T) {
 			env: map[string]string{
 				"GATEHOUSE_SMTP_URL":                            "smtp://u:p@mail.example.com:2525",
 				"GATEHOUSE_EMAIL_FROM":                          "Gatehouse <gh@example.com>",
+				"GATEHOUSE_EMAIL_MAX_MESSAGE_AGE":               "6h",
 				"GATEHOUSE_SMS_PROVIDER":                        "twilio",
 				"GATEHOUSE_SMS_TWILIO_ACCOUNT_SID":              "AC0123456789abcdef0123456789abcdef",
 				"GATEHOUSE_SMS_TWILIO_AUTH_TOKEN":               "tok",
@@ -396,7 +398,7 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_REGISTRATION_REQUIRE_VERIFIED_EMAIL": "true",
 			},
 			want: func(c *Config) {
-				c.Email = Email{SMTPURL: "smtp://u:p@mail.example.com:2525", From: "Gatehouse <gh@example.com>"}
+				c.Email = Email{SMTPURL: "smtp://u:p@mail.example.com:2525", From: "Gatehouse <gh@example.com>", MaxMessageAge: Duration(6 * time.Hour)}
 				c.SMS.Provider = "twilio"
 				c.SMS.TwilioAccountSID = "AC0123456789abcdef0123456789abcdef"
 				c.SMS.TwilioAuthToken = "tok"
@@ -432,7 +434,7 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_EMAIL_SMTP_URL": "smtps://mail.example.com",
 				"GATEHOUSE_EMAIL_FROM":     "gh@example.com",
 			},
-			want: func(c *Config) { c.Email = Email{SMTPURL: "smtps://mail.example.com", From: "gh@example.com"} },
+			want: func(c *Config) { c.Email.SMTPURL, c.Email.From = "smtps://mail.example.com", "gh@example.com" },
 		},
 		{
 			name: "canonical name for the initial access token",

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -26,6 +27,10 @@ var (
 )
 
 func (e Email) validate(p *problems) {
+	// At least the longest code or link lifetime (the 24-hour unlock
+	// link), so that age never gives up on a message its code would
+	// still allow.
+	p.durationBetween("email.max_message_age", e.MaxMessageAge, Duration(time.Hour), Duration(720*time.Hour))
 	if e.SMTPURL != "" {
 		if err := checkSMTPURL(e.SMTPURL); err != nil {
 			p.add("email.smtp_url", "%v", err)

@@ -282,12 +282,23 @@ func TestValidate(t *testing.T) {
 
 		// email
 		{name: "smtp URL with credentials", mutate: func(c *Config) {
-			c.Email = Email{SMTPURL: "smtp://user%40x:p%40ss@mail.example.com:587", From: "no-reply@example.com"}
+			c.Email.SMTPURL, c.Email.From = "smtp://user%40x:p%40ss@mail.example.com:587", "no-reply@example.com"
 		}},
 		{name: "smtps URL", mutate: func(c *Config) {
-			c.Email = Email{SMTPURL: "smtps://mail.example.com", From: `"Example, Inc." <no-reply@example.com>`}
+			c.Email.SMTPURL, c.Email.From = "smtps://mail.example.com", `"Example, Inc." <no-reply@example.com>`
 		}},
 		{name: "from without smtp URL", mutate: func(c *Config) { c.Email.From = "Gatehouse <no-reply@example.com>" }},
+		{name: "message age of a week", mutate: func(c *Config) { c.Email.MaxMessageAge = Duration(168 * time.Hour) }},
+		{
+			name:   "message age shorter than the unlock link",
+			mutate: func(c *Config) { c.Email.MaxMessageAge = Duration(30 * time.Minute) },
+			want:   []string{"email.max_message_age: must be between 1h0m0s and 720h0m0s, got 30m0s"},
+		},
+		{
+			name:   "message age of zero",
+			mutate: func(c *Config) { c.Email.MaxMessageAge = 0 },
+			want:   []string{"email.max_message_age: must be between 1h0m0s and 720h0m0s, got 0s"},
+		},
 		{
 			name:   "smtp URL without from",
 			mutate: func(c *Config) { c.Email.SMTPURL = "smtp://mail.example.com" },
@@ -301,35 +312,35 @@ func TestValidate(t *testing.T) {
 		{
 			name: "bad smtp URLs",
 			mutate: func(c *Config) {
-				c.Email = Email{SMTPURL: "http://u:pw@mail.example.com", From: "a@example.com"}
+				c.Email.SMTPURL, c.Email.From = "http://u:pw@mail.example.com", "a@example.com"
 			},
 			want: []string{"email.smtp_url: must start with smtp:// or smtps://"},
 		},
 		{
 			name:   "smtp URL without host",
-			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://u:pw@:25", From: "a@example.com"} },
+			mutate: func(c *Config) { c.Email.SMTPURL, c.Email.From = "smtp://u:pw@:25", "a@example.com" },
 			want:   []string{"email.smtp_url: must include a host, such as smtp://mail.example.com:587"},
 		},
 		{
 			name: "smtp URL with query",
 			mutate: func(c *Config) {
-				c.Email = Email{SMTPURL: "smtp://mail.example.com?starttls=no", From: "a@example.com"}
+				c.Email.SMTPURL, c.Email.From = "smtp://mail.example.com?starttls=no", "a@example.com"
 			},
 			want: []string{"email.smtp_url: must not contain a path, query or fragment"},
 		},
 		{
 			name:   "smtp URL with bad port",
-			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://mail.example.com:0", From: "a@example.com"} },
+			mutate: func(c *Config) { c.Email.SMTPURL, c.Email.From = "smtp://mail.example.com:0", "a@example.com" },
 			want:   []string{"email.smtp_url: has an invalid port"},
 		},
 		{
 			name:   "smtp URL with password only",
-			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://:pw@mail.example.com", From: "a@example.com"} },
+			mutate: func(c *Config) { c.Email.SMTPURL, c.Email.From = "smtp://:pw@mail.example.com", "a@example.com" },
 			want:   []string{"email.smtp_url: has a password but no user name"},
 		},
 		{
 			name:   "unparseable smtp URL",
-			mutate: func(c *Config) { c.Email = Email{SMTPURL: "smtp://u:pw@mail example.com", From: "a@example.com"} },
+			mutate: func(c *Config) { c.Email.SMTPURL, c.Email.From = "smtp://u:pw@mail example.com", "a@example.com" },
 			want:   []string{"email.smtp_url: not a valid URL"},
 		},
 

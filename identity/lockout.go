@@ -206,6 +206,7 @@ func (s *Service) sendUnlockMail(ctx context.Context, userID string) {
 		m := Mail{
 			Kind: MailAccountLocked, To: u.Email, Name: greeting(u),
 			Link: s.linkURL(linkPathUnlock, tok.link), ExpiresIn: humanDuration(UnlockTokenTTL),
+			ExpiresAt: tok.token.ExpiresAt,
 		}
 		if err := s.Notifier.SendMail(ctx, m); err != nil {
 			return s.dropToken(ctx, tok.token, fmt.Errorf("identity: queue unlock mail: %w", err))

@@ -146,6 +146,7 @@ func TestPasswordResetEndsLockout(t *testing.T) {
 		e.unlockMail(t)
 		e.authRefused(t, u.ID, alice.Password)
 		_, token := e.requestReset(t, alice.Username)
+		e.events.Take() // the request's answer waits for the pace (see pace)
 		if _, err := e.svc.ResetPassword(ctx, token, newPassword); err != nil {
 			t.Fatalf("ResetPassword: %v", err)
 		}
@@ -164,6 +165,7 @@ func TestPasswordResetEndsLockout(t *testing.T) {
 		// A reset of an account that is not locked reports no unlock.
 		e.clock.Advance(time.Hour) // past the resend cooldown
 		_, token = e.requestReset(t, alice.Username)
+		e.events.Take()
 		if _, err := e.svc.ResetPassword(ctx, token, "yet another passphrase"); err != nil {
 			t.Fatalf("ResetPassword: %v", err)
 		}

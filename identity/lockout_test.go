@@ -69,7 +69,7 @@ func (e *env) authOK(t testing.TB) {
 func (e *env) unlockMail(t testing.TB) string {
 	t.Helper()
 	m := e.onlyMail(t, identity.MailAccountLocked)
-	want := identity.Mail{Kind: identity.MailAccountLocked, To: "alice@example.com", Name: "Alice", ExpiresIn: "24 hours"}
+	want := identity.Mail{Kind: identity.MailAccountLocked, To: "alice@example.com", Name: "Alice", ExpiresIn: "24 hours", ExpiresAt: e.clock.Now().Add(identity.UnlockTokenTTL)}
 	if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(identity.Mail{}, "Link")); diff != "" {
 		t.Errorf("unlock mail mismatch (-want +got):\n%s", diff)
 	}

@@ -1,6 +1,9 @@
 package identity
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MailKind names a transactional e-mail. Each kind has a subject, a plain
 // text and an HTML body in the templates package.
@@ -45,12 +48,18 @@ type Mail struct {
 	ResetLink string
 	// ExpiresIn is a human phrase such as "10 minutes".
 	ExpiresIn string
+	// ExpiresAt is when the code or link stops working; zero for a mail
+	// that carries neither. A mail not delivered by then is dropped, not
+	// sent stale.
+	ExpiresAt time.Time
 }
 
 // SMS is one text message.
 type SMS struct {
 	To   string // E.164
 	Text string
+	// ExpiresAt is when the code in Text stops working; zero for none.
+	ExpiresAt time.Time
 }
 
 // Notifier queues messages for delivery. Queueing is durable and fast: it

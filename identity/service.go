@@ -89,6 +89,10 @@ type Service struct {
 	// OnUnlock, when set, is told that the owner ended a lockout, by
 	// "link" (the e-mailed unlock link) or "password_reset".
 	OnUnlock func(ctx context.Context, userID, by string)
+
+	// resetPace times RequestPasswordReset's answers (see pace). A
+	// Service must not be copied after first use.
+	resetPace pace
 }
 
 func (s *Service) logger() *slog.Logger {

@@ -66,7 +66,7 @@ func (s *Service) sendEmailToken(ctx context.Context, u *User, p Purpose, target
 	}
 	m := Mail{
 		Kind: kind, To: target, Name: greeting(u), Code: tok.code,
-		Link: s.linkURL(linkPathVerifyEmail, tok.link), ExpiresIn: humanDuration(ttl),
+		Link: s.linkURL(linkPathVerifyEmail, tok.link), ExpiresIn: humanDuration(ttl), ExpiresAt: tok.token.ExpiresAt,
 	}
 	if p == PurposeChangeEmail {
 		m.NewEmail = target

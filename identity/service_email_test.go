@@ -33,7 +33,7 @@ func TestRegisterSendsVerification(t *testing.T) {
 		if !sixDigits.MatchString(m.Code) {
 			t.Errorf("code = %q, want 6 digits", m.Code)
 		}
-		want := identity.Mail{Kind: identity.MailVerifyEmail, To: "alice@example.com", Name: "Alice", ExpiresIn: "10 minutes"}
+		want := identity.Mail{Kind: identity.MailVerifyEmail, To: "alice@example.com", Name: "Alice", ExpiresIn: "10 minutes", ExpiresAt: e.clock.Now().Add(identity.DefaultCodeTTL)}
 		if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(identity.Mail{}, "Link", "Code")); diff != "" {
 			t.Errorf("verification mail mismatch (-want +got):\n%s", diff)
 		}
@@ -233,7 +233,7 @@ func TestChangeEmail(t *testing.T) {
 					t.Fatalf("mails = %+v, want a confirmation and a notice", mails)
 				}
 				confirm, notice := mails[0], mails[1]
-				want := identity.Mail{Kind: identity.MailConfirmEmailChange, To: "Alice.New@example.org", Name: "Alice", NewEmail: "Alice.New@example.org", ExpiresIn: "10 minutes"}
+				want := identity.Mail{Kind: identity.MailConfirmEmailChange, To: "Alice.New@example.org", Name: "Alice", NewEmail: "Alice.New@example.org", ExpiresIn: "10 minutes", ExpiresAt: e.clock.Now().Add(identity.DefaultCodeTTL)}
 				if diff := cmp.Diff(want, confirm, cmpopts.IgnoreFields(identity.Mail{}, "Link", "Code")); diff != "" {
 					t.Errorf("confirmation mismatch (-want +got):\n%s", diff)
 				}

@@ -22,16 +22,26 @@ const (
 // ResetTokenTTL, to the account whose username or e-mail address is login.
 // For an unknown or disabled account, one without an e-mail address, or
 // within ResendCooldown of the last link, it sends nothing and still
-// returns nil: the caller answers the same either way (and should call
-// this off the request path, since the work differs). err is for failures
+// returns nil: the caller answers the same either way. A mail is queued
+// durably before it returns, so the caller's answer can be trusted to
+// survive a crash, and every case returns at the same time after the call
+// began (see pace), so the caller may answer at once. err is for failures
 // of the store or the queue only.
 func (s *Service) RequestPasswordReset(ctx context.Context, login string) error {
+	// The floor is read before the work, so that requests made together
+	// leave together whatever their case.
+	start, floor := s.clock(), s.resetPace.floor()
 	err := s.requestReset(ctx, login)
 	var ce *CooldownError
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrAccountDisabled) || errors.Is(err, ErrNoEmail) || errors.As(err, &ce) {
-		return nil
+	switch {
+	case err == nil:
+		s.resetPace.observe(s.clock().Sub(start))
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrAccountDisabled) || errors.Is(err, ErrNoEmail) || errors.As(err, &ce):
+	default:
+		return err
 	}
-	return err
+	s.wait(ctx, floor-s.clock().Sub(start))
+	return nil
 }
 
 // AdminResetPassword is RequestPasswordReset for an administrator, who
@@ -62,7 +72,7 @@ func (s *Service) requestReset(ctx context.Context, login string) error {
 	}
 	m := Mail{
 		Kind: MailPasswordReset, To: u.Email, Name: greeting(u),
-		Link: s.linkURL(linkPathResetPassword, tok.link), ExpiresIn: humanDuration(ttl),
+		Link: s.linkURL(linkPathResetPassword, tok.link), ExpiresIn: humanDuration(ttl), ExpiresAt: tok.token.ExpiresAt,
 	}
 	if err := s.Notifier.SendMail(ctx, m); err != nil {
 		return s.dropToken(ctx, tok.token, fmt.Errorf("identity: queue reset mail: %w", err))

@@ -29,7 +29,7 @@ func TestPasswordReset(t *testing.T) {
 		ctx := t.Context()
 		u, _ := e.register(t, alice)
 		m, token := e.requestReset(t, " ALICE.liddell ")
-		want := identity.Mail{Kind: identity.MailPasswordReset, To: "alice@example.com", Name: "Alice", ExpiresIn: "30 minutes"}
+		want := identity.Mail{Kind: identity.MailPasswordReset, To: "alice@example.com", Name: "Alice", ExpiresIn: "30 minutes", ExpiresAt: e.clock.Now().Add(identity.DefaultResetTokenTTL)}
 		if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(identity.Mail{}, "Link")); diff != "" {
 			t.Errorf("reset mail mismatch (-want +got):\n%s", diff)
 		}

@@ -36,7 +36,7 @@ func (s *Service) StartPhoneVerification(ctx context.Context, userID, rawPhone s
 	if err != nil {
 		return err
 	}
-	if err := s.Notifier.SendSMS(ctx, SMS{To: phone, Text: s.smsText(tok.code, ttl)}); err != nil {
+	if err := s.Notifier.SendSMS(ctx, SMS{To: phone, Text: s.smsText(tok.code, ttl), ExpiresAt: tok.token.ExpiresAt}); err != nil {
 		return s.dropToken(ctx, tok.token, fmt.Errorf("identity: queue verification sms: %w", err))
 	}
 	return nil

@@ -85,6 +85,9 @@ func TestPhoneVerification(t *testing.T) {
 		if want := "Your Gatehouse verification code is " + code + ". It expires in 10 minutes."; texts[0].Text != want {
 			t.Errorf("text = %q, want %q", texts[0].Text, want)
 		}
+		if want := e.clock.Now().Add(identity.DefaultCodeTTL); !texts[0].ExpiresAt.Equal(want) {
+			t.Errorf("text expires at %v, want with its code at %v", texts[0].ExpiresAt, want)
+		}
 		if _, pp, _ := e.svc.PendingContact(ctx, u.ID); pp != "+447911123456" {
 			t.Errorf("PendingContact phone = %q, want +447911123456", pp)
 		}

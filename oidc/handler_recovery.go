@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,8 +23,9 @@ const (
 // Recovery is what the recovery and verification pages need of the
 // identity service.
 type Recovery interface {
-	// RequestPasswordReset mails a reset link when the account exists; it
-	// returns nil either way.
+	// RequestPasswordReset queues a reset link when the account exists;
+	// it returns nil either way, once the mail is queued, and takes the
+	// same time either way.
 	RequestPasswordReset(ctx context.Context, login string) error
 	// CheckResetToken reports whether a reset link is still good.
 	CheckResetToken(ctx context.Context, token string) (string, error)
@@ -39,26 +39,22 @@ type Recovery interface {
 	VerifyEmailCode(ctx context.Context, userID, code string) error
 }
 
-// resetTimeout bounds the background work of a reset request.
-const resetTimeout = 30 * time.Second
-
 func (h *Handler) forgotPage(c echo.Context) error {
 	return h.Pages.ForgotPassword(StartPage(c, http.StatusOK), templates.ForgotPasswordPage{Action: PathForgotPassword, CSRF: csrfToken(c)})
 }
 
-// forgotSubmit answers at once and the same way whether or not the account
-// exists; the lookup and the e-mail happen after the answer, so neither the
-// text nor the timing tells an attacker anything.
+// forgotSubmit answers the same way whether or not the account exists.
+// The lookup and the queueing of the e-mail happen before the answer, so
+// that the answer acknowledges a mail that is queued durably and survives
+// a crash; RequestPasswordReset returns at the same time after it began
+// for every case, so the timing tells an attacker nothing either. A
+// failure of the store or the queue is an error page: the user may retry.
 func (h *Handler) forgotSubmit(c echo.Context) error {
 	login := truncate(c.FormValue("login"), maxLoginLength)
 	if login != "" {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), resetTimeout)
-		go func() {
-			defer cancel()
-			if err := h.Recovery.RequestPasswordReset(ctx, login); err != nil {
-				h.Logger.ErrorContext(ctx, "password reset request failed", "error", err)
-			}
-		}()
+		if err := h.Recovery.RequestPasswordReset(c.Request().Context(), login); err != nil {
+			return err
+		}
 	}
 	return h.Pages.ForgotPassword(StartPage(c, http.StatusOK), templates.ForgotPasswordPage{
 		Action: PathForgotPassword, CSRF: csrfToken(c), Sent: true,

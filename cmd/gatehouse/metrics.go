@@ -25,7 +25,7 @@ func newMetrics() *metrics {
 		registry: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_messages_total",
-			Help: "Outbound e-mails and text messages by kind and delivery outcome (sent, retry, failed).",
+			Help: "Outbound e-mails and text messages by kind and delivery outcome (sent, retry, failed, expired: dropped unsent because its code or link had expired).",
 		}, []string{"kind", "outcome"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gatehouse_http_requests_in_flight",

@@ -22,12 +22,19 @@
 //  3. The row goes to the EmailSender or SMSSender. On success it becomes
 //     sent and its subject and bodies are blanked: they hold one-time codes
 //     and links, which must not stay at rest longer than needed. On failure
-//     it returns to queued with exponential backoff and jitter, and after
-//     Worker.MaxAttempts attempts (or an ErrUndeliverable answer) it becomes
-//     failed, blanked too. The attempt count fences every update, so a
-//     worker whose lease ran out cannot overwrite the outcome of the worker
-//     that took the row over.
-//  4. Run purges sent and failed rows older than Worker.Retention; until
+//     it returns to queued with exponential backoff and jitter (capped at a
+//     few minutes); an ErrUndeliverable answer makes it failed at once,
+//     blanked too. A row is never sent stale: one older than Worker.MaxAge
+//     is failed, and one whose code or link has expired (expires_at, given
+//     at enqueue time) is dropped with a log line, both unsent. The attempt
+//     count fences every update, so a worker whose lease ran out cannot
+//     overwrite the outcome of the worker that took the row over.
+//  4. A failing transport (the SMTP server, the SMS provider) is probed
+//     every Worker.ProbeInterval with its waiting message due soonest, and
+//     once a delivery succeeds after failures the messages waiting for the
+//     same transport are due at once (schedule.go), so the queue drains
+//     promptly when a server returns, whatever each message's backoff.
+//  5. Run purges sent and failed rows older than Worker.Retention; until
 //     then their metadata (kind, recipient, status, attempts, times, a
 //     short last_error) stays for operators.
 //

@@ -143,32 +143,6 @@ type row struct {
 	LastError                                                string
 }
 
-// scanTime reads a time column from either database: PostgreSQL and the
-// SQLite driver (datetime columns) give time.Time, text is parsed.
-type scanTime struct{ t *time.Time }
-
-func (s scanTime) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*s.t = time.Time{}
-	case time.Time:
-		*s.t = v.UTC()
-	case string:
-		return s.parse(v)
-	case []byte:
-		return s.parse(string(v))
-	default:
-		return fmt.Errorf("cannot scan %T into a time", src)
-	}
-	return nil
-}
-
-func (s scanTime) parse(v string) error {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	*s.t = t.UTC()
-	return err
-}
-
 // mustRows returns every row, oldest first.
 func mustRows(t testing.TB, db *gorm.DB) []row {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"gatehouse/identity/egress"
 )
@@ -77,5 +78,5 @@ func (q *Queue) SendLogout(ctx context.Context, uri, logoutToken string) error {
 	if logoutToken == "" {
 		return errors.New("message: queue logout: empty token")
 	}
-	return q.enqueue(ctx, kindLogout, uri, "", logoutToken, "")
+	return q.enqueue(ctx, kindLogout, uri, "", logoutToken, "", time.Time{})
 }

@@ -22,13 +22,7 @@ func TestWorkerObserve(t *testing.T) {
 		q, w, email, _ := newTestQueue(db, clk)
 		var got []string
 		w.Observe = func(kind, outcome string) { got = append(got, kind+" "+outcome) }
-		w.MaxAttempts, w.BaseBackoff, w.MaxBackoff = 2, time.Minute, time.Minute
-		email.err = func(to string) error {
-			if to == "down@example.com" {
-				return errors.New("connection refused")
-			}
-			return nil
-		}
+		w.MaxAge, w.BaseBackoff, w.MaxBackoff = 2*time.Minute, time.Minute, time.Minute
 		for _, to := range []string{"ok@example.com", "down@example.com"} {
 			if err := q.SendMail(ctx, identity.Mail{Kind: identity.MailVerifyEmail, To: to, Code: "123456"}); err != nil {
 				t.Fatal(err)
@@ -37,12 +31,21 @@ func TestWorkerObserve(t *testing.T) {
 		if err := q.SendSMS(ctx, identity.SMS{To: "+12025550143", Text: "code 123456"}); err != nil {
 			t.Fatal(err)
 		}
-		mustDeliver(t, w, 2, 1)
-		clk.Advance(2 * time.Minute)
-		mustDeliver(t, w, 0, 1)
-		want := []string{"email sent", "email retry", "sms sent", "email failed"}
-		if diff := cmp.Diff(sorted(want[:3]), sorted(got[:3])); diff != "" || len(got) != 4 || got[3] != want[3] {
-			t.Errorf("observed outcomes %v, want %v (first three in any order)\n%s", got, want, diff)
+		if err := q.SendMail(ctx, identity.Mail{Kind: identity.MailVerifyEmail, To: "late@example.com", Code: "123456", ExpiresAt: clk.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		email.err = func(to string) error {
+			if to != "ok@example.com" {
+				return errors.New("connection refused")
+			}
+			return nil
+		}
+		mustDeliver(t, w, 2, 2)
+		clk.Advance(2 * time.Minute) // past MaxAge and the code's expiry
+		mustDeliver(t, w, 0, 2)
+		want := []string{"email sent", "email retry", "email retry", "sms sent", "email expired", "email failed"}
+		if diff := cmp.Diff(sorted(want[:4]), sorted(got[:4])); diff != "" || len(got) != 6 || !slices.Equal(sorted(got[4:]), want[4:]) {
+			t.Errorf("observed outcomes %v, want %v (in any order within each pass)\n%s", got, want, diff)
 		}
 	})
 }

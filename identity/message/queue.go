@@ -47,7 +47,7 @@ func (q *Queue) SendMail(ctx context.Context, m identity.Mail) error {
 	if err != nil {
 		return fmt.Errorf("message: render %s: %w", m.Kind, err)
 	}
-	return q.enqueue(ctx, kindEmail, m.To, subject, text, html)
+	return q.enqueue(ctx, kindEmail, m.To, subject, text, html, m.ExpiresAt)
 }
 
 // SendSMS queues a text message to an E.164 number.
@@ -58,14 +58,16 @@ func (q *Queue) SendSMS(ctx context.Context, m identity.SMS) error {
 	if m.Text == "" {
 		return errors.New("message: queue sms: empty text")
 	}
-	return q.enqueue(ctx, kindSMS, m.To, "", m.Text, "")
+	return q.enqueue(ctx, kindSMS, m.To, "", m.Text, "", m.ExpiresAt)
 }
 
 const insertMessage = `INSERT INTO outbound_messages
-	(id, kind, recipient, subject, body_text, body_html, status, attempts, next_attempt_at, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7)`
+	(id, kind, recipient, subject, body_text, body_html, status, attempts, next_attempt_at, created_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7, $8)`
 
-func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html string) error {
+// enqueue inserts a message. A message carrying a code or link has the
+// time it stops working as expires; the worker drops it unsent after that.
+func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html string, expires time.Time) error {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("message: new id: %w", err)
@@ -75,7 +77,11 @@ func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html strin
 		return fmt.Errorf("message: %w", err)
 	}
 	now := dbTime(q.now())
-	if _, err := sqlDB.ExecContext(ctx, insertMessage, id.String(), kind, to, subject, text, html, now); err != nil {
+	var expiresAt any // NULL: no code or link
+	if !expires.IsZero() {
+		expiresAt = dbTime(expires)
+	}
+	if _, err := sqlDB.ExecContext(ctx, insertMessage, id.String(), kind, to, subject, text, html, now, expiresAt); err != nil {
 		return fmt.Errorf("message: queue %s: %w", kind, dberr.Mark(err))
 	}
 	select {

@@ -141,13 +141,17 @@ func TestQueueRejects(t *testing.T) {
 	}
 }
 
-func TestRetryWithBackoffThenFail(t *testing.T) {
+// TestRetryWithBackoffUntilMaxAge: a message that keeps failing is
+// retried with a growing, capped, jittered delay, however many attempts
+// that takes, and given up (without one more attempt) once MaxAge old.
+// Probes are left out here (a day apart); TestProbe covers them.
+func TestRetryWithBackoffUntilMaxAge(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
 		q, w, email, _ := newTestQueue(db, clk)
 		logger, logs := newTestLogger()
 		w.Logger = logger
-		w.MaxAttempts, w.BaseBackoff, w.MaxBackoff = 5, time.Minute, 4*time.Minute
+		w.MaxAge, w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = 40*time.Minute, time.Minute, 4*time.Minute, 24*time.Hour
 		calls := 0
 		email.err = func(string) error {
 			calls++
@@ -156,14 +160,22 @@ func TestRetryWithBackoffThenFail(t *testing.T) {
 		if err := q.SendMail(t.Context(), verifyMail); err != nil {
 			t.Fatalf("SendMail: %v", err)
 		}
+		created := clk.Now()
 
-		// Delays are drawn from [d/2, d] with d = 1m, 2m, 4m, 4m (capped).
-		for i, d := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
-			attempt := i + 1
+		// Delays are drawn from [d/2, d] with d = 1m, 2m, 4m, then 4m
+		// (capped) until the message is 40 minutes old.
+		ceilings := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}
+		attempt := 0
+		for clk.Now().Sub(created) < w.MaxAge {
+			attempt++
 			mustDeliver(t, w, 0, 1)
 			r := mustOneRow(t, db)
 			if r.Status != "queued" || r.Attempts != attempt {
 				t.Fatalf("after attempt %d: status %q, attempts %d; want queued, %d", attempt, r.Status, r.Attempts, attempt)
+			}
+			d := 4 * time.Minute
+			if attempt <= len(ceilings) {
+				d = ceilings[attempt-1]
 			}
 			if delay := r.NextAttemptAt.Sub(clk.Now()); delay < d/2 || delay > d {
 				t.Errorf("after attempt %d: retry in %v, want between %v and %v", attempt, delay, d/2, d)
@@ -180,21 +192,24 @@ func TestRetryWithBackoffThenFail(t *testing.T) {
 			mustDeliver(t, w, 0, 0)
 			clk.Set(r.NextAttemptAt)
 		}
+		if attempt <= 8 {
+			t.Errorf("%d attempts in 40 minutes, want more than the 8 an attempt limit used to allow", attempt)
+		}
 
-		mustDeliver(t, w, 0, 1)
+		mustDeliver(t, w, 0, 1) // due, but too old: given up unsent
 		r := mustOneRow(t, db)
 		want := row{
-			ID: r.ID, Kind: "email", Recipient: "ada@example.com", Status: "failed", Attempts: 5,
+			ID: r.ID, Kind: "email", Recipient: "ada@example.com", Status: "failed", Attempts: attempt,
 			NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt,
-			LastError: "451 4.3.0 try again later (call 5)",
+			LastError: fmt.Sprintf("not delivered within its maximum age; last error: 451 4.3.0 try again later (call %d)", attempt),
 		}
 		if diff := cmp.Diff(want, r); diff != "" {
 			t.Errorf("failed row mismatch (-want +got):\n%s", diff)
 		}
 		clk.Advance(24 * time.Hour)
 		mustDeliver(t, w, 0, 0)
-		if calls != 5 {
-			t.Errorf("sender called %d times, want 5", calls)
+		if calls != attempt {
+			t.Errorf("sender called %d times, want %d", calls, attempt)
 		}
 
 		out := logs.String()
@@ -203,7 +218,7 @@ func TestRetryWithBackoffThenFail(t *testing.T) {
 				t.Errorf("log shows %q:\n%s", secret, out)
 			}
 		}
-		for _, want := range []string{`"message_id":"` + r.ID + `"`, `"kind":"email"`, "delivery failed for good", "will retry"} {
+		for _, want := range []string{`"message_id":"` + r.ID + `"`, `"kind":"email"`, "not delivered within its maximum age", "will retry"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("log lacks %s:\n%s", want, out)
 			}
@@ -458,6 +473,7 @@ func TestPurge(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
 		q, w, email, _ := newTestQueue(db, clk)
+		w.MaxAge = 30 * 24 * time.Hour // the old queued one is still tried
 		send := func(to string) {
 			m := verifyMail
 			m.To = to
@@ -499,24 +515,35 @@ func TestPurge(t *testing.T) {
 	})
 }
 
+// TestBackoff: the default schedule starts at 5 s, doubles, and is
+// capped at 2 minutes; each delay is drawn from the upper half of its
+// step.
 func TestBackoff(t *testing.T) {
-	w := &Worker{BaseBackoff: 10 * time.Second, MaxBackoff: time.Minute}
+	w := &Worker{}
 	tests := []struct {
 		attempt int
 		ceiling time.Duration
 	}{
-		{1, 10 * time.Second},
-		{2, 20 * time.Second},
-		{3, 40 * time.Second},
-		{4, time.Minute},
-		{50, time.Minute},
+		{1, 5 * time.Second},
+		{2, 10 * time.Second},
+		{3, 20 * time.Second},
+		{4, 40 * time.Second},
+		{5, 80 * time.Second},
+		{6, 2 * time.Minute},
+		{500, 2 * time.Minute},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.attempt), func(t *testing.T) {
+			seen := map[time.Duration]bool{}
 			for range 200 {
-				if got := w.backoff(tc.attempt); got < tc.ceiling/2 || got > tc.ceiling {
+				got := w.backoff(tc.attempt)
+				if got < tc.ceiling/2 || got > tc.ceiling {
 					t.Fatalf("backoff(%d) = %v, want between %v and %v", tc.attempt, got, tc.ceiling/2, tc.ceiling)
 				}
+				seen[got] = true
+			}
+			if len(seen) < 100 {
+				t.Errorf("backoff(%d) took %d distinct values in 200 draws: too little jitter", tc.attempt, len(seen))
 			}
 		})
 	}

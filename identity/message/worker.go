@@ -5,18 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 )
 
 // Defaults for the zero fields of a Worker.
 const (
-	DefaultMaxAttempts  = 8
-	DefaultBaseBackoff  = 30 * time.Second
-	DefaultMaxBackoff   = time.Hour
-	DefaultSendTimeout  = 30 * time.Second
-	DefaultPollInterval = 5 * time.Second
-	DefaultRetention    = 7 * 24 * time.Hour
+	DefaultMaxAge        = 24 * time.Hour
+	DefaultBaseBackoff   = 5 * time.Second
+	DefaultMaxBackoff    = 2 * time.Minute
+	DefaultProbeInterval = 15 * time.Second
+	DefaultSendTimeout   = 30 * time.Second
+	DefaultPollInterval  = 5 * time.Second
+	DefaultRetention     = 7 * 24 * time.Hour
 )
 
 // leaseMargin is how much longer than SendTimeout a claim lasts: enough to
@@ -30,14 +30,16 @@ const purgeInterval = time.Hour
 // several sharing a PostgreSQL database, may run at once: each row is
 // claimed by one of them at a time. Give it the *Queue the services send
 // through, so that a message queued in this process wakes it at once.
+// A Worker must not be copied after first use.
 type Worker struct {
 	// Logout delivers back-channel logout tokens; nil uses HTTPLogoutSender.
 	Logout LogoutSender
 
 	// Observe, when set, is told every recorded outcome: the message kind
-	// ("email" or "sms") and "sent", "retry" or "failed". cmd feeds it to
-	// the metrics, so delivery failures are visible there as well as in
-	// the log.
+	// ("email", "sms" or "logout") and "sent", "retry", "failed" or
+	// "expired" (dropped unsent: its code or link no longer works). cmd
+	// feeds it to the metrics, so delivery failures are visible there as
+	// well as in the log.
 	Observe func(kind, outcome string)
 
 	Queue  *Queue
@@ -46,15 +48,23 @@ type Worker struct {
 	Logger *slog.Logger // nil discards
 	Now    func() time.Time
 
-	// MaxAttempts is how many attempts a message gets before it is
-	// marked failed.
-	MaxAttempts int
+	// MaxAge is how long a message is tried: one not delivered by then
+	// is marked failed, however many attempts it had.
+	MaxAge time.Duration
 	// BaseBackoff is the delay before the second attempt; it doubles for
 	// each attempt after that, up to MaxBackoff. Each delay is drawn at
 	// random from its upper half, so that messages failing together do
 	// not retry together.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
+	// ProbeInterval bounds how long a failing transport (the SMTP server,
+	// the SMS provider) goes untried while messages wait for it: when
+	// none of its messages was tried for this long, the one due soonest
+	// is tried early. Once a delivery succeeds after failures, the other
+	// messages waiting for the same transport are due at once (see
+	// schedule.go), so the queue drains within about ProbeInterval plus
+	// PollInterval of the transport's return, whatever their backoff.
+	ProbeInterval time.Duration
 	// SendTimeout bounds one delivery attempt.
 	SendTimeout time.Duration
 	// PollInterval is how often Run looks for due messages queued by
@@ -64,6 +74,8 @@ type Worker struct {
 	// Retention is how long the rows of sent and failed messages, their
 	// bodies already blanked, are kept.
 	Retention time.Duration
+
+	transports transports
 }
 
 // Run delivers messages until ctx is done. Database errors are logged and
@@ -96,10 +108,11 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // DeliverDue makes one pass over the queue: it claims and delivers due
-// messages one at a time until none is due. sent counts the messages
-// delivered and failed the attempts that did not deliver (retried later
-// or given up). Sender errors are logged, not returned; err is a database
-// error or ctx's.
+// messages one at a time until none is due, and probes a failing
+// transport whose probe is due. sent counts the messages delivered and
+// failed the messages not delivered (retried later, given up or dropped).
+// Sender errors are logged, not returned; err is a database error or
+// ctx's.
 func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
 	if w.Queue == nil || w.Email == nil || w.SMS == nil {
 		return 0, 0, errors.New("message: worker needs a Queue, an Email and an SMS sender")
@@ -115,38 +128,50 @@ func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
 		}
 		now := w.now()
 		m, ok, err := st.claim(ctx, now, now.Add(lease))
+		if err == nil && !ok {
+			m, ok, err = w.probe(ctx, st, now, now.Add(lease))
+		}
 		if err != nil || !ok {
 			return sent, failed, err
 		}
 		delivered, err := w.deliver(ctx, st, m)
+		switch {
+		case delivered:
+			sent++
+		case err == nil:
+			failed++
+		}
 		if err != nil {
 			return sent, failed, err
-		}
-		if delivered {
-			sent++
-		} else {
-			failed++
 		}
 	}
 }
 
-// deliver makes one attempt at m and records the outcome.
+// deliver makes one attempt at m, or drops it when it is too old or its
+// code expired, and records the outcome.
 func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error) {
 	log := w.logger().With("message_id", m.id, "kind", m.kind, "attempt", m.attempts)
-	maxAttempts := w.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
-	}
-	var sendErr error
-	if m.attempts > maxAttempts {
-		// Claimed again after the last attempt's worker died mid-send.
-		sendErr = errors.New("no attempts left after an interrupted attempt")
-	} else {
-		sendErr = w.send(ctx, m)
+	now := w.now()
+	if reason, outcome := w.stale(m, now); reason != "" {
+		owned, err := st.markDropped(ctx, m, reason)
+		if err != nil || !owned {
+			return false, w.notOwned(ctx, log, owned, err)
+		}
+		if outcome == outcomeExpired {
+			log.WarnContext(ctx, "message dropped unsent: its code or link expired before it could be delivered",
+				"expired_at", m.expiresAt, "queued_at", m.createdAt)
+		} else {
+			log.ErrorContext(ctx, "message delivery failed for good: not delivered within its maximum age",
+				"queued_at", m.createdAt, "max_age", orDefault(w.MaxAge, DefaultMaxAge).String())
+		}
+		w.observe(m.kind, outcome)
+		return false, nil
 	}
 
+	sendErr := w.send(ctx, m)
 	var owned bool
 	var err error
+	outcome := outcomeSent
 	switch {
 	case sendErr == nil:
 		owned, err = st.markSent(ctx, m, w.now())
@@ -162,36 +187,67 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 			log.WarnContext(ctx, "message not released at shutdown; it is retried when its lease ends", "err", err)
 		}
 		return false, ctx.Err()
-	case m.attempts >= maxAttempts || errors.Is(sendErr, ErrUndeliverable):
+	case errors.Is(sendErr, ErrUndeliverable):
+		outcome = outcomeFailed
 		owned, err = st.markFailed(ctx, m, sendErr)
 		if err == nil && owned {
 			log.ErrorContext(ctx, "message delivery failed for good", "err", shortError(sendErr))
 		}
 	default:
-		next := w.now().Add(w.backoff(m.attempts))
+		outcome = outcomeRetry
+		next := now.Add(w.backoff(m.attempts))
 		owned, err = st.markRetry(ctx, m, next, sendErr)
 		if err == nil && owned {
 			log.WarnContext(ctx, "message delivery failed; will retry", "err", shortError(sendErr),
 				"next_attempt_at", next.UTC())
 		}
 	}
+	if err != nil || !owned {
+		return sendErr == nil && err == nil, w.notOwned(ctx, log, owned, err)
+	}
+	w.observe(m.kind, outcome)
+	if outcome == outcomeSent || outcome == outcomeRetry {
+		err = w.attempted(ctx, st, log, m, now, sendErr == nil)
+	}
+	return sendErr == nil, err
+}
+
+// Outcomes told to Observe.
+const (
+	outcomeSent    = "sent"
+	outcomeRetry   = "retry"
+	outcomeFailed  = "failed"
+	outcomeExpired = "expired"
+)
+
+// stale says why m must not be sent any more, with its outcome, or "".
+func (w *Worker) stale(m claimed, now time.Time) (reason, outcome string) {
+	switch {
+	case !m.expiresAt.IsZero() && !now.Before(m.expiresAt):
+		return "expired before delivery: its code or link no longer works", outcomeExpired
+	case now.Sub(m.createdAt) >= orDefault(w.MaxAge, DefaultMaxAge):
+		return "not delivered within its maximum age", outcomeFailed
+	}
+	return "", ""
+}
+
+// notOwned turns a failed or lost outcome update into DeliverDue's
+// result: a database error is returned; a row whose lease ran out and
+// which another worker took over is logged and skipped.
+func (w *Worker) notOwned(ctx context.Context, log *slog.Logger, owned bool, err error) error {
 	if err != nil {
-		return false, err
+		return err
 	}
 	if !owned {
 		log.WarnContext(ctx, "message outcome not recorded: its lease ran out and another worker took it over")
-	} else if w.Observe != nil {
-		outcome := "sent"
-		switch {
-		case sendErr == nil:
-		case m.attempts >= maxAttempts || errors.Is(sendErr, ErrUndeliverable):
-			outcome = "failed"
-		default:
-			outcome = "retry"
-		}
-		w.Observe(m.kind, outcome)
 	}
-	return sendErr == nil, nil
+	return nil
+}
+
+func (w *Worker) observe(kind, outcome string) {
+	if w.Observe != nil {
+		w.Observe(kind, outcome)
+	}
 }
 
 // send hands m to its sender, bounded by SendTimeout.
@@ -210,21 +266,6 @@ func (w *Worker) send(ctx context.Context, m claimed) error {
 		return w.Logout.SendLogout(ctx, m.to, m.text)
 	}
 	return fmt.Errorf("unknown kind %q: %w", m.kind, ErrUndeliverable)
-}
-
-// backoff is the delay after the given failed attempt (1 for the first):
-// BaseBackoff doubled per earlier attempt, capped at MaxBackoff, then
-// drawn at random from [d/2, d] ("equal jitter"). Successive ranges do not
-// overlap, so delays never shrink.
-func (w *Worker) backoff(attempt int) time.Duration {
-	d := orDefault(w.BaseBackoff, DefaultBaseBackoff)
-	limit := max(orDefault(w.MaxBackoff, DefaultMaxBackoff), d)
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	half := d / 2
-	return half + rand.N(d-half+1)
 }
 
 func (w *Worker) now() time.Time {
