@@ -27,6 +27,8 @@ type options struct {
 	users                            int
 	redirectURI                      string
 	loginTimeout, probeEvery, within time.Duration
+
+	fault faultOptions
 }
 
 // secretEnv may carry the client secret instead of -client-secret.
@@ -59,6 +61,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	if opts.fault.list != "" {
+		return mainFault(ctx, opts, stdout, stderr)
 	}
 	if opts.header {
 		fmt.Fprintf(stdout, headerFormat, "scenario", "requests", "errors", "req/s", "p50", "p95", "p99")
@@ -142,8 +147,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./bench -url http://127.0.0.1:8080 -scenario NAME [flags]\n\n"+
-			"Closed-loop load against a local Gatehouse; prints one result line.\n\n")
+		fmt.Fprintf(stderr, "usage: go run ./bench -url http://127.0.0.1:8080 -scenario NAME [flags]\n"+
+			"       go run ./bench -fault all|NAME,... -gatehouse BINARY [flags]\n\n"+
+			"Closed-loop load against a local Gatehouse; prints one result line.\n"+
+			"With -fault, runs fault scenarios against servers of its own and prints a report each.\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
@@ -161,6 +168,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.loginTimeout, "login-timeout", time.Minute, "login-flood: how long one sign-in may take before it is given up")
 	fs.DurationVar(&o.probeEvery, "probe-every", 10*time.Millisecond, "login-flood: interval of the discovery probes")
 	fs.DurationVar(&o.within, "within", 5*time.Second, "login-flood: every sign-in must be answered within this")
+	o.fault.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -169,6 +177,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.header {
 		return o, nil
+	}
+	if o.fault.list != "" {
+		return o, o.fault.validate(o.users)
 	}
 	if o.clientSecret == "" {
 		o.clientSecret = os.Getenv(secretEnv)
