@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"syscall"
 	"time"
@@ -49,6 +50,12 @@ func runSigtermFlood(ctx context.Context, fr *faultRun, r *faultReport) error {
 	if err != nil {
 		return err
 	}
+	// What counts is the answer to the POST itself. Following its
+	// redirect would send a new request after SIGTERM, which a server
+	// that has stopped accepting connections rightly refuses.
+	for _, b := range browsers {
+		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
 
 	var out shutdownOutcome
 	signalled := make(chan error, 1)
@@ -60,11 +67,18 @@ func runSigtermFlood(ctx context.Context, fr *faultRun, r *faultReport) error {
 	}
 
 	statuses := map[string]int{}
+	smp := &samples{seen: map[string]bool{}}
 	for _, a := range answers {
 		statuses[statusLabel(a.status)]++
+		if a.status != http.StatusSeeOther && a.status != http.StatusServiceUnavailable {
+			smp.add(a.outcome)
+		}
 	}
 	r.figure("flood", "%d sign-ins at once; SIGTERM %s after they went out, %d requests in flight on the server", len(answers), fo.sigtermAfter, out.inFlight)
 	r.figure("answers", "%s (303: signed in, 503: busy or cancelled by the shutdown)", formatCounts(statuses))
+	for _, s := range smp.list {
+		r.figure("other answer", "%s", s)
+	}
 	exit := "still running"
 	if out.exited {
 		exit = fmt.Sprintf("status %d after %s", out.code, seconds(out.took))
