@@ -18,4 +18,12 @@
 // loading someone else's server.
 //
 // bench/run.sh starts a server per database and runs every scenario.
+//
+// With -fault the program is a fault runner instead (fault.go): for each
+// named scenario it starts `gatehouse serve` (-gatehouse) on a fresh
+// PostgreSQL schema, with a TCP proxy in front of the database or an SMTP
+// sink of its own where the scenario needs one, breaks the proxy, the
+// sink or the process while it drives the server with the scenarios
+// above, and prints the answers it got with PASS or FAIL against the
+// targets. bench/faults.sh builds both programs and runs it.
 package main

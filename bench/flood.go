@@ -216,19 +216,50 @@ func prepareFlood(ctx context.Context, rt http.RoundTripper, opts options) ([]*f
 
 // signIn posts b's login form and says how it ended: "ok" at the client's
 // redirect URI with a code, "busy" for a 503 with Retry-After, otherwise
-// a description.
-func (b *floodBrowser) signIn(ctx context.Context, base, redirectURI string) string {
+// a description. It returns the answer's status too, 0 when there was
+// none.
+func (b *floodBrowser) signIn(ctx context.Context, base, redirectURI string) (int, string) {
 	resp, body, err := postForm(ctx, b.client, base+pathLogin, b.form)
 	switch {
 	case err != nil:
-		return "transport: " + err.Error()
+		return 0, "transport: " + err.Error()
 	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-		return "busy"
+		return resp.StatusCode, "busy"
 	case resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), redirectURI) &&
 		strings.Contains(resp.Header.Get("Location"), "code="):
-		return "ok"
+		return resp.StatusCode, "ok"
 	}
-	return fmt.Sprintf("status %d (Location %q): %s", resp.StatusCode, resp.Header.Get("Location"), truncate(body))
+	return resp.StatusCode, fmt.Sprintf("status %d (Location %q): %s", resp.StatusCode, resp.Header.Get("Location"), truncate(body))
+}
+
+// signInAnswer is how one sign-in of a flood ended.
+type signInAnswer struct {
+	status  int    // 0: no answer
+	outcome string // "ok", "busy" or a description
+	took    time.Duration
+}
+
+// signInAll posts every browser's form at the same moment, calls started
+// (if not nil) once they are all on their way, and returns the answers in
+// browser order.
+func signInAll(ctx context.Context, browsers []*floodBrowser, opts options, started func()) []signInAnswer {
+	answers := make([]signInAnswer, len(browsers))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, b := range browsers {
+		wg.Go(func() {
+			<-start
+			t0 := time.Now()
+			status, outcome := b.signIn(ctx, opts.base, opts.redirectURI)
+			answers[i] = signInAnswer{status: status, outcome: outcome, took: time.Since(t0)}
+		})
+	}
+	close(start)
+	if started != nil {
+		started()
+	}
+	wg.Wait()
+	return answers
 }
 
 // probe sends a discovery request every interval until stop is closed
@@ -307,41 +338,30 @@ func runFlood(ctx context.Context, opts options) (floodResult, error) {
 		close(probing)
 	}()
 
+	t0 := time.Now()
+	answers := signInAll(ctx, browsers, opts, nil)
+	res.FloodMS = ms(time.Since(t0))
+	close(stop)
+	<-probing
+
 	var (
-		mu      sync.Mutex
 		logins  histogram
 		longest time.Duration
 		smp     = &samples{seen: map[string]bool{}}
 	)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, b := range browsers {
-		wg.Go(func() {
-			<-start
-			t0 := time.Now()
-			outcome := b.signIn(ctx, opts.base, opts.redirectURI)
-			d := time.Since(t0)
-			mu.Lock()
-			defer mu.Unlock()
-			logins.record(d)
-			longest = max(longest, d)
-			switch outcome {
-			case "ok":
-				res.SignedIn++
-			case "busy":
-				res.Busy++
-			default:
-				res.Other++
-				smp.add(outcome)
-			}
-		})
+	for _, a := range answers {
+		logins.record(a.took)
+		longest = max(longest, a.took)
+		switch a.outcome {
+		case "ok":
+			res.SignedIn++
+		case "busy":
+			res.Busy++
+		default:
+			res.Other++
+			smp.add(a.outcome)
+		}
 	}
-	t0 := time.Now()
-	close(start)
-	wg.Wait()
-	res.FloodMS = ms(time.Since(t0))
-	close(stop)
-	<-probing
 
 	res.LoginP50MS, res.LoginP99MS, res.LoginMaxMS = ms(logins.quantile(0.5)), ms(logins.quantile(0.99)), ms(longest)
 	res.Probes, res.ProbeErrors = int(during.hist.total), during.errors

@@ -110,7 +110,8 @@ func (w *worker) loop(ctx context.Context, rt http.RoundTripper, sc *scenario, i
 			body = sc.bodies[n%len(sc.bodies)]
 		}
 		t0 := time.Now()
-		ok, msg := w.send(rt, withBody(base, body), sc.want)
+		_, msg := w.send(rt, withBody(base, body), sc.want)
+		ok := msg == ""
 		t1 := time.Now()
 		if ctx.Err() != nil || t1.After(end) {
 			return // cut off by the end of the run: neither success nor error
@@ -131,12 +132,13 @@ func (w *worker) loop(ctx context.Context, rt http.RoundTripper, sc *scenario, i
 }
 
 // send makes one request and reads the whole answer, so the connection
-// goes back to the pool. It returns whether the answer was the expected
-// one, and if not a short description of it.
-func (w *worker) send(rt http.RoundTripper, req *http.Request, want []byte) (bool, string) {
+// goes back to the pool. It returns the answer's status (0 when there was
+// none) and, unless it was the expected one, a short description of it;
+// an empty description means success.
+func (w *worker) send(rt http.RoundTripper, req *http.Request, want []byte) (int, string) {
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
-		return false, "transport: " + err.Error()
+		return 0, "transport: " + err.Error()
 	}
 	w.buf.Reset()
 	_, err = w.buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
@@ -144,13 +146,13 @@ func (w *worker) send(rt http.RoundTripper, req *http.Request, want []byte) (boo
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return false, fmt.Sprintf("status %d: read body: %v", resp.StatusCode, err)
+		return 0, fmt.Sprintf("status %d: read body: %v", resp.StatusCode, err)
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Sprintf("status %d: %s", resp.StatusCode, truncate(w.buf.Bytes()))
+		return resp.StatusCode, fmt.Sprintf("status %d: %s", resp.StatusCode, truncate(w.buf.Bytes()))
 	case want != nil && !bytes.Contains(w.buf.Bytes(), want):
-		return false, fmt.Sprintf("status 200 without %s: %s", want, truncate(w.buf.Bytes()))
+		return resp.StatusCode, fmt.Sprintf("status 200 without %s: %s", want, truncate(w.buf.Bytes()))
 	}
-	return true, ""
+	return resp.StatusCode, ""
 }
 
 func truncate(b []byte) string {

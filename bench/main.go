@@ -23,16 +23,12 @@ type options struct {
 	concurrency, tokens    int
 	json, header           bool
 
-	// Accounts used by login-flood and smtp-outage.
-	users int
-
 	// login-flood
+	users                            int
 	redirectURI                      string
 	loginTimeout, probeEvery, within time.Duration
 
-	// The smtp-outage fault scenario (smtp_outage.go).
-	smtpListen, userPrefix string
-	outage                 time.Duration
+	fault faultOptions
 }
 
 // secretEnv may carry the client secret instead of -client-secret.
@@ -66,6 +62,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	if opts.fault.list != "" {
+		return mainFault(ctx, opts, stdout, stderr)
+	}
 	if opts.header {
 		fmt.Fprintf(stdout, headerFormat, "scenario", "requests", "errors", "req/s", "p50", "p95", "p99")
 		return 0
@@ -75,13 +74,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rt := newTransport(opts.concurrency)
 	defer rt.CloseIdleConnections()
-	if opts.scenario == "smtp-outage" {
-		if err := runSMTPOutage(ctx, rt, opts, stdout); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
-	}
 
 	setupCtx, cancel := context.WithTimeout(ctx, tokenTimeout)
 	sc, err := buildScenario(setupCtx, rt, opts)
@@ -155,28 +147,28 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./bench -url http://127.0.0.1:8080 -scenario NAME [flags]\n\n"+
-			"Closed-loop load against a local Gatehouse; prints one result line.\n\n")
+		fmt.Fprintf(stderr, "usage: go run ./bench -url http://127.0.0.1:8080 -scenario NAME [flags]\n"+
+			"       go run ./bench -fault all|NAME,... -gatehouse BINARY [flags]\n\n"+
+			"Closed-loop load against a local Gatehouse; prints one result line.\n"+
+			"With -fault, runs fault scenarios against servers of its own and prints a report each.\n\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "base URL of the server (loopback only)")
-	fs.StringVar(&o.scenario, "scenario", "discovery", strings.Join(slices.Concat(scenarioNames, faultNames), ", "))
+	fs.StringVar(&o.scenario, "scenario", "discovery", strings.Join(scenarioNames, ", "))
 	fs.StringVar(&o.clientID, "client-id", "", "client_credentials client (client_credentials, introspect)")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "its secret (default $"+secretEnv+", which keeps it out of ps)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "phase before it whose answers are checked but not counted")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "workers, each with one request in flight")
 	fs.IntVar(&o.tokens, "tokens", 1000, "introspect: distinct access tokens to obtain first and cycle through")
-	fs.StringVar(&o.smtpListen, "smtp-listen", "", "smtp-outage: loopback host:port the server sends mail to")
-	fs.DurationVar(&o.outage, "outage", 2*time.Minute, "smtp-outage: how long the SMTP server stays down")
-	fs.StringVar(&o.userPrefix, "user-prefix", "bench-user-", "smtp-outage: account names are this plus 0, 1, …")
 	fs.BoolVar(&o.json, "json", false, "print a JSON object instead of a table line")
 	fs.BoolVar(&o.header, "header", false, "print the table header line and exit")
-	fs.IntVar(&o.users, "users", 0, "login-flood: accounts registered first, then signed in all at once (default 200);\nsmtp-outage: accounts to request a reset for during the outage (default 40)")
+	fs.IntVar(&o.users, "users", 200, "login-flood: accounts registered first, then signed in all at once")
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "login-flood: a redirect URI of -client-id, a first-party authorization_code client")
 	fs.DurationVar(&o.loginTimeout, "login-timeout", time.Minute, "login-flood: how long one sign-in may take before it is given up")
 	fs.DurationVar(&o.probeEvery, "probe-every", 10*time.Millisecond, "login-flood: interval of the discovery probes")
 	fs.DurationVar(&o.within, "within", 5*time.Second, "login-flood: every sign-in must be answered within this")
+	o.fault.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -185,6 +177,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.header {
 		return o, nil
+	}
+	if o.fault.list != "" {
+		return o, o.fault.validate(o.users)
 	}
 	if o.clientSecret == "" {
 		o.clientSecret = os.Getenv(secretEnv)
@@ -197,20 +192,9 @@ func (o *options) validate() error {
 	if o.base, err = parseTarget(o.base); err != nil {
 		return err
 	}
-	if o.users == 0 {
-		switch o.scenario {
-		case "login-flood":
-			o.users = 200
-		case "smtp-outage":
-			o.users = 40
-		}
-	}
 	var problems []string
-	if !slices.Contains(scenarioNames, o.scenario) && !slices.Contains(faultNames, o.scenario) {
-		problems = append(problems, fmt.Sprintf("unknown -scenario %q (want %s)", o.scenario, strings.Join(slices.Concat(scenarioNames, faultNames), ", ")))
-	}
-	if o.scenario == "smtp-outage" && (o.smtpListen == "" || o.users < 1 || o.outage <= 0) {
-		problems = append(problems, "smtp-outage needs -smtp-listen, -users of at least 1 and a positive -outage")
+	if !slices.Contains(scenarioNames, o.scenario) {
+		problems = append(problems, fmt.Sprintf("unknown -scenario %q (want %s)", o.scenario, strings.Join(scenarioNames, ", ")))
 	}
 	if o.duration <= 0 {
 		problems = append(problems, "-duration must be positive")

@@ -1,27 +1,24 @@
 #!/usr/bin/env bash
-# Reproduces the load and fault figures:
-#   bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood|smtp-outage]
+# Reproduces the load figures (the fault scenarios are in faults.sh):
+#   bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood]
 #
 # For each database it starts a fresh gatehouse on a free loopback port.
 # throughput (the default) creates a client_credentials client, runs the
 # four closed-loop scenarios and prints a table. login-flood registers
-# USERS (200) accounts, signs them all in at once through the hosted login
-# form while probing discovery, and prints the outcome with the server's
-# peak memory. smtp-outage keeps the server's SMTP server down for OUTAGE
-# (2m), asks for USERS (40) password resets meanwhile, and prints how long
-# after the SMTP server's return the mail arrived. Environment: DURATION
-# (10s), WARMUP (2s), CONCURRENCY (64), TOKENS (1000), USERS, OUTAGE,
-# PGHOST/PGPORT/PGUSER/PGDATABASE for PostgreSQL (127.0.0.1, 5432,
-# postgres, test). Exits non-zero if any scenario saw an error answer
-# (login-flood: an answer other than success or 503, or one slower than 5s;
-# smtp-outage: a mail that did not arrive).
+# USERS accounts, signs them all in at once through the hosted login form
+# while probing discovery, and prints the outcome with the server's peak
+# memory. Environment: DURATION (10s), WARMUP (2s), CONCURRENCY (64),
+# TOKENS (1000), USERS (200), PGHOST/PGPORT/PGUSER/PGDATABASE for
+# PostgreSQL (127.0.0.1, 5432, postgres, test). Exits non-zero if any
+# scenario saw an error answer (login-flood: an answer other than success
+# or 503, or one slower than 5s).
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-2s}"
 CONCURRENCY="${CONCURRENCY:-64}"
 TOKENS="${TOKENS:-1000}"
-OUTAGE="${OUTAGE:-2m}"
+USERS="${USERS:-200}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
 PGUSER="${PGUSER:-postgres}"
@@ -30,7 +27,7 @@ export PGHOST PGPORT PGUSER PGDATABASE
 
 SCENARIOS=(discovery jwks client_credentials introspect)
 
-usage="usage: bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood|smtp-outage]"
+usage="usage: bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood]"
 which_db="${1:-both}"
 case "$which_db" in
 sqlite) databases=(sqlite) ;;
@@ -43,9 +40,7 @@ both) databases=(sqlite postgres) ;;
 esac
 suite="${2:-throughput}"
 case "$suite" in
-throughput) ;;
-login-flood) USERS="${USERS:-200}" ;;
-smtp-outage) USERS="${USERS:-40}" ;;
+throughput | login-flood) ;;
 *)
 	echo "$usage" >&2
 	exit 2
@@ -222,47 +217,22 @@ login_flood() {
 	echo "  server RSS   peak $peak MiB, $now MiB right after, $(memory VmRSS) MiB 10s later"
 }
 
-# smtp_outage asks for USERS password resets while the server's SMTP
-# server (127.0.0.1:$smtp_port, which the load generator runs) is down for
-# OUTAGE, then reports how long after its return the mail arrived.
-smtp_outage() {
-	local db="$1" i pw
-	pw="$(head -c 18 /dev/urandom | base64)"
-	for i in $(seq 0 $((USERS - 1))); do
-		printf '%s\n' "$pw" | "$work/gatehouse" users create --username "bench-user-$i" --email "bench-user-$i@bench.test" >/dev/null
-	done
-	echo
-	echo "== $db: SMTP server down for $OUTAGE, $USERS password resets meanwhile =="
-	if ! "$work/bench" -url "$url" -scenario smtp-outage -smtp-listen "127.0.0.1:$smtp_port" \
-		-outage "$OUTAGE" -users "$USERS" -user-prefix bench-user-; then
-		failed=1
-	fi
-}
-
 # bench_db runs the suite against a fresh server on database $1.
 bench_db() {
-	local db="$1" smtp_port
-	if [[ "$suite" == smtp-outage ]]; then
-		smtp_port="$(free_port)"
-		export GATEHOUSE_SMTP_URL="smtp://127.0.0.1:$smtp_port" GATEHOUSE_EMAIL_FROM="bench@bench.test"
-		# Every reset comes from this one address.
-		export GATEHOUSE_RATE_LIMITS_PASSWORD_RESET_PER_IP=1000000/1s
-	fi
+	local db="$1"
 	start_server "$db" "$work/$db"
 	case "$suite" in
 	throughput) throughput "$db" ;;
 	login-flood) login_flood "$db" ;;
-	smtp-outage) smtp_outage "$db" ;;
 	esac
 
 	stop_server
 	drop_schema
 	# At log level warn every structured line is worth a look, but for the
-	# e-mails of the development setup (registration sends one each) and
-	# the failed deliveries an SMTP outage is made of.
+	# e-mails of the development setup (registration sends one each).
 	local noisy
 	noisy="$(grep -E '"level":"(WARN|ERROR)"|level=(WARN|ERROR)|panic' "$log" |
-		grep -vE 'DEVELOPMENT DELIVERY|no SMTP server configured|no SMS provider configured|message delivery failed; will retry' || true)"
+		grep -vE 'DEVELOPMENT DELIVERY|no SMTP server configured|no SMS provider configured' || true)"
 	if [[ -n "$noisy" ]]; then
 		echo "server log: $(wc -l <<<"$noisy") lines at warn or above, by message:"
 		sed -E 's/.*"msg":"([^"]*)".*/\1/' <<<"$noisy" | sort | uniq -c | sort -rn | head -n 10

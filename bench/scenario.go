@@ -28,10 +28,6 @@ type scenario struct {
 
 var scenarioNames = []string{"discovery", "jwks", "client_credentials", "introspect", "login-flood"}
 
-// faultNames are the scenarios that break something and measure the
-// recovery instead of running a closed loop.
-var faultNames = []string{"smtp-outage"}
-
 // Paths as served by package oidc.
 const (
 	pathDiscovery  = "/.well-known/openid-configuration"

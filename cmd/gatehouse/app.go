@@ -359,7 +359,7 @@ func (a *App) openDelivery() error {
 	a.Metrics = newMetrics()
 	a.Metrics.observeHasher(a.Users.Hasher)
 	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage,
-		Logout: &message.HTTPLogoutSender{Client: a.Egress}, MaxAge: cfg.Email.MaxMessageAge.Std()}
+		Logout: &message.HTTPLogoutSender{Client: a.Egress}, MaxAge: cfg.Email.MaxMessageAge.Std(), JobFailed: a.jobFailed}
 	return nil
 }
 

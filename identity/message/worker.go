@@ -46,6 +46,10 @@ type Worker struct {
 	Email  EmailSender
 	SMS    SMSSender
 	Logger *slog.Logger // nil discards
+	// JobFailed, when set, is told of a pass or purge that failed on the
+	// database instead of the log: the server reports a database outage
+	// once, not at every poll.
+	JobFailed func(ctx context.Context, msg string, err error)
 	Now    func() time.Time
 
 	// MaxAge is how long a message is tried: one not delivered by then
@@ -78,6 +82,15 @@ type Worker struct {
 	transports transports
 }
 
+// failed reports a failed pass or purge through JobFailed or the log.
+func (w *Worker) failed(ctx context.Context, msg string, err error) {
+	if w.JobFailed != nil {
+		w.JobFailed(ctx, msg, err)
+		return
+	}
+	w.logger().ErrorContext(ctx, msg, "error", err)
+}
+
 // Run delivers messages until ctx is done. Database errors are logged and
 // the loop carries on at the next poll.
 func (w *Worker) Run(ctx context.Context) {
@@ -86,14 +99,14 @@ func (w *Worker) Run(ctx context.Context) {
 	var lastPurge time.Time
 	for {
 		if _, _, err := w.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			w.logger().ErrorContext(ctx, "message queue pass failed", "err", err)
+			w.failed(ctx, "message queue pass failed", err)
 		}
 		if now := w.now(); now.Sub(lastPurge) >= purgeInterval && ctx.Err() == nil {
 			lastPurge = now
 			n, err := w.Queue.Purge(ctx, now.Add(-orDefault(w.Retention, DefaultRetention)))
 			switch {
 			case err != nil && ctx.Err() == nil:
-				w.logger().ErrorContext(ctx, "message queue purge failed", "err", err)
+				w.failed(ctx, "message queue purge failed", err)
 			case n > 0:
 				w.logger().InfoContext(ctx, "message queue purged", "deleted", n)
 			}
