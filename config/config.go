@@ -192,6 +192,11 @@ type HTTP struct {
 	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get
 	// most of it to finish, then their contexts are cancelled.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// ShutdownDelay is the first part of a shutdown, in which the server
+	// still serves but answers /readyz 503 and closes each connection
+	// after its answer: requests already on their way over a kept-alive
+	// connection are read and answered instead of meeting a closed one.
+	ShutdownDelay Duration `yaml:"shutdown_delay"`
 }
 
 // Default returns a configuration with every default filled in, derived
@@ -243,7 +248,7 @@ func defaults() *Config {
 		},
 		Log: Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
-			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
+			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second), ShutdownDelay: Duration(time.Second)},
 		Redis: Redis{Timeout: Duration(100 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",

@@ -41,7 +41,7 @@ func TestDefault(t *testing.T) {
 		Theme:    Theme{ProductName: "Gatehouse", PrimaryColor: "#2563eb"},
 		Log:      Log{Level: "info", Format: "json"},
 		HTTP: HTTP{TrustedProxies: []string{}, MaxBodyBytes: 64 << 10, MaxHeaderBytes: 16 << 10,
-			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second)},
+			RequestTimeout: Duration(10 * time.Second), ShutdownTimeout: Duration(15 * time.Second), ShutdownDelay: Duration(time.Second)},
 		Redis: Redis{Timeout: Duration(100 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "30/1m",

@@ -116,6 +116,7 @@ http:
   max_header_bytes: 8192
   request_timeout: 4s
   shutdown_timeout: 30s
+  shutdown_delay: 5s
 redis:
   url: redis://:pw@cache.internal:6379/1
   timeout: 250ms
@@ -179,7 +180,7 @@ audit:
 		Theme: Theme{ProductName: "Example Login", LogoURL: "/static/logo.svg", PrimaryColor: "#112233"},
 		Log:   Log{Level: "debug", Format: "text"},
 		HTTP: HTTP{TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1"}, MaxBodyBytes: 65536, MaxHeaderBytes: 8192,
-			RequestTimeout: Duration(4 * time.Second), ShutdownTimeout: Duration(30 * time.Second)},
+			RequestTimeout: Duration(4 * time.Second), ShutdownTimeout: Duration(30 * time.Second), ShutdownDelay: Duration(5 * time.Second)},
 		Redis: Redis{URL: "redis://:pw@cache.internal:6379/1", Timeout: Duration(250 * time.Millisecond)},
 		RateLimits: RateLimits{
 			LoginPerIP:                  "60/1m",

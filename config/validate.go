@@ -227,6 +227,10 @@ func (h HTTP) validate(p *problems) {
 	p.intBetween("http.max_header_bytes", int64(h.MaxHeaderBytes), 4<<10, 1<<20)
 	p.durationBetween("http.request_timeout", h.RequestTimeout, Duration(time.Second), Duration(5*time.Minute))
 	p.durationBetween("http.shutdown_timeout", h.ShutdownTimeout, Duration(time.Second), Duration(10*time.Minute))
+	p.durationBetween("http.shutdown_delay", h.ShutdownDelay, 0, Duration(time.Minute))
+	if h.ShutdownDelay > 0 && h.ShutdownDelay >= h.ShutdownTimeout {
+		p.add("http.shutdown_delay", "must be shorter than http.shutdown_timeout (%v)", h.ShutdownTimeout)
+	}
 }
 
 // TrustedProxyPrefixes parses TrustedProxies; a bare IP becomes a

@@ -548,6 +548,19 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "shutdown delay not inside the shutdown timeout",
+			mutate: func(c *Config) {
+				c.HTTP.ShutdownTimeout = Duration(5 * time.Second)
+				c.HTTP.ShutdownDelay = Duration(5 * time.Second)
+			},
+			want: []string{"http.shutdown_delay: must be shorter than http.shutdown_timeout (5s)"},
+		},
+		{
+			name:   "shutdown delay out of range",
+			mutate: func(c *Config) { c.HTTP.ShutdownDelay = Duration(-time.Second) },
+			want:   []string{"http.shutdown_delay: must be between 0s and 1m0s, got -1s"},
+		},
+		{
 			name:   "body limit too small",
 			mutate: func(c *Config) { c.HTTP.MaxBodyBytes = 512 },
 			want:   []string{"http.max_body_bytes: must be between 1024 and 67108864, got 512"},

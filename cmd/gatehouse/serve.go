@@ -53,8 +53,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // until the App is built (openApp retries while the database is
 // unreachable), then the App. When ctx ends it shuts down in order:
 //
-//  1. stop accepting; in-flight requests get most of the shutdown
-//     timeout to finish;
+//  1. drain for http.shutdown_delay (see serveHTTP), then stop
+//     accepting; in-flight requests get most of the shutdown timeout
+//     to finish;
 //  2. then their contexts are cancelled, so that work waiting on the
 //     database ends and is answered 503;
 //  3. the background jobs, stopped at the start, are waited for;
@@ -116,6 +117,8 @@ type server struct {
 	log     *slog.Logger
 	http    *http.Server
 	handler atomic.Pointer[http.Handler]
+	// draining is set for http.shutdown_delay at the start of a shutdown.
+	draining atomic.Bool
 	// cancelRequests ends the context of every request.
 	cancelRequests context.CancelFunc
 	app            *App
@@ -128,7 +131,7 @@ func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starti
 	requests, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancelRequests = cancel
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) }),
+		Handler:           http.HandlerFunc(s.serveHTTP),
 		BaseContext:       func(net.Listener) context.Context { return requests },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -144,6 +147,23 @@ func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starti
 	return s
 }
 
+// serveHTTP hands r to the current handler. While draining it tells load
+// balancers the instance is leaving (/readyz 503) and closes each
+// connection after its answer, so that no request is left unread on a
+// kept-alive connection when the listener closes.
+func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		w.Header().Set("Connection", "close")
+		if r.URL.Path == "/readyz" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"shutting down"}`)
+			return
+		}
+	}
+	(*s.handler.Load()).ServeHTTP(w, r)
+}
+
 // use starts a's background jobs under jobs and serves a from now on.
 func (s *server) use(jobs context.Context, a *App) {
 	s.app = a
@@ -153,11 +173,16 @@ func (s *server) use(jobs context.Context, a *App) {
 	s.log.Info("gatehouse ready")
 }
 
-// shutdown drains the HTTP server, waits for the jobs (already told to
-// stop) and for an App still being opened, and closes the App last, all
-// within http.shutdown_timeout.
+// shutdown drains for http.shutdown_delay, shuts the HTTP server down,
+// waits for the jobs (already told to stop) and for an App still being
+// opened, and closes the App last, all within http.shutdown_timeout.
 func (s *server) shutdown(opened <-chan openResult) {
 	deadline := time.Now().Add(s.cfg.HTTP.ShutdownTimeout.Std())
+	if d := s.cfg.HTTP.ShutdownDelay.Std(); d > 0 {
+		s.draining.Store(true)
+		s.log.Info("draining before shutdown", "delay", d.String())
+		time.Sleep(d)
+	}
 	done := shutdownHTTP(s.http, s.cancelRequests, deadline, s.log)
 	if opened != nil {
 		// Still opening: it stops as its context ended, closing what it
