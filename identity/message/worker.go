@@ -50,7 +50,7 @@ type Worker struct {
 	// database instead of the log: the server reports a database outage
 	// once, not at every poll.
 	JobFailed func(ctx context.Context, msg string, err error)
-	Now    func() time.Time
+	Now       func() time.Time
 
 	// MaxAge is how long a message is tried: one not delivered by then
 	// is marked failed, however many attempts it had.
