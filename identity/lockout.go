@@ -131,19 +131,7 @@ func (s *Service) lockedAttempt(ctx context.Context, userID string) {
 }
 
 // pause waits as long as a password check takes, or until ctx ends.
-func (s *Service) pause(ctx context.Context) {
-	d := s.Hasher.VerifyTime()
-	if s.Sleep != nil {
-		s.Sleep(ctx, d)
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
+func (s *Service) pause(ctx context.Context) { s.wait(ctx, s.Hasher.VerifyTime()) }
 
 // lockIfDue starts the lockout that the failures counted in c call for,
 // if any, mails the unlock link, and reports whether the account is

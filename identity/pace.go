@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -35,32 +34,13 @@ const (
 // per-account rate limit in front of the service leaves too few tries to
 // tell such tails apart. Only the full case is measured, so requests for
 // unknown accounts, however many, cannot pull the floor below it.
-type pace struct {
-	mu   sync.Mutex
-	avg  time.Duration
-	seen bool
-}
+type pace struct{ work movingAverage }
 
 // observe records the duration of one full case.
-func (p *pace) observe(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.seen {
-		p.avg, p.seen = InitialResetTime, true
-	}
-	p.avg += (d - p.avg) / 8
-}
+func (p *pace) observe(d time.Duration) { p.work.add(d, InitialResetTime) }
 
 // floor is how long after its start an answer may leave.
-func (p *pace) floor() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	avg := InitialResetTime
-	if p.seen {
-		avg = p.avg
-	}
-	return min(2*avg, MaxResetFloor)
-}
+func (p *pace) floor() time.Duration { return min(2*p.work.get(InitialResetTime), MaxResetFloor) }
 
 // clock returns the Service's clock without dropping the monotonic
 // reading that time.Now carries, for measuring durations.
