@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbpurge"
 )
 
 // Queue is the durable outbound queue. It implements identity.Notifier:
@@ -91,24 +92,14 @@ func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html strin
 	return nil
 }
 
-const purgeMessages = `DELETE FROM outbound_messages
-	WHERE status IN ('sent', 'failed') AND created_at < $1`
-
 // Purge deletes the rows of sent and failed messages created before
-// before and returns how many it deleted. Queued messages are kept
-// however old they are.
+// before, in batches (dbpurge), and returns how many it deleted. Queued
+// messages are kept however old they are.
 func (q *Queue) Purge(ctx context.Context, before time.Time) (int64, error) {
-	sqlDB, err := q.DB.DB()
+	n, err := dbpurge.Delete(ctx, q.DB, "outbound_messages", "id",
+		"status IN ('sent', 'failed') AND created_at < ?", 0, dbTime(before))
 	if err != nil {
-		return 0, fmt.Errorf("message: %w", err)
-	}
-	res, err := sqlDB.ExecContext(ctx, purgeMessages, dbTime(before))
-	if err != nil {
-		return 0, fmt.Errorf("message: purge: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("message: purge: %w", err)
+		return n, fmt.Errorf("message: %w", err)
 	}
 	return n, nil
 }
