@@ -60,6 +60,9 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
 	cfg.Registration.InitialAccessToken = testInitialAccessToken
 	cfg.Log.Level = "warn"
+	// Nothing balances load across a test server: stopping it need not
+	// wait for one to notice (TestShutdownDrains covers the drain).
+	cfg.HTTP.ShutdownDelay = 0
 	if edit != nil {
 		edit(cfg)
 	}
