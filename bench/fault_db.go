@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"gatehouse/internal/proxytest"
 )
 
 // Phases of the db-outage scenario around the cut.
@@ -47,12 +49,12 @@ func runDBOutage(ctx context.Context, fr *faultRun, r *faultReport) error {
 	if err != nil {
 		return err
 	}
-	proxy, err := newDBProxy(target, true)
+	proxy, err := proxytest.New(target, proxytest.Forward)
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
-	srv, _, cleanup, err := fr.setup(ctx, r, proxy.addr)
+	defer proxy.Close()
+	srv, _, cleanup, err := fr.setup(ctx, r, proxy.Addr())
 	if err != nil {
 		return err
 	}
@@ -83,11 +85,11 @@ func runDBOutage(ctx context.Context, fr *faultRun, r *faultReport) error {
 		load.stop()
 		return err
 	}
-	proxy.setUp(false)
+	proxy.Set(proxytest.Down)
 	cut := time.Now()
 	sleepCtx(ctx, fo.dbOutage)
 	restore := time.Now()
-	if err := proxy.setUp(true); err != nil {
+	if err := proxy.Set(proxytest.Forward); err != nil {
 		load.stop()
 		return err
 	}
@@ -170,12 +172,12 @@ func runDBDownAtStart(ctx context.Context, fr *faultRun, r *faultReport) error {
 	if err != nil {
 		return err
 	}
-	proxy, err := newDBProxy(target, false)
+	proxy, err := proxytest.New(target, proxytest.Down)
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
-	srv, _, cleanup, err := fr.setup(ctx, r, proxy.addr)
+	defer proxy.Close()
+	srv, _, cleanup, err := fr.setup(ctx, r, proxy.Addr())
 	if err != nil {
 		return err
 	}
@@ -220,7 +222,7 @@ func runDBDownAtStart(ctx context.Context, fr *faultRun, r *faultReport) error {
 	r.checkCount("POST /oauth2/token while the database is down", token, http.StatusServiceUnavailable)
 	r.checkCount("GET /login while the database is down", login, http.StatusServiceUnavailable)
 
-	if err := proxy.setUp(true); err != nil {
+	if err := proxy.Set(proxytest.Forward); err != nil {
 		return err
 	}
 	took, err := srv.waitFor(ctx, readyTimeout, "ready", func() bool {

@@ -1,9 +1,11 @@
-// Package proxytest is a TCP proxy on loopback for fault tests: it stands
-// in front of a real server (PostgreSQL, Redis) and a test makes it
-// forward, refuse or stall, and counts what clients sent through it.
+// Package proxytest is a TCP proxy on loopback for fault tests and the
+// load program's fault scenarios: it stands in front of a real server
+// (PostgreSQL, Redis) and is made to forward, refuse, stall or go down,
+// and counts what clients sent through it.
 package proxytest
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,41 +24,58 @@ const (
 	// included, until the mode changes: the server has stopped answering
 	// (a frozen process, a black-holed network).
 	Stall
+	// Down closes the listener and every connection: nothing listens on
+	// the port, so connecting is refused, as when the server's host is
+	// down. Leaving Down listens on the same port again.
+	Down
 )
 
 // Proxy is a TCP proxy on a free loopback port in front of one server.
 type Proxy struct {
-	ln     net.Listener
+	addr   string
 	target string
 
 	accepted atomic.Int64
 	received atomic.Int64
 
 	mu      sync.Mutex
+	ln      net.Listener // nil while Down
 	mode    Mode
 	changed chan struct{} // closed and replaced at every mode change
 	conns   map[net.Conn]struct{}
 }
 
-// Start listens on a free loopback port in mode m, in front of target
-// (host:port). The proxy closes when the test ends.
+// Start is New for a test: the proxy closes when the test ends.
 func Start(t testing.TB, target string, m Mode) *Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := New(target, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, mode: m, changed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
-	go p.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		p.Set(Refuse)
-	})
+	t.Cleanup(p.Close)
 	return p
 }
 
+// New takes a free loopback port for a proxy in front of target
+// (host:port), in mode m.
+func New(target string, m Mode) (*Proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("proxytest: %w", err)
+	}
+	p := &Proxy{addr: ln.Addr().String(), target: target, mode: Forward, changed: make(chan struct{}), conns: map[net.Conn]struct{}{}, ln: ln}
+	go p.accept(ln)
+	if err := p.Set(m); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close takes the proxy down for good.
+func (p *Proxy) Close() { p.Set(Down) }
+
 // Addr returns the proxy's host:port.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
 
 // Accepted returns how many connections clients have opened.
 func (p *Proxy) Accepted() int64 { return p.accepted.Load() }
@@ -64,18 +83,32 @@ func (p *Proxy) Accepted() int64 { return p.accepted.Load() }
 // Received returns how many bytes clients have sent, held ones included.
 func (p *Proxy) Received() int64 { return p.received.Load() }
 
-// Set changes the mode; Refuse also drops every open connection.
-func (p *Proxy) Set(m Mode) {
+// Set changes the mode; Refuse and Down also drop every open connection.
+// The error is that of listening again when leaving Down.
+func (p *Proxy) Set(m Mode) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	switch {
+	case m == Down && p.ln != nil:
+		p.ln.Close()
+		p.ln = nil
+	case m != Down && p.ln == nil:
+		ln, err := net.Listen("tcp", p.addr)
+		if err != nil {
+			return fmt.Errorf("proxytest: listen again on %s: %w", p.addr, err)
+		}
+		p.ln = ln
+		go p.accept(ln)
+	}
 	p.mode = m
 	close(p.changed)
 	p.changed = make(chan struct{})
-	if m == Refuse {
+	if m == Refuse || m == Down {
 		for c := range p.conns {
 			c.Close()
 		}
 	}
+	return nil
 }
 
 // await blocks while the mode is Stall and returns the mode it left for.
@@ -96,7 +129,7 @@ func (p *Proxy) await() Mode {
 func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.mode == Refuse {
+	if p.mode == Refuse || p.mode == Down {
 		c.Close()
 		return false
 	}
@@ -111,9 +144,9 @@ func (p *Proxy) untrack(c net.Conn) {
 	c.Close()
 }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(ln net.Listener) {
 	for {
-		client, err := p.ln.Accept()
+		client, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package main
+package proxytest
 
 import (
 	"bufio"
@@ -38,18 +38,14 @@ func roundTrip(c net.Conn, r *bufio.Reader, line string) (string, error) {
 	return got, err
 }
 
-// TestDBProxyUpDown: up, the proxy carries bytes both ways; down, it
+// TestDown: forwarding, the proxy carries bytes both ways; Down, it
 // closes the connections it carried and nothing listens on its port, so
-// connecting is refused; up again, on the same port, it carries new
-// connections.
-func TestDBProxyUpDown(t *testing.T) {
-	p, err := newDBProxy(startEcho(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.close)
+// connecting is refused; forwarding again, on the same port, it carries
+// new connections.
+func TestDown(t *testing.T) {
+	p := Start(t, startEcho(t), Forward)
 
-	c, err := net.Dial("tcp", p.addr)
+	c, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,23 +55,23 @@ func TestDBProxyUpDown(t *testing.T) {
 		t.Fatalf("through the proxy: %q, %v", got, err)
 	}
 
-	if err := p.setUp(false); err != nil {
+	if err := p.Set(Down); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.ReadString('\n'); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("open connection once down: %v, want it closed", err)
 	}
-	if c2, err := net.Dial("tcp", p.addr); !errors.Is(err, syscall.ECONNREFUSED) {
+	if c2, err := net.Dial("tcp", p.Addr()); !errors.Is(err, syscall.ECONNREFUSED) {
 		if c2 != nil {
 			c2.Close()
 		}
 		t.Errorf("connecting once down: %v, want connection refused", err)
 	}
 
-	if err := p.setUp(true); err != nil {
+	if err := p.Set(Forward); err != nil {
 		t.Fatal(err)
 	}
-	c3, err := net.Dial("tcp", p.addr)
+	c3, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatalf("connecting once up again: %v", err)
 	}
@@ -85,23 +81,19 @@ func TestDBProxyUpDown(t *testing.T) {
 	}
 }
 
-// TestDBProxyStartsDown: a proxy made down refuses until brought up.
-func TestDBProxyStartsDown(t *testing.T) {
-	p, err := newDBProxy(startEcho(t), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.close)
-	if c, err := net.Dial("tcp", p.addr); !errors.Is(err, syscall.ECONNREFUSED) {
+// TestStartsDown: a proxy made Down refuses until it forwards.
+func TestStartsDown(t *testing.T) {
+	p := Start(t, startEcho(t), Down)
+	if c, err := net.Dial("tcp", p.Addr()); !errors.Is(err, syscall.ECONNREFUSED) {
 		if c != nil {
 			c.Close()
 		}
 		t.Fatalf("connecting to a proxy made down: %v, want connection refused", err)
 	}
-	if err := p.setUp(true); err != nil {
+	if err := p.Set(Forward); err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.Dial("tcp", p.addr)
+	c, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
