@@ -68,6 +68,8 @@ type App struct {
 	Egress *egress.Client
 	// Outage logs a database outage once, and its end.
 	Outage *dberr.Outage
+	// purgedAtStart is closed once the purge at start has run.
+	purgedAtStart chan struct{}
 
 	closeOnce sync.Once
 }
@@ -111,7 +113,8 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
 		}
 	}
-	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg)}
+	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg),
+		purgedAtStart: make(chan struct{})}
 	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
 	a.Store.Now = time.Now
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {

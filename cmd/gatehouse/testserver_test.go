@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 	"gopkg.in/yaml.v3"
@@ -98,6 +99,13 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 		}
 		a.Close()
 	})
+	// The purge at start runs beside the first requests; a test that
+	// makes rows look old must not have it delete them behind its back.
+	select {
+	case <-a.purgedAtStart:
+	case <-time.After(time.Minute):
+		t.Fatal("the purge at start did not run")
+	}
 	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path, Logs: logs}
 }
 

@@ -49,12 +49,15 @@ func (a *App) jobFailed(ctx context.Context, msg string, err error) {
 func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for first := true; ; first = false {
 		n, err := a.purge(ctx, time.Now())
 		if err != nil && ctx.Err() == nil {
 			a.jobFailed(ctx, "purging expired records failed", err)
 		} else if n > 0 {
 			a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
+		}
+		if first {
+			close(a.purgedAtStart)
 		}
 		select {
 		case <-ctx.Done():
