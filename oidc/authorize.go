@@ -158,9 +158,18 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 			return err
 		}
 	}
+	// A flow bound to a session goes on only in that session (flow.go):
+	// another user, or a new sign-in, in this browser starts it over.
+	if flow.UserID != "" && !flow.heldBy(bs) {
+		h.Logger.InfoContext(ctx, "login flow restarted after the browser session changed", "client_id", client.ID)
+		flow.restart()
+		if err := h.saveFlow(c, flow); err != nil {
+			return err
+		}
+	}
 	freshLogin := bs != nil && flow.LoginDone && bs.ID == flow.SessionID
 
-	needLogin := bs == nil
+	needLogin := bs == nil || flow.LoginRequired
 	if !needLogin && !freshLogin {
 		if prompt["login"] || prompt["select_account"] {
 			needLogin = true
@@ -211,6 +220,14 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 			if prompt["none"] {
 				return h.authorizeError(c, ar, fosite.ErrConsentRequired)
 			}
+			if flow.UserID == "" {
+				// Signed in before this flow: the consent step will
+				// hold the user to this session.
+				flow.bind(bs)
+				if err := h.saveFlow(c, flow); err != nil {
+					return err
+				}
+			}
 			return c.Redirect(http.StatusSeeOther, PathConsent+"?flow="+url.QueryEscape(flow.ID))
 		}
 	}
@@ -220,6 +237,10 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 // issue grants what the user approved and writes the authorization
 // response through fosite.
 func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Client, flow *Flow, user *identity.User, bs *BrowserSession) error {
+	if (flow.UserID != "" || flow.ConsentDone) && !flow.heldBy(bs) {
+		// dispatch restarts such a flow; never issue to another session.
+		return errors.New("authorize: flow bound to another browser session")
+	}
 	// The code, its PKCE and OpenID Connect state, the consent and the
 	// end of the flow are written together or not at all. The stores join
 	// the transaction carried by the context.
@@ -422,6 +443,16 @@ func (h *Handler) stepMAC(f *Flow, step string) string {
 // finishStep saves a flow a step changed and sends the browser back to the
 // dispatcher with a MAC bound to the flow's new version and the step.
 func (h *Handler) finishStep(c echo.Context, f *Flow, step string) error {
+	if err := h.saveFlow(c, f); err != nil {
+		return err
+	}
+	q := url.Values{"flow": {f.ID}, "step": {step}, "mac": {h.stepMAC(f, step)}}
+	return c.Redirect(http.StatusSeeOther, PathAuthorize+"?"+q.Encode())
+}
+
+// saveFlow stores a changed flow under its next version, which also voids
+// every step MAC issued for the previous one.
+func (h *Handler) saveFlow(c echo.Context, f *Flow) error {
 	f.Version++
 	if err := h.Flows.UpdateFlow(c.Request().Context(), f); err != nil {
 		if errors.Is(err, ErrFlowConflict) {
@@ -429,8 +460,7 @@ func (h *Handler) finishStep(c echo.Context, f *Flow, step string) error {
 		}
 		return err
 	}
-	q := url.Values{"flow": {f.ID}, "step": {step}, "mac": {h.stepMAC(f, step)}}
-	return c.Redirect(http.StatusSeeOther, PathAuthorize+"?"+q.Encode())
+	return nil
 }
 
 // requestFromFlow rebuilds the original authorization request.

@@ -9,30 +9,32 @@ import (
 	"gatehouse/templates"
 )
 
-// consentFlow loads the flow for the consent step; it requires the user
-// who signed in to be the one deciding.
-func (h *Handler) consentFlow(c echo.Context) (*Flow, *Client, error) {
+// consentFlow loads the flow for the consent step and reports whether the
+// browser is signed in with the session the flow is bound to (flow.go).
+// Only then may the user decide; otherwise the step hands the flow back
+// to the dispatcher, which binds it or starts it over.
+func (h *Handler) consentFlow(c echo.Context) (*Flow, *Client, bool, error) {
 	f, client, err := h.pageFlow(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if f == nil {
-		return nil, nil, errFlowExpired
+		return nil, nil, false, errFlowExpired
 	}
 	bs, err := h.currentSession(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	if bs == nil {
-		return nil, nil, errFlowExpired
-	}
-	return f, client, nil
+	return f, client, f.heldBy(bs), nil
 }
 
 func (h *Handler) consentPage(c echo.Context) error {
-	f, client, err := h.consentFlow(c)
+	f, client, held, err := h.consentFlow(c)
 	if err != nil {
 		return err
+	}
+	if !held {
+		return h.finishStep(c, f, stepConsent)
 	}
 	p := templates.ConsentPage{
 		Action: PathConsent, Flow: f.ID, CSRF: csrfToken(c),
@@ -43,9 +45,12 @@ func (h *Handler) consentPage(c echo.Context) error {
 }
 
 func (h *Handler) consentSubmit(c echo.Context) error {
-	f, client, err := h.consentFlow(c)
+	f, client, held, err := h.consentFlow(c)
 	if err != nil {
 		return err
+	}
+	if !held {
+		return h.finishStep(c, f, stepConsent)
 	}
 	decision := c.FormValue("decision")
 	if decision != "allow" && decision != "deny" {

@@ -133,7 +133,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, next)
 	}
-	f.UserID, f.SessionID, f.LoginDone = user.ID, bs.ID, true
+	f.signedIn(user.ID, bs.ID)
 	return h.finishStep(c, f, stepLogin)
 }
 
@@ -219,7 +219,8 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 	if f == nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	f.UserID, f.SessionID, f.LoginDone, f.RegisterDone = user.ID, bs.ID, true, true
+	f.signedIn(user.ID, bs.ID)
+	f.RegisterDone = true
 	return h.finishStep(c, f, stepRegister)
 }
 

@@ -236,6 +236,6 @@ func (h *Handler) completePending(c echo.Context, u *identity.User, p *pendingLo
 	if err != nil {
 		return err
 	}
-	f.UserID, f.SessionID, f.LoginDone = u.ID, bs.ID, true
+	f.signedIn(u.ID, bs.ID)
 	return h.finishStep(c, f, stepLogin)
 }

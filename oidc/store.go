@@ -55,10 +55,13 @@ type Flow struct {
 	RequestedAt time.Time
 	// Version increases with every step so a step's return MAC cannot be
 	// replayed after the flow moved on.
-	Version        int
-	UserID         string
-	SessionID      string // browser session created or confirmed in this flow
-	LoginDone      bool   // the user authenticated during this flow
+	Version   int
+	UserID    string
+	SessionID string // browser session created or confirmed in this flow
+	LoginDone bool   // the user authenticated during this flow
+	// LoginRequired marks a flow whose browser session changed under it
+	// (flow.go): only a sign-in within the flow continues it.
+	LoginRequired  bool
 	RegisterDone   bool
 	ConsentDone    bool
 	ConsentGranted bool
