@@ -311,7 +311,7 @@ func (s *Store) DeleteOpenIDConnectSession(ctx context.Context, code string) err
 // ClientAssertionJWTValid implements fosite.ClientManager's JTI check.
 func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 	var n int64
-	err := s.conn(ctx).Raw(`SELECT count(*) FROM oauth_jtis WHERE jti = ? AND expires_at > ?`, jti, time.Now().UTC()).Scan(&n).Error
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM oauth_jtis WHERE jti = ? AND expires_at > ?`, jti, s.now().UTC()).Scan(&n).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: jti: %w", err)
 	}
@@ -325,7 +325,7 @@ func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 // used client-assertion ID so it cannot be replayed before exp.
 func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`DELETE FROM oauth_jtis WHERE jti = ? AND expires_at <= ?`, jti, time.Now().UTC()).Error; err != nil {
+		if err := tx.Exec(`DELETE FROM oauth_jtis WHERE jti = ? AND expires_at <= ?`, jti, s.now().UTC()).Error; err != nil {
 			return fmt.Errorf("sqlstore: jti: %w", err)
 		}
 		res := tx.Exec(`INSERT INTO oauth_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, exp.UTC())

@@ -527,13 +527,13 @@ func TestClientAssertionJWT(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		s := newStore(t, db)
-		// ClientAssertionJWTValid and SetClientAssertionJWT read the wall
-		// clock, so expiries are an hour either side of it.
-		now := time.Now()
-		live, expired := now.Add(time.Hour), now.Add(-time.Hour)
+		now := base
+		s.Now = func() time.Time { return now }
+		live, expired := base.Add(time.Minute), base.Add(-time.Second)
 		steps := []struct {
 			name    string
-			set     bool // SetClientAssertionJWT(jti, exp); otherwise ClientAssertionJWTValid(jti)
+			set     bool          // SetClientAssertionJWT(jti, exp); otherwise ClientAssertionJWTValid(jti)
+			advance time.Duration // the store's clock moves on by this first
 			jti     string
 			exp     time.Time
 			wantErr error
@@ -547,8 +547,11 @@ func TestClientAssertionJWT(t *testing.T) {
 			{name: "expired is valid", jti: "jti-old"},
 			{name: "expired can be reused", set: true, jti: "jti-old", exp: live},
 			{name: "reused is known", jti: "jti-old", wantErr: fosite.ErrJTIKnown},
+			{name: "known just before its exp", advance: time.Minute - time.Microsecond, jti: "jti-1", wantErr: fosite.ErrJTIKnown},
+			{name: "valid from its exp", advance: time.Microsecond, jti: "jti-1"},
 		}
 		for _, st := range steps {
+			now = now.Add(st.advance)
 			var err error
 			if st.set {
 				err = s.SetClientAssertionJWT(ctx, st.jti, st.exp)
