@@ -15,6 +15,9 @@ type Config struct {
 	Issuer string `yaml:"issuer"`
 	// Listen is the host:port the HTTP server binds to.
 	Listen string `yaml:"listen"`
+	// AdminListen is the host:port of the admin listener, which serves
+	// /metrics, /healthz and /readyz; empty turns it off.
+	AdminListen string `yaml:"admin_listen"`
 	// DataDir holds the SQLite database and, in development mode, the
 	// generated master key.
 	DataDir  string   `yaml:"data_dir"`
@@ -212,9 +215,10 @@ func Default() *Config {
 // environment have been read.
 func defaults() *Config {
 	return &Config{
-		Issuer:  "http://localhost:8080",
-		Listen:  "127.0.0.1:8080",
-		DataDir: "./data",
+		Issuer:      "http://localhost:8080",
+		Listen:      "127.0.0.1:8080",
+		AdminListen: "127.0.0.1:9464",
+		DataDir:     "./data",
 		Database: Database{
 			MigrateOnStart: true,
 			ConnectTimeout: Duration(5 * time.Second),

@@ -17,11 +17,12 @@ import (
 
 func TestDefault(t *testing.T) {
 	want := &Config{
-		Issuer:   "http://localhost:8080",
-		Listen:   "127.0.0.1:8080",
-		DataDir:  "./data",
-		Database: Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true, ConnectTimeout: Duration(5 * time.Second)},
-		Signing:  Signing{Algorithm: "RS256"},
+		Issuer:      "http://localhost:8080",
+		Listen:      "127.0.0.1:8080",
+		AdminListen: "127.0.0.1:9464",
+		DataDir:     "./data",
+		Database:    Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true, ConnectTimeout: Duration(5 * time.Second)},
+		Signing:     Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
 			AccessTokenLifetime:          Duration(time.Hour),
 			RefreshTokenLifetime:         Duration(720 * time.Hour),
@@ -325,5 +326,14 @@ func TestEnvCoversEveryKey(t *testing.T) {
 		if !found {
 			t.Errorf("alias %s points at unknown key %s", a.name, a.path)
 		}
+	}
+}
+
+// TestLoadAdminListenOff: an empty admin_listen in the file turns the
+// admin listener off instead of falling back to the default address.
+func TestLoadAdminListenOff(t *testing.T) {
+	got := mustLoad(t, writeFile(t, "admin_listen: \"\"\n"), nil)
+	if got.AdminListen != "" {
+		t.Errorf("admin_listen = %q, want empty", got.AdminListen)
 	}
 }

@@ -58,6 +58,7 @@ func TestLoadFile(t *testing.T) {
 	file := `# every key, none at its default
 issuer: https://login.example.com/
 listen: 0.0.0.0:9000
+admin_listen: 10.0.0.5:9100
 data_dir: /var/lib/gatehouse
 database:
   url: postgres://gatehouse@db.internal/gatehouse
@@ -149,6 +150,7 @@ audit:
 	want := &Config{
 		Issuer:         "https://login.example.com",
 		Listen:         "0.0.0.0:9000",
+		AdminListen:    "10.0.0.5:9100",
 		DataDir:        "/var/lib/gatehouse",
 		Database:       Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second)},
 		MasterKey:      masterKey,
@@ -371,6 +373,7 @@ func TestLoadEnv(t *testing.T) {
 			env: map[string]string{
 				"GATEHOUSE_ISSUER":                   "https://id.example.com/",
 				"GATEHOUSE_LISTEN":                   ":8443",
+				"GATEHOUSE_ADMIN_LISTEN":             "",
 				"GATEHOUSE_DATABASE_URL":             "postgresql://db/gh",
 				"GATEHOUSE_MASTER_KEY":               key,
 				"GATEHOUSE_DATA_DIR":                 "/srv/gatehouse",
@@ -379,6 +382,7 @@ func TestLoadEnv(t *testing.T) {
 			want: func(c *Config) {
 				c.Issuer = "https://id.example.com"
 				c.Listen = ":8443"
+				c.AdminListen = "" // set but empty: turned off, not the default
 				c.Database.URL = "postgresql://db/gh"
 				c.MasterKey = key
 				c.DataDir = "/srv/gatehouse"

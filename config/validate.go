@@ -21,6 +21,13 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		p.add("listen", "must be host:port, such as 127.0.0.1:8080: %v", err)
 	}
+	if c.AdminListen != "" {
+		if _, _, err := net.SplitHostPort(c.AdminListen); err != nil {
+			p.add("admin_listen", "must be host:port, such as 127.0.0.1:9464, or empty to turn it off: %v", err)
+		} else if c.AdminListen == c.Listen {
+			p.add("admin_listen", "must differ from listen")
+		}
+	}
 	if c.DataDir == "" {
 		p.add("data_dir", "required")
 	}

@@ -126,6 +126,17 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.Listen = "localhost" },
 			want:   []string{"listen: must be host:port, such as 127.0.0.1:8080: address localhost: missing port in address"},
 		},
+		{name: "admin_listen off", mutate: func(c *Config) { c.AdminListen = "" }},
+		{
+			name:   "admin_listen without port",
+			mutate: func(c *Config) { c.AdminListen = "127.0.0.1" },
+			want:   []string{"admin_listen: must be host:port, such as 127.0.0.1:9464, or empty to turn it off: address 127.0.0.1: missing port in address"},
+		},
+		{
+			name:   "admin_listen on the public address",
+			mutate: func(c *Config) { c.AdminListen = c.Listen },
+			want:   []string{"admin_listen: must differ from listen"},
+		},
 		{
 			name:   "empty data_dir",
 			mutate: func(c *Config) { c.DataDir = "" },
