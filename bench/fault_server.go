@@ -92,6 +92,7 @@ func (s *pgSchema) drop(ctx context.Context) error {
 // log, server-1.log, server-2.log… in dir.
 type server struct {
 	bin, dir, url string
+	adminURL      string // the admin listener, which serves /metrics
 	env           []string
 	rt            *http.Transport
 
@@ -108,18 +109,21 @@ func newServer(bin, dir, databaseURL string, settings ...string) (*server, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	adminAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &server{bin: bin, dir: dir, url: "http://" + addr, rt: newTransport(16)}
+	s := &server{bin: bin, dir: dir, url: "http://" + addr, adminURL: "http://" + adminAddr, rt: newTransport(16)}
 	s.env = append(os.Environ(),
 		"GATEHOUSE_ISSUER="+s.url,
 		"GATEHOUSE_LISTEN="+addr,
+		"GATEHOUSE_ADMIN_LISTEN="+adminAddr,
 		"GATEHOUSE_DATABASE_URL="+databaseURL,
 		"GATEHOUSE_DATA_DIR="+dir,
 		"GATEHOUSE_MASTER_KEY="+base64.StdEncoding.EncodeToString(key),
@@ -136,6 +140,17 @@ func newServer(bin, dir, databaseURL string, settings ...string) (*server, error
 	)
 	s.env = append(s.env, settings...)
 	return s, nil
+}
+
+// freePort returns a loopback address nothing listens on now; another
+// process may take it before the server does.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // start runs a new server process; it does not wait for it to listen.
@@ -214,9 +229,14 @@ func (s *server) get(ctx context.Context, path string) (int, []byte, error) {
 // do sends one request and returns the status and up to 64 KiB of the
 // body.
 func (s *server) do(ctx context.Context, method, path string, header http.Header, body io.Reader) (int, []byte, error) {
+	return s.doURL(ctx, method, s.url+path, header, body)
+}
+
+// doURL is do with a full URL, for the admin listener.
+func (s *server) doURL(ctx context.Context, method, target string, header http.Header, body io.Reader) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.url+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -280,10 +300,11 @@ func (s *server) startReady(ctx context.Context) error {
 	return err
 }
 
-// inFlight returns gatehouse_http_requests_in_flight from /metrics, less
-// the scrape itself; -1 when it cannot be read.
+// inFlight returns gatehouse_http_requests_in_flight from the admin
+// listener's /metrics (where the scrape does not count itself); -1 when
+// it cannot be read.
 func (s *server) inFlight(ctx context.Context) int {
-	code, body, err := s.get(ctx, "/metrics")
+	code, body, err := s.doURL(ctx, http.MethodGet, s.adminURL+"/metrics", nil, nil)
 	if err != nil || code != http.StatusOK {
 		return -1
 	}
@@ -293,7 +314,7 @@ func (s *server) inFlight(ctx context.Context) int {
 			if err != nil {
 				return -1
 			}
-			return int(n) - 1
+			return int(n)
 		}
 	}
 	return -1

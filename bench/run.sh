@@ -113,9 +113,13 @@ wait_ready() {
 # start_server starts a fresh server on database $1 with its files in $2
 # and sets url, log and server_pid.
 start_server() {
-	local db="$1" dir="$2" port database_url
+	local db="$1" dir="$2" port admin_port database_url
 	mkdir -p "$dir"
 	port="$(free_port)"
+	# The admin listener (/metrics) gets its own free port, never the
+	# fixed default, so that runs side by side do not collide.
+	admin_port="$(free_port)"
+	while [ "$admin_port" = "$port" ]; do admin_port="$(free_port)"; done
 	url="http://127.0.0.1:$port"
 	log="$dir/server.log"
 	case "$db" in
@@ -129,6 +133,7 @@ start_server() {
 
 	export GATEHOUSE_ISSUER="$url"
 	export GATEHOUSE_LISTEN="127.0.0.1:$port"
+	export GATEHOUSE_ADMIN_LISTEN="127.0.0.1:$admin_port"
 	export GATEHOUSE_DATABASE_URL="$database_url"
 	export GATEHOUSE_DATA_DIR="$dir"
 	export GATEHOUSE_LOG_LEVEL=warn

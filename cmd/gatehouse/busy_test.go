@@ -228,7 +228,7 @@ func TestLoginFlood(t *testing.T) {
 			if n := countSessions(t, srv); n != signedIn || n != len(forms) {
 				t.Errorf("%d sessions for %d successful sign-ins of %d users", n, signedIn, len(forms))
 			}
-			m := busyMetric.FindStringSubmatch(do(t, mustRequest(t, http.MethodGet, srv.URL+"/metrics")).Body)
+			m := busyMetric.FindStringSubmatch(do(t, mustRequest(t, http.MethodGet, srv.AdminURL+"/metrics")).Body)
 			if m == nil || m[1] != strconv.Itoa(refused) {
 				t.Errorf("gatehouse_password_hash_busy_total = %v, want %d", m, refused)
 			}

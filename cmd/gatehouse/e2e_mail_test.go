@@ -216,7 +216,7 @@ func TestPasswordReset(t *testing.T) {
 			// Deliveries are counted for the operator (the last one may
 			// still be on its way into the counter when the mail arrives).
 			sentCount := regexp.MustCompile(`gatehouse_messages_total\{kind="email",outcome="sent"\} [23]\n`)
-			if got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/metrics")); !sentCount.MatchString(got.Body) {
+			if got := do(t, mustRequest(t, http.MethodGet, srv.AdminURL+"/metrics")); !sentCount.MatchString(got.Body) {
 				t.Errorf("metrics do not count the sent e-mails:\n%s", got.Body)
 			}
 			if out, code := srv.cli(t, "", "users", "reset-password", "nobody"); code != 2 {

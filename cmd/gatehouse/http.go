@@ -151,7 +151,6 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
-	e.GET("/metrics", a.Metrics.handler())
 	e.GET(pathCaptchaChallenge, a.PoW.ServeChallenge)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)

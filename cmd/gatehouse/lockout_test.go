@@ -110,7 +110,7 @@ var verificationsMetric = regexp.MustCompile(`(?m)^gatehouse_password_verificati
 // passwordVerifications reads the server's count of argon2id checks.
 func passwordVerifications(t *testing.T, srv *testServer) int {
 	t.Helper()
-	got := do(t, mustRequest(t, http.MethodGet, srv.URL+"/metrics"))
+	got := do(t, mustRequest(t, http.MethodGet, srv.AdminURL+"/metrics"))
 	m := verificationsMetric.FindStringSubmatch(got.Body)
 	if m == nil {
 		t.Fatalf("no gatehouse_password_verifications_total in /metrics:\n%s", got.Body)

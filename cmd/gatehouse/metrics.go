@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -29,7 +31,7 @@ func newMetrics() *metrics {
 		}, []string{"kind", "outcome"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gatehouse_http_requests_in_flight",
-			Help: "HTTP requests being handled (the scrape itself included).",
+			Help: "HTTP requests being handled; scrapes of /metrics on the admin listener are not counted.",
 		}),
 	}
 	m.registry.MustRegister(m.messages, m.inFlight, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -96,11 +98,13 @@ func (m *metrics) observeMessage(kind, outcome string) {
 }
 
 // handler serves the registry in the Prometheus text format.
-func (m *metrics) handler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// countInFlight keeps the in-flight gauge: what a shutdown waits for.
+// countInFlight keeps the in-flight gauge: what a shutdown waits for. The
+// admin listener's /metrics does not pass through it, so a scrape does not
+// count itself.
 func (m *metrics) countInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		m.inFlight.Inc()

@@ -79,31 +79,39 @@ func (b *outputBuffer) waitFor(s string, ended <-chan struct{}) bool {
 
 // process is `gatehouse serve` running as its own process.
 type process struct {
-	URL    string
-	Config *config.Config
-	cmd    *exec.Cmd
-	stderr *outputBuffer
-	ended  chan struct{}
-	err    error // set when ended is closed
+	URL      string
+	AdminURL string // the admin listener's; empty when it is off
+	Config   *config.Config
+	cmd      *exec.Cmd
+	stderr   *outputBuffer
+	ended    chan struct{}
+	err      error // set when ended is closed
 }
 
 // processConfig is a configuration for a server process on a free
-// loopback port with databaseURL.
+// loopback port, its admin listener on another, with databaseURL.
 func processConfig(t *testing.T, databaseURL string) *config.Config {
+	t.Helper()
+	addr, adminAddr := freePort(t), freePort(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	cfg := config.Default()
+	cfg.Issuer, cfg.Listen, cfg.AdminListen, cfg.DataDir = "http://"+addr, addr, adminAddr, t.TempDir()
+	cfg.Database.URL = databaseURL
+	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	return cfg
+}
+
+// freePort returns a loopback address nothing listens on now; another
+// process may take it before the server does.
+func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	cfg := config.Default()
-	cfg.Issuer, cfg.Listen, cfg.DataDir = "http://"+addr, addr, t.TempDir()
-	cfg.Database.URL = databaseURL
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
-	return cfg
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // migrateAndCreateUser prepares the database of cfg with one user.
@@ -137,6 +145,9 @@ func startProcess(t *testing.T, cfg *config.Config) *process {
 		t.Fatal(err)
 	}
 	p := &process{URL: cfg.Issuer, Config: cfg, stderr: newOutputBuffer(), ended: make(chan struct{})}
+	if cfg.AdminListen != "" {
+		p.AdminURL = "http://" + cfg.AdminListen
+	}
 	p.cmd = exec.Command(os.Args[0], "serve", "--config", path)
 	p.cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	p.cmd.Stderr = p.stderr

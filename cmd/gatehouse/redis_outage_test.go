@@ -73,7 +73,7 @@ func TestRedisStalledSignIns(t *testing.T) {
 	if n := len(srv.Logs.Records("rate limiter degraded: shared limiter failed, using in-process limits")); n != 1 {
 		t.Errorf("the fallback was logged %d times, want once", n)
 	}
-	metrics := do(t, mustRequest(t, http.MethodGet, srv.URL+"/metrics")).Body
+	metrics := do(t, mustRequest(t, http.MethodGet, srv.AdminURL+"/metrics")).Body
 	if !regexp.MustCompile(`(?m)^gatehouse_ratelimit_fallback 1$`).MatchString(metrics) ||
 		!regexp.MustCompile(`(?m)^gatehouse_ratelimit_fallback_calls_total [1-9]`).MatchString(metrics) {
 		t.Errorf("/metrics does not show the fallback in use:\n%s", grepLines(metrics, "gatehouse_ratelimit"))

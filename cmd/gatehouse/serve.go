@@ -29,7 +29,16 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("gatehouse started", "version", version, "listen", ln.Addr().String(), "issuer", cfg.Issuer)
+	admin, err := listenAdmin(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	started := []any{"version", version, "listen", ln.Addr().String()}
+	if admin != nil {
+		started = append(started, "admin_listen", admin.Addr().String())
+	}
+	log.Info("gatehouse started", append(started, "issuer", cfg.Issuer)...)
 	if cfg.DevelopmentMode() {
 		fmt.Fprintf(stdout, "\n*** DEVELOPMENT SETUP: the master key was generated and is kept in %s.\n"+
 			"*** Anyone who can read that directory can decrypt the signing keys. For production set\n"+
@@ -39,14 +48,29 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	// Only the process of its own tunes the runtime: tests run servers
 	// inside theirs.
 	tune := func(ctx context.Context, a *App) { tuneRuntime(ctx, a.Config, a.Users.Hasher, a.Logger) }
-	return serve(ctx, cfg, log, ln, nil, tune)
+	return serve(ctx, cfg, log, ln, admin, nil, tune)
 }
 
 // Serve runs the HTTP server of an App already built on ln, and its
 // background jobs, until ctx ends; then it shuts down as serve does and
-// closes the App.
-func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, a.Config, a.Logger, ln, a, nil)
+// closes the App. admin, when not nil, is the admin listener. Callers
+// pass listeners they opened rather than addresses, so that a test can
+// take free ports (127.0.0.1:0) and know them before the server starts.
+func (a *App) Serve(ctx context.Context, ln, admin net.Listener) error {
+	return serve(ctx, a.Config, a.Logger, ln, admin, a, nil)
+}
+
+// listenAdmin opens the admin listener on admin_listen; nil when it is
+// empty (turned off).
+func listenAdmin(cfg *config.Config) (net.Listener, error) {
+	if cfg.AdminListen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		return nil, fmt.Errorf("admin_listen: %w", err)
+	}
+	return ln, nil
 }
 
 // serve answers on ln at once: /healthz, /readyz and 503 for the rest
@@ -61,18 +85,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 //  3. the background jobs, stopped at the start, are waited for;
 //  4. the database is closed last.
 //
-// A shutdown returns nil even when requests had to be cancelled. ready,
-// when set, is called with the App once it serves.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener, a *App, ready func(context.Context, *App)) error {
+// admin, when not nil, is the admin listener (see newAdminHTTP); it
+// starts and stops with ln. A shutdown returns nil even when requests had
+// to be cancelled. ready, when set, is called with the App once it
+// serves.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ln, admin net.Listener, a *App, ready func(context.Context, *App)) error {
 	starting, st, err := newStartingEcho(cfg, log)
 	if err != nil {
 		ln.Close()
+		if admin != nil {
+			admin.Close()
+		}
 		return err
 	}
-	s := newServer(ctx, cfg, log, starting)
+	s := newServer(ctx, cfg, log, starting, admin != nil)
 	defer s.cancelRequests()
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- s.http.Serve(ln) }()
+	if admin != nil {
+		go func() { served <- s.admin.Serve(admin) }()
+	}
 
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
@@ -117,6 +149,10 @@ type server struct {
 	log     *slog.Logger
 	http    *http.Server
 	handler atomic.Pointer[http.Handler]
+	// admin serves the admin listener; nil when it is off. metrics is the
+	// App's /metrics handler, nil until the App serves.
+	admin   *http.Server
+	metrics atomic.Pointer[http.Handler]
 	// draining is set for http.shutdown_delay at the start of a shutdown.
 	draining atomic.Bool
 	// cancelRequests ends the context of every request.
@@ -125,11 +161,14 @@ type server struct {
 	workers        sync.WaitGroup
 }
 
-func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starting http.Handler) *server {
+func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starting http.Handler, admin bool) *server {
 	s := &server{cfg: cfg, log: log}
 	s.handler.Store(&starting)
 	requests, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancelRequests = cancel
+	if admin {
+		s.admin = s.newAdminHTTP(requests)
+	}
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		BaseContext:       func(net.Listener) context.Context { return requests },
@@ -168,6 +207,8 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *server) use(jobs context.Context, a *App) {
 	s.app = a
 	a.startWorkers(jobs, &s.workers)
+	m := a.Metrics.handler()
+	s.metrics.Store(&m)
 	h := http.Handler(a.Echo)
 	s.handler.Store(&h)
 	s.log.Info("gatehouse ready")
@@ -184,6 +225,7 @@ func (s *server) shutdown(opened <-chan openResult) {
 		time.Sleep(d)
 	}
 	done := shutdownHTTP(s.http, s.cancelRequests, deadline, s.log)
+	s.shutdownAdmin(deadline)
 	if opened != nil {
 		// Still opening: it stops as its context ended, closing what it
 		// opened, or returns an App that nothing uses yet.

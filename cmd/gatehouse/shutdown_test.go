@@ -78,14 +78,14 @@ func (f *signInFlood) wait() (map[int]int, []error) {
 }
 
 // waitInFlight polls the process's metrics until at least n requests are
-// being handled besides the scrape itself, and returns how many; it fails
-// t if the flood ended first.
+// being handled, and returns how many; it fails t if the flood ended
+// first. The scrape, on the admin listener, is not counted.
 func (f *signInFlood) waitInFlight(t *testing.T, p *process, n int) int {
 	t.Helper()
 	ended := make(chan struct{})
 	go func() { f.wg.Wait(); close(ended) }()
 	for {
-		if got := inFlight(t, p) - 1; got >= n {
+		if got := inFlight(t, p); got >= n {
 			return got
 		}
 		select {
@@ -98,7 +98,7 @@ func (f *signInFlood) waitInFlight(t *testing.T, p *process, n int) int {
 
 func inFlight(t *testing.T, p *process) int {
 	t.Helper()
-	resp, err := http.Get(p.URL + "/metrics")
+	resp, err := http.Get(p.AdminURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

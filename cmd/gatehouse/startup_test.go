@@ -17,7 +17,8 @@ import (
 // connections, or accepts them and never answers, listens at once:
 // /healthz is 200, /readyz and every other route 503 with Retry-After
 // (an OAuth error object on the protocol endpoints, a page elsewhere),
-// and each attempt is logged with the next one's time. Once the database
+// the admin listener's /metrics 503 until the provider is built, and
+// each attempt is logged with the next one's time. Once the database
 // answers, the server migrates it and becomes ready.
 func TestServeWaitsForDatabase(t *testing.T) {
 	for _, tc := range []struct {
@@ -29,8 +30,15 @@ func TestServeWaitsForDatabase(t *testing.T) {
 			cfg := processConfig(t, proxy.url(t, dbtest.MustURL(t, "postgres")))
 			cfg.Database.ConnectTimeout = config.Duration(500 * time.Millisecond)
 			url := startServeOnly(t, cfg)
+			adminURL := "http://" + cfg.AdminListen
 
 			checkStarting(t, url)
+			if got := do(t, mustRequest(t, http.MethodGet, adminURL+"/metrics")); got.Status != http.StatusServiceUnavailable || got.Header.Get("Retry-After") == "" {
+				t.Errorf("admin /metrics while starting: %d Retry-After %q, want 503 with Retry-After", got.Status, got.Header.Get("Retry-After"))
+			}
+			if got := do(t, mustRequest(t, http.MethodGet, adminURL+"/healthz")); got.Status != http.StatusOK {
+				t.Errorf("admin /healthz while starting: %d, want 200", got.Status)
+			}
 			// Wait for a failed attempt: /readyz then says why.
 			deadline := time.Now().Add(30 * time.Second)
 			for got := do(t, mustRequest(t, http.MethodGet, url+"/readyz")); got.JSON["status"] != "database unreachable"; got = do(t, mustRequest(t, http.MethodGet, url+"/readyz")) {
@@ -48,6 +56,9 @@ func TestServeWaitsForDatabase(t *testing.T) {
 				}
 			}
 			t.Logf("ready %s after the database came back", time.Since(start).Round(time.Millisecond))
+			if got := do(t, mustRequest(t, http.MethodGet, adminURL+"/metrics")); got.Status != http.StatusOK || !strings.Contains(got.Body, "gatehouse_") {
+				t.Errorf("admin /metrics once ready: %d, want 200 with gatehouse_ metrics", got.Status)
+			}
 			if got := do(t, mustRequest(t, http.MethodGet, url+"/.well-known/openid-configuration")); got.Status != http.StatusOK || got.JSON["issuer"] != url {
 				t.Errorf("discovery once ready: %d %v", got.Status, got.JSON)
 			}
@@ -66,10 +77,14 @@ func startServeOnly(t *testing.T, cfg *config.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin, err := listenAdmin(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &logRecorder{t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ln, nil, nil) }()
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ln, admin, nil, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -36,6 +36,7 @@ type testServer struct {
 	Config     *config.Config
 	App        *App
 	URL        string
+	AdminURL   string // the admin listener's; empty when it is off
 	ConfigPath string
 	Logs       *logRecorder // every log record, access log included
 }
@@ -43,11 +44,16 @@ type testServer struct {
 const testInitialAccessToken = "initial-access-token-for-tests-0123456789"
 
 // startServer runs the real server as `gatehouse serve` would, on a free
-// loopback port. edit may change the configuration first; an https issuer
-// makes it serve TLS with the test certificate.
+// loopback port, with its admin listener on another. edit may change the
+// configuration first (an empty admin_listen turns the admin listener
+// off); an https issuer makes it serve TLS with the test certificate.
 func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +62,7 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg := config.Default()
 	cfg.Issuer = "http://" + ln.Addr().String()
 	cfg.Listen = ln.Addr().String()
+	cfg.AdminListen = admin.Addr().String()
 	cfg.DataDir = t.TempDir()
 	cfg.Database.URL = dbtest.MustURL(t, dialect)
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
@@ -66,6 +73,15 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg.HTTP.ShutdownDelay = 0
 	if edit != nil {
 		edit(cfg)
+	}
+	adminURL := "http://" + cfg.AdminListen
+	switch cfg.AdminListen {
+	case admin.Addr().String():
+	case "":
+		admin.Close()
+		admin, adminURL = nil, ""
+	default:
+		t.Fatalf("admin_listen %q: a test server takes its own free port, or none", cfg.AdminListen)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -91,7 +107,7 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 		t.Fatalf("openServer: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
+	go func() { done <- a.Serve(ctx, ln, admin) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -106,7 +122,7 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	case <-time.After(time.Minute):
 		t.Fatal("the purge at start did not run")
 	}
-	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, ConfigPath: path, Logs: logs}
+	return &testServer{Config: cfg, App: a, URL: cfg.Issuer, AdminURL: adminURL, ConfigPath: path, Logs: logs}
 }
 
 // cli runs a gatehouse command against the server's configuration.
