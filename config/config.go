@@ -58,6 +58,12 @@ type Database struct {
 	// ConnectTimeout bounds each attempt to reach the database at start;
 	// serve retries with backoff until one succeeds.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MaxOpenConns caps the PostgreSQL connection pool of one instance
+	// (SQLite always uses one connection).
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// StatementTimeout makes PostgreSQL cancel statements that run longer;
+	// zero keeps the server's setting.
+	StatementTimeout Duration `yaml:"statement_timeout"`
 }
 
 // Signing configures the keys that sign ID tokens and JWT access tokens.
@@ -222,6 +228,7 @@ func defaults() *Config {
 		Database: Database{
 			MigrateOnStart: true,
 			ConnectTimeout: Duration(5 * time.Second),
+			MaxOpenConns:   32,
 		},
 		Signing: Signing{Algorithm: "RS256"},
 		Tokens: Tokens{

@@ -21,7 +21,7 @@ func TestDefault(t *testing.T) {
 		Listen:      "127.0.0.1:8080",
 		AdminListen: "127.0.0.1:9464",
 		DataDir:     "./data",
-		Database:    Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true, ConnectTimeout: Duration(5 * time.Second)},
+		Database:    Database{URL: "sqlite:data/gatehouse.db", MigrateOnStart: true, ConnectTimeout: Duration(5 * time.Second), MaxOpenConns: 32},
 		Signing:     Signing{Algorithm: "RS256"},
 		Tokens: Tokens{
 			AccessTokenLifetime:          Duration(time.Hour),

@@ -64,6 +64,8 @@ database:
   url: postgres://gatehouse@db.internal/gatehouse
   migrate_on_start: false
   connect_timeout: 3s
+  max_open_conns: 20
+  statement_timeout: 30s
 master_key: ` + masterKey + `
 memory_limit_mib: 512
 signing:
@@ -148,11 +150,12 @@ audit:
   retention: 720h
 `
 	want := &Config{
-		Issuer:         "https://login.example.com",
-		Listen:         "0.0.0.0:9000",
-		AdminListen:    "10.0.0.5:9100",
-		DataDir:        "/var/lib/gatehouse",
-		Database:       Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second)},
+		Issuer:      "https://login.example.com",
+		Listen:      "0.0.0.0:9000",
+		AdminListen: "10.0.0.5:9100",
+		DataDir:     "/var/lib/gatehouse",
+		Database: Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second),
+			MaxOpenConns: 20, StatementTimeout: Duration(30 * time.Second)},
 		MasterKey:      masterKey,
 		MemoryLimitMiB: 512,
 		Signing:        Signing{Algorithm: "ES256"},

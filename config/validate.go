@@ -33,6 +33,10 @@ func (c *Config) Validate() error {
 	}
 	checkDatabaseURL(&p, c.Database.URL)
 	p.durationBetween("database.connect_timeout", c.Database.ConnectTimeout, Duration(100*time.Millisecond), Duration(time.Minute))
+	p.intBetween("database.max_open_conns", int64(c.Database.MaxOpenConns), 1, 1000)
+	if c.Database.StatementTimeout != 0 {
+		p.durationBetween("database.statement_timeout", c.Database.StatementTimeout, Duration(100*time.Millisecond), Duration(time.Hour))
+	}
 	if c.MemoryLimitMiB != 0 {
 		p.intBetween("memory_limit_mib", c.MemoryLimitMiB, 64, 1<<20)
 	}

@@ -545,12 +545,16 @@ func TestValidate(t *testing.T) {
 				c.HTTP.RequestTimeout = Duration(0)
 				c.HTTP.ShutdownTimeout = Duration(time.Hour)
 				c.Database.ConnectTimeout = Duration(2 * time.Minute)
+				c.Database.MaxOpenConns = 0
+				c.Database.StatementTimeout = Duration(time.Millisecond)
 				c.Redis.Timeout = Duration(5 * time.Millisecond)
 				c.Tokens.RotatedRefreshTokenRetention = Duration(0)
 				c.Registration.UnusedClientLifetime = Duration(time.Minute)
 			},
 			want: []string{
 				"database.connect_timeout: must be between 100ms and 1m0s, got 2m0s",
+				"database.max_open_conns: must be between 1 and 1000, got 0",
+				"database.statement_timeout: must be between 100ms and 1h0m0s, got 1ms",
 				"tokens.rotated_refresh_token_retention: must be between 1m0s and 720h0m0s, got 0s",
 				"registration.unused_client_lifetime: must be between 1h0m0s and 87600h0m0s, got 1m0s",
 				"http.request_timeout: must be between 1s and 5m0s, got 0s",

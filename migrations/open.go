@@ -1,9 +1,12 @@
 package migrations
 
 import (
+	"cmp"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,9 +18,26 @@ import (
 	"gatehouse/migrations/dberr"
 )
 
+// Options tune a PostgreSQL connection pool; SQLite ignores them (it
+// always has one connection, see Open). Zero fields take the defaults.
+type Options struct {
+	// MaxOpenConns caps the pool (default DefaultMaxOpenConns). Several
+	// instances share the server's max_connections between them.
+	MaxOpenConns int
+	// StatementTimeout makes the server cancel any statement that runs
+	// longer (PostgreSQL's statement_timeout); zero leaves the server's.
+	StatementTimeout time.Duration
+}
+
+// DefaultMaxOpenConns is the PostgreSQL pool size without Options.
+const DefaultMaxOpenConns = 32
+
 // Open connects to the database named by url: "sqlite:PATH" for the embedded
 // database (its directory is created) or "postgres://..." for PostgreSQL.
-func Open(url string) (*gorm.DB, error) {
+func Open(url string) (*gorm.DB, error) { return OpenWith(url, Options{}) }
+
+// OpenWith is Open with the pool tuned by opts.
+func OpenWith(url string, opts Options) (*gorm.DB, error) {
 	cfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // single statements need no BEGIN/COMMIT round trip
@@ -29,6 +49,12 @@ func Open(url string) (*gorm.DB, error) {
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		if opts.StatementTimeout > 0 {
+			var err error
+			if url, err = withStatementTimeout(url, opts.StatementTimeout); err != nil {
+				return nil, err
+			}
+		}
 		db, err := gorm.Open(postgres.Open(url), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("database: open postgres: %w", err)
@@ -37,8 +63,9 @@ func Open(url string) (*gorm.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
-		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(32)
+		conns := cmp.Or(opts.MaxOpenConns, DefaultMaxOpenConns)
+		sqlDB.SetMaxOpenConns(conns)
+		sqlDB.SetMaxIdleConns(conns)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		if err := markUnavailable(db); err != nil {
 			return nil, err
@@ -81,6 +108,19 @@ func Open(url string) (*gorm.DB, error) {
 	default:
 		return nil, fmt.Errorf("database: unsupported URL scheme (want sqlite:PATH or postgres://...)")
 	}
+}
+
+// withStatementTimeout adds statement_timeout to a PostgreSQL URL's query,
+// which pgx sends as a run-time parameter when each connection starts.
+func withStatementTimeout(raw string, d time.Duration) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("database: parse URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("statement_timeout", strconv.FormatInt(max(d.Milliseconds(), 1), 10))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // markUnavailable makes every statement's error that means the database

@@ -95,7 +95,9 @@ func openBox(cfg *config.Config, log *slog.Logger) (*seal.Box, error) {
 
 // openStorageWith is openStorage with the box already built.
 func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box, migrate bool) (*App, error) {
-	db, err := migrations.Open(cfg.Database.URL)
+	db, err := migrations.OpenWith(cfg.Database.URL, migrations.Options{
+		MaxOpenConns: cfg.Database.MaxOpenConns, StatementTimeout: cfg.Database.StatementTimeout.Std(),
+	})
 	if err != nil {
 		return nil, err
 	}
