@@ -126,15 +126,7 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageRepo
 	}
 }
 
-func wantsJSON(c echo.Context) bool {
-	p := c.Request().URL.Path
-	switch {
-	case p == PathToken, p == PathIntrospect, p == PathRevoke, p == PathUserinfo,
-		len(p) >= len(PathRegister) && p[:len(PathRegister)] == PathRegister:
-		return true
-	}
-	return false
-}
+func wantsJSON(c echo.Context) bool { return JSONRoute(c.Request().URL.Path) }
 
 // StartPage writes the headers of a hosted page and its status, and returns
 // the writer for the body. Pages show personal data and carry CSRF tokens:

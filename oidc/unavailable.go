@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,7 +58,7 @@ func WriteUnavailable(w http.ResponseWriter, r *http.Request, pages *templates.R
 	h := w.Header()
 	h.Set("Retry-After", RetryAfter)
 	h.Set("Cache-Control", "no-store")
-	if jsonRoute(r.URL.Path) {
+	if JSONRoute(r.URL.Path) {
 		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write(unavailableBody)
@@ -76,13 +77,13 @@ func WriteUnavailable(w http.ResponseWriter, r *http.Request, pages *templates.R
 	})
 }
 
-// jsonRoute reports whether path is a protocol endpoint whose answers,
-// errors included, are JSON.
-func jsonRoute(path string) bool {
+// JSONRoute reports whether path is a protocol endpoint whose answers,
+// errors included, are JSON and never rendered as a document: the error
+// handler, the 503 answer and the security headers all follow it.
+func JSONRoute(path string) bool {
 	switch {
 	case path == PathDiscovery, path == PathJWKS, path == PathToken, path == PathIntrospect,
-		path == PathRevoke, path == PathUserinfo,
-		len(path) >= len(PathRegister) && path[:len(PathRegister)] == PathRegister:
+		path == PathRevoke, path == PathUserinfo, strings.HasPrefix(path, PathRegister):
 		return true
 	}
 	return false

@@ -218,7 +218,7 @@ func securityHeaders(styleHash string, secure bool, captchaHosts string) echo.Mi
 			h["X-Content-Type-Options"] = nosniff
 			// The JSON protocol endpoints are never rendered as documents:
 			// the page headers would only cost time on the hottest paths.
-			if !jsonOnly(c.Request().URL.Path) {
+			if !oidc.JSONRoute(c.Request().URL.Path) {
 				h["Content-Security-Policy"] = cspVal
 				h["X-Frame-Options"] = deny
 				h["Referrer-Policy"] = noRef
@@ -230,16 +230,6 @@ func securityHeaders(styleHash string, secure bool, captchaHosts string) echo.Mi
 			return next(c)
 		}
 	}
-}
-
-// jsonOnly reports whether path is a protocol endpoint that only ever
-// answers JSON (its errors included).
-func jsonOnly(path string) bool {
-	switch path {
-	case oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathIntrospect, oidc.PathRevoke, oidc.PathUserinfo:
-		return true
-	}
-	return false
 }
 
 // pathCaptchaChallenge serves proof-of-work challenges to the pages.
