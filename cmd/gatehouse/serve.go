@@ -206,11 +206,13 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // use starts a's background jobs under jobs and serves a from now on.
 func (s *server) use(jobs context.Context, a *App) {
 	s.app = a
-	a.startWorkers(jobs, &s.workers)
 	m := a.Metrics.handler()
 	s.metrics.Store(&m)
 	h := http.Handler(a.Echo)
 	s.handler.Store(&h)
+	// The jobs start once the App serves: a caller that waits for one of
+	// them (the purge at start) then finds the App answering.
+	a.startWorkers(jobs, &s.workers)
 	s.log.Info("gatehouse ready")
 }
 
