@@ -198,7 +198,7 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 	// account even when someone is signed in; the new account's session
 	// replaces theirs. (checkEarly refused it when sign-up is off.)
 	if prompt["create"] && !flow.RegisterDone && !freshLogin {
-		return c.Redirect(http.StatusSeeOther, PathSignup+"?flow="+url.QueryEscape(flow.ID))
+		return c.Redirect(http.StatusSeeOther, PathSignUp+"?flow="+url.QueryEscape(flow.ID))
 	}
 	if needLogin {
 		if prompt["none"] {

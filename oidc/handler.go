@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/identity"
-	"gatehouse/identity/egress"
 	"gatehouse/oidc/captcha"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
@@ -38,7 +37,6 @@ type Handler struct {
 	Flows    FlowStore
 	Sessions SessionStore
 	Consents ConsentStore
-	Clients  ClientStore
 	Pages    *templates.Renderer
 	// Cookies encrypts and authenticates the browser-session and flow
 	// cookies (gorilla/sessions with keys derived from the master key).
@@ -80,16 +78,9 @@ type Handler struct {
 	// SessionIdle and SessionAbsolute bound browser sessions.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
-	// InitialAccessToken guards dynamic client registration; empty turns
-	// registration off.
-	InitialAccessToken string
-	// UnusedClientLifetime is how long a dynamically registered client
-	// may go without authenticating before it is purged; zero: forever.
-	// The registration response reports it as client_secret_expires_at.
-	UnusedClientLifetime time.Duration
-	// Outbound is the policy registered URLs the server calls (jwks_uri,
-	// backchannel_logout_uri) must meet; the zero value is the strict one.
-	Outbound egress.Policy
+	// RegistrationEnabled announces the client registration endpoint
+	// (package clientreg) in the discovery document.
+	RegistrationEnabled bool
 	// discovery is the pre-serialised discovery document.
 	discovery []byte
 	// jwksCache is the JWKS Cache-Control value: relying parties refetch
@@ -116,10 +107,6 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathUserinfo, h.userinfo)
 	e.POST(PathRevoke, h.revoke)
 	e.POST(PathIntrospect, h.introspect)
-	e.POST(PathRegister, h.registerClient)
-	e.GET(PathRegister+"/:id", h.readClient)
-	e.PUT(PathRegister+"/:id", h.updateClient)
-	e.DELETE(PathRegister+"/:id", h.deleteClient)
 
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
@@ -127,8 +114,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET("/", h.home, csrf)
 	e.GET(PathLogin, h.loginPage, csrf)
 	e.POST(PathLogin, h.loginSubmit, csrf)
-	e.GET(PathSignup, h.signupPage, csrf)
-	e.POST(PathSignup, h.signupSubmit, csrf)
+	e.GET(PathSignUp, h.signupPage, csrf)
+	e.POST(PathSignUp, h.signupSubmit, csrf)
 	e.GET(PathConsent, h.consentPage, csrf)
 	e.POST(PathConsent, h.consentSubmit, csrf)
 	e.POST(PathLogout, h.logoutConfirm, csrf)

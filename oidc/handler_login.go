@@ -60,7 +60,7 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 		p.CaptchaURL, p.CaptchaWidget = h.CaptchaURL, h.CaptchaWidget
 	}
 	if h.SelfSignup {
-		p.RegisterURL = PathSignup
+		p.RegisterURL = PathSignUp
 		if f != nil {
 			p.RegisterURL += "?flow=" + f.ID
 		}
@@ -140,7 +140,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 var errSignupClosed = pageError(http.StatusNotFound, "Registration is closed", "New accounts cannot be created here. Please contact your administrator.")
 
 func (h *Handler) renderSignup(c echo.Context, status int, f *Flow, p templates.RegisterPage) error {
-	p.Action, p.CSRF, p.LoginURL = PathSignup, csrfToken(c), PathLogin
+	p.Action, p.CSRF, p.LoginURL = PathSignUp, csrfToken(c), PathLogin
 	p.PasswordMinLength = h.PasswordMinLength
 	if h.Captcha != nil {
 		p.CaptchaURL, p.CaptchaWidget = h.CaptchaURL, h.CaptchaWidget
@@ -231,7 +231,7 @@ func (h *Handler) home(c echo.Context) error {
 	}
 	p := templates.HomePage{LoginURL: PathLogin, LogoutURL: PathEndSession, AccountURL: "/account"}
 	if h.SelfSignup {
-		p.RegisterURL = PathSignup
+		p.RegisterURL = PathSignUp
 	}
 	if bs != nil {
 		u, err := h.Users.GetUser(c.Request().Context(), bs.UserID)
@@ -339,7 +339,7 @@ func (h *Handler) renderLoginCaptcha(c echo.Context, f *Flow, client *Client, lo
 		p.ClientName = client.DisplayName()
 	}
 	if h.SelfSignup {
-		p.RegisterURL = PathSignup
+		p.RegisterURL = PathSignUp
 	}
 	return h.Pages.Login(StartPage(c, http.StatusUnprocessableEntity), p)
 }

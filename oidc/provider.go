@@ -29,11 +29,13 @@ const (
 	PathRevoke     = "/oauth2/revoke"
 	PathIntrospect = "/oauth2/introspect"
 	PathEndSession = "/oauth2/logout"
-	PathRegister   = "/oauth2/register"
-	PathLogin      = "/login"
-	PathSignup     = "/register"
-	PathConsent    = "/consent"
-	PathLogout     = "/logout"
+	// PathClientRegistration is dynamic client registration (RFC 7591),
+	// not the sign-up of a user, which is PathSignUp.
+	PathClientRegistration = "/oauth2/register"
+	PathLogin              = "/login"
+	PathSignUp             = "/register"
+	PathConsent            = "/consent"
+	PathLogout             = "/logout"
 )
 
 // Lifetimes are the token lifetimes the provider issues with.

@@ -33,6 +33,7 @@ import (
 	"gatehouse/oidc/account"
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
+	"gatehouse/oidc/clientreg"
 	"gatehouse/oidc/ratelimit"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
@@ -50,17 +51,19 @@ type App struct {
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
-	Account  *account.Handler
-	Pages    *templates.Renderer
-	Messages *message.Queue
-	Worker   *message.Worker
-	Metrics  *metrics
-	Sessions *oidc.BackchannelSessions
-	PoW      *captcha.PoW
-	Audit    *audit.Log
-	Limiter  ratelimit.Limiter
-	Failures ratelimit.Counter
-	Redis    *redis.Client // nil without redis.url
+	// ClientRegistration serves dynamic client registration.
+	ClientRegistration *clientreg.Handler
+	Account            *account.Handler
+	Pages              *templates.Renderer
+	Messages           *message.Queue
+	Worker             *message.Worker
+	Metrics            *metrics
+	Sessions           *oidc.BackchannelSessions
+	PoW                *captcha.PoW
+	Audit              *audit.Log
+	Limiter            ratelimit.Limiter
+	Failures           ratelimit.Counter
+	Redis              *redis.Client // nil without redis.url
 	// Breaker guards both users of Redis; nil without redis.url.
 	Breaker *ratelimit.Breaker
 	Echo    *echo.Echo
@@ -235,7 +238,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
+		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store,
 		Pages:                pages,
 		Cookies:              oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
 		FlowKey:              a.Box.DeriveKey("flow mac"),
@@ -255,10 +258,14 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		PasswordMinLength:    cfg.Password.MinLength,
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
+		RegistrationEnabled:  cfg.Registration.InitialAccessToken != "",
+		Outage:               a.Outage,
+	}
+	a.ClientRegistration = &clientreg.Handler{
+		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
-		Outage:               a.Outage,
 	}
 	a.Account = &account.Handler{
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,

@@ -154,6 +154,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	e.GET(pathCaptchaChallenge, a.PoW.ServeChallenge)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
+	a.ClientRegistration.Mount(e.Group(""))
 	a.Account.Mount(e)
 	return e, nil
 }
