@@ -142,7 +142,7 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 		prompt[p] = true
 	}
 
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client 
 	if bs != nil {
 		user, err = h.Users.GetUser(ctx, bs.UserID)
 		if errors.Is(err, identity.ErrNotFound) || (err == nil && user.Status != identity.StatusActive) {
-			if err := h.clearSession(c, bs); err != nil {
+			if err := h.Browser.SignOut(c, bs); err != nil {
 				return err
 			}
 			bs, user = nil, nil
@@ -385,7 +385,7 @@ func allowFormPostScript(c echo.Context) {
 }
 
 func (h *Handler) newFlow(c echo.Context, client *Client, form url.Values) (*Flow, error) {
-	binding, err := h.flowBinding(c, true)
+	binding, err := h.Browser.FlowBinding(c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +412,7 @@ func (h *Handler) loadFlow(c echo.Context, id string) (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	binding, err := h.flowBinding(c, false)
+	binding, err := h.Browser.FlowBinding(c, false)
 	if err != nil {
 		return nil, err
 	}

@@ -40,30 +40,47 @@ func hashSecret(secret string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// currentSession returns the browser's active session, or nil.
-func (h *Handler) currentSession(c echo.Context) (*BrowserSession, error) {
-	cs, _ := h.Cookies.Get(c.Request(), h.cookie(sessionCookie)) // a tampered or stale cookie reads as empty
+// Browser signs browsers in and out: the session cookie, the server-side
+// BrowserSession it names, and the CSRF token renewed with both. The
+// protocol endpoints, the sign-in flow and the account pages share one.
+type Browser struct {
+	// Cookies encrypts and authenticates Gatehouse's cookies
+	// (gorilla/sessions with keys derived from the master key).
+	Cookies  *sessions.CookieStore
+	Sessions SessionStore
+	Now      func() time.Time
+	// Idle and Absolute bound browser sessions.
+	Idle     time.Duration
+	Absolute time.Duration
+	// Secure marks an https issuer: cookies are Secure and __Host-.
+	Secure bool
+}
+
+// SignedIn returns the browser's active session, or nil when nobody is
+// signed in.
+func (b *Browser) SignedIn(c echo.Context) (*BrowserSession, error) {
+	cs, _ := b.Cookies.Get(c.Request(), b.CookieName(sessionCookie)) // a tampered or stale cookie reads as empty
 	secret, _ := cs.Values["s"].(string)
 	if secret == "" {
 		return nil, nil
 	}
 	ctx := c.Request().Context()
-	bs, err := h.Sessions.GetSessionBySecretHash(ctx, hashSecret(secret))
+	bs, err := b.Sessions.GetSessionBySecretHash(ctx, hashSecret(secret))
 	if errors.Is(err, ErrSessionNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := h.Now()
+	now := b.Now()
 	if !bs.Active(now) {
-		if err := h.Sessions.DeleteSession(ctx, bs.ID); err != nil {
+		if err := b.Sessions.DeleteSession(ctx, bs.ID); err != nil {
 			return nil, err
 		}
 		return nil, nil
 	}
 	if now.Sub(bs.LastSeenAt) > touchEvery {
-		if err := h.Sessions.TouchSession(ctx, bs.ID, now); err != nil {
+		if err := b.Sessions.TouchSession(ctx, bs.ID, now); err != nil {
 			return nil, err
 		}
 		bs.LastSeenAt = now
@@ -71,25 +88,25 @@ func (h *Handler) currentSession(c echo.Context) (*BrowserSession, error) {
 	return bs, nil
 }
 
-// startSession signs the browser in as u with a fresh session ID (the old
+// SignIn signs the browser in as u with a fresh session ID (the old
 // session, if any, is revoked: no session fixation) and a fresh CSRF token.
-func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (*BrowserSession, error) {
+func (b *Browser) SignIn(c echo.Context, u *identity.User, amr []string) (*BrowserSession, error) {
 	ctx := c.Request().Context()
 	if err := ctx.Err(); err != nil {
 		// The browser has gone (it gave up waiting for a busy server): a
 		// session it never gets the cookie of would only lie in the table.
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	if old, err := h.currentSession(c); err != nil {
+	if old, err := b.SignedIn(c); err != nil {
 		return nil, err
 	} else if old != nil {
 		// A new ID for the new login (no session fixation). Tokens issued
 		// through the old one stay: signing in again is not signing out.
-		if err := h.Sessions.DeleteSession(ctx, old.ID); err != nil {
+		if err := b.Sessions.DeleteSession(ctx, old.ID); err != nil {
 			return nil, err
 		}
 	}
-	now := h.Now().UTC().Truncate(time.Second)
+	now := b.Now().UTC().Truncate(time.Second)
 	secret := NewSecret()
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -98,42 +115,42 @@ func (h *Handler) startSession(c echo.Context, u *identity.User, amr []string) (
 	bs := &BrowserSession{
 		ID: id.String(), SecretHash: hashSecret(secret), UserID: u.ID, AuthTime: now, AMR: amr, ACR: "0",
 		IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.SessionAbsolute), IdleTimeout: h.SessionIdle,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(b.Absolute), IdleTimeout: b.Idle,
 	}
-	if err := h.Sessions.CreateSession(ctx, bs); err != nil {
+	if err := b.Sessions.CreateSession(ctx, bs); err != nil {
 		return nil, err
 	}
-	cs, _ := h.Cookies.New(c.Request(), h.cookie(sessionCookie))
+	cs, _ := b.Cookies.New(c.Request(), b.CookieName(sessionCookie))
 	cs.Values = map[interface{}]interface{}{"s": secret}
-	cs.Options.MaxAge = int(h.SessionAbsolute / time.Second)
+	cs.Options.MaxAge = int(b.Absolute / time.Second)
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
 		return nil, fmt.Errorf("session cookie: %w", err)
 	}
-	h.rotateCSRF(c)
+	b.RotateCSRF(c)
 	return bs, nil
 }
 
-// clearSession revokes the browser's session, removes the cookie and
-// rotates the CSRF token.
-func (h *Handler) clearSession(c echo.Context, bs *BrowserSession) error {
+// SignOut revokes the browser's session bs (nil: only the cookie goes),
+// removes the cookie and rotates the CSRF token.
+func (b *Browser) SignOut(c echo.Context, bs *BrowserSession) error {
 	if bs != nil {
-		if err := h.Sessions.RevokeSession(c.Request().Context(), bs.ID); err != nil {
+		if err := b.Sessions.RevokeSession(c.Request().Context(), bs.ID); err != nil {
 			return err
 		}
 	}
-	cs, _ := h.Cookies.New(c.Request(), h.cookie(sessionCookie))
+	cs, _ := b.Cookies.New(c.Request(), b.CookieName(sessionCookie))
 	cs.Options.MaxAge = -1
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
-	h.rotateCSRF(c)
+	b.RotateCSRF(c)
 	return nil
 }
 
-// flowBinding returns the hash of this browser's flow cookie, setting a
+// FlowBinding returns the hash of this browser's flow cookie, setting a
 // new cookie when create is true and none is present.
-func (h *Handler) flowBinding(c echo.Context, create bool) (string, error) {
-	cs, _ := h.Cookies.Get(c.Request(), h.cookie(flowCookie))
+func (b *Browser) FlowBinding(c echo.Context, create bool) (string, error) {
+	cs, _ := b.Cookies.Get(c.Request(), b.CookieName(flowCookie))
 	v, _ := cs.Values["b"].(string)
 	if v == "" {
 		if !create {

@@ -35,23 +35,24 @@ func cookieName(base string, secure bool) string {
 // SessionCookieName is the browser-session cookie's name.
 func SessionCookieName(secure bool) string { return cookieName(sessionCookie, secure) }
 
-func (h *Handler) cookie(base string) string { return cookieName(base, h.secure()) }
+// CookieName is the name of the Gatehouse cookie base on this issuer.
+func (b *Browser) CookieName(base string) string { return cookieName(base, b.Secure) }
 
-// rotateCSRF gives the browser a new CSRF token: at sign-in and sign-out,
+// RotateCSRF gives the browser a new CSRF token: at sign-in and sign-out,
 // so that a token learnt or planted before no longer passes afterwards.
-func (h *Handler) rotateCSRF(c echo.Context) {
-	setCSRFToken(c, NewSecret(), h.secure())
+func (b *Browser) RotateCSRF(c echo.Context) {
+	setCSRFToken(c, NewSecret(), b.Secure)
 }
 
 // ensureCSRF makes a CSRF token available to a page rendered outside the
 // CSRF middleware, reusing the browser's token when it sent one.
-func (h *Handler) ensureCSRF(c echo.Context) string {
-	if ck, err := c.Cookie(h.cookie(csrfCookie)); err == nil && ck.Value != "" {
+func (b *Browser) ensureCSRF(c echo.Context) string {
+	if ck, err := c.Cookie(b.CookieName(csrfCookie)); err == nil && ck.Value != "" {
 		c.Set(csrfContextKey, ck.Value)
 		return ck.Value
 	}
 	token := NewSecret()
-	setCSRFToken(c, token, h.secure())
+	setCSRFToken(c, token, b.Secure)
 	return token
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -35,12 +34,10 @@ type Handler struct {
 	Recovery Recovery
 	Unlocker Unlocker
 	Flows    FlowStore
-	Sessions SessionStore
+	// Browser signs browsers in and out.
+	Browser  *Browser
 	Consents ConsentStore
 	Pages    *templates.Renderer
-	// Cookies encrypts and authenticates the browser-session and flow
-	// cookies (gorilla/sessions with keys derived from the master key).
-	Cookies *sessions.CookieStore
 	// FlowKey keys the MAC that binds a step's return to its flow.
 	FlowKey []byte
 	Logger  *slog.Logger
@@ -75,9 +72,6 @@ type Handler struct {
 	RequireVerifiedEmail bool
 	// PasswordMinLength is shown on the registration page.
 	PasswordMinLength int
-	// SessionIdle and SessionAbsolute bound browser sessions.
-	SessionIdle     time.Duration
-	SessionAbsolute time.Duration
 	// RegistrationEnabled announces the client registration endpoint
 	// (package clientreg) in the discovery document.
 	RegistrationEnabled bool
@@ -86,11 +80,6 @@ type Handler struct {
 	// jwksCache is the JWKS Cache-Control value: relying parties refetch
 	// within the time a rotation waits after publishing the next key.
 	jwksCache []string
-}
-
-// secure reports whether cookies must carry the Secure flag.
-func (h *Handler) secure() bool {
-	return len(h.Provider.Issuer) > 5 && h.Provider.Issuer[:6] == "https:"
 }
 
 // Mount registers every route on e.
@@ -110,7 +99,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
-	csrf := CSRF(h.secure())
+	csrf := CSRF(h.Browser.Secure)
 	e.GET("/", h.home, csrf)
 	e.GET(PathLogin, h.loginPage, csrf)
 	e.POST(PathLogin, h.loginSubmit, csrf)
@@ -160,7 +149,3 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 
 // CSRFToken returns the token a page must put in its forms.
 func CSRFToken(c echo.Context) string { return csrfToken(c) }
-
-// SignedIn returns the browser's active session, or nil when nobody is
-// signed in.
-func (h *Handler) SignedIn(c echo.Context) (*BrowserSession, error) { return h.currentSession(c) }

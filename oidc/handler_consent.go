@@ -21,7 +21,7 @@ func (h *Handler) consentFlow(c echo.Context) (*Flow, *Client, bool, error) {
 	if f == nil {
 		return nil, nil, false, errFlowExpired
 	}
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return nil, nil, false, err
 	}

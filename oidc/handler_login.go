@@ -120,7 +120,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		h.Logger.InfoContext(ctx, "login held for email verification", "user_id", user.ID)
 		return h.holdForVerification(c, user, f, true)
 	}
-	bs, err := h.startSession(c, user, []string{"pwd"})
+	bs, err := h.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		// Register already sent the verification message.
 		return h.holdForVerification(c, user, f, false)
 	}
-	bs, err := h.startSession(c, user, []string{"pwd"})
+	bs, err := h.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 }
 
 func (h *Handler) home(c echo.Context) error {
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}

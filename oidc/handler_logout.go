@@ -53,14 +53,14 @@ func (h *Handler) endSessionPost(c echo.Context) error {
 	// A cross-site POST comes without our SameSite=Lax cookies: the
 	// session cannot be seen, so the user is asked on our own page, whose
 	// same-origin confirmation does carry them.
-	if _, err := c.Cookie(h.cookie(sessionCookie)); err != nil {
+	if _, err := c.Cookie(h.Browser.CookieName(sessionCookie)); err != nil {
 		lr, client, _, err := h.parseLogout(c, r.PostForm)
 		if err != nil {
 			return err
 		}
-		return h.confirmLogout(c, lr, client, h.ensureCSRF(c))
+		return h.confirmLogout(c, lr, client, h.Browser.ensureCSRF(c))
 	}
-	return h.endSessionWith(c, r.PostForm, h.ensureCSRF(c))
+	return h.endSessionWith(c, r.PostForm, h.Browser.ensureCSRF(c))
 }
 
 // endSessionWith ends the session at once when the hint names it, and
@@ -70,7 +70,7 @@ func (h *Handler) endSessionWith(c echo.Context, form url.Values, csrf string) e
 	if err != nil {
 		return err
 	}
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (h *Handler) logoutConfirm(c echo.Context) error {
 	if !ok {
 		return errBadLogout
 	}
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (h *Handler) logoutConfirm(c echo.Context) error {
 }
 
 func (h *Handler) logout(c echo.Context, bs *BrowserSession, lr logoutRequest) error {
-	if err := h.clearSession(c, bs); err != nil {
+	if err := h.Browser.SignOut(c, bs); err != nil {
 		return err
 	}
 	if bs != nil {

@@ -90,7 +90,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 		return err
 	}
 	// Every session of the user ended, this browser's included.
-	if err := h.clearSession(c, nil); err != nil {
+	if err := h.Browser.SignOut(c, nil); err != nil {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)

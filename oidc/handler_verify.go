@@ -43,7 +43,7 @@ type DecoyVerifier interface {
 }
 
 func (h *Handler) setPending(c echo.Context, userID, email, flowID string) error {
-	cs, _ := h.Cookies.New(c.Request(), h.cookie(pendingCookie))
+	cs, _ := h.Browser.Cookies.New(c.Request(), h.Browser.CookieName(pendingCookie))
 	cs.Values = map[interface{}]interface{}{"u": userID, "e": email, "f": flowID, "x": h.Now().Add(flowLifetime).Unix()}
 	cs.Options.MaxAge = int(flowLifetime / time.Second)
 	if err := cs.Save(c.Request(), c.Response()); err != nil {
@@ -53,7 +53,7 @@ func (h *Handler) setPending(c echo.Context, userID, email, flowID string) error
 }
 
 func (h *Handler) getPending(c echo.Context) *pendingLogin {
-	cs, _ := h.Cookies.Get(c.Request(), h.cookie(pendingCookie))
+	cs, _ := h.Browser.Cookies.Get(c.Request(), h.Browser.CookieName(pendingCookie))
 	u, _ := cs.Values["u"].(string)
 	e, _ := cs.Values["e"].(string)
 	f, _ := cs.Values["f"].(string)
@@ -65,7 +65,7 @@ func (h *Handler) getPending(c echo.Context) *pendingLogin {
 }
 
 func (h *Handler) clearPending(c echo.Context) error {
-	cs, _ := h.Cookies.New(c.Request(), h.cookie(pendingCookie))
+	cs, _ := h.Browser.Cookies.New(c.Request(), h.Browser.CookieName(pendingCookie))
 	cs.Options.MaxAge = -1
 	return cs.Save(c.Request(), c.Response())
 }
@@ -99,7 +99,7 @@ func (h *Handler) verifyTarget(c echo.Context) (*identity.User, *pendingLogin, e
 	id := ""
 	if p != nil {
 		id = p.UserID
-	} else if bs, err := h.currentSession(c); err != nil {
+	} else if bs, err := h.Browser.SignedIn(c); err != nil {
 		return nil, nil, err
 	} else if bs != nil {
 		id = bs.UserID
@@ -225,7 +225,7 @@ func (h *Handler) completePending(c echo.Context, u *identity.User, p *pendingLo
 	if err := h.clearPending(c); err != nil {
 		return err
 	}
-	bs, err := h.startSession(c, u, []string{"pwd"})
+	bs, err := h.Browser.SignIn(c, u, []string{"pwd"})
 	if err != nil {
 		return err
 	}

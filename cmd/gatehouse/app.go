@@ -237,10 +237,14 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
 		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
+	browser := &oidc.Browser{
+		Cookies:  oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
+		Sessions: a.Sessions, Now: time.Now, Secure: secure,
+		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
+	}
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store,
+		Provider: a.Provider, Users: a.Users, Flows: a.Store, Browser: browser, Consents: a.Store,
 		Pages:                pages,
-		Cookies:              oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
 		FlowKey:              a.Box.DeriveKey("flow mac"),
 		Logger:               log,
 		Now:                  time.Now,
@@ -256,8 +260,6 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		CaptchaURL:           captchaURL,
 		SelfSignup:           cfg.Registration.AllowSelfSignup,
 		PasswordMinLength:    cfg.Password.MinLength,
-		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
-		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
 		RegistrationEnabled:  cfg.Registration.InitialAccessToken != "",
 		Outage:               a.Outage,
 	}
@@ -268,7 +270,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Outbound:             a.Egress.Policy(),
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	if err := a.openLimits(); err != nil {
