@@ -35,8 +35,8 @@ func Audit(c echo.Context, rec AuditRecorder, log *slog.Logger, e audit.Entry) {
 	}
 }
 
-// userEvent is an event a user caused about their own account.
-func userEvent(action, userID string, details audit.Details) audit.Entry {
+// UserEvent is an event a user caused about their own account.
+func UserEvent(action, userID string, details audit.Details) audit.Entry {
 	return audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID, Action: action, Details: details}
 }
 
@@ -45,7 +45,7 @@ func (h *Handler) audit(c echo.Context, e audit.Entry) { Audit(c, h.Auditor, h.L
 // fromRequest fills e's IP, user agent and request ID from c.
 func fromRequest(c echo.Context, e audit.Entry) audit.Entry {
 	e.IP = c.RealIP()
-	e.UserAgent = truncate(c.Request().UserAgent(), 512)
+	e.UserAgent = Truncate(c.Request().UserAgent(), 512)
 	e.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	return e
 }
@@ -100,7 +100,7 @@ func (h *Handler) failedLoginDetail(ctx context.Context, login string) audit.Det
 // guessing.
 func loginDetail(key []byte, login string, known bool) audit.Details {
 	if known {
-		return audit.Details{"login": truncate(login, 100)}
+		return audit.Details{"login": Truncate(login, 100)}
 	}
 	if len(key) == 0 {
 		return audit.Details{}

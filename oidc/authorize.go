@@ -282,7 +282,7 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 	// Recorded after the commit: the audit trail writes in a transaction
 	// of its own, and SQLite has a single connection.
 	if flow.ConsentDone && flow.ConsentGranted {
-		h.audit(c, userEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")}))
+		h.audit(c, UserEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")}))
 	}
 	// RFC 9207: the response names its issuer.
 	resp.AddParameter("iss", h.Provider.Issuer)

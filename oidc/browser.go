@@ -114,7 +114,7 @@ func (b *Browser) SignIn(c echo.Context, u *identity.User, amr []string) (*Brows
 	}
 	bs := &BrowserSession{
 		ID: id.String(), SecretHash: hashSecret(secret), UserID: u.ID, AuthTime: now, AMR: amr, ACR: "0",
-		IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512),
+		IP: c.RealIP(), UserAgent: Truncate(c.Request().UserAgent(), 512),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(b.Absolute), IdleTimeout: b.Idle,
 	}
 	if err := b.Sessions.CreateSession(ctx, bs); err != nil {
@@ -168,10 +168,10 @@ func (b *Browser) FlowBinding(c echo.Context, create bool) (string, error) {
 	return hashSecret(v), nil
 }
 
-// truncate shortens s to at most n bytes on a character boundary: a cut
+// Truncate shortens s to at most n bytes on a character boundary: a cut
 // inside a character would leave text that is not UTF-8, which PostgreSQL
 // refuses to store.
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -27,12 +27,15 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (*identity.User, error)
 }
 
+// MaxLoginLength bounds a login name that is looked up: longer is never
+// a valid login.
+const MaxLoginLength = 320
+
 // Handler serves the protocol endpoints and the hosted pages.
 type Handler struct {
 	Provider *Provider
 	Users    Users
-	Recovery Recovery
-	Unlocker Unlocker
+	Recovery Verifier
 	Flows    FlowStore
 	// Browser signs browsers in and out.
 	Browser  *Browser
@@ -108,11 +111,6 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathConsent, h.consentPage, csrf)
 	e.POST(PathConsent, h.consentSubmit, csrf)
 	e.POST(PathLogout, h.logoutConfirm, csrf)
-	e.GET(PathForgotPassword, h.forgotPage, csrf)
-	e.POST(PathForgotPassword, h.forgotSubmit, csrf)
-	e.GET(PathResetPassword, h.resetPage, csrf)
-	e.POST(PathResetPassword, h.resetSubmit, csrf)
-	e.GET(PathUnlock, h.unlock, csrf)
 	e.GET(PathVerifyEmail, h.verifyPage, csrf)
 	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
 	e.POST(PathVerifyResend, h.verifyResend, csrf)

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,9 +14,6 @@ import (
 	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
 )
-
-// maxLoginLength bounds what is looked up: longer is never a valid login.
-const maxLoginLength = 320
 
 const msgBadLogin = "Incorrect username or password."
 
@@ -50,7 +46,7 @@ func (h *Handler) renderLogin(c echo.Context, status int, f *Flow, client *Clien
 	if f != nil {
 		p.Flow = f.ID
 		if login == "" {
-			p.Login = truncate(f.Form.Get("login_hint"), maxLoginLength)
+			p.Login = Truncate(f.Form.Get("login_hint"), MaxLoginLength)
 		}
 	}
 	if client != nil {
@@ -83,8 +79,8 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		return err
 	}
 	login, password := c.FormValue("login"), c.FormValue("password")
-	if login == "" || password == "" || len(login) > maxLoginLength {
-		return h.renderLogin(c, http.StatusOK, f, client, truncate(login, maxLoginLength), msgBadLogin)
+	if login == "" || password == "" || len(login) > MaxLoginLength {
+		return h.renderLogin(c, http.StatusOK, f, client, Truncate(login, MaxLoginLength), msgBadLogin)
 	}
 	if h.loginNeedsCaptcha(c, login) {
 		switch err := h.Captcha.Verify(ctx, c.Request()); {
@@ -125,7 +121,7 @@ func (h *Handler) loginSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
-	h.audit(c, userEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": "pwd", "session_id": bs.ID}))
+	h.audit(c, UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": "pwd", "session_id": bs.ID}))
 	if f == nil {
 		next := safeNext(c.QueryParam("next"))
 		if next == "" {
@@ -207,7 +203,7 @@ func (h *Handler) signupSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "user registered", "user_id", user.ID)
-	h.audit(c, userEvent(audit.ActionUserRegistered, user.ID, nil))
+	h.audit(c, UserEvent(audit.ActionUserRegistered, user.ID, nil))
 	if h.RequireVerifiedEmail {
 		// Register already sent the verification message.
 		return h.holdForVerification(c, user, f, false)
@@ -262,29 +258,6 @@ func safeNext(next string) string {
 		return ""
 	}
 	return next
-}
-
-// PathUnlock is where the unlock link from the lockout e-mail points.
-const PathUnlock = "/unlock"
-
-// Unlocker ends a lockout with the e-mailed link.
-type Unlocker interface {
-	UnlockWithToken(ctx context.Context, token string) error
-}
-
-func (h *Handler) unlock(c echo.Context) error {
-	if h.Unlocker == nil {
-		return echo.ErrNotFound
-	}
-	err := h.Unlocker.UnlockWithToken(c.Request().Context(), c.QueryParam("token"))
-	if isCodeError(err) {
-		return pageError(http.StatusBadRequest, "This link has expired", "The unlock link has expired or was already used. The lockout also ends by itself after a few minutes.")
-	}
-	if err != nil {
-		return err
-	}
-	return h.Pages.Error(StartPage(c, http.StatusOK), templates.ErrorPage{Title: "Your account is unlocked",
-		Message: "You can sign in again. If the failed attempts were not yours, change your password.", Status: http.StatusOK})
 }
 
 // failureKeys are the counters a failed sign-in adds to: the address and

@@ -155,7 +155,7 @@ func (h *Handler) logout(c echo.Context, bs *BrowserSession, lr logoutRequest) e
 	}
 	if bs != nil {
 		h.Logger.InfoContext(c.Request().Context(), "logout", "user_id", bs.UserID, "session_id", bs.ID, "client_id", lr.ClientID)
-		h.audit(c, userEvent(audit.ActionLogout, bs.UserID, audit.Details{"session_id": bs.ID, "client_id": lr.ClientID}))
+		h.audit(c, UserEvent(audit.ActionLogout, bs.UserID, audit.Details{"session_id": bs.ID, "client_id": lr.ClientID}))
 	}
 	return h.afterLogout(c, lr)
 }

@@ -31,6 +31,22 @@ type pendingLogin struct {
 	decoy bool
 }
 
+// Verifier is what the verification pages need of the identity service.
+type Verifier interface {
+	// StartEmailVerification mails a new verification link and code.
+	StartEmailVerification(ctx context.Context, userID string) error
+	// VerifyEmailToken verifies the address behind a link's token.
+	VerifyEmailToken(ctx context.Context, token string) (*identity.User, error)
+	// VerifyEmailCode verifies the user's address with a code.
+	VerifyEmailCode(ctx context.Context, userID, code string) error
+}
+
+// isCodeError reports the errors a wrong, expired, used or exhausted code
+// or link produces; they all read the same to the user.
+func isCodeError(err error) bool {
+	return errors.Is(err, identity.ErrCodeInvalid) || errors.Is(err, identity.ErrTooManyAttempts)
+}
+
 // DecoyVerifier is an optional ability of Recovery: the verification page
 // of a registration that Users.Register answered with
 // *identity.TakenEmailError. Without it every code is wrong and a resend
@@ -164,7 +180,7 @@ func (h *Handler) verifyPage(c echo.Context) error {
 			return err
 		}
 		h.Logger.InfoContext(c.Request().Context(), "email verified", "user_id", u.ID, "method", "link")
-		h.audit(c, userEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "link"}))
+		h.audit(c, UserEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "link"}))
 		if p := h.getPending(c); p != nil && p.UserID == u.ID {
 			return h.completePending(c, u, p)
 		}
@@ -195,7 +211,7 @@ func (h *Handler) verifySubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "email verified", "user_id", u.ID, "method", "code")
-	h.audit(c, userEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "one_time_number"}))
+	h.audit(c, UserEvent(audit.ActionEmailVerified, u.ID, audit.Details{"method": "one_time_number"}))
 	if p != nil {
 		return h.completePending(c, u, p)
 	}

@@ -36,6 +36,13 @@ const (
 	PathSignUp             = "/register"
 	PathConsent            = "/consent"
 	PathLogout             = "/logout"
+	// The hosted pages of recovery and e-mail verification.
+	PathForgotPassword = "/forgot-password"
+	PathResetPassword  = "/reset-password"
+	// PathUnlock is where the unlock link from the lockout e-mail points.
+	PathUnlock       = "/unlock"
+	PathVerifyEmail  = "/verify-email"
+	PathVerifyResend = "/verify-email/resend"
 )
 
 // Lifetimes are the token lifetimes the provider issues with.

@@ -35,6 +35,7 @@ import (
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 	"gatehouse/oidc/clientreg"
 	"gatehouse/oidc/ratelimit"
+	"gatehouse/oidc/recovery"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
 )
@@ -53,17 +54,19 @@ type App struct {
 	Handler  *oidc.Handler
 	// ClientRegistration serves dynamic client registration.
 	ClientRegistration *clientreg.Handler
-	Account            *account.Handler
-	Pages              *templates.Renderer
-	Messages           *message.Queue
-	Worker             *message.Worker
-	Metrics            *metrics
-	Sessions           *oidc.BackchannelSessions
-	PoW                *captcha.PoW
-	Audit              *audit.Log
-	Limiter            ratelimit.Limiter
-	Failures           ratelimit.Counter
-	Redis              *redis.Client // nil without redis.url
+	// Recovery serves the forgotten-password and unlock pages.
+	Recovery *recovery.Handler
+	Account  *account.Handler
+	Pages    *templates.Renderer
+	Messages *message.Queue
+	Worker   *message.Worker
+	Metrics  *metrics
+	Sessions *oidc.BackchannelSessions
+	PoW      *captcha.PoW
+	Audit    *audit.Log
+	Limiter  ratelimit.Limiter
+	Failures ratelimit.Counter
+	Redis    *redis.Client // nil without redis.url
 	// Breaker guards both users of Redis; nil without redis.url.
 	Breaker *ratelimit.Breaker
 	Echo    *echo.Echo
@@ -249,7 +252,6 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Logger:               log,
 		Now:                  time.Now,
 		Recovery:             a.Users,
-		Unlocker:             a.Users,
 		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		Captcha:              formCaptcha,
 		CaptchaWidget:        widget,
@@ -262,6 +264,9 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		PasswordMinLength:    cfg.Password.MinLength,
 		RegistrationEnabled:  cfg.Registration.InitialAccessToken != "",
 		Outage:               a.Outage,
+	}
+	a.Recovery = &recovery.Handler{
+		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Auditor: a.Audit, Logger: log,
 	}
 	a.ClientRegistration = &clientreg.Handler{
 		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,

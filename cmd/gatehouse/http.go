@@ -155,6 +155,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
 	a.ClientRegistration.Mount(e.Group(""))
+	a.Recovery.Mount(e.Group(""))
 	a.Account.Mount(e)
 	return e, nil
 }
