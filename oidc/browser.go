@@ -18,8 +18,6 @@ import (
 
 const (
 	sessionCookie = "gatehouse_session"
-	flowCookie    = "gatehouse_flow"
-	flowLifetime  = 30 * time.Minute
 	// touchEvery bounds how often activity is written: a session record
 	// is not rewritten on every request.
 	touchEvery = time.Minute
@@ -145,27 +143,6 @@ func (b *Browser) SignOut(c echo.Context, bs *BrowserSession) error {
 	}
 	b.RotateCSRF(c)
 	return nil
-}
-
-// FlowBinding returns the hash of this browser's flow cookie, setting a
-// new cookie when create is true and none is present.
-func (b *Browser) FlowBinding(c echo.Context, create bool) (string, error) {
-	cs, _ := b.Cookies.Get(c.Request(), b.CookieName(flowCookie))
-	v, _ := cs.Values["b"].(string)
-	if v == "" {
-		if !create {
-			return "", nil
-		}
-		v = NewSecret()
-		cs.Values = map[interface{}]interface{}{"b": v}
-	}
-	if create {
-		cs.Options.MaxAge = int(flowLifetime / time.Second)
-		if err := cs.Save(c.Request(), c.Response()); err != nil {
-			return "", fmt.Errorf("flow cookie: %w", err)
-		}
-	}
-	return hashSecret(v), nil
 }
 
 // Truncate shortens s to at most n bytes on a character boundary: a cut

@@ -4,7 +4,6 @@ import (
 	"github.com/ory/fosite"
 
 	"gatehouse/identity"
-	"gatehouse/templates"
 )
 
 // SupportedScopes are the scopes a client may request.
@@ -16,27 +15,6 @@ var SupportedClaims = []string{
 	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "picture", "website",
 	"gender", "birthdate", "locale", "zoneinfo", "updated_at",
 	"email", "email_verified", "phone_number", "phone_number_verified", "address",
-}
-
-var scopeDescriptions = map[string]string{
-	"openid":         "Confirm your identity",
-	"profile":        "See your name, username, picture, language and time zone",
-	"email":          "See your email address",
-	"phone":          "See your phone number",
-	"address":        "See your postal address",
-	"offline_access": "Stay signed in to it when you are not using it",
-}
-
-func consentScopes(scopes []string) []templates.Scope {
-	out := make([]templates.Scope, 0, len(scopes))
-	for _, s := range scopes {
-		d, ok := scopeDescriptions[s]
-		if !ok {
-			d = s
-		}
-		out = append(out, templates.Scope{Name: s, Description: d})
-	}
-	return out
 }
 
 // userClaims maps the user record onto the standard claims (OIDC Core
@@ -84,19 +62,6 @@ func userClaims(u *identity.User, granted fosite.Arguments) map[string]interface
 		c["phone_number_verified"] = u.PhoneVerified
 	}
 	return c
-}
-
-func covers(granted, requested []string) bool {
-	have := make(map[string]bool, len(granted))
-	for _, g := range granted {
-		have[g] = true
-	}
-	for _, r := range requested {
-		if !have[r] {
-			return false
-		}
-	}
-	return true
 }
 
 func union(a, b []string) []string {

@@ -11,18 +11,11 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/identity"
-	"gatehouse/oidc/captcha"
-	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
 
-// Users is what the provider needs of the identity service.
+// Users is what the protocol endpoints need of the identity service.
 type Users interface {
-	// Authenticate checks a login and password; a wrong one, and any on a
-	// locked account, is (nil, false, nil).
-	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
-	// Register creates a self-service account or returns *identity.ValidationError.
-	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
 	// GetUser returns the user or identity.ErrNotFound.
 	GetUser(ctx context.Context, id string) (*identity.User, error)
 }
@@ -31,50 +24,32 @@ type Users interface {
 // a valid login.
 const MaxLoginLength = 320
 
-// Handler serves the protocol endpoints and the hosted pages.
+// Handler serves the protocol endpoints: discovery, JWKS, authorization,
+// token, userinfo, revocation, introspection and logout. The interactive
+// part of the authorization endpoint is SignIn's (package authflow).
 type Handler struct {
 	Provider *Provider
 	Users    Users
-	Recovery Verifier
-	Flows    FlowStore
+	// SignIn runs the sign-in flow of each authorization request.
+	SignIn SignIn
 	// Browser signs browsers in and out.
-	Browser  *Browser
-	Consents ConsentStore
-	Pages    *templates.Renderer
-	// FlowKey keys the MAC that binds a step's return to its flow.
-	FlowKey []byte
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Browser *Browser
+	Pages   *templates.Renderer
+	// LogoutKey keys the MAC of a logout request kept across its
+	// confirmation page.
+	LogoutKey []byte
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
 	// Outage is told of requests that failed because the database could
 	// not be used (nil: nobody is told).
 	Outage OutageReporter
-	// LoginAuditKey keys the hash under which the audit trail keeps a
-	// login name that belongs to no account (see failedLoginDetail).
-	LoginAuditKey []byte
-
+	// SelfSignup lets a client ask for the sign-up (prompt=create).
 	SelfSignup bool
-	// Captcha, when set, guards registration; CaptchaURL serves the
-	// proof-of-work challenge the page solves.
-	Captcha    captcha.Verifier
-	CaptchaURL string
-	// CaptchaWidget replaces the proof of work with a third-party widget.
-	CaptchaWidget templates.CaptchaWidget
-	// Failures counts failed sign-ins per address and per login name; past
-	// CaptchaAfter of either within FailureWindow the login form needs the
-	// CAPTCHA too. Nil Failures never asks.
-	Failures      ratelimit.Counter
-	CaptchaAfter  int
-	FailureWindow time.Duration
 	// ClientAuthLimit refuses client authentication after repeated
 	// failures; nil never does.
 	ClientAuthLimit *ClientAuthLimit
-	// RequireVerifiedEmail holds the first login until the user proved
-	// their e-mail address with the link or code.
-	RequireVerifiedEmail bool
-	// PasswordMinLength is shown on the registration page.
-	PasswordMinLength int
 	// RegistrationEnabled announces the client registration endpoint
 	// (package clientreg) in the discovery document.
 	RegistrationEnabled bool
@@ -103,17 +78,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
 	csrf := CSRF(h.Browser.Secure)
-	e.GET("/", h.home, csrf)
-	e.GET(PathLogin, h.loginPage, csrf)
-	e.POST(PathLogin, h.loginSubmit, csrf)
-	e.GET(PathSignUp, h.signupPage, csrf)
-	e.POST(PathSignUp, h.signupSubmit, csrf)
-	e.GET(PathConsent, h.consentPage, csrf)
-	e.POST(PathConsent, h.consentSubmit, csrf)
 	e.POST(PathLogout, h.logoutConfirm, csrf)
-	e.GET(PathVerifyEmail, h.verifyPage, csrf)
-	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
-	e.POST(PathVerifyResend, h.verifyResend, csrf)
 	// A POSTed logout request comes from another site without a CSRF
 	// token; its confirmation page gets one (see endSessionPost).
 	e.GET(PathEndSession, h.endSession, csrf)

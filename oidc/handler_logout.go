@@ -28,6 +28,10 @@ type logoutRequest struct {
 	Expires  time.Time `json:"exp"`
 }
 
+// logoutLifetime bounds how long a logout request waits on its
+// confirmation page.
+const logoutLifetime = 30 * time.Minute
+
 var errBadLogout = pageError(http.StatusBadRequest, "Invalid sign-out request",
 	"The application sent a sign-out request that could not be accepted.")
 
@@ -93,7 +97,7 @@ func (h *Handler) parseLogout(c echo.Context, form url.Values) (logoutRequest, *
 			return logoutRequest{}, nil, nil, errBadLogout
 		}
 	}
-	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(flowLifetime)}
+	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(logoutLifetime)}
 	var hint *jwt.Token
 	var err error
 	if raw := form.Get("id_token_hint"); raw != "" {
@@ -211,7 +215,7 @@ func audiences(v interface{}) []string {
 }
 
 func (h *Handler) logoutMAC(payload string) string {
-	m := hmac.New(sha256.New, h.FlowKey)
+	m := hmac.New(sha256.New, h.LogoutKey)
 	m.Write([]byte("logout|" + payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

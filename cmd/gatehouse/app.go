@@ -31,6 +31,7 @@ import (
 	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 	"gatehouse/oidc/clientreg"
@@ -54,6 +55,8 @@ type App struct {
 	Handler  *oidc.Handler
 	// ClientRegistration serves dynamic client registration.
 	ClientRegistration *clientreg.Handler
+	// SignIn runs the sign-in flows and serves their pages.
+	SignIn *authflow.Handler
 	// Recovery serves the forgotten-password and unlock pages.
 	Recovery *recovery.Handler
 	Account  *account.Handler
@@ -245,25 +248,20 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: a.Sessions, Now: time.Now, Secure: secure,
 		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
 	}
+	a.SignIn = &authflow.Handler{
+		Flows: a.Store, Consents: a.Store, Clients: a.Provider.Clients, Users: a.Users, Verifier: a.Users,
+		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
+		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
+		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+		PasswordMinLength: cfg.Password.MinLength,
+		Captcha: authflow.Captcha{Verifier: formCaptcha, URL: captchaURL, Widget: widget,
+			After: cfg.Captcha.AfterFailures, Window: 15 * time.Minute},
+	}
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, Flows: a.Store, Browser: browser, Consents: a.Store,
-		Pages:                pages,
-		FlowKey:              a.Box.DeriveKey("flow mac"),
-		Logger:               log,
-		Now:                  time.Now,
-		Recovery:             a.Users,
-		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
-		Captcha:              formCaptcha,
-		CaptchaWidget:        widget,
-		CaptchaAfter:         cfg.Captcha.AfterFailures,
-		FailureWindow:        15 * time.Minute,
-		Auditor:              a.Audit,
-		LoginAuditKey:        a.Box.DeriveKey("audit login names"),
-		CaptchaURL:           captchaURL,
-		SelfSignup:           cfg.Registration.AllowSelfSignup,
-		PasswordMinLength:    cfg.Password.MinLength,
-		RegistrationEnabled:  cfg.Registration.InitialAccessToken != "",
-		Outage:               a.Outage,
+		Provider: a.Provider, Users: a.Users, SignIn: a.SignIn, Browser: browser, Pages: pages,
+		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
+		SelfSignup:          cfg.Registration.AllowSelfSignup,
+		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 	}
 	a.Recovery = &recovery.Handler{
 		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Auditor: a.Audit, Logger: log,
@@ -282,7 +280,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		a.Close()
 		return nil, err
 	}
-	a.Handler.Failures = a.Failures
+	a.SignIn.Captcha.Failures = a.Failures
 	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
 		a.Close()
 		return nil, err

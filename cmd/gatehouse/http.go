@@ -154,6 +154,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	e.GET(pathCaptchaChallenge, a.PoW.ServeChallenge)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
+	a.SignIn.Mount(e.Group(""))
 	a.ClientRegistration.Mount(e.Group(""))
 	a.Recovery.Mount(e.Group(""))
 	a.Account.Mount(e)
