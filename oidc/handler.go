@@ -69,7 +69,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathJWKS, h.serveJWKS)
 	e.GET(PathAuthorize, h.authorize)
 	e.POST(PathAuthorize, h.authorize)
-	e.POST(PathToken, h.token)
+	e.POST(PathToken, tokenEndpoint{h}.serve)
 	e.GET(PathUserinfo, h.userinfo)
 	e.POST(PathUserinfo, h.userinfo)
 	e.POST(PathRevoke, h.revoke)
@@ -78,11 +78,11 @@ func (h *Handler) Mount(e *echo.Echo) {
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
 	csrf := CSRF(h.Browser.Secure)
-	e.POST(PathLogout, h.logoutConfirm, csrf)
+	e.POST(PathLogout, endSession{h}.logoutConfirm, csrf)
 	// A POSTed logout request comes from another site without a CSRF
-	// token; its confirmation page gets one (see endSessionPost).
-	e.GET(PathEndSession, h.endSession, csrf)
-	e.POST(PathEndSession, h.endSessionPost)
+	// token; its confirmation page gets one (see endSession.post).
+	e.GET(PathEndSession, endSession{h}.get, csrf)
+	e.POST(PathEndSession, endSession{h}.post)
 }
 
 func csrfToken(c echo.Context) string {

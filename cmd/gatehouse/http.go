@@ -18,6 +18,7 @@ import (
 	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/inputguard"
 	"gatehouse/static"
 	"gatehouse/templates"
 )
@@ -94,7 +95,7 @@ func baseEcho(cfg *config.Config, log *slog.Logger, pages *templates.Renderer, c
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(pages.StyleHash(), strings.HasPrefix(cfg.Issuer, "https://"), captchaHosts))
 	e.Use(middleware.BodyLimit(strconv.FormatInt(cfg.HTTP.MaxBodyBytes, 10) + "B"))
-	e.Use(oidc.InputGuard(cfg.HTTP.MaxHeaderBytes, map[string][]string{
+	e.Use(inputguard.New(cfg.HTTP.MaxHeaderBytes, map[string][]string{
 		account.Path + "/profile": {"street_address"},
 	}))
 	return e, nil
