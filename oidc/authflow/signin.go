@@ -43,9 +43,9 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 		p.CaptchaURL, p.CaptchaWidget = s.Captcha.URL, s.Captcha.Widget
 	}
 	if s.SelfSignup {
-		p.RegisterURL = oidc.PathSignUp
+		p.SignUpURL = oidc.PathSignUp
 		if f != nil {
-			p.RegisterURL += "?flow=" + f.ID
+			p.SignUpURL += "?flow=" + f.ID
 		}
 	}
 	return s.Pages.Login(oidc.StartPage(c, status), p)
@@ -125,7 +125,7 @@ func (s signInStep) home(c echo.Context) error {
 	}
 	p := templates.HomePage{LoginURL: oidc.PathLogin, LogoutURL: oidc.PathEndSession, AccountURL: "/account"}
 	if s.SelfSignup {
-		p.RegisterURL = oidc.PathSignUp
+		p.SignUpURL = oidc.PathSignUp
 	}
 	if bs != nil {
 		u, err := s.Users.GetUser(c.Request().Context(), bs.UserID)
@@ -218,7 +218,7 @@ func (s signInStep) renderCaptcha(c echo.Context, f *Flow, client *oidc.Client, 
 		p.ClientName = client.DisplayName()
 	}
 	if s.SelfSignup {
-		p.RegisterURL = oidc.PathSignUp
+		p.SignUpURL = oidc.PathSignUp
 	}
 	return s.Pages.Login(oidc.StartPage(c, http.StatusUnprocessableEntity), p)
 }

@@ -20,7 +20,7 @@ var errSignUpClosed = &oidc.PageError{Status: http.StatusNotFound, Title: "Regis
 // e-mail verification.
 type signUpStep struct{ *Handler }
 
-func (s signUpStep) render(c echo.Context, status int, f *Flow, p templates.RegisterPage) error {
+func (s signUpStep) render(c echo.Context, status int, f *Flow, p templates.SignUpPage) error {
 	p.Action, p.CSRF, p.LoginURL = oidc.PathSignUp, oidc.CSRFToken(c), oidc.PathLogin
 	p.PasswordMinLength = s.PasswordMinLength
 	if s.Captcha.Verifier != nil {
@@ -30,7 +30,7 @@ func (s signUpStep) render(c echo.Context, status int, f *Flow, p templates.Regi
 		p.Flow = f.ID
 		p.LoginURL += "?flow=" + f.ID
 	}
-	return s.Pages.Register(oidc.StartPage(c, status), p)
+	return s.Pages.SignUp(oidc.StartPage(c, status), p)
 }
 
 func (s signUpStep) page(c echo.Context) error {
@@ -41,7 +41,7 @@ func (s signUpStep) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, f, templates.RegisterPage{})
+	return s.render(c, http.StatusOK, f, templates.SignUpPage{})
 }
 
 func (s signUpStep) submit(c echo.Context) error {
@@ -57,11 +57,11 @@ func (s signUpStep) submit(c echo.Context) error {
 		Username: c.FormValue("username"), Email: c.FormValue("email"), Phone: c.FormValue("phone"), Password: c.FormValue("password"),
 		GivenName: c.FormValue("given_name"), FamilyName: c.FormValue("family_name"),
 	}
-	values := templates.RegisterValues{Username: in.Username, Email: in.Email, Phone: in.Phone, GivenName: in.GivenName, FamilyName: in.FamilyName}
+	values := templates.SignUpValues{Username: in.Username, Email: in.Email, Phone: in.Phone, GivenName: in.GivenName, FamilyName: in.FamilyName}
 	if s.Captcha.Verifier != nil {
 		switch err := s.Captcha.Verifier.Verify(ctx, c.Request()); {
 		case errors.Is(err, captcha.ErrFailed):
-			return s.render(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values,
+			return s.render(c, http.StatusUnprocessableEntity, f, templates.SignUpPage{Values: values,
 				CaptchaError: "Please complete the check (or wait for it to finish), then try again."})
 		case errors.Is(err, captcha.ErrUnavailable):
 			return captchaUnavailable(c, err)
@@ -88,7 +88,7 @@ func (s signUpStep) submit(c echo.Context) error {
 	}
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
-		return s.render(c, http.StatusUnprocessableEntity, f, templates.RegisterPage{Values: values, Errors: ve.Fields})
+		return s.render(c, http.StatusUnprocessableEntity, f, templates.SignUpPage{Values: values, Errors: ve.Fields})
 	}
 	if err != nil {
 		return err
