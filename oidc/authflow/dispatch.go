@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,13 +34,19 @@ var errFlowExpired = &oidc.PageError{Status: http.StatusBadRequest, Title: "This
 // endpoint, and its only ones.
 var resumeParams = []string{"flow", "step", "mac"}
 
-// isResume tells a step's return to the authorization endpoint (GET with
-// exactly flow, step and mac, see finishStep) from an authorization
-// request, which never carries them: it is known by its parameters, not
-// by how many there are.
+// isResume tells a step's return to the authorization endpoint (a GET
+// with flow, step and mac, see finishStep, and nothing else) from an
+// authorization request, which never carries them. It names the
+// parameters it expects instead of counting them, so that an
+// authorization request of three parameters is never taken for a return.
 func isResume(method string, q url.Values) bool {
-	if method != http.MethodGet || len(q) != len(resumeParams) {
+	if method != http.MethodGet {
 		return false
+	}
+	for k := range q {
+		if !slices.Contains(resumeParams, k) {
+			return false
+		}
 	}
 	for _, p := range resumeParams {
 		if len(q[p]) != 1 || q.Get(p) == "" {

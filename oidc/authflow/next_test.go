@@ -164,6 +164,7 @@ func TestIsResume(t *testing.T) {
 		{"authorization request naming a flow", http.MethodGet, "client_id=app&response_type=code&scope=openid&flow=f1&step=login&mac=m", false},
 		{"three parameters, no mac", http.MethodGet, "flow=f1&step=login&state=s", false},
 		{"mac repeated", http.MethodGet, "flow=f1&step=login&mac=m&mac=n", false},
+		{"a fourth parameter", http.MethodGet, "flow=f1&step=login&mac=m&state=s", false},
 		{"empty mac", http.MethodGet, "flow=f1&step=login&mac=", false},
 		{"only the flow", http.MethodGet, "flow=f1", false},
 	}
