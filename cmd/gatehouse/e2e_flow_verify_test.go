@@ -187,3 +187,35 @@ func testVerificationHeldInFlow(t *testing.T, dialect string) {
 		}
 	})
 }
+
+// TestDirectSignInKeepsNoFlow: a sign-in begun on the sign-in page itself
+// ends where "next" points and leaves nothing behind: no flow row and no
+// flow cookie, as a flow without a client is stored only while it waits.
+func TestDirectSignInKeepsNoFlow(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			srv := startServer(t, dialect, nil)
+			srv.createUser(t, "lena", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			cookies := recordCookies(b)
+			p, _ := b.get(t, srv.URL+"/login?next=/account")
+			p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "lena", "password": testUserPassword})
+			if p.URL.Path != "/account" || p.Status != http.StatusOK {
+				t.Fatalf("sign-in led to %s (status %d), want the account page", p.URL, p.Status)
+			}
+			cookies.noPendingCookie(t)
+			for _, n := range cookies.names {
+				if strings.Contains(n, "gatehouse_flow") {
+					t.Errorf("a sign-in outside any flow set the flow cookie %q", n)
+				}
+			}
+			var flows int64
+			if err := srv.App.DB.Raw(`SELECT count(*) FROM login_flows`).Scan(&flows).Error; err != nil {
+				t.Fatal(err)
+			}
+			if flows != 0 {
+				t.Errorf("%d flows stored by a sign-in outside any flow, want none", flows)
+			}
+		})
+	}
+}
