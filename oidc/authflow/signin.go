@@ -106,7 +106,7 @@ func (s signInStep) submit(c echo.Context) error {
 	}
 	if s.RequireVerifiedEmail && !user.EmailVerified {
 		s.Logger.InfoContext(ctx, "login held for email verification", "user_id", user.ID)
-		return verifyStep{s.Handler}.hold(c, f, &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}}, StepSignIn, true)
+		return verifyStep(s).hold(c, f, &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}}, StepSignIn, true)
 	}
 	bs, err := s.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {

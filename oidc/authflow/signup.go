@@ -83,7 +83,7 @@ func (s signUpStep) submit(c echo.Context) error {
 		// Answered as a new account, so the page tells nobody who has one.
 		s.Logger.InfoContext(ctx, "registration with an e-mail address in use answered as new", "user_id", taken.OwnerID)
 		s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: taken.OwnerID, Action: audit.ActionRegistrationAttempt, Outcome: audit.OutcomeFailure})
-		return verifyStep{s.Handler}.hold(c, flow(), &Verification{UserID: taken.Decoy.ID, Email: taken.Decoy.Email, Decoy: true,
+		return verifyStep(s).hold(c, flow(), &Verification{UserID: taken.Decoy.ID, Email: taken.Decoy.Email, Decoy: true,
 			AMR: []string{"pwd"}, SignUp: true}, StepSignUp, false)
 	}
 	var ve *identity.ValidationError
@@ -97,7 +97,7 @@ func (s signUpStep) submit(c echo.Context) error {
 	s.audit(c, oidc.UserEvent(audit.ActionUserRegistered, user.ID, nil))
 	if s.RequireVerifiedEmail {
 		// Register already sent the verification message.
-		return verifyStep{s.Handler}.hold(c, flow(), &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}, SignUp: true}, StepSignUp, false)
+		return verifyStep(s).hold(c, flow(), &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}, SignUp: true}, StepSignUp, false)
 	}
 	bs, err := s.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {
