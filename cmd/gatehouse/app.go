@@ -257,6 +257,8 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Captcha: authflow.Captcha{Verifier: formCaptcha, URL: captchaURL, Widget: widget,
 			After: cfg.Captcha.AfterFailures, Window: 15 * time.Minute},
 	}
+	// Logout requests are sealed with the key they always were (the flow
+	// MAC's, under a "logout|" prefix), so none in flight breaks.
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, SignIn: a.SignIn, Browser: browser, Pages: pages,
 		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
