@@ -19,7 +19,7 @@ import (
 // status 0 within http.shutdown_timeout.
 func TestMetricsOnAdminListener(t *testing.T) {
 	t.Run("on", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "sqlite"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "sqlite"))
 		p := startProcess(t, cfg)
 
 		if got := do(t, mustRequest(t, http.MethodGet, p.URL+"/metrics")); got.Status != http.StatusNotFound || strings.Contains(got.Body, "gatehouse_") {
@@ -52,7 +52,7 @@ func TestMetricsOnAdminListener(t *testing.T) {
 	})
 
 	t.Run("off", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "sqlite"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "sqlite"))
 		cfg.AdminListen = ""
 		p := startProcess(t, cfg)
 		if p.AdminURL != "" {

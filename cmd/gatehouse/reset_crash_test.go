@@ -130,7 +130,7 @@ func TestForgotPasswordSurvivesKill(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)
-			cfg := processConfig(t, dbtest.MustURL(t, dialect))
+			cfg := processConfig(t, dbtest.MustMigratedURL(t, dialect))
 			withDelivery(mb, nil, false)(cfg)
 			cfg.RateLimits.PasswordResetPerIP = "100000/1m"
 			names := make([]string, users)

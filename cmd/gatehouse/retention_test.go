@@ -22,7 +22,7 @@ import (
 func TestPurgeAtStart(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			dbURL := dbtest.MustURL(t, dialect)
+			dbURL := dbtest.MustMigratedURL(t, dialect)
 			db, err := migrations.Open(dbURL)
 			if err != nil {
 				t.Fatal(err)

@@ -145,7 +145,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 
 	t.Run("requests finish", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "postgres"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "postgres"))
 		loginLimits(cfg)
 		migrateAndCreateUser(t, cfg, "flora")
 		p := startProcess(t, cfg)
@@ -170,7 +170,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 
 	t.Run("database stalls", func(t *testing.T) {
 		proxy := startDBProxy(t, forward)
-		cfg := processConfig(t, proxy.url(t, dbtest.MustURL(t, "postgres")))
+		cfg := processConfig(t, proxy.url(t, dbtest.MustMigratedURL(t, "postgres")))
 		loginLimits(cfg)
 		cfg.HTTP.ShutdownTimeout = config.Duration(3 * time.Second)
 		migrateAndCreateUser(t, cfg, "flora")

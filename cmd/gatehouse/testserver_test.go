@@ -64,7 +64,7 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg.Listen = ln.Addr().String()
 	cfg.AdminListen = admin.Addr().String()
 	cfg.DataDir = t.TempDir()
-	cfg.Database.URL = dbtest.MustURL(t, dialect)
+	cfg.Database.URL = dbtest.MustMigratedURL(t, dialect)
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
 	cfg.Registration.InitialAccessToken = testInitialAccessToken
 	cfg.Log.Level = "warn"
