@@ -127,7 +127,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
 	a.Users = &identity.Service{
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Hasher: identity.NewHasher(identity.DefaultHashParams, identity.NewPool(identity.PoolConfig{
+		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
 			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
 		})),
 		Policy: policy, Now: time.Now,
@@ -145,7 +145,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	a.Keys = &oidc.Keys{
 		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
-		JWKSMaxAge:       5 * time.Minute,
+		JWKSMaxAge:       5 * time.Minute, NewKey: newSigningKey(cfg),
 	}
 	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
 	a.Store.Clients = clients.GetClient
