@@ -10,6 +10,7 @@ import (
 // error handler carries the status the client received, not the 200 the
 // response held before the error handler ran.
 func TestAccessLogStatus(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	requests := []struct {
 		name, method, path, body string

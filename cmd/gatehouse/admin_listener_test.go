@@ -69,7 +69,7 @@ func TestMetricsOnAdminListener(t *testing.T) {
 }
 
 // startedLine is the process's "gatehouse started" log record.
-func startedLine(t *testing.T, p *process) map[string]any {
+func startedLine(t testing.TB, p *process) map[string]any {
 	t.Helper()
 	for line := range strings.Lines(p.stderr.String()) {
 		var rec map[string]any
@@ -83,7 +83,7 @@ func startedLine(t *testing.T, p *process) map[string]any {
 
 // stopClean sends SIGTERM and fails t unless the process exits with
 // status 0 within http.shutdown_timeout.
-func stopClean(t *testing.T, p *process) {
+func stopClean(t testing.TB, p *process) {
 	t.Helper()
 	limit := p.Config.HTTP.ShutdownTimeout.Std()
 	code, took := p.stop(t, limit+10*time.Second)

@@ -13,6 +13,7 @@ import (
 // of it; a name that belongs to an account is kept, so the owner and the
 // administrators see who was targeted.
 func TestFailedLoginAuditHidesUnknownNames(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, nil)

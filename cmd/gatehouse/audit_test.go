@@ -13,6 +13,7 @@ import (
 // trail; `audit verify` vouches for it until a row is edited behind its
 // back, and then names the entry.
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, nil)

@@ -19,6 +19,7 @@ import (
 // backchannel_logout_uri receives a logout token it can verify with the
 // provider's keys (Back-Channel Logout 1.0 §2.4-2.6).
 func TestBackchannelLogout(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()

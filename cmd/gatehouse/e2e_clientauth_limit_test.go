@@ -15,7 +15,7 @@ import (
 
 // postFrom posts a form with Basic client credentials as if from addr,
 // through the trusted proxy (the test server trusts loopback).
-func postFrom(t *testing.T, u, addr, body, id, secret string) rawResponse {
+func postFrom(t testing.TB, u, addr, body, id, secret string) rawResponse {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -146,7 +146,7 @@ func TestDatabaseOutage(t *testing.T) {
 }
 
 // rawFrom reads resp into a rawResponse.
-func rawFrom(t *testing.T, resp *http.Response) rawResponse {
+func rawFrom(t testing.TB, resp *http.Response) rawResponse {
 	t.Helper()
 	p := readPage(t, resp)
 	return rawResponse{Status: p.Status, Header: resp.Header, Body: p.Body}

@@ -20,6 +20,7 @@ import (
 // purged as it starts, not ten minutes later (which never comes for an
 // instance restarted more often); live ones stay.
 func TestPurgeAtStart(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			dbURL := dbtest.MustMigratedURL(t, dialect)
@@ -75,6 +76,7 @@ func TestPurgeAtStart(t *testing.T) {
 // deletes the other, which from then on is an unknown client
 // (invalid_client), while the used one goes on working.
 func TestUnusedDynamicClientExpires(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testUnusedDynamicClientExpires(t, dialect) })
 	}
