@@ -47,7 +47,7 @@ func (s *keySigner) Generate(ctx context.Context, claims jwt.MapClaims, header j
 // forToken returns a DefaultSigner holding the published key named by the
 // token's "kid" header. fosite's verification only reads the public half.
 func (s *keySigner) forToken(token string) (*jwt.DefaultSigner, error) {
-	parsed, err := josev4.ParseSigned(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
+	parsed, err := josev4.ParseSignedCompact(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
 	if err != nil || len(parsed.Signatures) != 1 {
 		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorMalformed, Inner: errors.New("malformed JWT")}
 	}

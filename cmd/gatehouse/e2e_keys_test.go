@@ -50,7 +50,7 @@ func kids(set josev4.JSONWebKeySet) []string {
 // algorithms.
 func mustParseJWS(t testing.TB, token string) *josev4.JSONWebSignature {
 	t.Helper()
-	jws, err := josev4.ParseSigned(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
+	jws, err := josev4.ParseSignedCompact(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
 	if err != nil {
 		t.Fatalf("not a JWS: %v (token %.20q...)", err, token)
 	}

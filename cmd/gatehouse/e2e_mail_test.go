@@ -336,7 +336,7 @@ func TestSessionsPage(t *testing.T) {
 
 	b := newBrowser(t, rpCallback)
 	p, _ := b.get(t, srv.URL+"/account?section=sessions")
-	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "mona", "password": testUserPassword})
+	b.submit(t, p, "login-submit", map[string]string{"login": "mona", "password": testUserPassword})
 	p, _ = b.get(t, srv.URL+"/account?section=sessions")
 	if n := strings.Count(p.Body, `class="session"`); n != 2 {
 		t.Fatalf("sessions listed: %d, want 2:\n%s", n, p.Body)
