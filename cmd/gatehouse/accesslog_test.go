@@ -31,7 +31,7 @@ func TestAccessLogStatus(t *testing.T) {
 		}
 	}
 	// A closed database gives a 503 from the error handler.
-	sqlDB, err := srv.App.DB.DB()
+	sqlDB, err := srv.App.DB.Gorm().DB()
 	if err != nil {
 		t.Fatal(err)
 	}

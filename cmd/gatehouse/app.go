@@ -17,7 +17,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
-	"gorm.io/gorm"
 
 	"gatehouse/config"
 	"gatehouse/identity"
@@ -43,7 +42,7 @@ import (
 type App struct {
 	Config   *config.Config
 	Logger   *slog.Logger
-	DB       *gorm.DB
+	DB       *migrations.Handle
 	Box      *seal.Box
 	Store    *oidcsql.Store
 	Users    *identity.Service
@@ -95,32 +94,33 @@ func openBox(cfg *config.Config, log *slog.Logger) (*seal.Box, error) {
 
 // openStorageWith is openStorage with the box already built.
 func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box, migrate bool) (*App, error) {
-	db, err := migrations.OpenWith(cfg.Database.URL, migrations.Options{
+	handle, err := migrations.OpenHandle(cfg.Database.URL, migrations.Options{
 		MaxOpenConns: cfg.Database.MaxOpenConns, StatementTimeout: cfg.Database.StatementTimeout.Std(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := ping(ctx, db, cfg.Database.ConnectTimeout.Std()); err != nil {
-		closeDB(db)
+	if err := handle.Ping(ctx, cfg.Database.ConnectTimeout.Std()); err != nil {
+		handle.Close()
 		return nil, err
 	}
 	if migrate {
-		applied, err := migrations.Up(ctx, db)
+		applied, err := handle.Up(ctx)
 		if err != nil {
-			closeDB(db)
+			handle.Close()
 			return nil, dberr.Mark(err)
 		}
 		if len(applied) > 0 {
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
 		}
 	}
-	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg),
+	db := handle.Gorm()
+	a := &App{Config: cfg, Logger: log, DB: handle, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg),
 		purgedAtStart: make(chan struct{})}
 	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
 	a.Store.Now = time.Now
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
-		closeDB(db)
+		handle.Close()
 		return nil, err
 	}
 	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
@@ -207,7 +207,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	if err != nil {
 		return nil, err
 	}
-	if err := migrations.Current(ctx, a.DB); err != nil {
+	if err := a.DB.Current(ctx); err != nil {
 		a.Close()
 		if errors.Is(err, migrations.ErrPending) {
 			return nil, errSchemaOutOfDate
@@ -219,12 +219,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		return nil, err
 	}
 	warnOutbound(cfg, log)
-	sqlDB, err := a.DB.DB()
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Outage = &dberr.Outage{Logger: log, Ping: sqlDB.PingContext, Interval: 500 * time.Millisecond, Now: time.Now}
+	a.Outage = &dberr.Outage{Logger: log, Ping: a.DB.PingContext, Interval: 500 * time.Millisecond, Now: time.Now}
 	pages := a.Pages
 	if err := a.openDelivery(); err != nil {
 		a.Close()
@@ -232,7 +227,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
-		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
+		Spent: captchasql.NewSpentStore(a.DB.Gorm()), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
@@ -288,7 +283,7 @@ func (a *App) Close() {
 			a.Redis.Close()
 		}
 		if a.DB != nil {
-			closeDB(a.DB)
+			a.DB.Close()
 		}
 	})
 }
@@ -296,23 +291,6 @@ func (a *App) Close() {
 // errSchemaOutOfDate is openServer's error for pending migrations that it
 // is not to apply itself.
 var errSchemaOutOfDate = fmt.Errorf("the database schema is out of date: run `gatehouse migrate up` (or enable database.migrate_on_start): %w", migrations.ErrPending)
-
-// ping checks that the database answers within timeout.
-func ping(ctx context.Context, db *gorm.DB, timeout time.Duration) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return dberr.Mark(sqlDB.PingContext(ctx))
-}
-
-func closeDB(db *gorm.DB) {
-	if sqlDB, err := db.DB(); err == nil {
-		sqlDB.Close()
-	}
-}
 
 // masterKey returns the configured master key or, in development mode, the
 // one kept in data_dir (generated on first use).

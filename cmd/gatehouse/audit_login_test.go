@@ -26,7 +26,7 @@ func TestFailedLoginAuditHidesUnknownNames(t *testing.T) {
 			}
 
 			var rows []struct{ ActorID, Subject, Action, UserAgent, RequestID, Details string }
-			err := srv.App.DB.Raw(`SELECT actor_id, subject, action, user_agent, request_id, details FROM audit_entries ORDER BY seq`).Scan(&rows).Error
+			err := srv.App.DB.Gorm().Raw(`SELECT actor_id, subject, action, user_agent, request_id, details FROM audit_entries ORDER BY seq`).Scan(&rows).Error
 			if err != nil {
 				t.Fatal(err)
 			}

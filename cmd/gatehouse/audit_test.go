@@ -44,7 +44,7 @@ func TestAuditTrail(t *testing.T) {
 			if out, code := srv.cli(t, "", "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
 				t.Fatalf("audit verify on an untouched trail: %d %s", code, out)
 			}
-			if err := srv.App.DB.Exec(`UPDATE audit_entries SET outcome = 'failure' WHERE action = 'login.succeeded'`).Error; err != nil {
+			if err := srv.App.DB.Gorm().Exec(`UPDATE audit_entries SET outcome = 'failure' WHERE action = 'login.succeeded'`).Error; err != nil {
 				t.Fatal(err)
 			}
 			out, code = srv.cli(t, "", "audit", "verify")

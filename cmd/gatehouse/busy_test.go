@@ -157,7 +157,7 @@ func postAll(ctx context.Context, forms []signInForm) []signInAnswer {
 func countSessions(t testing.TB, srv *testServer) int {
 	t.Helper()
 	var n int
-	if err := srv.App.DB.Raw("SELECT COUNT(*) FROM browser_sessions").Scan(&n).Error; err != nil {
+	if err := srv.App.DB.Gorm().Raw("SELECT COUNT(*) FROM browser_sessions").Scan(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -160,14 +160,14 @@ func TestRegistrationHidesTakenEmail(t *testing.T) {
 				t.Errorf("a second attempt answered %d %s", again.Status, again.Location)
 			}
 			var notices int64
-			if err := srv.App.DB.Raw(`SELECT count(*) FROM outbound_messages WHERE recipient = ?`, taken).Scan(&notices).Error; err != nil {
+			if err := srv.App.DB.Gorm().Raw(`SELECT count(*) FROM outbound_messages WHERE recipient = ?`, taken).Scan(&notices).Error; err != nil {
 				t.Fatal(err)
 			}
 			if notices != 1 {
 				t.Errorf("%d messages to the owner, want 1 per cooldown", notices)
 			}
 			var attempts int64
-			if err := srv.App.DB.Raw(`SELECT count(*) FROM audit_entries WHERE action = 'registration.attempted' AND subject = ?`, owner.ID).Scan(&attempts).Error; err != nil {
+			if err := srv.App.DB.Gorm().Raw(`SELECT count(*) FROM audit_entries WHERE action = 'registration.attempted' AND subject = ?`, owner.ID).Scan(&attempts).Error; err != nil {
 				t.Fatal(err)
 			}
 			if attempts != 2 {

@@ -81,7 +81,7 @@ func testTokenEndpointErrors(t *testing.T, dialect string) {
 	code1, v1 := newCode()
 	code2, v2 := newCode()
 	code3, v3 := newCode()
-	expireCode(t, srv.App.DB, code3)
+	expireCode(t, srv.App.DB.Gorm(), code3)
 
 	cases := []struct {
 		name       string

@@ -93,7 +93,7 @@ func endLeases(t testing.TB, cfg *config.Config) int64 {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	res := a.DB.WithContext(t.Context()).Exec(`UPDATE outbound_messages SET locked_until = created_at WHERE status = 'sending'`)
+	res := a.DB.Gorm().WithContext(t.Context()).Exec(`UPDATE outbound_messages SET locked_until = created_at WHERE status = 'sending'`)
 	if res.Error != nil {
 		t.Fatal(res.Error)
 	}

@@ -50,7 +50,9 @@ func TestPurgeAtStart(t *testing.T) {
 			if err := store.SetClientAssertionJWT(t.Context(), "jti-expired", past); err != nil {
 				t.Fatal(err)
 			}
-			closeDB(db)
+			if sqlDB, err := db.DB(); err == nil {
+				sqlDB.Close()
+			}
 
 			srv := startServer(t, dialect, func(cfg *config.Config) { cfg.Database.URL = dbURL })
 			rec := srv.Logs.Wait(t, "purged expired records")
@@ -58,7 +60,7 @@ func TestPurgeAtStart(t *testing.T) {
 				t.Errorf("purge at start removed %v rows, want 3 (a flow, an idle session, a JTI)", rec["rows"])
 			}
 			var left []string
-			if err := srv.App.DB.Raw(`SELECT id FROM login_flows UNION ALL SELECT id FROM browser_sessions UNION ALL SELECT jti FROM oauth_jtis`).
+			if err := srv.App.DB.Gorm().Raw(`SELECT id FROM login_flows UNION ALL SELECT id FROM browser_sessions UNION ALL SELECT jti FROM oauth_jtis`).
 				Scan(&left).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +133,7 @@ func testUnusedDynamicClientExpires(t *testing.T, dialect string) {
 	backdate := func(id string, d time.Duration) time.Time {
 		t.Helper()
 		at := time.Now().Add(-d).UTC().Truncate(time.Microsecond)
-		if err := srv.App.DB.Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ?`, dbtime.New(at), id).Error; err != nil {
+		if err := srv.App.DB.Gorm().Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ?`, dbtime.New(at), id).Error; err != nil {
 			t.Fatal(err)
 		}
 		srv.App.Provider.Clients.Forget(id)

@@ -75,7 +75,7 @@ func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
 	steps := []func() (int64, error){
 		func() (int64, error) { return a.Store.DeleteExpired(ctx, now) },
 		func() (int64, error) { return a.Users.Tokens.DeleteExpiredTokens(ctx, now) },
-		func() (int64, error) { return captchasql.NewSpentStore(a.DB).Purge(ctx) },
+		func() (int64, error) { return captchasql.NewSpentStore(a.DB.Gorm()).Purge(ctx) },
 	}
 	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
 		steps = append(steps, func() (int64, error) { return a.Store.DeleteUnusedClients(ctx, now.Add(-l)) })
