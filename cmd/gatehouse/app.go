@@ -115,40 +115,24 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		}
 	}
 	db := handle.Gorm()
-	a := &App{Config: cfg, Logger: log, DB: handle, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg),
-		purgedAtStart: make(chan struct{})}
-	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
-	a.Store.Now = time.Now
+	a := &App{Config: cfg, Logger: log, DB: handle, Box: box, Egress: newEgress(cfg), purgedAtStart: make(chan struct{})}
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
 		handle.Close()
 		return nil, err
 	}
-	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
-	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
-	a.Users = &identity.Service{
-		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
-			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
-		})),
-		Policy: policy, Now: time.Now,
-		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
-		Lockout: identity.LockoutPolicy{
-			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
-			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
-		},
-		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
-		// Only a registration held for verification can be answered alike
-		// whether or not the address has an account.
-		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
-	}
 	tl := cfg.Tokens
+	// The store reads clients back through the provider's cache, and the
+	// cache reads them from the database: it gets a store of its own.
+	clients := &oidc.ClientCache{Store: oidcsql.New(db), TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
+	a.Store = oidcsql.NewWith(db, oidcsql.Options{
+		Clients: clients.GetClient, InactiveRefreshRetention: tl.RotatedRefreshTokenRetention.Std(), Now: time.Now,
+	})
+	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
 	a.Keys = &oidc.Keys{
 		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
 		JWKSMaxAge:       5 * time.Minute, NewKey: newSigningKey(cfg),
 	}
-	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
-	a.Store.Clients = clients.GetClient
 	a.Provider = oidc.New(oidc.ProviderConfig{
 		Issuer: cfg.Issuer,
 		Lifetimes: oidc.Lifetimes{
@@ -164,31 +148,45 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Clients:           clients,
 		Egress:            a.Egress,
 	})
+	a.Audit = audit.New(auditsql.New(db))
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
-	a.Audit = audit.New(auditsql.New(db))
-	a.Audit.Now = time.Now
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
 	record := func(ctx context.Context, e audit.Entry) {
 		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
 			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
 		}
 	}
-	a.Users.OnUnlock = func(ctx context.Context, userID, by string) {
-		record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-			Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+	a.Users = &identity.Service{
+		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
+		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
+			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
+		})),
+		Policy: identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
+		Now:    time.Now, TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Sessions,
+		Lockout: identity.LockoutPolicy{
+			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
+			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
+		},
+		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
+		// Only a registration held for verification can be answered alike
+		// whether or not the address has an account.
+		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
+		OnUnlock: func(ctx context.Context, userID, by string) {
+			record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+				Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+		},
+		OnLockout: func(ctx context.Context, userID, reason string, permanent bool) {
+			record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
+				Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
+		},
+		// The attempt got the answer of a wrong password; the owner sees
+		// it as a failed sign-in in the security activity.
+		OnLockedAttempt: func(ctx context.Context, userID string) {
+			record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
+				Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
+		},
 	}
-	a.Users.OnLockout = func(ctx context.Context, userID, reason string, permanent bool) {
-		record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
-			Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
-	}
-	// The attempt got the answer of a wrong password; the owner sees it
-	// as a failed sign-in in the security activity.
-	a.Users.OnLockedAttempt = func(ctx context.Context, userID string) {
-		record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
-			Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
-	}
-	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
-	a.Users.Sessions = a.Sessions
 	return a, nil
 }
 
@@ -229,6 +227,15 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
 		Spent: captchasql.NewSpentStore(a.DB.Gorm()), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
+	if err := a.openLimits(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	authLimit, err := clientAuthLimit(a.Failures, cfg.RateLimits)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
 		Pages:                pages,
@@ -254,19 +261,12 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
 		Outage:               a.Outage,
+		Failures:             a.Failures,
+		ClientAuthLimit:      authLimit,
 	}
 	a.Account = &account.Handler{
 		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
-	}
-	if err := a.openLimits(); err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Handler.Failures = a.Failures
-	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
-		a.Close()
-		return nil, err
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
