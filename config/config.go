@@ -18,6 +18,10 @@ type Config struct {
 	// AdminListen is the host:port of the admin listener, which serves
 	// /metrics, /healthz and /readyz; empty turns it off.
 	AdminListen string `yaml:"admin_listen"`
+	// AdminPprof serves Go's profiler (net/http/pprof) on the admin
+	// listener under /debug/pprof/; off by default, as a profile shows
+	// much of the process's memory.
+	AdminPprof bool `yaml:"admin_pprof"`
 	// DataDir holds the SQLite database and, in development mode, the
 	// generated master key.
 	DataDir  string   `yaml:"data_dir"`

@@ -59,6 +59,7 @@ func TestLoadFile(t *testing.T) {
 issuer: https://login.example.com/
 listen: 0.0.0.0:9000
 admin_listen: 10.0.0.5:9100
+admin_pprof: true
 data_dir: /var/lib/gatehouse
 database:
   url: postgres://gatehouse@db.internal/gatehouse
@@ -153,6 +154,7 @@ audit:
 		Issuer:      "https://login.example.com",
 		Listen:      "0.0.0.0:9000",
 		AdminListen: "10.0.0.5:9100",
+		AdminPprof:  true,
 		DataDir:     "/var/lib/gatehouse",
 		Database: Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second),
 			MaxOpenConns: 20, StatementTimeout: Duration(30 * time.Second)},

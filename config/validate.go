@@ -27,6 +27,8 @@ func (c *Config) Validate() error {
 		} else if c.AdminListen == c.Listen {
 			p.add("admin_listen", "must differ from listen")
 		}
+	} else if c.AdminPprof {
+		p.add("admin_pprof", "needs admin_listen: the profiler is served only on the admin listener")
 	}
 	if c.DataDir == "" {
 		p.add("data_dir", "required")

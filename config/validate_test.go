@@ -132,6 +132,12 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.AdminListen = "127.0.0.1" },
 			want:   []string{"admin_listen: must be host:port, such as 127.0.0.1:9464, or empty to turn it off: address 127.0.0.1: missing port in address"},
 		},
+		{name: "admin_pprof on", mutate: func(c *Config) { c.AdminPprof = true }},
+		{
+			name:   "admin_pprof without admin_listen",
+			mutate: func(c *Config) { c.AdminListen, c.AdminPprof = "", true },
+			want:   []string{"admin_pprof: needs admin_listen: the profiler is served only on the admin listener"},
+		},
 		{
 			name:   "admin_listen on the public address",
 			mutate: func(c *Config) { c.AdminListen = c.Listen },
