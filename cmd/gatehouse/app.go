@@ -94,7 +94,7 @@ func openBox(cfg *config.Config, log *slog.Logger) (*seal.Box, error) {
 
 // openStorageWith is openStorage with the box already built.
 func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box, migrate bool) (*App, error) {
-	handle, err := migrations.OpenHandle(cfg.Database.URL, migrations.Options{
+	handle, err := migrations.OpenHandle(cfg.Database.URL.Reveal(), migrations.Options{
 		MaxOpenConns: cfg.Database.MaxOpenConns, StatementTimeout: cfg.Database.StatementTimeout.Std(),
 	})
 	if err != nil {
@@ -257,7 +257,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		PasswordMinLength:    cfg.Password.MinLength,
 		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
 		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
-		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+		InitialAccessToken:   cfg.Registration.InitialAccessToken.Reveal(),
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
 		Outage:               a.Outage,
@@ -327,13 +327,13 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 // openDelivery builds the message worker from the e-mail and SMS settings.
 func (a *App) openDelivery() error {
 	cfg := a.Config
-	email, err := message.NewEmailSender(cfg.Email.SMTPURL, cfg.Email.From, a.Logger)
+	email, err := message.NewEmailSender(cfg.Email.SMTPURL.Reveal(), cfg.Email.From, a.Logger)
 	if err != nil {
 		return err
 	}
 	sms, err := message.NewSMSSender(message.SMSConfig{
-		Provider: cfg.SMS.Provider, WebhookURL: cfg.SMS.WebhookURL, WebhookSecret: cfg.SMS.WebhookSecret,
-		TwilioAccountSID: cfg.SMS.TwilioAccountSID, TwilioAuthToken: cfg.SMS.TwilioAuthToken,
+		Provider: cfg.SMS.Provider, WebhookURL: cfg.SMS.WebhookURL.Reveal(), WebhookSecret: cfg.SMS.WebhookSecret.Reveal(),
+		TwilioAccountSID: cfg.SMS.TwilioAccountSID, TwilioAuthToken: cfg.SMS.TwilioAuthToken.Reveal(),
 		TwilioFrom: cfg.SMS.TwilioFrom, TwilioBaseURL: cfg.SMS.TwilioBaseURL,
 	}, a.Logger)
 	if err != nil {
@@ -354,15 +354,15 @@ func chooseCaptcha(c config.Captcha, pow *captcha.PoW) (v captcha.Verifier, chal
 	case "pow":
 		return pow, pathCaptchaChallenge, w, ""
 	case "turnstile":
-		return captcha.NewTurnstile(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewTurnstile(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://challenges.cloudflare.com/turnstile/v0/api.js", Class: "cf-turnstile", SiteKey: c.SiteKey},
 			"https://challenges.cloudflare.com"
 	case "hcaptcha":
-		return captcha.NewHCaptcha(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewHCaptcha(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://js.hcaptcha.com/1/api.js", Class: "h-captcha", SiteKey: c.SiteKey},
 			"https://hcaptcha.com https://*.hcaptcha.com"
 	case "recaptcha":
-		return captcha.NewReCAPTCHA(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewReCAPTCHA(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://www.google.com/recaptcha/api.js", Class: "g-recaptcha", SiteKey: c.SiteKey},
 			"https://www.google.com https://www.gstatic.com"
 	}

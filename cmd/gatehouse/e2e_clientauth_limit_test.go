@@ -96,7 +96,7 @@ func TestClientAuthFailureLimit(t *testing.T) {
 func TestClientAuthFailureLimitShared(t *testing.T) {
 	redisURL := testRedisURL(t)
 	edit := func(c *config.Config) {
-		c.Redis.URL = redisURL
+		c.Redis.URL = config.Secret(redisURL)
 		c.HTTP.TrustedProxies = []string{"127.0.0.1/32"}
 	}
 	a := startServer(t, "sqlite", edit)

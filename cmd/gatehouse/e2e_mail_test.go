@@ -53,11 +53,11 @@ func startSMSGateway(t testing.TB) *smsGateway {
 
 func withDelivery(mb *mailbox, sms *smsGateway, requireVerified bool) func(*config.Config) {
 	return func(cfg *config.Config) {
-		cfg.Email.SMTPURL = "smtp://" + mb.Addr
+		cfg.Email.SMTPURL = config.Secret("smtp://" + mb.Addr)
 		cfg.Email.From = "Gatehouse <no-reply@example.com>"
 		cfg.Registration.RequireVerifiedEmail = requireVerified
 		if sms != nil {
-			cfg.SMS.Provider, cfg.SMS.WebhookURL, cfg.SMS.WebhookSecret = "webhook", sms.URL, webhookSecret
+			cfg.SMS.Provider, cfg.SMS.WebhookURL, cfg.SMS.WebhookSecret = "webhook", config.Secret(sms.URL), webhookSecret
 		}
 	}
 }

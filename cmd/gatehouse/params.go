@@ -26,5 +26,5 @@ func newSigningKey(cfg *config.Config) func(algorithm string) (crypto.Signer, er
 	if signingKeys == nil {
 		return nil
 	}
-	return signingKeys(cfg.Database.URL)
+	return signingKeys(cfg.Database.URL.Reveal())
 }

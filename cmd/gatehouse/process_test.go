@@ -98,8 +98,8 @@ func processConfig(t testing.TB, databaseURL string) *config.Config {
 	rand.Read(key)
 	cfg := config.Default()
 	cfg.Issuer, cfg.Listen, cfg.AdminListen, cfg.DataDir = "http://"+addr, addr, adminAddr, t.TempDir()
-	cfg.Database.URL = databaseURL
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	cfg.Database.URL = config.Secret(databaseURL)
+	cfg.MasterKey = config.Secret(base64.StdEncoding.EncodeToString(key))
 	return cfg
 }
 

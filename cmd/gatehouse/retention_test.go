@@ -54,7 +54,7 @@ func TestPurgeAtStart(t *testing.T) {
 				sqlDB.Close()
 			}
 
-			srv := startServer(t, dialect, func(cfg *config.Config) { cfg.Database.URL = dbURL })
+			srv := startServer(t, dialect, func(cfg *config.Config) { cfg.Database.URL = config.Secret(dbURL) })
 			rec := srv.Logs.Wait(t, "purged expired records")
 			if rows, _ := rec["rows"].(float64); rows != 3 {
 				t.Errorf("purge at start removed %v rows, want 3 (a flow, an idle session, a JTI)", rec["rows"])

@@ -64,8 +64,8 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg.Listen = ln.Addr().String()
 	cfg.AdminListen = admin.Addr().String()
 	cfg.DataDir = t.TempDir()
-	cfg.Database.URL = dbtest.MustMigratedURL(t, dialect)
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	cfg.Database.URL = config.Secret(dbtest.MustMigratedURL(t, dialect))
+	cfg.MasterKey = config.Secret(base64.StdEncoding.EncodeToString(key))
 	cfg.Registration.InitialAccessToken = testInitialAccessToken
 	cfg.Log.Level = "warn"
 	// Nothing balances load across a test server: stopping it need not
