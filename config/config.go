@@ -18,6 +18,10 @@ type Config struct {
 	// AdminListen is the host:port of the admin listener, which serves
 	// /metrics, /healthz and /readyz; empty turns it off.
 	AdminListen string `yaml:"admin_listen"`
+	// AdminPprof serves Go's profiler (net/http/pprof) on the admin
+	// listener under /debug/pprof/; off by default, as a profile shows
+	// much of the process's memory.
+	AdminPprof bool `yaml:"admin_pprof"`
 	// DataDir holds the SQLite database and, in development mode, the
 	// generated master key.
 	DataDir  string   `yaml:"data_dir"`
@@ -30,7 +34,7 @@ type Config struct {
 	MemoryLimitMiB int64 `yaml:"memory_limit_mib"`
 	// MasterKey encrypts secrets at rest: 32 bytes as base64 or hex. When
 	// empty Gatehouse runs in development mode (see DevelopmentMode).
-	MasterKey    string       `yaml:"master_key" secret:"true"`
+	MasterKey    Secret       `yaml:"master_key"`
 	Signing      Signing      `yaml:"signing"`
 	Tokens       Tokens       `yaml:"tokens"`
 	Registration Registration `yaml:"registration"`
@@ -53,7 +57,7 @@ type Config struct {
 type Database struct {
 	// URL is "sqlite:<path>", "postgres://…" or "postgresql://…". When
 	// empty, Load uses "sqlite:<data_dir>/gatehouse.db".
-	URL            string `yaml:"url"`
+	URL            Secret `yaml:"url"`
 	MigrateOnStart bool   `yaml:"migrate_on_start"`
 	// ConnectTimeout bounds each attempt to reach the database at start;
 	// serve retries with backoff until one succeeds.
@@ -95,7 +99,7 @@ type Tokens struct {
 type Registration struct {
 	// InitialAccessToken guards dynamic client registration (RFC 7591 §3).
 	// Empty turns dynamic registration off.
-	InitialAccessToken string `yaml:"initial_access_token" secret:"true"`
+	InitialAccessToken Secret `yaml:"initial_access_token"`
 	// AllowSelfSignup shows the hosted "Create account" page.
 	AllowSelfSignup bool `yaml:"allow_self_signup"`
 	// RequireVerifiedEmail makes a new user verify their e-mail address
@@ -137,7 +141,7 @@ type Email struct {
 	// is TLS from the start. Empty means development delivery: e-mails,
 	// codes and links included, are written to the log instead of sent.
 	// Its password is masked wherever the configuration is shown.
-	SMTPURL string `yaml:"smtp_url"`
+	SMTPURL Secret `yaml:"smtp_url"`
 	// From is the sender, an address with an optional display name:
 	// "Gatehouse <no-reply@example.com>". Required with smtp_url.
 	From string `yaml:"from"`
@@ -154,12 +158,12 @@ type SMS struct {
 	Provider string `yaml:"provider"`
 	// WebhookURL receives one signed JSON POST per message: https, or
 	// http on a loopback host.
-	WebhookURL string `yaml:"webhook_url"`
+	WebhookURL Secret `yaml:"webhook_url"`
 	// WebhookSecret keys the HMAC-SHA256 signature of each webhook
 	// request; at least 32 characters.
-	WebhookSecret    string `yaml:"webhook_secret" secret:"true"`
+	WebhookSecret    Secret `yaml:"webhook_secret"`
 	TwilioAccountSID string `yaml:"twilio_account_sid"`
-	TwilioAuthToken  string `yaml:"twilio_auth_token" secret:"true"`
+	TwilioAuthToken  Secret `yaml:"twilio_auth_token"`
 	// TwilioFrom is the sender: an E.164 number, an alphanumeric sender
 	// ID or a Messaging Service SID (MG…).
 	TwilioFrom string `yaml:"twilio_from"`
@@ -288,7 +292,7 @@ func defaults() *Config {
 // values whose spelling varies.
 func (c *Config) fillDerived() {
 	if c.Database.URL == "" {
-		c.Database.URL = "sqlite:" + filepath.Join(c.DataDir, "gatehouse.db")
+		c.Database.URL = Secret("sqlite:" + filepath.Join(c.DataDir, "gatehouse.db"))
 	}
 	// The issuer must match the iss claim byte for byte; one spelling only.
 	c.Issuer = strings.TrimRight(c.Issuer, "/")

@@ -97,7 +97,7 @@ func TestMasterKeyBytes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()
-			c.MasterKey = tc.in
+			c.MasterKey = Secret(tc.in)
 			got, err := c.MasterKeyBytes()
 			gotErr := ""
 			if err != nil {
@@ -150,14 +150,14 @@ func TestDuration(t *testing.T) {
 // recognisable values.
 func secretConfig() (c *Config, masterKey, token string) {
 	c = Default()
-	c.MasterKey = base64.StdEncoding.EncodeToString(testKey(32))
-	c.Registration.InitialAccessToken = "iat-" + strings.Repeat("s3cr3t", 6)
+	c.MasterKey = Secret(base64.StdEncoding.EncodeToString(testKey(32)))
+	c.Registration.InitialAccessToken = Secret("iat-" + strings.Repeat("s3cr3t", 6))
 	c.Database.URL = "postgres://gatehouse:db-password@db.internal/gatehouse?sslmode=verify-full"
 	c.Email = Email{SMTPURL: "smtp://mailer:smtp-password@mail.internal:587", From: "Gatehouse <no-reply@example.com>"}
 	c.SMS = SMS{
 		Provider:         "twilio",
 		WebhookURL:       "https://hooks:hook-password@sms.internal/send",
-		WebhookSecret:    "webhook-" + strings.Repeat("s3cr3t", 6),
+		WebhookSecret:    Secret("webhook-" + strings.Repeat("s3cr3t", 6)),
 		TwilioAccountSID: "AC0123456789abcdef0123456789abcdef",
 		TwilioAuthToken:  "twilio-auth-token-0123456789",
 		TwilioFrom:       "+15005550006",
@@ -166,7 +166,7 @@ func secretConfig() (c *Config, masterKey, token string) {
 	}
 	c.Redis.URL = "rediss://default:redis-password@cache.internal:6380/2"
 	c.Captcha = Captcha{Provider: "turnstile", PowMaxNumber: 100000, SiteKey: "0x4AAA-site", SecretKey: "0x4AAA-captcha-secret", AfterFailures: 3}
-	return c, c.MasterKey, c.Registration.InitialAccessToken
+	return c, c.MasterKey.Reveal(), c.Registration.InitialAccessToken.Reveal()
 }
 
 func TestRedacted(t *testing.T) {
@@ -260,10 +260,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		"database password":    "db-password",
 		"SMTP password":        "smtp-password",
 		"webhook password":     "hook-password",
-		"webhook secret":       c.SMS.WebhookSecret,
-		"Twilio auth token":    c.SMS.TwilioAuthToken,
+		"webhook secret":       c.SMS.WebhookSecret.Reveal(),
+		"Twilio auth token":    c.SMS.TwilioAuthToken.Reveal(),
 		"Redis password":       "redis-password",
-		"CAPTCHA secret key":   c.Captcha.SecretKey,
+		"CAPTCHA secret key":   c.Captcha.SecretKey.Reveal(),
 	}
 	for how, text := range shown {
 		for what, secret := range secrets {
@@ -289,12 +289,12 @@ func badCopy(c *Config) *Config {
 	b := *c
 	b.MasterKey = c.MasterKey[:40] // 30 bytes
 	b.Registration.InitialAccessToken = c.Registration.InitialAccessToken[:20]
-	b.Database.URL = strings.Replace(c.Database.URL, "postgres://", "mysql://", 1)
-	b.Email.SMTPURL = strings.Replace(c.Email.SMTPURL, "smtp://", "smtpx://", 1)
+	b.Database.URL = Secret(strings.Replace(c.Database.URL.Reveal(), "postgres://", "mysql://", 1))
+	b.Email.SMTPURL = Secret(strings.Replace(c.Email.SMTPURL.Reveal(), "smtp://", "smtpx://", 1))
 	b.SMS.Provider = "webhook"
-	b.SMS.WebhookURL = strings.Replace(c.SMS.WebhookURL, "https://", "http://", 1)
+	b.SMS.WebhookURL = Secret(strings.Replace(c.SMS.WebhookURL.Reveal(), "https://", "http://", 1))
 	b.SMS.WebhookSecret = c.SMS.WebhookSecret[:20]
-	b.Redis.URL = strings.Replace(c.Redis.URL, "rediss://", "redis+tls://", 1)
+	b.Redis.URL = Secret(strings.Replace(c.Redis.URL.Reveal(), "rediss://", "redis+tls://", 1))
 	return &b
 }
 

@@ -27,12 +27,13 @@
 // keeps the counters in each process.
 //
 // The master key, the initial access token, the SMS webhook secret, the
-// Twilio auth token and the CAPTCHA secret key are secrets (tagged
-// secret:"true"), and so are the passwords inside database.url,
-// email.smtp_url, sms.webhook_url and redis.url. They
-// never appear in an error, and Config redacts them whenever it is
-// formatted, printed or logged; Redacted returns a copy that is safe to
-// show.
+// Twilio auth token and the CAPTCHA secret key are of type Secret, and so
+// are database.url, email.smtp_url, sms.webhook_url and redis.url, whose
+// passwords are the secret. A Secret never appears in an error and redacts
+// itself whenever it is formatted, printed, logged or encoded as JSON, on
+// its own or inside any section; the code that uses it calls Reveal.
+// Redacted returns a copy of a Config with every Secret replaced by its
+// redacted form.
 //
 // Only cmd/ imports this package; it turns the sections into constructor
 // inputs for the rest of the program.

@@ -11,7 +11,7 @@ import (
 type field struct {
 	path   string        // dotted YAML path: tokens.access_token_lifetime
 	value  reflect.Value // settable
-	secret bool          // tagged secret:"true"
+	secret bool          // of type Secret
 }
 
 // fields lists the leaf keys of c in declaration order. Nested structs are
@@ -35,11 +35,13 @@ func walkFields(v reflect.Value, prefix string, out *[]field) {
 			walkFields(v.Field(i), path, out)
 			continue
 		}
-		*out = append(*out, field{path: path, value: v.Field(i), secret: sf.Tag.Get("secret") == "true"})
+		*out = append(*out, field{path: path, value: v.Field(i), secret: sf.Type == secretType})
 	}
 }
 
-// secretPaths returns the dotted paths of the keys tagged secret:"true".
+var secretType = reflect.TypeFor[Secret]()
+
+// secretPaths returns the dotted paths of the keys of type Secret.
 func secretPaths() map[string]bool {
 	m := make(map[string]bool)
 	for _, f := range fields(&Config{}) {

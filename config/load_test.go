@@ -59,6 +59,7 @@ func TestLoadFile(t *testing.T) {
 issuer: https://login.example.com/
 listen: 0.0.0.0:9000
 admin_listen: 10.0.0.5:9100
+admin_pprof: true
 data_dir: /var/lib/gatehouse
 database:
   url: postgres://gatehouse@db.internal/gatehouse
@@ -153,10 +154,11 @@ audit:
 		Issuer:      "https://login.example.com",
 		Listen:      "0.0.0.0:9000",
 		AdminListen: "10.0.0.5:9100",
+		AdminPprof:  true,
 		DataDir:     "/var/lib/gatehouse",
 		Database: Database{URL: "postgres://gatehouse@db.internal/gatehouse", ConnectTimeout: Duration(3 * time.Second),
 			MaxOpenConns: 20, StatementTimeout: Duration(30 * time.Second)},
-		MasterKey:      masterKey,
+		MasterKey:      Secret(masterKey),
 		MemoryLimitMiB: 512,
 		Signing:        Signing{Algorithm: "ES256"},
 		Tokens: Tokens{
@@ -245,7 +247,7 @@ func TestLoadDerivedDefaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustLoad(t, writeFile(t, tc.file), tc.env)
-			if diff := cmp.Diff(tc.wantDB, got.Database.URL); diff != "" {
+			if diff := cmp.Diff(tc.wantDB, got.Database.URL.Reveal()); diff != "" {
 				t.Errorf("database.url mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -387,9 +389,9 @@ func TestLoadEnv(t *testing.T) {
 				c.Listen = ":8443"
 				c.AdminListen = "" // set but empty: turned off, not the default
 				c.Database.URL = "postgresql://db/gh"
-				c.MasterKey = key
+				c.MasterKey = Secret(key)
 				c.DataDir = "/srv/gatehouse"
-				c.Registration.InitialAccessToken = token
+				c.Registration.InitialAccessToken = Secret(token)
 			},
 		},
 		{
@@ -447,7 +449,7 @@ func TestLoadEnv(t *testing.T) {
 		{
 			name: "canonical name for the initial access token",
 			env:  map[string]string{"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": token},
-			want: func(c *Config) { c.Registration.InitialAccessToken = token },
+			want: func(c *Config) { c.Registration.InitialAccessToken = Secret(token) },
 		},
 		{
 			name: "alias and canonical name agreeing",
@@ -455,7 +457,7 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_REGISTRATION_INITIAL_ACCESS_TOKEN": token,
 				"GATEHOUSE_DCR_INITIAL_ACCESS_TOKEN":          token,
 			},
-			want: func(c *Config) { c.Registration.InitialAccessToken = token },
+			want: func(c *Config) { c.Registration.InitialAccessToken = Secret(token) },
 		},
 		{
 			name: "nested keys of every type",

@@ -21,7 +21,7 @@ func (c *Config) MasterKeyBytes() ([]byte, error) {
 	if c.MasterKey == "" {
 		return nil, ErrNoMasterKey
 	}
-	key, err := decodeMasterKey(c.MasterKey)
+	key, err := decodeMasterKey(c.MasterKey.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("config: master_key: %w", err)
 	}

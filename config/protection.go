@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ type Redis struct {
 	// URL is redis://[[user]:password@]host[:port][/db] or rediss://… for
 	// TLS. Empty keeps the limits in each process. Its password is masked
 	// wherever the configuration is shown.
-	URL string `yaml:"url"`
+	URL Secret `yaml:"url"`
 	// Timeout bounds each call to Redis. Three failures in a row switch
 	// the limits to in-process counters for a few seconds, so a Redis
 	// that stops answering costs requests at most this long.
@@ -90,7 +89,7 @@ type Captcha struct {
 	// SiteKey and SecretKey are the third-party provider's keys; both are
 	// required for turnstile, hcaptcha and recaptcha.
 	SiteKey   string `yaml:"site_key"`
-	SecretKey string `yaml:"secret_key" secret:"true"`
+	SecretKey Secret `yaml:"secret_key"`
 	// VerifyURL replaces the provider's own verification API (its base
 	// URL, before the siteverify path): for tests or an egress proxy.
 	VerifyURL string `yaml:"verify_url"`
@@ -200,24 +199,4 @@ func (a Audit) validate(p *problems) {
 	if a.Retention != 0 && a.Retention < Duration(24*time.Hour) {
 		p.add("audit.retention", "must be 0 (keep forever) or at least 24h, got %v", a.Retention)
 	}
-}
-
-// plainRedis has Redis's fields and none of its methods.
-type plainRedis Redis
-
-// Format prints the section with the Redis password masked.
-func (r Redis) Format(f fmt.State, verb rune) {
-	r.URL = redactURL(r.URL)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), plainRedis(r))
-}
-
-// plainCaptcha has Captcha's fields and none of its methods.
-type plainCaptcha Captcha
-
-// Format prints the section with the secret key redacted.
-func (c Captcha) Format(f fmt.State, verb rune) {
-	if c.SecretKey != "" {
-		c.SecretKey = redacted
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), plainCaptcha(c))
 }

@@ -27,11 +27,13 @@ func (c *Config) Validate() error {
 		} else if c.AdminListen == c.Listen {
 			p.add("admin_listen", "must differ from listen")
 		}
+	} else if c.AdminPprof {
+		p.add("admin_pprof", "needs admin_listen: the profiler is served only on the admin listener")
 	}
 	if c.DataDir == "" {
 		p.add("data_dir", "required")
 	}
-	checkDatabaseURL(&p, c.Database.URL)
+	checkDatabaseURL(&p, c.Database.URL.Reveal())
 	p.durationBetween("database.connect_timeout", c.Database.ConnectTimeout, Duration(100*time.Millisecond), Duration(time.Minute))
 	p.intBetween("database.max_open_conns", int64(c.Database.MaxOpenConns), 1, 1000)
 	if c.Database.StatementTimeout != 0 {
@@ -41,13 +43,13 @@ func (c *Config) Validate() error {
 		p.intBetween("memory_limit_mib", c.MemoryLimitMiB, 64, 1<<20)
 	}
 	if c.MasterKey != "" {
-		if _, err := decodeMasterKey(c.MasterKey); err != nil {
+		if _, err := decodeMasterKey(c.MasterKey.Reveal()); err != nil {
 			p.add("master_key", "%v", err)
 		}
 	}
 	p.oneOf("signing.algorithm", c.Signing.Algorithm, "RS256", "ES256")
 	c.Tokens.validate(&p)
-	if t := c.Registration.InitialAccessToken; t != "" && utf8.RuneCountInString(t) < 32 {
+	if t := c.Registration.InitialAccessToken; t != "" && utf8.RuneCountInString(t.Reveal()) < 32 {
 		p.add("registration.initial_access_token", "must be at least 32 characters when set (leave it empty to turn dynamic client registration off)")
 	}
 	if l := c.Registration.UnusedClientLifetime; l != 0 {
@@ -62,7 +64,7 @@ func (c *Config) Validate() error {
 	p.oneOf("log.format", c.Log.Format, "json", "text")
 	c.HTTP.validate(&p)
 	if c.Redis.URL != "" {
-		if err := checkRedisURL(c.Redis.URL); err != nil {
+		if err := checkRedisURL(c.Redis.URL.Reveal()); err != nil {
 			p.add("redis.url", "%v", err)
 		}
 	}

@@ -32,7 +32,7 @@ func (e Email) validate(p *problems) {
 	// still allow.
 	p.durationBetween("email.max_message_age", e.MaxMessageAge, Duration(time.Hour), Duration(720*time.Hour))
 	if e.SMTPURL != "" {
-		if err := checkSMTPURL(e.SMTPURL); err != nil {
+		if err := checkSMTPURL(e.SMTPURL.Reveal()); err != nil {
 			p.add("email.smtp_url", "%v", err)
 		}
 		if e.From == "" {
@@ -79,10 +79,10 @@ func (s SMS) validate(p *problems) {
 	case "webhook":
 		if s.WebhookURL == "" {
 			p.add("sms.webhook_url", "required when sms.provider is webhook")
-		} else if err := checkEndpoint(s.WebhookURL); err != nil {
+		} else if err := checkEndpoint(s.WebhookURL.Reveal()); err != nil {
 			p.add("sms.webhook_url", "%v", err)
 		}
-		switch n := utf8.RuneCountInString(s.WebhookSecret); {
+		switch n := utf8.RuneCountInString(s.WebhookSecret.Reveal()); {
 		case n == 0:
 			p.add("sms.webhook_secret", "required when sms.provider is webhook")
 		case n < minWebhookSecret:

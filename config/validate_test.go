@@ -132,6 +132,12 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) { c.AdminListen = "127.0.0.1" },
 			want:   []string{"admin_listen: must be host:port, such as 127.0.0.1:9464, or empty to turn it off: address 127.0.0.1: missing port in address"},
 		},
+		{name: "admin_pprof on", mutate: func(c *Config) { c.AdminPprof = true }},
+		{
+			name:   "admin_pprof without admin_listen",
+			mutate: func(c *Config) { c.AdminListen, c.AdminPprof = "", true },
+			want:   []string{"admin_pprof: needs admin_listen: the profiler is served only on the admin listener"},
+		},
 		{
 			name:   "admin_listen on the public address",
 			mutate: func(c *Config) { c.AdminListen = c.Listen },
@@ -156,23 +162,23 @@ func TestValidate(t *testing.T) {
 		},
 
 		// master_key
-		{name: "master key 32 bytes std base64", mutate: func(c *Config) { c.MasterKey = base64.StdEncoding.EncodeToString(key32) }},
-		{name: "master key 32 bytes raw URL base64", mutate: func(c *Config) { c.MasterKey = base64.RawURLEncoding.EncodeToString(key32) }},
-		{name: "master key 32 bytes hex", mutate: func(c *Config) { c.MasterKey = hex.EncodeToString(key32) }},
-		{name: "master key with trailing newline", mutate: func(c *Config) { c.MasterKey = hex.EncodeToString(key32) + "\n" }},
+		{name: "master key 32 bytes std base64", mutate: func(c *Config) { c.MasterKey = Secret(base64.StdEncoding.EncodeToString(key32)) }},
+		{name: "master key 32 bytes raw URL base64", mutate: func(c *Config) { c.MasterKey = Secret(base64.RawURLEncoding.EncodeToString(key32)) }},
+		{name: "master key 32 bytes hex", mutate: func(c *Config) { c.MasterKey = Secret(hex.EncodeToString(key32)) }},
+		{name: "master key with trailing newline", mutate: func(c *Config) { c.MasterKey = Secret(hex.EncodeToString(key32) + "\n") }},
 		{
 			name:   "master key 31 bytes base64",
-			mutate: func(c *Config) { c.MasterKey = base64.StdEncoding.EncodeToString(testKey(31)) },
+			mutate: func(c *Config) { c.MasterKey = Secret(base64.StdEncoding.EncodeToString(testKey(31))) },
 			want:   []string{"master_key: must be 32 bytes (base64 or hex), got 31"},
 		},
 		{
 			name:   "master key 31 bytes hex",
-			mutate: func(c *Config) { c.MasterKey = hex.EncodeToString(testKey(31)) },
+			mutate: func(c *Config) { c.MasterKey = Secret(hex.EncodeToString(testKey(31))) },
 			want:   []string{"master_key: must be 32 bytes (base64 or hex), got 31"},
 		},
 		{
 			name:   "master key 33 bytes base64",
-			mutate: func(c *Config) { c.MasterKey = base64.RawStdEncoding.EncodeToString(testKey(33)) },
+			mutate: func(c *Config) { c.MasterKey = Secret(base64.RawStdEncoding.EncodeToString(testKey(33))) },
 			want:   []string{"master_key: must be 32 bytes (base64 or hex), got 33"},
 		},
 		{
@@ -231,11 +237,11 @@ func TestValidate(t *testing.T) {
 		// registration
 		{
 			name:   "initial access token of 32 characters",
-			mutate: func(c *Config) { c.Registration.InitialAccessToken = strings.Repeat("t", 32) },
+			mutate: func(c *Config) { c.Registration.InitialAccessToken = Secret(strings.Repeat("t", 32)) },
 		},
 		{
 			name:   "initial access token too short",
-			mutate: func(c *Config) { c.Registration.InitialAccessToken = strings.Repeat("t", 31) },
+			mutate: func(c *Config) { c.Registration.InitialAccessToken = Secret(strings.Repeat("t", 31)) },
 			want:   []string{"registration.initial_access_token: must be at least 32 characters when set (leave it empty to turn dynamic client registration off)"},
 		},
 
@@ -359,12 +365,12 @@ func TestValidate(t *testing.T) {
 		{name: "webhook", mutate: func(c *Config) {
 			c.SMS.Provider = "webhook"
 			c.SMS.WebhookURL = "https://sms.example.com/send"
-			c.SMS.WebhookSecret = strings.Repeat("s", 32)
+			c.SMS.WebhookSecret = Secret(strings.Repeat("s", 32))
 		}},
 		{name: "webhook on loopback http", mutate: func(c *Config) {
 			c.SMS.Provider = "webhook"
 			c.SMS.WebhookURL = "http://127.0.0.1:9000/send"
-			c.SMS.WebhookSecret = strings.Repeat("s", 32)
+			c.SMS.WebhookSecret = Secret(strings.Repeat("s", 32))
 		}},
 		{
 			name:   "webhook without URL and secret",
@@ -379,7 +385,7 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) {
 				c.SMS.Provider = "webhook"
 				c.SMS.WebhookURL = "http://sms.example.com/send"
-				c.SMS.WebhookSecret = strings.Repeat("s", 31)
+				c.SMS.WebhookSecret = Secret(strings.Repeat("s", 31))
 			},
 			want: []string{
 				"sms.webhook_url: http is only allowed on loopback hosts; use https",
@@ -391,7 +397,7 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) {
 				c.SMS.Provider = "webhook"
 				c.SMS.WebhookURL = "/send"
-				c.SMS.WebhookSecret = strings.Repeat("s", 32)
+				c.SMS.WebhookSecret = Secret(strings.Repeat("s", 32))
 			},
 			want: []string{"sms.webhook_url: must be an absolute https URL"},
 		},
@@ -606,7 +612,7 @@ func TestValidate(t *testing.T) {
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := Default()
 	c.Issuer = "http://gatehouse.example.com"
-	c.MasterKey = base64.StdEncoding.EncodeToString(testKey(31))
+	c.MasterKey = Secret(base64.StdEncoding.EncodeToString(testKey(31)))
 	c.Tokens.AccessTokenLifetime = Duration(48 * time.Hour)
 	c.Theme.PrimaryColor = "red"
 	c.HTTP.TrustedProxies = []string{"10.0.0.0/40"}

@@ -68,6 +68,10 @@ type Keys struct {
 	// waits at least this long after publishing the next key.
 	JWKSMaxAge time.Duration
 	Now        func() time.Time
+	// NewKey makes a new private key for algorithm (RS256 or ES256); nil
+	// generates one from crypto/rand. Tests hand out pre-generated keys,
+	// as generating RSA keys is most of the cost of starting a server.
+	NewKey func(algorithm string) (crypto.Signer, error)
 
 	mu      sync.RWMutex
 	signing *signingKey
@@ -208,15 +212,21 @@ func (k *Keys) current() (*signingKey, error) {
 	return k.signing, nil
 }
 
-func (k *Keys) generate(state string) (*SigningKeyRecord, error) {
-	var priv crypto.Signer
-	var err error
-	switch k.Algorithm {
-	case "ES256":
-		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	default:
-		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+// GenerateKey makes a new private key for algorithm from crypto/rand:
+// ES256 a P-256 key, anything else a 2048-bit RSA key.
+func GenerateKey(algorithm string) (crypto.Signer, error) {
+	if algorithm == "ES256" {
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
+	return rsa.GenerateKey(rand.Reader, 2048)
+}
+
+func (k *Keys) generate(state string) (*SigningKeyRecord, error) {
+	newKey := k.NewKey
+	if newKey == nil {
+		newKey = GenerateKey
+	}
+	priv, err := newKey(k.Algorithm)
 	if err != nil {
 		return nil, fmt.Errorf("keys: generate: %w", err)
 	}

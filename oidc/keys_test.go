@@ -541,7 +541,7 @@ func signWithForeignKey(t testing.TB, kid string, claims jwt.MapClaims) string {
 // jwsHeader returns the protected header of a compact JWS.
 func jwsHeader(t testing.TB, token string) josev4.Header {
 	t.Helper()
-	parsed, err := josev4.ParseSigned(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
+	parsed, err := josev4.ParseSignedCompact(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
 	if err != nil || len(parsed.Signatures) != 1 {
 		t.Fatalf("ParseSigned(%q): %v", token, err)
 	}

@@ -10,6 +10,7 @@ import (
 // error handler carries the status the client received, not the 200 the
 // response held before the error handler ran.
 func TestAccessLogStatus(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	requests := []struct {
 		name, method, path, body string
@@ -30,7 +31,7 @@ func TestAccessLogStatus(t *testing.T) {
 		}
 	}
 	// A closed database gives a 503 from the error handler.
-	sqlDB, err := srv.App.DB.DB()
+	sqlDB, err := srv.App.DB.Gorm().DB()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
-	"gatehouse/migrations"
 	"gatehouse/oidc"
 	"gatehouse/oidc/clientreg"
 )
@@ -74,7 +73,7 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	defer a.Close()
 	if pos[0] == "up" {
-		applied, err := migrations.Up(ctx, a.DB)
+		applied, err := a.DB.Up(ctx)
 		if err != nil {
 			return err
 		}
@@ -86,7 +85,7 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		}
 		return nil
 	}
-	list, err := migrations.List(ctx, a.DB)
+	list, err := a.DB.List(ctx)
 	if err != nil {
 		return err
 	}

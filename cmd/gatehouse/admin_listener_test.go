@@ -19,7 +19,7 @@ import (
 // status 0 within http.shutdown_timeout.
 func TestMetricsOnAdminListener(t *testing.T) {
 	t.Run("on", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "sqlite"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "sqlite"))
 		p := startProcess(t, cfg)
 
 		if got := do(t, mustRequest(t, http.MethodGet, p.URL+"/metrics")); got.Status != http.StatusNotFound || strings.Contains(got.Body, "gatehouse_") {
@@ -52,7 +52,7 @@ func TestMetricsOnAdminListener(t *testing.T) {
 	})
 
 	t.Run("off", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "sqlite"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "sqlite"))
 		cfg.AdminListen = ""
 		p := startProcess(t, cfg)
 		if p.AdminURL != "" {
@@ -69,7 +69,7 @@ func TestMetricsOnAdminListener(t *testing.T) {
 }
 
 // startedLine is the process's "gatehouse started" log record.
-func startedLine(t *testing.T, p *process) map[string]any {
+func startedLine(t testing.TB, p *process) map[string]any {
 	t.Helper()
 	for line := range strings.Lines(p.stderr.String()) {
 		var rec map[string]any
@@ -83,7 +83,7 @@ func startedLine(t *testing.T, p *process) map[string]any {
 
 // stopClean sends SIGTERM and fails t unless the process exits with
 // status 0 within http.shutdown_timeout.
-func stopClean(t *testing.T, p *process) {
+func stopClean(t testing.TB, p *process) {
 	t.Helper()
 	limit := p.Config.HTTP.ShutdownTimeout.Std()
 	code, took := p.stop(t, limit+10*time.Second)

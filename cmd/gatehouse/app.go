@@ -17,7 +17,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
-	"gorm.io/gorm"
 
 	"gatehouse/config"
 	"gatehouse/identity"
@@ -46,7 +45,7 @@ import (
 type App struct {
 	Config   *config.Config
 	Logger   *slog.Logger
-	DB       *gorm.DB
+	DB       *migrations.Handle
 	Box      *seal.Box
 	Store    *oidcsql.Store
 	Users    *identity.Service
@@ -104,60 +103,45 @@ func openBox(cfg *config.Config, log *slog.Logger) (*seal.Box, error) {
 
 // openStorageWith is openStorage with the box already built.
 func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, box *seal.Box, migrate bool) (*App, error) {
-	db, err := migrations.OpenWith(cfg.Database.URL, migrations.Options{
+	handle, err := migrations.OpenHandle(cfg.Database.URL.Reveal(), migrations.Options{
 		MaxOpenConns: cfg.Database.MaxOpenConns, StatementTimeout: cfg.Database.StatementTimeout.Std(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := ping(ctx, db, cfg.Database.ConnectTimeout.Std()); err != nil {
-		closeDB(db)
+	if err := handle.Ping(ctx, cfg.Database.ConnectTimeout.Std()); err != nil {
+		handle.Close()
 		return nil, err
 	}
 	if migrate {
-		applied, err := migrations.Up(ctx, db)
+		applied, err := handle.Up(ctx)
 		if err != nil {
-			closeDB(db)
+			handle.Close()
 			return nil, dberr.Mark(err)
 		}
 		if len(applied) > 0 {
 			log.InfoContext(ctx, "migrations applied", "versions", applied)
 		}
 	}
-	a := &App{Config: cfg, Logger: log, DB: db, Box: box, Store: oidcsql.New(db), Egress: newEgress(cfg),
-		purgedAtStart: make(chan struct{})}
-	a.Store.InactiveRefreshRetention = cfg.Tokens.RotatedRefreshTokenRetention.Std()
-	a.Store.Now = time.Now
+	db := handle.Gorm()
+	a := &App{Config: cfg, Logger: log, DB: handle, Box: box, Egress: newEgress(cfg), purgedAtStart: make(chan struct{})}
 	if a.Pages, err = templates.New(templates.Theme{ProductName: cfg.Theme.ProductName, LogoURL: cfg.Theme.LogoURL, PrimaryColor: cfg.Theme.PrimaryColor}); err != nil {
-		closeDB(db)
+		handle.Close()
 		return nil, err
 	}
-	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
-	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
-	a.Users = &identity.Service{
-		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Hasher: identity.NewHasher(identity.DefaultHashParams, identity.NewPool(identity.PoolConfig{
-			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
-		})),
-		Policy: policy, Now: time.Now,
-		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
-		Lockout: identity.LockoutPolicy{
-			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
-			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
-		},
-		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
-		// Only a registration held for verification can be answered alike
-		// whether or not the address has an account.
-		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
-	}
 	tl := cfg.Tokens
+	// The store reads clients back through the provider's cache, and the
+	// cache reads them from the database: it gets a store of its own.
+	clients := &oidc.ClientCache{Store: oidcsql.New(db), TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
+	a.Store = oidcsql.NewWith(db, oidcsql.Options{
+		Clients: clients.GetClient, InactiveRefreshRetention: tl.RotatedRefreshTokenRetention.Std(), Now: time.Now,
+	})
+	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
 	a.Keys = &oidc.Keys{
 		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
-		JWKSMaxAge:       5 * time.Minute,
+		JWKSMaxAge:       5 * time.Minute, NewKey: newSigningKey(cfg),
 	}
-	clients := &oidc.ClientCache{Store: a.Store, TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
-	a.Store.Clients = clients.GetClient
 	a.Provider = oidc.New(oidc.ProviderConfig{
 		Issuer: cfg.Issuer,
 		Lifetimes: oidc.Lifetimes{
@@ -173,31 +157,45 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Clients:           clients,
 		Egress:            a.Egress,
 	})
+	a.Audit = audit.New(auditsql.New(db))
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
-	a.Audit = audit.New(auditsql.New(db))
-	a.Audit.Now = time.Now
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
 	record := func(ctx context.Context, e audit.Entry) {
 		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
 			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
 		}
 	}
-	a.Users.OnUnlock = func(ctx context.Context, userID, by string) {
-		record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-			Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+	a.Users = &identity.Service{
+		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
+		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
+			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
+		})),
+		Policy: identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
+		Now:    time.Now, TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Sessions,
+		Lockout: identity.LockoutPolicy{
+			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
+			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
+		},
+		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
+		// Only a registration held for verification can be answered alike
+		// whether or not the address has an account.
+		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
+		OnUnlock: func(ctx context.Context, userID, by string) {
+			record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+				Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+		},
+		OnLockout: func(ctx context.Context, userID, reason string, permanent bool) {
+			record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
+				Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
+		},
+		// The attempt got the answer of a wrong password; the owner sees
+		// it as a failed sign-in in the security activity.
+		OnLockedAttempt: func(ctx context.Context, userID string) {
+			record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
+				Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
+		},
 	}
-	a.Users.OnLockout = func(ctx context.Context, userID, reason string, permanent bool) {
-		record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
-			Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
-	}
-	// The attempt got the answer of a wrong password; the owner sees it
-	// as a failed sign-in in the security activity.
-	a.Users.OnLockedAttempt = func(ctx context.Context, userID string) {
-		record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
-			Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
-	}
-	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
-	a.Users.Sessions = a.Sessions
 	return a, nil
 }
 
@@ -216,7 +214,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	if err != nil {
 		return nil, err
 	}
-	if err := migrations.Current(ctx, a.DB); err != nil {
+	if err := a.DB.Current(ctx); err != nil {
 		a.Close()
 		if errors.Is(err, migrations.ErrPending) {
 			return nil, errSchemaOutOfDate
@@ -228,12 +226,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		return nil, err
 	}
 	warnOutbound(cfg, log)
-	sqlDB, err := a.DB.DB()
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Outage = &dberr.Outage{Logger: log, Ping: sqlDB.PingContext, Interval: 500 * time.Millisecond, Now: time.Now}
+	a.Outage = &dberr.Outage{Logger: log, Ping: a.DB.PingContext, Interval: 500 * time.Millisecond, Now: time.Now}
 	pages := a.Pages
 	if err := a.openDelivery(); err != nil {
 		a.Close()
@@ -241,8 +234,17 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	secure := strings.HasPrefix(cfg.Issuer, "https://")
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
-		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
+		Spent: captchasql.NewSpentStore(a.DB.Gorm()), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
+	if err := a.openLimits(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	authLimit, err := clientAuthLimit(a.Failures, cfg.RateLimits)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	browser := &oidc.Browser{
 		Cookies:  oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
 		Sessions: a.Sessions, Now: time.Now, Secure: secure,
@@ -255,7 +257,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		PasswordMinLength: cfg.Password.MinLength,
 		Captcha: authflow.Captcha{Verifier: formCaptcha, URL: captchaURL, Widget: widget,
-			After: cfg.Captcha.AfterFailures, Window: 15 * time.Minute},
+			After: cfg.Captcha.AfterFailures, Window: 15 * time.Minute, Failures: a.Failures},
 	}
 	// Logout requests are sealed with the key they always were (the flow
 	// MAC's, under a "logout|" prefix), so none in flight breaks.
@@ -264,28 +266,20 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
 		SelfSignup:          cfg.Registration.AllowSelfSignup,
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
+		ClientAuthLimit:     authLimit,
 	}
 	a.Recovery = &recovery.Handler{
 		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Auditor: a.Audit, Logger: log,
 	}
 	a.ClientRegistration = &clientreg.Handler{
 		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
-		InitialAccessToken:   cfg.Registration.InitialAccessToken,
+		InitialAccessToken:   cfg.Registration.InitialAccessToken.Reveal(),
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
 	}
 	a.Account = &account.Handler{
 		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
-	}
-	if err := a.openLimits(); err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.SignIn.Captcha.Failures = a.Failures
-	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
-		a.Close()
-		return nil, err
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
@@ -302,7 +296,7 @@ func (a *App) Close() {
 			a.Redis.Close()
 		}
 		if a.DB != nil {
-			closeDB(a.DB)
+			a.DB.Close()
 		}
 	})
 }
@@ -310,23 +304,6 @@ func (a *App) Close() {
 // errSchemaOutOfDate is openServer's error for pending migrations that it
 // is not to apply itself.
 var errSchemaOutOfDate = fmt.Errorf("the database schema is out of date: run `gatehouse migrate up` (or enable database.migrate_on_start): %w", migrations.ErrPending)
-
-// ping checks that the database answers within timeout.
-func ping(ctx context.Context, db *gorm.DB, timeout time.Duration) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return dberr.Mark(sqlDB.PingContext(ctx))
-}
-
-func closeDB(db *gorm.DB) {
-	if sqlDB, err := db.DB(); err == nil {
-		sqlDB.Close()
-	}
-}
 
 // masterKey returns the configured master key or, in development mode, the
 // one kept in data_dir (generated on first use).
@@ -363,13 +340,13 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 // openDelivery builds the message worker from the e-mail and SMS settings.
 func (a *App) openDelivery() error {
 	cfg := a.Config
-	email, err := message.NewEmailSender(cfg.Email.SMTPURL, cfg.Email.From, a.Logger)
+	email, err := message.NewEmailSender(cfg.Email.SMTPURL.Reveal(), cfg.Email.From, a.Logger)
 	if err != nil {
 		return err
 	}
 	sms, err := message.NewSMSSender(message.SMSConfig{
-		Provider: cfg.SMS.Provider, WebhookURL: cfg.SMS.WebhookURL, WebhookSecret: cfg.SMS.WebhookSecret,
-		TwilioAccountSID: cfg.SMS.TwilioAccountSID, TwilioAuthToken: cfg.SMS.TwilioAuthToken,
+		Provider: cfg.SMS.Provider, WebhookURL: cfg.SMS.WebhookURL.Reveal(), WebhookSecret: cfg.SMS.WebhookSecret.Reveal(),
+		TwilioAccountSID: cfg.SMS.TwilioAccountSID, TwilioAuthToken: cfg.SMS.TwilioAuthToken.Reveal(),
 		TwilioFrom: cfg.SMS.TwilioFrom, TwilioBaseURL: cfg.SMS.TwilioBaseURL,
 	}, a.Logger)
 	if err != nil {
@@ -390,15 +367,15 @@ func chooseCaptcha(c config.Captcha, pow *captcha.PoW) (v captcha.Verifier, chal
 	case "pow":
 		return pow, pathCaptchaChallenge, w, ""
 	case "turnstile":
-		return captcha.NewTurnstile(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewTurnstile(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://challenges.cloudflare.com/turnstile/v0/api.js", Class: "cf-turnstile", SiteKey: c.SiteKey},
 			"https://challenges.cloudflare.com"
 	case "hcaptcha":
-		return captcha.NewHCaptcha(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewHCaptcha(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://js.hcaptcha.com/1/api.js", Class: "h-captcha", SiteKey: c.SiteKey},
 			"https://hcaptcha.com https://*.hcaptcha.com"
 	case "recaptcha":
-		return captcha.NewReCAPTCHA(c.SecretKey, c.VerifyURL), "",
+		return captcha.NewReCAPTCHA(c.SecretKey.Reveal(), c.VerifyURL), "",
 			templates.CaptchaWidget{Script: "https://www.google.com/recaptcha/api.js", Class: "g-recaptcha", SiteKey: c.SiteKey},
 			"https://www.google.com https://www.gstatic.com"
 	}

@@ -13,6 +13,7 @@ import (
 // of it; a name that belongs to an account is kept, so the owner and the
 // administrators see who was targeted.
 func TestFailedLoginAuditHidesUnknownNames(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, nil)
@@ -25,7 +26,7 @@ func TestFailedLoginAuditHidesUnknownNames(t *testing.T) {
 			}
 
 			var rows []struct{ ActorID, Subject, Action, UserAgent, RequestID, Details string }
-			err := srv.App.DB.Raw(`SELECT actor_id, subject, action, user_agent, request_id, details FROM audit_entries ORDER BY seq`).Scan(&rows).Error
+			err := srv.App.DB.Gorm().Raw(`SELECT actor_id, subject, action, user_agent, request_id, details FROM audit_entries ORDER BY seq`).Scan(&rows).Error
 			if err != nil {
 				t.Fatal(err)
 			}

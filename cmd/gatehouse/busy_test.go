@@ -35,7 +35,7 @@ func withOneHashWorker(queueTimeout time.Duration) func(*config.Config) {
 
 // holdWorkers occupies every worker of pool until the returned function
 // is called (or the test ends).
-func holdWorkers(t *testing.T, pool *identity.Pool) (release func()) {
+func holdWorkers(t testing.TB, pool *identity.Pool) (release func()) {
 	t.Helper()
 	n := pool.Stats().Workers
 	started, done := make(chan struct{}, n), make(chan struct{})
@@ -57,7 +57,7 @@ func holdWorkers(t *testing.T, pool *identity.Pool) (release func()) {
 }
 
 // waitFor polls cond until it holds, failing the test if it ends first.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
@@ -78,7 +78,7 @@ type signInForm struct {
 	values url.Values
 }
 
-func newSignInForm(t *testing.T, srv *testServer, login string) signInForm {
+func newSignInForm(t testing.TB, srv *testServer, login string) signInForm {
 	t.Helper()
 	b := newBrowser(t, rpCallback)
 	p, _ := b.get(t, srv.URL+"/login")
@@ -154,10 +154,10 @@ func postAll(ctx context.Context, forms []signInForm) []signInAnswer {
 	return answers
 }
 
-func countSessions(t *testing.T, srv *testServer) int {
+func countSessions(t testing.TB, srv *testServer) int {
 	t.Helper()
 	var n int
-	if err := srv.App.DB.Raw("SELECT COUNT(*) FROM browser_sessions").Scan(&n).Error; err != nil {
+	if err := srv.App.DB.Gorm().Raw("SELECT COUNT(*) FROM browser_sessions").Scan(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -166,7 +166,7 @@ func countSessions(t *testing.T, srv *testServer) int {
 var busyMetric = regexp.MustCompile(`(?m)^gatehouse_password_hash_busy_total (\d+)$`)
 
 // floodUsers creates n users and a login form for each.
-func floodUsers(t *testing.T, srv *testServer, n int) []signInForm {
+func floodUsers(t testing.TB, srv *testServer, n int) []signInForm {
 	t.Helper()
 	forms := make([]signInForm, n)
 	for i := range forms {

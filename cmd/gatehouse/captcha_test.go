@@ -17,6 +17,7 @@ import (
 // TestRegistrationCaptcha: creating an account needs a solved, unused
 // proof-of-work challenge; no account is made without one.
 func TestRegistrationCaptcha(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	b := newBrowser(t, rpCallback)
 	p, _ := b.get(t, srv.URL+"/register")
@@ -63,6 +64,7 @@ func TestRegistrationCaptcha(t *testing.T) {
 // Cloudflare's widget (its origin allowed by the CSP) and the server checks
 // the widget's token with the siteverify API, here an httptest fake.
 func TestTurnstileCaptcha(t *testing.T) {
+	t.Parallel()
 	siteverify := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok := r.URL.Path == "/turnstile/v0/siteverify" && r.PostFormValue("secret") == "turnstile-secret" &&
 			r.PostFormValue("response") == "good-token"
@@ -105,6 +107,7 @@ func TestTurnstileCaptcha(t *testing.T) {
 // on without the check: cutting the server off from the service must not
 // lock anyone out. A wrong password is still just wrong.
 func TestCaptchaServiceUnreachable(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			gone := httptest.NewServer(http.NotFoundHandler())

@@ -26,11 +26,11 @@ type cliCase struct {
 	// want are regular expressions the combined output must match.
 	want []string
 	// check, if set, inspects the output further.
-	check func(t *testing.T, out string)
+	check func(t testing.TB, out string)
 }
 
 // checkCLI compares an exit code and output with what tc wants.
-func checkCLI(t *testing.T, tc cliCase, out string, code int) {
+func checkCLI(t testing.TB, tc cliCase, out string, code int) {
 	t.Helper()
 	if code != tc.code {
 		t.Errorf("gatehouse %s exited %d, want %d; output:\n%s", strings.Join(tc.args, " "), code, tc.code, out)
@@ -130,7 +130,7 @@ func testCLIDatabase(t *testing.T, dialect string) {
 		{
 			name: "migrate status", args: []string{"migrate", "status"}, code: 0,
 			want: []string{`(?m)^VERSION\s+STATE`, `(?m)^00001\s+applied\s`, `(?m)^00002\s+applied\s`},
-			check: func(t *testing.T, out string) {
+			check: func(t testing.TB, out string) {
 				if strings.Contains(out, "pending") {
 					t.Errorf("migrate status on a started server lists pending migrations:\n%s", out)
 				}
@@ -140,7 +140,7 @@ func testCLIDatabase(t *testing.T, dialect string) {
 		{name: "clients list", args: []string{"clients", "list"}, code: 0, want: []string{`(?m)^` + id + `\s+Listed App\s`}},
 		{
 			name: "clients show", args: []string{"clients", "show", clientID}, code: 0,
-			check: func(t *testing.T, out string) {
+			check: func(t testing.TB, out string) {
 				var got struct {
 					ClientID     string   `json:"client_id"`
 					ClientName   string   `json:"client_name"`
@@ -167,7 +167,7 @@ func testCLIDatabase(t *testing.T, dialect string) {
 			name: "users create", stdin: testUserPassword + "\n",
 			args: []string{"users", "create", "--username", "carol", "--email", "carol@example.com", "--role", "admin"}, code: 0,
 			want:  []string{`Created user carol `},
-			check: func(t *testing.T, out string) { checkCreatedUser(t, srv, out) },
+			check: func(t testing.TB, out string) { checkCreatedUser(t, srv, out) },
 		},
 		{
 			name: "users create with a common password", stdin: "password\n",
@@ -187,7 +187,7 @@ func testCLIDatabase(t *testing.T, dialect string) {
 // adminCLI runs a command against the server's configuration with
 // --config right after the command words, before any positional argument:
 // Go's flag package stops parsing flags at the first positional argument.
-func adminCLI(t *testing.T, srv *testServer, stdin string, args ...string) (string, int) {
+func adminCLI(t testing.TB, srv *testServer, stdin string, args ...string) (string, int) {
 	t.Helper()
 	n := 1
 	switch args[0] {
@@ -226,7 +226,7 @@ func testCLIConfigLast(t *testing.T, srv *testServer) {
 
 // checkCreatedUser checks the stored user that `users create` reported
 // and signs in as that user through the hosted login.
-func checkCreatedUser(t *testing.T, srv *testServer, out string) {
+func checkCreatedUser(t testing.TB, srv *testServer, out string) {
 	t.Helper()
 	m := createdUserLine.FindStringSubmatch(out)
 	if m == nil {

@@ -34,6 +34,7 @@ func (r *cookieRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // requires (Secure, Path=/, no Domain), so that no sibling host can plant
 // or overwrite it; with an http issuer the names stay plain.
 func TestHostPrefixCookies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		scheme string
 		prefix string
@@ -82,6 +83,7 @@ func TestHostPrefixCookies(t *testing.T) {
 // TestCSRFRotation: the CSRF token changes at sign-in and at sign-out, so
 // a token captured before either is refused after it.
 func TestCSRFRotation(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	srv.createUser(t, "ivo", testUserPassword)
 	b := newBrowser(t, rpCallback)

@@ -17,7 +17,7 @@ import (
 // its way over a kept-alive connection is read and answered rather than
 // meeting a connection closed by the shutdown.
 func TestShutdownDrains(t *testing.T) {
-	cfg := processConfig(t, dbtest.MustURL(t, "sqlite"))
+	cfg := processConfig(t, dbtest.MustMigratedURL(t, "sqlite"))
 	// Long enough for the requests below however slow the machine: the
 	// test ends the wait as soon as it has seen what it needs.
 	cfg.HTTP.ShutdownDelay = config.Duration(20 * time.Second)

@@ -22,7 +22,7 @@ type assertionClient struct {
 	srv *testServer
 }
 
-func registerAssertionClient(t *testing.T, srv *testServer) *assertionClient {
+func registerAssertionClient(t testing.TB, srv *testServer) *assertionClient {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -43,7 +43,7 @@ func registerAssertionClient(t *testing.T, srv *testServer) *assertionClient {
 
 // sign makes an assertion with the client's key; typ "" leaves the header
 // out.
-func (a *assertionClient) sign(t *testing.T, typ string, claims josejwt.Claims) string {
+func (a *assertionClient) sign(t testing.TB, typ string, claims josejwt.Claims) string {
 	t.Helper()
 	opts := &jose.SignerOptions{}
 	if typ != "" {
@@ -69,7 +69,7 @@ func (a *assertionClient) claims(now time.Time, lifetime time.Duration) josejwt.
 	}
 }
 
-func (a *assertionClient) token(t *testing.T, assertion string) rawResponse {
+func (a *assertionClient) token(t testing.TB, assertion string) rawResponse {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
@@ -81,6 +81,7 @@ func (a *assertionClient) token(t *testing.T, assertion string) rawResponse {
 // or replayed is a failed client authentication, 401 invalid_client
 // (RFC 7523 §3, §3.2), never a server error.
 func TestClientAssertionRules(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	a := registerAssertionClient(t, srv)
 	now := time.Now()

@@ -15,7 +15,7 @@ import (
 
 // postFrom posts a form with Basic client credentials as if from addr,
 // through the trusted proxy (the test server trusts loopback).
-func postFrom(t *testing.T, u, addr, body, id, secret string) rawResponse {
+func postFrom(t testing.TB, u, addr, body, id, secret string) rawResponse {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -96,7 +96,7 @@ func TestClientAuthFailureLimit(t *testing.T) {
 func TestClientAuthFailureLimitShared(t *testing.T) {
 	redisURL := testRedisURL(t)
 	edit := func(c *config.Config) {
-		c.Redis.URL = redisURL
+		c.Redis.URL = config.Secret(redisURL)
 		c.HTTP.TrustedProxies = []string{"127.0.0.1/32"}
 	}
 	a := startServer(t, "sqlite", edit)

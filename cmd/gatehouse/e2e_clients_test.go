@@ -21,6 +21,7 @@ import (
 // with a signed assertion (RFC 7523 §2.2, OIDC Core §9), and an assertion
 // cannot be replayed.
 func TestPrivateKeyJWT(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "postgres", nil)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -82,6 +83,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 // (RFC 8252 §7.3); an existing session answers prompt=none silently; an
 // id_token_hint for someone else gets login_required.
 func TestNativeLoopbackAndPromptNone(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	srv.createUser(t, "gina", testUserPassword)
 	srv.createUser(t, "hugo", testUserPassword)

@@ -17,6 +17,7 @@ import (
 // finish for that user, nor for the first one with the other's session,
 // and no consent is recorded for either; it starts over at the sign-in.
 func TestFlowBoundToSession(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testFlowBoundToSession(t, dialect) })
 	}
@@ -101,7 +102,7 @@ func testFlowBoundToSession(t *testing.T, dialect string) {
 // startFlowToConsent begins an authorization request, signs in as username
 // within it and returns the consent page, without deciding, and the PKCE
 // verifier.
-func startFlowToConsent(t *testing.T, b *browser, rp *relyingParty, username string) (*page, string) {
+func startFlowToConsent(t testing.TB, b *browser, rp *relyingParty, username string) (*page, string) {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
 	p, _ := b.get(t, rp.OAuth.AuthCodeURL("state-"+username, gooidc.Nonce("nonce-"+oauth2.GenerateVerifier()[:16]), oauth2.S256ChallengeOption(verifier)))
@@ -117,7 +118,7 @@ func startFlowToConsent(t *testing.T, b *browser, rp *relyingParty, username str
 
 // signInOutsideFlow signs in on the plain login page, as a second tab
 // would.
-func signInOutsideFlow(t *testing.T, b *browser, base, username string) {
+func signInOutsideFlow(t testing.TB, b *browser, base, username string) {
 	t.Helper()
 	p, _ := b.get(t, base+"/login")
 	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": username, "password": testUserPassword})
@@ -129,7 +130,7 @@ func signInOutsideFlow(t *testing.T, b *browser, base, username string) {
 // resubmitConsent allows on a consent page shown earlier, with the CSRF
 // token the browser holds now (signing in renews it), as a reloaded tab or
 // a script would.
-func resubmitConsent(t *testing.T, b *browser, base string, consent *page) (*page, *http.Response) {
+func resubmitConsent(t testing.TB, b *browser, base string, consent *page) (*page, *http.Response) {
 	t.Helper()
 	lp, _ := b.get(t, base+"/login")
 	_, current, _ := findForm(t, lp, "login-submit")
@@ -144,7 +145,7 @@ func resubmitConsent(t *testing.T, b *browser, base string, consent *page) (*pag
 
 // wantRestartedAtLogin checks that the browser ended on the sign-in page
 // of the flow and not at the relying party.
-func wantRestartedAtLogin(t *testing.T, p *page, resp *http.Response) {
+func wantRestartedAtLogin(t testing.TB, p *page, resp *http.Response) {
 	t.Helper()
 	if loc := resp.Header.Get("Location"); strings.HasPrefix(loc, rpCallback) {
 		t.Fatalf("the flow went on to the client (%s), want a restart at the sign-in", loc)
@@ -156,7 +157,7 @@ func wantRestartedAtLogin(t *testing.T, p *page, resp *http.Response) {
 }
 
 // exchangeSubject redeems a code and returns its ID token's subject.
-func exchangeSubject(t *testing.T, rp *relyingParty, code, verifier string) string {
+func exchangeSubject(t testing.TB, rp *relyingParty, code, verifier string) string {
 	t.Helper()
 	tok, err := rp.OAuth.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
 	if err != nil {

@@ -179,7 +179,7 @@ func testVerificationHeldInFlow(t *testing.T, dialect string) {
 		}
 		cookiesA.noPendingCookie(t)
 		var left int64
-		if err := srv.App.DB.Raw(`SELECT count(*) FROM login_flows WHERE client_id = ''`).Scan(&left).Error; err != nil {
+		if err := srv.App.DB.Gorm().Raw(`SELECT count(*) FROM login_flows WHERE client_id = ''`).Scan(&left).Error; err != nil {
 			t.Fatal(err)
 		}
 		if left != 0 {
@@ -210,7 +210,7 @@ func TestDirectSignInKeepsNoFlow(t *testing.T) {
 				}
 			}
 			var flows int64
-			if err := srv.App.DB.Raw(`SELECT count(*) FROM login_flows`).Scan(&flows).Error; err != nil {
+			if err := srv.App.DB.Gorm().Raw(`SELECT count(*) FROM login_flows`).Scan(&flows).Error; err != nil {
 				t.Fatal(err)
 			}
 			if flows != 0 {

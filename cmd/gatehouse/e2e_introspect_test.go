@@ -17,7 +17,7 @@ import (
 
 // introspectRaw posts token to the introspection endpoint as client id and
 // returns the decoded body, whatever it holds.
-func introspectRaw(t *testing.T, base, id, secret, token string) map[string]any {
+func introspectRaw(t testing.TB, base, id, secret, token string) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -38,6 +38,7 @@ func introspectRaw(t *testing.T, base, id, secret, token string) map[string]any 
 // resource server introspects access tokens meant for it; anyone else
 // learns only {"active": false} (RFC 7662 §4).
 func TestIntrospectionIsolation(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testIntrospectionIsolation(t, dialect) })
 	}

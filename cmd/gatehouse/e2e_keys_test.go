@@ -50,7 +50,7 @@ func kids(set josev4.JSONWebKeySet) []string {
 // algorithms.
 func mustParseJWS(t testing.TB, token string) *josev4.JSONWebSignature {
 	t.Helper()
-	jws, err := josev4.ParseSigned(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
+	jws, err := josev4.ParseSignedCompact(token, []josev4.SignatureAlgorithm{josev4.RS256, josev4.ES256})
 	if err != nil {
 		t.Fatalf("not a JWS: %v (token %.20q...)", err, token)
 	}
@@ -137,6 +137,7 @@ func checkATClaims(t testing.TB, claims map[string]any, want atClaims) {
 // tokens that relying parties can verify offline and that the server
 // still treats as revocable, stored tokens.
 func TestJWTAccessTokens(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) { testJWTAccessTokens(t, d) })
 	}
@@ -195,6 +196,7 @@ var rotatedLine = regexp.MustCompile(`Now signing with (\S+); published next key
 // TestKeyRotation: `keys rotate` promotes the published next key, and
 // tokens signed before the rotation stay verifiable.
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) { testKeyRotation(t, d) })
 	}
@@ -311,6 +313,7 @@ func keysByState(t testing.TB, out string) map[string][]string {
 // access token, the registered client working in both grants, and RFC
 // 7592 read and delete with the registration access token.
 func TestDynamicRegistration(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) { testDynamicRegistration(t, d) })
 	}

@@ -34,7 +34,7 @@ type jwksHost struct {
 	conns atomic.Int32
 }
 
-func newJWKSHost(t *testing.T, tls bool, set []byte) *jwksHost {
+func newJWKSHost(t testing.TB, tls bool, set []byte) *jwksHost {
 	t.Helper()
 	h := &jwksHost{}
 	h.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +56,7 @@ func newJWKSHost(t *testing.T, tls bool, set []byte) *jwksHost {
 }
 
 // signedAssertion is an RFC 7523 client assertion for clientID.
-func signedAssertion(t *testing.T, key *rsa.PrivateKey, clientID, aud string) string {
+func signedAssertion(t testing.TB, key *rsa.PrivateKey, clientID, aud string) string {
 	t.Helper()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
 	if err != nil {
@@ -84,6 +84,7 @@ func assertionForm(assertion string) string {
 // assertion gets invalid_client and the host sees no connection. With
 // private networks allowed the same kind of client authenticates.
 func TestPrivateKeyJWTInternalJWKSNotFetched(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +136,7 @@ func TestPrivateKeyJWTInternalJWKSNotFetched(t *testing.T) {
 // the running server, and the CLI, refuse URIs the server would call into
 // its own network.
 func TestRegistrationRefusesInternalDestinations(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	for _, dest := range []string{"http://127.0.0.1:6379/", "http://localhost:6379/", "https://10.0.0.1/",
 		"https://169.254.169.254/latest/meta-data", "https://[::1]/", "https://[::ffff:127.0.0.1]/", "https://0.0.0.0/"} {

@@ -14,6 +14,7 @@ import (
 // code_challenge that is not a base64url SHA-256 (43 characters, §4.2) is
 // refused at the authorization endpoint with an error redirect.
 func TestPKCEFormat(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	srv.createUser(t, "pia", testUserPassword)
 	id, secret := srv.createClient(t, "--name", "PKCE", "--redirect-uri", rpCallback, "--first-party")

@@ -33,7 +33,7 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // grantTokens signs user in through client id and exchanges the code.
-func grantTokens(t *testing.T, srv *testServer, id, secret, user string) *oauth2.Token {
+func grantTokens(t testing.TB, srv *testServer, id, secret, user string) *oauth2.Token {
 	t.Helper()
 	rp := newRelyingParty(t, srv.URL, id, secret)
 	verifier := oauth2.GenerateVerifier()
@@ -46,7 +46,7 @@ func grantTokens(t *testing.T, srv *testServer, id, secret, user string) *oauth2
 }
 
 // refresh posts a refresh_token grant, with scope when not empty.
-func refresh(t *testing.T, srv *testServer, id, secret, token, scope string) rawResponse {
+func refresh(t testing.TB, srv *testServer, id, secret, token, scope string) rawResponse {
 	t.Helper()
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
 	if scope != "" {
@@ -58,6 +58,7 @@ func refresh(t *testing.T, srv *testServer, id, secret, token, scope string) raw
 // TestRefreshAbsoluteLifetime: rotating a refresh token never carries the
 // grant past tokens.refresh_token_absolute_lifetime from the authorization.
 func TestRefreshAbsoluteLifetime(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, func(c *config.Config) {
@@ -98,6 +99,7 @@ func TestRefreshAbsoluteLifetime(t *testing.T) {
 // TestRefreshScope: a refresh may narrow the scope of the new access
 // token but never widen the grant (RFC 6749 §6).
 func TestRefreshScope(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, nil)

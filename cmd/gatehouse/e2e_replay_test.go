@@ -17,6 +17,7 @@ import (
 // replays revoke them (RFC 6749 §4.1.2, RFC 9700 §4.2.1). The race is run
 // many times because a lost revocation shows in only some interleavings.
 func TestCodeReplayRevokesWinner(t *testing.T) {
+	t.Parallel()
 	rounds := map[string]int{"postgres": 200, "sqlite": 30}
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testCodeReplayRevokesWinner(t, dialect, rounds[dialect]) })

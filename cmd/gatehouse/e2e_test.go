@@ -33,7 +33,7 @@ type relyingParty struct {
 	OAuth    *oauth2.Config
 }
 
-func newRelyingParty(t *testing.T, issuer, clientID, secret string) *relyingParty {
+func newRelyingParty(t testing.TB, issuer, clientID, secret string) *relyingParty {
 	t.Helper()
 	p, err := gooidc.NewProvider(context.Background(), issuer)
 	if err != nil {
@@ -54,7 +54,7 @@ func newRelyingParty(t *testing.T, issuer, clientID, secret string) *relyingPart
 }
 
 // signIn drives the hosted pages from the authorization URL to the code.
-func signIn(t *testing.T, b *browser, authURL, username string, consent bool) url.Values {
+func signIn(t testing.TB, b *browser, authURL, username string, consent bool) url.Values {
 	t.Helper()
 	p, _ := b.get(t, authURL)
 	if p.URL.Path != "/login" {
@@ -72,7 +72,7 @@ func signIn(t *testing.T, b *browser, authURL, username string, consent bool) ur
 	return callbackQuery(t, resp)
 }
 
-func callbackQuery(t *testing.T, resp *http.Response) url.Values {
+func callbackQuery(t testing.TB, resp *http.Response) url.Values {
 	t.Helper()
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, rpCallback) {
@@ -86,6 +86,7 @@ func callbackQuery(t *testing.T, resp *http.Response) url.Values {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testEndToEnd(t, dialect) })
 	}
@@ -240,7 +241,7 @@ func isOAuthError(err error, code string) bool {
 	return errors.As(err, &re) && re.ErrorCode == code
 }
 
-func introspect(t *testing.T, base, id, secret, token string) map[string]interface{} {
+func introspect(t testing.TB, base, id, secret, token string) map[string]interface{} {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -257,7 +258,7 @@ func introspect(t *testing.T, base, id, secret, token string) map[string]interfa
 	return out
 }
 
-func revoke(t *testing.T, base, id, secret, token string) {
+func revoke(t testing.TB, base, id, secret, token string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/oauth2/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -276,6 +277,7 @@ func revoke(t *testing.T, base, id, secret, token string) {
 // TestConcurrentCodeRedemption: of several simultaneous redemptions of one
 // code exactly one succeeds; the rest get invalid_grant, never a 500.
 func TestConcurrentCodeRedemption(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()

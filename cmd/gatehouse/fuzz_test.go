@@ -162,7 +162,7 @@ func FuzzRoutes(f *testing.F) {
 	})
 }
 
-func (tg *fuzzTarget) check(t *testing.T, r fuzzRoute, data string) {
+func (tg *fuzzTarget) check(t testing.TB, r fuzzRoute, data string) {
 	data = strings.NewReplacer("CLIENT", tg.clientID, "REDIRECT", url.QueryEscape(rpCallback)).Replace(data)
 	var body io.Reader
 	path, query := r.path, ""

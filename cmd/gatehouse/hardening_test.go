@@ -11,6 +11,7 @@ import (
 // session ID at every login (no fixation), post-login redirects only to
 // our own account pages (no open redirect), and the request body limit.
 func TestHardening(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	srv.createUser(t, "rosa", testUserPassword)
 	u, _ := url.Parse(srv.URL)

@@ -168,9 +168,9 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 func (a *App) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	err := ping(ctx, a.DB, 2*time.Second)
+	err := a.DB.Ping(ctx, 2*time.Second)
 	if err == nil {
-		err = dberr.Mark(migrations.Current(ctx, a.DB))
+		err = dberr.Mark(a.DB.Current(ctx))
 	}
 	switch {
 	case err == nil:

@@ -27,6 +27,7 @@ var badValues = []struct{ name, raw string }{
 // must be a 400 in the route's format before any store sees it (on
 // PostgreSQL they used to reach it and fail with a 500).
 func TestBadEncodingRefused(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testBadEncodingRefused(t, dialect) })
 	}
@@ -143,7 +144,7 @@ func withRaw(v url.Values, param, raw string) string {
 }
 
 // wantBadPage asserts a 400 HTML error page without a redirect.
-func wantBadPage(t *testing.T, b *browser, method, u, body, what string) {
+func wantBadPage(t testing.TB, b *browser, method, u, body, what string) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
@@ -165,7 +166,7 @@ func wantBadPage(t *testing.T, b *browser, method, u, body, what string) {
 }
 
 // wantBadAPI asserts a 400 OAuth error response.
-func wantBadAPI(t *testing.T, got rawResponse, what string) {
+func wantBadAPI(t testing.TB, got rawResponse, what string) {
 	t.Helper()
 	if got.Status != http.StatusBadRequest || got.JSON["error"] != "invalid_request" {
 		t.Errorf("%s: got %d %.200s, want 400 invalid_request", what, got.Status, got.Body)
@@ -175,7 +176,7 @@ func wantBadAPI(t *testing.T, got rawResponse, what string) {
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrfFromPage returns the CSRF token of the first form on p.
-func csrfFromPage(t *testing.T, p *page) string {
+func csrfFromPage(t testing.TB, p *page) string {
 	t.Helper()
 	m := csrfInput.FindStringSubmatch(p.Body)
 	if m == nil {
@@ -188,6 +189,7 @@ func csrfFromPage(t *testing.T, p *page) string {
 // trail is shortened on a character boundary; cut inside a character it
 // would not be UTF-8, and PostgreSQL would refuse the sign-in.
 func TestLongUserAgent(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, nil)

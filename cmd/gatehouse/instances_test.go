@@ -14,6 +14,7 @@ import (
 // session made on one is honoured by the other, a token issued by one is
 // accepted by the other, and a session revoked on one ends on both.
 func TestTwoInstances(t *testing.T) {
+	t.Parallel()
 	a := startServer(t, "postgres", nil)
 	b := startServer(t, "postgres", func(cfg *config.Config) {
 		cfg.Database.URL = a.Config.Database.URL

@@ -29,7 +29,7 @@ func (a *App) openLimits() error {
 		a.Metrics.observeBreaker(nil)
 		return nil
 	}
-	opts, err := ratelimit.RedisOptions(a.Config.Redis.URL)
+	opts, err := ratelimit.RedisOptions(a.Config.Redis.URL.Reveal())
 	if err != nil {
 		return fmt.Errorf("redis.url: %w", err)
 	}

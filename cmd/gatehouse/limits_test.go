@@ -47,7 +47,7 @@ func testRedisURL(t *testing.T) string {
 func TestLoginRateLimitSharedAcrossInstances(t *testing.T) {
 	redisURL := testRedisURL(t)
 	edit := func(cfg *config.Config) {
-		cfg.Redis.URL = redisURL
+		cfg.Redis.URL = config.Secret(redisURL)
 		cfg.RateLimits.LoginPerAccount = "4/1m"
 		cfg.Captcha.AfterFailures = 100 // this test is about the limit, not the CAPTCHA
 	}

@@ -22,7 +22,7 @@ type loginAttempt struct {
 
 // tryLogin signs in on a fresh login page (solving the CAPTCHA once the
 // page carries it, as altcha.js would).
-func tryLogin(t *testing.T, b *browser, srv *testServer, login, password string) loginAttempt {
+func tryLogin(t testing.TB, b *browser, srv *testServer, login, password string) loginAttempt {
 	t.Helper()
 	p, _ := b.get(t, srv.URL+"/login")
 	got, resp := b.submit(t, p, "login-submit", map[string]string{"login": login, "password": password})
@@ -40,7 +40,7 @@ func newLoginAttempt(p *page, resp *http.Response) loginAttempt {
 
 // lockByGuessing makes max_failures wrong guesses at login; the last
 // starts the lockout, whose mail with the unlock link it returns.
-func lockByGuessing(t *testing.T, b *browser, srv *testServer, mb *mailbox, login string) string {
+func lockByGuessing(t testing.TB, b *browser, srv *testServer, mb *mailbox, login string) string {
 	t.Helper()
 	for i := range srv.Config.Lockout.MaxFailures {
 		got := tryLogin(t, b, srv, login, "guess "+strconv.Itoa(i))
@@ -54,6 +54,7 @@ func lockByGuessing(t *testing.T, b *browser, srv *testServer, mb *mailbox, logi
 // token, and headers), with no word of the lock; the owner learns of it
 // from the unlock mail and the security activity.
 func TestLockoutIsNoOracle(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)
@@ -108,7 +109,7 @@ func TestLockoutIsNoOracle(t *testing.T) {
 var verificationsMetric = regexp.MustCompile(`(?m)^gatehouse_password_verifications_total (\d+)$`)
 
 // passwordVerifications reads the server's count of argon2id checks.
-func passwordVerifications(t *testing.T, srv *testServer) int {
+func passwordVerifications(t testing.TB, srv *testServer) int {
 	t.Helper()
 	got := do(t, mustRequest(t, http.MethodGet, srv.AdminURL+"/metrics"))
 	m := verificationsMetric.FindStringSubmatch(got.Body)
@@ -124,6 +125,7 @@ func passwordVerifications(t *testing.T, srv *testServer) int {
 // wrong-password page, and one lockout mail goes out. The rate limits and
 // the CAPTCHA are set out of the way: this is about the lockout alone.
 func TestLockoutParallelGuesses(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)
@@ -186,7 +188,7 @@ func TestLockoutParallelGuesses(t *testing.T) {
 			if d := passwordVerifications(t, srv) - before; d != 0 {
 				t.Errorf("the right password on the locked account reached the hash %d time(s)", d)
 			}
-			mb.none(t)
+			mb.none(t, srv)
 		})
 	}
 }
@@ -194,6 +196,7 @@ func TestLockoutParallelGuesses(t *testing.T) {
 // TestPasswordResetEndsLockout: the owner of a locked account resets the
 // password with the e-mailed link and signs in with the new one at once.
 func TestPasswordResetEndsLockout(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)

@@ -38,6 +38,7 @@ func (r *locationRecorder) RoundTrip(req *http.Request) (*http.Response, error) 
 // client carries state. The logout completes whether the browser sends
 // its SameSite=Lax cookies with the cross-site POST or not.
 func TestLogoutPost(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testLogoutPost(t, dialect) })
 	}

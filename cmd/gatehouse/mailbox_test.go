@@ -30,7 +30,7 @@ type receivedMail struct {
 	HTML    string
 }
 
-func startMailbox(t *testing.T) *mailbox {
+func startMailbox(t testing.TB) *mailbox {
 	t.Helper()
 	mb := &mailbox{received: make(chan receivedMail, 64)}
 	srv := smtp.NewServer(mb)
@@ -118,7 +118,7 @@ func readParts(contentType string, body io.Reader, m *receivedMail) error {
 
 // next waits for the next message to addr (the worker delivers at once;
 // the timeout only bounds a broken run).
-func (mb *mailbox) next(t *testing.T, addr string) receivedMail {
+func (mb *mailbox) next(t testing.TB, addr string) receivedMail {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -134,9 +134,13 @@ func (mb *mailbox) next(t *testing.T, addr string) receivedMail {
 	}
 }
 
-// none checks that nothing is waiting in the mailbox.
-func (mb *mailbox) none(t *testing.T) {
+// none checks that srv sent nothing more: it drains srv's message queue
+// first, so that a message still on its way is found, not missed.
+func (mb *mailbox) none(t testing.TB, srv *testServer) {
 	t.Helper()
+	if err := srv.App.Worker.Drain(t.Context()); err != nil {
+		t.Fatalf("drain the message queue: %v", err)
+	}
 	select {
 	case m := <-mb.received:
 		t.Fatalf("unexpected message to %s: %q", m.To, m.Subject)
@@ -149,7 +153,7 @@ var (
 	linkInMail = regexp.MustCompile(`https?://[^\s"<>]+`)
 )
 
-func (m receivedMail) code(t *testing.T) string {
+func (m receivedMail) code(t testing.TB) string {
 	t.Helper()
 	c := codeInMail.FindStringSubmatch(m.Text)
 	if c == nil {
@@ -158,7 +162,7 @@ func (m receivedMail) code(t *testing.T) string {
 	return c[1]
 }
 
-func (m receivedMail) link(t *testing.T, path string) string {
+func (m receivedMail) link(t testing.TB, path string) string {
 	t.Helper()
 	for _, l := range linkInMail.FindAllString(m.Text, -1) {
 		if strings.Contains(l, path) {

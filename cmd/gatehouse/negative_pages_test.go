@@ -13,6 +13,7 @@ import (
 // page and never a redirect; other errors go back to the client with
 // state and iss.
 func TestAuthorizeEndpointErrors(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	webID, _ := srv.createClient(t, "--name", "Web", "--redirect-uri", rpCallback)
 	pubID, _ := srv.createClient(t, "--name", "SPA", "--public", "--redirect-uri", rpCallback)
@@ -86,6 +87,7 @@ func mergeValues(a, b url.Values) url.Values {
 }
 
 func TestBearerEndpointErrors(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "postgres", nil)
 	svcID, svcSecret := srv.createClient(t, "--name", "Svc", "--grant-type", "client_credentials", "--scope", "profile")
 	pubID, _ := srv.createClient(t, "--name", "SPA", "--public", "--redirect-uri", rpCallback)

@@ -22,7 +22,7 @@ type rawResponse struct {
 	JSON   map[string]interface{}
 }
 
-func do(t *testing.T, req *http.Request) rawResponse {
+func do(t testing.TB, req *http.Request) rawResponse {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
@@ -36,7 +36,7 @@ func do(t *testing.T, req *http.Request) rawResponse {
 	return r
 }
 
-func postForm(t *testing.T, u, body string, basicID, basicSecret string) rawResponse {
+func postForm(t testing.TB, u, body string, basicID, basicSecret string) rawResponse {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -47,6 +47,7 @@ func postForm(t *testing.T, u, body string, basicID, basicSecret string) rawResp
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testTokenEndpointErrors(t, dialect) })
 	}
@@ -80,7 +81,7 @@ func testTokenEndpointErrors(t *testing.T, dialect string) {
 	code1, v1 := newCode()
 	code2, v2 := newCode()
 	code3, v3 := newCode()
-	expireCode(t, srv.App.DB, code3)
+	expireCode(t, srv.App.DB.Gorm(), code3)
 
 	cases := []struct {
 		name       string
@@ -131,7 +132,7 @@ func testTokenEndpointErrors(t *testing.T, dialect string) {
 // expireCode moves the expiry of one stored authorization code into the
 // past, as the clock would after its lifetime. Rows are keyed by the
 // token's HMAC signature: the part after the dot.
-func expireCode(t *testing.T, db *gorm.DB, code string) {
+func expireCode(t testing.TB, db *gorm.DB, code string) {
 	t.Helper()
 	_, sig, ok := strings.Cut(code, ".")
 	if !ok {
@@ -152,7 +153,7 @@ func expireCode(t *testing.T, db *gorm.DB, code string) {
 	}
 }
 
-func mustRequest(t *testing.T, method, u string) *http.Request {
+func mustRequest(t testing.TB, method, u string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 // database is back the same requests succeed.
 func TestDatabaseOutage(t *testing.T) {
 	proxy := startDBProxy(t, forward)
-	srv := startServer(t, "postgres", func(cfg *config.Config) { cfg.Database.URL = proxy.url(t, cfg.Database.URL) })
+	srv := startServer(t, "postgres", func(cfg *config.Config) { cfg.Database.URL = config.Secret(proxy.url(t, cfg.Database.URL.Reveal())) })
 	srv.createUser(t, "otto", testUserPassword)
 	rpID, rpSecret := srv.createClient(t, "--name", "Shop", "--redirect-uri", rpCallback, "--first-party")
 	ccID, ccSecret := srv.createClient(t, "--name", "Batch", "--grant-type", "client_credentials")
@@ -146,7 +146,7 @@ func TestDatabaseOutage(t *testing.T) {
 }
 
 // rawFrom reads resp into a rawResponse.
-func rawFrom(t *testing.T, resp *http.Response) rawResponse {
+func rawFrom(t testing.TB, resp *http.Response) rawResponse {
 	t.Helper()
 	p := readPage(t, resp)
 	return rawResponse{Status: p.Status, Header: resp.Header, Body: p.Body}
@@ -158,7 +158,7 @@ func rawFrom(t *testing.T, resp *http.Response) rawResponse {
 func TestSlowDatabase(t *testing.T) {
 	proxy := startDBProxy(t, forward)
 	srv := startServer(t, "postgres", func(cfg *config.Config) {
-		cfg.Database.URL = proxy.url(t, cfg.Database.URL)
+		cfg.Database.URL = config.Secret(proxy.url(t, cfg.Database.URL.Reveal()))
 		cfg.HTTP.RequestTimeout = config.Duration(time.Second)
 	})
 	ccID, ccSecret := srv.createClient(t, "--name", "Batch", "--grant-type", "client_credentials")

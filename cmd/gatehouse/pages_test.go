@@ -14,6 +14,7 @@ import (
 // prompt=create, consent denial and memory, prompt=login, the login
 // failure message, CSRF and the logout confirmation.
 func TestHostedPages(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	id, secret := srv.createClient(t, "--name", "Pages App", "--redirect-uri", rpCallback, "--post-logout-redirect-uri", rpAfterLogout)
 	rp := newRelyingParty(t, srv.URL, id, secret)

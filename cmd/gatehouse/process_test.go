@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	useTestParams()
 	os.Exit(m.Run())
 }
 
@@ -90,21 +91,21 @@ type process struct {
 
 // processConfig is a configuration for a server process on a free
 // loopback port, its admin listener on another, with databaseURL.
-func processConfig(t *testing.T, databaseURL string) *config.Config {
+func processConfig(t testing.TB, databaseURL string) *config.Config {
 	t.Helper()
 	addr, adminAddr := freePort(t), freePort(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	cfg := config.Default()
 	cfg.Issuer, cfg.Listen, cfg.AdminListen, cfg.DataDir = "http://"+addr, addr, adminAddr, t.TempDir()
-	cfg.Database.URL = databaseURL
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	cfg.Database.URL = config.Secret(databaseURL)
+	cfg.MasterKey = config.Secret(base64.StdEncoding.EncodeToString(key))
 	return cfg
 }
 
 // freePort returns a loopback address nothing listens on now; another
 // process may take it before the server does.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -115,7 +116,7 @@ func freePort(t *testing.T) string {
 }
 
 // migrateAndCreateUser prepares the database of cfg with one user.
-func migrateAndCreateUser(t *testing.T, cfg *config.Config, username string) {
+func migrateAndCreateUser(t testing.TB, cfg *config.Config, username string) {
 	t.Helper()
 	a, err := openStorage(t.Context(), cfg, slog.New(slog.DiscardHandler), true)
 	if err != nil {
@@ -131,7 +132,7 @@ func migrateAndCreateUser(t *testing.T, cfg *config.Config, username string) {
 
 // startProcess runs `gatehouse serve` with cfg and waits until it is
 // ready.
-func startProcess(t *testing.T, cfg *config.Config) *process {
+func startProcess(t testing.TB, cfg *config.Config) *process {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func startProcess(t *testing.T, cfg *config.Config) *process {
 
 // stop sends SIGTERM and returns the exit code and how long the process
 // took to exit. A process that outlives limit is killed and fails t.
-func (p *process) stop(t *testing.T, limit time.Duration) (int, time.Duration) {
+func (p *process) stop(t testing.TB, limit time.Duration) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

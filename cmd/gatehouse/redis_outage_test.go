@@ -32,7 +32,7 @@ func TestRedisStalledSignIns(t *testing.T) {
 	u, _ := url.Parse(redisURL)
 	u.Host = proxy.Addr()
 	srv := startServer(t, "sqlite", func(cfg *config.Config) {
-		cfg.Redis.URL = u.String()
+		cfg.Redis.URL = config.Secret(u.String())
 		cfg.RateLimits.LoginPerAccount = "3/1m"
 		cfg.Captcha.AfterFailures = 100 // this test is about the limits, not the CAPTCHA
 	})

@@ -17,7 +17,7 @@ import (
 
 // createUsers prepares the database of cfg with one user per name, each
 // with the address name@example.com.
-func createUsers(t *testing.T, cfg *config.Config, names []string) {
+func createUsers(t testing.TB, cfg *config.Config, names []string) {
 	t.Helper()
 	a, err := openStorage(t.Context(), cfg, slog.New(slog.DiscardHandler), true)
 	if err != nil {
@@ -36,7 +36,7 @@ func createUsers(t *testing.T, cfg *config.Config, names []string) {
 // requestResets posts the forgot-password form once for each login, all
 // at once, and returns the logins whose request was acknowledged: 200 with
 // the "we have sent a link" notice.
-func requestResets(t *testing.T, p *process, logins []string) []string {
+func requestResets(t testing.TB, p *process, logins []string) []string {
 	t.Helper()
 	b := newBrowser(t, "")
 	pg, _ := b.get(t, p.URL+"/forgot-password")
@@ -74,7 +74,7 @@ func requestResets(t *testing.T, p *process, logins []string) []string {
 }
 
 // kill ends the process with SIGKILL: no shutdown, no deferred work.
-func (p *process) kill(t *testing.T) {
+func (p *process) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -86,14 +86,14 @@ func (p *process) kill(t *testing.T) {
 // again. They would be claimed again once their lease (the send timeout
 // plus a minute) runs out, which identity/message tests on its own; the
 // test does not wait for it.
-func endLeases(t *testing.T, cfg *config.Config) int64 {
+func endLeases(t testing.TB, cfg *config.Config) int64 {
 	t.Helper()
 	a, err := openStorage(t.Context(), cfg, slog.New(slog.DiscardHandler), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	res := a.DB.WithContext(t.Context()).Exec(`UPDATE outbound_messages SET locked_until = created_at WHERE status = 'sending'`)
+	res := a.DB.Gorm().WithContext(t.Context()).Exec(`UPDATE outbound_messages SET locked_until = created_at WHERE status = 'sending'`)
 	if res.Error != nil {
 		t.Fatal(res.Error)
 	}
@@ -104,7 +104,7 @@ func endLeases(t *testing.T, cfg *config.Config) int64 {
 // reset link, and fails t if one is still missing when the mailbox stays
 // quiet (a broken run; delivery is prompt). Duplicates are allowed: a mail
 // sent just before the kill may be sent again.
-func awaitResetMails(t *testing.T, mb *mailbox, want []string) {
+func awaitResetMails(t testing.TB, mb *mailbox, want []string) {
 	t.Helper()
 	missing := map[string]bool{}
 	for _, login := range want {
@@ -130,7 +130,7 @@ func TestForgotPasswordSurvivesKill(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			mb := startMailbox(t)
-			cfg := processConfig(t, dbtest.MustURL(t, dialect))
+			cfg := processConfig(t, dbtest.MustMigratedURL(t, dialect))
 			withDelivery(mb, nil, false)(cfg)
 			cfg.RateLimits.PasswordResetPerIP = "100000/1m"
 			names := make([]string, users)

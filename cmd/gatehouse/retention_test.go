@@ -21,9 +21,10 @@ import (
 // purged as it starts, not ten minutes later (which never comes for an
 // instance restarted more often); live ones stay.
 func TestPurgeAtStart(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			dbURL := dbtest.MustURL(t, dialect)
+			dbURL := dbtest.MustMigratedURL(t, dialect)
 			db, err := migrations.Open(dbURL)
 			if err != nil {
 				t.Fatal(err)
@@ -50,15 +51,17 @@ func TestPurgeAtStart(t *testing.T) {
 			if err := store.SetClientAssertionJWT(t.Context(), "jti-expired", past); err != nil {
 				t.Fatal(err)
 			}
-			closeDB(db)
+			if sqlDB, err := db.DB(); err == nil {
+				sqlDB.Close()
+			}
 
-			srv := startServer(t, dialect, func(cfg *config.Config) { cfg.Database.URL = dbURL })
+			srv := startServer(t, dialect, func(cfg *config.Config) { cfg.Database.URL = config.Secret(dbURL) })
 			rec := srv.Logs.Wait(t, "purged expired records")
 			if rows, _ := rec["rows"].(float64); rows != 3 {
 				t.Errorf("purge at start removed %v rows, want 3 (a flow, an idle session, a JTI)", rec["rows"])
 			}
 			var left []string
-			if err := srv.App.DB.Raw(`SELECT id FROM login_flows UNION ALL SELECT id FROM browser_sessions UNION ALL SELECT jti FROM oauth_jtis`).
+			if err := srv.App.DB.Gorm().Raw(`SELECT id FROM login_flows UNION ALL SELECT id FROM browser_sessions UNION ALL SELECT jti FROM oauth_jtis`).
 				Scan(&left).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -76,6 +79,7 @@ func TestPurgeAtStart(t *testing.T) {
 // deletes the other, which from then on is an unknown client
 // (invalid_client), while the used one goes on working.
 func TestUnusedDynamicClientExpires(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) { testUnusedDynamicClientExpires(t, dialect) })
 	}
@@ -130,7 +134,7 @@ func testUnusedDynamicClientExpires(t *testing.T, dialect string) {
 	backdate := func(id string, d time.Duration) time.Time {
 		t.Helper()
 		at := time.Now().Add(-d).UTC().Truncate(time.Microsecond)
-		if err := srv.App.DB.Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ?`, dbtime.New(at), id).Error; err != nil {
+		if err := srv.App.DB.Gorm().Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ?`, dbtime.New(at), id).Error; err != nil {
 			t.Fatal(err)
 		}
 		srv.App.Provider.Clients.Forget(id)

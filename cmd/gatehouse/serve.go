@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +82,8 @@ func listenAdmin(cfg *config.Config) (net.Listener, error) {
 //     to finish;
 //  2. then their contexts are cancelled, so that work waiting on the
 //     database ends and is answered 503;
-//  3. the background jobs, stopped at the start, are waited for;
+//  3. the background jobs, stopped from the start one at a time (see
+//     jobGroup), are waited for;
 //  4. the database is closed last.
 //
 // admin, when not nil, is the admin listener (see newAdminHTTP); it
@@ -158,7 +159,8 @@ type server struct {
 	// cancelRequests ends the context of every request.
 	cancelRequests context.CancelFunc
 	app            *App
-	workers        sync.WaitGroup
+	// jobs are the App's background jobs; nil until it serves.
+	jobs *jobGroup
 }
 
 func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starting http.Handler, admin bool) *server {
@@ -212,15 +214,22 @@ func (s *server) use(jobs context.Context, a *App) {
 	s.handler.Store(&h)
 	// The jobs start once the App serves: a caller that waits for one of
 	// them (the purge at start) then finds the App answering.
-	a.startWorkers(jobs, &s.workers)
+	s.jobs = a.startJobs(jobs)
 	s.log.Info("gatehouse ready")
 }
 
-// shutdown drains for http.shutdown_delay, shuts the HTTP server down,
-// waits for the jobs (already told to stop) and for an App still being
-// opened, and closes the App last, all within http.shutdown_timeout.
+// shutdown stops the background jobs in order while it drains for
+// http.shutdown_delay and shuts the HTTP server down, waits for the jobs
+// and for an App still being opened, and closes the App last, all within
+// http.shutdown_timeout.
 func (s *server) shutdown(opened <-chan openResult) {
 	deadline := time.Now().Add(s.cfg.HTTP.ShutdownTimeout.Std())
+	jobsStopped := make(chan error, 1)
+	if s.jobs != nil {
+		go func() { jobsStopped <- s.jobs.stop(deadline) }()
+	} else {
+		jobsStopped <- nil
+	}
 	if d := s.cfg.HTTP.ShutdownDelay.Std(); d > 0 {
 		s.draining.Store(true)
 		s.log.Info("draining before shutdown", "delay", d.String())
@@ -235,9 +244,12 @@ func (s *server) shutdown(opened <-chan openResult) {
 			s.app = r.app
 		}
 	}
-	if !waitUntil(&s.workers, deadline) {
+	switch err := <-jobsStopped; {
+	case errors.Is(err, errStopDeadline):
 		s.log.Error("shutdown deadline passed with background jobs still running")
 		done = false
+	case err != nil:
+		s.log.Error("background job failed", "error", err)
 	}
 	switch {
 	case s.app == nil:
@@ -273,20 +285,6 @@ func shutdownHTTP(srv *http.Server, cancelRequests context.CancelFunc, deadline 
 		return false
 	}
 	return true
-}
-
-// waitUntil waits for wg until deadline and reports whether it finished.
-func waitUntil(wg *sync.WaitGroup, deadline time.Time) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	t := time.NewTimer(max(time.Until(deadline), 0))
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
 }
 
 // openResult is what openApp ends with.

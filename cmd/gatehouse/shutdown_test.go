@@ -27,7 +27,7 @@ type signInFlood struct {
 // startSignInFlood loads the login page in logins browsers, then calls
 // before (if not nil) and posts every form at once; the answers are
 // collected by wait.
-func startSignInFlood(t *testing.T, p *process, username string, logins int, before func()) *signInFlood {
+func startSignInFlood(t testing.TB, p *process, username string, logins int, before func()) *signInFlood {
 	t.Helper()
 	f := &signInFlood{statuses: map[int]int{}}
 	type post struct {
@@ -80,7 +80,7 @@ func (f *signInFlood) wait() (map[int]int, []error) {
 // waitInFlight polls the process's metrics until at least n requests are
 // being handled, and returns how many; it fails t if the flood ended
 // first. The scrape, on the admin listener, is not counted.
-func (f *signInFlood) waitInFlight(t *testing.T, p *process, n int) int {
+func (f *signInFlood) waitInFlight(t testing.TB, p *process, n int) int {
 	t.Helper()
 	ended := make(chan struct{})
 	go func() { f.wg.Wait(); close(ended) }()
@@ -96,7 +96,7 @@ func (f *signInFlood) waitInFlight(t *testing.T, p *process, n int) int {
 	}
 }
 
-func inFlight(t *testing.T, p *process) int {
+func inFlight(t testing.TB, p *process) int {
 	t.Helper()
 	resp, err := http.Get(p.AdminURL + "/metrics")
 	if err != nil {
@@ -116,7 +116,7 @@ func inFlight(t *testing.T, p *process) int {
 
 // checkCleanShutdown fails t on a 500 in the access log or a request
 // failed by a closed database.
-func checkCleanShutdown(t *testing.T, p *process) {
+func checkCleanShutdown(t testing.TB, p *process) {
 	t.Helper()
 	logs := p.stderr.String()
 	if strings.Contains(logs, "database is closed") {
@@ -145,7 +145,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 
 	t.Run("requests finish", func(t *testing.T) {
-		cfg := processConfig(t, dbtest.MustURL(t, "postgres"))
+		cfg := processConfig(t, dbtest.MustMigratedURL(t, "postgres"))
 		loginLimits(cfg)
 		migrateAndCreateUser(t, cfg, "flora")
 		p := startProcess(t, cfg)
@@ -170,7 +170,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 
 	t.Run("database stalls", func(t *testing.T) {
 		proxy := startDBProxy(t, forward)
-		cfg := processConfig(t, proxy.url(t, dbtest.MustURL(t, "postgres")))
+		cfg := processConfig(t, proxy.url(t, dbtest.MustMigratedURL(t, "postgres")))
 		loginLimits(cfg)
 		cfg.HTTP.ShutdownTimeout = config.Duration(3 * time.Second)
 		migrateAndCreateUser(t, cfg, "flora")

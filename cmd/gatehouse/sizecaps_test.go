@@ -11,6 +11,7 @@ import (
 // headers above 16 KiB get 431, each in the route's format; requests just
 // under the caps are read as usual.
 func TestRequestSizeCaps(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "sqlite", nil)
 	const under, over = 64<<10 - 100, 64<<10 + 1
 
@@ -81,7 +82,7 @@ func TestRequestSizeCaps(t *testing.T) {
 
 // checkFormat asserts the status and that the error is OAuth JSON or an
 // HTML page as the route answers.
-func checkFormat(t *testing.T, got rawResponse, status int, wantJSON bool) {
+func checkFormat(t testing.TB, got rawResponse, status int, wantJSON bool) {
 	t.Helper()
 	if got.Status != status {
 		t.Fatalf("got %d %.200s, want %d", got.Status, got.Body, status)

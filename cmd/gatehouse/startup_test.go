@@ -68,7 +68,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 
 // startServeOnly runs serve as cmdServe does, on cfg.Listen, and returns
 // the base URL at once, without waiting for the database.
-func startServeOnly(t *testing.T, cfg *config.Config) string {
+func startServeOnly(t testing.TB, cfg *config.Config) string {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func startServeOnly(t *testing.T, cfg *config.Config) string {
 
 // checkStarting checks the answers of a server still waiting for its
 // database.
-func checkStarting(t *testing.T, url string) {
+func checkStarting(t testing.TB, url string) {
 	t.Helper()
 	if got := do(t, mustRequest(t, http.MethodGet, url+"/healthz")); got.Status != http.StatusOK {
 		t.Errorf("/healthz: %d, want 200", got.Status)

@@ -64,8 +64,8 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 	cfg.Listen = ln.Addr().String()
 	cfg.AdminListen = admin.Addr().String()
 	cfg.DataDir = t.TempDir()
-	cfg.Database.URL = dbtest.MustURL(t, dialect)
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	cfg.Database.URL = config.Secret(dbtest.MustMigratedURL(t, dialect))
+	cfg.MasterKey = config.Secret(base64.StdEncoding.EncodeToString(key))
 	cfg.Registration.InitialAccessToken = testInitialAccessToken
 	cfg.Log.Level = "warn"
 	// Nothing balances load across a test server: stopping it need not
@@ -199,7 +199,7 @@ type page struct {
 	Body   string
 }
 
-func (b *browser) get(t *testing.T, u string) (*page, *http.Response) {
+func (b *browser) get(t testing.TB, u string) (*page, *http.Response) {
 	t.Helper()
 	resp, err := b.Get(u)
 	if err != nil {
@@ -208,7 +208,7 @@ func (b *browser) get(t *testing.T, u string) (*page, *http.Response) {
 	return readPage(t, resp), resp
 }
 
-func (b *browser) post(t *testing.T, u string, form url.Values) (*page, *http.Response) {
+func (b *browser) post(t testing.TB, u string, form url.Values) (*page, *http.Response) {
 	t.Helper()
 	resp, err := b.PostForm(u, form)
 	if err != nil {
@@ -217,7 +217,7 @@ func (b *browser) post(t *testing.T, u string, form url.Values) (*page, *http.Re
 	return readPage(t, resp), resp
 }
 
-func readPage(t *testing.T, resp *http.Response) *page {
+func readPage(t testing.TB, resp *http.Response) *page {
 	t.Helper()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -229,7 +229,7 @@ func readPage(t *testing.T, resp *http.Response) *page {
 
 // submit fills the page's form that contains the button with id buttonID
 // and posts it, as a browser would.
-func (b *browser) submit(t *testing.T, p *page, buttonID string, fields map[string]string) (*page, *http.Response) {
+func (b *browser) submit(t testing.TB, p *page, buttonID string, fields map[string]string) (*page, *http.Response) {
 	t.Helper()
 	action, values, challengeURL := findForm(t, p, buttonID)
 	for k, v := range fields {
@@ -248,7 +248,7 @@ func (b *browser) submit(t *testing.T, p *page, buttonID string, fields map[stri
 
 // findForm returns the action and the default values (hidden inputs and
 // the named button) of the form holding buttonID.
-func findForm(t *testing.T, p *page, buttonID string) (string, url.Values, string) {
+func findForm(t testing.TB, p *page, buttonID string) (string, url.Values, string) {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(p.Body))
 	if err != nil {
@@ -290,7 +290,7 @@ func findForm(t *testing.T, p *page, buttonID string) (string, url.Values, strin
 }
 
 // solveCaptcha fetches a proof-of-work challenge and solves it.
-func (b *browser) solveCaptcha(t *testing.T, p *page, challengeURL string) string {
+func (b *browser) solveCaptcha(t testing.TB, p *page, challengeURL string) string {
 	t.Helper()
 	u, err := p.URL.Parse(challengeURL)
 	if err != nil {
@@ -317,7 +317,7 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-func mustContain(t *testing.T, haystack, needle, what string) {
+func mustContain(t testing.TB, haystack, needle, what string) {
 	t.Helper()
 	if !strings.Contains(haystack, needle) {
 		t.Fatalf("%s: %q not found in:\n%s", what, needle, haystack)

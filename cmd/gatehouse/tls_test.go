@@ -48,7 +48,7 @@ func tlsListener(ln net.Listener) net.Listener {
 }
 
 // newTLSBrowser is newBrowser for a server with an https issuer.
-func newTLSBrowser(t *testing.T, stopAt string) *browser {
+func newTLSBrowser(t testing.TB, stopAt string) *browser {
 	t.Helper()
 	b := newBrowser(t, stopAt)
 	_, pool := testTLS()

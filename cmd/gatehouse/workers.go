@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"gatehouse/migrations/dberr"
@@ -13,25 +12,20 @@ import (
 // runs at start.
 const purgeEvery = 10 * time.Minute
 
-// startWorkers runs the background jobs until ctx ends: signing-key
-// reloads, the purge of expired records, the message worker and the
-// outage watch. wg is done when all of them have returned.
-func (a *App) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
-	jobs := []func(){
-		func() {
-			a.Keys.Run(ctx, time.Minute, func(err error) { a.jobFailed(ctx, "reloading signing keys failed", err) })
-		},
-		func() { a.purgeExpired(ctx, purgeEvery) },
-		func() { a.Worker.Run(ctx) },
-		func() { a.Outage.Run(ctx) },
-	}
-	wg.Add(len(jobs))
-	for _, job := range jobs {
-		go func() {
-			defer wg.Done()
-			job()
-		}()
-	}
+// startJobs runs the background jobs until the group is stopped: the
+// outage watch, signing-key reloads, the message worker and the purge of
+// expired records. They stop in the reverse order, so that the outage
+// watch, which the others report to, is the last to go.
+func (a *App) startJobs(ctx context.Context) *jobGroup {
+	g := newJobGroup(ctx)
+	g.start(func(ctx context.Context) error { a.Outage.Run(ctx); return nil })
+	g.start(func(ctx context.Context) error {
+		a.Keys.Run(ctx, time.Minute, func(err error) { a.jobFailed(ctx, "reloading signing keys failed", err) })
+		return nil
+	})
+	g.start(func(ctx context.Context) error { a.Worker.Run(ctx); return nil })
+	g.start(func(ctx context.Context) error { a.purgeExpired(ctx, purgeEvery); return nil })
+	return g
 }
 
 // jobFailed logs a background job's error, or reports it to the outage
@@ -75,7 +69,7 @@ func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
 	steps := []func() (int64, error){
 		func() (int64, error) { return a.Store.DeleteExpired(ctx, now) },
 		func() (int64, error) { return a.Users.Tokens.DeleteExpiredTokens(ctx, now) },
-		func() (int64, error) { return captchasql.NewSpentStore(a.DB).Purge(ctx) },
+		func() (int64, error) { return captchasql.NewSpentStore(a.DB.Gorm()).Purge(ctx) },
 	}
 	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
 		steps = append(steps, func() (int64, error) { return a.Store.DeleteUnusedClients(ctx, now.Add(-l)) })

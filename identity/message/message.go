@@ -42,14 +42,6 @@ const (
 	kindLogout = "logout" // a back-channel logout token for a relying party
 )
 
-// Statuses of queued messages (the status column).
-const (
-	statusQueued  = "queued"
-	statusSending = "sending"
-	statusSent    = "sent"
-	statusFailed  = "failed"
-)
-
 type ctxKey int
 
 const messageIDKey ctxKey = iota

@@ -268,7 +268,7 @@ func closeDB(db *gorm.DB) {
 func TestConcurrentWorkersSendEachOnce(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			url := dbtest.MustURL(t, dialect)
+			url := dbtest.MustMigratedURL(t, dialect)
 			dbA, dbB := mustOpenURL(t, url), mustOpenURL(t, url)
 			clk := newClock()
 			q := &Queue{DB: dbA, Renderer: fakeRenderer{}, Now: clk.Now}
@@ -351,7 +351,7 @@ func TestConcurrentWorkersSendEachOnce(t *testing.T) {
 func TestRestartLosesNothing(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			url := dbtest.MustURL(t, dialect)
+			url := dbtest.MustMigratedURL(t, dialect)
 			clk := newClock()
 
 			first := mustOpenURL(t, url)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -80,6 +81,8 @@ type Worker struct {
 	Retention time.Duration
 
 	transports transports
+	// pass is held by each pass over the queue (see Drain).
+	pass sync.Mutex
 }
 
 // failed reports a failed pass or purge through JobFailed or the log.
@@ -125,11 +128,13 @@ func (w *Worker) Run(ctx context.Context) {
 // transport whose probe is due. sent counts the messages delivered and
 // failed the messages not delivered (retried later, given up or dropped).
 // Sender errors are logged, not returned; err is a database error or
-// ctx's.
+// ctx's. A pass starts once the one under way on w, if any, has ended.
 func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
 	if w.Queue == nil || w.Email == nil || w.SMS == nil {
 		return 0, 0, errors.New("message: worker needs a Queue, an Email and an SMS sender")
 	}
+	w.pass.Lock()
+	defer w.pass.Unlock()
 	st, err := newStore(w.Queue.DB)
 	if err != nil {
 		return 0, 0, err
@@ -158,6 +163,16 @@ func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
 			return sent, failed, err
 		}
 	}
+}
+
+// Drain returns once every message due when it was called has had its
+// attempt: it waits for the pass Run may have under way (holding a message
+// it claimed), then makes one of its own. Tests call it before they check
+// what was sent, or that nothing was: without it such a check could pass
+// while a message is still on its way.
+func (w *Worker) Drain(ctx context.Context) error {
+	_, _, err := w.DeliverDue(ctx)
+	return err
 }
 
 // deliver makes one attempt at m, or drops it when it is too old or its

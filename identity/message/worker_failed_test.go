@@ -12,7 +12,7 @@ import (
 // JobFailed (which the server turns into one outage line), not to an
 // error line at every poll.
 func TestWorkerReportsFailedPass(t *testing.T) {
-	db := mustOpenURL(t, dbtest.MustURL(t, "sqlite"))
+	db := mustOpenURL(t, dbtest.MustMigratedURL(t, "sqlite"))
 	sqlDB, err := db.DB()
 	if err != nil {
 		t.Fatal(err)

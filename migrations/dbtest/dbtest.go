@@ -1,5 +1,8 @@
-// Package dbtest gives tests a freshly migrated database: a SQLite file in a
-// temporary directory, or a private schema in a real PostgreSQL.
+// Package dbtest gives tests a database of their own: a migrated copy of a
+// template (a SQLite file copied into a temporary directory, or a PostgreSQL
+// database created from a template database, see template.go), or an empty
+// one (a SQLite file, or a private schema in PostgreSQL) for tests of the
+// migrations themselves.
 //
 // PostgreSQL is found at GATEHOUSE_TEST_POSTGRES_URL (default: the local
 // server). When it cannot be reached the test is skipped with a visible
@@ -46,8 +49,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 // removed when the test ends.
 func MustOpen(t testing.TB, dialect string) *gorm.DB {
 	t.Helper()
-	url := MustURL(t, dialect)
-	db, err := migrations.Open(url)
+	db, err := migrations.Open(MustMigratedURL(t, dialect))
 	if err != nil {
 		t.Fatalf("dbtest: open %s: %v", dialect, err)
 	}
@@ -56,10 +58,30 @@ func MustOpen(t testing.TB, dialect string) *gorm.DB {
 			sqlDB.Close()
 		}
 	})
-	if _, err := migrations.Up(context.Background(), db); err != nil {
-		t.Fatalf("dbtest: migrate %s: %v", dialect, err)
-	}
 	return db
+}
+
+// MustMigratedURL returns a database URL of a fresh, migrated database of
+// the given dialect, without rows, that is removed when the test ends. It is
+// a copy of the dialect's template, migrated once for all tests.
+func MustMigratedURL(t testing.TB, dialect string) string {
+	t.Helper()
+	switch dialect {
+	case "sqlite":
+		tmpl, err := sqliteTemplate.get(buildSQLiteTemplate)
+		if err != nil {
+			t.Fatalf("dbtest: SQLite template: %v", err)
+		}
+		path := filepath.Join(t.TempDir(), "test.db")
+		if err := copyFile(path, tmpl); err != nil {
+			t.Fatalf("dbtest: copy SQLite template: %v", err)
+		}
+		return "sqlite:" + path
+	case "postgres":
+		return mustPostgresCopy(t)
+	}
+	t.Fatalf("dbtest: unknown dialect %q", dialect)
+	return ""
 }
 
 // MustURL returns a database URL of a fresh, empty, unmigrated database of
@@ -98,12 +120,43 @@ func RequirePostgres(t testing.TB) *gorm.DB {
 	return admin
 }
 
+// mustPostgresCopy creates a database from the PostgreSQL template and
+// drops it when the test ends.
+func mustPostgresCopy(t testing.TB) string {
+	t.Helper()
+	admin := RequirePostgres(t)
+	tmpl, err := postgresTemplate.get(buildPostgresTemplate)
+	if err != nil {
+		t.Fatalf("dbtest: PostgreSQL template: %v", err)
+	}
+	name := "t_" + randomHex(6)
+	if err := admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + tmpl).Error; err != nil {
+		t.Fatalf("dbtest: create database from template: %v", err)
+	}
+	t.Cleanup(func() {
+		// FORCE: a test that failed half-way may leave a connection open.
+		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	u, err := databaseURL(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func mustPostgresSchema(t testing.TB) string {
 	t.Helper()
 	admin := RequirePostgres(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
+	schema := "t_" + randomHex(6)
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
 		t.Fatalf("dbtest: create schema: %v", err)
 	}

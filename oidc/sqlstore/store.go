@@ -49,6 +49,20 @@ func New(db *gorm.DB) *Store {
 	return &Store{db: db, sqlDB: sqlDB}
 }
 
+// Options are the settings of a Store (see its fields of the same names).
+type Options struct {
+	Clients                  oidc.ClientLookup
+	InactiveRefreshRetention time.Duration
+	Now                      func() time.Time
+}
+
+// NewWith returns a Store over db with opts.
+func NewWith(db *gorm.DB, opts Options) *Store {
+	s := New(db)
+	s.Clients, s.InactiveRefreshRetention, s.Now = opts.Clients, opts.InactiveRefreshRetention, opts.Now
+	return s
+}
+
 type txKey struct{}
 
 // conn returns the transaction carried by ctx, or the pool.

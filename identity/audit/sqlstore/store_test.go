@@ -192,7 +192,7 @@ func TestConcurrentAppend(t *testing.T) {
 	const writers, each = 8, 10
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			url := dbtest.MustURL(t, dialect)
+			url := dbtest.MustMigratedURL(t, dialect)
 			handles := []*gorm.DB{mustOpen(t, url)}
 			if _, err := migrations.Up(t.Context(), handles[0]); err != nil {
 				t.Fatalf("Up: %v", err)
