@@ -25,6 +25,7 @@ import (
 	auditsql "gatehouse/identity/audit/sqlstore"
 	"gatehouse/identity/egress"
 	"gatehouse/identity/message"
+	messagesql "gatehouse/identity/message/sqlstore"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
@@ -123,7 +124,12 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		closeDB(db)
 		return nil, err
 	}
-	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
+	messages, err := messagesql.New(db)
+	if err != nil {
+		closeDB(db)
+		return nil, err
+	}
+	a.Messages = &message.Queue{Store: messages, Renderer: a.Pages, Now: time.Now}
 	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
 	a.Users = &identity.Service{
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),

@@ -1,7 +1,8 @@
 // Package message delivers Gatehouse's transactional e-mails and text
-// messages: it owns the outbound queue (the outbound_messages table), the
-// worker that drains it, and the senders that talk to an SMTP server or an
-// SMS provider.
+// messages: it owns the outbound queue, the worker that drains it, and the
+// senders that talk to an SMTP server or an SMS provider. The queue's rows
+// live behind the Store interface; identity/message/sqlstore keeps them in
+// the outbound_messages table.
 //
 // The flow:
 //

@@ -127,20 +127,17 @@ func (w *Worker) Run(ctx context.Context) {
 // Sender errors are logged, not returned; err is a database error or
 // ctx's.
 func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
-	if w.Queue == nil || w.Email == nil || w.SMS == nil {
-		return 0, 0, errors.New("message: worker needs a Queue, an Email and an SMS sender")
+	if w.Queue == nil || w.Queue.Store == nil || w.Email == nil || w.SMS == nil {
+		return 0, 0, errors.New("message: worker needs a Queue with a Store, an Email and an SMS sender")
 	}
-	st, err := newStore(w.Queue.DB)
-	if err != nil {
-		return 0, 0, err
-	}
+	st := w.Queue.Store
 	lease := orDefault(w.SendTimeout, DefaultSendTimeout) + leaseMargin
 	for {
 		if err := ctx.Err(); err != nil {
 			return sent, failed, err
 		}
 		now := w.now()
-		m, ok, err := st.claim(ctx, now, now.Add(lease))
+		m, ok, err := st.Claim(ctx, now, now.Add(lease))
 		if err == nil && !ok {
 			m, ok, err = w.probe(ctx, st, now, now.Add(lease))
 		}
@@ -162,22 +159,22 @@ func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
 
 // deliver makes one attempt at m, or drops it when it is too old or its
 // code expired, and records the outcome.
-func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error) {
-	log := w.logger().With("message_id", m.id, "kind", m.kind, "attempt", m.attempts)
+func (w *Worker) deliver(ctx context.Context, st Store, m Message) (bool, error) {
+	log := w.logger().With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	now := w.now()
 	if reason, outcome := w.stale(m, now); reason != "" {
-		owned, err := st.markDropped(ctx, m, reason)
+		owned, err := st.MarkDropped(ctx, m, reason)
 		if err != nil || !owned {
 			return false, w.notOwned(ctx, log, owned, err)
 		}
 		if outcome == outcomeExpired {
 			log.WarnContext(ctx, "message dropped unsent: its code or link expired before it could be delivered",
-				"expired_at", m.expiresAt, "queued_at", m.createdAt)
+				"expired_at", m.ExpiresAt, "queued_at", m.CreatedAt)
 		} else {
 			log.ErrorContext(ctx, "message delivery failed for good: not delivered within its maximum age",
-				"queued_at", m.createdAt, "max_age", orDefault(w.MaxAge, DefaultMaxAge).String())
+				"queued_at", m.CreatedAt, "max_age", orDefault(w.MaxAge, DefaultMaxAge).String())
 		}
-		w.observe(m.kind, outcome)
+		w.observe(m.Kind, outcome)
 		return false, nil
 	}
 
@@ -187,7 +184,7 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 	outcome := outcomeSent
 	switch {
 	case sendErr == nil:
-		owned, err = st.markSent(ctx, m, w.now())
+		owned, err = st.MarkSent(ctx, m, w.now())
 		if err == nil && owned {
 			log.InfoContext(ctx, "message sent")
 		}
@@ -196,20 +193,20 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 		// peer. Hand the row back; if that fails too, the lease runs out.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := st.release(rctx, m); err != nil {
+		if _, err := st.Release(rctx, m); err != nil {
 			log.WarnContext(ctx, "message not released at shutdown; it is retried when its lease ends", "err", err)
 		}
 		return false, ctx.Err()
 	case errors.Is(sendErr, ErrUndeliverable):
 		outcome = outcomeFailed
-		owned, err = st.markFailed(ctx, m, sendErr)
+		owned, err = st.MarkFailed(ctx, m, shortError(sendErr))
 		if err == nil && owned {
 			log.ErrorContext(ctx, "message delivery failed for good", "err", shortError(sendErr))
 		}
 	default:
 		outcome = outcomeRetry
-		next := now.Add(w.backoff(m.attempts))
-		owned, err = st.markRetry(ctx, m, next, sendErr)
+		next := now.Add(w.backoff(m.Attempts))
+		owned, err = st.MarkRetry(ctx, m, next, shortError(sendErr))
 		if err == nil && owned {
 			log.WarnContext(ctx, "message delivery failed; will retry", "err", shortError(sendErr),
 				"next_attempt_at", next.UTC())
@@ -218,7 +215,7 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 	if err != nil || !owned {
 		return sendErr == nil && err == nil, w.notOwned(ctx, log, owned, err)
 	}
-	w.observe(m.kind, outcome)
+	w.observe(m.Kind, outcome)
 	if outcome == outcomeSent || outcome == outcomeRetry {
 		err = w.attempted(ctx, st, log, m, now, sendErr == nil)
 	}
@@ -234,11 +231,11 @@ const (
 )
 
 // stale says why m must not be sent any more, with its outcome, or "".
-func (w *Worker) stale(m claimed, now time.Time) (reason, outcome string) {
+func (w *Worker) stale(m Message, now time.Time) (reason, outcome string) {
 	switch {
-	case !m.expiresAt.IsZero() && !now.Before(m.expiresAt):
+	case !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt):
 		return "expired before delivery: its code or link no longer works", outcomeExpired
-	case now.Sub(m.createdAt) >= orDefault(w.MaxAge, DefaultMaxAge):
+	case now.Sub(m.CreatedAt) >= orDefault(w.MaxAge, DefaultMaxAge):
 		return "not delivered within its maximum age", outcomeFailed
 	}
 	return "", ""
@@ -264,21 +261,21 @@ func (w *Worker) observe(kind, outcome string) {
 }
 
 // send hands m to its sender, bounded by SendTimeout.
-func (w *Worker) send(ctx context.Context, m claimed) error {
-	ctx, cancel := context.WithTimeout(withMessageID(ctx, m.id), orDefault(w.SendTimeout, DefaultSendTimeout))
+func (w *Worker) send(ctx context.Context, m Message) error {
+	ctx, cancel := context.WithTimeout(withMessageID(ctx, m.ID), orDefault(w.SendTimeout, DefaultSendTimeout))
 	defer cancel()
-	switch m.kind {
+	switch m.Kind {
 	case kindEmail:
-		return w.Email.SendEmail(ctx, m.to, m.subject, m.text, m.html)
+		return w.Email.SendEmail(ctx, m.To, m.Subject, m.Text, m.HTML)
 	case kindSMS:
-		return w.SMS.SendSMS(ctx, m.to, m.text)
+		return w.SMS.SendSMS(ctx, m.To, m.Text)
 	case kindLogout:
 		if w.Logout == nil {
-			return (&HTTPLogoutSender{}).SendLogout(ctx, m.to, m.text)
+			return (&HTTPLogoutSender{}).SendLogout(ctx, m.To, m.Text)
 		}
-		return w.Logout.SendLogout(ctx, m.to, m.text)
+		return w.Logout.SendLogout(ctx, m.To, m.Text)
 	}
-	return fmt.Errorf("unknown kind %q: %w", m.kind, ErrUndeliverable)
+	return fmt.Errorf("unknown kind %q: %w", m.Kind, ErrUndeliverable)
 }
 
 func (w *Worker) now() time.Time {
