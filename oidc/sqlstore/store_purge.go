@@ -9,6 +9,7 @@ import (
 
 	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 )
 
 // DefaultInactiveRefreshRetention is how long a rotated or revoked
@@ -44,7 +45,7 @@ func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 // gets one range of the (idle_seconds, last_seen_at) index.
 func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, error) {
 	var idles []int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
 		return 0, fmt.Errorf("sqlstore: purge idle sessions: %w", err)
 	}
 	var total int64
@@ -67,7 +68,7 @@ func (s *Store) DeleteUnusedClients(ctx context.Context, before time.Time) (int6
 	var total int64
 	for {
 		var ids []string
-		err := s.db.WithContext(ctx).Raw(`SELECT id FROM oauth_clients WHERE registration_token_hash <> '' AND last_used_at < ? LIMIT ?`,
+		err := dbtx.DB(ctx, s.db).Raw(`SELECT id FROM oauth_clients WHERE registration_token_hash <> '' AND last_used_at < ? LIMIT ?`,
 			dbtime.New(before), dbpurge.Batch).Scan(&ids).Error
 		if err != nil {
 			return total, fmt.Errorf("sqlstore: purge unused clients: %w", err)

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
 
@@ -47,13 +48,9 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) sqlConn(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		if q, ok := tx.Statement.ConnPool.(querier); ok {
-			return q
-		}
-	}
-	return s.sqlDB
+// sqlConn returns the transaction carried by ctx (dbtx), or the pool.
+func (s *Store) sqlConn(ctx context.Context) (querier, error) {
+	return dbtx.Conn(ctx, s.db)
 }
 
 func (s *Store) create(ctx context.Context, kind, signature, accessSignature string, r fosite.Requester, expiryOf fosite.TokenType) error {
@@ -77,7 +74,11 @@ func (s *Store) create(ctx context.Context, kind, signature, accessSignature str
 			expires = requestedAt.Add(10 * 365 * 24 * time.Hour)
 		}
 	}
-	_, err = s.sqlConn(ctx).ExecContext(ctx, insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
+	conn, err := s.sqlConn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert %s: %w", kind, err)
+	}
+	_, err = conn.ExecContext(ctx, insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
 		accessSignature, true, requestedAt, expires.UTC(),
 		strings.Join(r.GetRequestedScopes(), " "), strings.Join(r.GetGrantedScopes(), " "),
 		strings.Join(r.GetRequestedAudience(), " "), strings.Join(r.GetGrantedAudience(), " "),
@@ -98,7 +99,11 @@ func (s *Store) get(ctx context.Context, kind, signature string, session fosite.
 		reqScope, grantScope, reqAud, grantAud string
 		active                                 bool
 	)
-	err := s.sqlConn(ctx).QueryRowContext(ctx, selectRequest, kind, signature).Scan(
+	conn, err := s.sqlConn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, err)
+	}
+	err = conn.QueryRowContext(ctx, selectRequest, kind, signature).Scan(
 		&req.ID, &clientID, &active, &req.RequestedAt, &reqScope, &grantScope, &reqAud, &grantAud, &form, &sess)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fosite.ErrNotFound

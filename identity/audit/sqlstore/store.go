@@ -12,6 +12,7 @@ import (
 	"gatehouse/identity/audit"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtx"
 )
 
 // Store is the gorm implementation of audit.Store.
@@ -135,7 +136,7 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 		return err
 	}
 	sealed := *e
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := dbtx.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		head, err := lockHead(tx)
 		if err != nil {
 			return err
@@ -163,7 +164,7 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 
 // List implements audit.Store.
 func (s *Store) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	q := s.db.WithContext(ctx).Model(&entryRow{})
+	q := dbtx.DB(ctx, s.db).Model(&entryRow{})
 	if f.UserID != "" {
 		q = q.Where("(subject = ? OR actor_id = ?)", f.UserID, f.UserID)
 	}
@@ -192,7 +193,7 @@ func (s *Store) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
 // Chain implements audit.Store.
 func (s *Store) Chain(ctx context.Context, afterSeq int64, limit int) ([]audit.Entry, error) {
 	var rows []entryRow
-	err := s.db.WithContext(ctx).Where("seq > ?", afterSeq).Order("seq").Limit(limit).Find(&rows).Error
+	err := dbtx.DB(ctx, s.db).Where("seq > ?", afterSeq).Order("seq").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("audit sqlstore: read chain after %d: %w", afterSeq, err)
 	}
@@ -202,7 +203,7 @@ func (s *Store) Chain(ctx context.Context, afterSeq int64, limit int) ([]audit.E
 // Head implements audit.Store.
 func (s *Store) Head(ctx context.Context) (audit.Link, error) {
 	var h headRow
-	if err := s.db.WithContext(ctx).Take(&h, "id = 1").Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Take(&h, "id = 1").Error; err != nil {
 		return audit.Link{}, fmt.Errorf("audit sqlstore: read head: %w", err)
 	}
 	return audit.Link{Seq: h.Seq, Hash: h.Hash}, nil
@@ -211,7 +212,7 @@ func (s *Store) Head(ctx context.Context) (audit.Link, error) {
 // Checkpoint implements audit.Store.
 func (s *Store) Checkpoint(ctx context.Context) (audit.Link, error) {
 	var rows []checkpointRow
-	if err := s.db.WithContext(ctx).Order("seq DESC").Limit(1).Find(&rows).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Order("seq DESC").Limit(1).Find(&rows).Error; err != nil {
 		return audit.Link{}, fmt.Errorf("audit sqlstore: read checkpoint: %w", err)
 	}
 	if len(rows) == 0 {
@@ -227,7 +228,7 @@ func (s *Store) Checkpoint(ctx context.Context) (audit.Link, error) {
 // one contiguous chain.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var deleted int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := dbtx.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		head, err := lockHead(tx)
 		if err != nil {
 			return err

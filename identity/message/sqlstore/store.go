@@ -12,6 +12,7 @@ import (
 	"gatehouse/identity/message"
 	"gatehouse/migrations/dberr"
 	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtx"
 )
 
 // claimSQL takes the oldest due row: a queued one whose time has come, or
@@ -86,8 +87,7 @@ const (
 // the queue's statements through database/sql: they are few, fixed and on
 // a loop, and the $n placeholders work in both databases.
 type Store struct {
-	gdb      *gorm.DB
-	db       *sql.DB
+	db       *gorm.DB
 	postgres bool
 }
 
@@ -98,11 +98,20 @@ func New(db *gorm.DB) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("message: no database")
 	}
-	sqlDB, err := db.DB()
+	if _, err := db.DB(); err != nil {
+		return nil, fmt.Errorf("message: %w", err)
+	}
+	return &Store{db: db, postgres: db.Dialector.Name() == "postgres"}, nil
+}
+
+// conn is the transaction ctx carries (dbtx), or the pool: a message
+// queued inside a unit of work commits with it, or not at all.
+func (s *Store) conn(ctx context.Context) (gorm.ConnPool, error) {
+	c, err := dbtx.Conn(ctx, s.db)
 	if err != nil {
 		return nil, fmt.Errorf("message: %w", err)
 	}
-	return &Store{gdb: db, db: sqlDB, postgres: db.Dialector.Name() == "postgres"}, nil
+	return c, nil
 }
 
 const insertMessage = `INSERT INTO outbound_messages
@@ -115,7 +124,11 @@ func (s *Store) Enqueue(ctx context.Context, m message.Message) error {
 	if !m.ExpiresAt.IsZero() {
 		expiresAt = dbTime(m.ExpiresAt)
 	}
-	if _, err := s.db.ExecContext(ctx, insertMessage, m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML,
+	c, err := s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, insertMessage, m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML,
 		dbTime(m.CreatedAt), expiresAt); err != nil {
 		return fmt.Errorf("message: queue %s: %w", m.Kind, dberr.Mark(err))
 	}
@@ -128,7 +141,11 @@ func (s *Store) Claim(ctx context.Context, now, lockedUntil time.Time) (message.
 	if s.postgres {
 		q = claimPostgres
 	}
-	return scanClaimed(s.db.QueryRowContext(ctx, q, dbTime(lockedUntil), dbTime(now)))
+	c, err := s.conn(ctx)
+	if err != nil {
+		return message.Message{}, false, err
+	}
+	return scanClaimed(c.QueryRowContext(ctx, q, dbTime(lockedUntil), dbTime(now)))
 }
 
 // ClaimWaiting implements message.Store.
@@ -137,7 +154,11 @@ func (s *Store) ClaimWaiting(ctx context.Context, kind string, lockedUntil time.
 	if s.postgres {
 		q = claimWaitingPostgres
 	}
-	return scanClaimed(s.db.QueryRowContext(ctx, q, dbTime(lockedUntil), kind))
+	c, err := s.conn(ctx)
+	if err != nil {
+		return message.Message{}, false, err
+	}
+	return scanClaimed(c.QueryRowContext(ctx, q, dbTime(lockedUntil), kind))
 }
 
 func scanClaimed(r *sql.Row) (m message.Message, ok bool, err error) {
@@ -154,12 +175,15 @@ func scanClaimed(r *sql.Row) (m message.Message, ok bool, err error) {
 
 // RetryWaiting implements message.Store.
 func (s *Store) RetryWaiting(ctx context.Context, kind, recipient string, now time.Time) (int64, error) {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var res sql.Result
-	var err error
 	if recipient != "" {
-		res, err = s.db.ExecContext(ctx, retryWaitingToSQL, dbTime(now), kind, recipient)
+		res, err = c.ExecContext(ctx, retryWaitingToSQL, dbTime(now), kind, recipient)
 	} else {
-		res, err = s.db.ExecContext(ctx, retryWaitingSQL, dbTime(now), kind)
+		res, err = c.ExecContext(ctx, retryWaitingSQL, dbTime(now), kind)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("message: retry waiting: %w", err)
@@ -174,7 +198,11 @@ func (s *Store) RetryWaiting(ctx context.Context, kind, recipient string, now ti
 // update runs one outcome statement and reports whether it still owned
 // the row.
 func (s *Store) update(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	res, err := c.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("message: record outcome: %w", err)
 	}
@@ -212,7 +240,7 @@ func (s *Store) Release(ctx context.Context, m message.Message) (bool, error) {
 
 // Purge implements message.Store, in batches (dbpurge).
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	n, err := dbpurge.Delete(ctx, s.gdb, "outbound_messages", "id",
+	n, err := dbpurge.Delete(ctx, s.db, "outbound_messages", "id",
 		"status IN ('sent', 'failed') AND created_at < ?", 0, dbTime(before))
 	if err != nil {
 		return n, fmt.Errorf("message: %w", err)
