@@ -275,15 +275,18 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 	if err := h.Flows.DeleteFlow(ctx, flow.ID); err != nil {
 		return err
 	}
+	// The consent's audit entry joins the transaction too: no consent is
+	// kept without its entry, nor an entry for a consent that was not.
+	if flow.ConsentDone && flow.ConsentGranted {
+		e := userEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")})
+		if err := h.recordIn(ctx, c, e); err != nil {
+			return err
+		}
+	}
 	if err := h.Provider.Tokens.Commit(ctx); err != nil {
 		return err
 	}
 	committed = true
-	// Recorded after the commit: the audit trail writes in a transaction
-	// of its own, and SQLite has a single connection.
-	if flow.ConsentDone && flow.ConsentGranted {
-		h.audit(c, userEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")}))
-	}
 	// RFC 9207: the response names its issuer.
 	resp.AddParameter("iss", h.Provider.Issuer)
 	h.Logger.InfoContext(ctx, "authorization granted", "client_id", client.ID, "user_id", user.ID, "scope", strings.Join(ar.GetGrantedScopes(), " "))

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
-	"gatehouse/identity/audit"
 	"gatehouse/templates"
 )
 
@@ -77,7 +76,9 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := c.FormValue("token")
 	p := templates.ResetPasswordPage{Action: PathResetPassword, CSRF: csrfToken(c), Token: token}
-	u, err := h.Recovery.ResetPassword(ctx, token, c.FormValue("password"))
+	// The audit entry is written inside the reset's transaction
+	// (identity.Service.OnPasswordReset), with this request's details.
+	u, err := h.Recovery.ResetPassword(WithAuditRequest(ctx, c), token, c.FormValue("password"))
 	var ve *identity.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -94,7 +95,6 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
-	h.audit(c, userEvent(audit.ActionPasswordReset, u.ID, nil))
 	p.Done, p.Token = true, ""
 	return h.Pages.ResetPassword(StartPage(c, http.StatusOK), p)
 }

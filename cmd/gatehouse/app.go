@@ -30,6 +30,7 @@ import (
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
 	"gatehouse/oidc/captcha"
@@ -124,6 +125,9 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		closeDB(db)
 		return nil, err
 	}
+	// Every store joins the transaction a context carries, so one tx
+	// makes a change, its audit entry and its messages commit together.
+	tx := dbtx.New(db)
 	messages, err := messagesql.New(db)
 	if err != nil {
 		closeDB(db)
@@ -137,7 +141,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
 		})),
 		Policy: policy, Now: time.Now,
-		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages,
+		TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Tx: tx,
 		Lockout: identity.LockoutPolicy{
 			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
 			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
@@ -193,7 +197,12 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
 			Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
 	}
-	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
+	// The password reset and its audit entry are one unit of work (dbtx).
+	a.Users.OnPasswordReset = func(ctx context.Context, userID string) error {
+		return a.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+			Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
+	}
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
 	a.Users.Sessions = a.Sessions
 	return a, nil
 }
