@@ -43,6 +43,18 @@
 // and rows claimed by a process that died are claimed again once their
 // lease runs out.
 //
+// The queue is a transactional outbox. The store joins the database
+// transaction a context carries (migrations/dbtx), so a message queued
+// inside a unit of work, a password reset's notice or a revoked session's
+// logout token, is written exactly when the change that caused it commits,
+// and a rolled-back change queues nothing. A new kind of outgoing item (an
+// analytics event, a webhook to a customer) is one more kind of row, not a
+// new mechanism: a kind name (added by a migration to the kinds the
+// outbound_messages_kind constraint accepts), a Sender for it in
+// Worker.Senders, and Queue.Post inside the unit of work that causes it. Claims, leases,
+// retries with backoff, the stale check, the purge and the metrics by
+// kind then apply to it as they are.
+//
 // Senders: NewEmailSender builds an SMTPSender from one URL
 // (smtp://[user:pass@]host[:port] with STARTTLS when offered, required when
 // there are credentials; smtps:// for implicit TLS), or a LogEmailSender

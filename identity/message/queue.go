@@ -59,6 +59,21 @@ func (q *Queue) SendSMS(ctx context.Context, m identity.SMS) error {
 	return q.enqueue(ctx, kindSMS, m.To, "", m.Text, "", m.ExpiresAt)
 }
 
+// Post queues an item of a kind of its own, for the Sender a Worker has
+// for that kind (Worker.Senders): to names its destination, body is its
+// content (an event's JSON, say). Like SendMail, it joins the transaction
+// ctx carries, so the item is queued exactly when the change that caused
+// it commits. An item with a zero expires goes stale only at
+// Worker.MaxAge. The built-in kinds are refused: they have their own
+// methods, which check their recipients.
+func (q *Queue) Post(ctx context.Context, kind, to, body string, expires time.Time) error {
+	switch kind {
+	case "", kindEmail, kindSMS, kindLogout:
+		return fmt.Errorf("message: post: kind %q is empty or built in", kind)
+	}
+	return q.enqueue(ctx, kind, to, "", body, "", expires)
+}
+
 // enqueue inserts a message. A message carrying a code or link has the
 // time it stops working as expires; the worker drops it unsent after that.
 func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html string, expires time.Time) error {

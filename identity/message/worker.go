@@ -42,10 +42,13 @@ type Worker struct {
 	// well as in the log.
 	Observe func(kind, outcome string)
 
-	Queue  *Queue
-	Email  EmailSender
-	SMS    SMSSender
-	Logger *slog.Logger // nil discards
+	Queue *Queue
+	Email EmailSender
+	SMS   SMSSender
+	// Senders deliver the items of other kinds, posted with Queue.Post,
+	// by kind. An item of a kind without a Sender fails for good.
+	Senders map[string]Sender
+	Logger  *slog.Logger // nil discards
 	// JobFailed, when set, is told of a pass or purge that failed on the
 	// database instead of the log: the server reports a database outage
 	// once, not at every poll.
@@ -274,6 +277,9 @@ func (w *Worker) send(ctx context.Context, m Message) error {
 			return (&HTTPLogoutSender{}).SendLogout(ctx, m.To, m.Text)
 		}
 		return w.Logout.SendLogout(ctx, m.To, m.Text)
+	}
+	if s := w.Senders[m.Kind]; s != nil {
+		return s.Deliver(ctx, m)
 	}
 	return fmt.Errorf("unknown kind %q: %w", m.Kind, ErrUndeliverable)
 }
