@@ -35,9 +35,10 @@
 //     once a delivery succeeds after failures the messages waiting for the
 //     same transport are due at once (schedule.go), so the queue drains
 //     promptly when a server returns, whatever each message's backoff.
-//  5. Run purges sent and failed rows older than Worker.Retention; until
-//     then their metadata (kind, recipient, status, attempts, times, a
-//     short last_error) stays for operators.
+//  5. Queue.Purge, run by the server's janitor, deletes sent and failed
+//     rows older than DefaultRetention; until then their metadata (kind,
+//     recipient, status, attempts, times, a short last_error) stays for
+//     operators.
 //
 // Because the queue is a table, a restart loses nothing: queued rows wait,
 // and rows claimed by a process that died are claimed again once their

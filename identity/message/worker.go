@@ -16,15 +16,15 @@ const (
 	DefaultProbeInterval = 15 * time.Second
 	DefaultSendTimeout   = 30 * time.Second
 	DefaultPollInterval  = 5 * time.Second
-	DefaultRetention     = 7 * 24 * time.Hour
 )
+
+// DefaultRetention is how long the rows of sent and failed messages,
+// their bodies already blanked, are kept before Queue.Purge deletes them.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // leaseMargin is how much longer than SendTimeout a claim lasts: enough to
 // record the outcome, so that a live worker never loses its row.
 const leaseMargin = time.Minute
-
-// purgeInterval is how often Run deletes rows past their retention.
-const purgeInterval = time.Hour
 
 // Worker delivers the queue. Any number of workers, in one process or in
 // several sharing a PostgreSQL database, may run at once: each row is
@@ -49,7 +49,7 @@ type Worker struct {
 	// by kind. An item of a kind without a Sender fails for good.
 	Senders map[string]Sender
 	Logger  *slog.Logger // nil discards
-	// JobFailed, when set, is told of a pass or purge that failed on the
+	// JobFailed, when set, is told of a pass that failed on the
 	// database instead of the log: the server reports a database outage
 	// once, not at every poll.
 	JobFailed func(ctx context.Context, msg string, err error)
@@ -78,14 +78,11 @@ type Worker struct {
 	// other processes or due for a retry; a message queued through the
 	// same Queue wakes it at once.
 	PollInterval time.Duration
-	// Retention is how long the rows of sent and failed messages, their
-	// bodies already blanked, are kept.
-	Retention time.Duration
 
 	transports transports
 }
 
-// failed reports a failed pass or purge through JobFailed or the log.
+// failed reports a failed pass through JobFailed or the log.
 func (w *Worker) failed(ctx context.Context, msg string, err error) {
 	if w.JobFailed != nil {
 		w.JobFailed(ctx, msg, err)
@@ -99,20 +96,9 @@ func (w *Worker) failed(ctx context.Context, msg string, err error) {
 func (w *Worker) Run(ctx context.Context) {
 	tick := time.NewTicker(orDefault(w.PollInterval, DefaultPollInterval))
 	defer tick.Stop()
-	var lastPurge time.Time
 	for {
 		if _, _, err := w.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			w.failed(ctx, "message queue pass failed", err)
-		}
-		if now := w.now(); now.Sub(lastPurge) >= purgeInterval && ctx.Err() == nil {
-			lastPurge = now
-			n, err := w.Queue.Purge(ctx, now.Add(-orDefault(w.Retention, DefaultRetention)))
-			switch {
-			case err != nil && ctx.Err() == nil:
-				w.failed(ctx, "message queue purge failed", err)
-			case n > 0:
-				w.logger().InfoContext(ctx, "message queue purged", "deleted", n)
-			}
 		}
 		select {
 		case <-ctx.Done():

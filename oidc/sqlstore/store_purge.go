@@ -10,6 +10,7 @@ import (
 	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
+	"gatehouse/migrations/janitor"
 )
 
 // DefaultInactiveRefreshRetention is how long a rotated or revoked
@@ -22,21 +23,44 @@ const DefaultInactiveRefreshRetention = 24 * time.Hour
 // expires InactiveRefreshRetention after that (see endRefresh).
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	for _, p := range []struct{ table, key string }{
-		{"oauth_requests", "kind, signature"},
-		{"oauth_jtis", "jti"},
-		{"login_flows", "id"},
-		{"browser_sessions", "id"},
-	} {
-		n, err := dbpurge.Delete(ctx, s.db, p.table, p.key, "expires_at < ?", 0, t.UTC())
+	for _, task := range s.ExpiryTasks() {
+		n, err := task.Purge(ctx, t)
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("sqlstore: %w", err)
+			return total, err
 		}
 	}
-	n, err := s.deleteIdleSessions(ctx, t)
-	total += n
-	return total, err
+	return total, nil
+}
+
+// ExpiryTasks are DeleteExpired's purges as janitor tasks, one per table:
+// oauth_requests (codes, access and refresh tokens, PKCE and OpenID
+// Connect state), oauth_jtis, login_flows, and browser_sessions (expired
+// or idled out).
+func (s *Store) ExpiryTasks() []janitor.Task {
+	byExpiry := func(table, key string) janitor.Task {
+		return janitor.Task{Table: table, Purge: func(ctx context.Context, t time.Time) (int64, error) {
+			n, err := dbpurge.Delete(ctx, s.db, table, key, "expires_at < ?", 0, t.UTC())
+			if err != nil {
+				return n, fmt.Errorf("sqlstore: %w", err)
+			}
+			return n, nil
+		}}
+	}
+	sessions := byExpiry("browser_sessions", "id")
+	return []janitor.Task{
+		byExpiry("oauth_requests", "kind, signature"),
+		byExpiry("oauth_jtis", "jti"),
+		byExpiry("login_flows", "id"),
+		{Table: "browser_sessions", Purge: func(ctx context.Context, t time.Time) (int64, error) {
+			n, err := sessions.Purge(ctx, t)
+			if err != nil {
+				return n, err
+			}
+			idle, err := s.deleteIdleSessions(ctx, t)
+			return n + idle, err
+		}},
+	}
 }
 
 // deleteIdleSessions purges the sessions not seen for their idle lifetime
