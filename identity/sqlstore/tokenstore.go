@@ -23,6 +23,9 @@ import (
 // in both databases without explicit locks.
 type TokenStore struct {
 	db *gorm.DB
+	// Now is the clock for the creation time of a token given none; nil
+	// means the database handle's clock (gorm's NowFunc).
+	Now func() time.Time
 }
 
 var _ identity.TokenStore = (*TokenStore)(nil)
@@ -75,7 +78,7 @@ func (s *TokenStore) PutToken(ctx context.Context, t *identity.OneTimeToken, not
 		return false, fmt.Errorf("sqlstore: put token: %w", identity.ErrNotFound)
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = newTimestamp(s.db.NowFunc()).Time()
+		t.CreatedAt = newTimestamp(clock(s.Now, s.db)()).Time()
 	}
 	row := &tokenRow{
 		ID: id, UserID: userID, Purpose: string(t.Purpose), Target: t.Target,

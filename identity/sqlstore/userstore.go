@@ -33,6 +33,10 @@ const (
 // other as a username (valid usernames never contain '@').
 type UserStore struct {
 	db *gorm.DB
+	// Now is the clock for the times the store fills in itself (creation
+	// and update times not given by the caller); nil means the database
+	// handle's clock (gorm's NowFunc).
+	Now func() time.Time
 }
 
 var _ identity.UserStore = (*UserStore)(nil)
@@ -83,7 +87,7 @@ type userRow struct {
 // TableName tells gorm the table name.
 func (userRow) TableName() string { return "users" }
 
-func (s *UserStore) now() time.Time { return newTimestamp(s.db.NowFunc()).Time() }
+func (s *UserStore) now() time.Time { return newTimestamp(clock(s.Now, s.db)()).Time() }
 
 // toRow converts u; the caller has checked u.ID.
 func toRow(u *identity.User, passwordHash string) (*userRow, error) {

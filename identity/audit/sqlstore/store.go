@@ -18,6 +18,9 @@ import (
 // Store is the gorm implementation of audit.Store.
 type Store struct {
 	db *gorm.DB
+	// Now is the clock for a checkpoint's creation time; nil means the
+	// database handle's clock (gorm's NowFunc).
+	Now func() time.Time
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -107,6 +110,13 @@ func entries(rows []entryRow) ([]audit.Entry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return s.db.NowFunc()
 }
 
 // lockHead reads the chain head inside tx, locking it against other
@@ -248,7 +258,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if len(rows) == 0 {
 			return nil // nothing left to prune, or last was pruned already
 		}
-		cp := checkpointRow{Seq: last, Hash: rows[0].Hash, PrunedBefore: timestamp(before), CreatedAt: timestamp(s.db.NowFunc())}
+		cp := checkpointRow{Seq: last, Hash: rows[0].Hash, PrunedBefore: timestamp(before), CreatedAt: timestamp(s.now())}
 		if err := tx.Create(&cp).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: record checkpoint: %w", err)
 		}

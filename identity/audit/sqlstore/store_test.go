@@ -14,6 +14,7 @@ import (
 	"gatehouse/identity/audit/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtime"
 )
 
 func TestRecordAndVerify(t *testing.T) {
@@ -327,6 +328,28 @@ func TestSecretDetails(t *testing.T) {
 		}
 		if r := mustVerify(t, l); !r.OK || r.Checked != 1 {
 			t.Errorf("Verify = %+v, want OK with 1 checked", r)
+		}
+	})
+}
+
+// TestPruneCheckpointUsesInjectedClock: the checkpoint's creation time
+// comes from the store's Now.
+func TestPruneCheckpointUsesInjectedClock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		pruned := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+		st := sqlstore.New(db)
+		st.Now = func() time.Time { return pruned }
+		l := &audit.Log{Store: st, Now: (&clock{}).Now}
+		mustRecord(t, l, sample(3)...)
+		if _, err := l.Prune(t.Context(), at(3)); err != nil {
+			t.Fatal(err)
+		}
+		var created []dbtime.Time
+		if err := db.Raw(`SELECT created_at FROM audit_checkpoints`).Scan(&created).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(created) != 1 || !created[0].Time().Equal(pruned) {
+			t.Errorf("checkpoint created_at = %v, want [%v]", created, pruned)
 		}
 	})
 }

@@ -3,6 +3,6 @@
 // atomic UPDATE … RETURNING; on PostgreSQL its subquery takes the row
 // FOR UPDATE SKIP LOCKED, so several instances can share one database and
 // never claim the same row, and SQLite's single writer gives the same
-// guarantee. Times are stored as fixed-width UTC text on SQLite, so that
-// text order is time order.
+// guarantee. Times are the shared column type of migrations/dbtime:
+// fixed-width UTC text on SQLite, so that text order is time order.
 package sqlstore

@@ -12,6 +12,7 @@ import (
 	"gatehouse/identity/message"
 	"gatehouse/migrations/dberr"
 	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
 )
 
@@ -122,14 +123,14 @@ const insertMessage = `INSERT INTO outbound_messages
 func (s *Store) Enqueue(ctx context.Context, m message.Message) error {
 	var expiresAt any // NULL: no code or link
 	if !m.ExpiresAt.IsZero() {
-		expiresAt = dbTime(m.ExpiresAt)
+		expiresAt = dbtime.New(m.ExpiresAt)
 	}
 	c, err := s.conn(ctx)
 	if err != nil {
 		return err
 	}
 	if _, err := c.ExecContext(ctx, insertMessage, m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML,
-		dbTime(m.CreatedAt), expiresAt); err != nil {
+		dbtime.New(m.CreatedAt), expiresAt); err != nil {
 		return fmt.Errorf("message: queue %s: %w", m.Kind, dberr.Mark(err))
 	}
 	return nil
@@ -145,7 +146,7 @@ func (s *Store) Claim(ctx context.Context, now, lockedUntil time.Time) (message.
 	if err != nil {
 		return message.Message{}, false, err
 	}
-	return scanClaimed(c.QueryRowContext(ctx, q, dbTime(lockedUntil), dbTime(now)))
+	return scanClaimed(c.QueryRowContext(ctx, q, dbtime.New(lockedUntil), dbtime.New(now)))
 }
 
 // ClaimWaiting implements message.Store.
@@ -158,18 +159,19 @@ func (s *Store) ClaimWaiting(ctx context.Context, kind string, lockedUntil time.
 	if err != nil {
 		return message.Message{}, false, err
 	}
-	return scanClaimed(c.QueryRowContext(ctx, q, dbTime(lockedUntil), kind))
+	return scanClaimed(c.QueryRowContext(ctx, q, dbtime.New(lockedUntil), kind))
 }
 
 func scanClaimed(r *sql.Row) (m message.Message, ok bool, err error) {
-	err = r.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Attempts,
-		scanTime{&m.CreatedAt}, scanTime{&m.ExpiresAt})
+	var createdAt, expiresAt dbtime.Time
+	err = r.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Attempts, &createdAt, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return message.Message{}, false, nil
 	}
 	if err != nil {
 		return message.Message{}, false, fmt.Errorf("message: claim: %w", err)
 	}
+	m.CreatedAt, m.ExpiresAt = createdAt.Time(), expiresAt.Time()
 	return m, true, nil
 }
 
@@ -181,9 +183,9 @@ func (s *Store) RetryWaiting(ctx context.Context, kind, recipient string, now ti
 	}
 	var res sql.Result
 	if recipient != "" {
-		res, err = c.ExecContext(ctx, retryWaitingToSQL, dbTime(now), kind, recipient)
+		res, err = c.ExecContext(ctx, retryWaitingToSQL, dbtime.New(now), kind, recipient)
 	} else {
-		res, err = c.ExecContext(ctx, retryWaitingSQL, dbTime(now), kind)
+		res, err = c.ExecContext(ctx, retryWaitingSQL, dbtime.New(now), kind)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("message: retry waiting: %w", err)
@@ -215,12 +217,12 @@ func (s *Store) update(ctx context.Context, query string, args ...any) (bool, er
 
 // MarkSent implements message.Store.
 func (s *Store) MarkSent(ctx context.Context, m message.Message, at time.Time) (bool, error) {
-	return s.update(ctx, markSentSQL, dbTime(at), m.ID, m.Attempts)
+	return s.update(ctx, markSentSQL, dbtime.New(at), m.ID, m.Attempts)
 }
 
 // MarkRetry implements message.Store.
 func (s *Store) MarkRetry(ctx context.Context, m message.Message, next time.Time, lastError string) (bool, error) {
-	return s.update(ctx, markRetrySQL, dbTime(next), lastError, m.ID, m.Attempts)
+	return s.update(ctx, markRetrySQL, dbtime.New(next), lastError, m.ID, m.Attempts)
 }
 
 // MarkFailed implements message.Store.
@@ -241,45 +243,9 @@ func (s *Store) Release(ctx context.Context, m message.Message) (bool, error) {
 // Purge implements message.Store, in batches (dbpurge).
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	n, err := dbpurge.Delete(ctx, s.db, "outbound_messages", "id",
-		"status IN ('sent', 'failed') AND created_at < ?", 0, dbTime(before))
+		"status IN ('sent', 'failed') AND created_at < ?", 0, dbtime.New(before))
 	if err != nil {
 		return n, fmt.Errorf("message: %w", err)
 	}
 	return n, nil
-}
-
-// dbTimeLayout is fixed-width UTC with microseconds, PostgreSQL's
-// precision. SQLite compares times as text; a fixed width makes text order
-// time order, so the claim's "next_attempt_at <= now" is right in both.
-const dbTimeLayout = "2006-01-02T15:04:05.000000Z"
-
-func dbTime(t time.Time) string {
-	return t.UTC().Truncate(time.Microsecond).Format(dbTimeLayout)
-}
-
-// scanTime reads a time column from either database: PostgreSQL and the
-// SQLite driver (datetime columns) give time.Time, text (the queue's own
-// fixed-width layout) is parsed. NULL is the zero time.
-type scanTime struct{ t *time.Time }
-
-func (s scanTime) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*s.t = time.Time{}
-	case time.Time:
-		*s.t = v.UTC()
-	case string:
-		return s.parse(v)
-	case []byte:
-		return s.parse(string(v))
-	default:
-		return fmt.Errorf("cannot scan %T into a time", src)
-	}
-	return nil
-}
-
-func (s scanTime) parse(v string) error {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	*s.t = t.UTC()
-	return err
 }
