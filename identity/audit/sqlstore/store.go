@@ -12,6 +12,7 @@ import (
 	"gatehouse/identity/audit"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtx"
 )
 
@@ -21,6 +22,9 @@ type Store struct {
 	// Now is the clock for a checkpoint's creation time; nil means the
 	// database handle's clock (gorm's NowFunc).
 	Now func() time.Time
+	// PruneBatch is how many entries one Prune transaction deletes at
+	// most; zero means dbpurge.Batch.
+	PruneBatch int
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -235,22 +239,48 @@ func (s *Store) Checkpoint(ctx context.Context) (audit.Link, error) {
 // stamped at or after before: with several instances, clocks may disagree
 // slightly and Seq order is not strictly time order, and deleting only a
 // prefix keeps both rules: nothing newer than before goes, and what stays is
-// one contiguous chain.
+// one contiguous chain. It deletes at most PruneBatch entries per
+// transaction, each batch with its checkpoint, so that a first prune of a
+// long trail does not hold the chain's head, which every append needs, for
+// long.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	batch := int64(s.PruneBatch)
+	if batch <= 0 {
+		batch = dbpurge.Batch
+	}
+	var total int64
+	for {
+		n, err := s.pruneBatch(ctx, before, batch)
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+	}
+}
+
+// pruneBatch deletes the next at most batch entries of the prefix.
+func (s *Store) pruneBatch(ctx context.Context, before time.Time, batch int64) (int64, error) {
 	var deleted int64
 	err := dbtx.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		head, err := lockHead(tx)
 		if err != nil {
 			return err
 		}
-		var cut struct{ Seq *int64 }
+		var cut, first struct{ Seq *int64 }
 		if err := tx.Raw(`SELECT MIN(seq) AS seq FROM audit_entries WHERE occurred_at >= ?`, timestamp(before)).Scan(&cut).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: prune: %w", err)
+		}
+		if err := tx.Raw(`SELECT MIN(seq) AS seq FROM audit_entries`).Scan(&first).Error; err != nil {
+			return fmt.Errorf("audit sqlstore: prune: %w", err)
+		}
+		if first.Seq == nil {
+			return nil // no entries
 		}
 		last := head.Seq // every entry is older than before
 		if cut.Seq != nil {
 			last = *cut.Seq - 1
 		}
+		last = min(last, *first.Seq+batch-1)
 		var rows []entryRow
 		if err := tx.Where("seq = ?", last).Limit(1).Find(&rows).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: prune: %w", err)
