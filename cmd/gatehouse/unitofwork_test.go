@@ -14,6 +14,7 @@ import (
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 )
 
@@ -263,7 +264,7 @@ func mustClientTokens(t *testing.T, a *App, userID, sessionID string, clientIDs 
 		}
 		if err := a.DB.Exec(`INSERT INTO oauth_requests (kind, signature, request_id, client_id, subject, session_id,
 			active, requested_at, expires_at, session) VALUES ('access', ?, ?, ?, ?, ?, ?, ?, ?, '{}')`,
-			"sig-"+id, "req-"+id, id, userID, sessionID, true, now, now.Add(time.Hour)).Error; err != nil {
+			"sig-"+id, "req-"+id, id, userID, sessionID, true, dbtime.New(now), dbtime.New(now.Add(time.Hour))).Error; err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
@@ -75,7 +76,7 @@ func (s *Store) endRefresh() (string, []any) {
 	if keep <= 0 {
 		keep = DefaultInactiveRefreshRetention
 	}
-	until := s.now().Add(keep).UTC()
+	until := dbtime.New(s.now().Add(keep))
 	return `active = ?, expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END`, []any{false, until, until}
 }
 

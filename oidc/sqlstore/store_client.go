@@ -23,8 +23,8 @@ type clientRow struct {
 	FirstParty            bool
 	ResourceServer        bool
 	ResourceAudience      string
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	CreatedAt             dbtime.Time
+	UpdatedAt             dbtime.Time
 	LastUsedAt            dbtime.Time
 }
 
@@ -63,7 +63,7 @@ func toClientRow(c *oidc.Client) (*clientRow, error) {
 	return &clientRow{
 		ID: c.ID, SecretHash: string(c.SecretHash), RegistrationTokenHash: string(c.RegistrationTokenHash),
 		Metadata: string(md), FirstParty: c.FirstParty,
-		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "), CreatedAt: dbtime.New(c.CreatedAt), UpdatedAt: dbtime.New(c.UpdatedAt),
 		LastUsedAt: dbtime.New(c.LastUsedAt),
 	}, nil
 }
@@ -79,7 +79,7 @@ func (r *clientRow) toClient() (*oidc.Client, error) {
 		Scopes: md.Scopes, Audience: md.Audience, TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
 		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,
-		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.Time(), UpdatedAt: r.UpdatedAt.Time(),
 		ResourceServer: r.ResourceServer, ResourceAudience: strings.Fields(r.ResourceAudience), LastUsedAt: r.LastUsedAt.Time(),
 	}
 	if r.SecretHash != "" {
@@ -97,8 +97,14 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 	if err != nil {
 		return err
 	}
+	if row.CreatedAt.Time().IsZero() {
+		row.CreatedAt = dbtime.New(s.now())
+	}
+	if row.UpdatedAt.Time().IsZero() {
+		row.UpdatedAt = row.CreatedAt
+	}
 	if row.LastUsedAt.Time().IsZero() {
-		row.LastUsedAt = dbtime.New(row.CreatedAt) // creation counts as use
+		row.LastUsedAt = row.CreatedAt // creation counts as use
 	}
 	if row.LastUsedAt.Time().IsZero() {
 		row.LastUsedAt = dbtime.New(s.now())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 )
 
@@ -16,7 +17,7 @@ func (s *Store) CreateFlow(ctx context.Context, f *oidc.Flow) error {
 		return fmt.Errorf("sqlstore: encode flow: %w", err)
 	}
 	err = s.conn(ctx).Exec(`INSERT INTO login_flows (id, client_id, version, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		f.ID, f.ClientID, f.Version, string(data), f.ExpiresAt.UTC()).Error
+		f.ID, f.ClientID, f.Version, string(data), dbtime.New(f.ExpiresAt)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create flow: %w", err)
 	}
@@ -26,7 +27,7 @@ func (s *Store) CreateFlow(ctx context.Context, f *oidc.Flow) error {
 // GetFlow implements oidc.FlowStore.
 func (s *Store) GetFlow(ctx context.Context, id string, now time.Time) (*oidc.Flow, error) {
 	var data string
-	res := s.conn(ctx).Raw(`SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, now.UTC()).Scan(&data)
+	res := s.conn(ctx).Raw(`SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, dbtime.New(now)).Scan(&data)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get flow: %w", res.Error)
 	}

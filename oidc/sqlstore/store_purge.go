@@ -40,7 +40,7 @@ func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 func (s *Store) ExpiryTasks() []janitor.Task {
 	byExpiry := func(table, key string) janitor.Task {
 		return janitor.Task{Table: table, Purge: func(ctx context.Context, t time.Time) (int64, error) {
-			n, err := dbpurge.Delete(ctx, s.db, table, key, "expires_at < ?", 0, t.UTC())
+			n, err := dbpurge.Delete(ctx, s.db, table, key, "expires_at < ?", 0, dbtime.New(t))
 			if err != nil {
 				return n, fmt.Errorf("sqlstore: %w", err)
 			}
@@ -74,7 +74,7 @@ func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, err
 	}
 	var total int64
 	for _, idle := range idles {
-		before := t.Add(-time.Duration(idle) * time.Second).UTC()
+		before := dbtime.New(t.Add(-time.Duration(idle) * time.Second))
 		n, err := dbpurge.Delete(ctx, s.db, "browser_sessions", "id", "idle_seconds = ? AND last_seen_at < ?", 0, idle, before)
 		total += n
 		if err != nil {
