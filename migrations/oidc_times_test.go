@@ -10,14 +10,14 @@ import (
 	"gatehouse/migrations/dbtime"
 )
 
-// TestOIDCTimesRewritten: migration 12 rewrites the times the SQLite
+// TestOIDCTimesRewritten: migration 13 rewrites the times the SQLite
 // driver wrote in its own layout into dbtime's, keeping the instant (to
 // the microsecond, UTC), and leaves values already in dbtime's layout and
 // NULLs alone; afterwards text order is time order across old and new rows.
 func TestOIDCTimesRewritten(t *testing.T) {
 	ctx := t.Context()
 	db := mustOpenEmpty(t, "sqlite")
-	if err := migrations.UpTo(ctx, db, 11); err != nil {
+	if err := migrations.UpTo(ctx, db, 12); err != nil {
 		t.Fatal(err)
 	}
 	times := map[string]time.Time{

@@ -2,11 +2,7 @@ package oidc
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,8 +45,8 @@ func (h *Handler) recordIn(ctx context.Context, c echo.Context, e audit.Entry) e
 	return h.Auditor.Record(ctx, e)
 }
 
-// userEvent is an event a user caused about their own account.
-func userEvent(action, userID string, details audit.Details) audit.Entry {
+// UserEvent is an event a user caused about their own account.
+func UserEvent(action, userID string, details audit.Details) audit.Entry {
 	return audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID, Action: action, Details: details}
 }
 
@@ -59,7 +55,7 @@ func (h *Handler) audit(c echo.Context, e audit.Entry) { Audit(c, h.Auditor, h.L
 // fromRequest fills e's IP, user agent and request ID from c.
 func fromRequest(c echo.Context, e audit.Entry) audit.Entry {
 	e.IP = c.RealIP()
-	e.UserAgent = truncate(c.Request().UserAgent(), 512)
+	e.UserAgent = Truncate(c.Request().UserAgent(), 512)
 	e.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	return e
 }
@@ -81,45 +77,4 @@ func AuditRequest(ctx context.Context, e audit.Entry) audit.Entry {
 		e.IP, e.UserAgent, e.RequestID = r.IP, r.UserAgent, r.RequestID
 	}
 	return e
-}
-
-// LoginFinder is an optional ability of Users: it tells whether a login
-// name belongs to an account.
-type LoginFinder interface {
-	// LoginExists reports whether login names an account.
-	LoginExists(ctx context.Context, login string) (bool, error)
-}
-
-// failedLoginDetail says in the audit trail which login name a failed
-// sign-in used. The trail is append-only and people type passwords into
-// the login field, so a name that belongs to no account is never kept in
-// clear: only its HMAC under LoginAuditKey ("login_hmac"), which still
-// shows that one unknown name was tried again and again. A name that
-// belongs to an account is kept as typed ("login"). When that cannot be
-// told (no LoginFinder, or the lookup failed) the name counts as unknown.
-func (h *Handler) failedLoginDetail(ctx context.Context, login string) audit.Details {
-	known := false
-	if f, ok := h.Users.(LoginFinder); ok {
-		var err error
-		if known, err = f.LoginExists(ctx, login); err != nil {
-			h.Logger.WarnContext(ctx, "login lookup for the audit trail failed", "error", err)
-			known = false
-		}
-	}
-	return loginDetail(h.LoginAuditKey, login, known)
-}
-
-// loginDetail is failedLoginDetail's rule. Without a key nothing about an
-// unknown name is recorded: an HMAC under no key could be reversed by
-// guessing.
-func loginDetail(key []byte, login string, known bool) audit.Details {
-	if known {
-		return audit.Details{"login": truncate(login, 100)}
-	}
-	if len(key) == 0 {
-		return audit.Details{}
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strings.ToLower(strings.TrimSpace(login))))
-	return audit.Details{"login_hmac": hex.EncodeToString(m.Sum(nil))}
 }

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -21,26 +20,73 @@ import (
 	"gatehouse/identity/audit"
 )
 
-// Steps a flow can return from.
-const (
-	stepLogin    = "login"
-	stepRegister = "register"
-	stepConsent  = "consent"
-)
+// SignIn is the interactive part of the authorization endpoint: the
+// sign-in flow (package authflow). The endpoint parses and checks each
+// request, SignIn decides what the user must still do and sends the
+// browser there, and once nothing is left the endpoint issues the
+// response. A step hands its flow back through the endpoint, which alone
+// can rebuild the request.
+type SignIn interface {
+	// Resumed recognises a step handing its flow back to the endpoint and
+	// returns the flow's original request; nil for a new request.
+	Resumed(c echo.Context) (*ResumedFlow, error)
+	// Continue takes a checked request on to the step its flow needs
+	// next and returns no grant once it sent the browser there, or the
+	// grant to issue when nothing is left. An OAuth error
+	// (*fosite.RFC6749Error) goes back to the client; any other error is
+	// a page.
+	Continue(c echo.Context, req *AuthorizeRequest) (*Grant, error)
+}
 
-// authorize is the one dispatcher of the login flow (see doc.go).
+// ResumedFlow is a flow a step handed back to the endpoint.
+type ResumedFlow struct {
+	ID       string
+	ClientID string
+	// Form is the flow's original authorization request.
+	Form url.Values
+}
+
+// AuthorizeRequest is a parsed and checked authorization request.
+type AuthorizeRequest struct {
+	Request fosite.AuthorizeRequester
+	Client  *Client
+	// FlowID is the resumed flow; "" for a new request.
+	FlowID string
+	// MaxAge is the max_age parameter in seconds; -1 when absent.
+	MaxAge int64
+	// HintGiven reports an id_token_hint; HintSubject is its subject when
+	// it is a valid ID token of this provider, "" when it is not.
+	HintGiven   bool
+	HintSubject string
+}
+
+// Grant is what a finished sign-in flow lets the endpoint issue.
+type Grant struct {
+	User    *identity.User
+	Session *BrowserSession
+	// RequestedAt is when the flow began.
+	RequestedAt time.Time
+	// Consented: the user consented within the flow (audited once the
+	// code is issued).
+	Consented bool
+	// Finish ends the flow in the transaction that issues the code, with
+	// the scopes granted: the consent is remembered and the flow deleted
+	// together with the code, or not at all.
+	Finish func(ctx context.Context, granted []string) error
+}
+
+// authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core
+// §3.1.2): parse and check, let the sign-in flow run, issue.
 func (h *Handler) authorize(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
-	q := r.URL.Query()
 
-	var flow *Flow
-	if id := q.Get("flow"); id != "" && r.Method == http.MethodGet && len(q) == 3 {
-		var err error
-		if flow, err = h.resumeFlow(c, id, q.Get("step"), q.Get("mac")); err != nil {
-			return err
-		}
-		r = requestFromFlow(r, flow)
+	resumed, err := h.SignIn.Resumed(c)
+	if err != nil {
+		return err
+	}
+	if resumed != nil {
+		r = requestFromForm(r, resumed.Form)
 	}
 	if err := r.ParseForm(); err != nil {
 		return pageError(http.StatusBadRequest, "Invalid request", "The sign-in request could not be read.")
@@ -89,17 +135,29 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeError(c, ar, err)
 	}
 
-	if flow == nil {
-		if flow, err = h.newFlow(c, client, r.Form); err != nil {
-			return err
+	req := &AuthorizeRequest{Request: ar, Client: client, MaxAge: -1}
+	if resumed != nil {
+		if resumed.ClientID != client.ID {
+			return pageError(http.StatusBadRequest, "Invalid sign-in request", "This sign-in link does not belong to this application.")
 		}
-	} else if flow.ClientID != client.ID {
-		return pageError(http.StatusBadRequest, "Invalid sign-in request", "This sign-in link does not belong to this application.")
+		req.FlowID = resumed.ID
 	}
-	if req, ok := ar.(*fosite.AuthorizeRequest); ok {
-		req.RequestedAt = flow.RequestedAt
+	if ma := r.Form.Get("max_age"); ma != "" {
+		req.MaxAge, _ = strconv.ParseInt(ma, 10, 64) // checkEarly checked it
 	}
-	return h.dispatch(c, ar, client, flow)
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		req.HintGiven = true
+		req.HintSubject, _ = h.hintSubject(ctx, hint) // "" when it does not verify
+	}
+	grant, err := h.SignIn.Continue(c, req)
+	var rfc *fosite.RFC6749Error
+	switch {
+	case errors.As(err, &rfc):
+		return h.authorizeError(c, ar, err)
+	case err != nil || grant == nil:
+		return err
+	}
+	return h.issue(c, ar, client, grant)
 }
 
 // checkEarly validates what fosite would reject only after the login:
@@ -133,113 +191,11 @@ func (h *Handler) checkEarly(client *Client, form url.Values) error {
 	return nil
 }
 
-// dispatch decides the next step of a flow, or issues the response.
-func (h *Handler) dispatch(c echo.Context, ar fosite.AuthorizeRequester, client *Client, flow *Flow) error {
-	ctx := c.Request().Context()
-	form := ar.GetRequestForm()
-	prompt := map[string]bool{}
-	for _, p := range strings.Fields(form.Get("prompt")) {
-		prompt[p] = true
-	}
-
-	bs, err := h.currentSession(c)
-	if err != nil {
-		return err
-	}
-	var user *identity.User
-	if bs != nil {
-		user, err = h.Users.GetUser(ctx, bs.UserID)
-		if errors.Is(err, identity.ErrNotFound) || (err == nil && user.Status != identity.StatusActive) {
-			if err := h.clearSession(c, bs); err != nil {
-				return err
-			}
-			bs, user = nil, nil
-		} else if err != nil {
-			return err
-		}
-	}
-	// A flow bound to a session goes on only in that session (flow.go):
-	// another user, or a new sign-in, in this browser starts it over.
-	if flow.UserID != "" && !flow.heldBy(bs) {
-		h.Logger.InfoContext(ctx, "login flow restarted after the browser session changed", "client_id", client.ID)
-		flow.restart()
-		if err := h.saveFlow(c, flow); err != nil {
-			return err
-		}
-	}
-	freshLogin := bs != nil && flow.LoginDone && bs.ID == flow.SessionID
-
-	needLogin := bs == nil || flow.LoginRequired
-	if !needLogin && !freshLogin {
-		if prompt["login"] || prompt["select_account"] {
-			needLogin = true
-		}
-		if maxAge, err := strconv.ParseInt(form.Get("max_age"), 10, 64); err == nil && maxAge >= 0 &&
-			h.Now().After(bs.AuthTime.Add(time.Duration(maxAge)*time.Second)) {
-			needLogin = true
-		}
-	}
-	if !needLogin {
-		if hint := form.Get("id_token_hint"); hint != "" {
-			sub, err := h.hintSubject(ctx, hint)
-			if err != nil {
-				return h.authorizeError(c, ar, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not a valid ID token of this provider."))
-			}
-			if sub != user.ID {
-				if prompt["none"] || freshLogin {
-					return h.authorizeError(c, ar, fosite.ErrLoginRequired.WithHint("The signed-in user is not the one named by id_token_hint."))
-				}
-				needLogin = true
-			}
-		}
-	}
-
-	// prompt=create (Initiating User Registration 1.0) asks for a new
-	// account even when someone is signed in; the new account's session
-	// replaces theirs. (checkEarly refused it when sign-up is off.)
-	if prompt["create"] && !flow.RegisterDone && !freshLogin {
-		return c.Redirect(http.StatusSeeOther, PathSignup+"?flow="+url.QueryEscape(flow.ID))
-	}
-	if needLogin {
-		if prompt["none"] {
-			return h.authorizeError(c, ar, fosite.ErrLoginRequired)
-		}
-		return c.Redirect(http.StatusSeeOther, PathLogin+"?flow="+url.QueryEscape(flow.ID))
-	}
-
-	requested := ar.GetRequestedScopes()
-	if flow.ConsentDone && !flow.ConsentGranted {
-		return h.authorizeError(c, ar, fosite.ErrAccessDenied.WithHint("The user denied the request."))
-	}
-	if !client.FirstParty && !flow.ConsentDone {
-		granted, err := h.Consents.GetConsent(ctx, user.ID, client.ID)
-		if err != nil {
-			return err
-		}
-		if prompt["consent"] || !covers(granted, requested) {
-			if prompt["none"] {
-				return h.authorizeError(c, ar, fosite.ErrConsentRequired)
-			}
-			if flow.UserID == "" {
-				// Signed in before this flow: the consent step will
-				// hold the user to this session.
-				flow.bind(bs)
-				if err := h.saveFlow(c, flow); err != nil {
-					return err
-				}
-			}
-			return c.Redirect(http.StatusSeeOther, PathConsent+"?flow="+url.QueryEscape(flow.ID))
-		}
-	}
-	return h.issue(c, ar, client, flow, user, bs)
-}
-
 // issue grants what the user approved and writes the authorization
 // response through fosite.
-func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Client, flow *Flow, user *identity.User, bs *BrowserSession) error {
-	if (flow.UserID != "" || flow.ConsentDone) && !flow.heldBy(bs) {
-		// dispatch restarts such a flow; never issue to another session.
-		return errors.New("authorize: flow bound to another browser session")
+func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Client, g *Grant) error {
+	if req, ok := ar.(*fosite.AuthorizeRequest); ok {
+		req.RequestedAt = g.RequestedAt
 	}
 	// The code, its PKCE and OpenID Connect state, the consent and the
 	// end of the flow are written together or not at all. The stores join
@@ -258,27 +214,19 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 		ar.GrantScope(s)
 	}
 	h.Provider.grantAudience(ar)
-	sess := h.userSession(user, bs, client, ar.GetGrantedScopes(), flow.RequestedAt)
+	sess := h.userSession(g.User, g.Session, client, ar.GetGrantedScopes(), g.RequestedAt)
 	resp, err := h.Provider.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		return h.authorizeError(c, ar, err)
 	}
-	if flow.ConsentDone && flow.ConsentGranted {
-		prev, err := h.Consents.GetConsent(ctx, user.ID, client.ID)
-		if err != nil {
-			return err
-		}
-		if err := h.Consents.SaveConsent(ctx, user.ID, client.ID, union(prev, ar.GetGrantedScopes()), h.Now()); err != nil {
-			return err
-		}
-	}
-	if err := h.Flows.DeleteFlow(ctx, flow.ID); err != nil {
+	if err := g.Finish(ctx, ar.GetGrantedScopes()); err != nil {
 		return err
 	}
+	user := g.User
 	// The consent's audit entry joins the transaction too: no consent is
 	// kept without its entry, nor an entry for a consent that was not.
-	if flow.ConsentDone && flow.ConsentGranted {
-		e := userEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")})
+	if g.Consented {
+		e := UserEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")})
 		if err := h.recordIn(ctx, c, e); err != nil {
 			return err
 		}
@@ -387,91 +335,12 @@ func allowFormPostScript(c echo.Context) {
 		base64.StdEncoding.EncodeToString(sum[:])+"'; frame-ancestors 'none'; base-uri 'none'")
 }
 
-func (h *Handler) newFlow(c echo.Context, client *Client, form url.Values) (*Flow, error) {
-	binding, err := h.flowBinding(c, true)
-	if err != nil {
-		return nil, err
-	}
-	now := h.Now().UTC().Truncate(time.Second)
-	f := &Flow{
-		ID: NewSecret(), ClientID: client.ID, Binding: binding, Form: form,
-		RequestedAt: now, Version: 1, ExpiresAt: now.Add(flowLifetime),
-	}
-	if err := h.Flows.CreateFlow(c.Request().Context(), f); err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-var errFlowExpired = pageError(http.StatusBadRequest, "This sign-in has expired",
-	"The sign-in took too long or was already completed. Please return to the application and start again.")
-
-// loadFlow returns the flow named by id when it belongs to this browser.
-func (h *Handler) loadFlow(c echo.Context, id string) (*Flow, error) {
-	f, err := h.Flows.GetFlow(c.Request().Context(), id, h.Now())
-	if errors.Is(err, ErrFlowNotFound) {
-		return nil, errFlowExpired
-	}
-	if err != nil {
-		return nil, err
-	}
-	binding, err := h.flowBinding(c, false)
-	if err != nil {
-		return nil, err
-	}
-	if binding == "" || !hmac.Equal([]byte(binding), []byte(f.Binding)) {
-		return nil, errFlowExpired
-	}
-	return f, nil
-}
-
-// resumeFlow checks a step's return to the dispatcher.
-func (h *Handler) resumeFlow(c echo.Context, id, step, mac string) (*Flow, error) {
-	f, err := h.loadFlow(c, id)
-	if err != nil {
-		return nil, err
-	}
-	if !hmac.Equal([]byte(mac), []byte(h.stepMAC(f, step))) {
-		return nil, errFlowExpired
-	}
-	return f, nil
-}
-
-func (h *Handler) stepMAC(f *Flow, step string) string {
-	m := hmac.New(sha256.New, h.FlowKey)
-	fmt.Fprintf(m, "%s|%d|%s", f.ID, f.Version, step)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// finishStep saves a flow a step changed and sends the browser back to the
-// dispatcher with a MAC bound to the flow's new version and the step.
-func (h *Handler) finishStep(c echo.Context, f *Flow, step string) error {
-	if err := h.saveFlow(c, f); err != nil {
-		return err
-	}
-	q := url.Values{"flow": {f.ID}, "step": {step}, "mac": {h.stepMAC(f, step)}}
-	return c.Redirect(http.StatusSeeOther, PathAuthorize+"?"+q.Encode())
-}
-
-// saveFlow stores a changed flow under its next version, which also voids
-// every step MAC issued for the previous one.
-func (h *Handler) saveFlow(c echo.Context, f *Flow) error {
-	f.Version++
-	if err := h.Flows.UpdateFlow(c.Request().Context(), f); err != nil {
-		if errors.Is(err, ErrFlowConflict) {
-			return errFlowExpired
-		}
-		return err
-	}
-	return nil
-}
-
-// requestFromFlow rebuilds the original authorization request.
-func requestFromFlow(r *http.Request, f *Flow) *http.Request {
+// requestFromForm rebuilds an original authorization request.
+func requestFromForm(r *http.Request, form url.Values) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.Method = http.MethodGet
 	u := *r.URL
-	u.RawQuery = f.Form.Encode()
+	u.RawQuery = form.Encode()
 	r2.URL = &u
 	r2.Form, r2.PostForm = nil, nil
 	r2.Body = http.NoBody

@@ -1,15 +1,15 @@
-// Package oidc is Gatehouse's OpenID Provider: the fosite assembly, signing
-// keys, OAuth clients, the login flow and every protocol and hosted-page
-// handler.
+// Package oidc is Gatehouse's OpenID Provider: the fosite assembly,
+// signing keys, OAuth clients, browser sessions, and the protocol
+// endpoints (discovery, JWKS, authorization, token, userinfo, revocation,
+// introspection, logout).
 //
-// The authorization endpoint is the only dispatcher. fosite parses and
-// validates each authorization request; the handler persists a Flow bound
-// to the browser by a short-lived cookie, then sends the browser to the step
-// the flow still needs (login, registration, consent). Each step updates the
-// Flow and redirects back to the authorization endpoint with a MAC bound to
-// the flow and the step; the dispatcher decides again what comes next and
-// finally issues the response through fosite. Steps never redirect to each
-// other, so prompt, max_age and SSO logic live in one place (authorize.go).
+// The interactive part of the authorization endpoint, the sign-in flow
+// with its steps, is package authflow's (see SignIn): the endpoint
+// parses and checks each request with fosite, the flow decides what the
+// user must still do, and the endpoint issues the response through fosite
+// once nothing is left. Dynamic client registration is package
+// clientreg's, the recovery pages package recovery's, the account pages
+// package account's.
 //
 // Protocol errors are written only through fosite; hosted pages return
 // errors to one error handler (errors.go) that renders a page.

@@ -42,15 +42,6 @@ func pageError(status int, title, message string) *PageError {
 	return &PageError{Status: status, Title: title, Message: message}
 }
 
-// captchaUnavailable answers a registration that could not be checked
-// because the CAPTCHA service is down: 503 and when to come back (RFC 9110
-// §15.6.4, §10.2.3). No account is made without the check.
-func captchaUnavailable(c echo.Context, err error) error {
-	c.Response().Header().Set("Retry-After", "60")
-	return &PageError{Status: http.StatusServiceUnavailable, Title: "Please try again in a minute",
-		Message: "We cannot check that you are human right now. Please try again in a minute.", Err: err}
-}
-
 // ErrorHandler is echo's one error handler: it maps errors to a page or to
 // JSON for API paths, and logs every 5xx once with the request ID. It
 // never shows internal error text. An unavailable database, or a request

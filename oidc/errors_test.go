@@ -30,7 +30,7 @@ func TestErrorHandlerBusy(t *testing.T) {
 		path, contentType, want string
 	}{
 		{PathLogin, echo.MIMETextHTMLCharsetUTF8, msgBusy},
-		{PathSignup, echo.MIMETextHTMLCharsetUTF8, msgBusy},
+		{PathSignUp, echo.MIMETextHTMLCharsetUTF8, msgBusy},
 		{"/account/password", echo.MIMETextHTMLCharsetUTF8, msgBusy},
 		{PathToken, echo.MIMEApplicationJSON, `"temporarily_unavailable"`},
 	} {

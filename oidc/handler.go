@@ -7,99 +7,57 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/identity"
-	"gatehouse/identity/egress"
-	"gatehouse/oidc/captcha"
-	"gatehouse/oidc/ratelimit"
 	"gatehouse/templates"
 )
 
-// Users is what the provider needs of the identity service.
+// Users is what the protocol endpoints need of the identity service.
 type Users interface {
-	// Authenticate checks a login and password; a wrong one, and any on a
-	// locked account, is (nil, false, nil).
-	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
-	// Register creates a self-service account or returns *identity.ValidationError.
-	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
 	// GetUser returns the user or identity.ErrNotFound.
 	GetUser(ctx context.Context, id string) (*identity.User, error)
 }
 
-// Handler serves the protocol endpoints and the hosted pages.
+// MaxLoginLength bounds a login name that is looked up: longer is never
+// a valid login.
+const MaxLoginLength = 320
+
+// Handler serves the protocol endpoints: discovery, JWKS, authorization,
+// token, userinfo, revocation, introspection and logout. The interactive
+// part of the authorization endpoint is SignIn's (package authflow).
 type Handler struct {
 	Provider *Provider
 	Users    Users
-	Recovery Recovery
-	Unlocker Unlocker
-	Flows    FlowStore
-	Sessions SessionStore
-	Consents ConsentStore
-	Clients  ClientStore
-	Pages    *templates.Renderer
-	// Cookies encrypts and authenticates the browser-session and flow
-	// cookies (gorilla/sessions with keys derived from the master key).
-	Cookies *sessions.CookieStore
-	// FlowKey keys the MAC that binds a step's return to its flow.
-	FlowKey []byte
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// SignIn runs the sign-in flow of each authorization request.
+	SignIn SignIn
+	// Browser signs browsers in and out.
+	Browser *Browser
+	Pages   *templates.Renderer
+	// LogoutKey keys the MAC of a logout request kept across its
+	// confirmation page.
+	LogoutKey []byte
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
 	// Outage is told of requests that failed because the database could
 	// not be used (nil: nobody is told).
 	Outage OutageReporter
-	// LoginAuditKey keys the hash under which the audit trail keeps a
-	// login name that belongs to no account (see failedLoginDetail).
-	LoginAuditKey []byte
-
+	// SelfSignup lets a client ask for the sign-up (prompt=create).
 	SelfSignup bool
-	// Captcha, when set, guards registration; CaptchaURL serves the
-	// proof-of-work challenge the page solves.
-	Captcha    captcha.Verifier
-	CaptchaURL string
-	// CaptchaWidget replaces the proof of work with a third-party widget.
-	CaptchaWidget templates.CaptchaWidget
-	// Failures counts failed sign-ins per address and per login name; past
-	// CaptchaAfter of either within FailureWindow the login form needs the
-	// CAPTCHA too. Nil Failures never asks.
-	Failures      ratelimit.Counter
-	CaptchaAfter  int
-	FailureWindow time.Duration
 	// ClientAuthLimit refuses client authentication after repeated
 	// failures; nil never does.
 	ClientAuthLimit *ClientAuthLimit
-	// RequireVerifiedEmail holds the first login until the user proved
-	// their e-mail address with the link or code.
-	RequireVerifiedEmail bool
-	// PasswordMinLength is shown on the registration page.
-	PasswordMinLength int
-	// SessionIdle and SessionAbsolute bound browser sessions.
-	SessionIdle     time.Duration
-	SessionAbsolute time.Duration
-	// InitialAccessToken guards dynamic client registration; empty turns
-	// registration off.
-	InitialAccessToken string
-	// UnusedClientLifetime is how long a dynamically registered client
-	// may go without authenticating before it is purged; zero: forever.
-	// The registration response reports it as client_secret_expires_at.
-	UnusedClientLifetime time.Duration
-	// Outbound is the policy registered URLs the server calls (jwks_uri,
-	// backchannel_logout_uri) must meet; the zero value is the strict one.
-	Outbound egress.Policy
+	// RegistrationEnabled announces the client registration endpoint
+	// (package clientreg) in the discovery document.
+	RegistrationEnabled bool
 	// discovery is the pre-serialised discovery document.
 	discovery []byte
 	// jwksCache is the JWKS Cache-Control value: relying parties refetch
 	// within the time a rotation waits after publishing the next key.
 	jwksCache []string
-}
-
-// secure reports whether cookies must carry the Secure flag.
-func (h *Handler) secure() bool {
-	return len(h.Provider.Issuer) > 5 && h.Provider.Issuer[:6] == "https:"
 }
 
 // Mount registers every route on e.
@@ -111,39 +69,20 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathJWKS, h.serveJWKS)
 	e.GET(PathAuthorize, h.authorize)
 	e.POST(PathAuthorize, h.authorize)
-	e.POST(PathToken, h.token)
+	e.POST(PathToken, tokenEndpoint{h}.serve)
 	e.GET(PathUserinfo, h.userinfo)
 	e.POST(PathUserinfo, h.userinfo)
 	e.POST(PathRevoke, h.revoke)
 	e.POST(PathIntrospect, h.introspect)
-	e.POST(PathRegister, h.registerClient)
-	e.GET(PathRegister+"/:id", h.readClient)
-	e.PUT(PathRegister+"/:id", h.updateClient)
-	e.DELETE(PathRegister+"/:id", h.deleteClient)
 
 	// CSRF protection on the hosted pages only (a Group with middleware
 	// would also catch every unknown path).
-	csrf := CSRF(h.secure())
-	e.GET("/", h.home, csrf)
-	e.GET(PathLogin, h.loginPage, csrf)
-	e.POST(PathLogin, h.loginSubmit, csrf)
-	e.GET(PathSignup, h.signupPage, csrf)
-	e.POST(PathSignup, h.signupSubmit, csrf)
-	e.GET(PathConsent, h.consentPage, csrf)
-	e.POST(PathConsent, h.consentSubmit, csrf)
-	e.POST(PathLogout, h.logoutConfirm, csrf)
-	e.GET(PathForgotPassword, h.forgotPage, csrf)
-	e.POST(PathForgotPassword, h.forgotSubmit, csrf)
-	e.GET(PathResetPassword, h.resetPage, csrf)
-	e.POST(PathResetPassword, h.resetSubmit, csrf)
-	e.GET(PathUnlock, h.unlock, csrf)
-	e.GET(PathVerifyEmail, h.verifyPage, csrf)
-	e.POST(PathVerifyEmail, h.verifySubmit, csrf)
-	e.POST(PathVerifyResend, h.verifyResend, csrf)
+	csrf := CSRF(h.Browser.Secure)
+	e.POST(PathLogout, endSession{h}.logoutConfirm, csrf)
 	// A POSTed logout request comes from another site without a CSRF
-	// token; its confirmation page gets one (see endSessionPost).
-	e.GET(PathEndSession, h.endSession, csrf)
-	e.POST(PathEndSession, h.endSessionPost)
+	// token; its confirmation page gets one (see endSession.post).
+	e.GET(PathEndSession, endSession{h}.get, csrf)
+	e.POST(PathEndSession, endSession{h}.post)
 }
 
 func csrfToken(c echo.Context) string {
@@ -173,7 +112,3 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 
 // CSRFToken returns the token a page must put in its forms.
 func CSRFToken(c echo.Context) string { return csrfToken(c) }
-
-// SignedIn returns the browser's active session, or nil when nobody is
-// signed in.
-func (h *Handler) SignedIn(c echo.Context) (*BrowserSession, error) { return h.currentSession(c) }

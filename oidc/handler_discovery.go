@@ -51,8 +51,8 @@ func (h *Handler) buildDiscovery() []byte {
 		"acr_values_supported":                             []string{"0"},
 		"ui_locales_supported":                             []string{"en"},
 	}
-	if h.InitialAccessToken != "" {
-		doc["registration_endpoint"] = iss + PathRegister
+	if h.RegistrationEnabled {
+		doc["registration_endpoint"] = iss + PathClientRegistration
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {

@@ -28,11 +28,19 @@ type logoutRequest struct {
 	Expires  time.Time `json:"exp"`
 }
 
+// logoutLifetime bounds how long a logout request waits on its
+// confirmation page.
+const logoutLifetime = 30 * time.Minute
+
 var errBadLogout = pageError(http.StatusBadRequest, "Invalid sign-out request",
 	"The application sent a sign-out request that could not be accepted.")
 
-// endSession is the RP-Initiated Logout 1.0 endpoint for GET.
-func (h *Handler) endSession(c echo.Context) error {
+// endSession is RP-Initiated Logout 1.0: the end-session endpoint, its
+// confirmation page and the sign-out it leads to.
+type endSession struct{ *Handler }
+
+// get is the RP-Initiated Logout 1.0 endpoint for GET.
+func (h endSession) get(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
 		return errBadLogout
@@ -40,12 +48,12 @@ func (h *Handler) endSession(c echo.Context) error {
 	return h.endSessionWith(c, form, csrfToken(c))
 }
 
-// endSessionPost handles the form-encoded POST that RP-Initiated Logout
+// post handles the form-encoded POST that RP-Initiated Logout
 // §2 allows from the POSTed parameters alone. Nothing of the body goes
 // into a URL: the id_token_hint holds personal data, and URLs end up in
 // logs and histories. Only the final redirect to the client carries
 // state, as §3 requires.
-func (h *Handler) endSessionPost(c echo.Context) error {
+func (h endSession) post(c echo.Context) error {
 	r := c.Request()
 	if err := r.ParseForm(); err != nil {
 		return errBadLogout
@@ -53,24 +61,24 @@ func (h *Handler) endSessionPost(c echo.Context) error {
 	// A cross-site POST comes without our SameSite=Lax cookies: the
 	// session cannot be seen, so the user is asked on our own page, whose
 	// same-origin confirmation does carry them.
-	if _, err := c.Cookie(h.cookie(sessionCookie)); err != nil {
+	if _, err := c.Cookie(h.Browser.CookieName(sessionCookie)); err != nil {
 		lr, client, _, err := h.parseLogout(c, r.PostForm)
 		if err != nil {
 			return err
 		}
-		return h.confirmLogout(c, lr, client, h.ensureCSRF(c))
+		return h.confirmLogout(c, lr, client, h.Browser.ensureCSRF(c))
 	}
-	return h.endSessionWith(c, r.PostForm, h.ensureCSRF(c))
+	return h.endSessionWith(c, r.PostForm, h.Browser.ensureCSRF(c))
 }
 
 // endSessionWith ends the session at once when the hint names it, and
 // otherwise asks first (Logout 1.0 §2).
-func (h *Handler) endSessionWith(c echo.Context, form url.Values, csrf string) error {
+func (h endSession) endSessionWith(c echo.Context, form url.Values, csrf string) error {
 	lr, client, hint, err := h.parseLogout(c, form)
 	if err != nil {
 		return err
 	}
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}
@@ -86,14 +94,14 @@ func (h *Handler) endSessionWith(c echo.Context, form url.Values, csrf string) e
 }
 
 // parseLogout validates a logout request's parameters.
-func (h *Handler) parseLogout(c echo.Context, form url.Values) (logoutRequest, *Client, *jwt.Token, error) {
+func (h endSession) parseLogout(c echo.Context, form url.Values) (logoutRequest, *Client, *jwt.Token, error) {
 	ctx := c.Request().Context()
 	for _, v := range form {
 		if len(v) > 1 {
 			return logoutRequest{}, nil, nil, errBadLogout
 		}
 	}
-	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(flowLifetime)}
+	lr := logoutRequest{ClientID: form.Get("client_id"), State: form.Get("state"), Expires: h.Now().Add(logoutLifetime)}
 	var hint *jwt.Token
 	var err error
 	if raw := form.Get("id_token_hint"); raw != "" {
@@ -128,7 +136,7 @@ func (h *Handler) parseLogout(c echo.Context, form url.Values) (logoutRequest, *
 
 // confirmLogout asks the user to confirm; the validated request travels
 // sealed in the form, never in a URL.
-func (h *Handler) confirmLogout(c echo.Context, lr logoutRequest, client *Client, csrf string) error {
+func (h endSession) confirmLogout(c echo.Context, lr logoutRequest, client *Client, csrf string) error {
 	p := templates.LogoutPage{Action: PathLogout, CSRF: csrf, Request: h.sealLogout(lr)}
 	if client != nil {
 		p.ClientName = client.DisplayName()
@@ -137,30 +145,30 @@ func (h *Handler) confirmLogout(c echo.Context, lr logoutRequest, client *Client
 }
 
 // logoutConfirm handles the "Log out" button.
-func (h *Handler) logoutConfirm(c echo.Context) error {
+func (h endSession) logoutConfirm(c echo.Context) error {
 	lr, ok := h.openLogout(c.FormValue("request"))
 	if !ok {
 		return errBadLogout
 	}
-	bs, err := h.currentSession(c)
+	bs, err := h.Browser.SignedIn(c)
 	if err != nil {
 		return err
 	}
 	return h.logout(c, bs, lr)
 }
 
-func (h *Handler) logout(c echo.Context, bs *BrowserSession, lr logoutRequest) error {
-	if err := h.clearSession(c, bs); err != nil {
+func (h endSession) logout(c echo.Context, bs *BrowserSession, lr logoutRequest) error {
+	if err := h.Browser.SignOut(c, bs); err != nil {
 		return err
 	}
 	if bs != nil {
 		h.Logger.InfoContext(c.Request().Context(), "logout", "user_id", bs.UserID, "session_id", bs.ID, "client_id", lr.ClientID)
-		h.audit(c, userEvent(audit.ActionLogout, bs.UserID, audit.Details{"session_id": bs.ID, "client_id": lr.ClientID}))
+		h.audit(c, UserEvent(audit.ActionLogout, bs.UserID, audit.Details{"session_id": bs.ID, "client_id": lr.ClientID}))
 	}
 	return h.afterLogout(c, lr)
 }
 
-func (h *Handler) afterLogout(c echo.Context, lr logoutRequest) error {
+func (h endSession) afterLogout(c echo.Context, lr logoutRequest) error {
 	if lr.Redirect != "" {
 		u, err := url.Parse(lr.Redirect)
 		if err != nil {
@@ -210,19 +218,19 @@ func audiences(v interface{}) []string {
 	return nil
 }
 
-func (h *Handler) logoutMAC(payload string) string {
-	m := hmac.New(sha256.New, h.FlowKey)
+func (h endSession) logoutMAC(payload string) string {
+	m := hmac.New(sha256.New, h.LogoutKey)
 	m.Write([]byte("logout|" + payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (h *Handler) sealLogout(lr logoutRequest) string {
+func (h endSession) sealLogout(lr logoutRequest) string {
 	body, _ := json.Marshal(lr) // plain strings and a time: cannot fail
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	return payload + "." + h.logoutMAC(payload)
 }
 
-func (h *Handler) openLogout(s string) (logoutRequest, bool) {
+func (h endSession) openLogout(s string) (logoutRequest, bool) {
 	var lr logoutRequest
 	payload, mac, ok := strings.Cut(s, ".")
 	if !ok || !hmac.Equal([]byte(mac), []byte(h.logoutMAC(payload))) {

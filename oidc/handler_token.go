@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
@@ -13,10 +15,14 @@ import (
 
 var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
 
-// token is the token endpoint (RFC 6749 §3.2). fosite does the work; this
+// tokenEndpoint is the token endpoint (RFC 6749 §3.2) and the lifetime
+// rules of the grants it serves (grant.go).
+type tokenEndpoint struct{ *Handler }
+
+// serve answers a token request. fosite does the work; this
 // adds the checks fosite leaves out and maps storage races to the errors
 // RFC 6749 §5.2 prescribes.
-func (h *Handler) token(c echo.Context) error {
+func (h tokenEndpoint) serve(c echo.Context) error {
 	ctx := c.Request().Context()
 	r := c.Request()
 	if err := r.ParseForm(); err != nil {
@@ -73,7 +79,7 @@ func checkTokenForm(r *http.Request) error {
 
 // prepareGrant applies, between fosite's validation and the issuing, the
 // rules of each grant that fosite leaves out.
-func (h *Handler) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
+func (h tokenEndpoint) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
 	switch {
 	case ar.GetGrantTypes().ExactOne("authorization_code"):
 		h.startGrant(ar)
@@ -106,7 +112,7 @@ func (h *Handler) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
 // used and stores its tokens in one transaction, so once this request has
 // seen the code used, the tokens are committed and the revocation, run
 // outside the loser's rolled-back transaction, reaches them.
-func (h *Handler) revokeCodeGrant(ctx context.Context, requestID string) {
+func (h tokenEndpoint) revokeCodeGrant(ctx context.Context, requestID string) {
 	if requestID == "" {
 		return
 	}
@@ -122,7 +128,7 @@ func (h *Handler) revokeCodeGrant(ctx context.Context, requestID string) {
 const unknownErrorField = "error"
 
 // accessError writes a token-endpoint error through fosite.
-func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err error) error {
+func (h tokenEndpoint) accessError(c echo.Context, ar fosite.AccessRequester, err error) error {
 	// A code or refresh token that lost a race to a concurrent request is
 	// simply no longer valid: invalid_grant, never a server error.
 	if errors.Is(err, ErrCodeRedeemed) || errors.Is(err, ErrRefreshRotated) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
@@ -174,5 +180,82 @@ func (h *Handler) accessError(c echo.Context, ar fosite.AccessRequester, err err
 		ar = fosite.NewAccessRequest(nil)
 	}
 	h.Provider.WriteAccessError(c.Request().Context(), c.Response(), ar, err)
+	return nil
+}
+
+// startGrant records when a grant begins, as its code is redeemed, and
+// bounds the first refresh token by the grant's absolute lifetime.
+func (h tokenEndpoint) startGrant(ar fosite.AccessRequester) {
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		return
+	}
+	if sess.GrantedAt.IsZero() {
+		sess.GrantedAt = h.Now().UTC()
+	}
+	h.capRefresh(sess)
+}
+
+// continueGrant applies the grant rules to a refresh request that fosite
+// has validated, before anything is rotated: the grant must be within its
+// absolute lifetime, and a requested scope may narrow the new access
+// token but not go beyond the grant (RFC 6749 §6).
+func (h tokenEndpoint) continueGrant(ar fosite.AccessRequester) error {
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		return nil
+	}
+	if sess.GrantedAt.IsZero() {
+		// A grant from before grants were dated starts its clock now.
+		sess.GrantedAt = h.Now().UTC()
+	}
+	if life := h.Provider.GrantLifetime; life > 0 && !h.Now().Before(sess.GrantedAt.Add(life)) {
+		return fosite.ErrInvalidGrant.WithHint("The grant has reached its maximum lifetime; the user must authorize again.")
+	}
+	h.capRefresh(sess)
+	return narrowScope(ar, sess)
+}
+
+// capRefresh keeps the next refresh token from outliving the grant: the
+// idle lifetime fosite set applies only while it ends sooner.
+func (h tokenEndpoint) capRefresh(sess *Session) {
+	life := h.Provider.GrantLifetime
+	if life <= 0 {
+		return
+	}
+	end := sess.GrantedAt.Add(life).UTC().Round(time.Second)
+	if exp := sess.GetExpiresAt(fosite.RefreshToken); exp.IsZero() || exp.After(end) {
+		sess.SetExpiresAt(fosite.RefreshToken, end)
+	}
+}
+
+// narrowScope honours the scope parameter of a refresh request. fosite
+// grants the original scope whatever was asked; RFC 6749 §6 says a
+// requested scope MUST NOT include any scope not originally granted, and
+// when narrower applies to the new access token while the refresh token
+// keeps the grant's scope (kept in the session for the store).
+func narrowScope(ar fosite.AccessRequester, sess *Session) error {
+	requested := strings.Fields(ar.GetRequestForm().Get("scope"))
+	if len(requested) == 0 {
+		return nil
+	}
+	grant := ar.GetGrantedScopes()
+	for _, s := range requested {
+		if !slices.Contains(grant, s) {
+			return fosite.ErrInvalidScope.WithHintf("The scope '%s' was not granted; a refresh may only narrow the scope.", s)
+		}
+	}
+	req, ok := ar.(*fosite.AccessRequest)
+	if !ok {
+		return nil
+	}
+	sess.GrantScope = slices.Clone([]string(grant))
+	var narrowed fosite.Arguments
+	for _, s := range requested {
+		if !slices.Contains(narrowed, s) {
+			narrowed = append(narrowed, s)
+		}
+	}
+	req.GrantedScope = narrowed
 	return nil
 }

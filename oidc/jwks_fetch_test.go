@@ -1,6 +1,10 @@
 package oidc
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 
 	"gatehouse/identity/egress"
@@ -58,4 +63,22 @@ func TestJWKSFetcher(t *testing.T) {
 	if _, err := f.Resolve(t.Context(), srv.URL+"/broken", false); !errors.Is(err, fosite.ErrInvalidClient) {
 		t.Errorf("Resolve of a failing jwks_uri = %v, want invalid_client", err)
 	}
+}
+
+// mustJWKS is a JWK Set of one new P-256 key "k1", public unless private.
+func mustJWKS(t testing.TB, private bool) json.RawMessage {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k any = &key.PublicKey
+	if private {
+		k = key
+	}
+	raw, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

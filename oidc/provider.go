@@ -29,11 +29,20 @@ const (
 	PathRevoke     = "/oauth2/revoke"
 	PathIntrospect = "/oauth2/introspect"
 	PathEndSession = "/oauth2/logout"
-	PathRegister   = "/oauth2/register"
-	PathLogin      = "/login"
-	PathSignup     = "/register"
-	PathConsent    = "/consent"
-	PathLogout     = "/logout"
+	// PathClientRegistration is dynamic client registration (RFC 7591),
+	// not the sign-up of a user, which is PathSignUp.
+	PathClientRegistration = "/oauth2/register"
+	PathLogin              = "/login"
+	PathSignUp             = "/register"
+	PathConsent            = "/consent"
+	PathLogout             = "/logout"
+	// The hosted pages of recovery and e-mail verification.
+	PathForgotPassword = "/forgot-password"
+	PathResetPassword  = "/reset-password"
+	// PathUnlock is where the unlock link from the lockout e-mail points.
+	PathUnlock       = "/unlock"
+	PathVerifyEmail  = "/verify-email"
+	PathVerifyResend = "/verify-email/resend"
 )
 
 // Lifetimes are the token lifetimes the provider issues with.

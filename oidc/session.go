@@ -8,6 +8,8 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
+
+	"gatehouse/identity"
 )
 
 // Session is what fosite stores with every code and token: the ID token
@@ -65,4 +67,74 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 		s.JWTHeader = &jwt.Headers{Extra: map[string]interface{}{"typ": "at+jwt"}}
 	}
 	return s.JWTHeader
+}
+
+// SupportedScopes are the scopes a client may request.
+var SupportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access"}
+
+// SupportedClaims are the claims Gatehouse can release (discovery).
+var SupportedClaims = []string{
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
+	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "picture", "website",
+	"gender", "birthdate", "locale", "zoneinfo", "updated_at",
+	"email", "email_verified", "phone_number", "phone_number_verified", "address",
+}
+
+// userClaims maps the user record onto the standard claims (OIDC Core
+// §5.4) released by the granted scopes. Empty values are left out.
+func userClaims(u *identity.User, granted fosite.Arguments) map[string]interface{} {
+	c := map[string]interface{}{}
+	put := func(k, v string) {
+		if v != "" {
+			c[k] = v
+		}
+	}
+	if granted.Has("profile") {
+		put("name", u.Name())
+		put("given_name", u.GivenName)
+		put("family_name", u.FamilyName)
+		put("middle_name", u.MiddleName)
+		put("nickname", u.Nickname)
+		put("preferred_username", u.Username)
+		put("picture", u.Picture)
+		put("website", u.Website)
+		put("gender", u.Gender)
+		put("birthdate", u.Birthdate)
+		put("locale", u.Locale)
+		put("zoneinfo", u.Zoneinfo)
+		c["updated_at"] = u.UpdatedAt.Unix()
+	}
+	if granted.Has("email") && u.Email != "" {
+		c["email"] = u.Email
+		c["email_verified"] = u.EmailVerified
+	}
+	if granted.Has("address") && !u.Address.IsZero() {
+		a := map[string]string{}
+		for k, v := range map[string]string{
+			"formatted": u.Address.Formatted, "street_address": u.Address.StreetAddress, "locality": u.Address.Locality,
+			"region": u.Address.Region, "postal_code": u.Address.PostalCode, "country": u.Address.Country,
+		} {
+			if v != "" {
+				a[k] = v
+			}
+		}
+		c["address"] = a // OIDC Core §5.1.1
+	}
+	if granted.Has("phone") && u.Phone != "" {
+		c["phone_number"] = u.Phone
+		c["phone_number_verified"] = u.PhoneVerified
+	}
+	return c
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string{}, a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

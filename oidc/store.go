@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"errors"
-	"net/url"
 	"time"
 
 	"github.com/ory/fosite"
@@ -42,50 +41,6 @@ type TokenStore interface {
 
 // ClientLookup resolves a client ID for rehydrating stored requests.
 type ClientLookup func(ctx context.Context, id string) (fosite.Client, error)
-
-// Flow is one authorization request in progress: what the client asked
-// for and what the user has done about it so far.
-type Flow struct {
-	ID       string
-	ClientID string
-	// Binding is the hash of the browser's flow cookie: a flow continues
-	// only in the browser that started it.
-	Binding     string
-	Form        url.Values // the original authorization request
-	RequestedAt time.Time
-	// Version increases with every step so a step's return MAC cannot be
-	// replayed after the flow moved on.
-	Version   int
-	UserID    string
-	SessionID string // browser session created or confirmed in this flow
-	LoginDone bool   // the user authenticated during this flow
-	// LoginRequired marks a flow whose browser session changed under it
-	// (flow.go): only a sign-in within the flow continues it.
-	LoginRequired  bool
-	RegisterDone   bool
-	ConsentDone    bool
-	ConsentGranted bool
-	ExpiresAt      time.Time
-}
-
-// FlowStore persists flows.
-type FlowStore interface {
-	// CreateFlow inserts f.
-	CreateFlow(ctx context.Context, f *Flow) error
-	// GetFlow returns the flow, or ErrFlowNotFound when unknown or expired.
-	GetFlow(ctx context.Context, id string, now time.Time) (*Flow, error)
-	// UpdateFlow saves f if its stored version is f.Version-1.
-	UpdateFlow(ctx context.Context, f *Flow) error
-	// DeleteFlow removes the flow.
-	DeleteFlow(ctx context.Context, id string) error
-}
-
-// ErrFlowNotFound reports an unknown, finished or expired flow.
-var ErrFlowNotFound = errors.New("oidc: login flow not found or expired")
-
-// ErrFlowConflict reports that the flow changed underneath an update (a
-// double submit in two tabs).
-var ErrFlowConflict = errors.New("oidc: login flow changed concurrently")
 
 // BrowserSession is a signed-in browser. The cookie carries a random
 // secret; only its hash is stored, and ID is the public identifier used as
@@ -129,12 +84,4 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, id string) error
 	// ListUserSessions returns a user's sessions, newest first.
 	ListUserSessions(ctx context.Context, userID string) ([]*BrowserSession, error)
-}
-
-// ConsentStore remembers which scopes a user granted to a client.
-type ConsentStore interface {
-	// GetConsent returns the granted scopes, or nil when none.
-	GetConsent(ctx context.Context, userID, clientID string) ([]string, error)
-	// SaveConsent records scopes as granted (replacing earlier grants).
-	SaveConsent(ctx context.Context, userID, clientID string, scopes []string, at time.Time) error
 }

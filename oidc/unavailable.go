@@ -83,7 +83,7 @@ func WriteUnavailable(w http.ResponseWriter, r *http.Request, pages *templates.R
 func JSONRoute(path string) bool {
 	switch {
 	case path == PathDiscovery, path == PathJWKS, path == PathToken, path == PathIntrospect,
-		path == PathRevoke, path == PathUserinfo, strings.HasPrefix(path, PathRegister):
+		path == PathRevoke, path == PathUserinfo, strings.HasPrefix(path, PathClientRegistration):
 		return true
 	}
 	return false

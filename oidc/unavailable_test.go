@@ -75,7 +75,7 @@ func TestAccessErrorAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequestWithContext(tc.ctx, http.MethodPost, PathToken, nil)
 			rec := httptest.NewRecorder()
-			if err := h.accessError(echo.New().NewContext(req, rec), nil, tc.err); err != nil {
+			if err := (tokenEndpoint{h}).accessError(echo.New().NewContext(req, rec), nil, tc.err); err != nil {
 				t.Fatal(err)
 			}
 			var body map[string]any

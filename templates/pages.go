@@ -11,14 +11,14 @@ import (
 
 // LoginPage is the sign-in form. All strings are plain text.
 type LoginPage struct {
-	Action      string // form action URL
-	Flow        string // flow id, posted back as "flow"; omitted when empty
-	CSRF        string // CSRF token, posted back as "csrf"
-	Login       string // username or email to re-fill
-	Error       string // general error shown above the fields, e.g. "Incorrect username or password."
-	RegisterURL string // "Create account" link; hidden when empty
-	ForgotURL   string // "Forgot password?" link; hidden when empty
-	ClientName  string // application the user signs in for; "" for a direct sign-in
+	Action     string // form action URL
+	Flow       string // flow id, posted back as "flow"; omitted when empty
+	CSRF       string // CSRF token, posted back as "csrf"
+	Login      string // username or email to re-fill
+	Error      string // general error shown above the fields, e.g. "Incorrect username or password."
+	SignUpURL  string // "Create account" link; hidden when empty
+	ForgotURL  string // "Forgot password?" link; hidden when empty
+	ClientName string // application the user signs in for; "" for a direct sign-in
 	// CaptchaURL, when set, makes the form carry the proof-of-work CAPTCHA
 	// (after suspicious failures); CaptchaError says it was missing.
 	CaptchaURL   string
@@ -28,13 +28,13 @@ type LoginPage struct {
 	CaptchaWidget CaptchaWidget
 }
 
-// RegisterPage is the registration form.
-type RegisterPage struct {
+// SignUpPage is the sign-up form.
+type SignUpPage struct {
 	Action   string
 	Flow     string
 	CSRF     string
 	LoginURL string // "Already have an account? Sign in" link; hidden when empty
-	Values   RegisterValues
+	Values   SignUpValues
 	// Errors maps a field name (given_name, family_name, username, email,
 	// password) to the message shown under that field.
 	Errors  map[string]string
@@ -51,8 +51,8 @@ type RegisterPage struct {
 	CaptchaWidget CaptchaWidget
 }
 
-// RegisterValues re-fills the registration form. The password never is.
-type RegisterValues struct {
+// SignUpValues re-fills the sign-up form. The password never is.
+type SignUpValues struct {
 	Username   string
 	Email      string
 	Phone      string
@@ -92,7 +92,7 @@ type HomePage struct {
 	SignedIn    bool
 	DisplayName string
 	LoginURL    string
-	RegisterURL string // "" hides the link, e.g. when registration is closed
+	SignUpURL   string // "" hides the link, e.g. when registration is closed
 	LogoutURL   string
 	AccountURL  string // the signed-in user's account pages
 }
@@ -109,9 +109,9 @@ type ErrorPage struct {
 // Login renders the sign-in page.
 func (r *Renderer) Login(w io.Writer, p LoginPage) error { return r.render(w, "login", p) }
 
-// Register renders the registration page.
-func (r *Renderer) Register(w io.Writer, p RegisterPage) error {
-	return r.render(w, "register", newRegisterView(p))
+// SignUp renders the sign-up page.
+func (r *Renderer) SignUp(w io.Writer, p SignUpPage) error {
+	return r.render(w, "signup", newSignUpView(p))
 }
 
 // Consent renders the consent page.
@@ -159,9 +159,9 @@ func errorView(p ErrorPage) ErrorPage {
 // password policy.
 const minPasswordLength = 8
 
-// registerView is RegisterPage with its fields laid out for the template.
-type registerView struct {
-	RegisterPage
+// signUpView is SignUpPage with its fields laid out for the template.
+type signUpView struct {
+	SignUpPage
 	Fields []field
 }
 
@@ -249,7 +249,7 @@ func passwordMin(n int) int {
 	return n
 }
 
-func newRegisterView(p RegisterPage) registerView {
+func newSignUpView(p SignUpPage) signUpView {
 	minLen := passwordMin(p.PasswordMinLength)
 	fields := []field{
 		{Name: "given_name", Label: "First name", Type: "text", Autocomplete: "given-name", Value: p.Values.GivenName},
@@ -265,7 +265,7 @@ func newRegisterView(p RegisterPage) registerView {
 	for i := range fields {
 		fields[i].ID = "register-" + fields[i].Name
 	}
-	return registerView{RegisterPage: p, Fields: withErrors(fields, p.Errors)}
+	return signUpView{SignUpPage: p, Fields: withErrors(fields, p.Errors)}
 }
 
 // CaptchaWidget is a third-party CAPTCHA on a form: the provider's script

@@ -55,7 +55,7 @@ type view struct {
 // data New renders it with to settle escaping.
 var pageSamples = map[string]any{
 	"login":      LoginPage{},
-	"register":   newRegisterView(RegisterPage{}),
+	"signup":     newSignUpView(SignUpPage{}),
 	"consent":    consentView(ConsentPage{}),
 	"logout":     LogoutPage{},
 	"logged_out": LoggedOutPage{},

@@ -29,7 +29,7 @@ func TestPages(t *testing.T) {
 			name: "login",
 			render: func(w io.Writer) error {
 				return r.Login(w, LoginPage{Action: "/login", Flow: "f1", CSRF: csrf, Login: "ada",
-					Error: "Incorrect username or password.", RegisterURL: "/register", ForgotURL: "/forgot-password", ClientName: "Wiki"})
+					Error: "Incorrect username or password.", SignUpURL: "/register", ForgotURL: "/forgot-password", ClientName: "Wiki"})
 			},
 			title:   "Sign in – Acme ID",
 			wantIDs: []string{"login-error", "login-username", "login-password", "login-submit", "register-link", "forgot-link"},
@@ -39,9 +39,9 @@ func TestPages(t *testing.T) {
 			},
 		},
 		{
-			name: "register",
+			name: "sign-up",
 			render: func(w io.Writer) error {
-				return r.Register(w, RegisterPage{Action: "/register", Flow: "f1", CSRF: csrf, LoginURL: "/login",
+				return r.SignUp(w, SignUpPage{Action: "/register", Flow: "f1", CSRF: csrf, LoginURL: "/login",
 					Errors: map[string]string{"email": "Enter a valid email address."}, General: "Please fix the errors below."})
 			},
 			title: "Create account – Acme ID",
@@ -94,7 +94,7 @@ func TestPages(t *testing.T) {
 		{
 			name: "home signed out",
 			render: func(w io.Writer) error {
-				return r.Home(w, HomePage{LoginURL: "/login", RegisterURL: "/register"})
+				return r.Home(w, HomePage{LoginURL: "/login", SignUpURL: "/register"})
 			},
 			title:     "Home – Acme ID",
 			wantIDs:   []string{"home-login", "home-register"},
@@ -317,10 +317,10 @@ func TestEscaping(t *testing.T) {
 	}
 }
 
-func TestRegisterFieldErrors(t *testing.T) {
+func TestSignUpFieldErrors(t *testing.T) {
 	r := MustNew(t, testTheme)
 	p := mustRender(t, func(w io.Writer) error {
-		return r.Register(w, RegisterPage{CSRF: csrf, Errors: map[string]string{
+		return r.SignUp(w, SignUpPage{CSRF: csrf, Errors: map[string]string{
 			"username": "That username is taken.",
 			"password": "Password is too common.",
 		}})
@@ -362,11 +362,11 @@ func TestRegisterFieldErrors(t *testing.T) {
 	}
 }
 
-func TestRegisterRefill(t *testing.T) {
+func TestSignUpRefill(t *testing.T) {
 	r := MustNew(t, testTheme)
-	vals := RegisterValues{Username: "ada", Email: "ada@example.com", Phone: "+44 7700 900123", GivenName: "Ada", FamilyName: "Lovelace"}
+	vals := SignUpValues{Username: "ada", Email: "ada@example.com", Phone: "+44 7700 900123", GivenName: "Ada", FamilyName: "Lovelace"}
 	p := mustRender(t, func(w io.Writer) error {
-		return r.Register(w, RegisterPage{CSRF: csrf, Values: vals, General: "Something failed."})
+		return r.SignUp(w, SignUpPage{CSRF: csrf, Values: vals, General: "Something failed."})
 	})
 	var order []string
 	got := map[string]string{}
@@ -495,7 +495,7 @@ func TestHome(t *testing.T) {
 		},
 		{
 			name:    "signed out",
-			in:      HomePage{LoginURL: "/login", RegisterURL: "/register", LogoutURL: "/logout"},
+			in:      HomePage{LoginURL: "/login", SignUpURL: "/register", LogoutURL: "/logout"},
 			h1:      "Welcome to Acme ID",
 			want:    map[string]string{"home-login": "/login", "home-register": "/register"},
 			notWant: []string{"home-logout"},

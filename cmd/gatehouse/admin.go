@@ -18,6 +18,7 @@ import (
 	"gatehouse/identity/audit"
 	"gatehouse/migrations"
 	"gatehouse/oidc"
+	"gatehouse/oidc/clientreg"
 )
 
 // listFlag collects a repeatable flag.
@@ -181,8 +182,8 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 				Audience         []string `json:"audience,omitempty"`
 				ResourceServer   bool     `json:"resource_server"`
 				ResourceAudience []string `json:"resource_audience,omitempty"`
-				oidc.Metadata
-			}{c.ID, c.FirstParty, c.Audience, c.ResourceServer, c.ResourceAudience, oidc.MetadataOf(c)}
+				clientreg.Metadata
+			}{c.ID, c.FirstParty, c.Audience, c.ResourceServer, c.ResourceAudience, clientreg.MetadataOf(c)}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
@@ -224,7 +225,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(grants) == 0 {
 		grants = listFlag{"authorization_code", "refresh_token"}
 	}
-	m := oidc.Metadata{
+	m := clientreg.Metadata{
 		ClientName: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: logoutRedirects, GrantTypes: grants,
 		Scope: *scope, TokenEndpointAuthMethod: *authMethod, BackchannelLogoutURI: *backchannel, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
 	}
@@ -249,7 +250,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// The back-channel logout URI is called by the server: the same
 	// outbound rules as for dynamic registration.
 	if err := m.ValidateFor(outboundPolicy(cfg)); err != nil {
-		var me *oidc.MetadataError
+		var me *clientreg.MetadataError
 		if errors.As(err, &me) {
 			return usageError{me.Description}
 		}

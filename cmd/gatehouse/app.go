@@ -33,9 +33,12 @@ import (
 	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
+	"gatehouse/oidc/clientreg"
 	"gatehouse/oidc/ratelimit"
+	"gatehouse/oidc/recovery"
 	oidcsql "gatehouse/oidc/sqlstore"
 	"gatehouse/templates"
 )
@@ -52,6 +55,12 @@ type App struct {
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
+	// ClientRegistration serves dynamic client registration.
+	ClientRegistration *clientreg.Handler
+	// SignIn runs the sign-in flows and serves their pages.
+	SignIn *authflow.Handler
+	// Recovery serves the forgotten-password and unlock pages.
+	Recovery *recovery.Handler
 	Account  *account.Handler
 	Pages    *templates.Renderer
 	Messages *message.Queue
@@ -249,41 +258,46 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.PoW = &captcha.PoW{Key: a.Box.DeriveKey("captcha"), MaxNumber: int64(cfg.Captcha.PowMaxNumber),
 		Spent: captchasql.NewSpentStore(a.DB), Now: time.Now}
 	formCaptcha, captchaURL, widget, cspHosts := chooseCaptcha(cfg.Captcha, a.PoW)
+	browser := &oidc.Browser{
+		Cookies:  oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
+		Sessions: a.Sessions, Now: time.Now, Secure: secure,
+		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
+	}
+	a.SignIn = &authflow.Handler{
+		Flows: a.Store, Consents: a.Store, Clients: a.Provider.Clients, Users: a.Users, Verifier: a.Users,
+		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
+		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
+		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
+		PasswordMinLength: cfg.Password.MinLength,
+		Captcha: authflow.Captcha{Verifier: formCaptcha, URL: captchaURL, Widget: widget,
+			After: cfg.Captcha.AfterFailures, Window: 15 * time.Minute},
+	}
+	// Logout requests are sealed with the key they always were (the flow
+	// MAC's, under a "logout|" prefix), so none in flight breaks.
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, Flows: a.Store, Sessions: a.Sessions, Consents: a.Store, Clients: a.Store,
-		Pages:                pages,
-		Cookies:              oidc.NewCookieStore(a.Box.DeriveKey("cookie hash"), a.Box.DeriveKey("cookie block"), secure),
-		FlowKey:              a.Box.DeriveKey("flow mac"),
-		Logger:               log,
-		Now:                  time.Now,
-		Recovery:             a.Users,
-		Unlocker:             a.Users,
-		RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
-		Captcha:              formCaptcha,
-		CaptchaWidget:        widget,
-		CaptchaAfter:         cfg.Captcha.AfterFailures,
-		FailureWindow:        15 * time.Minute,
-		Auditor:              a.Audit,
-		LoginAuditKey:        a.Box.DeriveKey("audit login names"),
-		CaptchaURL:           captchaURL,
-		SelfSignup:           cfg.Registration.AllowSelfSignup,
-		PasswordMinLength:    cfg.Password.MinLength,
-		SessionIdle:          cfg.Sessions.IdleLifetime.Std(),
-		SessionAbsolute:      cfg.Sessions.AbsoluteLifetime.Std(),
+		Provider: a.Provider, Users: a.Users, SignIn: a.SignIn, Browser: browser, Pages: pages,
+		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
+		SelfSignup:          cfg.Registration.AllowSelfSignup,
+		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
+	}
+	a.Recovery = &recovery.Handler{
+		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Logger: log,
+	}
+	a.ClientRegistration = &clientreg.Handler{
+		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
 		InitialAccessToken:   cfg.Registration.InitialAccessToken,
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),
-		Outage:               a.Outage,
 	}
 	a.Account = &account.Handler{
-		Sessions: a.Handler, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	if err := a.openLimits(); err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.Handler.Failures = a.Failures
+	a.SignIn.Captcha.Failures = a.Failures
 	if a.Handler.ClientAuthLimit, err = clientAuthLimit(a.Failures, cfg.RateLimits); err != nil {
 		a.Close()
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"gatehouse/migrations/dberr"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/inputguard"
 	"gatehouse/static"
 	"gatehouse/templates"
 )
@@ -94,7 +95,7 @@ func baseEcho(cfg *config.Config, log *slog.Logger, pages *templates.Renderer, c
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(pages.StyleHash(), strings.HasPrefix(cfg.Issuer, "https://"), captchaHosts))
 	e.Use(middleware.BodyLimit(strconv.FormatInt(cfg.HTTP.MaxBodyBytes, 10) + "B"))
-	e.Use(oidc.InputGuard(cfg.HTTP.MaxHeaderBytes, map[string][]string{
+	e.Use(inputguard.New(cfg.HTTP.MaxHeaderBytes, map[string][]string{
 		account.Path + "/profile": {"street_address"},
 	}))
 	return e, nil
@@ -154,6 +155,9 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	e.GET(pathCaptchaChallenge, a.PoW.ServeChallenge)
 	e.StaticFS("/static", static.FS)
 	a.Handler.Mount(e)
+	a.SignIn.Mount(e.Group(""))
+	a.ClientRegistration.Mount(e.Group(""))
+	a.Recovery.Mount(e.Group(""))
 	a.Account.Mount(e)
 	return e, nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
-	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 )
 
 // TestJanitorKeepsGoingPastABrokenTable: with one table broken (dropped
@@ -25,7 +25,7 @@ func TestJanitorKeepsGoingPastABrokenTable(t *testing.T) {
 			now := time.Now().UTC()
 			past := now.Add(-time.Hour)
 			for _, id := range []string{"flow-1", "flow-2"} {
-				if err := a.Store.CreateFlow(ctx, &oidc.Flow{ID: id, ClientID: "app", Form: url.Values{}, RequestedAt: past,
+				if err := a.Store.CreateFlow(ctx, &authflow.Flow{ID: id, ClientID: "app", Form: url.Values{}, RequestedAt: past,
 					Version: 1, ExpiresAt: past}); err != nil {
 					t.Fatal(err)
 				}

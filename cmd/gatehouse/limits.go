@@ -96,7 +96,7 @@ func rateLimits(l ratelimit.Limiter, rl config.RateLimits) (echo.MiddlewareFunc,
 			{Name: "login_ip", Rule: rule(rl.LoginPerIP), Key: ratelimit.ByIP},
 			{Name: "login_account", Rule: rule(rl.LoginPerAccount), Key: ratelimit.ByFormField("login")},
 		}, page),
-		"POST " + oidc.PathSignup: ratelimit.Middleware(l, []ratelimit.KeyedRule{
+		"POST " + oidc.PathSignUp: ratelimit.Middleware(l, []ratelimit.KeyedRule{
 			{Name: "register_ip", Rule: rule(rl.RegistrationPerIP), Key: ratelimit.ByIP},
 		}, page),
 		"POST " + oidc.PathForgotPassword: ratelimit.Middleware(l, []ratelimit.KeyedRule{

@@ -13,6 +13,7 @@ import (
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 	oidcsql "gatehouse/oidc/sqlstore"
 )
 
@@ -36,7 +37,7 @@ func TestPurgeAtStart(t *testing.T) {
 				id  string
 				exp time.Time
 			}{{"flow-expired", past}, {"flow-live", future}} {
-				flow := &oidc.Flow{ID: f.id, ClientID: "app", Form: url.Values{}, RequestedAt: past, Version: 1, ExpiresAt: f.exp}
+				flow := &authflow.Flow{ID: f.id, ClientID: "app", Form: url.Values{}, RequestedAt: past, Version: 1, ExpiresAt: f.exp}
 				if err := store.CreateFlow(t.Context(), flow); err != nil {
 					t.Fatal(err)
 				}

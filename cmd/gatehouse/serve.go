@@ -178,7 +178,7 @@ func newServer(ctx context.Context, cfg *config.Config, log *slog.Logger, starti
 		WriteTimeout: max(30*time.Second, cfg.HTTP.RequestTimeout.Std()+5*time.Second),
 		IdleTimeout:  2 * time.Minute,
 		// The transport's own cap (Go adds 4 KiB of slack and answers 431
-		// above it); InputGuard enforces the exact limit in the route's
+		// above it); inputguard enforces the exact limit in the route's
 		// format.
 		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),

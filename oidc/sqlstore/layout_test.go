@@ -8,6 +8,7 @@ import (
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/sqlstore"
 )
 
@@ -23,7 +24,7 @@ func TestSQLiteTimesUseDBTimeLayout(t *testing.T) {
 		CreatedAt: at, LastSeenAt: at, ExpiresAt: at, IdleTimeout: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateFlow(ctx, &oidc.Flow{ID: "f", ClientID: "c", Form: url.Values{}, Version: 1, ExpiresAt: at}); err != nil {
+	if err := s.CreateFlow(ctx, &authflow.Flow{ID: "f", ClientID: "c", Form: url.Values{}, Version: 1, ExpiresAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetClientAssertionJWT(ctx, "j", at); err != nil {

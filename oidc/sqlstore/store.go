@@ -9,6 +9,7 @@ import (
 	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 )
 
 // Store implements the oidc package's storage interfaces over gorm.
@@ -27,12 +28,12 @@ type Store struct {
 }
 
 var (
-	_ oidc.TokenStore   = (*Store)(nil)
-	_ oidc.ClientStore  = (*Store)(nil)
-	_ oidc.FlowStore    = (*Store)(nil)
-	_ oidc.SessionStore = (*Store)(nil)
-	_ oidc.ConsentStore = (*Store)(nil)
-	_ oidc.KeyStore     = (*Store)(nil)
+	_ oidc.TokenStore       = (*Store)(nil)
+	_ oidc.ClientStore      = (*Store)(nil)
+	_ authflow.FlowStore    = (*Store)(nil)
+	_ oidc.SessionStore     = (*Store)(nil)
+	_ authflow.ConsentStore = (*Store)(nil)
+	_ oidc.KeyStore         = (*Store)(nil)
 )
 
 // New returns a Store over db. Set Clients before serving token requests.

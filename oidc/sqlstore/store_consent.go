@@ -9,7 +9,7 @@ import (
 	"gatehouse/migrations/dbtime"
 )
 
-// GetConsent implements oidc.ConsentStore.
+// GetConsent implements authflow.ConsentStore.
 func (s *Store) GetConsent(ctx context.Context, userID, clientID string) ([]string, error) {
 	var scopes string
 	res := s.conn(ctx).Raw(`SELECT scopes FROM consents WHERE user_id = ? AND client_id = ?`, userID, clientID).Scan(&scopes)
@@ -22,7 +22,7 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) ([]stri
 	return strings.Fields(scopes), nil
 }
 
-// SaveConsent implements oidc.ConsentStore. One upsert statement, so two
+// SaveConsent implements authflow.ConsentStore. One upsert statement, so two
 // concurrent first-time consents (two tabs, a double submit) both succeed.
 func (s *Store) SaveConsent(ctx context.Context, userID, clientID string, scopes []string, at time.Time) error {
 	err := s.conn(ctx).Exec(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -7,58 +7,82 @@ import (
 	"time"
 
 	"gatehouse/migrations/dbtime"
-	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 )
 
-// CreateFlow implements oidc.FlowStore.
-func (s *Store) CreateFlow(ctx context.Context, f *oidc.Flow) error {
+// A flow is stored as one JSON document (data). The columns beside it are
+// what is looked up: the ID, the expiry, and the browser binding with the
+// time the flow was held for e-mail verification, which is how a
+// browser's verification page finds its flow (FlowStore.HeldFlow).
+
+// heldAt is the held_at column of f: NULL unless f is held.
+func heldAt(f *authflow.Flow) dbtime.Time {
+	if f.Held == nil {
+		return dbtime.Time{}
+	}
+	return dbtime.New(f.HeldAt) // the zero time is NULL
+}
+
+// CreateFlow implements authflow.FlowStore.
+func (s *Store) CreateFlow(ctx context.Context, f *authflow.Flow) error {
 	data, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode flow: %w", err)
 	}
-	err = s.conn(ctx).Exec(`INSERT INTO login_flows (id, client_id, version, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		f.ID, f.ClientID, f.Version, string(data), dbtime.New(f.ExpiresAt)).Error
+	err = s.conn(ctx).Exec(`INSERT INTO login_flows (id, client_id, version, data, expires_at, binding, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		f.ID, f.ClientID, f.Version, string(data), dbtime.New(f.ExpiresAt), f.Binding, heldAt(f)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create flow: %w", err)
 	}
 	return nil
 }
 
-// GetFlow implements oidc.FlowStore.
-func (s *Store) GetFlow(ctx context.Context, id string, now time.Time) (*oidc.Flow, error) {
+// GetFlow implements authflow.FlowStore.
+func (s *Store) GetFlow(ctx context.Context, id string, now time.Time) (*authflow.Flow, error) {
+	return s.findFlow(ctx, `SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, dbtime.New(now))
+}
+
+// HeldFlow implements authflow.FlowStore.
+func (s *Store) HeldFlow(ctx context.Context, binding string, now time.Time) (*authflow.Flow, error) {
+	return s.findFlow(ctx, `SELECT data FROM login_flows WHERE binding = ? AND held_at IS NOT NULL AND expires_at > ?
+		ORDER BY held_at DESC, id LIMIT 1`, binding, dbtime.New(now))
+}
+
+func (s *Store) findFlow(ctx context.Context, query string, args ...any) (*authflow.Flow, error) {
 	var data string
-	res := s.conn(ctx).Raw(`SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, dbtime.New(now)).Scan(&data)
+	res := s.conn(ctx).Raw(query, args...).Scan(&data)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get flow: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return nil, oidc.ErrFlowNotFound
+		return nil, authflow.ErrFlowNotFound
 	}
-	var f oidc.Flow
+	var f authflow.Flow
 	if err := json.Unmarshal([]byte(data), &f); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode flow: %w", err)
 	}
 	return &f, nil
 }
 
-// UpdateFlow implements oidc.FlowStore with optimistic locking on Version.
-func (s *Store) UpdateFlow(ctx context.Context, f *oidc.Flow) error {
+// UpdateFlow implements authflow.FlowStore with optimistic locking on
+// Version.
+func (s *Store) UpdateFlow(ctx context.Context, f *authflow.Flow) error {
 	data, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode flow: %w", err)
 	}
-	res := s.conn(ctx).Exec(`UPDATE login_flows SET version = ?, data = ? WHERE id = ? AND version = ?`,
-		f.Version, string(data), f.ID, f.Version-1)
+	res := s.conn(ctx).Exec(`UPDATE login_flows SET version = ?, data = ?, held_at = ? WHERE id = ? AND version = ?`,
+		f.Version, string(data), heldAt(f), f.ID, f.Version-1)
 	if res.Error != nil {
 		return fmt.Errorf("sqlstore: update flow: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return oidc.ErrFlowConflict
+		return authflow.ErrFlowConflict
 	}
 	return nil
 }
 
-// DeleteFlow implements oidc.FlowStore.
+// DeleteFlow implements authflow.FlowStore.
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 	if err := s.conn(ctx).Exec(`DELETE FROM login_flows WHERE id = ?`, id).Error; err != nil {
 		return fmt.Errorf("sqlstore: delete flow: %w", err)

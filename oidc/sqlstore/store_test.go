@@ -21,6 +21,7 @@ import (
 
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/sqlstore"
 )
 
@@ -249,8 +250,8 @@ func TestDeleteClientRemovesTokens(t *testing.T) {
 	})
 }
 
-func testFlow(id string) *oidc.Flow {
-	return &oidc.Flow{
+func testFlow(id string) *authflow.Flow {
+	return &authflow.Flow{
 		ID:          id,
 		ClientID:    "app",
 		Binding:     "binding-hash-" + id,
@@ -273,15 +274,15 @@ func TestFlows(t *testing.T) {
 		for _, tc := range []struct {
 			name    string
 			now     time.Time
-			want    *oidc.Flow
+			want    *authflow.Flow
 			wantErr error
 		}{
 			{"live", base.Add(time.Minute), f, nil},
 			{"just before expiry", f.ExpiresAt.Add(-time.Second), f, nil},
 			{"half a second before expiry", f.ExpiresAt.Add(-500 * time.Millisecond), f, nil},
-			{"at expiry", f.ExpiresAt, nil, oidc.ErrFlowNotFound},
-			{"half a second after expiry", f.ExpiresAt.Add(500 * time.Millisecond), nil, oidc.ErrFlowNotFound},
-			{"after expiry", f.ExpiresAt.Add(time.Second), nil, oidc.ErrFlowNotFound},
+			{"at expiry", f.ExpiresAt, nil, authflow.ErrFlowNotFound},
+			{"half a second after expiry", f.ExpiresAt.Add(500 * time.Millisecond), nil, authflow.ErrFlowNotFound},
+			{"after expiry", f.ExpiresAt.Add(time.Second), nil, authflow.ErrFlowNotFound},
 		} {
 			got, err := s.GetFlow(ctx, "flow-1", tc.now)
 			if !errors.Is(err, tc.wantErr) {
@@ -291,19 +292,19 @@ func TestFlows(t *testing.T) {
 				t.Errorf("%s: GetFlow mismatch (-want +got):\n%s", tc.name, diff)
 			}
 		}
-		if _, err := s.GetFlow(ctx, "unknown", base); !errors.Is(err, oidc.ErrFlowNotFound) {
-			t.Errorf("GetFlow(unknown) error = %v, want %v", err, oidc.ErrFlowNotFound)
+		if _, err := s.GetFlow(ctx, "unknown", base); !errors.Is(err, authflow.ErrFlowNotFound) {
+			t.Errorf("GetFlow(unknown) error = %v, want %v", err, authflow.ErrFlowNotFound)
 		}
 
 		// Two tabs read version 1 and both try to move on.
 		tab1, tab2 := *f, *f
-		tab1.Version, tab1.UserID, tab1.SessionID, tab1.LoginDone = 2, "alice", "sid-1", true
+		tab1.Version, tab1.UserID, tab1.SessionID, tab1.Done.SignIn = 2, "alice", "sid-1", true
 		tab2.Version, tab2.UserID = 2, "mallory"
 		if err := s.UpdateFlow(ctx, &tab1); err != nil {
 			t.Fatalf("UpdateFlow(version 2): %v", err)
 		}
-		if err := s.UpdateFlow(ctx, &tab2); !errors.Is(err, oidc.ErrFlowConflict) {
-			t.Errorf("stale UpdateFlow(version 2) error = %v, want %v", err, oidc.ErrFlowConflict)
+		if err := s.UpdateFlow(ctx, &tab2); !errors.Is(err, authflow.ErrFlowConflict) {
+			t.Errorf("stale UpdateFlow(version 2) error = %v, want %v", err, authflow.ErrFlowConflict)
 		}
 		got, err := s.GetFlow(ctx, "flow-1", base)
 		if err != nil {
@@ -312,7 +313,7 @@ func TestFlows(t *testing.T) {
 		if diff := cmp.Diff(&tab1, got); diff != "" {
 			t.Errorf("GetFlow after UpdateFlow mismatch (-want +got):\n%s", diff)
 		}
-		tab1.Version, tab1.ConsentDone, tab1.ConsentGranted = 3, true, true
+		tab1.Version, tab1.Done.Consent, tab1.ConsentGranted = 3, true, true
 		if err := s.UpdateFlow(ctx, &tab1); err != nil {
 			t.Errorf("UpdateFlow(version 3): %v", err)
 		}
@@ -320,8 +321,56 @@ func TestFlows(t *testing.T) {
 		if err := s.DeleteFlow(ctx, "flow-1"); err != nil {
 			t.Fatalf("DeleteFlow: %v", err)
 		}
-		if _, err := s.GetFlow(ctx, "flow-1", base); !errors.Is(err, oidc.ErrFlowNotFound) {
-			t.Errorf("GetFlow(deleted) error = %v, want %v", err, oidc.ErrFlowNotFound)
+		if _, err := s.GetFlow(ctx, "flow-1", base); !errors.Is(err, authflow.ErrFlowNotFound) {
+			t.Errorf("GetFlow(deleted) error = %v, want %v", err, authflow.ErrFlowNotFound)
+		}
+	})
+}
+
+// TestHeldFlow: a browser's verification page finds the flow of that
+// browser held last, and no flow of another browser, nor one no longer
+// held or expired.
+func TestHeldFlow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		held := func(id, binding string, at time.Time) *authflow.Flow {
+			f := testFlow(id)
+			f.Binding = binding
+			f.Held = &authflow.Verification{UserID: "u-" + id, Email: id + "@example.com", AMR: []string{"pwd"}}
+			f.HeldAt = at
+			return f
+		}
+		older := held("older", "browser-a", base)
+		newer := held("newer", "browser-a", base.Add(2*time.Second))
+		other := held("other", "browser-b", base.Add(3*time.Second))
+		plain := testFlow("plain")
+		plain.Binding = "browser-a"
+		for _, f := range []*authflow.Flow{older, newer, other, plain} {
+			if err := s.CreateFlow(ctx, f); err != nil {
+				t.Fatalf("CreateFlow(%s): %v", f.ID, err)
+			}
+		}
+		got, err := s.HeldFlow(ctx, "browser-a", base)
+		if err != nil {
+			t.Fatalf("HeldFlow: %v", err)
+		}
+		if diff := cmp.Diff(newer, got); diff != "" {
+			t.Errorf("HeldFlow(browser-a) mismatch (-want +got):\n%s", diff)
+		}
+		if _, err := s.HeldFlow(ctx, "browser-c", base); !errors.Is(err, authflow.ErrFlowNotFound) {
+			t.Errorf("HeldFlow(unknown browser) error = %v, want %v", err, authflow.ErrFlowNotFound)
+		}
+		// The newer flow's user signed in: it holds nobody any more.
+		newer.Held, newer.HeldAt, newer.Version = nil, time.Time{}, 2
+		if err := s.UpdateFlow(ctx, newer); err != nil {
+			t.Fatalf("UpdateFlow: %v", err)
+		}
+		if got, err := s.HeldFlow(ctx, "browser-a", base); err != nil || got.ID != "older" {
+			t.Errorf("HeldFlow after the release = %v, %v; want the older flow", got, err)
+		}
+		if _, err := s.HeldFlow(ctx, "browser-a", older.ExpiresAt); !errors.Is(err, authflow.ErrFlowNotFound) {
+			t.Errorf("HeldFlow at expiry error = %v, want %v", err, authflow.ErrFlowNotFound)
 		}
 	})
 }

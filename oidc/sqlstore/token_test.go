@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/sqlstore"
 )
 
@@ -481,7 +482,7 @@ func TestTransactions(t *testing.T) {
 			wantErr     error
 			wantFlowErr error
 		}{
-			{"rollback", s.Rollback, fosite.ErrNotFound, oidc.ErrFlowNotFound},
+			{"rollback", s.Rollback, fosite.ErrNotFound, authflow.ErrFlowNotFound},
 			{"commit", s.Commit, nil, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -96,30 +96,6 @@ func TestUserClaims(t *testing.T) {
 	}
 }
 
-func TestCovers(t *testing.T) {
-	tests := []struct {
-		name               string
-		granted, requested []string
-		want               bool
-	}{
-		{"nothing requested", nil, nil, true},
-		{"nothing requested of some", []string{"openid"}, []string{}, true},
-		{"same", []string{"openid", "email"}, []string{"openid", "email"}, true},
-		{"subset", []string{"openid", "email", "profile"}, []string{"email", "openid"}, true},
-		{"repeated request", []string{"openid"}, []string{"openid", "openid"}, true},
-		{"one missing", []string{"openid", "email"}, []string{"openid", "phone"}, false},
-		{"nothing granted", nil, []string{"openid"}, false},
-		{"case matters", []string{"openid"}, []string{"OpenID"}, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := covers(tc.granted, tc.requested); got != tc.want {
-				t.Errorf("covers(%q, %q) = %v, want %v", tc.granted, tc.requested, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestUnion(t *testing.T) {
 	tests := []struct {
 		name string

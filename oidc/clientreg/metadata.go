@@ -1,4 +1,4 @@
-package oidc
+package clientreg
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	jose "github.com/go-jose/go-jose/v3"
 
 	"gatehouse/identity/egress"
+	"gatehouse/oidc"
 )
 
 // Registration error codes (RFC 7591 §3.2.2).
@@ -123,16 +124,16 @@ func (m *Metadata) setDefaults() {
 		}
 	}
 	if m.TokenEndpointAuthMethod == "" {
-		m.TokenEndpointAuthMethod = AuthMethodBasic
+		m.TokenEndpointAuthMethod = oidc.AuthMethodBasic
 	}
 	if m.ApplicationType == "" {
-		m.ApplicationType = AppTypeWeb
+		m.ApplicationType = oidc.AppTypeWeb
 	}
 	if strings.TrimSpace(m.Scope) == "" {
 		m.Scope = "openid"
 	}
 	if m.AccessTokenFormat == "" {
-		m.AccessTokenFormat = TokenFormatOpaque
+		m.AccessTokenFormat = oidc.TokenFormatOpaque
 	}
 	if isNullJSON(m.JWKS) {
 		m.JWKS = nil
@@ -140,15 +141,15 @@ func (m *Metadata) setDefaults() {
 }
 
 func (m *Metadata) validateApplicationType() *MetadataError {
-	if m.ApplicationType != AppTypeWeb && m.ApplicationType != AppTypeNative {
-		return invalidMetadata("application_type %q is not supported; use %q or %q", m.ApplicationType, AppTypeWeb, AppTypeNative)
+	if m.ApplicationType != oidc.AppTypeWeb && m.ApplicationType != oidc.AppTypeNative {
+		return invalidMetadata("application_type %q is not supported; use %q or %q", m.ApplicationType, oidc.AppTypeWeb, oidc.AppTypeNative)
 	}
 	return nil
 }
 
 func (m *Metadata) validateTokenFormat() *MetadataError {
-	if m.AccessTokenFormat != TokenFormatOpaque && m.AccessTokenFormat != TokenFormatJWT {
-		return invalidMetadata("access_token_format %q is not supported; use %q or %q", m.AccessTokenFormat, TokenFormatOpaque, TokenFormatJWT)
+	if m.AccessTokenFormat != oidc.TokenFormatOpaque && m.AccessTokenFormat != oidc.TokenFormatJWT {
+		return invalidMetadata("access_token_format %q is not supported; use %q or %q", m.AccessTokenFormat, oidc.TokenFormatOpaque, oidc.TokenFormatJWT)
 	}
 	return nil
 }
@@ -178,8 +179,8 @@ func (m *Metadata) validateGrants() *MetadataError {
 
 func (m *Metadata) validateAuthMethod() *MetadataError {
 	switch m.TokenEndpointAuthMethod {
-	case AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT:
-	case AuthMethodNone:
+	case oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT:
+	case oidc.AuthMethodNone:
 		// RFC 6749 §4.4.2: the client credentials grant needs a client
 		// that can authenticate.
 		if slices.Contains(m.GrantTypes, "client_credentials") {
@@ -195,7 +196,7 @@ func (m *Metadata) validateAuthMethod() *MetadataError {
 	if m.JWKS != nil && m.JWKSURI != "" {
 		return invalidMetadata("jwks and jwks_uri cannot both be given")
 	}
-	if m.TokenEndpointAuthMethod == AuthMethodPrivateKeyJWT && m.JWKS == nil && m.JWKSURI == "" {
+	if m.TokenEndpointAuthMethod == oidc.AuthMethodPrivateKeyJWT && m.JWKS == nil && m.JWKSURI == "" {
 		return invalidMetadata("token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
 	}
 	if m.JWKS != nil {
@@ -228,7 +229,7 @@ func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, *MetadataError) {
 func (m *Metadata) validateScope() *MetadataError {
 	var scopes []string
 	for _, s := range strings.Fields(m.Scope) {
-		if !slices.Contains(SupportedScopes, s) {
+		if !slices.Contains(oidc.SupportedScopes, s) {
 			return invalidMetadata("scope %q is not supported", s)
 		}
 		if !slices.Contains(scopes, s) {
@@ -277,10 +278,10 @@ func checkRedirectURI(raw, appType string) error {
 	case scheme == "http" && isLoopback(u):
 		// RFC 8252 §7.3 for native apps; local development for web ones.
 		return nil
-	case appType == AppTypeNative && strings.Contains(scheme, "."):
+	case appType == oidc.AppTypeNative && strings.Contains(scheme, "."):
 		// RFC 8252 §7.1: a private-use scheme in reverse domain notation.
 		return nil
-	case appType == AppTypeNative:
+	case appType == oidc.AppTypeNative:
 		return fmt.Errorf("must use https, http on a loopback address, or a private-use scheme such as com.example.app")
 	default:
 		return fmt.Errorf("must use https (http only for localhost)")
@@ -364,7 +365,7 @@ func (m *Metadata) validateNames() *MetadataError {
 // Apply copies validated metadata onto c. It leaves the client's ID,
 // secret, registration token, audience, first-party flag and timestamps
 // alone. Call Validate first.
-func (m *Metadata) Apply(c *Client) {
+func (m *Metadata) Apply(c *oidc.Client) {
 	c.Name = m.ClientName
 	c.ApplicationType = m.ApplicationType
 	c.RedirectURIs = slices.Clone(m.RedirectURIs)
@@ -388,7 +389,7 @@ func (m *Metadata) Apply(c *Client) {
 }
 
 // MetadataOf returns c's metadata, for echoing it back to the client.
-func MetadataOf(c *Client) Metadata {
+func MetadataOf(c *oidc.Client) Metadata {
 	m := Metadata{
 		RedirectURIs:                     slices.Clone(c.RedirectURIs),
 		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),

@@ -1,4 +1,4 @@
-package oidc_test
+package clientreg_test
 
 import (
 	"encoding/json"
@@ -17,6 +17,7 @@ import (
 
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
+	"gatehouse/oidc/clientreg"
 	"gatehouse/oidc/sqlstore"
 )
 
@@ -35,12 +36,12 @@ type clientInfo struct {
 	RegistrationClientURI   string `json:"registration_client_uri"`
 	Error                   string `json:"error"`
 	ErrorDescription        string `json:"error_description"`
-	oidc.Metadata
+	clientreg.Metadata
 }
 
 type registrationServer struct {
 	e       *echo.Echo
-	h       *oidc.Handler
+	h       *clientreg.Handler
 	store   *sqlstore.Store
 	hasher  fosite.Hasher
 	initial string
@@ -55,7 +56,7 @@ func newRegistrationServer(t testing.TB, db *gorm.DB, initial string) *registrat
 		clients = store
 	}
 	hasher := &oidc.SecretHasher{Pepper: []byte("pepper-for-tests-0123456789abcdef")}
-	h := &oidc.Handler{
+	h := &clientreg.Handler{
 		Clients: clients,
 		Provider: &oidc.Provider{
 			Issuer:  testIssuer,
@@ -67,7 +68,7 @@ func newRegistrationServer(t testing.TB, db *gorm.DB, initial string) *registrat
 		Logger:             slog.New(slog.DiscardHandler),
 	}
 	e := echo.New()
-	oidc.MountRegistrationForTest(h, e)
+	h.Mount(e.Group(""))
 	return &registrationServer{e: e, h: h, store: store, hasher: hasher, initial: initial}
 }
 
@@ -95,7 +96,7 @@ func (s *registrationServer) do(t testing.TB, method, path, token, body string) 
 // mustRegister registers a client and fails the test unless it gets 201.
 func (s *registrationServer) mustRegister(t testing.TB, body string) clientInfo {
 	t.Helper()
-	rec, info := s.do(t, http.MethodPost, oidc.PathRegister, s.initial, body)
+	rec, info := s.do(t, http.MethodPost, clientreg.Path, s.initial, body)
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("register: status %d, body %s", rec.Code, rec.Body)
 	}
@@ -104,7 +105,7 @@ func (s *registrationServer) mustRegister(t testing.TB, body string) clientInfo 
 
 func TestRegisterDisabled(t *testing.T) {
 	s := newRegistrationServer(t, nil, "")
-	rec, got := s.do(t, http.MethodPost, oidc.PathRegister, "anything", `{"redirect_uris":["https://app.example.com/cb"]}`)
+	rec, got := s.do(t, http.MethodPost, clientreg.Path, "anything", `{"redirect_uris":["https://app.example.com/cb"]}`)
 	if rec.Code != http.StatusForbidden || got.Error != "access_denied" {
 		t.Errorf("register with registration off: status %d error %q, want 403 access_denied", rec.Code, got.Error)
 	}
@@ -132,7 +133,7 @@ func TestRegisterRejects(t *testing.T) {
 	s := newRegistrationServer(t, nil, testInitialToken) // every case fails before storage
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodPost, oidc.PathRegister, strings.NewReader(tc.body))
+			req := httptest.NewRequest(http.MethodPost, clientreg.Path, strings.NewReader(tc.body))
 			ct := tc.contentType
 			if ct == "" {
 				ct = echo.MIMEApplicationJSON
@@ -164,7 +165,7 @@ func TestRegisterRejects(t *testing.T) {
 func TestRegisterWebClient(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		s := newRegistrationServer(t, db, testInitialToken)
-		rec, got := s.do(t, http.MethodPost, oidc.PathRegister, testInitialToken, `{
+		rec, got := s.do(t, http.MethodPost, clientreg.Path, testInitialToken, `{
 			"client_name": "Example App",
 			"redirect_uris": ["https://app.example.com/cb"],
 			"grant_types": ["authorization_code", "refresh_token"],
@@ -185,10 +186,10 @@ func TestRegisterWebClient(t *testing.T) {
 		if got.ClientSecretExpiresAt == nil || *got.ClientSecretExpiresAt != 0 {
 			t.Errorf("client_secret_expires_at = %v, want 0", got.ClientSecretExpiresAt)
 		}
-		if want := testIssuer + oidc.PathRegister + "/" + got.ClientID; got.RegistrationClientURI != want {
+		if want := testIssuer + clientreg.Path + "/" + got.ClientID; got.RegistrationClientURI != want {
 			t.Errorf("registration_client_uri = %q, want %q", got.RegistrationClientURI, want)
 		}
-		want := oidc.Metadata{
+		want := clientreg.Metadata{
 			ClientName: "Example App", RedirectURIs: []string{"https://app.example.com/cb"},
 			GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
 			TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb,
@@ -241,7 +242,7 @@ func TestRegisterManagement(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		s := newRegistrationServer(t, db, testInitialToken)
 		reg := s.mustRegister(t, `{"redirect_uris":["https://app.example.com/cb"],"client_name":"App"}`)
-		path := oidc.PathRegister + "/" + reg.ClientID
+		path := clientreg.Path + "/" + reg.ClientID
 		token := reg.RegistrationAccessToken
 
 		rec, got := s.do(t, http.MethodGet, path, token, "")
@@ -259,7 +260,7 @@ func TestRegisterManagement(t *testing.T) {
 
 		// A wrong token and an unknown client answer alike.
 		wrong, wrongInfo := s.do(t, http.MethodGet, path, "wrong", "")
-		unknown, unknownInfo := s.do(t, http.MethodGet, oidc.PathRegister+"/no-such-client", token, "")
+		unknown, unknownInfo := s.do(t, http.MethodGet, clientreg.Path+"/no-such-client", token, "")
 		missing, _ := s.do(t, http.MethodGet, path, "", "")
 		for name, r := range map[string]*httptest.ResponseRecorder{"wrong token": wrong, "unknown client": unknown, "no token": missing} {
 			if r.Code != http.StatusUnauthorized || r.Header().Get(echo.HeaderWWWAuthenticate) == "" {

@@ -1,4 +1,4 @@
-package oidc_test
+package clientreg_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 
 	"gatehouse/identity/egress"
 	"gatehouse/migrations/dbtest"
-	"gatehouse/oidc"
+	"gatehouse/oidc/clientreg"
 )
 
 // internalDestinations are URLs an attacker registers to make the server
@@ -52,7 +52,7 @@ func TestRegisterRefusesInternalDestinations(t *testing.T) {
 		s := newRegistrationServer(t, db, testInitialToken)
 		for _, field := range []string{"jwks_uri", "backchannel_logout_uri"} {
 			for _, dest := range internalDestinations {
-				rec, got := s.do(t, http.MethodPost, oidc.PathRegister, testInitialToken, outboundBody(t, field, dest, ""))
+				rec, got := s.do(t, http.MethodPost, clientreg.Path, testInitialToken, outboundBody(t, field, dest, ""))
 				if rec.Code != http.StatusBadRequest || got.Error != "invalid_client_metadata" {
 					t.Errorf("%s %s: status %d error %q (%s), want 400 invalid_client_metadata",
 						field, dest, rec.Code, got.Error, got.ErrorDescription)
@@ -71,7 +71,7 @@ func TestRegisterUpdateRefusesInternalDestinations(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		s := newRegistrationServer(t, db, testInitialToken)
 		reg := s.mustRegister(t, `{"redirect_uris":["https://app.example.com/cb"],"backchannel_logout_uri":"https://app.example.com/bc"}`)
-		path := oidc.PathRegister + "/" + reg.ClientID
+		path := clientreg.Path + "/" + reg.ClientID
 		for _, field := range []string{"jwks_uri", "backchannel_logout_uri"} {
 			for _, dest := range []string{"http://127.0.0.1:6379/", "https://169.254.169.254/latest/meta-data", "https://[::ffff:10.0.0.1]/"} {
 				rec, got := s.do(t, http.MethodPut, path, reg.RegistrationAccessToken,
@@ -105,7 +105,7 @@ func TestRegisterAllowsPrivateDestinationsWhenConfigured(t *testing.T) {
 		if got.JWKSURI != "https://[::1]:8443/jwks" {
 			t.Errorf("jwks_uri = %q", got.JWKSURI)
 		}
-		rec, info := s.do(t, http.MethodPost, oidc.PathRegister, testInitialToken, outboundBody(t, "jwks_uri", "ftp://127.0.0.1/jwks", ""))
+		rec, info := s.do(t, http.MethodPost, clientreg.Path, testInitialToken, outboundBody(t, "jwks_uri", "ftp://127.0.0.1/jwks", ""))
 		if rec.Code != http.StatusBadRequest || info.Error != "invalid_client_metadata" {
 			t.Errorf("ftp jwks_uri with private networks allowed: status %d error %q", rec.Code, info.Error)
 		}

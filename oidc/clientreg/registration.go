@@ -1,11 +1,10 @@
-package oidc
+package clientreg
 
 import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"gatehouse/identity/audit"
 	"io"
 	"mime"
 	"net/http"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity/audit"
+	"gatehouse/oidc"
 )
 
 // registrationResponse is the client information response of RFC 7591
@@ -59,13 +61,13 @@ func (h *Handler) registerClient(c echo.Context) error {
 	ctx := c.Request().Context()
 	hasher := h.Provider.Config.GetSecretsHasher(ctx)
 	now := h.Now().UTC()
-	cl := &Client{ID: uuid.NewString(), CreatedAt: now, UpdatedAt: now, LastUsedAt: now}
+	cl := &oidc.Client{ID: uuid.NewString(), CreatedAt: now, UpdatedAt: now, LastUsedAt: now}
 	m.Apply(cl)
 	secret, err := h.issueSecret(c, cl)
 	if err != nil {
 		return err
 	}
-	token := NewSecret()
+	token := oidc.NewSecret()
 	if cl.RegistrationTokenHash, err = hasher.Hash(ctx, []byte(token)); err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	cl.UpdatedAt = h.Now().UTC()
 	err = h.Clients.UpdateClient(ctx, cl)
-	if errors.Is(err, ErrClientNotFound) {
+	if errors.Is(err, oidc.ErrClientNotFound) {
 		return registrationUnauthorized(c) // deleted meanwhile
 	}
 	if err != nil {
@@ -147,7 +149,7 @@ func (h *Handler) deleteClient(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = h.Clients.DeleteClient(ctx, cl.ID)
-	if errors.Is(err, ErrClientNotFound) {
+	if errors.Is(err, oidc.ErrClientNotFound) {
 		return registrationUnauthorized(c)
 	}
 	if err != nil {
@@ -164,14 +166,14 @@ func (h *Handler) deleteClient(c echo.Context) error {
 // registration access token. When that fails it has already answered 401
 // and returns a nil client. An unknown client and a wrong token look the
 // same, so the endpoint does not reveal which client IDs exist.
-func (h *Handler) registeredClient(c echo.Context) (*Client, error) {
+func (h *Handler) registeredClient(c echo.Context) (*oidc.Client, error) {
 	token := bearerToken(c.Request())
 	if token == "" {
 		return nil, registrationUnauthorized(c)
 	}
 	ctx := c.Request().Context()
 	cl, err := h.Clients.GetClient(ctx, c.Param("id"))
-	if errors.Is(err, ErrClientNotFound) {
+	if errors.Is(err, oidc.ErrClientNotFound) {
 		return nil, registrationUnauthorized(c)
 	}
 	if err != nil {
@@ -187,8 +189,8 @@ func (h *Handler) registeredClient(c echo.Context) (*Client, error) {
 // issueSecret gives a client that authenticates with a shared secret one
 // if it has none, and takes it from a client that no longer uses one. It
 // returns the new secret in the clear, or "".
-func (h *Handler) issueSecret(c echo.Context, cl *Client) (string, error) {
-	if cl.TokenEndpointAuthMethod != AuthMethodBasic && cl.TokenEndpointAuthMethod != AuthMethodPost {
+func (h *Handler) issueSecret(c echo.Context, cl *oidc.Client) (string, error) {
+	if cl.TokenEndpointAuthMethod != oidc.AuthMethodBasic && cl.TokenEndpointAuthMethod != oidc.AuthMethodPost {
 		cl.SecretHash = nil
 		return "", nil
 	}
@@ -196,7 +198,7 @@ func (h *Handler) issueSecret(c echo.Context, cl *Client) (string, error) {
 		return "", nil
 	}
 	ctx := c.Request().Context()
-	secret := NewSecret()
+	secret := oidc.NewSecret()
 	hash, err := h.Provider.Config.GetSecretsHasher(ctx).Hash(ctx, []byte(secret))
 	if err != nil {
 		return "", err
@@ -205,12 +207,12 @@ func (h *Handler) issueSecret(c echo.Context, cl *Client) (string, error) {
 	return secret, nil
 }
 
-func (h *Handler) clientInformation(cl *Client, secret string) *registrationResponse {
+func (h *Handler) clientInformation(cl *oidc.Client, secret string) *registrationResponse {
 	resp := &registrationResponse{
 		ClientID:              cl.ID,
 		ClientSecret:          secret,
 		ClientIDIssuedAt:      cl.CreatedAt.Unix(),
-		RegistrationClientURI: h.Provider.Issuer + PathRegister + "/" + cl.ID,
+		RegistrationClientURI: h.Provider.Issuer + Path + "/" + cl.ID,
 		Metadata:              MetadataOf(cl),
 	}
 	if len(cl.SecretHash) > 0 {

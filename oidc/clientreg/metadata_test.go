@@ -1,4 +1,4 @@
-package oidc
+package clientreg
 
 import (
 	"crypto/ecdsa"
@@ -11,19 +11,9 @@ import (
 
 	jose "github.com/go-jose/go-jose/v3"
 	"github.com/google/go-cmp/cmp"
-	"github.com/labstack/echo/v4"
-)
 
-// MountRegistrationForTest mounts only the registration routes.
-// handler_register_test.go is an external test package because it uses
-// sqlstore, which imports oidc, so it reaches the unexported handlers
-// through this.
-func MountRegistrationForTest(h *Handler, e *echo.Echo) {
-	e.POST(PathRegister, h.registerClient)
-	e.GET(PathRegister+"/:id", h.readClient)
-	e.PUT(PathRegister+"/:id", h.updateClient)
-	e.DELETE(PathRegister+"/:id", h.deleteClient)
-}
+	"gatehouse/oidc"
+)
 
 func mustJWKS(t testing.TB, private bool) json.RawMessage {
 	t.Helper()
@@ -57,17 +47,17 @@ func TestMetadataValidate(t *testing.T) {
 			in:   Metadata{RedirectURIs: web},
 			want: Metadata{
 				RedirectURIs: web, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
-				TokenEndpointAuthMethod: AuthMethodBasic, ApplicationType: AppTypeWeb, Scope: "openid",
-				AccessTokenFormat: TokenFormatOpaque,
+				TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, Scope: "openid",
+				AccessTokenFormat: oidc.TokenFormatOpaque,
 			},
 		},
 		{
 			name: "client credentials has no response types or redirects",
-			in:   Metadata{GrantTypes: []string{"client_credentials"}, Scope: "profile", AccessTokenFormat: TokenFormatJWT},
+			in:   Metadata{GrantTypes: []string{"client_credentials"}, Scope: "profile", AccessTokenFormat: oidc.TokenFormatJWT},
 			want: Metadata{
 				GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{},
-				TokenEndpointAuthMethod: AuthMethodBasic, ApplicationType: AppTypeWeb, Scope: "profile",
-				AccessTokenFormat: TokenFormatJWT,
+				TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, Scope: "profile",
+				AccessTokenFormat: oidc.TokenFormatJWT,
 			},
 		},
 		{
@@ -75,30 +65,30 @@ func TestMetadataValidate(t *testing.T) {
 			in:   Metadata{RedirectURIs: web, Scope: " openid  email openid offline_access", GrantTypes: []string{"authorization_code", "refresh_token"}},
 			want: Metadata{
 				RedirectURIs: web, GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
-				TokenEndpointAuthMethod: AuthMethodBasic, ApplicationType: AppTypeWeb, Scope: "openid email offline_access",
-				AccessTokenFormat: TokenFormatOpaque,
+				TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, Scope: "openid email offline_access",
+				AccessTokenFormat: oidc.TokenFormatOpaque,
 			},
 		},
 		{
 			name: "native public client with loopback and private-use scheme",
 			in: Metadata{
-				ApplicationType: AppTypeNative, TokenEndpointAuthMethod: AuthMethodNone,
+				ApplicationType: oidc.AppTypeNative, TokenEndpointAuthMethod: oidc.AuthMethodNone,
 				RedirectURIs: []string{"http://127.0.0.1:8400/cb", "http://[::1]/cb", "http://localhost/cb", "com.example.app:/cb"},
 			},
 			want: Metadata{
 				RedirectURIs: []string{"http://127.0.0.1:8400/cb", "http://[::1]/cb", "http://localhost/cb", "com.example.app:/cb"},
 				GrantTypes:   []string{"authorization_code"}, ResponseTypes: []string{"code"},
-				TokenEndpointAuthMethod: AuthMethodNone, ApplicationType: AppTypeNative, Scope: "openid",
-				AccessTokenFormat: TokenFormatOpaque,
+				TokenEndpointAuthMethod: oidc.AuthMethodNone, ApplicationType: oidc.AppTypeNative, Scope: "openid",
+				AccessTokenFormat: oidc.TokenFormatOpaque,
 			},
 		},
 		{
 			name: "private_key_jwt with jwks",
-			in:   Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "ES256", JWKS: publicJWKS},
+			in:   Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "ES256", JWKS: publicJWKS},
 			want: Metadata{
 				RedirectURIs: web, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
-				TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "ES256", JWKS: publicJWKS,
-				ApplicationType: AppTypeWeb, Scope: "openid", AccessTokenFormat: TokenFormatOpaque,
+				TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "ES256", JWKS: publicJWKS,
+				ApplicationType: oidc.AppTypeWeb, Scope: "openid", AccessTokenFormat: oidc.TokenFormatOpaque,
 			},
 		},
 		{
@@ -107,8 +97,8 @@ func TestMetadataValidate(t *testing.T) {
 			want: Metadata{
 				RedirectURIs: []string{"http://localhost:3000/cb"}, PostLogoutRedirectURIs: []string{"https://app.example.com/"},
 				GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
-				TokenEndpointAuthMethod: AuthMethodBasic, ApplicationType: AppTypeWeb, Scope: "openid",
-				AccessTokenFormat: TokenFormatOpaque,
+				TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, Scope: "openid",
+				AccessTokenFormat: oidc.TokenFormatOpaque,
 			},
 		},
 
@@ -119,21 +109,21 @@ func TestMetadataValidate(t *testing.T) {
 		{name: "userinfo", in: Metadata{RedirectURIs: []string{"https://u:p@app.example.com/cb"}}, wantCode: codeInvalidRedirectURI},
 		{name: "https without host", in: Metadata{RedirectURIs: []string{"https:/cb"}}, wantCode: codeInvalidRedirectURI},
 		{name: "custom scheme for web", in: Metadata{RedirectURIs: []string{"com.example.app:/cb"}}, wantCode: codeInvalidRedirectURI},
-		{name: "native scheme without dot", in: Metadata{ApplicationType: AppTypeNative, RedirectURIs: []string{"myapp:/cb"}}, wantCode: codeInvalidRedirectURI},
-		{name: "native javascript scheme", in: Metadata{ApplicationType: AppTypeNative, RedirectURIs: []string{"javascript:alert(1)"}}, wantCode: codeInvalidRedirectURI},
-		{name: "native http non-loopback", in: Metadata{ApplicationType: AppTypeNative, RedirectURIs: []string{"http://192.168.1.2/cb"}}, wantCode: codeInvalidRedirectURI},
+		{name: "native scheme without dot", in: Metadata{ApplicationType: oidc.AppTypeNative, RedirectURIs: []string{"myapp:/cb"}}, wantCode: codeInvalidRedirectURI},
+		{name: "native javascript scheme", in: Metadata{ApplicationType: oidc.AppTypeNative, RedirectURIs: []string{"javascript:alert(1)"}}, wantCode: codeInvalidRedirectURI},
+		{name: "native http non-loopback", in: Metadata{ApplicationType: oidc.AppTypeNative, RedirectURIs: []string{"http://192.168.1.2/cb"}}, wantCode: codeInvalidRedirectURI},
 		{name: "bad post logout redirect", in: Metadata{RedirectURIs: web, PostLogoutRedirectURIs: []string{"http://evil.example/"}}, wantCode: codeInvalidRedirectURI, wantDesc: "post_logout_redirect_uri"},
 
 		{name: "unsupported grant", in: Metadata{RedirectURIs: web, GrantTypes: []string{"authorization_code", "password"}}, wantCode: codeInvalidClientMetadata, wantDesc: `"password"`},
 		{name: "implicit response type", in: Metadata{RedirectURIs: web, ResponseTypes: []string{"code", "id_token"}}, wantCode: codeInvalidClientMetadata, wantDesc: "id_token"},
 		{name: "code response without code grant", in: Metadata{GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{"code"}}, wantCode: codeInvalidClientMetadata},
-		{name: "none with client credentials", in: Metadata{GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: AuthMethodNone}, wantCode: codeInvalidClientMetadata},
+		{name: "none with client credentials", in: Metadata{GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: oidc.AuthMethodNone}, wantCode: codeInvalidClientMetadata},
 		{name: "unsupported auth method", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: "client_secret_jwt"}, wantCode: codeInvalidClientMetadata},
-		{name: "private_key_jwt without keys", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT}, wantCode: codeInvalidClientMetadata},
-		{name: "private_key_jwt with null jwks", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, JWKS: json.RawMessage("null")}, wantCode: codeInvalidClientMetadata},
-		{name: "jwks and jwks_uri", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, JWKS: publicJWKS, JWKSURI: "https://app.example.com/jwks"}, wantCode: codeInvalidClientMetadata},
-		{name: "private key in jwks", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, JWKS: privateJWKS}, wantCode: codeInvalidClientMetadata},
-		{name: "jwks_uri over http", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, JWKSURI: "http://app.example.com/jwks"}, wantCode: codeInvalidClientMetadata, wantDesc: "jwks_uri"},
+		{name: "private_key_jwt without keys", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT}, wantCode: codeInvalidClientMetadata},
+		{name: "private_key_jwt with null jwks", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKS: json.RawMessage("null")}, wantCode: codeInvalidClientMetadata},
+		{name: "jwks and jwks_uri", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKS: publicJWKS, JWKSURI: "https://app.example.com/jwks"}, wantCode: codeInvalidClientMetadata},
+		{name: "private key in jwks", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKS: privateJWKS}, wantCode: codeInvalidClientMetadata},
+		{name: "jwks_uri over http", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKSURI: "http://app.example.com/jwks"}, wantCode: codeInvalidClientMetadata, wantDesc: "jwks_uri"},
 		{name: "symmetric signing alg", in: Metadata{RedirectURIs: web, TokenEndpointAuthSigningAlg: "HS256"}, wantCode: codeInvalidClientMetadata},
 		{name: "unknown scope", in: Metadata{RedirectURIs: web, Scope: "openid admin"}, wantCode: codeInvalidClientMetadata, wantDesc: `"admin"`},
 		{name: "unknown application type", in: Metadata{RedirectURIs: web, ApplicationType: "desktop"}, wantCode: codeInvalidClientMetadata},
@@ -168,14 +158,14 @@ func TestMetadataValidate(t *testing.T) {
 func TestMetadataApplyRoundTrip(t *testing.T) {
 	in := Metadata{
 		RedirectURIs: []string{"https://app.example.com/cb"}, PostLogoutRedirectURIs: []string{"https://app.example.com/"},
-		GrantTypes: []string{"authorization_code", "refresh_token"}, TokenEndpointAuthMethod: AuthMethodPost,
+		GrantTypes: []string{"authorization_code", "refresh_token"}, TokenEndpointAuthMethod: oidc.AuthMethodPost,
 		ClientName: "App", ClientURI: "https://app.example.com", LogoURI: "https://app.example.com/logo.png",
-		Contacts: []string{"ops@example.com"}, Scope: "openid email offline_access", AccessTokenFormat: TokenFormatJWT,
+		Contacts: []string{"ops@example.com"}, Scope: "openid email offline_access", AccessTokenFormat: oidc.TokenFormatJWT,
 	}
 	if err := in.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c := &Client{ID: "c1", SecretHash: []byte("h"), FirstParty: true}
+	c := &oidc.Client{ID: "c1", SecretHash: []byte("h"), FirstParty: true}
 	in.Apply(c)
 	if diff := cmp.Diff([]string{"openid", "email", "offline_access"}, c.Scopes); diff != "" {
 		t.Errorf("Apply() Scopes mismatch (-want +got):\n%s", diff)
@@ -189,11 +179,11 @@ func TestMetadataApplyRoundTrip(t *testing.T) {
 }
 
 func TestMetadataApplyJWKS(t *testing.T) {
-	in := Metadata{RedirectURIs: []string{"https://app.example.com/cb"}, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, JWKS: mustJWKS(t, false)}
+	in := Metadata{RedirectURIs: []string{"https://app.example.com/cb"}, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKS: mustJWKS(t, false)}
 	if err := in.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	var c Client
+	var c oidc.Client
 	in.Apply(&c)
 	if c.JWKS == nil || len(c.JWKS.Key("k1")) != 1 {
 		t.Fatalf("Apply() JWKS = %+v, want key k1", c.JWKS)

@@ -1,4 +1,7 @@
-package oidc
+// Package inputguard refuses text that no field of Gatehouse accepts
+// (invalid UTF-8, NUL and other control characters, oversized headers)
+// before any handler or store sees it.
+package inputguard
 
 import (
 	"bytes"
@@ -15,14 +18,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"gatehouse/oidc"
 )
 
 // errBadInput is the answer to text no field of ours accepts. The error
 // handler renders it as a page, or as invalid_request on the JSON routes.
-var errBadInput = &PageError{Status: http.StatusBadRequest, Title: "Invalid request",
+var errBadInput = &oidc.PageError{Status: http.StatusBadRequest, Title: "Invalid request",
 	Message: "The request contains characters that are not allowed: text must be UTF-8 without control characters."}
 
-// InputGuard refuses, before any handler or store sees it, a request whose
+// New returns the middleware that refuses, before any handler or store sees it, a request whose
 // path, query parameters, header values (Basic credentials decoded), form
 // fields (URL-encoded and multipart) or JSON strings are not valid UTF-8
 // or hold a NUL or another C0 control character other than tab; only the
@@ -34,7 +39,7 @@ var errBadInput = &PageError{Status: http.StatusBadRequest, Title: "Invalid requ
 //
 // It reads form and JSON bodies whole, so it runs after the body limit;
 // the body is put back for the handlers.
-func InputGuard(maxHeaderBytes int, multiline map[string][]string) echo.MiddlewareFunc {
+func New(maxHeaderBytes int, multiline map[string][]string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

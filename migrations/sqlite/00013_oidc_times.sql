@@ -10,7 +10,7 @@
 -- or cut to six digits. Values already in the new layout, and NULLs, are
 -- left alone.
 --
--- PostgreSQL keeps timestamptz and needs nothing (postgres/00012).
+-- PostgreSQL keeps timestamptz and needs nothing (postgres/00013).
 
 -- +goose Up
 UPDATE oauth_clients SET created_at =
@@ -37,6 +37,10 @@ UPDATE login_flows SET expires_at =
         strftime('%Y-%m-%dT%H:%M:%S', expires_at) || '.' ||
         substr(CASE WHEN substr(expires_at, 20, 1) = '.' THEN substr(expires_at, 21, length(expires_at) - 26) ELSE '' END || '000000', 1, 6) || 'Z'
     WHERE expires_at LIKE '____-__-__ %';
+UPDATE login_flows SET held_at =
+        strftime('%Y-%m-%dT%H:%M:%S', held_at) || '.' ||
+        substr(CASE WHEN substr(held_at, 20, 1) = '.' THEN substr(held_at, 21, length(held_at) - 26) ELSE '' END || '000000', 1, 6) || 'Z'
+    WHERE held_at LIKE '____-__-__ %';
 UPDATE browser_sessions SET auth_time =
         strftime('%Y-%m-%dT%H:%M:%S', auth_time) || '.' ||
         substr(CASE WHEN substr(auth_time, 20, 1) = '.' THEN substr(auth_time, 21, length(auth_time) - 26) ELSE '' END || '000000', 1, 6) || 'Z'

@@ -12,7 +12,7 @@ import (
 func TestGrantLifetime(t *testing.T) {
 	clock := newStepClock()
 	start := clock.Now()
-	h := &Handler{Provider: &Provider{GrantLifetime: 2 * time.Hour}, Now: clock.Now}
+	h := tokenEndpoint{&Handler{Provider: &Provider{GrantLifetime: 2 * time.Hour}, Now: clock.Now}}
 	request := func(sess *Session) *fosite.AccessRequest {
 		ar := fosite.NewAccessRequest(sess)
 		ar.GrantedScope = fosite.Arguments{"openid", "offline_access"}

@@ -1,4 +1,4 @@
-package oidc
+package inputguard
 
 import (
 	"errors"
@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"gatehouse/oidc"
 )
 
-func TestInputGuard(t *testing.T) {
+func TestNew(t *testing.T) {
 	tests := []struct {
 		name, method, target, contentType, body string
 		header                                  map[string]string
@@ -59,7 +61,7 @@ func TestInputGuard(t *testing.T) {
 			e := echo.New()
 			var seen string
 			reached := false
-			h := InputGuard(4096, map[string][]string{"/profile": {"street"}})(func(c echo.Context) error {
+			h := New(4096, map[string][]string{"/profile": {"street"}})(func(c echo.Context) error {
 				reached = true
 				b, err := io.ReadAll(c.Request().Body)
 				seen = string(b)
@@ -77,7 +79,7 @@ func TestInputGuard(t *testing.T) {
 			}
 			err := h(e.NewContext(req, httptest.NewRecorder()))
 			status := 0
-			var pe *PageError
+			var pe *oidc.PageError
 			var he *echo.HTTPError
 			switch {
 			case errors.As(err, &pe):
@@ -102,7 +104,7 @@ func TestInputGuardBodyLimit(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a="+strings.Repeat("b", 100)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Body = io.NopCloser(errReader{echo.ErrStatusRequestEntityTooLarge})
-	err := InputGuard(4096, nil)(func(echo.Context) error { return nil })(e.NewContext(req, httptest.NewRecorder()))
+	err := New(4096, nil)(func(echo.Context) error { return nil })(e.NewContext(req, httptest.NewRecorder()))
 	var he *echo.HTTPError
 	if !errors.As(err, &he) || he.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a body over the limit: got %v, want 413", err)

@@ -1,0 +1,26 @@
+// Package authflow runs the interactive sign-in: the Flow that carries
+// everything a sign-in has learnt, the dispatcher that decides what comes
+// next, and the steps (sign-in, sign-up, e-mail verification, consent).
+//
+// The authorization endpoint (package oidc) parses and checks a request
+// and hands it to the dispatcher (Handler.Continue). The dispatcher
+// persists a Flow bound to the browser by the flow cookie, asks next what
+// the flow needs, and sends the browser to that step's page, or hands the
+// endpoint the grant to issue. next is a pure function of the flow, the
+// browser's session and the request: prompt, max_age, id_token_hint,
+// pending e-mail verification, consent memory and the flow's binding to
+// one browser session are all decided there, and nowhere else.
+//
+// A step does its part, records it in the Flow, and hands the flow back
+// to the dispatcher: through the authorization endpoint with a MAC bound
+// to the flow's version and the step (finishStep), because only the
+// endpoint can rebuild the request. Steps never send the browser to each
+// other. A new way to sign in, or a second factor, is a new step and new
+// rows in next's table.
+//
+// A sign-in begun on the sign-in or sign-up page itself, with no
+// authorization request, is a Flow without a client that ends at its
+// ReturnTo. It is stored only while it waits for the user (a held e-mail
+// verification), so that opening or submitting the sign-in page leaves no
+// row behind.
+package authflow

@@ -1,0 +1,141 @@
+package authflow
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/identity/audit"
+	"gatehouse/oidc"
+	"gatehouse/oidc/captcha"
+	"gatehouse/oidc/ratelimit"
+	"gatehouse/templates"
+)
+
+// Users is what the sign-in needs of the identity service.
+type Users interface {
+	// Authenticate checks a login and password; a wrong one, and any on a
+	// locked account, is (nil, false, nil).
+	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
+	// Register creates a self-service account or returns
+	// *identity.ValidationError (or *identity.TakenEmailError with a
+	// decoy, when taken addresses are hidden).
+	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
+	// GetUser returns the user or identity.ErrNotFound.
+	GetUser(ctx context.Context, id string) (*identity.User, error)
+}
+
+// LoginFinder is an optional ability of Users: it tells whether a login
+// name belongs to an account.
+type LoginFinder interface {
+	// LoginExists reports whether login names an account.
+	LoginExists(ctx context.Context, login string) (bool, error)
+}
+
+// Verifier is what the e-mail verification step needs of the identity
+// service.
+type Verifier interface {
+	// StartEmailVerification mails a new verification link and code.
+	StartEmailVerification(ctx context.Context, userID string) error
+	// VerifyEmailToken verifies the address behind a link's token.
+	VerifyEmailToken(ctx context.Context, token string) (*identity.User, error)
+	// VerifyEmailCode verifies the user's address with a code.
+	VerifyEmailCode(ctx context.Context, userID, code string) error
+}
+
+// DecoyVerifier is an optional ability of Verifier: the verification page
+// of a sign-up that Users.Register answered with *identity.TakenEmailError.
+// Without it every code is wrong and a resend pretends to send.
+type DecoyVerifier interface {
+	// VerifyDecoyCode fails every code as a wrong one would.
+	VerifyDecoyCode(ctx context.Context, decoyID, code string) error
+	// ResendDecoyCode answers a resend as for a real account.
+	ResendDecoyCode(ctx context.Context, decoyID, email string) error
+}
+
+// ConsentStore remembers which scopes a user granted to a client.
+type ConsentStore interface {
+	// GetConsent returns the granted scopes, or nil when none.
+	GetConsent(ctx context.Context, userID, clientID string) ([]string, error)
+	// SaveConsent records scopes as granted (replacing earlier grants).
+	SaveConsent(ctx context.Context, userID, clientID string, scopes []string, at time.Time) error
+}
+
+// Clients finds the client a flow belongs to.
+type Clients interface {
+	// Get returns the client; oidc.Unavailable tells an outage from an
+	// unknown client.
+	Get(ctx context.Context, id string) (*oidc.Client, error)
+}
+
+// Captcha is when and how the sign-in and sign-up forms ask for a
+// CAPTCHA.
+type Captcha struct {
+	// Verifier checks a solved CAPTCHA; nil never asks.
+	Verifier captcha.Verifier
+	// URL serves the proof-of-work challenge the page solves; Widget
+	// replaces it with a third-party widget.
+	URL    string
+	Widget templates.CaptchaWidget
+	// Failures counts failed sign-ins per address and per login name; past
+	// After of either within Window the sign-in form needs the CAPTCHA
+	// too (sign-up always does). Nil Failures never asks at sign-in.
+	Failures ratelimit.Counter
+	After    int
+	Window   time.Duration
+}
+
+// Handler runs interactive sign-in flows: it is the dispatcher the
+// authorization endpoint hands each request to (oidc.SignIn), and it
+// serves the pages of the steps.
+type Handler struct {
+	Flows    FlowStore
+	Consents ConsentStore
+	Clients  Clients
+	Users    Users
+	Verifier Verifier
+	// Browser signs the browser in and tells who is signed in.
+	Browser *oidc.Browser
+	Pages   *templates.Renderer
+	// Key keys the MAC that binds a step's return to its flow.
+	Key    []byte
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Auditor records security events (nil records nothing).
+	Auditor oidc.AuditRecorder
+	// LoginAuditKey keys the hash under which the audit trail keeps a
+	// login name that belongs to no account (see failedLoginDetail).
+	LoginAuditKey []byte
+	// SelfSignup opens the sign-up step.
+	SelfSignup bool
+	// RequireVerifiedEmail holds the first sign-in until the user proved
+	// their e-mail address with the link or code.
+	RequireVerifiedEmail bool
+	// PasswordMinLength is shown on the sign-up page.
+	PasswordMinLength int
+	Captcha           Captcha
+}
+
+var _ oidc.SignIn = (*Handler)(nil)
+
+// Mount registers the pages of the steps on g, behind the CSRF protection
+// of every hosted form.
+func (h *Handler) Mount(g *echo.Group) {
+	csrf := oidc.CSRF(h.Browser.Secure)
+	in, up, verify, consent := signInStep{h}, signUpStep{h}, verifyStep{h}, consentStep{h}
+	g.GET("/", in.home, csrf)
+	g.GET(oidc.PathLogin, in.page, csrf)
+	g.POST(oidc.PathLogin, in.submit, csrf)
+	g.GET(oidc.PathSignUp, up.page, csrf)
+	g.POST(oidc.PathSignUp, up.submit, csrf)
+	g.GET(oidc.PathVerifyEmail, verify.page, csrf)
+	g.POST(oidc.PathVerifyEmail, verify.submit, csrf)
+	g.POST(oidc.PathVerifyResend, verify.resend, csrf)
+	g.GET(oidc.PathConsent, consent.page, csrf)
+	g.POST(oidc.PathConsent, consent.submit, csrf)
+}
+
+func (h *Handler) audit(c echo.Context, e audit.Entry) { oidc.Audit(c, h.Auditor, h.Logger, e) }
