@@ -2,10 +2,10 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 )
 
@@ -50,13 +50,15 @@ type Client struct {
 	Audience                         []string
 	TokenEndpointAuthMethod          string
 	TokenEndpointAuthSigningAlg      string
-	JWKS                             *jose.JSONWebKeySet // for private_key_jwt
-	JWKSURI                          string
-	ClientURI                        string
-	LogoURI                          string
-	Contacts                         []string
-	AccessTokenFormat                string
-	FirstParty                       bool // consent is skipped
+	// JWKS is the client's JWK Set by value (RFC 7591 jwks), as
+	// registered, for private_key_jwt; GetJSONWebKeys parses it.
+	JWKS              json.RawMessage
+	JWKSURI           string
+	ClientURI         string
+	LogoURI           string
+	Contacts          []string
+	AccessTokenFormat string
+	FirstParty        bool // consent is skipped
 	// ResourceServer lets the client introspect access tokens whose
 	// audience holds its ID or one of ResourceAudience, besides its own
 	// tokens (RFC 7662 §4). Only an administrator sets these two, never
@@ -115,9 +117,6 @@ func (c *Client) GetAudience() fosite.Arguments {
 // GetRequestURIs implements fosite.OpenIDConnectClient; request_uri is not
 // supported, so there are none.
 func (c *Client) GetRequestURIs() []string { return nil }
-
-// GetJSONWebKeys implements fosite.OpenIDConnectClient.
-func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return c.JWKS }
 
 // GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
 func (c *Client) GetJSONWebKeysURI() string { return c.JWKSURI }

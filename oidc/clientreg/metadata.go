@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	jose "github.com/go-jose/go-jose/v3"
-
 	"gatehouse/identity/egress"
 	"gatehouse/oidc"
 )
@@ -200,28 +198,19 @@ func (m *Metadata) validateAuthMethod() *MetadataError {
 		return invalidMetadata("token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
 	}
 	if m.JWKS != nil {
-		if _, err := parseJWKS(m.JWKS); err != nil {
+		if err := parseJWKS(m.JWKS); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// parseJWKS decodes a JWK Set that must hold only valid public keys.
-func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, *MetadataError) {
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, invalidMetadata("jwks is not a valid JWK Set: %v", err)
+// parseJWKS checks a JWK Set that must hold only valid public keys.
+func parseJWKS(raw json.RawMessage) *MetadataError {
+	if err := oidc.CheckJWKS(raw); err != nil {
+		return invalidMetadata("jwks %v", err)
 	}
-	if len(set.Keys) == 0 {
-		return nil, invalidMetadata("jwks has no keys")
-	}
-	for i := range set.Keys {
-		if !set.Keys[i].Valid() || !set.Keys[i].IsPublic() {
-			return nil, invalidMetadata("jwks key %d is not a valid public key", i)
-		}
-	}
-	return &set, nil
+	return nil
 }
 
 // validateScope checks each scope and normalises the list: single spaces,
@@ -379,7 +368,7 @@ func (m *Metadata) Apply(c *oidc.Client) {
 	c.TokenEndpointAuthSigningAlg = m.TokenEndpointAuthSigningAlg
 	c.JWKS = nil
 	if m.JWKS != nil {
-		c.JWKS, _ = parseJWKS(m.JWKS) // Validate parsed it already
+		c.JWKS = slices.Clone(m.JWKS)
 	}
 	c.JWKSURI = m.JWKSURI
 	c.ClientURI = m.ClientURI
@@ -408,10 +397,8 @@ func MetadataOf(c *oidc.Client) Metadata {
 		ApplicationType:                  c.ApplicationType,
 		AccessTokenFormat:                c.AccessTokenFormat,
 	}
-	if c.JWKS != nil {
-		if raw, err := json.Marshal(c.JWKS); err == nil {
-			m.JWKS = raw
-		}
+	if len(c.JWKS) > 0 {
+		m.JWKS = slices.Clone(c.JWKS)
 	}
 	return m
 }

@@ -185,8 +185,8 @@ func TestMetadataApplyJWKS(t *testing.T) {
 	}
 	var c oidc.Client
 	in.Apply(&c)
-	if c.JWKS == nil || len(c.JWKS.Key("k1")) != 1 {
-		t.Fatalf("Apply() JWKS = %+v, want key k1", c.JWKS)
+	if keys := c.GetJSONWebKeys(); keys == nil || len(keys.Key("k1")) != 1 {
+		t.Fatalf("Apply() JWKS = %s, want key k1", c.JWKS)
 	}
 	out := MetadataOf(&c)
 	var set jose.JSONWebKeySet

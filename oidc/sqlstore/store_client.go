@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtime"
@@ -29,24 +28,24 @@ type clientRow struct {
 }
 
 type clientMetadata struct {
-	Name                        string              `json:"client_name,omitempty"`
-	ApplicationType             string              `json:"application_type"`
-	RedirectURIs                []string            `json:"redirect_uris"`
-	PostLogoutRedirectURIs      []string            `json:"post_logout_redirect_uris,omitempty"`
-	BackchannelLogoutURI        string              `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSession    bool                `json:"backchannel_logout_session_required,omitempty"`
-	GrantTypes                  []string            `json:"grant_types"`
-	ResponseTypes               []string            `json:"response_types"`
-	Scopes                      []string            `json:"scopes"`
-	Audience                    []string            `json:"audience,omitempty"`
-	TokenEndpointAuthMethod     string              `json:"token_endpoint_auth_method"`
-	TokenEndpointAuthSigningAlg string              `json:"token_endpoint_auth_signing_alg,omitempty"`
-	JWKS                        *jose.JSONWebKeySet `json:"jwks,omitempty"`
-	JWKSURI                     string              `json:"jwks_uri,omitempty"`
-	ClientURI                   string              `json:"client_uri,omitempty"`
-	LogoURI                     string              `json:"logo_uri,omitempty"`
-	Contacts                    []string            `json:"contacts,omitempty"`
-	AccessTokenFormat           string              `json:"access_token_format"`
+	Name                        string          `json:"client_name,omitempty"`
+	ApplicationType             string          `json:"application_type"`
+	RedirectURIs                []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs      []string        `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI        string          `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSession    bool            `json:"backchannel_logout_session_required,omitempty"`
+	GrantTypes                  []string        `json:"grant_types"`
+	ResponseTypes               []string        `json:"response_types"`
+	Scopes                      []string        `json:"scopes"`
+	Audience                    []string        `json:"audience,omitempty"`
+	TokenEndpointAuthMethod     string          `json:"token_endpoint_auth_method"`
+	TokenEndpointAuthSigningAlg string          `json:"token_endpoint_auth_signing_alg,omitempty"`
+	JWKS                        json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                     string          `json:"jwks_uri,omitempty"`
+	ClientURI                   string          `json:"client_uri,omitempty"`
+	LogoURI                     string          `json:"logo_uri,omitempty"`
+	Contacts                    []string        `json:"contacts,omitempty"`
+	AccessTokenFormat           string          `json:"access_token_format"`
 }
 
 func toClientRow(c *oidc.Client) (*clientRow, error) {
