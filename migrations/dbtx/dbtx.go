@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -34,7 +35,7 @@ func New(db *gorm.DB) *Transactor { return &Transactor{db: db} }
 // database, fn joins it: the outermost Run decides.
 func (t *Transactor) Run(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	if tx := from(ctx); tx != nil && tx.key == poolOf(t.db) {
-		if tx.ended {
+		if tx.ended.Load() {
 			return errEnded
 		}
 		return fn(ctx)
@@ -61,7 +62,7 @@ type tx struct {
 	gdb   *gorm.DB
 	key   gorm.ConnPool // the database: the pool every session of one Open shares
 	owner uint64        // the goroutine that began it
-	ended bool
+	ended atomic.Bool   // committed or rolled back
 }
 
 type ctxKey struct{}
@@ -76,6 +77,9 @@ func from(ctx context.Context) *tx {
 // Begin serves interfaces that split the three steps (fosite's
 // storage.Transactional).
 func Begin(ctx context.Context, db *gorm.DB) (context.Context, error) {
+	if t := from(ctx); t != nil && t.key == poolOf(db) {
+		return ctx, errors.New("dbtx: begin: ctx already carries a transaction on this database (Run joins it)")
+	}
 	if err := outside(ctx, db); err != nil {
 		return ctx, err
 	}
@@ -115,10 +119,9 @@ func ending(ctx context.Context) (*tx, error) {
 	if t == nil {
 		return nil, errors.New("dbtx: no transaction in the context")
 	}
-	if t.ended {
+	if t.ended.Swap(true) {
 		return nil, errEnded
 	}
-	t.ended = true
 	holding.remove(t.key, t.owner)
 	return t, nil
 }
@@ -151,7 +154,7 @@ func Conn(ctx context.Context, db *gorm.DB) (gorm.ConnPool, error) {
 
 func handle(ctx context.Context, db *gorm.DB) (*gorm.DB, error) {
 	if t := from(ctx); t != nil && t.key == poolOf(db) {
-		if t.ended {
+		if t.ended.Load() {
 			return nil, errEnded
 		}
 		return t.gdb.WithContext(ctx), nil

@@ -3,6 +3,7 @@ package dbtx_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,22 @@ func TestEndedTransactionRefused(t *testing.T) {
 		}
 		if err := dbtx.Rollback(ctx); err == nil {
 			t.Error("second end of a transaction succeeded")
+		}
+	})
+}
+
+// TestBeginRefusesNesting: Begin on a context that already carries a
+// transaction on the database says so, instead of waiting for a second
+// connection; Run is the way to join.
+func TestBeginRefusesNesting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx, err := dbtx.Begin(t.Context(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dbtx.Rollback(ctx)
+		if _, err := dbtx.Begin(ctx, db); err == nil || !strings.Contains(err.Error(), "already carries a transaction") {
+			t.Errorf("nested Begin = %v, want an error naming the running transaction", err)
 		}
 	})
 }
