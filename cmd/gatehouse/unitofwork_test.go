@@ -256,10 +256,10 @@ func mustClientTokens(t *testing.T, a *App, userID, sessionID string, clientIDs 
 	t.Helper()
 	now := time.Now().UTC()
 	for _, id := range clientIDs {
-		if err := a.Store.CreateClient(t.Context(), &oidc.Client{ID: id, Name: id,
+		if err := a.Store.CreateClient(t.Context(), &oidc.Client{ID: id, ClientMetadata: oidc.ClientMetadata{ClientName: id,
 			RedirectURIs: []string{"https://" + id + ".example.com/cb"}, BackchannelLogoutURI: "https://" + id + ".example.com/logout",
-			GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"}, Scopes: []string{"openid"},
-			TokenEndpointAuthMethod: "none"}); err != nil {
+			GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"}, Scope: "openid",
+			TokenEndpointAuthMethod: "none"}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.DB.Exec(`INSERT INTO oauth_requests (kind, signature, request_id, client_id, subject, session_id,

@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/sqlstore"
@@ -50,30 +51,32 @@ func testClient(t testing.TB, id string) *oidc.Client {
 	}
 	hasher := &oidc.SecretHasher{Pepper: []byte("pepper")}
 	return &oidc.Client{
-		ID:                          id,
-		SecretHash:                  hasher.Sum([]byte("secret-" + id)),
-		Name:                        "Client " + id,
-		ApplicationType:             oidc.AppTypeWeb,
-		RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
-		PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
-		GrantTypes:                  []string{"authorization_code", "refresh_token"},
-		ResponseTypes:               []string{"code"},
-		Scopes:                      []string{"openid", "profile", "email", "offline_access"},
-		Audience:                    []string{"https://api.example.com"},
-		TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
-		TokenEndpointAuthSigningAlg: "ES256",
-		JWKS:                        mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}),
-		ClientURI:                   "https://" + id + ".example.com",
-		LogoURI:                     "https://" + id + ".example.com/logo.png",
-		Contacts:                    []string{"admin@" + id + ".example.com"},
-		AccessTokenFormat:           oidc.TokenFormatJWT,
-		FirstParty:                  true,
-		ResourceServer:              true,
-		ResourceAudience:            []string{"https://" + id + ".example.com/api", "urn:" + id},
-		RegistrationTokenHash:       hasher.Sum([]byte("registration-" + id)),
-		CreatedAt:                   base,
-		UpdatedAt:                   base,
-		LastUsedAt:                  base,
+		ID:         id,
+		SecretHash: hasher.Sum([]byte("secret-" + id)),
+		ClientMetadata: oidc.ClientMetadata{
+			ClientName:                  "Client " + id,
+			ApplicationType:             oidc.AppTypeWeb,
+			RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
+			PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
+			GrantTypes:                  []string{"authorization_code", "refresh_token"},
+			ResponseTypes:               []string{"code"},
+			Scope:                       "openid profile email offline_access",
+			TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
+			TokenEndpointAuthSigningAlg: "ES256",
+			JWKS:                        mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}),
+			ClientURI:                   "https://" + id + ".example.com",
+			LogoURI:                     "https://" + id + ".example.com/logo.png",
+			Contacts:                    []string{"admin@" + id + ".example.com"},
+			AccessTokenFormat:           oidc.TokenFormatJWT,
+		},
+		Audience:              []string{"https://api.example.com"},
+		FirstParty:            true,
+		ResourceServer:        true,
+		ResourceAudience:      []string{"https://" + id + ".example.com/api", "urn:" + id},
+		RegistrationTokenHash: hasher.Sum([]byte("registration-" + id)),
+		CreatedAt:             base,
+		UpdatedAt:             base,
+		LastUsedAt:            base,
 	}
 }
 
@@ -160,9 +163,9 @@ func TestClients(t *testing.T) {
 		}
 
 		updated := testClient(t, "b-client")
-		updated.Name = "Renamed"
+		updated.ClientName = "Renamed"
 		updated.RedirectURIs = []string{"https://new.example.com/cb", "http://127.0.0.1/cb"}
-		updated.Scopes = []string{"openid"}
+		updated.Scope = "openid"
 		updated.FirstParty = false
 		updated.ResourceAudience = []string{"https://other.example.com"}
 		updated.JWKS = nil
@@ -580,4 +583,34 @@ func mustJSON(t testing.TB, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestClientRowFromBeforeTheDocument: a client row written when the
+// metadata column held a list of scopes (and no RFC 7591 scope) reads
+// back with its scopes, name, audience and keys.
+func TestClientRowFromBeforeTheDocument(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newStore(t, db)
+		old := `{"client_name":"Old App","application_type":"web","redirect_uris":["https://old.example.com/cb"],` +
+			`"grant_types":["authorization_code"],"response_types":["code"],"scopes":["openid","profile"],` +
+			`"audience":["https://api.example.com"],"token_endpoint_auth_method":"client_secret_basic",` +
+			`"access_token_format":"opaque"}`
+		at := dbtime.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+		if err := db.Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
+			resource_server, resource_audience, created_at, updated_at, last_used_at) VALUES ('old', 'h', '', ?, ?, ?, '', ?, ?, ?)`,
+			old, false, false, at, at, at).Error; err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.GetClient(t.Context(), "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Scope != "openid profile" || c.ClientName != "Old App" || c.DisplayName() != "Old App" ||
+			len(c.Audience) != 1 || c.AccessTokenFormat != oidc.TokenFormatOpaque {
+			t.Errorf("old client = %+v", c)
+		}
+		if diff := cmp.Diff([]string{"openid", "profile"}, []string(c.GetScopes())); diff != "" {
+			t.Errorf("GetScopes (-want +got):\n%s", diff)
+		}
+	})
 }
