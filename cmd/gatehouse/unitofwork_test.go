@@ -11,11 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
+	captchasql "gatehouse/oidc/captcha/sqlstore"
 )
 
 // The unit of work (migrations/dbtx): a change, its audit entry and its
@@ -392,6 +397,53 @@ func TestConsentIsOneUnitOfWork(t *testing.T) {
 			}
 			if scopes, actions := consented(); scopes == nil || len(actions) != 1 {
 				t.Errorf("after consent: consent %q, audit %q; want both", scopes, actions)
+			}
+		})
+	}
+}
+
+// TestStoresRefuseCallsOutsideTheRunningTransaction: every store, called
+// inside a unit of work with a context that does not carry it (here the
+// outer one), fails at once with dbtx.ErrOutsideTransaction. On SQLite's
+// one connection such a call would otherwise wait for ever for the
+// connection the transaction holds.
+func TestStoresRefuseCallsOutsideTheRunningTransaction(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			a := openUnitOfWork(t, dialect)
+			outer, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			calls := map[string]func() error{
+				"identity users": func() error { _, err := a.Users.Users.GetUser(outer, uuid.NewString()); return err },
+				"identity tokens": func() error {
+					_, err := a.Users.Tokens.GetToken(outer, uuid.NewString(), identity.PurposePasswordReset)
+					return err
+				},
+				"audit": func() error { _, err := a.Audit.List(outer, audit.Filter{}); return err },
+				"messages": func() error {
+					return a.Messages.Store.Enqueue(outer, message.Message{ID: uuid.NewString(), Kind: "sms", To: "+14155550100", Text: "x", CreatedAt: time.Now()})
+				},
+				"oidc sessions": func() error { _, err := a.Store.GetSession(outer, "s"); return err },
+				"oidc clients":  func() error { _, err := a.Store.GetClient(outer, "c"); return err },
+				"captcha": func() error {
+					_, err := captchasql.NewSpentStore(a.DB).Spend(outer, "challenge", time.Now().Add(time.Hour))
+					return err
+				},
+			}
+			start := time.Now()
+			err := dbtx.New(a.DB).Run(outer, func(ctx context.Context) error {
+				for name, call := range calls {
+					if err := call(); !errors.Is(err, dbtx.ErrOutsideTransaction) {
+						t.Errorf("%s called outside the transaction = %v, want ErrOutsideTransaction", name, err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("the refused calls took %v: they waited instead of failing", d)
 			}
 		})
 	}
