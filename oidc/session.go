@@ -1,6 +1,8 @@
 package oidc
 
 import (
+	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/mohae/deepcopy"
@@ -35,6 +37,51 @@ var (
 	_ openid.Session             = (*Session)(nil)
 	_ oauth2.JWTSessionContainer = (*Session)(nil)
 )
+
+// UnmarshalJSON reads a stored session. The claims' free-form maps come
+// back from JSON with every number a float64, which the JWT encoder then
+// writes as 1.796309221e+09: integers are made integers again, since
+// OIDC Core §5.1 defines updated_at (and §2 the time claims) as integer
+// seconds and clients that parse an int64 refuse the exponent form.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	type plain Session // the default decoding, without this method
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	if s.Claims != nil {
+		integers(s.Claims.Extra)
+	}
+	if s.Headers != nil {
+		integers(s.Headers.Extra)
+	}
+	if s.JWTClaims != nil {
+		integers(s.JWTClaims.Extra)
+	}
+	if s.JWTHeader != nil {
+		integers(s.JWTHeader.Extra)
+	}
+	return nil
+}
+
+// integers turns, in place, each integral float64 of v (a decoded JSON
+// value) into an int64.
+func integers(v any) any {
+	switch v := v.(type) {
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int64(v)
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = integers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = integers(e)
+		}
+	}
+	return v
+}
 
 // NewSession returns an empty session for fosite to fill.
 func NewSession() *Session {

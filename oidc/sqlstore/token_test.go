@@ -2,14 +2,20 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtest"
@@ -639,6 +645,46 @@ func TestDeleteExpired(t *testing.T) {
 
 		if n, err := s.DeleteExpired(ctx, cut); err != nil || n != 0 {
 			t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
+		}
+	})
+}
+
+// TestSessionClaimsKeepIntegers: a numeric claim in a stored session comes
+// back as the integer it was. Read back as a float64 it was signed as
+// "updated_at":1.796309221e+09, which clients that parse an int64 refuse.
+func TestSessionClaimsKeepIntegers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		req := newRequest("req-numbers", client, "alice", "sid-1")
+		req.Session.(*oidc.Session).Claims.Extra["updated_at"] = int64(1796309221)
+		if err := s.CreateOpenIDConnectSession(t.Context(), "sig-numbers", req); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetOpenIDConnectSession(t.Context(), "sig-numbers", &fosite.Request{Session: oidc.NewSession()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Signed the way fosite signs an ID token.
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer := &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) { return key, nil }}
+		token, _, err := signer.Generate(t.Context(), got.GetSession().(*oidc.Session).IDTokenClaims().ToMapClaims(), &jwt.Headers{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signed map[string]json.RawMessage
+		if err := json.Unmarshal(payload, &signed); err != nil {
+			t.Fatal(err)
+		}
+		if string(signed["updated_at"]) != "1796309221" {
+			t.Errorf("updated_at is signed as %s, want the integer 1796309221", signed["updated_at"])
 		}
 	})
 }
