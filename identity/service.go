@@ -48,6 +48,12 @@ type Service struct {
 	// Sessions ends a user's sessions after a password reset or change;
 	// nil ends none.
 	Sessions SessionRevoker
+	// Tx makes the writes of one change a single transaction, which the
+	// other stores (Sessions, Notifier, the hooks' audit trail) join
+	// through the context: a password reset's token, hash, lockout,
+	// sessions, notice and audit entry commit together or not at all.
+	// nil writes them one by one.
+	Tx Transactor
 	// BaseURL is the issuer URL that links in e-mails start with, e.g.
 	// "https://id.example.com".
 	BaseURL string
@@ -89,6 +95,11 @@ type Service struct {
 	// OnUnlock, when set, is told that the owner ended a lockout, by
 	// "link" (the e-mailed unlock link) or "password_reset".
 	OnUnlock func(ctx context.Context, userID, by string)
+	// OnPasswordReset, when set, is told of a password reset inside its
+	// transaction (see Tx), with the context of that transaction; an
+	// error undoes the reset. The audit trail records the reset here, so
+	// that the reset and its entry commit together.
+	OnPasswordReset func(ctx context.Context, userID string) error
 
 	// resetPace times RequestPasswordReset's answers (see pace). A
 	// Service must not be copied after first use.

@@ -113,31 +113,43 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.useToken(ctx, t); err != nil {
+	// One transaction: a failure anywhere leaves the link usable, the old
+	// password, the lockout and the sessions as they were, and no notice
+	// or audit entry behind.
+	err = s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.useToken(ctx, t); err != nil {
+			return err
+		}
+		if err := s.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
+			return fmt.Errorf("identity: reset password: %w", err)
+		}
+		if err := s.Users.UnlockUser(ctx, u.ID); err != nil {
+			return fmt.Errorf("identity: reset password: %w", err)
+		}
+		if u.LockedAt(s.now()) {
+			s.unlocked(ctx, u.ID, "password_reset")
+		}
+		if !u.EmailVerified {
+			err := s.Users.MarkEmailVerified(ctx, u.ID, t.Target, s.now())
+			if err != nil && !errors.Is(err, ErrNotFound) { // not found: the address changed just now
+				return fmt.Errorf("identity: reset password: %w", err)
+			}
+			u.EmailVerified = err == nil
+		}
+		if err := s.passwordChanged(ctx, u, ""); err != nil {
+			return err
+		}
+		if s.OnPasswordReset != nil {
+			if err := s.OnPasswordReset(ctx, u.ID); err != nil {
+				return fmt.Errorf("identity: reset password: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
-	}
-	if err := s.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
-		return nil, fmt.Errorf("identity: reset password: %w", err)
-	}
-	if err := s.Users.UnlockUser(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("identity: reset password: %w", err)
-	}
-	if u.LockedAt(s.now()) {
-		s.unlocked(ctx, u.ID, "password_reset")
 	}
 	u.LockedUntil, u.LockedPermanently = nil, false
-	if !u.EmailVerified {
-		err := s.Users.MarkEmailVerified(ctx, u.ID, t.Target, s.now())
-		switch {
-		case err == nil:
-			u.EmailVerified = true
-		case !errors.Is(err, ErrNotFound): // not found: the address changed just now
-			return nil, fmt.Errorf("identity: reset password: %w", err)
-		}
-	}
-	if err := s.passwordChanged(ctx, u, ""); err != nil {
-		return nil, err
-	}
 	return u, nil
 }
 
@@ -207,10 +219,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 	if err := ve.orNil(); err != nil {
 		return err
 	}
-	if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
-		return fmt.Errorf("identity: change password: %w", err)
-	}
-	return s.passwordChanged(ctx, u, keepSessionID)
+	// The new hash and the end of the other sessions are one change.
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
+			return fmt.Errorf("identity: change password: %w", err)
+		}
+		return s.passwordChanged(ctx, u, keepSessionID)
+	})
 }
 
 // passwordChanged ends the user's sessions but keep and sends the notice.

@@ -31,6 +31,20 @@ func Audit(c echo.Context, rec AuditRecorder, log *slog.Logger, e audit.Entry) {
 	}
 }
 
+// recordIn records e of the request c with ctx, the context of the unit
+// of work it belongs to (dbtx), and returns the error: the caller's
+// transaction must not commit without its entry.
+func (h *Handler) recordIn(ctx context.Context, c echo.Context, e audit.Entry) error {
+	if h.Auditor == nil {
+		return nil
+	}
+	e = fromRequest(c, e)
+	if e.Outcome == "" {
+		e.Outcome = audit.OutcomeSuccess
+	}
+	return h.Auditor.Record(ctx, e)
+}
+
 // UserEvent is an event a user caused about their own account.
 func UserEvent(action, userID string, details audit.Details) audit.Entry {
 	return audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID, Action: action, Details: details}

@@ -150,10 +150,10 @@ func (h *Handler) authorize(c echo.Context) error {
 		req.HintSubject, _ = h.hintSubject(ctx, hint) // "" when it does not verify
 	}
 	grant, err := h.SignIn.Continue(c, req)
-	var rfc *fosite.RFC6749Error
+	var refusal *Refusal
 	switch {
-	case errors.As(err, &rfc):
-		return h.authorizeError(c, ar, err)
+	case errors.As(err, &refusal):
+		return h.authorizeError(c, ar, refusalError(refusal))
 	case err != nil || grant == nil:
 		return err
 	}
@@ -222,16 +222,19 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 	if err := g.Finish(ctx, ar.GetGrantedScopes()); err != nil {
 		return err
 	}
+	user := g.User
+	// The consent's audit entry joins the transaction too: no consent is
+	// kept without its entry, nor an entry for a consent that was not.
+	if g.Consented {
+		e := UserEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")})
+		if err := h.recordIn(ctx, c, e); err != nil {
+			return err
+		}
+	}
 	if err := h.Provider.Tokens.Commit(ctx); err != nil {
 		return err
 	}
 	committed = true
-	user := g.User
-	// Recorded after the commit: the audit trail writes in a transaction
-	// of its own, and SQLite has a single connection.
-	if g.Consented {
-		h.audit(c, UserEvent(audit.ActionConsentGranted, user.ID, audit.Details{"client_id": client.ID, "scope": strings.Join(ar.GetGrantedScopes(), " ")}))
-	}
 	// RFC 9207: the response names its issuer.
 	resp.AddParameter("iss", h.Provider.Issuer)
 	h.Logger.InfoContext(ctx, "authorization granted", "client_id", client.ID, "user_id", user.ID, "scope", strings.Join(ar.GetGrantedScopes(), " "))
@@ -351,4 +354,48 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// refusalErrors are the OAuth errors of the sign-in flow's refusals.
+var refusalErrors = map[string]*fosite.RFC6749Error{
+	CodeInvalidRequest:  fosite.ErrInvalidRequest,
+	CodeAccessDenied:    fosite.ErrAccessDenied,
+	CodeLoginRequired:   fosite.ErrLoginRequired,
+	CodeConsentRequired: fosite.ErrConsentRequired,
+}
+
+// refusalError is the OAuth error the flow's refusal r stands for.
+func refusalError(r *Refusal) error {
+	e, ok := refusalErrors[r.Code]
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unknown refusal " + r.Code)
+	}
+	if r.Hint != "" {
+		return e.WithHint(r.Hint)
+	}
+	return e
+}
+
+// The error codes a flow ends with (RFC 6749 §4.1.2.1, OpenID Connect
+// Core §3.1.2.6).
+const (
+	CodeInvalidRequest  = "invalid_request"
+	CodeAccessDenied    = "access_denied"
+	CodeLoginRequired   = "login_required"
+	CodeConsentRequired = "consent_required"
+)
+
+// Refusal is how the sign-in flow (oidc/authflow) ends a request with an
+// OAuth error to the client: it names the code and why, and the
+// authorization endpoint, which owns the OAuth library, writes it.
+type Refusal struct {
+	Code string // one of the Code constants
+	Hint string // why, added to the error description; may be empty
+}
+
+func (r *Refusal) Error() string {
+	if r.Hint == "" {
+		return r.Code
+	}
+	return r.Code + ": " + r.Hint
 }

@@ -36,11 +36,32 @@ type LogoutQueue interface {
 // it: ending a session (logout, "sign out other sessions", a password
 // reset) also tells every client that got tokens through it, with an
 // OpenID Connect Back-Channel Logout 1.0 logout token.
+//
+// Ending sessions and queueing their logout tokens is one transaction
+// when Tx is set and the store and the queue join it (migrations/dbtx):
+// no session ends without its relying parties being told, and no logout
+// token goes out for a session that did not end.
 type BackchannelSessions struct {
 	LogoutStore
 	Provider *Provider
 	Queue    LogoutQueue
 	Now      func() time.Time
+	// Tx runs each revocation with its notifications in one transaction;
+	// nil writes them one by one.
+	Tx Transactor
+}
+
+// Transactor runs fn in one database transaction, carried by the context
+// it passes fn, which the stores join (migrations/dbtx implements it).
+type Transactor interface {
+	Run(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+func (b *BackchannelSessions) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if b.Tx == nil {
+		return fn(ctx)
+	}
+	return b.Tx.Run(ctx, fn)
 }
 
 var (
@@ -54,6 +75,10 @@ const logoutTokenLifetime = 10 * time.Minute
 
 // RevokeSession ends one session and notifies its clients.
 func (b *BackchannelSessions) RevokeSession(ctx context.Context, id string) error {
+	return b.inTx(ctx, func(ctx context.Context) error { return b.revokeSession(ctx, id) })
+}
+
+func (b *BackchannelSessions) revokeSession(ctx context.Context, id string) error {
 	s, err := b.LogoutStore.GetSession(ctx, id)
 	if errors.Is(err, ErrSessionNotFound) {
 		return nil
@@ -74,6 +99,10 @@ func (b *BackchannelSessions) RevokeSession(ctx context.Context, id string) erro
 // RevokeUserSessions implements identity.SessionRevoker with
 // notifications for every session that ends.
 func (b *BackchannelSessions) RevokeUserSessions(ctx context.Context, userID, keep string) error {
+	return b.inTx(ctx, func(ctx context.Context) error { return b.revokeUserSessions(ctx, userID, keep) })
+}
+
+func (b *BackchannelSessions) revokeUserSessions(ctx context.Context, userID, keep string) error {
 	all, err := b.SessionClients(ctx, userID, "")
 	if err != nil {
 		return err

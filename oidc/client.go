@@ -2,10 +2,11 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 )
 
@@ -32,31 +33,51 @@ const (
 // ErrClientNotFound is returned by a ClientStore for an unknown client ID.
 var ErrClientNotFound = errors.New("oidc: client not found")
 
-// Client is a registered OAuth 2.0 client with its RFC 7591 metadata.
-type Client struct {
-	ID                     string
-	SecretHash             []byte // keyed hash of the secret (see SecretHasher); empty for public clients
-	Name                   string
-	ApplicationType        string
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
+// ClientMetadata is a client's registration metadata: the JSON document
+// of RFC 7591 §2 and OpenID Connect Dynamic Client Registration §2, with
+// two Gatehouse extensions (application_type's default and
+// access_token_format). It is the one form of a client's metadata: what
+// registration accepts and echoes (oidc/clientreg validates it), what the
+// store keeps, and, embedded, what a Client is. Unknown JSON fields are
+// ignored (RFC 7591 §2).
+type ClientMetadata struct {
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	// BackchannelLogoutURI receives a logout token when a session the
 	// client got tokens through ends (Back-Channel Logout 1.0).
-	BackchannelLogoutURI             string
-	BackchannelLogoutSessionRequired bool // logout tokens always carry sid anyway
-	GrantTypes                       []string
-	ResponseTypes                    []string
-	Scopes                           []string // scopes the client may request
-	Audience                         []string
-	TokenEndpointAuthMethod          string
-	TokenEndpointAuthSigningAlg      string
-	JWKS                             *jose.JSONWebKeySet // for private_key_jwt
-	JWKSURI                          string
-	ClientURI                        string
-	LogoURI                          string
-	Contacts                         []string
-	AccessTokenFormat                string
-	FirstParty                       bool // consent is skipped
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// BackchannelLogoutSessionRequired is kept as registered; logout
+	// tokens always carry sid.
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
+	GrantTypes                       []string `json:"grant_types"`
+	ResponseTypes                    []string `json:"response_types"`
+	TokenEndpointAuthMethod          string   `json:"token_endpoint_auth_method,omitempty"`
+	TokenEndpointAuthSigningAlg      string   `json:"token_endpoint_auth_signing_alg,omitempty"`
+	ClientName                       string   `json:"client_name,omitempty"`
+	ClientURI                        string   `json:"client_uri,omitempty"`
+	LogoURI                          string   `json:"logo_uri,omitempty"`
+	Contacts                         []string `json:"contacts,omitempty"`
+	// Scope is the space-separated list of scopes the client may request.
+	Scope string `json:"scope,omitempty"`
+	// JWKS is the client's JWK Set by value, as registered, for
+	// private_key_jwt; GetJSONWebKeys parses it.
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI         string          `json:"jwks_uri,omitempty"`
+	ApplicationType string          `json:"application_type,omitempty"`
+	// AccessTokenFormat is a Gatehouse extension: "opaque" or "jwt".
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+}
+
+// Client is a registered OAuth 2.0 client: its RFC 7591 metadata, the
+// hash of its secret, and what only an administrator sets.
+type Client struct {
+	ID string
+	ClientMetadata
+	SecretHash []byte // keyed hash of the secret (see SecretHasher); empty for public clients
+	// Audience is the resource servers the client's tokens are for by
+	// default; only an administrator sets it, never registration.
+	Audience   []string
+	FirstParty bool // consent is skipped
 	// ResourceServer lets the client introspect access tokens whose
 	// audience holds its ID or one of ResourceAudience, besides its own
 	// tokens (RFC 7662 §4). Only an administrator sets these two, never
@@ -97,8 +118,8 @@ func (c *Client) GetGrantTypes() fosite.Arguments { return c.GrantTypes }
 // GetResponseTypes implements fosite.Client.
 func (c *Client) GetResponseTypes() fosite.Arguments { return c.ResponseTypes }
 
-// GetScopes implements fosite.Client.
-func (c *Client) GetScopes() fosite.Arguments { return c.Scopes }
+// GetScopes implements fosite.Client: the registered scope, split.
+func (c *Client) GetScopes() fosite.Arguments { return strings.Fields(c.Scope) }
 
 // IsPublic implements fosite.Client: a client without a secret or key.
 func (c *Client) IsPublic() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
@@ -115,9 +136,6 @@ func (c *Client) GetAudience() fosite.Arguments {
 // GetRequestURIs implements fosite.OpenIDConnectClient; request_uri is not
 // supported, so there are none.
 func (c *Client) GetRequestURIs() []string { return nil }
-
-// GetJSONWebKeys implements fosite.OpenIDConnectClient.
-func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return c.JWKS }
 
 // GetJSONWebKeysURI implements fosite.OpenIDConnectClient.
 func (c *Client) GetJSONWebKeysURI() string { return c.JWKSURI }
@@ -143,8 +161,8 @@ func (c *Client) GetResponseModes() []fosite.ResponseModeType {
 
 // DisplayName is the name shown to users on consent and login pages.
 func (c *Client) DisplayName() string {
-	if c.Name != "" {
-		return c.Name
+	if c.ClientName != "" {
+		return c.ClientName
 	}
 	return c.ID
 }

@@ -93,7 +93,7 @@ func (s *memClientStore) getCount() int {
 
 func TestClientCacheTTL(t *testing.T) {
 	ctx := t.Context()
-	store := newMemClientStore(&Client{ID: "app", Name: "App v1", Audience: []string{"https://api.example.com"}})
+	store := newMemClientStore(&Client{ID: "app", ClientMetadata: ClientMetadata{ClientName: "App v1"}, Audience: []string{"https://api.example.com"}})
 	clock := newStepClock()
 	cache := &ClientCache{Store: store, TTL: time.Minute, Now: clock.Now, Issuer: providerTestIssuer}
 
@@ -103,8 +103,8 @@ func TestClientCacheTTL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Get: %v", err)
 		}
-		if c.Name != wantName {
-			t.Errorf("Get returned %q, want %q", c.Name, wantName)
+		if c.ClientName != wantName {
+			t.Errorf("Get returned %q, want %q", c.ClientName, wantName)
 		}
 		if n := store.getCount(); n != wantGets {
 			t.Errorf("store was asked %d times, want %d", n, wantGets)
@@ -117,7 +117,7 @@ func TestClientCacheTTL(t *testing.T) {
 		t.Errorf("GetClient = %v, %v after %d store calls; want the cached client", fc, err, store.getCount())
 	}
 
-	if err := store.UpdateClient(ctx, &Client{ID: "app", Name: "App v2"}); err != nil {
+	if err := store.UpdateClient(ctx, &Client{ID: "app", ClientMetadata: ClientMetadata{ClientName: "App v2"}}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute - time.Second)
@@ -126,7 +126,7 @@ func TestClientCacheTTL(t *testing.T) {
 	get(2, "App v2") // past TTL: refetched
 	get(2, "App v2")
 
-	if err := store.UpdateClient(ctx, &Client{ID: "app", Name: "App v3"}); err != nil {
+	if err := store.UpdateClient(ctx, &Client{ID: "app", ClientMetadata: ClientMetadata{ClientName: "App v3"}}); err != nil {
 		t.Fatal(err)
 	}
 	cache.Forget("app")

@@ -106,7 +106,7 @@ func TestTokenStrategyOpaque(t *testing.T) {
 	s := providerTokenStrategy(t, p)
 	clients := []*Client{
 		{ID: "default"},
-		{ID: "opaque", AccessTokenFormat: TokenFormatOpaque},
+		{ID: "opaque", ClientMetadata: ClientMetadata{AccessTokenFormat: TokenFormatOpaque}},
 	}
 	for _, kind := range opaqueTokenKinds {
 		for _, client := range clients {
@@ -188,7 +188,7 @@ func TestTokenStrategyJWTAccessToken(t *testing.T) {
 	ctx := t.Context()
 	p, keys := mustTestProvider(t)
 	s := providerTokenStrategy(t, p)
-	client := &Client{ID: "api-client", AccessTokenFormat: TokenFormatJWT}
+	client := &Client{ID: "api-client", ClientMetadata: ClientMetadata{AccessTokenFormat: TokenFormatJWT}}
 	r := newTokenRequest(client)
 
 	token, sig, err := s.GenerateAccessToken(ctx, r)

@@ -167,7 +167,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD\tGRANTS")
 			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.ApplicationType, c.TokenEndpointAuthMethod, strings.Join(c.GrantTypes, ","))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.ClientName, c.ApplicationType, c.TokenEndpointAuthMethod, strings.Join(c.GrantTypes, ","))
 			}
 			return tw.Flush()
 		case "show":
@@ -275,7 +275,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := a.Store.CreateClient(ctx, c); err != nil {
 		return err
 	}
-	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.Name}); err != nil {
+	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.ClientName}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)

@@ -24,10 +24,12 @@ import (
 	auditsql "gatehouse/identity/audit/sqlstore"
 	"gatehouse/identity/egress"
 	"gatehouse/identity/message"
+	messagesql "gatehouse/identity/message/sqlstore"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
 	"gatehouse/oidc/authflow"
@@ -129,6 +131,15 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		handle.Close()
 		return nil, err
 	}
+	// Every store joins the transaction a context carries, so one tx
+	// makes a change, its audit entry and its messages commit together.
+	tx := dbtx.New(db)
+	messages, err := messagesql.New(db)
+	if err != nil {
+		handle.Close()
+		return nil, err
+	}
+	a.Messages = &message.Queue{Store: messages, Renderer: a.Pages, Now: time.Now}
 	tl := cfg.Tokens
 	// The store reads clients back through the provider's cache, and the
 	// cache reads them from the database: it gets a store of its own.
@@ -136,7 +147,6 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	a.Store = oidcsql.NewWith(db, oidcsql.Options{
 		Clients: clients.GetClient, InactiveRefreshRetention: tl.RotatedRefreshTokenRetention.Std(), Now: time.Now,
 	})
-	a.Messages = &message.Queue{DB: db, Renderer: a.Pages, Now: time.Now}
 	a.Keys = &oidc.Keys{
 		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
@@ -160,7 +170,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	a.Audit = audit.New(auditsql.New(db))
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
-	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now}
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
 	record := func(ctx context.Context, e audit.Entry) {
 		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
 			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
@@ -172,7 +182,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
 		})),
 		Policy: identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
-		Now:    time.Now, TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Sessions,
+		Now:    time.Now, TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Sessions, Tx: tx,
 		Lockout: identity.LockoutPolicy{
 			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
 			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
@@ -194,6 +204,11 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		OnLockedAttempt: func(ctx context.Context, userID string) {
 			record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
 				Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
+		},
+		// The password reset and its audit entry are one unit of work (dbtx).
+		OnPasswordReset: func(ctx context.Context, userID string) error {
+			return a.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+				Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
 		},
 	}
 	return a, nil
@@ -269,7 +284,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		ClientAuthLimit:     authLimit,
 	}
 	a.Recovery = &recovery.Handler{
-		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Auditor: a.Audit, Logger: log,
+		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Logger: log,
 	}
 	a.ClientRegistration = &clientreg.Handler{
 		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,

@@ -97,10 +97,10 @@ func TestPrivateKeyJWTInternalJWKSNotFetched(t *testing.T) {
 			for _, jwksURI := range []string{plain.URL + "/jwks", secure.URL + "/jwks",
 				strings.Replace(secure.URL, "127.0.0.1", "localhost", 1) + "/jwks"} {
 				now := time.Now().UTC()
-				c := &oidc.Client{ID: uuid.NewString(), Name: "Internal keys", ApplicationType: oidc.AppTypeWeb,
-					GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{}, Scopes: []string{"profile"},
+				c := &oidc.Client{ID: uuid.NewString(), ClientMetadata: oidc.ClientMetadata{ClientName: "Internal keys", ApplicationType: oidc.AppTypeWeb,
+					GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{}, Scope: "profile",
 					TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "RS256",
-					JWKSURI: jwksURI, AccessTokenFormat: oidc.TokenFormatOpaque, CreatedAt: now, UpdatedAt: now}
+					JWKSURI: jwksURI, AccessTokenFormat: oidc.TokenFormatOpaque}, CreatedAt: now, UpdatedAt: now}
 				if err := srv.App.Store.CreateClient(t.Context(), c); err != nil {
 					t.Fatal(err)
 				}

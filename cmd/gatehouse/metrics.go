@@ -20,6 +20,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	messages *prometheus.CounterVec
 	inFlight prometheus.Gauge
+	// The janitor's work by table (migrations/janitor).
+	janitorDeleted *prometheus.CounterVec
+	janitorErrors  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -33,8 +36,16 @@ func newMetrics() *metrics {
 			Name: "gatehouse_http_requests_in_flight",
 			Help: "HTTP requests being handled; scrapes of /metrics on the admin listener are not counted.",
 		}),
+		janitorDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_janitor_deleted_rows_total",
+			Help: "Expired rows the janitor deleted, by table.",
+		}, []string{"table"}),
+		janitorErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_janitor_errors_total",
+			Help: "Janitor passes whose purge of a table failed, by table; the other tables are still purged.",
+		}, []string{"table"}),
 	}
-	m.registry.MustRegister(m.messages, m.inFlight, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.messages, m.inFlight, m.janitorDeleted, m.janitorErrors, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -95,6 +106,14 @@ func (m *metrics) observeBreaker(b *ratelimit.Breaker) {
 // observeMessage records a delivery outcome (message.Worker.Observe).
 func (m *metrics) observeMessage(kind, outcome string) {
 	m.messages.WithLabelValues(kind, outcome).Inc()
+}
+
+// observeJanitor records one table's purge (janitor.Janitor.Observe).
+func (m *metrics) observeJanitor(table string, deleted int64, err error) {
+	m.janitorDeleted.WithLabelValues(table).Add(float64(deleted))
+	if err != nil {
+		m.janitorErrors.WithLabelValues(table).Inc()
+	}
 }
 
 // handler serves the registry in the Prometheus text format.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"time"
 
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/janitor"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 )
 
@@ -39,17 +41,13 @@ func (a *App) jobFailed(ctx context.Context, msg string, err error) {
 }
 
 // purgeExpired purges at once, so that instances restarted more often
-// than every is long still purge, and then every is.
+// than every is long still purge, and then every is. The janitor reports
+// each table's outcome itself.
 func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for first := true; ; first = false {
-		n, err := a.purge(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
-			a.jobFailed(ctx, "purging expired records failed", err)
-		} else if n > 0 {
-			a.Logger.InfoContext(ctx, "purged expired records", "rows", n)
-		}
+		_, _ = a.purge(ctx, time.Now())
 		if first {
 			close(a.purgedAtStart)
 		}
@@ -61,30 +59,45 @@ func (a *App) purgeExpired(ctx context.Context, every time.Duration) {
 	}
 }
 
-// purge deletes, in bounded batches, what has expired at now: codes,
-// tokens, flows and sessions, one-time tokens, spent CAPTCHA challenges,
+// purge deletes, in bounded batches, what has expired at now, table by
+// table (migrations/janitor): codes, tokens, flows and sessions, one-time
+// tokens, spent CAPTCHA challenges, delivered and failed messages,
 // unused dynamically registered clients and audit entries past their
-// retention. It returns how many rows went, also on error.
+// retention. One table's error does not stop the others; each is logged
+// (or reported as an outage) and counted in the metrics. It returns how
+// many rows went and the tables' errors.
 func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
-	steps := []func() (int64, error){
-		func() (int64, error) { return a.Store.DeleteExpired(ctx, now) },
-		func() (int64, error) { return a.Users.Tokens.DeleteExpiredTokens(ctx, now) },
-		func() (int64, error) { return captchasql.NewSpentStore(a.DB.Gorm()).Purge(ctx) },
+	j := &janitor.Janitor{Tasks: a.janitorTasks(), Logger: a.Logger, Failed: a.jobFailed}
+	if a.Metrics != nil {
+		j.Observe = a.Metrics.observeJanitor
 	}
+	results, err := j.Run(ctx, now)
+	return janitor.Total(results), err
+}
+
+// janitorTasks lists every table with an expiry, with its purge.
+func (a *App) janitorTasks() []janitor.Task {
+	tasks := append(a.Store.ExpiryTasks(),
+		janitor.Task{Table: "one_time_tokens", Purge: a.Users.Tokens.DeleteExpiredTokens},
+		janitor.Task{Table: "captcha_spent_challenges", Purge: func(ctx context.Context, now time.Time) (int64, error) {
+			s := captchasql.NewSpentStore(a.DB.Gorm())
+			s.Now = func() time.Time { return now }
+			return s.Purge(ctx)
+		}},
+		janitor.Task{Table: "outbound_messages", Purge: func(ctx context.Context, now time.Time) (int64, error) {
+			return a.Messages.Purge(ctx, now.Add(-message.DefaultRetention))
+		}},
+	)
 	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
-		steps = append(steps, func() (int64, error) { return a.Store.DeleteUnusedClients(ctx, now.Add(-l)) })
+		tasks = append(tasks, janitor.Task{Table: "oauth_clients", Purge: func(ctx context.Context, now time.Time) (int64, error) {
+			return a.Store.DeleteUnusedClients(ctx, now.Add(-l))
+		}})
 	}
 	if r := a.Config.Audit.Retention.Std(); r > 0 {
 		// The pruned head is checkpointed, so the rest still verifies.
-		steps = append(steps, func() (int64, error) { return a.Audit.Prune(ctx, now.Add(-r)) })
+		tasks = append(tasks, janitor.Task{Table: "audit_entries", Purge: func(ctx context.Context, now time.Time) (int64, error) {
+			return a.Audit.Prune(ctx, now.Add(-r))
+		}})
 	}
-	var total int64
-	for _, step := range steps {
-		n, err := step()
-		total += n
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
+	return tasks
 }

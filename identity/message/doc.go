@@ -1,7 +1,8 @@
 // Package message delivers Gatehouse's transactional e-mails and text
-// messages: it owns the outbound queue (the outbound_messages table), the
-// worker that drains it, and the senders that talk to an SMTP server or an
-// SMS provider.
+// messages: it owns the outbound queue, the worker that drains it, and the
+// senders that talk to an SMTP server or an SMS provider. The queue's rows
+// live behind the Store interface; identity/message/sqlstore keeps them in
+// the outbound_messages table.
 //
 // The flow:
 //
@@ -34,13 +35,26 @@
 //     once a delivery succeeds after failures the messages waiting for the
 //     same transport are due at once (schedule.go), so the queue drains
 //     promptly when a server returns, whatever each message's backoff.
-//  5. Run purges sent and failed rows older than Worker.Retention; until
-//     then their metadata (kind, recipient, status, attempts, times, a
-//     short last_error) stays for operators.
+//  5. Queue.Purge, run by the server's janitor, deletes sent and failed
+//     rows older than DefaultRetention; until then their metadata (kind,
+//     recipient, status, attempts, times, a short last_error) stays for
+//     operators.
 //
 // Because the queue is a table, a restart loses nothing: queued rows wait,
 // and rows claimed by a process that died are claimed again once their
 // lease runs out.
+//
+// The queue is a transactional outbox. The store joins the database
+// transaction a context carries (migrations/dbtx), so a message queued
+// inside a unit of work, a password reset's notice or a revoked session's
+// logout token, is written exactly when the change that caused it commits,
+// and a rolled-back change queues nothing. A new kind of outgoing item (an
+// analytics event, a webhook to a customer) is one more kind of row, not a
+// new mechanism: a kind name (added by a migration to the kinds the
+// outbound_messages_kind constraint accepts), a Sender for it in
+// Worker.Senders, and Queue.Post inside the unit of work that causes it. Claims, leases,
+// retries with backoff, the stale check, the purge and the metrics by
+// kind then apply to it as they are.
 //
 // Senders: NewEmailSender builds an SMTPSender from one URL
 // (smtp://[user:pass@]host[:port] with STARTTLS when offered, required when

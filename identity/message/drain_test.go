@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -22,7 +23,8 @@ func TestDrainWaitsForPassUnderWay(t *testing.T) {
 		<-release
 		return nil
 	}}
-	w := &Worker{Queue: &Queue{DB: db, Renderer: fakeRenderer{}, Now: clk.Now}, Email: email, SMS: &fakeSMS{}, Now: clk.Now}
+	w := &message.Worker{Queue: &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}, Now: clk.Now},
+		Email: email, SMS: &fakeSMS{}, Now: clk.Now}
 	if err := w.Queue.SendMail(t.Context(), verifyMail); err != nil {
 		t.Fatal(err)
 	}

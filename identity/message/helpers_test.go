@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/identity/message"
+	"gatehouse/identity/message/sqlstore"
 )
 
 // fakeRenderer renders with a function, or with a fixed layout.
@@ -73,7 +75,7 @@ func (f *fakeEmail) SendEmail(ctx context.Context, to, subject, text, html strin
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, sentEmail{ID: messageIDFrom(ctx), To: to, Subject: subject, Text: text, HTML: html})
+	f.sent = append(f.sent, sentEmail{ID: message.MessageIDFrom(ctx), To: to, Subject: subject, Text: text, HTML: html})
 	return nil
 }
 
@@ -102,7 +104,7 @@ func (f *fakeSMS) SendSMS(ctx context.Context, to, text string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, sentSMS{ID: messageIDFrom(ctx), To: to, Text: text})
+	f.sent = append(f.sent, sentSMS{ID: message.MessageIDFrom(ctx), To: to, Text: text})
 	return nil
 }
 
@@ -141,6 +143,16 @@ type row struct {
 	Attempts                                                 int
 	NextAttemptAt, LockedUntil, SentAt, CreatedAt            time.Time // zero for NULL
 	LastError                                                string
+}
+
+// mustStore returns the queue's store over db.
+func mustStore(t testing.TB, db *gorm.DB) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlstore.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // mustRows returns every row, oldest first.
@@ -184,7 +196,7 @@ func mustOneRow(t testing.TB, db *gorm.DB) row {
 }
 
 // mustDeliver runs DeliverDue and checks its counts.
-func mustDeliver(t testing.TB, w *Worker, wantSent, wantFailed int) {
+func mustDeliver(t testing.TB, w *message.Worker, wantSent, wantFailed int) {
 	t.Helper()
 	sent, failed, err := w.DeliverDue(context.Background())
 	if err != nil {
@@ -198,4 +210,25 @@ func mustDeliver(t testing.TB, w *Worker, wantSent, wantFailed int) {
 var verifyMail = identity.Mail{
 	Kind: identity.MailVerifyEmail, To: "ada@example.com", Name: "Ada",
 	Link: "https://login.example.com/verify?t=SECRETLINKTOKEN", Code: "493817", ExpiresIn: "10 minutes",
+}
+
+// scanTime reads a time column from either database: time.Time, or the
+// queue's fixed-width text on SQLite. NULL is the zero time.
+type scanTime struct{ t *time.Time }
+
+func (s scanTime) Scan(src any) error {
+	var err error
+	switch v := src.(type) {
+	case nil:
+		*s.t = time.Time{}
+	case time.Time:
+		*s.t = v.UTC()
+	case string:
+		*s.t, err = time.Parse(time.RFC3339Nano, v)
+	case []byte:
+		*s.t, err = time.Parse(time.RFC3339Nano, string(v))
+	default:
+		err = fmt.Errorf("cannot scan %T into a time", src)
+	}
+	return err
 }

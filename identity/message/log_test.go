@@ -1,22 +1,24 @@
-package message
+package message_test
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"gatehouse/identity/message"
 )
 
 func TestDevelopmentDelivery(t *testing.T) {
 	logger, logs := newTestLogger()
-	email, err := NewEmailSender("", "", logger)
+	email, err := message.NewEmailSender("", "", logger)
 	if err != nil {
 		t.Fatalf("NewEmailSender: %v", err)
 	}
-	sms, err := NewSMSSender(SMSConfig{}, logger)
+	sms, err := message.NewSMSSender(message.SMSConfig{}, logger)
 	if err != nil {
 		t.Fatalf("NewSMSSender: %v", err)
 	}
-	ctx := withMessageID(t.Context(), "0190-dev")
+	ctx := message.WithMessageID(t.Context(), "0190-dev")
 	if err := email.SendEmail(ctx, "ada@example.com", "Verify", "code 493817 https://x.example/v?t=tok", "<p>html</p>"); err != nil {
 		t.Fatalf("SendEmail: %v", err)
 	}
@@ -53,17 +55,17 @@ func TestDevelopmentDelivery(t *testing.T) {
 
 func TestNewEmailSender(t *testing.T) {
 	logger, _ := newTestLogger()
-	s, err := NewEmailSender("smtps://u:pw@mail.example.com", "a@example.com", logger)
+	s, err := message.NewEmailSender("smtps://u:pw@mail.example.com", "a@example.com", logger)
 	if err != nil {
 		t.Fatalf("NewEmailSender: %v", err)
 	}
-	if _, ok := s.(*SMTPSender); !ok {
+	if _, ok := s.(*message.SMTPSender); !ok {
 		t.Errorf("NewEmailSender with a URL = %T, want *SMTPSender", s)
 	}
-	if _, err := NewEmailSender("smtp://mail.example.com", "", logger); err == nil {
+	if _, err := message.NewEmailSender("smtp://mail.example.com", "", logger); err == nil {
 		t.Error("NewEmailSender without a from address: error = nil, want one")
 	}
-	if _, err := NewEmailSender("", "", nil); err == nil {
+	if _, err := message.NewEmailSender("", "", nil); err == nil {
 		t.Error("NewEmailSender for development without a logger: error = nil, want one")
 	}
 }

@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity/egress"
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -23,14 +24,14 @@ func TestLogoutToInternalDestinationNotPosted(t *testing.T) {
 		var hits atomic.Int32
 		inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 		defer inside.Close()
-		for name, sender := range map[string]LogoutSender{
+		for name, sender := range map[string]message.LogoutSender{
 			"default sender": nil,
-			"strict client":  &HTTPLogoutSender{Client: egress.New(egress.Options{})},
+			"strict client":  &message.HTTPLogoutSender{Client: egress.New(egress.Options{})},
 		} {
 			t.Run(name, func(t *testing.T) {
 				db.Exec("DELETE FROM outbound_messages")
 				clk := newClock()
-				q, w, _, _ := newTestQueue(db, clk)
+				q, w, _, _ := newTestQueue(t, db, clk)
 				w.Logout = sender
 				log, buf := newTestLogger()
 				w.Logger = log

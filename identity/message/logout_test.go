@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity/egress"
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -31,9 +32,9 @@ func TestLogoutDelivery(t *testing.T) {
 		}))
 		defer rp.Close()
 		clk := newClock()
-		q, w, _, _ := newTestQueue(db, clk)
+		q, w, _, _ := newTestQueue(t, db, clk)
 		// The test RP listens on loopback.
-		w.Logout = &HTTPLogoutSender{Client: egress.New(egress.Options{Policy: egress.Policy{AllowPrivateNetworks: true}})}
+		w.Logout = &message.HTTPLogoutSender{Client: egress.New(egress.Options{Policy: egress.Policy{AllowPrivateNetworks: true}})}
 		var outcomes []string
 		w.Observe = func(kind, outcome string) { outcomes = append(outcomes, kind+" "+outcome) }
 		for _, path := range []string{"/ok", "/reject", "/busy"} {

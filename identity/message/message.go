@@ -30,6 +30,17 @@ type SMSSender interface {
 	SendSMS(ctx context.Context, to, text string) error
 }
 
+// Sender delivers the queued items of a kind other than the built-in
+// e-mail, SMS and back-channel logout: the outbox's extension point (see
+// the package doc). Give a Worker one per kind in Worker.Senders.
+type Sender interface {
+	// Deliver sends m: m.To and m.Text are what Queue.Post was given,
+	// and m.ID stays the same across retries, so a receiver can drop
+	// duplicates. An error wrapping ErrUndeliverable fails m for good;
+	// any other is retried with backoff, like an e-mail.
+	Deliver(ctx context.Context, m Message) error
+}
+
 // ErrUndeliverable marks a sender error that retrying cannot fix, such as
 // a recipient the SMTP server or the SMS provider rejects for good. The
 // worker marks such a message failed at once.

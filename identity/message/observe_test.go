@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func TestWorkerObserve(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		var got []string
 		w.Observe = func(kind, outcome string) { got = append(got, kind+" "+outcome) }
 		w.MaxAge, w.BaseBackoff, w.MaxBackoff = 2*time.Minute, time.Minute, time.Minute

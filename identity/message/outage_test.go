@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -92,9 +93,9 @@ func TestSMTPOutage(t *testing.T) {
 func testSMTPOutage(t *testing.T, db *gorm.DB, every time.Duration) {
 	addr, gate, be := startGatedSMTP(t)
 	clk := newClock()
-	q := &Queue{DB: db, Renderer: fakeRenderer{}, Now: clk.Now}
+	q := &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}, Now: clk.Now}
 	logger, logs := newTestLogger()
-	w := &Worker{Queue: q, Email: mustSMTPSender(t, "smtp", nil, addr, nil), SMS: &fakeSMS{}, Now: clk.Now, Logger: logger}
+	w := &message.Worker{Queue: q, Email: mustSMTPSender(t, "smtp", nil, addr, nil), SMS: &fakeSMS{}, Now: clk.Now, Logger: logger}
 	start := clk.Now()
 	poll := func() {
 		t.Helper()
@@ -148,7 +149,7 @@ func testSMTPOutage(t *testing.T, db *gorm.DB, every time.Duration) {
 	if got["code@example.com"] {
 		t.Error("the verification mail was sent after its code had expired")
 	}
-	if limit := DefaultProbeInterval + time.Second; took > limit {
+	if limit := message.DefaultProbeInterval + time.Second; took > limit {
 		t.Errorf("delivered %v after the server came back, want within the probe interval (%v)", took, limit)
 	}
 	if !strings.Contains(logs.String(), "message dropped unsent: its code or link expired") {

@@ -10,11 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"gatehouse/identity"
-	"gatehouse/migrations/dberr"
-	"gatehouse/migrations/dbpurge"
 )
 
 // Queue is the durable outbound queue. It implements identity.Notifier:
@@ -22,7 +19,7 @@ import (
 // delivers it. The zero Now is time.Now. A Queue must not be copied after
 // first use.
 type Queue struct {
-	DB       *gorm.DB // migrated schema with outbound_messages
+	Store    Store    // keeps the rows (identity/message/sqlstore)
 	Renderer Renderer // renders e-mails; needed by SendMail
 	Now      func() time.Time
 
@@ -62,28 +59,35 @@ func (q *Queue) SendSMS(ctx context.Context, m identity.SMS) error {
 	return q.enqueue(ctx, kindSMS, m.To, "", m.Text, "", m.ExpiresAt)
 }
 
-const insertMessage = `INSERT INTO outbound_messages
-	(id, kind, recipient, subject, body_text, body_html, status, attempts, next_attempt_at, created_at, expires_at)
-	VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7, $8)`
+// Post queues an item of a kind of its own, for the Sender a Worker has
+// for that kind (Worker.Senders): to names its destination, body is its
+// content (an event's JSON, say). Like SendMail, it joins the transaction
+// ctx carries, so the item is queued exactly when the change that caused
+// it commits. An item with a zero expires goes stale only at
+// Worker.MaxAge. The built-in kinds are refused: they have their own
+// methods, which check their recipients.
+func (q *Queue) Post(ctx context.Context, kind, to, body string, expires time.Time) error {
+	switch kind {
+	case "", kindEmail, kindSMS, kindLogout:
+		return fmt.Errorf("message: post: kind %q is empty or built in", kind)
+	}
+	return q.enqueue(ctx, kind, to, "", body, "", expires)
+}
 
 // enqueue inserts a message. A message carrying a code or link has the
 // time it stops working as expires; the worker drops it unsent after that.
 func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html string, expires time.Time) error {
+	if q.Store == nil {
+		return errors.New("message: queue has no store")
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("message: new id: %w", err)
 	}
-	sqlDB, err := q.DB.DB()
-	if err != nil {
-		return fmt.Errorf("message: %w", err)
-	}
-	now := dbTime(q.now())
-	var expiresAt any // NULL: no code or link
-	if !expires.IsZero() {
-		expiresAt = dbTime(expires)
-	}
-	if _, err := sqlDB.ExecContext(ctx, insertMessage, id.String(), kind, to, subject, text, html, now, expiresAt); err != nil {
-		return fmt.Errorf("message: queue %s: %w", kind, dberr.Mark(err))
+	m := Message{ID: id.String(), Kind: kind, To: to, Subject: subject, Text: text, HTML: html,
+		CreatedAt: q.now(), ExpiresAt: expires}
+	if err := q.Store.Enqueue(ctx, m); err != nil {
+		return err
 	}
 	select {
 	case q.wakeup() <- struct{}{}:
@@ -93,15 +97,10 @@ func (q *Queue) enqueue(ctx context.Context, kind, to, subject, text, html strin
 }
 
 // Purge deletes the rows of sent and failed messages created before
-// before, in batches (dbpurge), and returns how many it deleted. Queued
-// messages are kept however old they are.
+// before and returns how many it deleted. Queued messages are kept
+// however old they are.
 func (q *Queue) Purge(ctx context.Context, before time.Time) (int64, error) {
-	n, err := dbpurge.Delete(ctx, q.DB, "outbound_messages", "id",
-		"status IN ('sent', 'failed') AND created_at < ?", 0, dbTime(before))
-	if err != nil {
-		return n, fmt.Errorf("message: %w", err)
-	}
-	return n, nil
+	return q.Store.Purge(ctx, before)
 }
 
 func (q *Queue) wakeup() chan struct{} {
@@ -114,13 +113,4 @@ func (q *Queue) now() time.Time {
 		return q.Now()
 	}
 	return time.Now()
-}
-
-// dbTimeLayout is fixed-width UTC with microseconds, PostgreSQL's
-// precision. SQLite compares times as text; a fixed width makes text order
-// time order, so the claim's "next_attempt_at <= now" is right in both.
-const dbTimeLayout = "2006-01-02T15:04:05.000000Z"
-
-func dbTime(t time.Time) string {
-	return t.UTC().Truncate(time.Microsecond).Format(dbTimeLayout)
 }

@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"context"
@@ -14,22 +14,24 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/identity/message"
+	"gatehouse/identity/message/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dbtest"
 )
 
 // newTestQueue returns a queue and a worker on db sharing clk.
-func newTestQueue(db *gorm.DB, clk *clock) (*Queue, *Worker, *fakeEmail, *fakeSMS) {
-	q := &Queue{DB: db, Renderer: fakeRenderer{}, Now: clk.Now}
+func newTestQueue(t testing.TB, db *gorm.DB, clk *clock) (*message.Queue, *message.Worker, *fakeEmail, *fakeSMS) {
+	q := &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}, Now: clk.Now}
 	email, sms := &fakeEmail{}, &fakeSMS{}
-	w := &Worker{Queue: q, Email: email, SMS: sms, Now: clk.Now}
+	w := &message.Worker{Queue: q, Email: email, SMS: sms, Now: clk.Now}
 	return q, w, email, sms
 }
 
 func TestSendMailDeliversOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		ctx := t.Context()
 		if err := q.SendMail(ctx, verifyMail); err != nil {
 			t.Fatalf("SendMail: %v", err)
@@ -72,7 +74,7 @@ func TestSendMailDeliversOnce(t *testing.T) {
 func TestSendSMSDelivers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, sms := newTestQueue(db, clk)
+		q, w, email, sms := newTestQueue(t, db, clk)
 		if err := q.SendSMS(t.Context(), identity.SMS{To: "+14155550100", Text: "Your code is 493817"}); err != nil {
 			t.Fatalf("SendSMS: %v", err)
 		}
@@ -95,18 +97,20 @@ func TestQueueRejects(t *testing.T) {
 	renderErr := errors.New("template broke")
 	tests := []struct {
 		name    string
-		send    func(q *Queue) error
+		send    func(q *message.Queue) error
 		wantErr string
 		wantIs  error
 	}{
 		{
-			name:    "mail without address",
-			send:    func(q *Queue) error { return q.SendMail(t.Context(), identity.Mail{Kind: identity.MailPasswordReset}) },
+			name: "mail without address",
+			send: func(q *message.Queue) error {
+				return q.SendMail(t.Context(), identity.Mail{Kind: identity.MailPasswordReset})
+			},
 			wantErr: "message: queue password_reset: recipient is not an e-mail address",
 		},
 		{
 			name: "render error",
-			send: func(q *Queue) error {
+			send: func(q *message.Queue) error {
 				q.Renderer = fakeRenderer{render: func(identity.Mail) (string, string, string, error) { return "", "", "", renderErr }}
 				return q.SendMail(t.Context(), verifyMail)
 			},
@@ -114,19 +118,21 @@ func TestQueueRejects(t *testing.T) {
 			wantIs:  renderErr,
 		},
 		{
-			name:    "national number",
-			send:    func(q *Queue) error { return q.SendSMS(t.Context(), identity.SMS{To: "4155550100", Text: "hi"}) },
+			name: "national number",
+			send: func(q *message.Queue) error {
+				return q.SendSMS(t.Context(), identity.SMS{To: "4155550100", Text: "hi"})
+			},
 			wantErr: "message: queue sms: recipient is not an E.164 number",
 		},
 		{
 			name:    "empty text",
-			send:    func(q *Queue) error { return q.SendSMS(t.Context(), identity.SMS{To: "+14155550100"}) },
+			send:    func(q *message.Queue) error { return q.SendSMS(t.Context(), identity.SMS{To: "+14155550100"}) },
 			wantErr: "message: queue sms: empty text",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q := &Queue{DB: db, Renderer: fakeRenderer{}}
+			q := &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}}
 			err := tc.send(q)
 			if err == nil || err.Error() != tc.wantErr {
 				t.Errorf("error = %v, want %q", err, tc.wantErr)
@@ -148,7 +154,7 @@ func TestQueueRejects(t *testing.T) {
 func TestRetryWithBackoffUntilMaxAge(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		logger, logs := newTestLogger()
 		w.Logger = logger
 		w.MaxAge, w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = 40*time.Minute, time.Minute, 4*time.Minute, 24*time.Hour
@@ -229,8 +235,8 @@ func TestRetryWithBackoffUntilMaxAge(t *testing.T) {
 func TestUndeliverableFailsAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, _, sms := newTestQueue(db, clk)
-		sms.err = func(string) error { return fmt.Errorf("twilio: status 400: %w", ErrUndeliverable) }
+		q, w, _, sms := newTestQueue(t, db, clk)
+		sms.err = func(string) error { return fmt.Errorf("twilio: status 400: %w", message.ErrUndeliverable) }
 		if err := q.SendSMS(t.Context(), identity.SMS{To: "+14155550100", Text: "code 493817"}); err != nil {
 			t.Fatalf("SendSMS: %v", err)
 		}
@@ -271,7 +277,7 @@ func TestConcurrentWorkersSendEachOnce(t *testing.T) {
 			url := dbtest.MustMigratedURL(t, dialect)
 			dbA, dbB := mustOpenURL(t, url), mustOpenURL(t, url)
 			clk := newClock()
-			q := &Queue{DB: dbA, Renderer: fakeRenderer{}, Now: clk.Now}
+			q := &message.Queue{Store: mustStore(t, dbA), Renderer: fakeRenderer{}, Now: clk.Now}
 			const n = 40
 			for i := range n {
 				m := verifyMail
@@ -311,9 +317,9 @@ func TestConcurrentWorkersSendEachOnce(t *testing.T) {
 					return nil
 				}}
 			}
-			workers := []*Worker{
-				{Queue: &Queue{DB: dbA, Now: clk.Now}, Email: sender(0), SMS: &fakeSMS{}, Now: clk.Now},
-				{Queue: &Queue{DB: dbB, Now: clk.Now}, Email: sender(1), SMS: &fakeSMS{}, Now: clk.Now},
+			workers := []*message.Worker{
+				{Queue: &message.Queue{Store: mustStore(t, dbA), Now: clk.Now}, Email: sender(0), SMS: &fakeSMS{}, Now: clk.Now},
+				{Queue: &message.Queue{Store: mustStore(t, dbB), Now: clk.Now}, Email: sender(1), SMS: &fakeSMS{}, Now: clk.Now},
 			}
 			var wg sync.WaitGroup
 			sent := make([]int, len(workers))
@@ -355,7 +361,7 @@ func TestRestartLosesNothing(t *testing.T) {
 			clk := newClock()
 
 			first := mustOpenURL(t, url)
-			q := &Queue{DB: first, Renderer: fakeRenderer{}, Now: clk.Now}
+			q := &message.Queue{Store: mustStore(t, first), Renderer: fakeRenderer{}, Now: clk.Now}
 			for _, to := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 				m := verifyMail
 				m.To = to
@@ -366,12 +372,12 @@ func TestRestartLosesNothing(t *testing.T) {
 			if err := q.SendSMS(t.Context(), identity.SMS{To: "+14155550100", Text: "code 1"}); err != nil {
 				t.Fatalf("SendSMS: %v", err)
 			}
-			st, err := newStore(first)
+			st, err := sqlstore.New(first)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lease := DefaultSendTimeout + leaseMargin
-			crashed, ok, err := st.claim(t.Context(), clk.Now(), clk.Now().Add(lease))
+			lease := message.DefaultSendTimeout + message.LeaseMargin
+			crashed, ok, err := st.Claim(t.Context(), clk.Now(), clk.Now().Add(lease))
 			if err != nil || !ok {
 				t.Fatalf("claim = %v, %v", ok, err)
 			}
@@ -379,7 +385,7 @@ func TestRestartLosesNothing(t *testing.T) {
 
 			second := mustOpenURL(t, url)
 			email, sms := &fakeEmail{}, &fakeSMS{}
-			w := &Worker{Queue: &Queue{DB: second, Now: clk.Now}, Email: email, SMS: sms, Now: clk.Now}
+			w := &message.Worker{Queue: &message.Queue{Store: mustStore(t, second), Now: clk.Now}, Email: email, SMS: sms, Now: clk.Now}
 			mustDeliver(t, w, 3, 0) // the claimed one waits for its lease
 			clk.Advance(lease)
 			mustDeliver(t, w, 1, 0)
@@ -398,7 +404,7 @@ func TestRestartLosesNothing(t *testing.T) {
 			}
 			for _, r := range mustRows(t, second) {
 				wantAttempts := 1
-				if r.ID == crashed.id {
+				if r.ID == crashed.ID {
 					wantAttempts = 2
 				}
 				if r.Status != "sent" || r.Attempts != wantAttempts {
@@ -409,46 +415,14 @@ func TestRestartLosesNothing(t *testing.T) {
 	}
 }
 
-func TestLeaseLostOutcomeIgnored(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
-		clk := newClock()
-		q, _, _, _ := newTestQueue(db, clk)
-		if err := q.SendMail(t.Context(), verifyMail); err != nil {
-			t.Fatalf("SendMail: %v", err)
-		}
-		st, err := newStore(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stale, _, err := st.claim(t.Context(), clk.Now(), clk.Now().Add(time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		clk.Advance(time.Minute)
-		fresh, ok, err := st.claim(t.Context(), clk.Now(), clk.Now().Add(time.Minute))
-		if err != nil || !ok || fresh.attempts != 2 {
-			t.Fatalf("second claim = %+v, %v, %v; want attempt 2", fresh, ok, err)
-		}
-		if owned, err := st.markFailed(t.Context(), stale, errors.New("late")); err != nil || owned {
-			t.Errorf("markFailed by the stale worker = %v, %v; want false, nil", owned, err)
-		}
-		if owned, err := st.markSent(t.Context(), fresh, clk.Now()); err != nil || !owned {
-			t.Errorf("markSent by the new owner = %v, %v; want true, nil", owned, err)
-		}
-		if r := mustOneRow(t, db); r.Status != "sent" || r.LastError != "" {
-			t.Errorf("row = %+v, want sent", r)
-		}
-	})
-}
-
 func TestRunWakesOnSend(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q := &Queue{DB: db, Renderer: fakeRenderer{}, Now: clk.Now}
+		q := &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}, Now: clk.Now}
 		delivered := make(chan string, 1)
 		email := &fakeEmail{err: func(to string) error { delivered <- to; return nil }}
 		// Polling an hour apart: only the wake-up can deliver in time.
-		w := &Worker{Queue: q, Email: email, SMS: &fakeSMS{}, Now: clk.Now, PollInterval: time.Hour}
+		w := &message.Worker{Queue: q, Email: email, SMS: &fakeSMS{}, Now: clk.Now, PollInterval: time.Hour}
 
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
@@ -472,7 +446,7 @@ func TestRunWakesOnSend(t *testing.T) {
 func TestPurge(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		w.MaxAge = 30 * 24 * time.Hour // the old queued one is still tried
 		send := func(to string) {
 			m := verifyMail
@@ -485,7 +459,7 @@ func TestPurge(t *testing.T) {
 		send("old-failed@example.com")
 		email.err = func(to string) error {
 			if to == "old-failed@example.com" {
-				return ErrUndeliverable
+				return message.ErrUndeliverable
 			}
 			return nil
 		}
@@ -498,7 +472,7 @@ func TestPurge(t *testing.T) {
 		send("new-sent@example.com")
 		mustDeliver(t, w, 2, 0) // the new one and the retried old one
 
-		n, err := q.Purge(t.Context(), clk.Now().Add(-DefaultRetention))
+		n, err := q.Purge(t.Context(), clk.Now().Add(-message.DefaultRetention))
 		if err != nil {
 			t.Fatalf("Purge: %v", err)
 		}
@@ -519,7 +493,7 @@ func TestPurge(t *testing.T) {
 // capped at 2 minutes; each delay is drawn from the upper half of its
 // step.
 func TestBackoff(t *testing.T) {
-	w := &Worker{}
+	w := &message.Worker{}
 	tests := []struct {
 		attempt int
 		ceiling time.Duration
@@ -536,7 +510,7 @@ func TestBackoff(t *testing.T) {
 		t.Run(fmt.Sprint(tc.attempt), func(t *testing.T) {
 			seen := map[time.Duration]bool{}
 			for range 200 {
-				got := w.backoff(tc.attempt)
+				got := w.Backoff(tc.attempt)
 				if got < tc.ceiling/2 || got > tc.ceiling {
 					t.Fatalf("backoff(%d) = %v, want between %v and %v", tc.attempt, got, tc.ceiling/2, tc.ceiling)
 				}
@@ -561,8 +535,8 @@ func TestShortError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, shortError(tc.err)); diff != "" {
-				t.Errorf("shortError mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, message.ShortError(tc.err)); diff != "" {
+				t.Errorf("message.ShortError mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -69,6 +69,15 @@ func transportKey(kind, to string) string {
 	return kind
 }
 
+// logoutRecipient narrows a recovery to m's relying party when m is a
+// back-channel logout: its transport is that one URI.
+func logoutRecipient(m Message) string {
+	if m.Kind == kindLogout {
+		return m.To
+	}
+	return ""
+}
+
 // probedKinds are the transports the worker probes: one server each.
 // Back-channel logouts go to many servers, a few messages each, and keep
 // to their backoff.
@@ -76,7 +85,7 @@ var probedKinds = []string{kindEmail, kindSMS}
 
 // probe claims, ahead of its time, the waiting message of a transport
 // that has not been tried for ProbeInterval, or returns ok=false.
-func (w *Worker) probe(ctx context.Context, st store, now, lockedUntil time.Time) (claimed, bool, error) {
+func (w *Worker) probe(ctx context.Context, st Store, now, lockedUntil time.Time) (Message, bool, error) {
 	every := orDefault(w.ProbeInterval, DefaultProbeInterval)
 	for _, kind := range probedKinds {
 		w.transports.mu.Lock()
@@ -88,7 +97,7 @@ func (w *Worker) probe(ctx context.Context, st store, now, lockedUntil time.Time
 		}
 		// A claimed message is tried, or dropped as stale; then the next
 		// one may be probed at once, since the transport was not tried.
-		m, ok, err := st.claimWaiting(ctx, kind, lockedUntil)
+		m, ok, err := st.ClaimWaiting(ctx, kind, lockedUntil)
 		if err != nil || ok {
 			return m, ok, err
 		}
@@ -96,20 +105,20 @@ func (w *Worker) probe(ctx context.Context, st store, now, lockedUntil time.Time
 		t.lastLook = now // nothing waits: not asked again this interval
 		w.transports.mu.Unlock()
 	}
-	return claimed{}, false, nil
+	return Message{}, false, nil
 }
 
 // attempted records an attempt at m that began at now; after a success
 // that ends failures it makes the messages waiting for the same transport
 // due at once.
-func (w *Worker) attempted(ctx context.Context, st store, log *slog.Logger, m claimed, now time.Time, ok bool) error {
+func (w *Worker) attempted(ctx context.Context, st Store, log *slog.Logger, m Message, now time.Time, ok bool) error {
 	quiet := orDefault(w.ProbeInterval, DefaultProbeInterval)
 	w.transports.mu.Lock()
-	t := w.transports.get(transportKey(m.kind, m.to))
+	t := w.transports.get(transportKey(m.Kind, m.To))
 	t.lastAttempt = now
 	recovered := false
 	if ok {
-		recovered = (t.failed || m.attempts > 1) && now.Sub(t.lastSuccess) >= quiet
+		recovered = (t.failed || m.Attempts > 1) && now.Sub(t.lastSuccess) >= quiet
 		t.failed, t.lastSuccess = false, now
 	} else {
 		t.failed = true
@@ -118,7 +127,7 @@ func (w *Worker) attempted(ctx context.Context, st store, log *slog.Logger, m cl
 	if !recovered {
 		return nil
 	}
-	n, err := st.retryWaiting(ctx, m, w.now())
+	n, err := st.RetryWaiting(ctx, m.Kind, logoutRecipient(m), w.now())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -38,7 +39,7 @@ func (s *switchable) err(string) error {
 }
 
 // mustQueueMails queues one mail to each address.
-func mustQueueMails(t testing.TB, q *Queue, to ...string) {
+func mustQueueMails(t testing.TB, q *message.Queue, to ...string) {
 	t.Helper()
 	for _, addr := range to {
 		m := verifyMail
@@ -65,7 +66,7 @@ func statuses(t testing.TB, db *gorm.DB) []string {
 func TestRecoveryRetriesWaiting(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, sms := newTestQueue(db, clk)
+		q, w, email, sms := newTestQueue(t, db, clk)
 		logger, logs := newTestLogger()
 		w.Logger = logger
 		w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = time.Minute, time.Hour, 24*time.Hour
@@ -102,7 +103,7 @@ func TestRecoveryRetriesWaiting(t *testing.T) {
 func TestRecoveryKeepsBackoffOfBadRecipient(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		w.BaseBackoff, w.ProbeInterval = time.Minute, 24*time.Hour
 		email.err = func(to string) error {
 			if to == "greylisted@example.com" {
@@ -134,7 +135,7 @@ func TestRecoveryKeepsBackoffOfBadRecipient(t *testing.T) {
 func TestProbe(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, sms := newTestQueue(db, clk)
+		q, w, email, sms := newTestQueue(t, db, clk)
 		w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = time.Hour, time.Hour, 15*time.Second
 		server := &switchable{}
 		email.err = server.err
@@ -169,7 +170,7 @@ func TestProbe(t *testing.T) {
 func TestProbePassesOverStaleMessages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, _ := newTestQueue(db, clk)
+		q, w, email, _ := newTestQueue(t, db, clk)
 		w.BaseBackoff, w.MaxBackoff, w.ProbeInterval = time.Hour, time.Hour, 15*time.Second
 		server := &switchable{}
 		email.err = server.err
@@ -199,7 +200,7 @@ func TestProbePassesOverStaleMessages(t *testing.T) {
 func TestRecoveryPerLogoutURI(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, _, _ := newTestQueue(db, clk)
+		q, w, _, _ := newTestQueue(t, db, clk)
 		w.BaseBackoff, w.ProbeInterval = time.Hour, 24*time.Hour
 		up := map[string]bool{}
 		var mu sync.Mutex
@@ -244,7 +245,7 @@ func (f logoutFunc) SendLogout(ctx context.Context, uri, token string) error {
 func TestExpiredCodeDropped(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		clk := newClock()
-		q, w, email, sms := newTestQueue(db, clk)
+		q, w, email, sms := newTestQueue(t, db, clk)
 		logger, logs := newTestLogger()
 		w.Logger = logger
 		server := &switchable{}
@@ -288,40 +289,6 @@ func TestExpiredCodeDropped(t *testing.T) {
 			if strings.Contains(out, secret) {
 				t.Errorf("log shows %q:\n%s", secret, out)
 			}
-		}
-	})
-}
-
-// TestQueueStoresExpiry: the expiry given with a message is kept with it,
-// and none is stored for a message without one.
-func TestQueueStoresExpiry(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
-		clk := newClock()
-		q, _, _, _ := newTestQueue(db, clk)
-		at := clk.Now().Add(10 * time.Minute)
-		m := verifyMail
-		m.ExpiresAt = at
-		if err := q.SendMail(t.Context(), m); err != nil {
-			t.Fatal(err)
-		}
-		clk.Advance(time.Second)
-		if err := q.SendMail(t.Context(), identity.Mail{Kind: identity.MailPasswordChanged, To: "notice@example.com"}); err != nil {
-			t.Fatal(err)
-		}
-		st, err := newStore(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []time.Time
-		for range 2 {
-			c, ok, err := st.claim(t.Context(), clk.Now(), clk.Now().Add(time.Minute))
-			if err != nil || !ok {
-				t.Fatalf("claim = %v, %v", ok, err)
-			}
-			got = append(got, c.expiresAt)
-		}
-		if diff := cmp.Diff([]time.Time{at, {}}, got); diff != "" {
-			t.Errorf("expiries (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"crypto/hmac"
@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gatehouse/identity/message"
 )
 
 const testWebhookSecret = "whsec-0123456789abcdef0123456789abcdef"
@@ -29,7 +31,7 @@ type webhookReceiver struct {
 	now    func() time.Time
 
 	mu       sync.Mutex
-	accepted []webhookBody
+	accepted []message.WebhookBody
 }
 
 func (rc *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +58,7 @@ func (rc *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var b webhookBody
+	var b message.WebhookBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		http.Error(w, "bad json", http.StatusBadRequest)
 		return
@@ -88,12 +90,12 @@ func TestWebhookSMSSender(t *testing.T) {
 			rc.mu.Lock()
 			rc.accepted = nil
 			rc.mu.Unlock()
-			s, err := NewWebhookSMSSender(srv.URL+"/sms?token=abc", tc.secret)
+			s, err := message.NewWebhookSMSSender(srv.URL+"/sms?token=abc", tc.secret)
 			if err != nil {
 				t.Fatalf("NewWebhookSMSSender: %v", err)
 			}
 			s.Now = func() time.Time { return clk.Now().Add(tc.sentAt) }
-			ctx := withMessageID(t.Context(), "0190-msg")
+			ctx := message.WithMessageID(t.Context(), "0190-msg")
 			err = s.SendSMS(ctx, "+14155550100", "Your code is 493817")
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
@@ -107,7 +109,7 @@ func TestWebhookSMSSender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SendSMS: %v", err)
 			}
-			want := []webhookBody{{To: "+14155550100", Text: "Your code is 493817", ID: "0190-msg"}}
+			want := []message.WebhookBody{{To: "+14155550100", Text: "Your code is 493817", ID: "0190-msg"}}
 			if diff := cmp.Diff(want, rc.accepted); diff != "" {
 				t.Errorf("accepted mismatch (-want +got):\n%s", diff)
 			}
@@ -126,7 +128,7 @@ func TestWebhookErrors(t *testing.T) {
 		io.WriteString(w, "echo: Your code is 493817")
 	}))
 	t.Cleanup(srv.Close)
-	s, err := NewWebhookSMSSender(srv.URL, testWebhookSecret)
+	s, err := message.NewWebhookSMSSender(srv.URL, testWebhookSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +143,7 @@ func TestWebhookErrors(t *testing.T) {
 	// A refused connection names no URL (it may carry a token).
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	s, err = NewWebhookSMSSender(dead.URL+"/?token=tok-secret", testWebhookSecret)
+	s, err = message.NewWebhookSMSSender(dead.URL+"/?token=tok-secret", testWebhookSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +238,7 @@ func TestTwilioSMSSender(t *testing.T) {
 			fake := &twilioFake{status: tc.status, body: tc.body}
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
-			s, err := NewTwilioSMSSender(testTwilioSID, tc.token, tc.from, srv.URL+"/")
+			s, err := message.NewTwilioSMSSender(testTwilioSID, tc.token, tc.from, srv.URL+"/")
 			if err != nil {
 				t.Fatalf("NewTwilioSMSSender: %v", err)
 			}
@@ -248,7 +250,7 @@ func TestTwilioSMSSender(t *testing.T) {
 			if gotErr != tc.wantErr {
 				t.Errorf("SendSMS error = %q, want %q", gotErr, tc.wantErr)
 			}
-			if got := errors.Is(err, ErrUndeliverable); got != tc.wantUndeli {
+			if got := errors.Is(err, message.ErrUndeliverable); got != tc.wantUndeli {
 				t.Errorf("errors.Is(err, ErrUndeliverable) = %v, want %v", got, tc.wantUndeli)
 			}
 			var want []map[string]string
@@ -266,43 +268,43 @@ func TestNewSMSSender(t *testing.T) {
 	logger, _ := newTestLogger()
 	tests := []struct {
 		name     string
-		config   SMSConfig
+		config   message.SMSConfig
 		wantType string
 		wantErr  string
 	}{
-		{name: "default is log", config: SMSConfig{}, wantType: "*message.LogSMSSender"},
-		{name: "log", config: SMSConfig{Provider: "log"}, wantType: "*message.LogSMSSender"},
+		{name: "default is log", config: message.SMSConfig{}, wantType: "*message.LogSMSSender"},
+		{name: "log", config: message.SMSConfig{Provider: "log"}, wantType: "*message.LogSMSSender"},
 		{
 			name:     "webhook",
-			config:   SMSConfig{Provider: "webhook", WebhookURL: "https://sms.example.com/hook", WebhookSecret: testWebhookSecret},
+			config:   message.SMSConfig{Provider: "webhook", WebhookURL: "https://sms.example.com/hook", WebhookSecret: testWebhookSecret},
 			wantType: "*message.WebhookSMSSender",
 		},
 		{
 			name:    "webhook over http",
-			config:  SMSConfig{Provider: "webhook", WebhookURL: "http://sms.example.com/hook", WebhookSecret: testWebhookSecret},
+			config:  message.SMSConfig{Provider: "webhook", WebhookURL: "http://sms.example.com/hook", WebhookSecret: testWebhookSecret},
 			wantErr: "message: sms webhook URL: must use https (http only on loopback hosts)",
 		},
 		{
 			name:    "webhook short secret",
-			config:  SMSConfig{Provider: "webhook", WebhookURL: "https://sms.example.com/hook", WebhookSecret: "short"},
+			config:  message.SMSConfig{Provider: "webhook", WebhookURL: "https://sms.example.com/hook", WebhookSecret: "short"},
 			wantErr: "message: sms webhook secret must be at least 32 characters",
 		},
 		{
 			name:     "twilio",
-			config:   SMSConfig{Provider: "twilio", TwilioAccountSID: testTwilioSID, TwilioAuthToken: "t", TwilioFrom: "+15005550006"},
+			config:   message.SMSConfig{Provider: "twilio", TwilioAccountSID: testTwilioSID, TwilioAuthToken: "t", TwilioFrom: "+15005550006"},
 			wantType: "*message.TwilioSMSSender",
 		},
 		{
 			name:    "twilio bad SID",
-			config:  SMSConfig{Provider: "twilio", TwilioAccountSID: "SK123", TwilioAuthToken: "t", TwilioFrom: "+15005550006"},
+			config:  message.SMSConfig{Provider: "twilio", TwilioAccountSID: "SK123", TwilioAuthToken: "t", TwilioFrom: "+15005550006"},
 			wantErr: "message: twilio account SID must be AC followed by 32 hex digits",
 		},
-		{name: "unknown", config: SMSConfig{Provider: "carrier-pigeon"},
+		{name: "unknown", config: message.SMSConfig{Provider: "carrier-pigeon"},
 			wantErr: `message: unknown SMS provider "carrier-pigeon" (want log, webhook or twilio)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSMSSender(tc.config, logger)
+			s, err := message.NewSMSSender(tc.config, logger)
 			gotErr := ""
 			if err != nil {
 				gotErr = err.Error()
@@ -317,15 +319,15 @@ func TestNewSMSSender(t *testing.T) {
 			}
 		})
 	}
-	if s, ok := mustSMS(t, SMSConfig{Provider: "twilio", TwilioAccountSID: testTwilioSID, TwilioAuthToken: "t", TwilioFrom: "x"}).(*TwilioSMSSender); !ok || s.BaseURL != DefaultTwilioBaseURL {
-		t.Errorf("twilio sender without a base URL uses %q, want %q", s.BaseURL, DefaultTwilioBaseURL)
+	if s, ok := mustSMS(t, message.SMSConfig{Provider: "twilio", TwilioAccountSID: testTwilioSID, TwilioAuthToken: "t", TwilioFrom: "x"}).(*message.TwilioSMSSender); !ok || s.BaseURL != message.DefaultTwilioBaseURL {
+		t.Errorf("twilio sender without a base URL uses %q, want %q", s.BaseURL, message.DefaultTwilioBaseURL)
 	}
 }
 
-func mustSMS(t testing.TB, c SMSConfig) SMSSender {
+func mustSMS(t testing.TB, c message.SMSConfig) message.SMSSender {
 	t.Helper()
 	logger, _ := newTestLogger()
-	s, err := NewSMSSender(c, logger)
+	s, err := message.NewSMSSender(c, logger)
 	if err != nil {
 		t.Fatalf("NewSMSSender: %v", err)
 	}

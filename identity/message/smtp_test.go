@@ -1,4 +1,4 @@
-package message
+package message_test
 
 import (
 	"crypto/ecdsa"
@@ -25,6 +25,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
+
+	"gatehouse/identity/message"
 )
 
 // smtpBackend records what an SMTP server receives.
@@ -179,10 +181,10 @@ func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
 }
 
 // mustSMTPSender builds a sender for scheme://userinfo@addr.
-func mustSMTPSender(t testing.TB, scheme string, user *url.Userinfo, addr string, roots *x509.CertPool) *SMTPSender {
+func mustSMTPSender(t testing.TB, scheme string, user *url.Userinfo, addr string, roots *x509.CertPool) *message.SMTPSender {
 	t.Helper()
 	u := url.URL{Scheme: scheme, User: user, Host: addr}
-	s, err := NewSMTPSender(u.String(), "Gatehouse <no-reply@example.com>")
+	s, err := message.NewSMTPSender(u.String(), "Gatehouse <no-reply@example.com>")
 	if err != nil {
 		t.Fatalf("NewSMTPSender: %v", err)
 	}
@@ -312,7 +314,7 @@ func TestSMTPDelivers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, be := startSMTP(t, tc.server)
 			s := mustSMTPSender(t, tc.scheme, tc.user, addr, roots)
-			ctx := withMessageID(t.Context(), "0190-test-id")
+			ctx := message.WithMessageID(t.Context(), "0190-test-id")
 			if err := s.SendEmail(ctx, "ada@example.com", testSubject, testText, testHTML); err != nil {
 				t.Fatalf("SendEmail: %v", err)
 			}
@@ -377,7 +379,7 @@ func TestSMTPRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("SendEmail error = %v, want one about %q", err, tc.wantErr)
 			}
-			if errors.Is(err, ErrUndeliverable) {
+			if errors.Is(err, message.ErrUndeliverable) {
 				t.Errorf("error %v is ErrUndeliverable; a configuration problem should be retried", err)
 			}
 			if auths := be.Auths(); len(auths) != 0 {
@@ -397,7 +399,7 @@ func TestSMTPRejectedRecipientIsUndeliverable(t *testing.T) {
 	addr, _ := startSMTP(t, smtpServerOptions{})
 	s := mustSMTPSender(t, "smtp", nil, addr, nil)
 	err := s.SendEmail(t.Context(), "nobody@example.com", testSubject, testText, testHTML)
-	if !errors.Is(err, ErrUndeliverable) {
+	if !errors.Is(err, message.ErrUndeliverable) {
 		t.Errorf("SendEmail to a rejected recipient: error = %v, want ErrUndeliverable", err)
 	}
 }
@@ -440,7 +442,7 @@ func TestNewSMTPSender(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSMTPSender(tc.url, tc.from)
+			s, err := message.NewSMTPSender(tc.url, tc.from)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("NewSMTPSender error = %v, want %q", err, tc.wantErr)
@@ -453,8 +455,8 @@ func TestNewSMTPSender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewSMTPSender: %v", err)
 			}
-			got := want{Host: s.host, Port: s.port, ImplicitTLS: s.implicitTLS, Username: s.username,
-				Password: s.password, From: s.from.String()}
+			var got want
+			got.Host, got.Port, got.ImplicitTLS, got.Username, got.Password, got.From = s.SMTPSettings()
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("NewSMTPSender mismatch (-want +got):\n%s", diff)
 			}

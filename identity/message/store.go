@@ -2,194 +2,71 @@ package message
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 	"unicode/utf8"
-
-	"gorm.io/gorm"
 )
 
-// claimed is a row taken by a worker: its content, the attempt count
-// that fences every later update of it, when it was queued and when the
-// code or link it carries stops working (zero: it carries none).
-type claimed struct {
-	id, kind, to, subject, text, html string
-	attempts                          int
-	createdAt, expiresAt              time.Time
+// Message is one row of the outbound queue: an item waiting to go out,
+// whatever its kind. Kind picks the sender; To, Subject, Text and HTML are
+// what that sender needs (for a back-channel logout, To is the relying
+// party's URI and Text the logout token).
+type Message struct {
+	ID, Kind, To, Subject, Text, HTML string
+	// Attempts counts the claims of the row; it fences every update of a
+	// claimed row, so a worker whose lease ran out cannot overwrite the
+	// outcome of the worker that took the row over.
+	Attempts int
+	// CreatedAt is when the row was queued; ExpiresAt is when the code or
+	// link it carries stops working (zero: it carries none).
+	CreatedAt, ExpiresAt time.Time
 }
 
-// claimSQL takes the oldest due row: a queued one whose time has come, or
-// a sending one whose worker's lease ran out. It is one statement, so the
-// claim is atomic. lock is "FOR UPDATE SKIP LOCKED" on PostgreSQL, where
-// concurrent workers must pass over a row another is taking instead of
-// waiting for it and then claiming it too; SQLite has one writer and
-// neither needs nor knows the clause.
-const claimSQL = `UPDATE outbound_messages
-	SET status = 'sending', locked_until = $1, attempts = attempts + 1
-	WHERE id = (SELECT id FROM outbound_messages
-		WHERE (status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND locked_until <= $2)
-		ORDER BY next_attempt_at LIMIT 1 %s)
-	RETURNING ` + claimedColumns
-
-// claimWaitingSQL takes, before its time, the queued row of a kind that
-// failed before and is due soonest: the probe of a transport that is
-// failing (see Worker.ProbeInterval).
-const claimWaitingSQL = `UPDATE outbound_messages
-	SET status = 'sending', locked_until = $1, attempts = attempts + 1
-	WHERE id = (SELECT id FROM outbound_messages
-		WHERE status = 'queued' AND kind = $2 AND attempts > 0
-		ORDER BY next_attempt_at LIMIT 1 %s)
-	RETURNING ` + claimedColumns
-
-const claimedColumns = `id, kind, recipient, subject, body_text, body_html, attempts, created_at, expires_at`
-
-var (
-	claimPostgres        = fmt.Sprintf(claimSQL, "FOR UPDATE SKIP LOCKED")
-	claimSQLite          = fmt.Sprintf(claimSQL, "")
-	claimWaitingPostgres = fmt.Sprintf(claimWaitingSQL, "FOR UPDATE SKIP LOCKED")
-	claimWaitingSQLite   = fmt.Sprintf(claimWaitingSQL, "")
-)
-
-// The outcomes. Each matches the attempt it records: a worker whose lease
-// ran out and whose row was claimed again changes nothing.
-const (
-	markSentSQL = `UPDATE outbound_messages
-		SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = '',
-			subject = '', body_text = '', body_html = ''
-		WHERE id = $2 AND status = 'sending' AND attempts = $3`
-	markRetrySQL = `UPDATE outbound_messages
-		SET status = 'queued', next_attempt_at = $1, locked_until = NULL, last_error = $2
-		WHERE id = $3 AND status = 'sending' AND attempts = $4`
-	markFailedSQL = `UPDATE outbound_messages
-		SET status = 'failed', locked_until = NULL, last_error = $1,
-			subject = '', body_text = '', body_html = ''
-		WHERE id = $2 AND status = 'sending' AND attempts = $3`
-	// markDroppedSQL gives up on a row without an attempt (too old, or
-	// its code expired): failed, the claim not counted as an attempt.
-	markDroppedSQL = `UPDATE outbound_messages
-		SET status = 'failed', locked_until = NULL, attempts = attempts - 1,
-			last_error = CASE WHEN last_error = '' THEN CAST($1 AS text)
-				ELSE substr(CAST($1 AS text) || '; last error: ' || last_error, 1, 300) END,
-			subject = '', body_text = '', body_html = ''
-		WHERE id = $2 AND status = 'sending' AND attempts = $3`
-	// retryWaitingSQL makes the queued rows of a kind due now: their
-	// transport works again. retryWaitingToSQL does it for the rows to
-	// one recipient (a relying party's back-channel logout URI).
-	retryWaitingSQL = `UPDATE outbound_messages SET next_attempt_at = $1
-		WHERE status = 'queued' AND kind = $2 AND next_attempt_at > $1`
-	retryWaitingToSQL = `UPDATE outbound_messages SET next_attempt_at = $1
-		WHERE status = 'queued' AND kind = $2 AND recipient = $3 AND next_attempt_at > $1`
-	// releaseSQL hands back a row whose attempt never happened (the
-	// worker is shutting down): due now, the attempt not counted.
-	releaseSQL = `UPDATE outbound_messages
-		SET status = 'queued', locked_until = NULL, attempts = attempts - 1
-		WHERE id = $1 AND status = 'sending' AND attempts = $2`
-)
-
-// store runs the queue's statements through database/sql: they are few,
-// fixed and on a loop, and the $n placeholders work in both databases.
-type store struct {
-	db       *sql.DB
-	postgres bool
+// Outbox is where a Queue puts new messages. Enqueue joins the database
+// transaction carried by ctx, if any, so that a message is queued exactly
+// when the change that caused it commits (the transactional outbox).
+type Outbox interface {
+	// Enqueue inserts m with status queued, due at m.CreatedAt.
+	Enqueue(ctx context.Context, m Message) error
 }
 
-func newStore(db *gorm.DB) (store, error) {
-	if db == nil {
-		return store{}, errors.New("message: no database")
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return store{}, fmt.Errorf("message: %w", err)
-	}
-	return store{db: sqlDB, postgres: db.Dialector.Name() == "postgres"}, nil
-}
+// Store keeps the queue: the Outbox, and what a Worker needs to claim,
+// record and purge rows. identity/message/sqlstore implements it over the
+// outbound_messages table.
+type Store interface {
+	Outbox
 
-// claim takes one due row until lockedUntil, or returns ok=false when
-// none is due at now.
-func (s store) claim(ctx context.Context, now, lockedUntil time.Time) (claimed, bool, error) {
-	q := claimSQLite
-	if s.postgres {
-		q = claimPostgres
-	}
-	return scanClaimed(s.db.QueryRowContext(ctx, q, dbTime(lockedUntil), dbTime(now)))
-}
+	// Claim takes the oldest due row until lockedUntil: a queued one whose
+	// time (next_attempt_at) has come at now, or a sending one whose lease
+	// ran out. It counts the attempt. ok is false when none is due. One
+	// row is claimed by one caller at a time, across processes.
+	Claim(ctx context.Context, now, lockedUntil time.Time) (m Message, ok bool, err error)
+	// ClaimWaiting takes, due or not, the queued row of kind that failed
+	// before and is due soonest (the probe of a failing transport).
+	ClaimWaiting(ctx context.Context, kind string, lockedUntil time.Time) (m Message, ok bool, err error)
+	// RetryWaiting makes the queued rows of kind due at now, only those to
+	// recipient when it is not empty, and returns how many there were.
+	RetryWaiting(ctx context.Context, kind, recipient string, now time.Time) (int64, error)
 
-// claimWaiting takes the queued row of kind that failed before and is
-// due soonest, due or not, until lockedUntil; ok=false when there is none.
-func (s store) claimWaiting(ctx context.Context, kind string, lockedUntil time.Time) (claimed, bool, error) {
-	q := claimWaitingSQLite
-	if s.postgres {
-		q = claimWaitingPostgres
-	}
-	return scanClaimed(s.db.QueryRowContext(ctx, q, dbTime(lockedUntil), kind))
-}
+	// The outcomes of a claimed row. Each reports whether the caller still
+	// owned the row (its attempt count still matched); a false answer
+	// changed nothing.
 
-func scanClaimed(r *sql.Row) (m claimed, ok bool, err error) {
-	err = r.Scan(&m.id, &m.kind, &m.to, &m.subject, &m.text, &m.html, &m.attempts,
-		scanTime{&m.createdAt}, scanTime{&m.expiresAt})
-	if errors.Is(err, sql.ErrNoRows) {
-		return claimed{}, false, nil
-	}
-	if err != nil {
-		return claimed{}, false, fmt.Errorf("message: claim: %w", err)
-	}
-	return m, true, nil
-}
+	// MarkSent records a delivery at at and blanks the row's content.
+	MarkSent(ctx context.Context, m Message, at time.Time) (owned bool, err error)
+	// MarkRetry queues the row again, due at next, keeping lastError.
+	MarkRetry(ctx context.Context, m Message, next time.Time, lastError string) (owned bool, err error)
+	// MarkFailed gives the row up for good and blanks its content.
+	MarkFailed(ctx context.Context, m Message, lastError string) (owned bool, err error)
+	// MarkDropped gives the row up unsent, the claim not counted as an
+	// attempt, with reason in front of any earlier error.
+	MarkDropped(ctx context.Context, m Message, reason string) (owned bool, err error)
+	// Release hands back a row whose attempt never happened: due now, the
+	// claim not counted.
+	Release(ctx context.Context, m Message) (owned bool, err error)
 
-// retryWaiting makes the queued rows of m's transport due at now and
-// returns how many there were.
-func (s store) retryWaiting(ctx context.Context, m claimed, now time.Time) (int64, error) {
-	var res sql.Result
-	var err error
-	if m.kind == kindLogout {
-		res, err = s.db.ExecContext(ctx, retryWaitingToSQL, dbTime(now), m.kind, m.to)
-	} else {
-		res, err = s.db.ExecContext(ctx, retryWaitingSQL, dbTime(now), m.kind)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("message: retry waiting: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("message: retry waiting: %w", err)
-	}
-	return n, nil
-}
-
-// update runs one outcome statement and reports whether it still owned
-// the row.
-func (s store) update(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := s.db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("message: record outcome: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("message: record outcome: %w", err)
-	}
-	return n == 1, nil
-}
-
-func (s store) markSent(ctx context.Context, m claimed, at time.Time) (bool, error) {
-	return s.update(ctx, markSentSQL, dbTime(at), m.id, m.attempts)
-}
-
-func (s store) markRetry(ctx context.Context, m claimed, next time.Time, cause error) (bool, error) {
-	return s.update(ctx, markRetrySQL, dbTime(next), shortError(cause), m.id, m.attempts)
-}
-
-func (s store) markFailed(ctx context.Context, m claimed, cause error) (bool, error) {
-	return s.update(ctx, markFailedSQL, shortError(cause), m.id, m.attempts)
-}
-
-func (s store) markDropped(ctx context.Context, m claimed, reason string) (bool, error) {
-	return s.update(ctx, markDroppedSQL, reason, m.id, m.attempts)
-}
-
-func (s store) release(ctx context.Context, m claimed) (bool, error) {
-	return s.update(ctx, releaseSQL, m.id, m.attempts)
+	// Purge deletes the sent and failed rows queued before before and
+	// returns how many; queued rows are kept however old.
+	Purge(ctx context.Context, before time.Time) (int64, error)
 }
 
 // maxErrorLen bounds last_error: enough for an SMTP reply or a provider's
@@ -214,31 +91,4 @@ func shortError(err error) string {
 		b = utf8.AppendRune(b, r)
 	}
 	return string(b)
-}
-
-// scanTime reads a time column from either database: PostgreSQL and the
-// SQLite driver (datetime columns) give time.Time, text (the queue's own
-// fixed-width layout) is parsed. NULL is the zero time.
-type scanTime struct{ t *time.Time }
-
-func (s scanTime) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*s.t = time.Time{}
-	case time.Time:
-		*s.t = v.UTC()
-	case string:
-		return s.parse(v)
-	case []byte:
-		return s.parse(string(v))
-	default:
-		return fmt.Errorf("cannot scan %T into a time", src)
-	}
-	return nil
-}
-
-func (s scanTime) parse(v string) error {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	*s.t = t.UTC()
-	return err
 }

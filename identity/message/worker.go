@@ -17,15 +17,15 @@ const (
 	DefaultProbeInterval = 15 * time.Second
 	DefaultSendTimeout   = 30 * time.Second
 	DefaultPollInterval  = 5 * time.Second
-	DefaultRetention     = 7 * 24 * time.Hour
 )
+
+// DefaultRetention is how long the rows of sent and failed messages,
+// their bodies already blanked, are kept before Queue.Purge deletes them.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // leaseMargin is how much longer than SendTimeout a claim lasts: enough to
 // record the outcome, so that a live worker never loses its row.
 const leaseMargin = time.Minute
-
-// purgeInterval is how often Run deletes rows past their retention.
-const purgeInterval = time.Hour
 
 // Worker delivers the queue. Any number of workers, in one process or in
 // several sharing a PostgreSQL database, may run at once: each row is
@@ -43,11 +43,14 @@ type Worker struct {
 	// well as in the log.
 	Observe func(kind, outcome string)
 
-	Queue  *Queue
-	Email  EmailSender
-	SMS    SMSSender
-	Logger *slog.Logger // nil discards
-	// JobFailed, when set, is told of a pass or purge that failed on the
+	Queue *Queue
+	Email EmailSender
+	SMS   SMSSender
+	// Senders deliver the items of other kinds, posted with Queue.Post,
+	// by kind. An item of a kind without a Sender fails for good.
+	Senders map[string]Sender
+	Logger  *slog.Logger // nil discards
+	// JobFailed, when set, is told of a pass that failed on the
 	// database instead of the log: the server reports a database outage
 	// once, not at every poll.
 	JobFailed func(ctx context.Context, msg string, err error)
@@ -76,16 +79,13 @@ type Worker struct {
 	// other processes or due for a retry; a message queued through the
 	// same Queue wakes it at once.
 	PollInterval time.Duration
-	// Retention is how long the rows of sent and failed messages, their
-	// bodies already blanked, are kept.
-	Retention time.Duration
 
 	transports transports
 	// pass is held by each pass over the queue (see Drain).
 	pass sync.Mutex
 }
 
-// failed reports a failed pass or purge through JobFailed or the log.
+// failed reports a failed pass through JobFailed or the log.
 func (w *Worker) failed(ctx context.Context, msg string, err error) {
 	if w.JobFailed != nil {
 		w.JobFailed(ctx, msg, err)
@@ -99,20 +99,9 @@ func (w *Worker) failed(ctx context.Context, msg string, err error) {
 func (w *Worker) Run(ctx context.Context) {
 	tick := time.NewTicker(orDefault(w.PollInterval, DefaultPollInterval))
 	defer tick.Stop()
-	var lastPurge time.Time
 	for {
 		if _, _, err := w.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			w.failed(ctx, "message queue pass failed", err)
-		}
-		if now := w.now(); now.Sub(lastPurge) >= purgeInterval && ctx.Err() == nil {
-			lastPurge = now
-			n, err := w.Queue.Purge(ctx, now.Add(-orDefault(w.Retention, DefaultRetention)))
-			switch {
-			case err != nil && ctx.Err() == nil:
-				w.failed(ctx, "message queue purge failed", err)
-			case n > 0:
-				w.logger().InfoContext(ctx, "message queue purged", "deleted", n)
-			}
 		}
 		select {
 		case <-ctx.Done():
@@ -130,22 +119,19 @@ func (w *Worker) Run(ctx context.Context) {
 // Sender errors are logged, not returned; err is a database error or
 // ctx's. A pass starts once the one under way on w, if any, has ended.
 func (w *Worker) DeliverDue(ctx context.Context) (sent, failed int, err error) {
-	if w.Queue == nil || w.Email == nil || w.SMS == nil {
-		return 0, 0, errors.New("message: worker needs a Queue, an Email and an SMS sender")
+	if w.Queue == nil || w.Queue.Store == nil || w.Email == nil || w.SMS == nil {
+		return 0, 0, errors.New("message: worker needs a Queue with a Store, an Email and an SMS sender")
 	}
 	w.pass.Lock()
 	defer w.pass.Unlock()
-	st, err := newStore(w.Queue.DB)
-	if err != nil {
-		return 0, 0, err
-	}
+	st := w.Queue.Store
 	lease := orDefault(w.SendTimeout, DefaultSendTimeout) + leaseMargin
 	for {
 		if err := ctx.Err(); err != nil {
 			return sent, failed, err
 		}
 		now := w.now()
-		m, ok, err := st.claim(ctx, now, now.Add(lease))
+		m, ok, err := st.Claim(ctx, now, now.Add(lease))
 		if err == nil && !ok {
 			m, ok, err = w.probe(ctx, st, now, now.Add(lease))
 		}
@@ -177,22 +163,22 @@ func (w *Worker) Drain(ctx context.Context) error {
 
 // deliver makes one attempt at m, or drops it when it is too old or its
 // code expired, and records the outcome.
-func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error) {
-	log := w.logger().With("message_id", m.id, "kind", m.kind, "attempt", m.attempts)
+func (w *Worker) deliver(ctx context.Context, st Store, m Message) (bool, error) {
+	log := w.logger().With("message_id", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	now := w.now()
 	if reason, outcome := w.stale(m, now); reason != "" {
-		owned, err := st.markDropped(ctx, m, reason)
+		owned, err := st.MarkDropped(ctx, m, reason)
 		if err != nil || !owned {
 			return false, w.notOwned(ctx, log, owned, err)
 		}
 		if outcome == outcomeExpired {
 			log.WarnContext(ctx, "message dropped unsent: its code or link expired before it could be delivered",
-				"expired_at", m.expiresAt, "queued_at", m.createdAt)
+				"expired_at", m.ExpiresAt, "queued_at", m.CreatedAt)
 		} else {
 			log.ErrorContext(ctx, "message delivery failed for good: not delivered within its maximum age",
-				"queued_at", m.createdAt, "max_age", orDefault(w.MaxAge, DefaultMaxAge).String())
+				"queued_at", m.CreatedAt, "max_age", orDefault(w.MaxAge, DefaultMaxAge).String())
 		}
-		w.observe(m.kind, outcome)
+		w.observe(m.Kind, outcome)
 		return false, nil
 	}
 
@@ -202,7 +188,7 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 	outcome := outcomeSent
 	switch {
 	case sendErr == nil:
-		owned, err = st.markSent(ctx, m, w.now())
+		owned, err = st.MarkSent(ctx, m, w.now())
 		if err == nil && owned {
 			log.InfoContext(ctx, "message sent")
 		}
@@ -211,20 +197,20 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 		// peer. Hand the row back; if that fails too, the lease runs out.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := st.release(rctx, m); err != nil {
+		if _, err := st.Release(rctx, m); err != nil {
 			log.WarnContext(ctx, "message not released at shutdown; it is retried when its lease ends", "err", err)
 		}
 		return false, ctx.Err()
 	case errors.Is(sendErr, ErrUndeliverable):
 		outcome = outcomeFailed
-		owned, err = st.markFailed(ctx, m, sendErr)
+		owned, err = st.MarkFailed(ctx, m, shortError(sendErr))
 		if err == nil && owned {
 			log.ErrorContext(ctx, "message delivery failed for good", "err", shortError(sendErr))
 		}
 	default:
 		outcome = outcomeRetry
-		next := now.Add(w.backoff(m.attempts))
-		owned, err = st.markRetry(ctx, m, next, sendErr)
+		next := now.Add(w.backoff(m.Attempts))
+		owned, err = st.MarkRetry(ctx, m, next, shortError(sendErr))
 		if err == nil && owned {
 			log.WarnContext(ctx, "message delivery failed; will retry", "err", shortError(sendErr),
 				"next_attempt_at", next.UTC())
@@ -233,7 +219,7 @@ func (w *Worker) deliver(ctx context.Context, st store, m claimed) (bool, error)
 	if err != nil || !owned {
 		return sendErr == nil && err == nil, w.notOwned(ctx, log, owned, err)
 	}
-	w.observe(m.kind, outcome)
+	w.observe(m.Kind, outcome)
 	if outcome == outcomeSent || outcome == outcomeRetry {
 		err = w.attempted(ctx, st, log, m, now, sendErr == nil)
 	}
@@ -249,11 +235,11 @@ const (
 )
 
 // stale says why m must not be sent any more, with its outcome, or "".
-func (w *Worker) stale(m claimed, now time.Time) (reason, outcome string) {
+func (w *Worker) stale(m Message, now time.Time) (reason, outcome string) {
 	switch {
-	case !m.expiresAt.IsZero() && !now.Before(m.expiresAt):
+	case !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt):
 		return "expired before delivery: its code or link no longer works", outcomeExpired
-	case now.Sub(m.createdAt) >= orDefault(w.MaxAge, DefaultMaxAge):
+	case now.Sub(m.CreatedAt) >= orDefault(w.MaxAge, DefaultMaxAge):
 		return "not delivered within its maximum age", outcomeFailed
 	}
 	return "", ""
@@ -279,21 +265,24 @@ func (w *Worker) observe(kind, outcome string) {
 }
 
 // send hands m to its sender, bounded by SendTimeout.
-func (w *Worker) send(ctx context.Context, m claimed) error {
-	ctx, cancel := context.WithTimeout(withMessageID(ctx, m.id), orDefault(w.SendTimeout, DefaultSendTimeout))
+func (w *Worker) send(ctx context.Context, m Message) error {
+	ctx, cancel := context.WithTimeout(withMessageID(ctx, m.ID), orDefault(w.SendTimeout, DefaultSendTimeout))
 	defer cancel()
-	switch m.kind {
+	switch m.Kind {
 	case kindEmail:
-		return w.Email.SendEmail(ctx, m.to, m.subject, m.text, m.html)
+		return w.Email.SendEmail(ctx, m.To, m.Subject, m.Text, m.HTML)
 	case kindSMS:
-		return w.SMS.SendSMS(ctx, m.to, m.text)
+		return w.SMS.SendSMS(ctx, m.To, m.Text)
 	case kindLogout:
 		if w.Logout == nil {
-			return (&HTTPLogoutSender{}).SendLogout(ctx, m.to, m.text)
+			return (&HTTPLogoutSender{}).SendLogout(ctx, m.To, m.Text)
 		}
-		return w.Logout.SendLogout(ctx, m.to, m.text)
+		return w.Logout.SendLogout(ctx, m.To, m.Text)
 	}
-	return fmt.Errorf("unknown kind %q: %w", m.kind, ErrUndeliverable)
+	if s := w.Senders[m.Kind]; s != nil {
+		return s.Deliver(ctx, m)
+	}
+	return fmt.Errorf("unknown kind %q: %w", m.Kind, ErrUndeliverable)
 }
 
 func (w *Worker) now() time.Time {

@@ -1,10 +1,11 @@
-package message
+package message_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"gatehouse/identity/message"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -21,7 +22,7 @@ func TestWorkerReportsFailedPass(t *testing.T) {
 	logger, logs := newTestLogger()
 	ctx, cancel := context.WithCancel(t.Context())
 	reported := make(chan string, 10)
-	w := &Worker{Queue: &Queue{DB: db, Renderer: fakeRenderer{}, Now: newClock().Now}, Email: &fakeEmail{}, Logger: logger,
+	w := &message.Worker{Queue: &message.Queue{Store: mustStore(t, db), Renderer: fakeRenderer{}, Now: newClock().Now}, Email: &fakeEmail{}, Logger: logger,
 		JobFailed: func(_ context.Context, msg string, err error) {
 			if err != nil {
 				reported <- msg

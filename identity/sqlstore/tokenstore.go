@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtx"
 )
 
 // TokenStore is the gorm implementation of identity.TokenStore on the
@@ -22,6 +23,9 @@ import (
 // in both databases without explicit locks.
 type TokenStore struct {
 	db *gorm.DB
+	// Now is the clock for the creation time of a token given none; nil
+	// means the database handle's clock (gorm's NowFunc).
+	Now func() time.Time
 }
 
 var _ identity.TokenStore = (*TokenStore)(nil)
@@ -74,7 +78,7 @@ func (s *TokenStore) PutToken(ctx context.Context, t *identity.OneTimeToken, not
 		return false, fmt.Errorf("sqlstore: put token: %w", identity.ErrNotFound)
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = newTimestamp(s.db.NowFunc()).Time()
+		t.CreatedAt = newTimestamp(clock(s.Now, s.db)()).Time()
 	}
 	row := &tokenRow{
 		ID: id, UserID: userID, Purpose: string(t.Purpose), Target: t.Target,
@@ -84,7 +88,7 @@ func (s *TokenStore) PutToken(ctx context.Context, t *identity.OneTimeToken, not
 	if t.UsedAt != nil {
 		row.UsedAt = newTimestamp(*t.UsedAt)
 	}
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+	res := dbtx.DB(ctx, s.db).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "user_id"}, {Name: "purpose"}},
 		DoUpdates: clause.AssignmentColumns([]string{
 			"id", "target", "code_hash", "token_hash", "attempts", "expires_at", "used_at", "created_at",
@@ -115,7 +119,7 @@ func (s *TokenStore) GetToken(ctx context.Context, userID string, purpose identi
 		return nil, fmt.Errorf("sqlstore: get token: %w", identity.ErrNotFound)
 	}
 	var row tokenRow
-	if err := s.db.WithContext(ctx).Where("user_id = ? AND purpose = ?", id, string(purpose)).Take(&row).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Where("user_id = ? AND purpose = ?", id, string(purpose)).Take(&row).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: get token: %w", translate(err))
 	}
 	return row.toToken(), nil
@@ -128,7 +132,7 @@ func (s *TokenStore) FindToken(ctx context.Context, tokenHash string) (*identity
 	}
 	var row tokenRow
 	// The second term repeats the partial index's predicate.
-	if err := s.db.WithContext(ctx).Where("token_hash = ? AND token_hash <> ''", tokenHash).Take(&row).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Where("token_hash = ? AND token_hash <> ''", tokenHash).Take(&row).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: find token: %w", translate(err))
 	}
 	return row.toToken(), nil
@@ -143,7 +147,7 @@ func (s *TokenStore) CountAttempt(ctx context.Context, id string, now time.Time,
 		return 0, fmt.Errorf("sqlstore: count attempt: %w", identity.ErrNotFound)
 	}
 	var attempts []int
-	err := s.db.WithContext(ctx).Raw(`UPDATE one_time_tokens SET attempts = attempts + 1
+	err := dbtx.DB(ctx, s.db).Raw(`UPDATE one_time_tokens SET attempts = attempts + 1
 		WHERE id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?
 		RETURNING attempts`, id, newTimestamp(now), max).Scan(&attempts).Error
 	if err != nil {
@@ -165,7 +169,7 @@ func (s *TokenStore) UseToken(ctx context.Context, id string, now time.Time) err
 		return fmt.Errorf("sqlstore: use token: zero time")
 	}
 	at := newTimestamp(now)
-	res := s.db.WithContext(ctx).Model(&tokenRow{}).
+	res := dbtx.DB(ctx, s.db).Model(&tokenRow{}).
 		Where("id = ? AND used_at IS NULL AND expires_at > ?", id, at).
 		Update("used_at", at)
 	if err := affectedOne(res); err != nil {
@@ -180,7 +184,7 @@ func (s *TokenStore) DeleteToken(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Delete(&tokenRow{}).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Where("id = ?", id).Delete(&tokenRow{}).Error; err != nil {
 		return fmt.Errorf("sqlstore: delete token: %w", err)
 	}
 	return nil

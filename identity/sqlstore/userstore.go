@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/migrations/dbtx"
 )
 
 // Index names from migrations/*/00001_identity.sql. PostgreSQL reports
@@ -32,6 +33,10 @@ const (
 // other as a username (valid usernames never contain '@').
 type UserStore struct {
 	db *gorm.DB
+	// Now is the clock for the times the store fills in itself (creation
+	// and update times not given by the caller); nil means the database
+	// handle's clock (gorm's NowFunc).
+	Now func() time.Time
 }
 
 var _ identity.UserStore = (*UserStore)(nil)
@@ -82,7 +87,7 @@ type userRow struct {
 // TableName tells gorm the table name.
 func (userRow) TableName() string { return "users" }
 
-func (s *UserStore) now() time.Time { return newTimestamp(s.db.NowFunc()).Time() }
+func (s *UserStore) now() time.Time { return newTimestamp(clock(s.Now, s.db)()).Time() }
 
 // toRow converts u; the caller has checked u.ID.
 func toRow(u *identity.User, passwordHash string) (*userRow, error) {
@@ -210,7 +215,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u *identity.User, passwordHa
 	if err != nil {
 		return err
 	}
-	if err := s.db.WithContext(ctx).Create(row).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Create(row).Error; err != nil {
 		return fmt.Errorf("sqlstore: create user: %w", translate(err))
 	}
 	u.CreatedAt, u.UpdatedAt = row.CreatedAt.Time(), row.UpdatedAt.Time()
@@ -226,7 +231,7 @@ func (s *UserStore) GetUser(ctx context.Context, id string) (*identity.User, err
 		return nil, identity.ErrNotFound
 	}
 	var row userRow
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: get user: %w", translate(err))
 	}
 	return row.toUser()
@@ -238,7 +243,7 @@ func (s *UserStore) FindUserByLogin(ctx context.Context, login string) (*identit
 	if login == "" {
 		return nil, "", identity.ErrNotFound
 	}
-	q := s.db.WithContext(ctx)
+	q := dbtx.DB(ctx, s.db)
 	lower := strings.ToLower(login)
 	if strings.Contains(login, "@") {
 		// The second term repeats the partial index's predicate so the
@@ -322,7 +327,7 @@ func (s *UserStore) update(ctx context.Context, op string, u *identity.User, col
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Updates(cols(row))
+	res := dbtx.DB(ctx, s.db).Model(&userRow{}).Where("id = ?", id).Updates(cols(row))
 	if err := affectedOne(res); err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
@@ -337,7 +342,7 @@ func (s *UserStore) PasswordHash(ctx context.Context, userID string) (string, er
 		return "", fmt.Errorf("sqlstore: password hash: %w", identity.ErrNotFound)
 	}
 	var row userRow
-	if err := s.db.WithContext(ctx).Select("password_hash").Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Select("password_hash").Where("id = ?", id).Take(&row).Error; err != nil {
 		return "", fmt.Errorf("sqlstore: password hash: %w", translate(err))
 	}
 	return row.PasswordHash, nil
@@ -350,7 +355,7 @@ func (s *UserStore) MarkEmailVerified(ctx context.Context, userID, email string,
 	if !ok || email == "" {
 		return fmt.Errorf("sqlstore: mark email verified: %w", identity.ErrNotFound)
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).
+	res := dbtx.DB(ctx, s.db).Model(&userRow{}).
 		Where("id = ? AND email_lower = ?", id, strings.ToLower(email)).
 		Updates(map[string]any{"email_verified": true, "updated_at": newTimestamp(s.orNow(at))})
 	if err := affectedOne(res); err != nil {
@@ -407,7 +412,7 @@ func (s *UserStore) setColumns(ctx context.Context, op, userID string, values ma
 	if !ok {
 		return fmt.Errorf("sqlstore: %s: %w", op, identity.ErrNotFound)
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Updates(values)
+	res := dbtx.DB(ctx, s.db).Model(&userRow{}).Where("id = ?", id).Updates(values)
 	if err := affectedOne(res); err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
@@ -417,7 +422,7 @@ func (s *UserStore) setColumns(ctx context.Context, op, userID string, values ma
 // ListUsers returns users ordered by creation time (ties by ID), skipping
 // offset and returning at most limit; limit <= 0 means no limit.
 func (s *UserStore) ListUsers(ctx context.Context, limit, offset int) ([]*identity.User, error) {
-	q := s.db.WithContext(ctx).Order("created_at, id")
+	q := dbtx.DB(ctx, s.db).Order("created_at, id")
 	if limit > 0 {
 		q = q.Limit(limit)
 	}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/migrations/dbtx"
 )
 
 // unlockedAt is the condition of an account that no lockout holds at the
@@ -28,7 +29,7 @@ func (s *UserStore) CountLoginAttempt(ctx context.Context, userID string) (ident
 		LockedUntil            timestamp
 		LockedPermanently      bool
 	}
-	err := s.db.WithContext(ctx).Raw(`UPDATE users SET failed_logins = failed_logins + 1
+	err := dbtx.DB(ctx, s.db).Raw(`UPDATE users SET failed_logins = failed_logins + 1
 		WHERE id = ?
 		RETURNING failed_logins, lockouts, locked_until, locked_permanently`, id).Scan(&rows).Error
 	if err != nil {
@@ -57,7 +58,7 @@ func (s *UserStore) LockUser(ctx context.Context, userID string, l identity.Lock
 	if l.Permanent {
 		until = timestamp{}
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).
+	res := dbtx.DB(ctx, s.db).Model(&userRow{}).
 		Where("id = ? AND lockouts = ? AND failed_logins >= ?", id, l.Lockouts, l.MinFailures).
 		Updates(map[string]any{
 			"failed_logins":      0,
@@ -77,7 +78,7 @@ func (s *UserStore) ClearLoginFailures(ctx context.Context, userID string, now t
 	if !ok {
 		return fmt.Errorf("sqlstore: clear login failures: %w", identity.ErrNotFound)
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).
+	res := dbtx.DB(ctx, s.db).Model(&userRow{}).
 		Where("id = ? AND "+unlockedAt, id, newTimestamp(now)).
 		Updates(resetLockout())
 	if err := affectedOne(res); err != nil {

@@ -80,6 +80,7 @@ func TestCheck(t *testing.T) {
 		"gatehouse/identity -> gatehouse/oidc/account",
 		"gatehouse/identity/audit -> gatehouse/federation",
 		"gatehouse/identity/audit -> gorm.io/gorm",
+		"gatehouse/identity/message -> gorm.io/gorm",
 		"gatehouse/oidc/account -> gatehouse/cmd/gatehouse",
 		"gatehouse/oidc/account -> github.com/go-jose/go-jose/v3/jwt",
 	}

@@ -36,9 +36,6 @@ var rules = []rule{
 		Why:      "gorm is a storage detail: only the stores (sqlstore packages) and migrations, which opens the database, use it",
 		Imports:  []string{"gorm.io/..."},
 		OnlyFrom: []string{".../sqlstore", "gatehouse/migrations/..."},
-		// The message queue's store is being moved into
-		// identity/message/sqlstore; until then its package may.
-		Except: []string{"gatehouse/identity/message"},
 	},
 	{
 		Why:      "fosite and go-jose v3 (which fosite needs) stay inside the OAuth provider and its store",

@@ -120,7 +120,7 @@ func (h *Handler) Continue(c echo.Context, req *oidc.AuthorizeRequest) (*oidc.Gr
 	}
 	switch d.Step {
 	case StepRefuse:
-		return nil, d.Refusal
+		return nil, d.Refusal // the endpoint writes it as the OAuth error
 	case StepDone:
 		return h.grant(f, user, bs)
 	}

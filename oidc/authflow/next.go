@@ -4,8 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ory/fosite"
-
 	"gatehouse/oidc"
 )
 
@@ -56,7 +54,7 @@ func (r Request) prompt(p string) bool { return slices.Contains(r.Prompt, p) }
 type Decision struct {
 	Step Step
 	// Refusal is the OAuth error of StepRefuse.
-	Refusal error
+	Refusal *oidc.Refusal
 	// Restart: the browser's session is no longer the one the flow is
 	// bound to; the flow starts over (Flow.restart) before Step.
 	Restart bool
@@ -103,9 +101,9 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 	if !needLogin && r.HintGiven {
 		switch {
 		case r.HintSubject == "":
-			return refuse(d, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not a valid ID token of this provider."))
+			return refuse(d, &oidc.Refusal{Code: oidc.CodeInvalidRequest, Hint: "The id_token_hint is not a valid ID token of this provider."})
 		case r.HintSubject != bs.UserID && (r.prompt("none") || freshLogin):
-			return refuse(d, fosite.ErrLoginRequired.WithHint("The signed-in user is not the one named by id_token_hint."))
+			return refuse(d, &oidc.Refusal{Code: oidc.CodeLoginRequired, Hint: "The signed-in user is not the one named by id_token_hint."})
 		case r.HintSubject != bs.UserID:
 			needLogin = true
 		}
@@ -119,17 +117,17 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 	}
 	if needLogin {
 		if r.prompt("none") {
-			return refuse(d, fosite.ErrLoginRequired)
+			return refuse(d, &oidc.Refusal{Code: oidc.CodeLoginRequired})
 		}
 		d.Step = StepSignIn
 		return d
 	}
 	if f.Done.Consent && !f.ConsentGranted {
-		return refuse(d, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+		return refuse(d, &oidc.Refusal{Code: oidc.CodeAccessDenied, Hint: "The user denied the request."})
 	}
 	if !r.FirstParty && !f.Done.Consent && (r.prompt("consent") || !covers(r.Remembered, r.Scopes)) {
 		if r.prompt("none") {
-			return refuse(d, fosite.ErrConsentRequired)
+			return refuse(d, &oidc.Refusal{Code: oidc.CodeConsentRequired})
 		}
 		// Signed in before this flow: the consent step holds the user
 		// to this session.
@@ -141,8 +139,8 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 	return d
 }
 
-func refuse(d Decision, err error) Decision {
-	d.Step, d.Refusal = StepRefuse, err
+func refuse(d Decision, r *oidc.Refusal) Decision {
+	d.Step, d.Refusal = StepRefuse, r
 	return d
 }
 

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	jose "github.com/go-jose/go-jose/v3"
-
 	"gatehouse/identity/egress"
 	"gatehouse/oidc"
 )
@@ -32,35 +30,12 @@ var supportedGrantTypes = []string{"authorization_code", "refresh_token", "clien
 // client assertions; symmetric and "none" are not.
 var supportedSigningAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 
-// Metadata is a client's registration metadata as RFC 7591 §2 and OpenID
-// Connect Dynamic Client Registration §2 carry it in JSON. Dynamic
-// registration and the admin CLI both validate it with Validate, so a
-// client is held to the same rules however it was created. Unknown JSON
-// fields are ignored (RFC 7591 §2).
-type Metadata struct {
-	RedirectURIs           []string `json:"redirect_uris,omitempty"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
-	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
-	// BackchannelLogoutSessionRequired is kept as registered; logout
-	// tokens always carry sid.
-	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
-	GrantTypes                       []string `json:"grant_types"`
-	ResponseTypes                    []string `json:"response_types"`
-	TokenEndpointAuthMethod          string   `json:"token_endpoint_auth_method,omitempty"`
-	TokenEndpointAuthSigningAlg      string   `json:"token_endpoint_auth_signing_alg,omitempty"`
-	ClientName                       string   `json:"client_name,omitempty"`
-	ClientURI                        string   `json:"client_uri,omitempty"`
-	LogoURI                          string   `json:"logo_uri,omitempty"`
-	Contacts                         []string `json:"contacts,omitempty"`
-	// Scope is the space-separated list of scopes the client may request.
-	Scope string `json:"scope,omitempty"`
-	// JWKS is the client's JWK Set by value, as raw JSON.
-	JWKS            json.RawMessage `json:"jwks,omitempty"`
-	JWKSURI         string          `json:"jwks_uri,omitempty"`
-	ApplicationType string          `json:"application_type,omitempty"`
-	// AccessTokenFormat is a Gatehouse extension: "opaque" or "jwt".
-	AccessTokenFormat string `json:"access_token_format,omitempty"`
-}
+// Metadata is a client's RFC 7591 metadata (oidc.ClientMetadata) under
+// the registration rules: dynamic registration and the admin CLI both
+// validate it with Validate, so a client is held to the same rules however
+// it was created. It is the same document, not a copy: Apply and
+// MetadataOf convert, field for field by the language, not by hand.
+type Metadata oidc.ClientMetadata
 
 // MetadataError is a rejected registration, answered as RFC 7591 §3.2.2
 // describes.
@@ -200,28 +175,19 @@ func (m *Metadata) validateAuthMethod() *MetadataError {
 		return invalidMetadata("token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
 	}
 	if m.JWKS != nil {
-		if _, err := parseJWKS(m.JWKS); err != nil {
+		if err := parseJWKS(m.JWKS); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// parseJWKS decodes a JWK Set that must hold only valid public keys.
-func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, *MetadataError) {
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, invalidMetadata("jwks is not a valid JWK Set: %v", err)
+// parseJWKS checks a JWK Set that must hold only valid public keys.
+func parseJWKS(raw json.RawMessage) *MetadataError {
+	if err := oidc.CheckJWKS(raw); err != nil {
+		return invalidMetadata("jwks %v", err)
 	}
-	if len(set.Keys) == 0 {
-		return nil, invalidMetadata("jwks has no keys")
-	}
-	for i := range set.Keys {
-		if !set.Keys[i].Valid() || !set.Keys[i].IsPublic() {
-			return nil, invalidMetadata("jwks key %d is not a valid public key", i)
-		}
-	}
-	return &set, nil
+	return nil
 }
 
 // validateScope checks each scope and normalises the list: single spaces,
@@ -366,54 +332,28 @@ func (m *Metadata) validateNames() *MetadataError {
 // secret, registration token, audience, first-party flag and timestamps
 // alone. Call Validate first.
 func (m *Metadata) Apply(c *oidc.Client) {
-	c.Name = m.ClientName
-	c.ApplicationType = m.ApplicationType
-	c.RedirectURIs = slices.Clone(m.RedirectURIs)
-	c.PostLogoutRedirectURIs = slices.Clone(m.PostLogoutRedirectURIs)
-	c.BackchannelLogoutURI = m.BackchannelLogoutURI
-	c.BackchannelLogoutSessionRequired = m.BackchannelLogoutSessionRequired
-	c.GrantTypes = slices.Clone(m.GrantTypes)
-	c.ResponseTypes = slices.Clone(m.ResponseTypes)
-	c.Scopes = strings.Fields(m.Scope)
-	c.TokenEndpointAuthMethod = m.TokenEndpointAuthMethod
-	c.TokenEndpointAuthSigningAlg = m.TokenEndpointAuthSigningAlg
-	c.JWKS = nil
-	if m.JWKS != nil {
-		c.JWKS, _ = parseJWKS(m.JWKS) // Validate parsed it already
-	}
-	c.JWKSURI = m.JWKSURI
-	c.ClientURI = m.ClientURI
-	c.LogoURI = m.LogoURI
-	c.Contacts = slices.Clone(m.Contacts)
-	c.AccessTokenFormat = m.AccessTokenFormat
+	c.ClientMetadata = m.clone()
 }
 
 // MetadataOf returns c's metadata, for echoing it back to the client.
 func MetadataOf(c *oidc.Client) Metadata {
-	m := Metadata{
-		RedirectURIs:                     slices.Clone(c.RedirectURIs),
-		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),
-		BackchannelLogoutURI:             c.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
-		GrantTypes:                       nonNil(c.GrantTypes),
-		ResponseTypes:                    nonNil(c.ResponseTypes),
-		TokenEndpointAuthMethod:          c.TokenEndpointAuthMethod,
-		TokenEndpointAuthSigningAlg:      c.TokenEndpointAuthSigningAlg,
-		ClientName:                       c.Name,
-		ClientURI:                        c.ClientURI,
-		LogoURI:                          c.LogoURI,
-		Contacts:                         slices.Clone(c.Contacts),
-		Scope:                            strings.Join(c.Scopes, " "),
-		JWKSURI:                          c.JWKSURI,
-		ApplicationType:                  c.ApplicationType,
-		AccessTokenFormat:                c.AccessTokenFormat,
-	}
-	if c.JWKS != nil {
-		if raw, err := json.Marshal(c.JWKS); err == nil {
-			m.JWKS = raw
-		}
-	}
-	return m
+	m := Metadata(c.ClientMetadata)
+	md := m.clone()
+	md.GrantTypes, md.ResponseTypes = nonNil(md.GrantTypes), nonNil(md.ResponseTypes)
+	return Metadata(md)
+}
+
+// clone is a deep copy of m, so that a client and the document it came
+// from or goes to share no slices.
+func (m *Metadata) clone() oidc.ClientMetadata {
+	c := oidc.ClientMetadata(*m)
+	c.RedirectURIs = slices.Clone(m.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(m.PostLogoutRedirectURIs)
+	c.GrantTypes = slices.Clone(m.GrantTypes)
+	c.ResponseTypes = slices.Clone(m.ResponseTypes)
+	c.Contacts = slices.Clone(m.Contacts)
+	c.JWKS = slices.Clone(m.JWKS)
+	return c
 }
 
 // nonNil copies s so that it encodes as [] rather than null: RFC 7591

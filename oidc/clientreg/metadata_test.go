@@ -167,8 +167,8 @@ func TestMetadataApplyRoundTrip(t *testing.T) {
 	}
 	c := &oidc.Client{ID: "c1", SecretHash: []byte("h"), FirstParty: true}
 	in.Apply(c)
-	if diff := cmp.Diff([]string{"openid", "email", "offline_access"}, c.Scopes); diff != "" {
-		t.Errorf("Apply() Scopes mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"openid", "email", "offline_access"}, []string(c.GetScopes())); diff != "" {
+		t.Errorf("Apply() scopes mismatch (-want +got):\n%s", diff)
 	}
 	if c.ID != "c1" || string(c.SecretHash) != "h" || !c.FirstParty {
 		t.Errorf("Apply() changed the client's identity: %+v", c)
@@ -185,8 +185,8 @@ func TestMetadataApplyJWKS(t *testing.T) {
 	}
 	var c oidc.Client
 	in.Apply(&c)
-	if c.JWKS == nil || len(c.JWKS.Key("k1")) != 1 {
-		t.Fatalf("Apply() JWKS = %+v, want key k1", c.JWKS)
+	if keys := c.GetJSONWebKeys(); keys == nil || len(keys.Key("k1")) != 1 {
+		t.Fatalf("Apply() JWKS = %s, want key k1", c.JWKS)
 	}
 	out := MetadataOf(&c)
 	var set jose.JSONWebKeySet

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
-	"gatehouse/identity/audit"
 	"gatehouse/oidc"
 	"gatehouse/templates"
 )
@@ -40,8 +39,6 @@ type Handler struct {
 	// Browser signs this browser out after a reset.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer
-	// Auditor records security events (nil records nothing).
-	Auditor oidc.AuditRecorder
 	Logger  *slog.Logger
 }
 
@@ -110,7 +107,9 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := c.FormValue("token")
 	p := templates.ResetPasswordPage{Action: oidc.PathResetPassword, CSRF: oidc.CSRFToken(c), Token: token}
-	u, err := h.Passwords.ResetPassword(ctx, token, c.FormValue("password"))
+	// The reset's audit entry is written inside its transaction
+	// (identity.Service.OnPasswordReset), with this request's details.
+	u, err := h.Passwords.ResetPassword(oidc.WithAuditRequest(ctx, c), token, c.FormValue("password"))
 	var ve *identity.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -127,7 +126,6 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
-	oidc.Audit(c, h.Auditor, h.Logger, oidc.UserEvent(audit.ActionPasswordReset, u.ID, nil))
 	p.Done, p.Token = true, ""
 	return h.Pages.ResetPassword(oidc.StartPage(c, http.StatusOK), p)
 }

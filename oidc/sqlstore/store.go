@@ -2,21 +2,19 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 
-	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 	"gatehouse/oidc/authflow"
 )
 
 // Store implements the oidc package's storage interfaces over gorm.
 type Store struct {
-	db    *gorm.DB
-	sqlDB *sql.DB
+	db *gorm.DB
 	// Clients resolves client IDs when stored requests are read back;
 	// the provider passes its cached lookup.
 	Clients oidc.ClientLookup
@@ -40,13 +38,12 @@ var (
 
 // New returns a Store over db. Set Clients before serving token requests.
 func New(db *gorm.DB) *Store {
-	sqlDB, err := db.DB()
-	if err != nil {
+	if _, err := db.DB(); err != nil {
 		// gorm.Open always yields a *sql.DB pool; only a hand-made gorm.DB
 		// without one gets here.
 		panic("sqlstore: gorm DB without a connection pool: " + err.Error())
 	}
-	return &Store{db: db, sqlDB: sqlDB}
+	return &Store{db: db}
 }
 
 // Options are the settings of a Store (see its fields of the same names).
@@ -63,42 +60,21 @@ func NewWith(db *gorm.DB, opts Options) *Store {
 	return s
 }
 
-type txKey struct{}
+// conn returns the transaction carried by ctx (dbtx), or the pool.
+func (s *Store) conn(ctx context.Context) *gorm.DB { return dbtx.DB(ctx, s.db) }
 
-// conn returns the transaction carried by ctx, or the pool.
-func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx
-	}
-	return s.db.WithContext(ctx)
-}
-
-// BeginTX implements storage.Transactional.
+// BeginTX implements storage.Transactional: the transaction is dbtx's, so
+// every store (the audit trail's and the message queue's included) joins
+// it through the returned context.
 func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
-	tx := s.db.WithContext(ctx).Begin()
-	if tx.Error != nil {
-		return ctx, fmt.Errorf("sqlstore: begin: %w", dberr.Mark(tx.Error))
-	}
-	return context.WithValue(ctx, txKey{}, tx), nil
+	return dbtx.Begin(ctx, s.db)
 }
 
 // Commit implements storage.Transactional.
-func (s *Store) Commit(ctx context.Context) error {
-	tx, ok := ctx.Value(txKey{}).(*gorm.DB)
-	if !ok {
-		return fmt.Errorf("sqlstore: commit without transaction")
-	}
-	return dberr.Mark(tx.Commit().Error)
-}
+func (s *Store) Commit(ctx context.Context) error { return dbtx.Commit(ctx) }
 
 // Rollback implements storage.Transactional.
-func (s *Store) Rollback(ctx context.Context) error {
-	tx, ok := ctx.Value(txKey{}).(*gorm.DB)
-	if !ok {
-		return fmt.Errorf("sqlstore: rollback without transaction")
-	}
-	return tx.Rollback().Error
-}
+func (s *Store) Rollback(ctx context.Context) error { return dbtx.Rollback(ctx) }
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {
@@ -115,15 +91,11 @@ func (s *Store) endRefresh() (string, []any) {
 	if keep <= 0 {
 		keep = DefaultInactiveRefreshRetention
 	}
-	until := s.now().Add(keep).UTC()
+	until := dbtime.New(s.now().Add(keep))
 	return `active = ?, expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END`, []any{false, until, until}
 }
 
 // inTx runs fn in a transaction, joining the one in ctx if any.
 func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return fn(tx)
-	}
-	// gorm marks each statement's error, not those of BEGIN and COMMIT.
-	return dberr.Mark(s.db.WithContext(ctx).Transaction(fn))
+	return dbtx.New(s.db).Run(ctx, func(ctx context.Context) error { return fn(dbtx.DB(ctx, s.db)) })
 }

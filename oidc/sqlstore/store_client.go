@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtime"
@@ -23,63 +22,46 @@ type clientRow struct {
 	FirstParty            bool
 	ResourceServer        bool
 	ResourceAudience      string
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	CreatedAt             dbtime.Time
+	UpdatedAt             dbtime.Time
 	LastUsedAt            dbtime.Time
 }
 
-type clientMetadata struct {
-	Name                        string              `json:"client_name,omitempty"`
-	ApplicationType             string              `json:"application_type"`
-	RedirectURIs                []string            `json:"redirect_uris"`
-	PostLogoutRedirectURIs      []string            `json:"post_logout_redirect_uris,omitempty"`
-	BackchannelLogoutURI        string              `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSession    bool                `json:"backchannel_logout_session_required,omitempty"`
-	GrantTypes                  []string            `json:"grant_types"`
-	ResponseTypes               []string            `json:"response_types"`
-	Scopes                      []string            `json:"scopes"`
-	Audience                    []string            `json:"audience,omitempty"`
-	TokenEndpointAuthMethod     string              `json:"token_endpoint_auth_method"`
-	TokenEndpointAuthSigningAlg string              `json:"token_endpoint_auth_signing_alg,omitempty"`
-	JWKS                        *jose.JSONWebKeySet `json:"jwks,omitempty"`
-	JWKSURI                     string              `json:"jwks_uri,omitempty"`
-	ClientURI                   string              `json:"client_uri,omitempty"`
-	LogoURI                     string              `json:"logo_uri,omitempty"`
-	Contacts                    []string            `json:"contacts,omitempty"`
-	AccessTokenFormat           string              `json:"access_token_format"`
+// storedMetadata is the metadata column: the client's RFC 7591 document
+// (oidc.ClientMetadata, the same type registration validates and echoes)
+// with the administrator's audience beside it.
+type storedMetadata struct {
+	oidc.ClientMetadata
+	Audience []string `json:"audience,omitempty"`
+	// Scopes is how rows written before the column held the RFC document
+	// kept the scope: a list. It is read, never written.
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 func toClientRow(c *oidc.Client) (*clientRow, error) {
-	md, err := json.Marshal(clientMetadata{
-		Name: c.Name, ApplicationType: c.ApplicationType, RedirectURIs: c.RedirectURIs,
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, GrantTypes: c.GrantTypes, ResponseTypes: c.ResponseTypes,
-		Scopes: c.Scopes, Audience: c.Audience, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
-		ClientURI: c.ClientURI, LogoURI: c.LogoURI, Contacts: c.Contacts, AccessTokenFormat: c.AccessTokenFormat,
-	})
+	md, err := json.Marshal(storedMetadata{ClientMetadata: c.ClientMetadata, Audience: c.Audience})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: encode client: %w", err)
 	}
 	return &clientRow{
 		ID: c.ID, SecretHash: string(c.SecretHash), RegistrationTokenHash: string(c.RegistrationTokenHash),
 		Metadata: string(md), FirstParty: c.FirstParty,
-		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
-		LastUsedAt: dbtime.New(c.LastUsedAt),
+		ResourceServer: c.ResourceServer, ResourceAudience: strings.Join(c.ResourceAudience, " "),
+		CreatedAt: dbtime.New(c.CreatedAt), UpdatedAt: dbtime.New(c.UpdatedAt), LastUsedAt: dbtime.New(c.LastUsedAt),
 	}, nil
 }
 
 func (r *clientRow) toClient() (*oidc.Client, error) {
-	var md clientMetadata
+	var md storedMetadata
 	if err := json.Unmarshal([]byte(r.Metadata), &md); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode client %s: %w", r.ID, err)
 	}
+	if md.Scope == "" && len(md.Scopes) > 0 {
+		md.Scope = strings.Join(md.Scopes, " ")
+	}
 	c := &oidc.Client{
-		ID: r.ID, Name: md.Name, ApplicationType: md.ApplicationType, RedirectURIs: md.RedirectURIs,
-		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, BackchannelLogoutURI: md.BackchannelLogoutURI, BackchannelLogoutSessionRequired: md.BackchannelLogoutSession, GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes,
-		Scopes: md.Scopes, Audience: md.Audience, TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
-		TokenEndpointAuthSigningAlg: md.TokenEndpointAuthSigningAlg, JWKS: md.JWKS, JWKSURI: md.JWKSURI,
-		ClientURI: md.ClientURI, LogoURI: md.LogoURI, Contacts: md.Contacts, AccessTokenFormat: md.AccessTokenFormat,
-		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ID: r.ID, ClientMetadata: md.ClientMetadata, Audience: md.Audience,
+		FirstParty: r.FirstParty, CreatedAt: r.CreatedAt.Time(), UpdatedAt: r.UpdatedAt.Time(),
 		ResourceServer: r.ResourceServer, ResourceAudience: strings.Fields(r.ResourceAudience), LastUsedAt: r.LastUsedAt.Time(),
 	}
 	if r.SecretHash != "" {
@@ -97,8 +79,14 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 	if err != nil {
 		return err
 	}
+	if row.CreatedAt.Time().IsZero() {
+		row.CreatedAt = dbtime.New(s.now())
+	}
+	if row.UpdatedAt.Time().IsZero() {
+		row.UpdatedAt = row.CreatedAt
+	}
 	if row.LastUsedAt.Time().IsZero() {
-		row.LastUsedAt = dbtime.New(row.CreatedAt) // creation counts as use
+		row.LastUsedAt = row.CreatedAt // creation counts as use
 	}
 	if row.LastUsedAt.Time().IsZero() {
 		row.LastUsedAt = dbtime.New(s.now())

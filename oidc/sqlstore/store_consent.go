@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gatehouse/migrations/dbtime"
 )
 
 // GetConsent implements authflow.ConsentStore.
@@ -25,7 +27,7 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) ([]stri
 func (s *Store) SaveConsent(ctx context.Context, userID, clientID string, scopes []string, at time.Time) error {
 	err := s.conn(ctx).Exec(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
-		userID, clientID, strings.Join(scopes, " "), at.UTC(), at.UTC()).Error
+		userID, clientID, strings.Join(scopes, " "), dbtime.New(at), dbtime.New(at)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: save consent: %w", err)
 	}

@@ -2,11 +2,11 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc/authflow"
 )
 
@@ -16,11 +16,11 @@ import (
 // browser's verification page finds its flow (FlowStore.HeldFlow).
 
 // heldAt is the held_at column of f: NULL unless f is held.
-func heldAt(f *authflow.Flow) sql.NullTime {
-	if f.Held == nil || f.HeldAt.IsZero() {
-		return sql.NullTime{}
+func heldAt(f *authflow.Flow) dbtime.Time {
+	if f.Held == nil {
+		return dbtime.Time{}
 	}
-	return sql.NullTime{Time: f.HeldAt.UTC(), Valid: true}
+	return dbtime.New(f.HeldAt) // the zero time is NULL
 }
 
 // CreateFlow implements authflow.FlowStore.
@@ -30,7 +30,7 @@ func (s *Store) CreateFlow(ctx context.Context, f *authflow.Flow) error {
 		return fmt.Errorf("sqlstore: encode flow: %w", err)
 	}
 	err = s.conn(ctx).Exec(`INSERT INTO login_flows (id, client_id, version, data, expires_at, binding, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		f.ID, f.ClientID, f.Version, string(data), f.ExpiresAt.UTC(), f.Binding, heldAt(f)).Error
+		f.ID, f.ClientID, f.Version, string(data), dbtime.New(f.ExpiresAt), f.Binding, heldAt(f)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create flow: %w", err)
 	}
@@ -39,13 +39,13 @@ func (s *Store) CreateFlow(ctx context.Context, f *authflow.Flow) error {
 
 // GetFlow implements authflow.FlowStore.
 func (s *Store) GetFlow(ctx context.Context, id string, now time.Time) (*authflow.Flow, error) {
-	return s.findFlow(ctx, `SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, now.UTC())
+	return s.findFlow(ctx, `SELECT data FROM login_flows WHERE id = ? AND expires_at > ?`, id, dbtime.New(now))
 }
 
 // HeldFlow implements authflow.FlowStore.
 func (s *Store) HeldFlow(ctx context.Context, binding string, now time.Time) (*authflow.Flow, error) {
 	return s.findFlow(ctx, `SELECT data FROM login_flows WHERE binding = ? AND held_at IS NOT NULL AND expires_at > ?
-		ORDER BY held_at DESC, id LIMIT 1`, binding, now.UTC())
+		ORDER BY held_at DESC, id LIMIT 1`, binding, dbtime.New(now))
 }
 
 func (s *Store) findFlow(ctx context.Context, query string, args ...any) (*authflow.Flow, error) {

@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 )
 
@@ -15,18 +16,18 @@ type keyRow struct {
 	Algorithm     string
 	State         string
 	PrivateSealed string
-	CreatedAt     time.Time
-	ActivatedAt   *time.Time
-	RetiredAt     *time.Time
-	ExpiresAt     *time.Time
+	CreatedAt     dbtime.Time
+	ActivatedAt   dbtime.Time // NULL: not yet
+	RetiredAt     dbtime.Time
+	ExpiresAt     dbtime.Time
 }
 
-func utcPtr(t *time.Time) *time.Time {
+// orNull is the column value of an optional time: NULL for nil.
+func orNull(t *time.Time) dbtime.Time {
 	if t == nil {
-		return nil
+		return dbtime.Time{}
 	}
-	u := t.UTC()
-	return &u
+	return dbtime.New(*t)
 }
 
 // ListSigningKeys implements oidc.KeyStore.
@@ -41,7 +42,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]*oidc.SigningKeyRecord, 
 	for _, r := range rows {
 		out = append(out, &oidc.SigningKeyRecord{
 			ID: r.ID, Algorithm: r.Algorithm, State: r.State, PrivateSealed: r.PrivateSealed,
-			CreatedAt: r.CreatedAt.UTC(), ActivatedAt: utcPtr(r.ActivatedAt), RetiredAt: utcPtr(r.RetiredAt), ExpiresAt: utcPtr(r.ExpiresAt),
+			CreatedAt: r.CreatedAt.Time(), ActivatedAt: r.ActivatedAt.Ptr(), RetiredAt: r.RetiredAt.Ptr(), ExpiresAt: r.ExpiresAt.Ptr(),
 		})
 	}
 	return out, nil
@@ -52,7 +53,7 @@ func (s *Store) SaveSigningKeys(ctx context.Context, keys []*oidc.SigningKeyReco
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		for _, k := range keys {
 			res := tx.Exec(`UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ?, expires_at = ? WHERE id = ?`,
-				k.State, utcPtr(k.ActivatedAt), utcPtr(k.RetiredAt), utcPtr(k.ExpiresAt), k.ID)
+				k.State, orNull(k.ActivatedAt), orNull(k.RetiredAt), orNull(k.ExpiresAt), k.ID)
 			if res.Error != nil {
 				return res.Error
 			}
@@ -60,8 +61,8 @@ func (s *Store) SaveSigningKeys(ctx context.Context, keys []*oidc.SigningKeyReco
 				continue
 			}
 			err := tx.Exec(`INSERT INTO signing_keys (id, algorithm, state, private_sealed, created_at, activated_at, retired_at, expires_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.State, k.PrivateSealed, k.CreatedAt.UTC(),
-				utcPtr(k.ActivatedAt), utcPtr(k.RetiredAt), utcPtr(k.ExpiresAt)).Error
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.State, k.PrivateSealed, dbtime.New(k.CreatedAt),
+				orNull(k.ActivatedAt), orNull(k.RetiredAt), orNull(k.ExpiresAt)).Error
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 
 	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
+	"gatehouse/migrations/janitor"
 )
 
 // DefaultInactiveRefreshRetention is how long a rotated or revoked
@@ -21,21 +23,44 @@ const DefaultInactiveRefreshRetention = 24 * time.Hour
 // expires InactiveRefreshRetention after that (see endRefresh).
 func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	for _, p := range []struct{ table, key string }{
-		{"oauth_requests", "kind, signature"},
-		{"oauth_jtis", "jti"},
-		{"login_flows", "id"},
-		{"browser_sessions", "id"},
-	} {
-		n, err := dbpurge.Delete(ctx, s.db, p.table, p.key, "expires_at < ?", 0, t.UTC())
+	for _, task := range s.ExpiryTasks() {
+		n, err := task.Purge(ctx, t)
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("sqlstore: %w", err)
+			return total, err
 		}
 	}
-	n, err := s.deleteIdleSessions(ctx, t)
-	total += n
-	return total, err
+	return total, nil
+}
+
+// ExpiryTasks are DeleteExpired's purges as janitor tasks, one per table:
+// oauth_requests (codes, access and refresh tokens, PKCE and OpenID
+// Connect state), oauth_jtis, login_flows, and browser_sessions (expired
+// or idled out).
+func (s *Store) ExpiryTasks() []janitor.Task {
+	byExpiry := func(table, key string) janitor.Task {
+		return janitor.Task{Table: table, Purge: func(ctx context.Context, t time.Time) (int64, error) {
+			n, err := dbpurge.Delete(ctx, s.db, table, key, "expires_at < ?", 0, dbtime.New(t))
+			if err != nil {
+				return n, fmt.Errorf("sqlstore: %w", err)
+			}
+			return n, nil
+		}}
+	}
+	sessions := byExpiry("browser_sessions", "id")
+	return []janitor.Task{
+		byExpiry("oauth_requests", "kind, signature"),
+		byExpiry("oauth_jtis", "jti"),
+		byExpiry("login_flows", "id"),
+		{Table: "browser_sessions", Purge: func(ctx context.Context, t time.Time) (int64, error) {
+			n, err := sessions.Purge(ctx, t)
+			if err != nil {
+				return n, err
+			}
+			idle, err := s.deleteIdleSessions(ctx, t)
+			return n + idle, err
+		}},
+	}
 }
 
 // deleteIdleSessions purges the sessions not seen for their idle lifetime
@@ -44,12 +69,12 @@ func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 // gets one range of the (idle_seconds, last_seen_at) index.
 func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, error) {
 	var idles []int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
 		return 0, fmt.Errorf("sqlstore: purge idle sessions: %w", err)
 	}
 	var total int64
 	for _, idle := range idles {
-		before := t.Add(-time.Duration(idle) * time.Second).UTC()
+		before := dbtime.New(t.Add(-time.Duration(idle) * time.Second))
 		n, err := dbpurge.Delete(ctx, s.db, "browser_sessions", "id", "idle_seconds = ? AND last_seen_at < ?", 0, idle, before)
 		total += n
 		if err != nil {
@@ -67,7 +92,7 @@ func (s *Store) DeleteUnusedClients(ctx context.Context, before time.Time) (int6
 	var total int64
 	for {
 		var ids []string
-		err := s.db.WithContext(ctx).Raw(`SELECT id FROM oauth_clients WHERE registration_token_hash <> '' AND last_used_at < ? LIMIT ?`,
+		err := dbtx.DB(ctx, s.db).Raw(`SELECT id FROM oauth_clients WHERE registration_token_hash <> '' AND last_used_at < ? LIMIT ?`,
 			dbtime.New(before), dbpurge.Batch).Scan(&ids).Error
 		if err != nil {
 			return total, fmt.Errorf("sqlstore: purge unused clients: %w", err)

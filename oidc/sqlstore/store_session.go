@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/identity"
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 )
 
@@ -18,14 +19,14 @@ type sessionRow struct {
 	ID          string
 	SecretHash  string
 	UserID      string
-	AuthTime    time.Time
+	AuthTime    dbtime.Time
 	AMR         string `gorm:"column:amr"`
 	ACR         string `gorm:"column:acr"`
 	IP          string `gorm:"column:ip"`
 	UserAgent   string
-	CreatedAt   time.Time
-	LastSeenAt  time.Time
-	ExpiresAt   time.Time
+	CreatedAt   dbtime.Time
+	LastSeenAt  dbtime.Time
+	ExpiresAt   dbtime.Time
 	IdleSeconds int64
 }
 
@@ -33,9 +34,9 @@ const sessionColumns = `id, secret_hash, user_id, auth_time, amr, acr, ip, user_
 
 func (r *sessionRow) toSession() *oidc.BrowserSession {
 	s := &oidc.BrowserSession{
-		ID: r.ID, SecretHash: r.SecretHash, UserID: r.UserID, AuthTime: r.AuthTime.UTC(), ACR: r.ACR,
-		IP: r.IP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(),
-		ExpiresAt: r.ExpiresAt.UTC(), IdleTimeout: time.Duration(r.IdleSeconds) * time.Second,
+		ID: r.ID, SecretHash: r.SecretHash, UserID: r.UserID, AuthTime: r.AuthTime.Time(), ACR: r.ACR,
+		IP: r.IP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt.Time(), LastSeenAt: r.LastSeenAt.Time(),
+		ExpiresAt: r.ExpiresAt.Time(), IdleTimeout: time.Duration(r.IdleSeconds) * time.Second,
 	}
 	_ = json.Unmarshal([]byte(r.AMR), &s.AMR) // written by us; an empty list is the safe reading
 	return s
@@ -48,8 +49,8 @@ func (s *Store) CreateSession(ctx context.Context, bs *oidc.BrowserSession) erro
 		return fmt.Errorf("sqlstore: encode amr: %w", err)
 	}
 	err = s.conn(ctx).Exec(`INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		bs.ID, bs.SecretHash, bs.UserID, bs.AuthTime.UTC(), string(amr), bs.ACR, bs.IP, bs.UserAgent,
-		bs.CreatedAt.UTC(), bs.LastSeenAt.UTC(), bs.ExpiresAt.UTC(), int64(bs.IdleTimeout/time.Second)).Error
+		bs.ID, bs.SecretHash, bs.UserID, dbtime.New(bs.AuthTime), string(amr), bs.ACR, bs.IP, bs.UserAgent,
+		dbtime.New(bs.CreatedAt), dbtime.New(bs.LastSeenAt), dbtime.New(bs.ExpiresAt), int64(bs.IdleTimeout/time.Second)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: create session: %w", err)
 	}
@@ -80,7 +81,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (*oidc.BrowserSession
 
 // TouchSession implements oidc.SessionStore.
 func (s *Store) TouchSession(ctx context.Context, id string, t time.Time) error {
-	if err := s.conn(ctx).Exec(`UPDATE browser_sessions SET last_seen_at = ? WHERE id = ?`, t.UTC(), id).Error; err != nil {
+	if err := s.conn(ctx).Exec(`UPDATE browser_sessions SET last_seen_at = ? WHERE id = ?`, dbtime.New(t), id).Error; err != nil {
 		return fmt.Errorf("sqlstore: touch session: %w", err)
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/sqlstore"
@@ -50,30 +51,32 @@ func testClient(t testing.TB, id string) *oidc.Client {
 	}
 	hasher := &oidc.SecretHasher{Pepper: []byte("pepper")}
 	return &oidc.Client{
-		ID:                          id,
-		SecretHash:                  hasher.Sum([]byte("secret-" + id)),
-		Name:                        "Client " + id,
-		ApplicationType:             oidc.AppTypeWeb,
-		RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
-		PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
-		GrantTypes:                  []string{"authorization_code", "refresh_token"},
-		ResponseTypes:               []string{"code"},
-		Scopes:                      []string{"openid", "profile", "email", "offline_access"},
-		Audience:                    []string{"https://api.example.com"},
-		TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
-		TokenEndpointAuthSigningAlg: "ES256",
-		JWKS:                        &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}},
-		ClientURI:                   "https://" + id + ".example.com",
-		LogoURI:                     "https://" + id + ".example.com/logo.png",
-		Contacts:                    []string{"admin@" + id + ".example.com"},
-		AccessTokenFormat:           oidc.TokenFormatJWT,
-		FirstParty:                  true,
-		ResourceServer:              true,
-		ResourceAudience:            []string{"https://" + id + ".example.com/api", "urn:" + id},
-		RegistrationTokenHash:       hasher.Sum([]byte("registration-" + id)),
-		CreatedAt:                   base,
-		UpdatedAt:                   base,
-		LastUsedAt:                  base,
+		ID:         id,
+		SecretHash: hasher.Sum([]byte("secret-" + id)),
+		ClientMetadata: oidc.ClientMetadata{
+			ClientName:                  "Client " + id,
+			ApplicationType:             oidc.AppTypeWeb,
+			RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
+			PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
+			GrantTypes:                  []string{"authorization_code", "refresh_token"},
+			ResponseTypes:               []string{"code"},
+			Scope:                       "openid profile email offline_access",
+			TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
+			TokenEndpointAuthSigningAlg: "ES256",
+			JWKS:                        mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}),
+			ClientURI:                   "https://" + id + ".example.com",
+			LogoURI:                     "https://" + id + ".example.com/logo.png",
+			Contacts:                    []string{"admin@" + id + ".example.com"},
+			AccessTokenFormat:           oidc.TokenFormatJWT,
+		},
+		Audience:              []string{"https://api.example.com"},
+		FirstParty:            true,
+		ResourceServer:        true,
+		ResourceAudience:      []string{"https://" + id + ".example.com/api", "urn:" + id},
+		RegistrationTokenHash: hasher.Sum([]byte("registration-" + id)),
+		CreatedAt:             base,
+		UpdatedAt:             base,
+		LastUsedAt:            base,
 	}
 }
 
@@ -87,18 +90,20 @@ func mustCreateClient(t testing.TB, s *sqlstore.Store, id string) *oidc.Client {
 	return c
 }
 
-// clientOpts compares clients: JWKS by their JSON form (keys hold
-// unexported big.Int fields), times to the second (PostgreSQL keeps
+// clientOpts compares clients: JWKS as JSON values, times to the second (PostgreSQL keeps
 // microseconds), unexported fields ignored.
 var clientOpts = cmp.Options{
 	cmpopts.IgnoreUnexported(oidc.Client{}),
 	cmpopts.EquateApproxTime(time.Second),
 	cmpopts.EquateEmpty(),
-	cmp.Comparer(func(a, b *jose.JSONWebKeySet) bool {
-		ja, errA := json.Marshal(a)
-		jb, errB := json.Marshal(b)
-		return errA == nil && errB == nil && string(ja) == string(jb)
-	}),
+	// PostgreSQL's jsonb reformats the document: the same JSON value,
+	// other bytes.
+	cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".JWKS" },
+		cmp.FilterValues(func(a, b json.RawMessage) bool { return len(a) > 0 && len(b) > 0 },
+			cmp.Comparer(func(a, b json.RawMessage) bool {
+				var va, vb any
+				return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && cmp.Equal(va, vb)
+			}))),
 }
 
 // mustCount returns the number of rows of table matching where.
@@ -158,9 +163,9 @@ func TestClients(t *testing.T) {
 		}
 
 		updated := testClient(t, "b-client")
-		updated.Name = "Renamed"
+		updated.ClientName = "Renamed"
 		updated.RedirectURIs = []string{"https://new.example.com/cb", "http://127.0.0.1/cb"}
-		updated.Scopes = []string{"openid"}
+		updated.Scope = "openid"
 		updated.FirstParty = false
 		updated.ResourceAudience = []string{"https://other.example.com"}
 		updated.JWKS = nil
@@ -567,6 +572,45 @@ func TestSigningKeys(t *testing.T) {
 					t.Errorf("key %s: %s location = %v, want UTC", k.ID, name, tm.Location())
 				}
 			}
+		}
+	})
+}
+
+func mustJSON(t testing.TB, v any) json.RawMessage {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestClientRowFromBeforeTheDocument: a client row written when the
+// metadata column held a list of scopes (and no RFC 7591 scope) reads
+// back with its scopes, name, audience and keys.
+func TestClientRowFromBeforeTheDocument(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newStore(t, db)
+		old := `{"client_name":"Old App","application_type":"web","redirect_uris":["https://old.example.com/cb"],` +
+			`"grant_types":["authorization_code"],"response_types":["code"],"scopes":["openid","profile"],` +
+			`"audience":["https://api.example.com"],"token_endpoint_auth_method":"client_secret_basic",` +
+			`"access_token_format":"opaque"}`
+		at := dbtime.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+		if err := db.Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
+			resource_server, resource_audience, created_at, updated_at, last_used_at) VALUES ('old', 'h', '', ?, ?, ?, '', ?, ?, ?)`,
+			old, false, false, at, at, at).Error; err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.GetClient(t.Context(), "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Scope != "openid profile" || c.ClientName != "Old App" || c.DisplayName() != "Old App" ||
+			len(c.Audience) != 1 || c.AccessTokenFormat != oidc.TokenFormatOpaque {
+			t.Errorf("old client = %+v", c)
+		}
+		if diff := cmp.Diff([]string{"openid", "profile"}, []string(c.GetScopes())); diff != "" {
+			t.Errorf("GetScopes (-want +got):\n%s", diff)
 		}
 	})
 }

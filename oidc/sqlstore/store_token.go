@@ -14,6 +14,8 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
 
@@ -47,13 +49,9 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) sqlConn(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		if q, ok := tx.Statement.ConnPool.(querier); ok {
-			return q
-		}
-	}
-	return s.sqlDB
+// sqlConn returns the transaction carried by ctx (dbtx), or the pool.
+func (s *Store) sqlConn(ctx context.Context) (querier, error) {
+	return dbtx.Conn(ctx, s.db)
 }
 
 func (s *Store) create(ctx context.Context, kind, signature, accessSignature string, r fosite.Requester, expiryOf fosite.TokenType) error {
@@ -77,8 +75,12 @@ func (s *Store) create(ctx context.Context, kind, signature, accessSignature str
 			expires = requestedAt.Add(10 * 365 * 24 * time.Hour)
 		}
 	}
-	_, err = s.sqlConn(ctx).ExecContext(ctx, insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
-		accessSignature, true, requestedAt, expires.UTC(),
+	conn, err := s.sqlConn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert %s: %w", kind, err)
+	}
+	_, err = conn.ExecContext(ctx, insertRequest, kind, signature, r.GetID(), r.GetClient().GetID(), subject, sid,
+		accessSignature, true, dbtime.New(requestedAt), dbtime.New(expires),
 		strings.Join(r.GetRequestedScopes(), " "), strings.Join(r.GetGrantedScopes(), " "),
 		strings.Join(r.GetRequestedAudience(), " "), strings.Join(r.GetGrantedAudience(), " "),
 		r.GetRequestForm().Encode(), string(sess))
@@ -98,8 +100,13 @@ func (s *Store) get(ctx context.Context, kind, signature string, session fosite.
 		reqScope, grantScope, reqAud, grantAud string
 		active                                 bool
 	)
-	err := s.sqlConn(ctx).QueryRowContext(ctx, selectRequest, kind, signature).Scan(
-		&req.ID, &clientID, &active, &req.RequestedAt, &reqScope, &grantScope, &reqAud, &grantAud, &form, &sess)
+	conn, err := s.sqlConn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: get %s: %w", kind, err)
+	}
+	var requestedAt dbtime.Time
+	err = conn.QueryRowContext(ctx, selectRequest, kind, signature).Scan(
+		&req.ID, &clientID, &active, &requestedAt, &reqScope, &grantScope, &reqAud, &grantAud, &form, &sess)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fosite.ErrNotFound
 	}
@@ -122,7 +129,7 @@ func (s *Store) get(ctx context.Context, kind, signature string, session fosite.
 	if req.Form, err = url.ParseQuery(form); err != nil {
 		return nil, false, fmt.Errorf("sqlstore: decode form: %w", err)
 	}
-	req.RequestedAt = req.RequestedAt.UTC()
+	req.RequestedAt = requestedAt.Time()
 	req.Client = client
 	req.Session = session
 	req.RequestedScope = strings.Fields(reqScope)
@@ -311,7 +318,7 @@ func (s *Store) DeleteOpenIDConnectSession(ctx context.Context, code string) err
 // ClientAssertionJWTValid implements fosite.ClientManager's JTI check.
 func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 	var n int64
-	err := s.conn(ctx).Raw(`SELECT count(*) FROM oauth_jtis WHERE jti = ? AND expires_at > ?`, jti, s.now().UTC()).Scan(&n).Error
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM oauth_jtis WHERE jti = ? AND expires_at > ?`, jti, dbtime.New(s.now())).Scan(&n).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: jti: %w", err)
 	}
@@ -325,10 +332,10 @@ func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
 // used client-assertion ID so it cannot be replayed before exp.
 func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`DELETE FROM oauth_jtis WHERE jti = ? AND expires_at <= ?`, jti, s.now().UTC()).Error; err != nil {
+		if err := tx.Exec(`DELETE FROM oauth_jtis WHERE jti = ? AND expires_at <= ?`, jti, dbtime.New(s.now())).Error; err != nil {
 			return fmt.Errorf("sqlstore: jti: %w", err)
 		}
-		res := tx.Exec(`INSERT INTO oauth_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, exp.UTC())
+		res := tx.Exec(`INSERT INTO oauth_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, dbtime.New(exp))
 		if res.Error != nil {
 			return fmt.Errorf("sqlstore: jti: %w", res.Error)
 		}

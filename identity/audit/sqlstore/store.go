@@ -12,11 +12,19 @@ import (
 	"gatehouse/identity/audit"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dberr"
+	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtx"
 )
 
 // Store is the gorm implementation of audit.Store.
 type Store struct {
 	db *gorm.DB
+	// Now is the clock for a checkpoint's creation time; nil means the
+	// database handle's clock (gorm's NowFunc).
+	Now func() time.Time
+	// PruneBatch is how many entries one Prune transaction deletes at
+	// most; zero means dbpurge.Batch.
+	PruneBatch int
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -108,6 +116,13 @@ func entries(rows []entryRow) ([]audit.Entry, error) {
 	return out, nil
 }
 
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return s.db.NowFunc()
+}
+
 // lockHead reads the chain head inside tx, locking it against other
 // appenders until tx ends.
 func lockHead(tx *gorm.DB) (audit.Link, error) {
@@ -135,7 +150,7 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 		return err
 	}
 	sealed := *e
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := dbtx.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		head, err := lockHead(tx)
 		if err != nil {
 			return err
@@ -163,7 +178,7 @@ func (s *Store) Append(ctx context.Context, e *audit.Entry) error {
 
 // List implements audit.Store.
 func (s *Store) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	q := s.db.WithContext(ctx).Model(&entryRow{})
+	q := dbtx.DB(ctx, s.db).Model(&entryRow{})
 	if f.UserID != "" {
 		q = q.Where("(subject = ? OR actor_id = ?)", f.UserID, f.UserID)
 	}
@@ -192,7 +207,7 @@ func (s *Store) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
 // Chain implements audit.Store.
 func (s *Store) Chain(ctx context.Context, afterSeq int64, limit int) ([]audit.Entry, error) {
 	var rows []entryRow
-	err := s.db.WithContext(ctx).Where("seq > ?", afterSeq).Order("seq").Limit(limit).Find(&rows).Error
+	err := dbtx.DB(ctx, s.db).Where("seq > ?", afterSeq).Order("seq").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("audit sqlstore: read chain after %d: %w", afterSeq, err)
 	}
@@ -202,7 +217,7 @@ func (s *Store) Chain(ctx context.Context, afterSeq int64, limit int) ([]audit.E
 // Head implements audit.Store.
 func (s *Store) Head(ctx context.Context) (audit.Link, error) {
 	var h headRow
-	if err := s.db.WithContext(ctx).Take(&h, "id = 1").Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Take(&h, "id = 1").Error; err != nil {
 		return audit.Link{}, fmt.Errorf("audit sqlstore: read head: %w", err)
 	}
 	return audit.Link{Seq: h.Seq, Hash: h.Hash}, nil
@@ -211,7 +226,7 @@ func (s *Store) Head(ctx context.Context) (audit.Link, error) {
 // Checkpoint implements audit.Store.
 func (s *Store) Checkpoint(ctx context.Context) (audit.Link, error) {
 	var rows []checkpointRow
-	if err := s.db.WithContext(ctx).Order("seq DESC").Limit(1).Find(&rows).Error; err != nil {
+	if err := dbtx.DB(ctx, s.db).Order("seq DESC").Limit(1).Find(&rows).Error; err != nil {
 		return audit.Link{}, fmt.Errorf("audit sqlstore: read checkpoint: %w", err)
 	}
 	if len(rows) == 0 {
@@ -224,22 +239,48 @@ func (s *Store) Checkpoint(ctx context.Context) (audit.Link, error) {
 // stamped at or after before: with several instances, clocks may disagree
 // slightly and Seq order is not strictly time order, and deleting only a
 // prefix keeps both rules: nothing newer than before goes, and what stays is
-// one contiguous chain.
+// one contiguous chain. It deletes at most PruneBatch entries per
+// transaction, each batch with its checkpoint, so that a first prune of a
+// long trail does not hold the chain's head, which every append needs, for
+// long.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	batch := int64(s.PruneBatch)
+	if batch <= 0 {
+		batch = dbpurge.Batch
+	}
+	var total int64
+	for {
+		n, err := s.pruneBatch(ctx, before, batch)
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+	}
+}
+
+// pruneBatch deletes the next at most batch entries of the prefix.
+func (s *Store) pruneBatch(ctx context.Context, before time.Time, batch int64) (int64, error) {
 	var deleted int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := dbtx.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		head, err := lockHead(tx)
 		if err != nil {
 			return err
 		}
-		var cut struct{ Seq *int64 }
+		var cut, first struct{ Seq *int64 }
 		if err := tx.Raw(`SELECT MIN(seq) AS seq FROM audit_entries WHERE occurred_at >= ?`, timestamp(before)).Scan(&cut).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: prune: %w", err)
+		}
+		if err := tx.Raw(`SELECT MIN(seq) AS seq FROM audit_entries`).Scan(&first).Error; err != nil {
+			return fmt.Errorf("audit sqlstore: prune: %w", err)
+		}
+		if first.Seq == nil {
+			return nil // no entries
 		}
 		last := head.Seq // every entry is older than before
 		if cut.Seq != nil {
 			last = *cut.Seq - 1
 		}
+		last = min(last, *first.Seq+batch-1)
 		var rows []entryRow
 		if err := tx.Where("seq = ?", last).Limit(1).Find(&rows).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: prune: %w", err)
@@ -247,7 +288,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if len(rows) == 0 {
 			return nil // nothing left to prune, or last was pruned already
 		}
-		cp := checkpointRow{Seq: last, Hash: rows[0].Hash, PrunedBefore: timestamp(before), CreatedAt: timestamp(s.db.NowFunc())}
+		cp := checkpointRow{Seq: last, Hash: rows[0].Hash, PrunedBefore: timestamp(before), CreatedAt: timestamp(s.now())}
 		if err := tx.Create(&cp).Error; err != nil {
 			return fmt.Errorf("audit sqlstore: record checkpoint: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"gatehouse/identity/audit/sqlstore"
 	"gatehouse/migrations"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtime"
 )
 
 func TestRecordAndVerify(t *testing.T) {
@@ -327,6 +328,53 @@ func TestSecretDetails(t *testing.T) {
 		}
 		if r := mustVerify(t, l); !r.OK || r.Checked != 1 {
 			t.Errorf("Verify = %+v, want OK with 1 checked", r)
+		}
+	})
+}
+
+// TestPruneCheckpointUsesInjectedClock: the checkpoint's creation time
+// comes from the store's Now.
+func TestPruneCheckpointUsesInjectedClock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		pruned := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+		st := sqlstore.New(db)
+		st.Now = func() time.Time { return pruned }
+		l := &audit.Log{Store: st, Now: (&clock{}).Now}
+		mustRecord(t, l, sample(3)...)
+		if _, err := l.Prune(t.Context(), at(3)); err != nil {
+			t.Fatal(err)
+		}
+		var created []dbtime.Time
+		if err := db.Raw(`SELECT created_at FROM audit_checkpoints`).Scan(&created).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(created) != 1 || !created[0].Time().Equal(pruned) {
+			t.Errorf("checkpoint created_at = %v, want [%v]", created, pruned)
+		}
+	})
+}
+
+// TestPruneInBatches: a prune larger than PruneBatch deletes the same
+// prefix in several bounded transactions, and the rest still verifies.
+func TestPruneInBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		st := sqlstore.New(db)
+		st.PruneBatch = 2
+		l := &audit.Log{Store: st, Now: (&clock{}).Now}
+		mustRecord(t, l, sample(7)...)
+		n, err := l.Prune(t.Context(), at(6))
+		if err != nil || n != 5 {
+			t.Fatalf("Prune(at(6)) = %d, %v, want 5, nil", n, err)
+		}
+		var checkpoints []int64
+		if err := db.Raw(`SELECT seq FROM audit_checkpoints ORDER BY seq`).Scan(&checkpoints).Error; err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int64{2, 4, 5}, checkpoints); diff != "" {
+			t.Errorf("checkpoints (-want +got):\n%s", diff)
+		}
+		if r := mustVerify(t, l); !r.OK || r.Checked != 2 || r.Checkpoint.Seq != 5 {
+			t.Errorf("Verify after prune = %+v, want OK, 2 checked from checkpoint seq 5", r)
 		}
 	})
 }

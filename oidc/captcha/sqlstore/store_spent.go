@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"gatehouse/migrations/dbpurge"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc/captcha"
 )
 
@@ -45,7 +46,7 @@ func (s *SpentStore) now() time.Time {
 // affects no row and reports false.
 func (s *SpentStore) Spend(ctx context.Context, challenge string, expiresAt time.Time) (bool, error) {
 	row := &spentRow{Challenge: challenge, ExpiresAt: newTimestamp(expiresAt)}
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+	res := dbtx.DB(ctx, s.db).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
 	if res.Error != nil {
 		return false, fmt.Errorf("sqlstore: spend challenge: %w", res.Error)
 	}

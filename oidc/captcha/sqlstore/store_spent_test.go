@@ -1,12 +1,15 @@
 package sqlstore_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtest"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc/captcha"
 	"gatehouse/oidc/captcha/captchatest"
 	"gatehouse/oidc/captcha/sqlstore"
@@ -46,6 +49,28 @@ func TestPurge(t *testing.T) {
 		}
 		if ok, err := s.Spend(t.Context(), "old", now.Add(time.Second)); !ok || err != nil {
 			t.Errorf("Spend(old) after purge = %v, %v, want true, nil", ok, err)
+		}
+	})
+}
+
+// TestSpendJoinsTransaction: a challenge spent inside a unit of work
+// (dbtx) that fails is not spent.
+func TestSpendJoinsTransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := sqlstore.NewSpentStore(db)
+		expires := time.Now().Add(time.Hour)
+		boom := errors.New("boom")
+		err := dbtx.New(db).Run(t.Context(), func(ctx context.Context) error {
+			if ok, err := s.Spend(ctx, "c1", expires); !ok || err != nil {
+				t.Fatalf("Spend = %v, %v", ok, err)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Run = %v, want boom", err)
+		}
+		if ok, err := s.Spend(t.Context(), "c1", expires); !ok || err != nil {
+			t.Errorf("Spend after the rollback = %v, %v; want true: the first spend was undone", ok, err)
 		}
 	})
 }

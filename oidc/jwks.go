@@ -1,5 +1,10 @@
 package oidc
 
+// This file is the only one that imports go-jose v3: fosite's interfaces
+// name its types (OpenIDConnectClient.GetJSONWebKeys, the JWKS fetcher).
+// Everything else keeps a client's JWK Set as the JSON it was registered
+// with, and signs with go-jose v4.
+
 import (
 	"context"
 	"encoding/json"
@@ -105,6 +110,43 @@ func (f *jwksFetcher) fetch(ctx context.Context, location string) (*jose.JSONWeb
 	var set jose.JSONWebKeySet
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		return nil, fmt.Errorf("oidc: jwks_uri: %w", err)
+	}
+	return &set, nil
+}
+
+// GetJSONWebKeys implements fosite.OpenIDConnectClient: the client's JWK
+// Set by value, parsed from the registered JSON; nil when it has none (or
+// an unusable one, which registration refuses).
+func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet {
+	if len(c.JWKS) == 0 {
+		return nil
+	}
+	set, err := parseJWKS(c.JWKS)
+	if err != nil {
+		return nil
+	}
+	return set
+}
+
+// CheckJWKS returns an error, to be read after "jwks ", unless raw is a
+// JWK Set of valid public keys, as a client's jwks must be.
+func CheckJWKS(raw json.RawMessage) error {
+	_, err := parseJWKS(raw)
+	return err
+}
+
+func parseJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("is not a valid JWK Set: %v", err)
+	}
+	if len(set.Keys) == 0 {
+		return nil, errors.New("has no keys")
+	}
+	for i := range set.Keys {
+		if !set.Keys[i].Valid() || !set.Keys[i].IsPublic() {
+			return nil, fmt.Errorf("key %d is not a valid public key", i)
+		}
 	}
 	return &set, nil
 }
