@@ -46,7 +46,8 @@ func TestOutageLogsOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { o.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	defer stop()
 
 	down := errors.New("connection refused")
 	for range 2 {
@@ -62,6 +63,9 @@ func TestOutageLogsOnce(t *testing.T) {
 			runtime.Gosched() // Run is recording the end
 		}
 	}
+	// Down() turns false before Run writes the recovery line: read the
+	// log once Run has returned.
+	stop()
 	if got := strings.Count(logs.String(), "database unavailable"); got != 2 {
 		t.Errorf("%d outage lines for two outages of 100 failures, want 2:\n%s", got, logs.String())
 	}
