@@ -224,7 +224,7 @@ func setCSRFToken(c echo.Context, token string, secure bool) {
 		h.Add(echo.HeaderSetCookie, v)
 	}
 	c.SetCookie(&http.Cookie{
-		Name: name, Value: token, Path: "/", Expires: time.Now().Add(csrfMaxAge * time.Second),
+		Name: name, Value: token, Path: "/", MaxAge: csrfMaxAge, // a lifetime, so no clock is read
 		Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	c.Set(csrfContextKey, token)
