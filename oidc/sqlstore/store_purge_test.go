@@ -12,6 +12,7 @@ import (
 	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
+	"gatehouse/oidc/sqlstore"
 )
 
 // TestDeleteExpiredInBatches fills the tables with more expired rows than
@@ -101,10 +102,8 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 func TestInactiveRefreshRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
-		s := newStore(t, db)
 		now := base
-		s.Now = func() time.Time { return now }
-		s.InactiveRefreshRetention = 3 * time.Hour
+		s := newStoreWith(t, db, sqlstore.Settings{Now: func() time.Time { return now }, InactiveRefreshRetention: 3 * time.Hour})
 		client := mustCreateClient(t, s, "app")
 		for _, id := range []string{"rotated", "revoked", "live"} {
 			req := newRequest("req-"+id, client, "alice", "sid-"+id)

@@ -31,15 +31,42 @@ import (
 // takes no time.
 var base = time.Date(2030, time.March, 4, 10, 0, 0, 0, time.UTC)
 
-// newStore returns a Store over db whose client lookup reads the store
-// itself, as the provider's cached lookup does.
-func newStore(t testing.TB, db *gorm.DB) *sqlstore.Store {
+// stores is every part of the storage over one database, built as
+// cmd/gatehouse builds them, so that a test can use the parts together
+// (a token of a client, a session revocation that ends tokens) through
+// one value.
+type stores struct {
+	*sqlstore.Tokens
+	*sqlstore.Clients
+	*sqlstore.Flows
+	*sqlstore.BrowserSessions
+	*sqlstore.Consents
+	*sqlstore.SigningKeys
+	*sqlstore.Purge
+}
+
+// newStore returns the parts over db with the default settings; Tokens
+// reads clients back from the Clients part, as the provider's cached
+// lookup does.
+func newStore(t testing.TB, db *gorm.DB) *stores {
 	t.Helper()
-	s := sqlstore.New(db)
-	s.Clients = func(ctx context.Context, id string) (fosite.Client, error) {
-		return s.GetClient(ctx, id)
+	return newStoreWith(t, db, sqlstore.Settings{})
+}
+
+// newStoreWith is newStore with settings.
+func newStoreWith(t testing.TB, db *gorm.DB, settings sqlstore.Settings) *stores {
+	t.Helper()
+	clients := sqlstore.NewClients(db, settings)
+	lookup := func(ctx context.Context, id string) (fosite.Client, error) { return clients.GetClient(ctx, id) }
+	return &stores{
+		Tokens:          sqlstore.NewTokens(db, lookup, settings),
+		Clients:         clients,
+		Flows:           sqlstore.NewFlows(db),
+		BrowserSessions: sqlstore.NewBrowserSessions(db, settings),
+		Consents:        sqlstore.NewConsents(db),
+		SigningKeys:     sqlstore.NewSigningKeys(db),
+		Purge:           sqlstore.NewPurge(db),
 	}
-	return s
 }
 
 // testClient returns a confidential client with every metadata field set.
@@ -81,7 +108,7 @@ func testClient(t testing.TB, id string) *oidc.Client {
 }
 
 // mustCreateClient stores a client for tests that issue tokens.
-func mustCreateClient(t testing.TB, s *sqlstore.Store, id string) *oidc.Client {
+func mustCreateClient(t testing.TB, s *stores, id string) *oidc.Client {
 	t.Helper()
 	c := testClient(t, id)
 	if err := s.CreateClient(t.Context(), c); err != nil {

@@ -106,11 +106,11 @@ func view(r fosite.Requester) requestView {
 type tokenKind struct {
 	name      string
 	expiresOf fosite.TokenType // whose expiry the row takes
-	create    func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error
-	get       func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error)
-	del       func(ctx context.Context, s *sqlstore.Store, sig string) error // nil: no delete method
+	create    func(ctx context.Context, s *stores, sig string, r fosite.Requester) error
+	get       func(ctx context.Context, s *stores, sig string) (fosite.Requester, error)
+	del       func(ctx context.Context, s *stores, sig string) error // nil: no delete method
 	// keptOnDelete: the row deliberately survives Delete (see
-	// Store.DeletePKCERequestSession).
+	// Tokens.DeletePKCERequestSession).
 	keptOnDelete bool
 }
 
@@ -118,49 +118,49 @@ var tokenKinds = []tokenKind{
 	{
 		name:      "authorize code",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateAuthorizeCodeSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetAuthorizeCodeSession(ctx, sig, oidc.NewSession())
 		},
 	},
 	{
 		name:      "access token",
 		expiresOf: fosite.AccessToken,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateAccessTokenSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetAccessTokenSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteAccessTokenSession(ctx, sig)
 		},
 	},
 	{
 		name:      "refresh token",
 		expiresOf: fosite.RefreshToken,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateRefreshTokenSession(ctx, sig, "access-of-"+sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetRefreshTokenSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteRefreshTokenSession(ctx, sig)
 		},
 	},
 	{
 		name:      "pkce",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreatePKCERequestSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetPKCERequestSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeletePKCERequestSession(ctx, sig)
 		},
 		keptOnDelete: true,
@@ -168,13 +168,13 @@ var tokenKinds = []tokenKind{
 	{
 		name:      "openid connect",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateOpenIDConnectSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetOpenIDConnectSession(ctx, sig, &fosite.Request{Session: oidc.NewSession()})
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteOpenIDConnectSession(ctx, sig)
 		},
 	},
@@ -275,7 +275,7 @@ func TestAuthorizeCodeInvalidate(t *testing.T) {
 
 // redeem is the token endpoint's use of a code: one transaction that
 // invalidates it.
-func redeem(ctx context.Context, s *sqlstore.Store, code string) error {
+func redeem(ctx context.Context, s *stores, code string) error {
 	txCtx, err := s.BeginTX(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -371,7 +371,7 @@ func TestRefreshRotation(t *testing.T) {
 
 // rotate is the token endpoint's use of a refresh token: one transaction
 // that rotates it.
-func rotate(ctx context.Context, s *sqlstore.Store, requestID, signature string) error {
+func rotate(ctx context.Context, s *stores, requestID, signature string) error {
 	txCtx, err := s.BeginTX(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -533,9 +533,8 @@ func TestTransactions(t *testing.T) {
 func TestClientAssertionJWT(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
-		s := newStore(t, db)
 		now := base
-		s.Now = func() time.Time { return now }
+		s := newStoreWith(t, db, sqlstore.Settings{Now: func() time.Time { return now }})
 		live, expired := base.Add(time.Minute), base.Add(-time.Second)
 		steps := []struct {
 			name    string
