@@ -425,6 +425,19 @@ func TestStoresRefuseCallsOutsideTheRunningTransaction(t *testing.T) {
 				},
 				"oidc sessions": func() error { _, err := a.Store.BrowserSessions.GetSession(outer, "s"); return err },
 				"oidc clients":  func() error { _, err := a.Store.Clients.GetClient(outer, "c"); return err },
+				"oidc tokens": func() error {
+					_, err := a.Store.Tokens.GetAccessTokenSession(outer, "signature", oidc.NewSession())
+					return err
+				},
+				"oidc flows":        func() error { _, err := a.Store.Flows.GetFlow(outer, "f", time.Now()); return err },
+				"oidc consents":     func() error { _, err := a.Store.Consents.GetConsent(outer, "u", "c"); return err },
+				"oidc signing keys": func() error { _, err := a.Store.SigningKeys.ListSigningKeys(outer); return err },
+				// Purge's ExpiryTasks are left out: dbpurge commits batch by
+				// batch on the pool, never in a caller's transaction.
+				"oidc purge": func() error {
+					_, err := a.Store.Purge.DeleteUnusedClients(outer, time.Now())
+					return err
+				},
 				"captcha": func() error {
 					_, err := captchasql.NewSpentStore(a.DB.Gorm()).Spend(outer, "challenge", time.Now().Add(time.Hour))
 					return err
