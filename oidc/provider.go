@@ -97,7 +97,12 @@ func (p *Provider) AuthenticateClient(ctx context.Context, r *http.Request, form
 }
 
 // fositeStorage joins the cached client lookup with the token store into
-// the one storage object fosite's factories expect.
+// the one storage object fosite's factories expect. fosite takes a single
+// storage value and finds each interface it needs on it by type assertion
+// (fosite.ClientManager, the oauth2, pkce and openid storages,
+// storage.Transactional), some only when a request needs them; clients
+// and tokens are stored apart (oidc/sqlstore's Clients behind the cache,
+// its Tokens), so they meet here.
 type fositeStorage struct {
 	*ClientCache
 	TokenStore

@@ -35,8 +35,6 @@ type TokenStore interface {
 	ClientAssertionJWTValid(ctx context.Context, jti string) error
 	// SetClientAssertionJWT records jti until exp.
 	SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error
-	// DeleteExpired removes rows that expired before t.
-	DeleteExpired(ctx context.Context, t time.Time) (int64, error)
 }
 
 // ClientLookup resolves a client ID for rehydrating stored requests.

@@ -160,7 +160,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		defer a.Close()
 		switch args[0] {
 		case "list":
-			list, err := a.Store.ListClients(ctx)
+			list, err := a.Store.Clients.ListClients(ctx)
 			if err != nil {
 				return err
 			}
@@ -171,7 +171,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			}
 			return tw.Flush()
 		case "show":
-			c, err := a.Store.GetClient(ctx, pos[0])
+			c, err := a.Store.Clients.GetClient(ctx, pos[0])
 			if err != nil {
 				return err
 			}
@@ -187,7 +187,7 @@ func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		default:
-			if err := a.Store.DeleteClient(ctx, pos[0]); err != nil {
+			if err := a.Store.Clients.DeleteClient(ctx, pos[0]); err != nil {
 				return err
 			}
 			if err := adminEvent(ctx, a, audit.ActionClientDeleted, pos[0], nil); err != nil {
@@ -272,7 +272,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
-	if err := a.Store.CreateClient(ctx, c); err != nil {
+	if err := a.Store.Clients.CreateClient(ctx, c); err != nil {
 		return err
 	}
 	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.ClientName}); err != nil {
@@ -383,7 +383,7 @@ func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "Now signing with %s; published next key %s.\n", cur, next)
 		return nil
 	}
-	recs, err := a.Store.ListSigningKeys(ctx)
+	recs, err := a.Store.SigningKeys.ListSigningKeys(ctx)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func clientsResourceServer(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 	defer a.Close()
-	c, err := a.Store.GetClient(ctx, pos[0])
+	c, err := a.Store.Clients.GetClient(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func clientsResourceServer(ctx context.Context, args []string, stdout, stderr io
 		c.ResourceAudience = audience
 	}
 	c.UpdatedAt = time.Now().UTC()
-	if err := a.Store.UpdateClient(ctx, c); err != nil {
+	if err := a.Store.Clients.UpdateClient(ctx, c); err != nil {
 		return err
 	}
 	if err := adminEvent(ctx, a, audit.ActionClientUpdated, c.ID, audit.Details{

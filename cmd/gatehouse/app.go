@@ -49,7 +49,7 @@ type App struct {
 	Logger   *slog.Logger
 	DB       *migrations.Handle
 	Box      *seal.Box
-	Store    *oidcsql.Store
+	Store    oidcStores
 	Users    *identity.Service
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
@@ -82,6 +82,18 @@ type App struct {
 	purgedAtStart chan struct{}
 
 	closeOnce sync.Once
+}
+
+// oidcStores are the provider's storage, one part per concern
+// (oidc/sqlstore), each handed to the component that needs it.
+type oidcStores struct {
+	Tokens          *oidcsql.Tokens
+	Clients         *oidcsql.Clients
+	Flows           *oidcsql.Flows
+	BrowserSessions *oidcsql.BrowserSessions
+	Consents        *oidcsql.Consents
+	SigningKeys     *oidcsql.SigningKeys
+	Purge           *oidcsql.Purge
 }
 
 // openStorage opens the database and the master key: what every command
@@ -141,14 +153,22 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	a.Messages = &message.Queue{Store: messages, Renderer: a.Pages, Now: time.Now}
 	tl := cfg.Tokens
-	// The store reads clients back through the provider's cache, and the
-	// cache reads them from the database: it gets a store of its own.
-	clients := &oidc.ClientCache{Store: oidcsql.New(db), TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
-	a.Store = oidcsql.NewWith(db, oidcsql.Options{
-		Clients: clients.GetClient, InactiveRefreshRetention: tl.RotatedRefreshTokenRetention.Std(), Now: time.Now,
-	})
+	// The token store reads clients back through the provider's cache,
+	// and the cache reads them from the client store: built in that order.
+	settings := oidcsql.Settings{InactiveRefreshRetention: tl.RotatedRefreshTokenRetention.Std(), Now: time.Now}
+	clientStore := oidcsql.NewClients(db, settings)
+	clients := &oidc.ClientCache{Store: clientStore, TTL: 5 * time.Second, Now: time.Now, Issuer: cfg.Issuer}
+	a.Store = oidcStores{
+		Tokens:          oidcsql.NewTokens(db, clients.GetClient, settings),
+		Clients:         clientStore,
+		Flows:           oidcsql.NewFlows(db),
+		BrowserSessions: oidcsql.NewBrowserSessions(db, settings),
+		Consents:        oidcsql.NewConsents(db),
+		SigningKeys:     oidcsql.NewSigningKeys(db),
+		Purge:           oidcsql.NewPurge(db),
+	}
 	a.Keys = &oidc.Keys{
-		Store: a.Store, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
+		Store: a.Store.SigningKeys, Box: box, Algorithm: cfg.Signing.Algorithm, Now: time.Now,
 		MaxTokenLifetime: max(tl.IDTokenLifetime.Std(), tl.AccessTokenLifetime.Std()),
 		JWKSMaxAge:       5 * time.Minute, NewKey: newSigningKey(cfg),
 	}
@@ -163,14 +183,14 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		TokenSecret:       box.DeriveKey("token hmac"),
 		Hasher:            &oidc.SecretHasher{Pepper: box.DeriveKey("client secret pepper")},
 		Keys:              a.Keys,
-		Tokens:            a.Store,
+		Tokens:            a.Store.Tokens,
 		Clients:           clients,
 		Egress:            a.Egress,
 	})
 	a.Audit = audit.New(auditsql.New(db))
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
-	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
+	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store.BrowserSessions, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
 	record := func(ctx context.Context, e audit.Entry) {
 		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
 			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
@@ -266,7 +286,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
 	}
 	a.SignIn = &authflow.Handler{
-		Flows: a.Store, Consents: a.Store, Clients: a.Provider.Clients, Users: a.Users, Verifier: a.Users,
+		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Users, Verifier: a.Users,
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
@@ -287,7 +307,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Logger: log,
 	}
 	a.ClientRegistration = &clientreg.Handler{
-		Clients: a.Store, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
+		Clients: a.Store.Clients, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
 		InitialAccessToken:   cfg.Registration.InitialAccessToken.Reveal(),
 		UnusedClientLifetime: cfg.Registration.UnusedClientLifetime.Std(),
 		Outbound:             a.Egress.Policy(),

@@ -33,7 +33,7 @@ func testFlowBoundToSession(t *testing.T, dialect string) {
 	noConsent := func(t *testing.T) {
 		t.Helper()
 		for _, u := range []string{alice.ID, bob.ID} {
-			if got, err := srv.App.Store.GetConsent(ctx, u, clientID); err != nil || got != nil {
+			if got, err := srv.App.Store.Consents.GetConsent(ctx, u, clientID); err != nil || got != nil {
 				t.Errorf("consent of %s for the client = %v, %v; want none", u, got, err)
 			}
 		}
@@ -73,7 +73,7 @@ func testFlowBoundToSession(t *testing.T, dialect string) {
 		if sub := exchangeSubject(t, rp, q.Get("code"), verifier); sub != alice.ID {
 			t.Errorf("code issued for %s, want alice %s", sub, alice.ID)
 		}
-		if got, err := srv.App.Store.GetConsent(ctx, bob.ID, clientID); err != nil || got != nil {
+		if got, err := srv.App.Store.Consents.GetConsent(ctx, bob.ID, clientID); err != nil || got != nil {
 			t.Errorf("consent of bob = %v, %v; want none", got, err)
 		}
 	})
@@ -92,7 +92,7 @@ func testFlowBoundToSession(t *testing.T, dialect string) {
 		p, resp := resubmitConsent(t, b, srv.URL, p)
 		wantRestartedAtLogin(t, p, resp)
 		for _, u := range []string{alice.ID, bob.ID} {
-			if got, err := srv.App.Store.GetConsent(ctx, u, clientID); err != nil || got != nil {
+			if got, err := srv.App.Store.Consents.GetConsent(ctx, u, clientID); err != nil || got != nil {
 				t.Errorf("consent of %s for the client = %v, %v; want none", u, got, err)
 			}
 		}

@@ -101,7 +101,7 @@ func TestPrivateKeyJWTInternalJWKSNotFetched(t *testing.T) {
 					GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{}, Scope: "profile",
 					TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, TokenEndpointAuthSigningAlg: "RS256",
 					JWKSURI: jwksURI, AccessTokenFormat: oidc.TokenFormatOpaque}, CreatedAt: now, UpdatedAt: now}
-				if err := srv.App.Store.CreateClient(t.Context(), c); err != nil {
+				if err := srv.App.Store.Clients.CreateClient(t.Context(), c); err != nil {
 					t.Fatal(err)
 				}
 				got := postForm(t, srv.URL+"/oauth2/token", assertionForm(signedAssertion(t, key, c.ID, srv.URL+"/oauth2/token")), "", "")

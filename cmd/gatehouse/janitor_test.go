@@ -25,12 +25,12 @@ func TestJanitorKeepsGoingPastABrokenTable(t *testing.T) {
 			now := time.Now().UTC()
 			past := now.Add(-time.Hour)
 			for _, id := range []string{"flow-1", "flow-2"} {
-				if err := a.Store.CreateFlow(ctx, &authflow.Flow{ID: id, ClientID: "app", Form: url.Values{}, RequestedAt: past,
+				if err := a.Store.Flows.CreateFlow(ctx, &authflow.Flow{ID: id, ClientID: "app", Form: url.Values{}, RequestedAt: past,
 					Version: 1, ExpiresAt: past}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := a.Store.SetClientAssertionJWT(ctx, "jti-1", past); err != nil {
+			if err := a.Store.Tokens.SetClientAssertionJWT(ctx, "jti-1", past); err != nil {
 				t.Fatal(err)
 			}
 			old := now.Add(-message.DefaultRetention - time.Hour)

@@ -32,23 +32,24 @@ func TestPurgeAtStart(t *testing.T) {
 			if _, err := migrations.Up(t.Context(), db); err != nil {
 				t.Fatal(err)
 			}
-			store := oidcsql.New(db)
+			flows, sessions := oidcsql.NewFlows(db), oidcsql.NewBrowserSessions(db, oidcsql.Settings{})
+			tokens := oidcsql.NewTokens(db, nil, oidcsql.Settings{}) // reads no token back: no client lookup
 			past, future := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
 			for _, f := range []struct {
 				id  string
 				exp time.Time
 			}{{"flow-expired", past}, {"flow-live", future}} {
 				flow := &authflow.Flow{ID: f.id, ClientID: "app", Form: url.Values{}, RequestedAt: past, Version: 1, ExpiresAt: f.exp}
-				if err := store.CreateFlow(t.Context(), flow); err != nil {
+				if err := flows.CreateFlow(t.Context(), flow); err != nil {
 					t.Fatal(err)
 				}
 			}
 			bs := &oidc.BrowserSession{ID: "sid-idle", SecretHash: "h", UserID: "u", AuthTime: past.Add(-time.Hour),
 				CreatedAt: past.Add(-time.Hour), LastSeenAt: past.Add(-time.Hour), ExpiresAt: future, IdleTimeout: time.Hour}
-			if err := store.CreateSession(t.Context(), bs); err != nil {
+			if err := sessions.CreateSession(t.Context(), bs); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.SetClientAssertionJWT(t.Context(), "jti-expired", past); err != nil {
+			if err := tokens.SetClientAssertionJWT(t.Context(), "jti-expired", past); err != nil {
 				t.Fatal(err)
 			}
 			if sqlDB, err := db.DB(); err == nil {
@@ -125,7 +126,7 @@ func testUnusedDynamicClientExpires(t *testing.T, dialect string) {
 	}
 	lastUsed := func(id string) time.Time {
 		t.Helper()
-		c, err := srv.App.Store.GetClient(t.Context(), id)
+		c, err := srv.App.Store.Clients.GetClient(t.Context(), id)
 		if err != nil {
 			t.Fatalf("GetClient(%s): %v", id, err)
 		}
@@ -168,7 +169,7 @@ func testUnusedDynamicClientExpires(t *testing.T, dialect string) {
 	if got := token(used); got.Status != http.StatusOK {
 		t.Errorf("token for the used client after the purge: %d %s, want 200", got.Status, got.Body)
 	}
-	if _, err := srv.App.Store.GetClient(t.Context(), unused.id); err == nil {
+	if _, err := srv.App.Store.Clients.GetClient(t.Context(), unused.id); err == nil {
 		t.Error("the unused client is still stored")
 	}
 }

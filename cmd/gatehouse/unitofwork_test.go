@@ -98,7 +98,7 @@ func readResetState(t *testing.T, a *App, users identity.UserStore, userID, toke
 	if st.PasswordHash, err = users.PasswordHash(ctx, userID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.Store.GetSession(ctx, sessionID)
+	_, err = a.Store.BrowserSessions.GetSession(ctx, sessionID)
 	st.SessionLive = err == nil
 	entries, err := a.Audit.List(ctx, audit.Filter{UserID: userID})
 	if err != nil {
@@ -150,7 +150,7 @@ func mustResetToken(t *testing.T, a *App, login string) string {
 func mustLiveSession(t *testing.T, a *App, userID, id string) {
 	t.Helper()
 	now := time.Now().UTC()
-	if err := a.Store.CreateSession(t.Context(), &oidc.BrowserSession{ID: id, SecretHash: "hash-" + id, UserID: userID,
+	if err := a.Store.BrowserSessions.CreateSession(t.Context(), &oidc.BrowserSession{ID: id, SecretHash: "hash-" + id, UserID: userID,
 		AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), IdleTimeout: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func mustClientTokens(t *testing.T, a *App, userID, sessionID string, clientIDs 
 	t.Helper()
 	now := time.Now().UTC()
 	for _, id := range clientIDs {
-		if err := a.Store.CreateClient(t.Context(), &oidc.Client{ID: id, ClientMetadata: oidc.ClientMetadata{ClientName: id,
+		if err := a.Store.Clients.CreateClient(t.Context(), &oidc.Client{ID: id, ClientMetadata: oidc.ClientMetadata{ClientName: id,
 			RedirectURIs: []string{"https://" + id + ".example.com/cb"}, BackchannelLogoutURI: "https://" + id + ".example.com/logout",
 			GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"}, Scope: "openid",
 			TokenEndpointAuthMethod: "none"}}); err != nil {
@@ -310,7 +310,7 @@ func TestSessionRevocationIsOneUnitOfWork(t *testing.T) {
 				if err := rv.revoke(ctx, &failing, u.ID); !errors.Is(err, errInjected) {
 					t.Fatalf("%s = %v, want the injected failure", rv.name, err)
 				}
-				if _, err := a.Store.GetSession(ctx, "session-1"); err != nil {
+				if _, err := a.Store.BrowserSessions.GetSession(ctx, "session-1"); err != nil {
 					t.Errorf("the session ended although its logout tokens were not queued: %v", err)
 				}
 				if n := countRows(t, a, "outbound_messages"); n != 0 {
@@ -320,7 +320,7 @@ func TestSessionRevocationIsOneUnitOfWork(t *testing.T) {
 				if err := rv.revoke(ctx, a.Sessions, u.ID); err != nil {
 					t.Fatalf("%s without the failure: %v", rv.name, err)
 				}
-				if _, err := a.Store.GetSession(ctx, "session-1"); !errors.Is(err, oidc.ErrSessionNotFound) {
+				if _, err := a.Store.BrowserSessions.GetSession(ctx, "session-1"); !errors.Is(err, oidc.ErrSessionNotFound) {
 					t.Errorf("GetSession after the revocation = %v, want ErrSessionNotFound", err)
 				}
 				if n := countRows(t, a, "outbound_messages"); n != 2 {
@@ -358,7 +358,7 @@ func TestConsentIsOneUnitOfWork(t *testing.T) {
 			rp := newRelyingParty(t, srv.URL, clientID, secret)
 			consented := func() ([]string, []string) {
 				t.Helper()
-				scopes, err := srv.App.Store.GetConsent(ctx, user.ID, clientID)
+				scopes, err := srv.App.Store.Consents.GetConsent(ctx, user.ID, clientID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -423,8 +423,21 @@ func TestStoresRefuseCallsOutsideTheRunningTransaction(t *testing.T) {
 				"messages": func() error {
 					return a.Messages.Store.Enqueue(outer, message.Message{ID: uuid.NewString(), Kind: "sms", To: "+14155550100", Text: "x", CreatedAt: time.Now()})
 				},
-				"oidc sessions": func() error { _, err := a.Store.GetSession(outer, "s"); return err },
-				"oidc clients":  func() error { _, err := a.Store.GetClient(outer, "c"); return err },
+				"oidc sessions": func() error { _, err := a.Store.BrowserSessions.GetSession(outer, "s"); return err },
+				"oidc clients":  func() error { _, err := a.Store.Clients.GetClient(outer, "c"); return err },
+				"oidc tokens": func() error {
+					_, err := a.Store.Tokens.GetAccessTokenSession(outer, "signature", oidc.NewSession())
+					return err
+				},
+				"oidc flows":        func() error { _, err := a.Store.Flows.GetFlow(outer, "f", time.Now()); return err },
+				"oidc consents":     func() error { _, err := a.Store.Consents.GetConsent(outer, "u", "c"); return err },
+				"oidc signing keys": func() error { _, err := a.Store.SigningKeys.ListSigningKeys(outer); return err },
+				// Purge's ExpiryTasks are left out: dbpurge commits batch by
+				// batch on the pool, never in a caller's transaction.
+				"oidc purge": func() error {
+					_, err := a.Store.Purge.DeleteUnusedClients(outer, time.Now())
+					return err
+				},
 				"captcha": func() error {
 					_, err := captchasql.NewSpentStore(a.DB.Gorm()).Spend(outer, "challenge", time.Now().Add(time.Hour))
 					return err

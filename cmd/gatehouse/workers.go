@@ -77,7 +77,7 @@ func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
 
 // janitorTasks lists every table with an expiry, with its purge.
 func (a *App) janitorTasks() []janitor.Task {
-	tasks := append(a.Store.ExpiryTasks(),
+	tasks := append(a.Store.Purge.ExpiryTasks(),
 		janitor.Task{Table: "one_time_tokens", Purge: a.Users.Tokens.DeleteExpiredTokens},
 		janitor.Task{Table: "captcha_spent_challenges", Purge: func(ctx context.Context, now time.Time) (int64, error) {
 			s := captchasql.NewSpentStore(a.DB.Gorm())
@@ -90,7 +90,7 @@ func (a *App) janitorTasks() []janitor.Task {
 	)
 	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
 		tasks = append(tasks, janitor.Task{Table: "oauth_clients", Purge: func(ctx context.Context, now time.Time) (int64, error) {
-			return a.Store.DeleteUnusedClients(ctx, now.Add(-l))
+			return a.Store.Purge.DeleteUnusedClients(ctx, now.Add(-l))
 		}})
 	}
 	if r := a.Config.Audit.Retention.Std(); r > 0 {

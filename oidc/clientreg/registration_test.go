@@ -42,17 +42,17 @@ type clientInfo struct {
 type registrationServer struct {
 	e       *echo.Echo
 	h       *clientreg.Handler
-	store   *sqlstore.Store
+	store   *sqlstore.Clients
 	hasher  fosite.Hasher
 	initial string
 }
 
 func newRegistrationServer(t testing.TB, db *gorm.DB, initial string) *registrationServer {
 	t.Helper()
-	var store *sqlstore.Store
+	var store *sqlstore.Clients
 	var clients oidc.ClientStore
 	if db != nil {
-		store = sqlstore.New(db)
+		store = sqlstore.NewClients(db, sqlstore.Settings{})
 		clients = store
 	}
 	hasher := &oidc.SecretHasher{Pepper: []byte("pepper-for-tests-0123456789abcdef")}

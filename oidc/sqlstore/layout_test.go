@@ -9,7 +9,6 @@ import (
 	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 	"gatehouse/oidc/authflow"
-	"gatehouse/oidc/sqlstore"
 )
 
 // TestSQLiteTimesUseDBTimeLayout: on SQLite the store writes its times in
@@ -17,7 +16,7 @@ import (
 // driver's own.
 func TestSQLiteTimesUseDBTimeLayout(t *testing.T) {
 	db := dbtest.MustOpen(t, "sqlite")
-	s := sqlstore.New(db)
+	s := newStore(t, db)
 	at := time.Date(2030, 1, 2, 3, 4, 5, 500_000_000, time.UTC)
 	ctx := t.Context()
 	if err := s.CreateSession(ctx, &oidc.BrowserSession{ID: "s", SecretHash: "h", UserID: "u", AuthTime: at,

@@ -10,8 +10,26 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
+
+// Clients keeps the registered clients (oauth_clients), each as its RFC
+// 7591 metadata document with the secret hash and internal flags beside it.
+type Clients struct {
+	db       *gorm.DB
+	settings Settings
+}
+
+var (
+	_ oidc.ClientStore       = (*Clients)(nil)
+	_ oidc.ClientUseRecorder = (*Clients)(nil)
+)
+
+// NewClients returns the client storage over db.
+func NewClients(db *gorm.DB, settings Settings) *Clients {
+	return &Clients{db: mustPool(db), settings: settings}
+}
 
 // clientRow is one row of oauth_clients; the RFC 7591 metadata is JSON.
 type clientRow struct {
@@ -74,13 +92,13 @@ func (r *clientRow) toClient() (*oidc.Client, error) {
 }
 
 // CreateClient implements oidc.ClientStore.
-func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
+func (s *Clients) CreateClient(ctx context.Context, c *oidc.Client) error {
 	row, err := toClientRow(c)
 	if err != nil {
 		return err
 	}
 	if row.CreatedAt.Time().IsZero() {
-		row.CreatedAt = dbtime.New(s.now())
+		row.CreatedAt = dbtime.New(s.settings.now())
 	}
 	if row.UpdatedAt.Time().IsZero() {
 		row.UpdatedAt = row.CreatedAt
@@ -89,9 +107,9 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 		row.LastUsedAt = row.CreatedAt // creation counts as use
 	}
 	if row.LastUsedAt.Time().IsZero() {
-		row.LastUsedAt = dbtime.New(s.now())
+		row.LastUsedAt = dbtime.New(s.settings.now())
 	}
-	err = s.conn(ctx).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
+	err = dbtx.DB(ctx, s.db).Exec(`INSERT INTO oauth_clients (id, secret_hash, registration_token_hash, metadata, first_party,
 		resource_server, resource_audience, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		row.ID, row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience,
 		row.CreatedAt, row.UpdatedAt, row.LastUsedAt).Error
@@ -102,9 +120,9 @@ func (s *Store) CreateClient(ctx context.Context, c *oidc.Client) error {
 }
 
 // GetClient implements oidc.ClientStore.
-func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
+func (s *Clients) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
 	var row clientRow
-	res := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
+	res := dbtx.DB(ctx, s.db).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
 		FROM oauth_clients WHERE id = ?`, id).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get client: %w", res.Error)
@@ -118,8 +136,8 @@ func (s *Store) GetClient(ctx context.Context, id string) (*oidc.Client, error) 
 // RecordClientUse implements oidc.ClientUseRecorder: last_used_at moves
 // to at only if it is older than since, so however many instances and
 // requests see the same stale value, the row is written once.
-func (s *Store) RecordClientUse(ctx context.Context, id string, at, since time.Time) error {
-	err := s.conn(ctx).Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
+func (s *Clients) RecordClientUse(ctx context.Context, id string, at, since time.Time) error {
+	err := dbtx.DB(ctx, s.db).Exec(`UPDATE oauth_clients SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
 		dbtime.New(at), id, dbtime.New(since)).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: record client use: %w", err)
@@ -128,12 +146,12 @@ func (s *Store) RecordClientUse(ctx context.Context, id string, at, since time.T
 }
 
 // UpdateClient implements oidc.ClientStore.
-func (s *Store) UpdateClient(ctx context.Context, c *oidc.Client) error {
+func (s *Clients) UpdateClient(ctx context.Context, c *oidc.Client) error {
 	row, err := toClientRow(c)
 	if err != nil {
 		return err
 	}
-	res := s.conn(ctx).Exec(`UPDATE oauth_clients SET secret_hash = ?, registration_token_hash = ?, metadata = ?, first_party = ?,
+	res := dbtx.DB(ctx, s.db).Exec(`UPDATE oauth_clients SET secret_hash = ?, registration_token_hash = ?, metadata = ?, first_party = ?,
 		resource_server = ?, resource_audience = ?, updated_at = ? WHERE id = ?`,
 		row.SecretHash, row.RegistrationTokenHash, row.Metadata, row.FirstParty, row.ResourceServer, row.ResourceAudience, row.UpdatedAt, row.ID)
 	if res.Error != nil {
@@ -147,9 +165,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *oidc.Client) error {
 
 // DeleteClient implements oidc.ClientStore; the client's codes, tokens and
 // consents go with it in one transaction.
-func (s *Store) DeleteClient(ctx context.Context, id string) error {
+func (s *Clients) DeleteClient(ctx context.Context, id string) error {
 	var found bool
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
 		res := tx.Exec(`DELETE FROM oauth_clients WHERE id = ?`, id)
 		if res.Error != nil {
 			return res.Error
@@ -170,9 +188,9 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 }
 
 // ListClients implements oidc.ClientStore.
-func (s *Store) ListClients(ctx context.Context) ([]*oidc.Client, error) {
+func (s *Clients) ListClients(ctx context.Context) ([]*oidc.Client, error) {
 	var rows []clientRow
-	err := s.conn(ctx).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
 		FROM oauth_clients ORDER BY id`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list clients: %w", err)

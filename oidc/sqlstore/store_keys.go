@@ -8,8 +8,19 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
+
+// SigningKeys keeps the provider's signing keys, sealed (signing_keys).
+type SigningKeys struct {
+	db *gorm.DB
+}
+
+var _ oidc.KeyStore = (*SigningKeys)(nil)
+
+// NewSigningKeys returns the signing-key storage over db.
+func NewSigningKeys(db *gorm.DB) *SigningKeys { return &SigningKeys{db: mustPool(db)} }
 
 type keyRow struct {
 	ID            string
@@ -31,9 +42,9 @@ func orNull(t *time.Time) dbtime.Time {
 }
 
 // ListSigningKeys implements oidc.KeyStore.
-func (s *Store) ListSigningKeys(ctx context.Context) ([]*oidc.SigningKeyRecord, error) {
+func (s *SigningKeys) ListSigningKeys(ctx context.Context) ([]*oidc.SigningKeyRecord, error) {
 	var rows []keyRow
-	err := s.conn(ctx).Raw(`SELECT id, algorithm, state, private_sealed, created_at, activated_at, retired_at, expires_at
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT id, algorithm, state, private_sealed, created_at, activated_at, retired_at, expires_at
 		FROM signing_keys ORDER BY created_at`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
@@ -49,8 +60,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]*oidc.SigningKeyRecord, 
 }
 
 // SaveSigningKeys implements oidc.KeyStore.
-func (s *Store) SaveSigningKeys(ctx context.Context, keys []*oidc.SigningKeyRecord) error {
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+func (s *SigningKeys) SaveSigningKeys(ctx context.Context, keys []*oidc.SigningKeyRecord) error {
+	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
 		for _, k := range keys {
 			res := tx.Exec(`UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ?, expires_at = ? WHERE id = ?`,
 				k.State, orNull(k.ActivatedAt), orNull(k.RetiredAt), orNull(k.ExpiresAt), k.ID)

@@ -13,15 +13,27 @@ import (
 	"gatehouse/migrations/janitor"
 )
 
+// Purge deletes what has expired, in bounded batches, from every table of
+// this package: the janitor's tasks (migrations/janitor) and the unused
+// dynamically registered clients.
+type Purge struct {
+	db *gorm.DB
+}
+
+// NewPurge returns the purges over db.
+func NewPurge(db *gorm.DB) *Purge { return &Purge{db: mustPool(db)} }
+
 // DefaultInactiveRefreshRetention is how long a rotated or revoked
-// refresh token's row is kept when Store.InactiveRefreshRetention is zero.
+// refresh token's row is kept when Settings.InactiveRefreshRetention is
+// zero.
 const DefaultInactiveRefreshRetention = 24 * time.Hour
 
-// DeleteExpired implements oidc.TokenStore: it purges, in batches, the
-// codes, tokens, JTIs, flows and browser sessions that expired before t,
-// sessions that idled out included. A rotated or revoked refresh token
-// expires InactiveRefreshRetention after that (see endRefresh).
-func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
+// DeleteExpired purges, in batches, the codes, tokens, JTIs, flows and
+// browser sessions that expired before t, sessions that idled out
+// included. A rotated or revoked refresh token expires
+// InactiveRefreshRetention after that (see Settings.endRefresh). It stops
+// at the first table's error; the janitor runs ExpiryTasks instead.
+func (s *Purge) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
 	for _, task := range s.ExpiryTasks() {
 		n, err := task.Purge(ctx, t)
@@ -37,7 +49,7 @@ func (s *Store) DeleteExpired(ctx context.Context, t time.Time) (int64, error) {
 // oauth_requests (codes, access and refresh tokens, PKCE and OpenID
 // Connect state), oauth_jtis, login_flows, and browser_sessions (expired
 // or idled out).
-func (s *Store) ExpiryTasks() []janitor.Task {
+func (s *Purge) ExpiryTasks() []janitor.Task {
 	byExpiry := func(table, key string) janitor.Task {
 		return janitor.Task{Table: table, Purge: func(ctx context.Context, t time.Time) (int64, error) {
 			n, err := dbpurge.Delete(ctx, s.db, table, key, "expires_at < ?", 0, dbtime.New(t))
@@ -67,7 +79,7 @@ func (s *Store) ExpiryTasks() []janitor.Task {
 // before t. Sessions carry the idle lifetime they were made with, and
 // there are few distinct ones (a configuration change adds one), so each
 // gets one range of the (idle_seconds, last_seen_at) index.
-func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, error) {
+func (s *Purge) deleteIdleSessions(ctx context.Context, t time.Time) (int64, error) {
 	var idles []int64
 	if err := dbtx.DB(ctx, s.db).Raw(`SELECT DISTINCT idle_seconds FROM browser_sessions`).Scan(&idles).Error; err != nil {
 		return 0, fmt.Errorf("sqlstore: purge idle sessions: %w", err)
@@ -86,9 +98,10 @@ func (s *Store) deleteIdleSessions(ctx context.Context, t time.Time) (int64, err
 
 // DeleteUnusedClients deletes, in batches, the dynamically registered
 // clients (those with a registration access token) last used before
-// before, with their codes, tokens and consents, as DeleteClient does.
+// before, with their codes, tokens and consents, as Clients.DeleteClient
+// does.
 // Clients made by an administrator never expire this way.
-func (s *Store) DeleteUnusedClients(ctx context.Context, before time.Time) (int64, error) {
+func (s *Purge) DeleteUnusedClients(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
 		var ids []string
@@ -101,7 +114,7 @@ func (s *Store) DeleteUnusedClients(ctx context.Context, before time.Time) (int6
 			return total, nil
 		}
 		var n int64
-		err = s.inTx(ctx, func(tx *gorm.DB) error {
+		err = inTx(ctx, s.db, func(tx *gorm.DB) error {
 			// Checked again inside: a client used since the SELECT stays.
 			res := tx.Exec(`DELETE FROM oauth_clients WHERE id IN ? AND last_used_at < ?`, ids, dbtime.New(before))
 			if res.Error != nil {

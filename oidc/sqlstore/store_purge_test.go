@@ -12,6 +12,7 @@ import (
 	"gatehouse/migrations/dbpurge"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
+	"gatehouse/oidc/sqlstore"
 )
 
 // TestDeleteExpiredInBatches fills the tables with more expired rows than
@@ -101,10 +102,8 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 func TestInactiveRefreshRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
-		s := newStore(t, db)
 		now := base
-		s.Now = func() time.Time { return now }
-		s.InactiveRefreshRetention = 3 * time.Hour
+		s := newStoreWith(t, db, sqlstore.Settings{Now: func() time.Time { return now }, InactiveRefreshRetention: 3 * time.Hour})
 		client := mustCreateClient(t, s, "app")
 		for _, id := range []string{"rotated", "revoked", "live"} {
 			req := newRequest("req-"+id, client, "alice", "sid-"+id)
@@ -198,6 +197,83 @@ func TestDeleteUnusedClients(t *testing.T) {
 		}
 		if got := mustCount(t, db, "oauth_requests", "client_id = ?", unused.ID) + mustCount(t, db, "consents", "client_id = ?", unused.ID); got != 0 {
 			t.Errorf("%d token or consent rows of the deleted client remain", got)
+		}
+	})
+}
+
+func TestDeleteExpired(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		client := mustCreateClient(t, s, "app")
+		cut := base.Add(2 * time.Hour)
+
+		for _, v := range []struct {
+			name string
+			exp  time.Time
+		}{
+			{"expired", cut.Add(-time.Minute)},
+			{"live", cut.Add(time.Minute)},
+		} {
+			req := newRequest("req-"+v.name, client, "alice", "sid-"+v.name)
+			for tt := range expiries {
+				req.Session.SetExpiresAt(tt, v.exp)
+			}
+			flow := testFlow("flow-" + v.name)
+			flow.ExpiresAt = v.exp
+			bs := testBrowserSession("sid-"+v.name, "alice", base)
+			bs.ExpiresAt = v.exp
+			for _, err := range []error{
+				s.CreateAuthorizeCodeSession(ctx, "code-"+v.name, req),
+				s.CreatePKCERequestSession(ctx, "code-"+v.name, req),
+				s.CreateOpenIDConnectSession(ctx, "code-"+v.name, req),
+				s.CreateAccessTokenSession(ctx, "at-"+v.name, req),
+				s.CreateRefreshTokenSession(ctx, "rt-"+v.name, "at-"+v.name, req),
+				s.CreateFlow(ctx, flow),
+				s.CreateSession(ctx, bs),
+				s.SetClientAssertionJWT(ctx, "jti-"+v.name, v.exp),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		n, err := s.DeleteExpired(ctx, cut)
+		if err != nil {
+			t.Fatalf("DeleteExpired: %v", err)
+		}
+		if want := int64(5 + 1 + 1 + 1); n != want {
+			t.Errorf("DeleteExpired removed %d rows, want %d", n, want)
+		}
+		for _, tc := range []struct {
+			table string
+			want  int64
+		}{
+			{"oauth_requests", 5},
+			{"login_flows", 1},
+			{"browser_sessions", 1},
+			{"oauth_jtis", 1},
+		} {
+			if got := mustCount(t, db, tc.table, "1 = 1"); got != tc.want {
+				t.Errorf("rows in %s after DeleteExpired = %d, want %d", tc.table, got, tc.want)
+			}
+			if got := mustCount(t, db, tc.table, "expires_at < ?", cut); got != 0 {
+				t.Errorf("expired rows in %s after DeleteExpired = %d, want 0", tc.table, got)
+			}
+		}
+		if _, err := s.GetAccessTokenSession(ctx, "at-live", oidc.NewSession()); err != nil {
+			t.Errorf("GetAccessTokenSession(live) error = %v, want nil", err)
+		}
+		if _, err := s.GetFlow(ctx, "flow-live", base); err != nil {
+			t.Errorf("GetFlow(live) error = %v, want nil", err)
+		}
+		if _, err := s.GetSession(ctx, "sid-live"); err != nil {
+			t.Errorf("GetSession(live) error = %v, want nil", err)
+		}
+
+		if n, err := s.DeleteExpired(ctx, cut); err != nil || n != 0 {
+			t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
 		}
 	})
 }

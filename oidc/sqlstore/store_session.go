@@ -10,10 +10,28 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/migrations/dbtime"
+	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 )
 
-var _ identity.SessionRevoker = (*Store)(nil)
+// BrowserSessions keeps the signed-in browsers (browser_sessions). Ending
+// sessions also ends the refresh and access tokens issued through them,
+// in the same transaction, so it writes oauth_requests too.
+type BrowserSessions struct {
+	db       *gorm.DB
+	settings Settings
+}
+
+var (
+	_ oidc.SessionStore       = (*BrowserSessions)(nil)
+	_ oidc.LogoutStore        = (*BrowserSessions)(nil)
+	_ identity.SessionRevoker = (*BrowserSessions)(nil)
+)
+
+// NewBrowserSessions returns the browser-session storage over db.
+func NewBrowserSessions(db *gorm.DB, settings Settings) *BrowserSessions {
+	return &BrowserSessions{db: mustPool(db), settings: settings}
+}
 
 type sessionRow struct {
 	ID          string
@@ -43,12 +61,12 @@ func (r *sessionRow) toSession() *oidc.BrowserSession {
 }
 
 // CreateSession implements oidc.SessionStore.
-func (s *Store) CreateSession(ctx context.Context, bs *oidc.BrowserSession) error {
+func (s *BrowserSessions) CreateSession(ctx context.Context, bs *oidc.BrowserSession) error {
 	amr, err := json.Marshal(bs.AMR)
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode amr: %w", err)
 	}
-	err = s.conn(ctx).Exec(`INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err = dbtx.DB(ctx, s.db).Exec(`INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		bs.ID, bs.SecretHash, bs.UserID, dbtime.New(bs.AuthTime), string(amr), bs.ACR, bs.IP, bs.UserAgent,
 		dbtime.New(bs.CreatedAt), dbtime.New(bs.LastSeenAt), dbtime.New(bs.ExpiresAt), int64(bs.IdleTimeout/time.Second)).Error
 	if err != nil {
@@ -57,9 +75,9 @@ func (s *Store) CreateSession(ctx context.Context, bs *oidc.BrowserSession) erro
 	return nil
 }
 
-func (s *Store) getSession(ctx context.Context, where string, arg string) (*oidc.BrowserSession, error) {
+func (s *BrowserSessions) getSession(ctx context.Context, where string, arg string) (*oidc.BrowserSession, error) {
 	var row sessionRow
-	res := s.conn(ctx).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE `+where+` = ?`, arg).Scan(&row)
+	res := dbtx.DB(ctx, s.db).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE `+where+` = ?`, arg).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get session: %w", res.Error)
 	}
@@ -70,35 +88,35 @@ func (s *Store) getSession(ctx context.Context, where string, arg string) (*oidc
 }
 
 // GetSessionBySecretHash implements oidc.SessionStore.
-func (s *Store) GetSessionBySecretHash(ctx context.Context, hash string) (*oidc.BrowserSession, error) {
+func (s *BrowserSessions) GetSessionBySecretHash(ctx context.Context, hash string) (*oidc.BrowserSession, error) {
 	return s.getSession(ctx, "secret_hash", hash)
 }
 
 // GetSession implements oidc.SessionStore.
-func (s *Store) GetSession(ctx context.Context, id string) (*oidc.BrowserSession, error) {
+func (s *BrowserSessions) GetSession(ctx context.Context, id string) (*oidc.BrowserSession, error) {
 	return s.getSession(ctx, "id", id)
 }
 
 // TouchSession implements oidc.SessionStore.
-func (s *Store) TouchSession(ctx context.Context, id string, t time.Time) error {
-	if err := s.conn(ctx).Exec(`UPDATE browser_sessions SET last_seen_at = ? WHERE id = ?`, dbtime.New(t), id).Error; err != nil {
+func (s *BrowserSessions) TouchSession(ctx context.Context, id string, t time.Time) error {
+	if err := dbtx.DB(ctx, s.db).Exec(`UPDATE browser_sessions SET last_seen_at = ? WHERE id = ?`, dbtime.New(t), id).Error; err != nil {
 		return fmt.Errorf("sqlstore: touch session: %w", err)
 	}
 	return nil
 }
 
 // DeleteSession implements oidc.SessionStore.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if err := s.conn(ctx).Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
+func (s *BrowserSessions) DeleteSession(ctx context.Context, id string) error {
+	if err := dbtx.DB(ctx, s.db).Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
 		return fmt.Errorf("sqlstore: delete session: %w", err)
 	}
 	return nil
 }
 
 // ListUserSessions implements oidc.SessionStore.
-func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*oidc.BrowserSession, error) {
+func (s *BrowserSessions) ListUserSessions(ctx context.Context, userID string) ([]*oidc.BrowserSession, error) {
 	var rows []sessionRow
-	err := s.conn(ctx).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE user_id = ? ORDER BY created_at DESC`, userID).Scan(&rows).Error
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT `+sessionColumns+` FROM browser_sessions WHERE user_id = ? ORDER BY created_at DESC`, userID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
 	}
@@ -113,12 +131,12 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*oidc.Br
 // session of the user except keep ends, and so does every refresh and
 // access token issued to the user outside the kept session, in one
 // transaction.
-func (s *Store) RevokeUserSessions(ctx context.Context, userID, keep string) error {
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+func (s *BrowserSessions) RevokeUserSessions(ctx context.Context, userID, keep string) error {
+	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM browser_sessions WHERE user_id = ? AND id <> ?`, userID, keep).Error; err != nil {
 			return err
 		}
-		set, args := s.endRefresh()
+		set, args := s.settings.endRefresh()
 		if err := tx.Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND subject = ? AND active = ? AND (session_id <> ? OR ? = '')`,
 			append(args, kindRefresh, userID, true, keep, keep)...).Error; err != nil {
 			return err
@@ -134,12 +152,12 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, keep string) err
 
 // RevokeSession implements oidc.SessionStore: the session ends, and so do
 // the refresh and access tokens issued through it.
-func (s *Store) RevokeSession(ctx context.Context, id string) error {
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+func (s *BrowserSessions) RevokeSession(ctx context.Context, id string) error {
+	err := inTx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM browser_sessions WHERE id = ?`, id).Error; err != nil {
 			return err
 		}
-		set, args := s.endRefresh()
+		set, args := s.settings.endRefresh()
 		if err := tx.Exec(`UPDATE oauth_requests SET `+set+` WHERE kind = ? AND session_id = ? AND active = ?`,
 			append(args, kindRefresh, id, true)...).Error; err != nil {
 			return err
@@ -155,12 +173,12 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 // SessionClients implements oidc.LogoutStore: the clients that hold
 // tokens issued through the user's sessions (only session sessionID when
 // it is not empty), as (session, client) pairs.
-func (s *Store) SessionClients(ctx context.Context, userID, sessionID string) ([]oidc.SessionClient, error) {
+func (s *BrowserSessions) SessionClients(ctx context.Context, userID, sessionID string) ([]oidc.SessionClient, error) {
 	var rows []struct {
 		SessionID string
 		ClientID  string
 	}
-	err := s.conn(ctx).Raw(`SELECT DISTINCT session_id, client_id FROM oauth_requests
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT DISTINCT session_id, client_id FROM oauth_requests
 		WHERE subject = ? AND session_id <> '' AND (session_id = ? OR ? = '') AND kind IN (?, ?)`,
 		userID, sessionID, sessionID, kindAccess, kindRefresh).Scan(&rows).Error
 	if err != nil {

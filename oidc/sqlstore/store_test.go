@@ -1,137 +1,21 @@
 package sqlstore_test
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/ory/fosite"
 	"gorm.io/gorm"
 
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/oidc"
 	"gatehouse/oidc/authflow"
-	"gatehouse/oidc/sqlstore"
 )
-
-// base is the fixed instant every test time is derived from. Nothing in
-// these tests reads the wall clock except the JTI checks, whose interface
-// takes no time.
-var base = time.Date(2030, time.March, 4, 10, 0, 0, 0, time.UTC)
-
-// newStore returns a Store over db whose client lookup reads the store
-// itself, as the provider's cached lookup does.
-func newStore(t testing.TB, db *gorm.DB) *sqlstore.Store {
-	t.Helper()
-	s := sqlstore.New(db)
-	s.Clients = func(ctx context.Context, id string) (fosite.Client, error) {
-		return s.GetClient(ctx, id)
-	}
-	return s
-}
-
-// testClient returns a confidential client with every metadata field set.
-func testClient(t testing.TB, id string) *oidc.Client {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher := &oidc.SecretHasher{Pepper: []byte("pepper")}
-	return &oidc.Client{
-		ID:         id,
-		SecretHash: hasher.Sum([]byte("secret-" + id)),
-		ClientMetadata: oidc.ClientMetadata{
-			ClientName:                  "Client " + id,
-			ApplicationType:             oidc.AppTypeWeb,
-			RedirectURIs:                []string{"https://" + id + ".example.com/callback"},
-			PostLogoutRedirectURIs:      []string{"https://" + id + ".example.com/"},
-			GrantTypes:                  []string{"authorization_code", "refresh_token"},
-			ResponseTypes:               []string{"code"},
-			Scope:                       "openid profile email offline_access",
-			TokenEndpointAuthMethod:     oidc.AuthMethodPrivateKeyJWT,
-			TokenEndpointAuthSigningAlg: "ES256",
-			JWKS:                        mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}),
-			ClientURI:                   "https://" + id + ".example.com",
-			LogoURI:                     "https://" + id + ".example.com/logo.png",
-			Contacts:                    []string{"admin@" + id + ".example.com"},
-			AccessTokenFormat:           oidc.TokenFormatJWT,
-		},
-		Audience:              []string{"https://api.example.com"},
-		FirstParty:            true,
-		ResourceServer:        true,
-		ResourceAudience:      []string{"https://" + id + ".example.com/api", "urn:" + id},
-		RegistrationTokenHash: hasher.Sum([]byte("registration-" + id)),
-		CreatedAt:             base,
-		UpdatedAt:             base,
-		LastUsedAt:            base,
-	}
-}
-
-// mustCreateClient stores a client for tests that issue tokens.
-func mustCreateClient(t testing.TB, s *sqlstore.Store, id string) *oidc.Client {
-	t.Helper()
-	c := testClient(t, id)
-	if err := s.CreateClient(t.Context(), c); err != nil {
-		t.Fatalf("CreateClient(%q): %v", id, err)
-	}
-	return c
-}
-
-// clientOpts compares clients: JWKS as JSON values, times to the second (PostgreSQL keeps
-// microseconds), unexported fields ignored.
-var clientOpts = cmp.Options{
-	cmpopts.IgnoreUnexported(oidc.Client{}),
-	cmpopts.EquateApproxTime(time.Second),
-	cmpopts.EquateEmpty(),
-	// PostgreSQL's jsonb reformats the document: the same JSON value,
-	// other bytes.
-	cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".JWKS" },
-		cmp.FilterValues(func(a, b json.RawMessage) bool { return len(a) > 0 && len(b) > 0 },
-			cmp.Comparer(func(a, b json.RawMessage) bool {
-				var va, vb any
-				return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && cmp.Equal(va, vb)
-			}))),
-}
-
-// mustCount returns the number of rows of table matching where.
-func mustCount(t testing.TB, db *gorm.DB, table, where string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := db.Raw("SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n).Error; err != nil {
-		t.Fatalf("count %s: %v", table, err)
-	}
-	return n
-}
-
-// concurrently runs fn in n goroutines released at once and returns
-// their errors.
-func concurrently(n int, fn func() error) []error {
-	start := make(chan struct{})
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn()
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
 
 func TestClients(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
@@ -574,15 +458,6 @@ func TestSigningKeys(t *testing.T) {
 			}
 		}
 	})
-}
-
-func mustJSON(t testing.TB, v any) json.RawMessage {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // TestClientRowFromBeforeTheDocument: a client row written when the

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,93 +23,15 @@ import (
 	"gatehouse/oidc/sqlstore"
 )
 
-// Expiry of each token type in requests built by newRequest.
-var expiries = map[fosite.TokenType]time.Time{
-	fosite.AuthorizeCode: base.Add(10 * time.Minute),
-	fosite.AccessToken:   base.Add(time.Hour),
-	fosite.RefreshToken:  base.Add(30 * 24 * time.Hour),
-}
-
-// newRequest returns a granted request of client c for subject in browser
-// session sid, its session expiring per token type as in expiries.
-func newRequest(id string, c *oidc.Client, subject, sid string) *fosite.Request {
-	sess := oidc.NewSession()
-	sess.Subject = subject
-	sess.Username = subject + "@example.com"
-	sess.BrowserSessionID = sid
-	sess.ExpiresAt = map[fosite.TokenType]time.Time{}
-	for k, v := range expiries {
-		sess.ExpiresAt[k] = v
-	}
-	sess.Claims.Issuer = "https://id.example.com"
-	sess.Claims.Subject = subject
-	sess.Claims.Audience = []string{c.ID}
-	sess.Claims.Nonce = "n-0S6_WzA2Mj"
-	sess.Claims.AuthTime = base.Add(-time.Minute)
-	sess.Claims.RequestedAt = base
-	sess.Claims.AuthenticationMethodsReferences = []string{"pwd", "otp"}
-	sess.Claims.Extra = map[string]any{"email": subject + "@example.com", "email_verified": true}
-	sess.Headers.Extra = map[string]any{"kid": "kid-a"}
-	return &fosite.Request{
-		ID:                id,
-		RequestedAt:       base,
-		Client:            c,
-		RequestedScope:    fosite.Arguments{"openid", "profile", "offline_access"},
-		GrantedScope:      fosite.Arguments{"openid", "offline_access"},
-		RequestedAudience: fosite.Arguments{"https://api.example.com"},
-		GrantedAudience:   fosite.Arguments{"https://api.example.com"},
-		Form: url.Values{
-			"redirect_uri": {c.RedirectURIs[0]},
-			"nonce":        {"n-0S6_WzA2Mj"},
-			"scope":        {"openid profile offline_access"},
-		},
-		Session: sess,
-	}
-}
-
-// requestView is what a stored request must keep; fosite.Request itself
-// holds a language.Tag with unexported fields.
-type requestView struct {
-	ID                string
-	RequestedAt       time.Time
-	ClientID          string
-	RequestedScope    []string
-	GrantedScope      []string
-	RequestedAudience []string
-	GrantedAudience   []string
-	Form              url.Values
-	Session           fosite.Session
-}
-
-func view(r fosite.Requester) requestView {
-	if r == nil {
-		return requestView{}
-	}
-	v := requestView{
-		ID:                r.GetID(),
-		RequestedAt:       r.GetRequestedAt(),
-		RequestedScope:    r.GetRequestedScopes(),
-		GrantedScope:      r.GetGrantedScopes(),
-		RequestedAudience: r.GetRequestedAudience(),
-		GrantedAudience:   r.GetGrantedAudience(),
-		Form:              r.GetRequestForm(),
-		Session:           r.GetSession(),
-	}
-	if c := r.GetClient(); c != nil {
-		v.ClientID = c.GetID()
-	}
-	return v
-}
-
 // tokenKind is one kind of fosite-stored request, with its methods.
 type tokenKind struct {
 	name      string
 	expiresOf fosite.TokenType // whose expiry the row takes
-	create    func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error
-	get       func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error)
-	del       func(ctx context.Context, s *sqlstore.Store, sig string) error // nil: no delete method
+	create    func(ctx context.Context, s *stores, sig string, r fosite.Requester) error
+	get       func(ctx context.Context, s *stores, sig string) (fosite.Requester, error)
+	del       func(ctx context.Context, s *stores, sig string) error // nil: no delete method
 	// keptOnDelete: the row deliberately survives Delete (see
-	// Store.DeletePKCERequestSession).
+	// Tokens.DeletePKCERequestSession).
 	keptOnDelete bool
 }
 
@@ -118,49 +39,49 @@ var tokenKinds = []tokenKind{
 	{
 		name:      "authorize code",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateAuthorizeCodeSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetAuthorizeCodeSession(ctx, sig, oidc.NewSession())
 		},
 	},
 	{
 		name:      "access token",
 		expiresOf: fosite.AccessToken,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateAccessTokenSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetAccessTokenSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteAccessTokenSession(ctx, sig)
 		},
 	},
 	{
 		name:      "refresh token",
 		expiresOf: fosite.RefreshToken,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateRefreshTokenSession(ctx, sig, "access-of-"+sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetRefreshTokenSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteRefreshTokenSession(ctx, sig)
 		},
 	},
 	{
 		name:      "pkce",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreatePKCERequestSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetPKCERequestSession(ctx, sig, oidc.NewSession())
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeletePKCERequestSession(ctx, sig)
 		},
 		keptOnDelete: true,
@@ -168,13 +89,13 @@ var tokenKinds = []tokenKind{
 	{
 		name:      "openid connect",
 		expiresOf: fosite.AuthorizeCode,
-		create: func(ctx context.Context, s *sqlstore.Store, sig string, r fosite.Requester) error {
+		create: func(ctx context.Context, s *stores, sig string, r fosite.Requester) error {
 			return s.CreateOpenIDConnectSession(ctx, sig, r)
 		},
-		get: func(ctx context.Context, s *sqlstore.Store, sig string) (fosite.Requester, error) {
+		get: func(ctx context.Context, s *stores, sig string) (fosite.Requester, error) {
 			return s.GetOpenIDConnectSession(ctx, sig, &fosite.Request{Session: oidc.NewSession()})
 		},
-		del: func(ctx context.Context, s *sqlstore.Store, sig string) error {
+		del: func(ctx context.Context, s *stores, sig string) error {
 			return s.DeleteOpenIDConnectSession(ctx, sig)
 		},
 	},
@@ -275,7 +196,7 @@ func TestAuthorizeCodeInvalidate(t *testing.T) {
 
 // redeem is the token endpoint's use of a code: one transaction that
 // invalidates it.
-func redeem(ctx context.Context, s *sqlstore.Store, code string) error {
+func redeem(ctx context.Context, s *stores, code string) error {
 	txCtx, err := s.BeginTX(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -371,7 +292,7 @@ func TestRefreshRotation(t *testing.T) {
 
 // rotate is the token endpoint's use of a refresh token: one transaction
 // that rotates it.
-func rotate(ctx context.Context, s *sqlstore.Store, requestID, signature string) error {
+func rotate(ctx context.Context, s *stores, requestID, signature string) error {
 	txCtx, err := s.BeginTX(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -533,9 +454,8 @@ func TestTransactions(t *testing.T) {
 func TestClientAssertionJWT(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
-		s := newStore(t, db)
 		now := base
-		s.Now = func() time.Time { return now }
+		s := newStoreWith(t, db, sqlstore.Settings{Now: func() time.Time { return now }})
 		live, expired := base.Add(time.Minute), base.Add(-time.Second)
 		steps := []struct {
 			name    string
@@ -568,83 +488,6 @@ func TestClientAssertionJWT(t *testing.T) {
 			if !errors.Is(err, st.wantErr) {
 				t.Errorf("%s: error = %v, want %v", st.name, err, st.wantErr)
 			}
-		}
-	})
-}
-
-func TestDeleteExpired(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
-		ctx := t.Context()
-		s := newStore(t, db)
-		client := mustCreateClient(t, s, "app")
-		cut := base.Add(2 * time.Hour)
-
-		for _, v := range []struct {
-			name string
-			exp  time.Time
-		}{
-			{"expired", cut.Add(-time.Minute)},
-			{"live", cut.Add(time.Minute)},
-		} {
-			req := newRequest("req-"+v.name, client, "alice", "sid-"+v.name)
-			for tt := range expiries {
-				req.Session.SetExpiresAt(tt, v.exp)
-			}
-			flow := testFlow("flow-" + v.name)
-			flow.ExpiresAt = v.exp
-			bs := testBrowserSession("sid-"+v.name, "alice", base)
-			bs.ExpiresAt = v.exp
-			for _, err := range []error{
-				s.CreateAuthorizeCodeSession(ctx, "code-"+v.name, req),
-				s.CreatePKCERequestSession(ctx, "code-"+v.name, req),
-				s.CreateOpenIDConnectSession(ctx, "code-"+v.name, req),
-				s.CreateAccessTokenSession(ctx, "at-"+v.name, req),
-				s.CreateRefreshTokenSession(ctx, "rt-"+v.name, "at-"+v.name, req),
-				s.CreateFlow(ctx, flow),
-				s.CreateSession(ctx, bs),
-				s.SetClientAssertionJWT(ctx, "jti-"+v.name, v.exp),
-			} {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-
-		n, err := s.DeleteExpired(ctx, cut)
-		if err != nil {
-			t.Fatalf("DeleteExpired: %v", err)
-		}
-		if want := int64(5 + 1 + 1 + 1); n != want {
-			t.Errorf("DeleteExpired removed %d rows, want %d", n, want)
-		}
-		for _, tc := range []struct {
-			table string
-			want  int64
-		}{
-			{"oauth_requests", 5},
-			{"login_flows", 1},
-			{"browser_sessions", 1},
-			{"oauth_jtis", 1},
-		} {
-			if got := mustCount(t, db, tc.table, "1 = 1"); got != tc.want {
-				t.Errorf("rows in %s after DeleteExpired = %d, want %d", tc.table, got, tc.want)
-			}
-			if got := mustCount(t, db, tc.table, "expires_at < ?", cut); got != 0 {
-				t.Errorf("expired rows in %s after DeleteExpired = %d, want 0", tc.table, got)
-			}
-		}
-		if _, err := s.GetAccessTokenSession(ctx, "at-live", oidc.NewSession()); err != nil {
-			t.Errorf("GetAccessTokenSession(live) error = %v, want nil", err)
-		}
-		if _, err := s.GetFlow(ctx, "flow-live", base); err != nil {
-			t.Errorf("GetFlow(live) error = %v, want nil", err)
-		}
-		if _, err := s.GetSession(ctx, "sid-live"); err != nil {
-			t.Errorf("GetSession(live) error = %v, want nil", err)
-		}
-
-		if n, err := s.DeleteExpired(ctx, cut); err != nil || n != 0 {
-			t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
 		}
 	})
 }
