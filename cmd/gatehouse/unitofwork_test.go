@@ -432,12 +432,13 @@ func TestStoresRefuseCallsOutsideTheRunningTransaction(t *testing.T) {
 				"oidc flows":        func() error { _, err := a.Store.Flows.GetFlow(outer, "f", time.Now()); return err },
 				"oidc consents":     func() error { _, err := a.Store.Consents.GetConsent(outer, "u", "c"); return err },
 				"oidc signing keys": func() error { _, err := a.Store.SigningKeys.ListSigningKeys(outer); return err },
-				// Purge's ExpiryTasks are left out: dbpurge commits batch by
-				// batch on the pool, never in a caller's transaction.
 				"oidc purge": func() error {
 					_, err := a.Store.Purge.DeleteUnusedClients(outer, time.Now())
 					return err
 				},
+				// dbpurge commits batch by batch on the pool, never in a
+				// caller's transaction: it refuses to run inside one.
+				"oidc expiry": func() error { _, err := a.Store.Purge.DeleteExpired(outer, time.Now()); return err },
 				"captcha": func() error {
 					_, err := captchasql.NewSpentStore(a.DB.Gorm()).Spend(outer, "challenge", time.Now().Add(time.Hour))
 					return err

@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"gatehouse/migrations/dbtx"
 )
 
 // Batch is how many rows one DELETE removes at most.
@@ -26,12 +28,16 @@ func Delete(ctx context.Context, db *gorm.DB, table, key, where string, batch in
 	}
 	// Row values with IN work in both: PostgreSQL and SQLite 3.15+.
 	q := fmt.Sprintf(`DELETE FROM %s WHERE (%s) IN (SELECT %s FROM %s WHERE %s LIMIT %d)`, table, key, key, table, where, batch)
+	pool, err := dbtx.Pool(ctx, db)
+	if err != nil {
+		return 0, fmt.Errorf("purge %s: %w", table, err)
+	}
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		res := db.WithContext(ctx).Exec(q, args...)
+		res := pool.Exec(q, args...)
 		if res.Error != nil {
 			return total, fmt.Errorf("purge %s: %w", table, res.Error)
 		}

@@ -142,6 +142,21 @@ func DB(ctx context.Context, db *gorm.DB) *gorm.DB {
 	return g
 }
 
+// Pool returns db for statements that must commit on their own, never
+// inside a unit of work (the janitor's batches). It refuses with
+// ErrOutsideTransaction when ctx carries a transaction on db or this
+// goroutine holds one: on SQLite's one connection the pool would then
+// wait for ever.
+func Pool(ctx context.Context, db *gorm.DB) (*gorm.DB, error) {
+	if t := from(ctx); t != nil && t.key == poolOf(db) {
+		return nil, ErrOutsideTransaction
+	}
+	if err := outside(ctx, db); err != nil {
+		return nil, err
+	}
+	return db.WithContext(ctx), nil
+}
+
 // Conn is DB for stores that run database/sql statements themselves: the
 // transaction or the pool as a gorm.ConnPool, or the error.
 func Conn(ctx context.Context, db *gorm.DB) (gorm.ConnPool, error) {

@@ -197,3 +197,26 @@ func TestBeginRefusesNesting(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolRefusesInsideTransaction: work that must commit on its own (the
+// janitor's batches) gets the pool outside a unit of work and an error
+// inside one, whether or not its context carries the transaction.
+func TestPoolRefusesInsideTransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		if _, err := dbtx.Pool(t.Context(), db); err != nil {
+			t.Fatalf("Pool outside a transaction = %v", err)
+		}
+		outer := t.Context()
+		err := dbtx.New(db).Run(outer, func(ctx context.Context) error {
+			for name, c := range map[string]context.Context{"carrying": ctx, "not carrying": outer} {
+				if _, err := dbtx.Pool(c, db); !errors.Is(err, dbtx.ErrOutsideTransaction) {
+					t.Errorf("Pool with a context %s the transaction = %v, want ErrOutsideTransaction", name, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
