@@ -18,19 +18,16 @@ import (
 
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// newService returns a Service on a fresh SQLite database, with cheap
-// argon2id parameters and a fixed clock.
-func newService(t testing.TB) *identity.Service {
+// newService returns the identity service on a fresh SQLite database,
+// with cheap argon2id parameters and a fixed clock.
+func newService(t testing.TB) *service {
 	t.Helper()
-	return &identity.Service{
-		Users:  sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")),
-		Hasher: identity.NewHasher(fastParams, nil),
-		Now:    func() time.Time { return testNow },
-	}
+	core := &identity.Core{Hasher: identity.NewHasher(fastParams, nil), Now: func() time.Time { return testNow }}
+	return newParts(core, sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")), nil, "", "")
 }
 
 // mustRegister registers a user, failing the test on error.
-func mustRegister(t testing.TB, s *identity.Service, in identity.RegisterInput) *identity.User {
+func mustRegister(t testing.TB, s *service, in identity.RegisterInput) *identity.User {
 	t.Helper()
 	u, err := s.Register(t.Context(), in)
 	if err != nil {
@@ -177,7 +174,7 @@ func (blindStore) FindUserByLogin(context.Context, string) (*identity.User, stri
 func TestRegisterRace(t *testing.T) {
 	s := newService(t)
 	mustRegister(t, s, alice)
-	s.Users = blindStore{s.Users}
+	s.Accounts.Users = blindStore{s.Users}
 
 	_, err := s.Register(t.Context(), identity.RegisterInput{Username: "ALICE.LIDDELL", Email: "new@example.com", Password: "through the looking glass"})
 	if got := asValidation(t, err).Fields["username"]; got == "" {
