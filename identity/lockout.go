@@ -235,32 +235,3 @@ func (s *Authenticator) Unlock(ctx context.Context, userID string) error {
 	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", "admin")
 	return nil
 }
-
-// UnlockWithToken ends the lockout whose MailAccountLocked carried the
-// link with token, permanent or not, and sets the counts back to zero. The
-// link is single-use. It returns ErrCodeInvalid for a link that is
-// unknown, expired or used. Whoever reads the mailbox could reset the
-// password anyway, so the link gives them nothing more.
-func (s *Recovery) UnlockWithToken(ctx context.Context, token string) error {
-	t, err := s.findLink(ctx, token, PurposeUnlock)
-	if err != nil {
-		return err
-	}
-	if err := s.useToken(ctx, t); err != nil {
-		return err
-	}
-	if err := s.Users.UnlockUser(ctx, t.UserID); err != nil {
-		return fmt.Errorf("identity: unlock: %w", err)
-	}
-	s.unlocked(ctx, t.UserID, "link")
-	return nil
-}
-
-// unlocked reports a lockout that the owner ended (by: "link",
-// "password_reset").
-func (s *Recovery) unlocked(ctx context.Context, userID, by string) {
-	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", by)
-	if s.OnUnlock != nil {
-		s.OnUnlock(ctx, userID, by)
-	}
-}
