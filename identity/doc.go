@@ -4,13 +4,22 @@
 //
 // Storage sits behind small interfaces declared here (UserStore,
 // TokenStore) and implemented in identity/sqlstore; identity/identitytest
-// holds the one conformance suite every implementation runs. Services in
-// this package (Service) apply the rules: normalisation, uniqueness, the
-// password policy and argon2id hashing, so that callers never touch a hash.
+// holds the one conformance suite every implementation runs. The identity
+// service applies the rules (normalisation, uniqueness, the password
+// policy and argon2id hashing, so that callers never touch a hash) in five
+// parts, one per responsibility, each over the slice of UserStore it uses
+// and one shared Core (hasher, one-time tokens, notifier, unit of work,
+// clock, logger):
+//
+//	Accounts       sign-up, creation by an administrator, lookup (AccountStore)
+//	Authenticator  sign-in and brute-force lockout (LoginStore)
+//	Contacts       e-mail and phone verification, e-mail change (ContactStore)
+//	Recovery       forgotten password, reset, unlock link (RecoveryStore)
+//	Profiles       profile edits, password change (ProfileStore)
 //
 // Proving control of an address or number, and recovering an account, run
 // on one-time tokens: a 6-digit code and/or a link token (256 bits), of
-// which only HMAC-SHA256 hashes under Service.TokenKey are stored. A user
+// which only HMAC-SHA256 hashes under Core.TokenKey are stored. A user
 // holds at most one token per Purpose; issuing a new one replaces it,
 // unless the last one is unused and younger than the resend cooldown
 // (CooldownError). Every well-formed code counts as an attempt before it

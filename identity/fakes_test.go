@@ -112,7 +112,7 @@ func (ev *events) Take() []string {
 }
 
 // hook wires ev into svc.
-func (ev *events) hook(svc *identity.Service) {
+func (ev *events) hook(svc *service) {
 	svc.Sleep = func(_ context.Context, d time.Duration) { ev.add("sleep %v", d) }
 	svc.OnLockout = func(_ context.Context, userID, reason string, permanent bool) {
 		ev.add("lockout %s %s permanent=%v", userID, reason, permanent)
@@ -139,10 +139,39 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is a Service with every dependency of verification and recovery,
+// service is every part of the identity service over one store and one
+// Core, as the tests drive them. A Core field set on it (Hasher, Notifier,
+// Sleep...) reaches every part at once, since they share the Core; a part's
+// own field (Lockout, ResetTokenTTL...) is set on that part.
+type service struct {
+	*identity.Core
+	*identity.Accounts
+	*identity.Authenticator
+	*identity.Contacts
+	*identity.Recovery
+	*identity.Profiles
+	// Users is the store under every part, for the tests' own reads.
+	Users identity.UserStore
+}
+
+// newParts builds every part over users and core, in dependency order.
+func newParts(core *identity.Core, users identity.UserStore, sessions identity.SessionRevoker, region, product string) *service {
+	contacts := &identity.Contacts{Core: core, Users: users, DefaultRegion: region, ProductName: product}
+	return &service{
+		Core:          core,
+		Accounts:      &identity.Accounts{Core: core, Users: users, DefaultRegion: region, Contacts: contacts},
+		Authenticator: &identity.Authenticator{Core: core, Users: users},
+		Contacts:      contacts,
+		Recovery:      &identity.Recovery{Core: core, Users: users, Sessions: sessions},
+		Profiles:      &identity.Profiles{Core: core, Users: users, Sessions: sessions},
+		Users:         users,
+	}
+}
+
+// env is the identity service with every dependency of verification and recovery,
 // on a real store.
 type env struct {
-	svc      *identity.Service
+	svc      *service
 	notifier *fakeNotifier
 	sessions *fakeRevoker
 	clock    *clock
@@ -154,18 +183,15 @@ const testBaseURL = "https://id.example.com"
 func newEnv(t testing.TB, db *gorm.DB) *env {
 	t.Helper()
 	e := &env{notifier: &fakeNotifier{}, sessions: &fakeRevoker{}, clock: &clock{now: testNow}, events: &events{}}
-	e.svc = &identity.Service{
-		Users:         sqlstore.NewUserStore(db),
-		Tokens:        sqlstore.NewTokenStore(db),
-		Hasher:        identity.NewHasher(fastParams, nil),
-		Now:           e.clock.Now,
-		Notifier:      e.notifier,
-		Sessions:      e.sessions,
-		BaseURL:       testBaseURL + "/",
-		TokenKey:      []byte("test token key, 32 bytes or more"),
-		DefaultRegion: "GB",
-		ProductName:   "Gatehouse",
+	core := &identity.Core{
+		Tokens:   sqlstore.NewTokenStore(db),
+		Hasher:   identity.NewHasher(fastParams, nil),
+		Now:      e.clock.Now,
+		Notifier: e.notifier,
+		BaseURL:  testBaseURL + "/",
+		TokenKey: []byte("test token key, 32 bytes or more"),
 	}
+	e.svc = newParts(core, sqlstore.NewUserStore(db), e.sessions, "GB", "Gatehouse")
 	e.events.hook(e.svc)
 	return e
 }

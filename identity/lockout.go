@@ -86,7 +86,7 @@ var ErrLocked = errors.New("identity: account is locked")
 // unlock link. lockedNow reports whether the account is locked after this
 // failure, by it or before it; a failure while locked counts too. It
 // returns ErrNotFound for an unknown user.
-func (s *Service) RecordFailure(ctx context.Context, userID, reason string) (lockedNow bool, err error) {
+func (s *Authenticator) RecordFailure(ctx context.Context, userID, reason string) (lockedNow bool, err error) {
 	c, err := s.Users.CountLoginAttempt(ctx, userID)
 	if err != nil {
 		return false, fmt.Errorf("identity: record failure: %w", err)
@@ -103,7 +103,7 @@ func (s *Service) RecordFailure(ctx context.Context, userID, reason string) (loc
 // has started the lockout that is due and told OnLockedAttempt: the caller
 // only waits as long as a check takes (pause) and answers as for a wrong
 // password.
-func (s *Service) countAttempt(ctx context.Context, userID string) (check bool, c LoginCount, err error) {
+func (s *Authenticator) countAttempt(ctx context.Context, userID string) (check bool, c LoginCount, err error) {
 	c, err = s.Users.CountLoginAttempt(ctx, userID)
 	if err != nil {
 		return false, c, fmt.Errorf("identity: count login attempt: %w", err)
@@ -123,7 +123,7 @@ func (s *Service) countAttempt(ctx context.Context, userID string) (check bool, 
 }
 
 // lockedAttempt reports a sign-in attempt that a lockout refused.
-func (s *Service) lockedAttempt(ctx context.Context, userID string) {
+func (s *Authenticator) lockedAttempt(ctx context.Context, userID string) {
 	s.logger().InfoContext(ctx, "login attempt on a locked account", "user_id", userID)
 	if s.OnLockedAttempt != nil {
 		s.OnLockedAttempt(ctx, userID)
@@ -131,13 +131,13 @@ func (s *Service) lockedAttempt(ctx context.Context, userID string) {
 }
 
 // pause waits as long as a password check takes, or until ctx ends.
-func (s *Service) pause(ctx context.Context) { s.wait(ctx, s.Hasher.VerifyTime()) }
+func (s *Authenticator) pause(ctx context.Context) { s.wait(ctx, s.Hasher.VerifyTime()) }
 
 // lockIfDue starts the lockout that the failures counted in c call for,
 // if any, mails the unlock link, and reports whether the account is
 // locked now. It is not cancelled with ctx, so a client that hangs up
 // cannot keep a lockout from starting.
-func (s *Service) lockIfDue(ctx context.Context, userID, reason string, c LoginCount) (bool, error) {
+func (s *Authenticator) lockIfDue(ctx context.Context, userID, reason string, c LoginCount) (bool, error) {
 	p := s.Lockout.withDefaults()
 	if c.Failures < p.MaxFailures {
 		return false, nil
@@ -173,7 +173,7 @@ func (s *Service) lockIfDue(ctx context.Context, userID, reason string, c LoginC
 // sendUnlockMail mails the user a link that ends the lockout just started.
 // The lockout stands whether or not the mail goes out, so failures are
 // logged, not returned.
-func (s *Service) sendUnlockMail(ctx context.Context, userID string) {
+func (s *Authenticator) sendUnlockMail(ctx context.Context, userID string) {
 	if s.Notifier == nil {
 		return
 	}
@@ -211,7 +211,7 @@ func (s *Service) sendUnlockMail(ctx context.Context, userID string) {
 // It returns ErrLocked when the account is locked, since then the step
 // must not count as a success (and the caller answers as for a failed
 // step), and ErrNotFound for an unknown user.
-func (s *Service) RecordSuccess(ctx context.Context, userID string) error {
+func (s *Authenticator) RecordSuccess(ctx context.Context, userID string) error {
 	err := s.Users.ClearLoginFailures(ctx, userID, s.now())
 	if !errors.Is(err, ErrNotFound) {
 		if err != nil {
@@ -228,39 +228,10 @@ func (s *Service) RecordSuccess(ctx context.Context, userID string) error {
 // Unlock ends the user's lockout, permanent or not, on an administrator's
 // behalf and sets the counts back to zero. It returns ErrNotFound for an
 // unknown user.
-func (s *Service) Unlock(ctx context.Context, userID string) error {
+func (s *Authenticator) Unlock(ctx context.Context, userID string) error {
 	if err := s.Users.UnlockUser(ctx, userID); err != nil {
 		return fmt.Errorf("identity: unlock: %w", err)
 	}
 	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", "admin")
 	return nil
-}
-
-// UnlockWithToken ends the lockout whose MailAccountLocked carried the
-// link with token, permanent or not, and sets the counts back to zero. The
-// link is single-use. It returns ErrCodeInvalid for a link that is
-// unknown, expired or used. Whoever reads the mailbox could reset the
-// password anyway, so the link gives them nothing more.
-func (s *Service) UnlockWithToken(ctx context.Context, token string) error {
-	t, err := s.findLink(ctx, token, PurposeUnlock)
-	if err != nil {
-		return err
-	}
-	if err := s.useToken(ctx, t); err != nil {
-		return err
-	}
-	if err := s.Users.UnlockUser(ctx, t.UserID); err != nil {
-		return fmt.Errorf("identity: unlock: %w", err)
-	}
-	s.unlocked(ctx, t.UserID, "link")
-	return nil
-}
-
-// unlocked reports a lockout that the owner ended (by: "link",
-// "password_reset").
-func (s *Service) unlocked(ctx context.Context, userID, by string) {
-	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", by)
-	if s.OnUnlock != nil {
-		s.OnUnlock(ctx, userID, by)
-	}
 }

@@ -10,7 +10,7 @@ import (
 // LoginExists reports whether login, a username or e-mail address read as
 // Authenticate reads it, belongs to an account. The audit trail uses it to
 // decide whether the name typed at a failed sign-in may be kept in clear.
-func (s *Service) LoginExists(ctx context.Context, login string) (bool, error) {
+func (s *Accounts) LoginExists(ctx context.Context, login string) (bool, error) {
 	login = strings.TrimSpace(login)
 	if login == "" {
 		return false, nil

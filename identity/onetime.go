@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Defaults for the Service's one-time token settings.
+// Defaults for the one-time token settings (Core, Recovery).
 const (
 	DefaultCodeTTL        = 10 * time.Minute
 	DefaultResetTokenTTL  = 30 * time.Minute
@@ -27,9 +27,9 @@ const (
 	linkPathResetPassword = "/reset-password"
 )
 
-func (s *Service) codeTTL() time.Duration  { return orDefault(s.CodeTTL, DefaultCodeTTL) }
-func (s *Service) resetTTL() time.Duration { return orDefault(s.ResetTokenTTL, DefaultResetTokenTTL) }
-func (s *Service) cooldown() time.Duration { return orDefault(s.ResendCooldown, DefaultResendCooldown) }
+func (s *Core) codeTTL() time.Duration      { return orDefault(s.CodeTTL, DefaultCodeTTL) }
+func (s *Recovery) resetTTL() time.Duration { return orDefault(s.ResetTokenTTL, DefaultResetTokenTTL) }
+func (s *Core) cooldown() time.Duration     { return orDefault(s.ResendCooldown, DefaultResendCooldown) }
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
@@ -61,9 +61,9 @@ type issued struct {
 // issueToken creates and stores a token, replacing the user's previous one
 // for the purpose, or returns a *CooldownError when that one is unused and
 // younger than the cooldown.
-func (s *Service) issueToken(ctx context.Context, r tokenRequest) (*issued, error) {
+func (s *Core) issueToken(ctx context.Context, r tokenRequest) (*issued, error) {
 	if s.Tokens == nil {
-		return nil, errors.New("identity: Service.Tokens is not set")
+		return nil, errors.New("identity: Core.Tokens is not set")
 	}
 	k, err := s.tokenHasher()
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Service) issueToken(ctx context.Context, r tokenRequest) (*issued, erro
 
 // cooldownError says how long until the user's token for purpose may be
 // replaced.
-func (s *Service) cooldownError(ctx context.Context, userID string, p Purpose, now time.Time, cooldown time.Duration) error {
+func (s *Core) cooldownError(ctx context.Context, userID string, p Purpose, now time.Time, cooldown time.Duration) error {
 	retry := time.Second
 	prev, err := s.Tokens.GetToken(ctx, userID, p)
 	switch {
@@ -119,7 +119,7 @@ func (s *Service) cooldownError(ctx context.Context, userID string, p Purpose, n
 
 // dropToken removes a token whose message could not be queued, so the
 // cooldown does not stop the user from asking again at once.
-func (s *Service) dropToken(ctx context.Context, t *OneTimeToken, cause error) error {
+func (s *Core) dropToken(ctx context.Context, t *OneTimeToken, cause error) error {
 	if err := s.Tokens.DeleteToken(ctx, t.ID); err != nil {
 		return errors.Join(cause, fmt.Errorf("identity: drop unsent token: %w", err))
 	}
@@ -149,9 +149,9 @@ func normalizeCode(code string) (string, bool) {
 // checkCode checks a code against the user's token for purpose and returns
 // the token, not yet used: the caller checks what else it must and then
 // calls useToken. See tryCode for the attempt rules.
-func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code string) (*OneTimeToken, error) {
+func (s *Core) checkCode(ctx context.Context, userID string, p Purpose, code string) (*OneTimeToken, error) {
 	if s.Tokens == nil {
-		return nil, errors.New("identity: Service.Tokens is not set")
+		return nil, errors.New("identity: Core.Tokens is not set")
 	}
 	k, err := s.tokenHasher()
 	if err != nil {
@@ -168,7 +168,7 @@ func (s *Service) checkCode(ctx context.Context, userID string, p Purpose, code 
 // concurrent guesses cannot exceed MaxCodeAttempts; the wrong code that
 // reaches the limit, and every code after it, gets ErrTooManyAttempts.
 // All other failures are ErrCodeInvalid.
-func (s *Service) tryCode(ctx context.Context, find func() (*OneTimeToken, error), code string, match func(*OneTimeToken, string) bool) (*OneTimeToken, error) {
+func (s *Core) tryCode(ctx context.Context, find func() (*OneTimeToken, error), code string, match func(*OneTimeToken, string) bool) (*OneTimeToken, error) {
 	now := s.now()
 	t, err := find()
 	switch {
@@ -208,9 +208,9 @@ func (s *Service) tryCode(ctx context.Context, find func() (*OneTimeToken, error
 
 // findLink returns the live token behind a link token if its purpose is
 // one of purposes, not yet used; otherwise ErrCodeInvalid.
-func (s *Service) findLink(ctx context.Context, token string, purposes ...Purpose) (*OneTimeToken, error) {
+func (s *Core) findLink(ctx context.Context, token string, purposes ...Purpose) (*OneTimeToken, error) {
 	if s.Tokens == nil {
-		return nil, errors.New("identity: Service.Tokens is not set")
+		return nil, errors.New("identity: Core.Tokens is not set")
 	}
 	k, err := s.tokenHasher()
 	if err != nil {
@@ -236,7 +236,7 @@ func (s *Service) findLink(ctx context.Context, token string, purposes ...Purpos
 
 // useToken marks t used; of concurrent uses exactly one gets nil, the
 // others ErrCodeInvalid.
-func (s *Service) useToken(ctx context.Context, t *OneTimeToken) error {
+func (s *Core) useToken(ctx context.Context, t *OneTimeToken) error {
 	err := s.Tokens.UseToken(ctx, t.ID, s.now())
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -248,7 +248,7 @@ func (s *Service) useToken(ctx context.Context, t *OneTimeToken) error {
 }
 
 // linkURL is the absolute URL of a page under BaseURL carrying token.
-func (s *Service) linkURL(path, token string) string {
+func (s *Core) linkURL(path, token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + path + "?" + url.Values{"token": {token}}.Encode()
 }
 

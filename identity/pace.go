@@ -42,9 +42,9 @@ func (p *pace) observe(d time.Duration) { p.work.add(d, InitialResetTime) }
 // floor is how long after its start an answer may leave.
 func (p *pace) floor() time.Duration { return min(2*p.work.get(InitialResetTime), MaxResetFloor) }
 
-// clock returns the Service's clock without dropping the monotonic
+// clock returns the Core's clock without dropping the monotonic
 // reading that time.Now carries, for measuring durations.
-func (s *Service) clock() time.Time {
+func (s *Core) clock() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -52,7 +52,7 @@ func (s *Service) clock() time.Time {
 }
 
 // wait waits d through Sleep, or on a timer, or until ctx ends.
-func (s *Service) wait(ctx context.Context, d time.Duration) {
+func (s *Core) wait(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}

@@ -25,6 +25,31 @@ type ProfileInput struct {
 	Address    Address
 }
 
+// Profiles edits what a user says about themselves (the profile) and
+// changes their password.
+type Profiles struct {
+	*Core
+	// Users stores the accounts.
+	Users ProfileStore
+	// Policy decides which new passwords are acceptable; zero fields take
+	// DefaultPasswordPolicy's values.
+	Policy PasswordPolicy
+	// Sessions ends a user's other sessions after a password change; nil
+	// ends none.
+	Sessions SessionRevoker
+}
+
+// ProfileStore is what Profiles needs of a UserStore.
+type ProfileStore interface {
+	UserFinder
+	// UpdateProfile is UserStore.UpdateProfile.
+	UpdateProfile(ctx context.Context, u *User) error
+	// PasswordHash is UserStore.PasswordHash.
+	PasswordHash(ctx context.Context, userID string) (string, error)
+	// SetPasswordHash is UserStore.SetPasswordHash.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+}
+
 // ProfileOf returns u's profile as a ProfileInput, for forms that change
 // only some of it.
 func ProfileOf(u *User) ProfileInput {
@@ -41,7 +66,7 @@ func ProfileOf(u *User) ProfileInput {
 // by the Field* names (a taken username included); values are stored
 // normalised (trimmed, locale canonicalised). It returns the updated user,
 // or ErrNotFound.
-func (s *Service) UpdateProfile(ctx context.Context, userID string, in ProfileInput) (*User, error) {
+func (s *Profiles) UpdateProfile(ctx context.Context, userID string, in ProfileInput) (*User, error) {
 	u, err := s.Users.GetUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: update profile: %w", err)
@@ -62,7 +87,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, in ProfileIn
 
 // validateProfile returns a copy of u with in applied, or a
 // *ValidationError listing every problem.
-func (s *Service) validateProfile(ctx context.Context, u *User, in ProfileInput) (*User, error) {
+func (s *Profiles) validateProfile(ctx context.Context, u *User, in ProfileInput) (*User, error) {
 	next := *u
 	ve := &ValidationError{}
 	set := func(dst *string, field, value string, check func(field, v string) (string, error)) {
@@ -115,4 +140,65 @@ func keep(check func(field, v string) error) func(field, v string) (string, erro
 		}
 		return v, nil
 	}
+}
+
+const (
+	msgCurrentPasswordEmpty = "Enter your current password."
+	msgCurrentPasswordWrong = "Your current password is not correct."
+)
+
+// ChangePassword replaces the password of a signed-in user who repeats the
+// current one. Problems come back together in one *ValidationError:
+// FieldCurrentPassword for a missing or wrong current password (an account
+// without a password has no right one), FieldPassword for a new one the
+// policy rejects. Afterwards every other session of the user ends (the one
+// with ID keepSessionID stays) and MailPasswordChanged is sent.
+func (s *Profiles) ChangePassword(ctx context.Context, userID, current, newPassword, keepSessionID string) error {
+	u, err := s.Users.GetUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("identity: change password: %w", err)
+	}
+	hash, err := s.Users.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("identity: change password: %w", err)
+	}
+	ve := &ValidationError{}
+	if err := ve.merge(s.Policy.Check(newPassword, u.Username, u.Email)); err != nil {
+		return err
+	}
+	switch {
+	case current == "":
+		ve.Add(FieldCurrentPassword, msgCurrentPasswordEmpty)
+	case hash == "" || len(current) > s.Policy.maxBytes():
+		ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
+	}
+	var newHash string
+	if ve.Fields[FieldCurrentPassword] == "" {
+		// One worker for both: the check of the current password and,
+		// when it and the new one pass, the hash of the new one.
+		var ok bool
+		if perr := s.Hasher.pool.Do(ctx, func() {
+			if ok, _, err = s.Hasher.verify(current, hash); err == nil && ok && ve.orNil() == nil {
+				newHash, err = s.Hasher.hash(newPassword)
+			}
+		}); perr != nil {
+			return fmt.Errorf("identity: change password: %w", perr)
+		}
+		if err != nil {
+			return fmt.Errorf("identity: change password of %s: %w", u.ID, err)
+		}
+		if !ok {
+			ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
+		}
+	}
+	if err := ve.orNil(); err != nil {
+		return err
+	}
+	// The new hash and the end of the other sessions are one change.
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
+			return fmt.Errorf("identity: change password: %w", err)
+		}
+		return s.passwordChanged(ctx, s.Sessions, u, keepSessionID)
+	})
 }

@@ -173,3 +173,44 @@ func TestUpdateProfileValidForms(t *testing.T) {
 		}
 	})
 }
+
+func TestChangePassword(t *testing.T) {
+	const wrongCurrent = "Your current password is not correct."
+	tests := []struct {
+		name, current, newPassword string
+		want                       map[string]string
+	}{
+		{"wrong current password", "not my password", newPassword, map[string]string{"current_password": wrongCurrent}},
+		{"empty current password", "", newPassword, map[string]string{"current_password": "Enter your current password."}},
+		{"both wrong", "not my password", "short", map[string]string{
+			"current_password": wrongCurrent,
+			"password":         "Choose a longer password: at least 8 characters.",
+		}},
+		{"new password rejected", alice.Password, "alice.liddell", map[string]string{"password": "Choose a password that is not your username or e-mail address."}},
+	}
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		u, _ := e.register(t, alice)
+		for _, tc := range tests {
+			err := e.svc.ChangePassword(ctx, u.ID, tc.current, tc.newPassword, "session-1")
+			if diff := cmp.Diff(tc.want, asValidation(t, err).Fields); diff != "" {
+				t.Errorf("%s: ChangePassword fields mismatch (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		if len(e.sessions.Calls()) != 0 {
+			t.Errorf("sessions revoked after failed changes: %v", e.sessions.Calls())
+		}
+		e.noMail(t)
+
+		if err := e.svc.ChangePassword(ctx, u.ID, alice.Password, newPassword, "session-1"); err != nil {
+			t.Fatalf("ChangePassword: %v", err)
+		}
+		if diff := cmp.Diff([]revokeCall{{u.ID, "session-1"}}, e.sessions.Calls()); diff != "" {
+			t.Errorf("revocations mismatch (-want +got):\n%s", diff)
+		}
+		e.onlyMail(t, identity.MailPasswordChanged)
+		if _, ok, _ := e.svc.Authenticate(ctx, "alice.liddell", newPassword); !ok {
+			t.Error("new password does not sign in")
+		}
+	})
+}

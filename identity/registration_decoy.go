@@ -51,7 +51,7 @@ func (e *TakenEmailError) Error() string {
 // hideTakenEmail takes a taken e-mail address out of Register's problems
 // when HideTakenEmails is set. It reports whether that was the only one,
 // and returns the problems left.
-func (s *Service) hideTakenEmail(err error) (bool, error) {
+func (s *Accounts) hideTakenEmail(err error) (bool, error) {
 	var ve *ValidationError
 	if !s.HideTakenEmails || !errors.As(err, &ve) || ve.Fields[FieldEmail] != msgEmailTaken {
 		return false, err
@@ -65,7 +65,7 @@ func (s *Service) hideTakenEmail(err error) (bool, error) {
 
 // registrationDecoy does what Register does for a new account, short of
 // creating it, and returns the *TakenEmailError that stands for it.
-func (s *Service) registrationDecoy(ctx context.Context, addr, password string) error {
+func (s *Accounts) registrationDecoy(ctx context.Context, addr, password string) error {
 	// The work a new account costs, so the answer takes as long.
 	if _, err := s.Hasher.Hash(ctx, password); err != nil {
 		return err
@@ -84,8 +84,11 @@ func (s *Service) registrationDecoy(ctx context.Context, addr, password string) 
 		return fmt.Errorf("identity: registration decoy: %w", err)
 	}
 	te.OwnerID = owner.ID
+	if s.Contacts == nil {
+		return te
+	}
 	var ce *CooldownError
-	if err := s.startDecoy(ctx, owner, te.Decoy.ID); err != nil && !errors.As(err, &ce) {
+	if err := s.Contacts.startDecoy(ctx, owner, te.Decoy.ID); err != nil && !errors.As(err, &ce) {
 		// As for a new account whose verification mail failed.
 		s.logger().ErrorContext(ctx, "registration attempt: notify owner", "user_id", owner.ID, "error", err)
 	}
@@ -95,7 +98,7 @@ func (s *Service) registrationDecoy(ctx context.Context, addr, password string) 
 // startDecoy stores the decoy's token on the owner's account and mails the
 // owner, or returns a *CooldownError when the owner's last notice is
 // younger than ResendCooldown; the earlier attempt's token then stays.
-func (s *Service) startDecoy(ctx context.Context, owner *User, decoyID string) error {
+func (s *Contacts) startDecoy(ctx context.Context, owner *User, decoyID string) error {
 	if s.Notifier == nil || s.Tokens == nil || owner.Email == "" {
 		return nil
 	}
@@ -134,7 +137,7 @@ func (s *Service) startDecoy(ctx context.Context, owner *User, decoyID string) e
 // (see TakenEmailError): every code fails as a wrong one would, with
 // ErrCodeInvalid, and counts towards MaxCodeAttempts, after which the
 // answer is ErrTooManyAttempts until a new code is asked for.
-func (s *Service) VerifyDecoyCode(ctx context.Context, decoyID, code string) error {
+func (s *Contacts) VerifyDecoyCode(ctx context.Context, decoyID, code string) error {
 	if s.Tokens == nil {
 		return ErrCodeInvalid
 	}
@@ -160,7 +163,7 @@ func (s *Service) VerifyDecoyCode(ctx context.Context, decoyID, code string) err
 // decoy for addr: like a real resend it returns a *CooldownError within
 // ResendCooldown of the last one, and otherwise starts over, which mails
 // the owner of addr again.
-func (s *Service) ResendDecoyCode(ctx context.Context, decoyID, addr string) error {
+func (s *Contacts) ResendDecoyCode(ctx context.Context, decoyID, addr string) error {
 	owner, _, err := s.Users.FindUserByLogin(ctx, addr)
 	switch {
 	case errors.Is(err, ErrNotFound):

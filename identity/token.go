@@ -59,7 +59,7 @@ const (
 const MaxCodeAttempts = 5
 
 // OneTimeToken is a stored code and/or link. Only keyed hashes of the
-// secrets are kept (see the Service's TokenKey), so the table is of no use
+// secrets are kept (see Core.TokenKey), so the table is of no use
 // to someone who reads it.
 type OneTimeToken struct {
 	ID        string // UUID
@@ -132,9 +132,9 @@ func newLinkToken() string {
 // tokenHasher computes the keyed hashes stored for codes and link tokens.
 type tokenHasher []byte
 
-func (s *Service) tokenHasher() (tokenHasher, error) {
+func (s *Core) tokenHasher() (tokenHasher, error) {
 	if len(s.TokenKey) < minTokenKeyLength {
-		return nil, fmt.Errorf("identity: Service.TokenKey must hold at least %d bytes", minTokenKeyLength)
+		return nil, fmt.Errorf("identity: Core.TokenKey must hold at least %d bytes", minTokenKeyLength)
 	}
 	return tokenHasher(s.TokenKey), nil
 }

@@ -11,8 +11,8 @@ type Transactor interface {
 }
 
 // inTx runs fn in one transaction through s.Tx, or as it comes without
-// one (a Service over stores that cannot share a transaction).
-func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+// one (parts over stores that cannot share a transaction).
+func (s *Core) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.Tx == nil {
 		return fn(ctx)
 	}

@@ -97,16 +97,23 @@ func (u *User) HasRole(role string) bool {
 	return false
 }
 
-// UserStore persists users and their password hashes.
-type UserStore interface {
-	// CreateUser inserts u with its password hash (empty for none). It
-	// returns ErrUsernameTaken or ErrEmailTaken on a uniqueness conflict.
-	CreateUser(ctx context.Context, u *User, passwordHash string) error
+// UserFinder finds users; every part of the identity service needs it.
+type UserFinder interface {
 	// GetUser returns the user with the given ID, or ErrNotFound.
 	GetUser(ctx context.Context, id string) (*User, error)
 	// FindUserByLogin returns the user whose username or email equals login
 	// case-insensitively, with the stored password hash, or ErrNotFound.
 	FindUserByLogin(ctx context.Context, login string) (*User, string, error)
+}
+
+// UserStore persists users and their password hashes. Each part of the
+// identity service takes only the slice of it that it uses (AccountStore,
+// LoginStore, ContactStore, RecoveryStore, ProfileStore).
+type UserStore interface {
+	UserFinder
+	// CreateUser inserts u with its password hash (empty for none). It
+	// returns ErrUsernameTaken or ErrEmailTaken on a uniqueness conflict.
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
 	// UpdateUser saves every field of u except the password hash,
 	// CreatedAt, LastLoginAt and the lockout fields, or returns ErrNotFound, ErrUsernameTaken
 	// or ErrEmailTaken.

@@ -46,7 +46,7 @@ const (
 	FieldCountry          = "country"
 )
 
-// Limits on the fields that Service validates.
+// Limits on the fields that the identity service validates.
 const (
 	UsernameMinLength = 3
 	UsernameMaxLength = 64

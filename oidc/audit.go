@@ -64,7 +64,7 @@ type auditRequestKey struct{}
 
 // WithAuditRequest returns ctx carrying c's client IP, user agent and
 // request ID, for events that code below the handler reports through
-// hooks (identity.Service.OnLockout and OnLockedAttempt), which see only
+// hooks (identity.Authenticator.OnLockout and OnLockedAttempt), which see only
 // the context.
 func WithAuditRequest(ctx context.Context, c echo.Context) context.Context {
 	return context.WithValue(ctx, auditRequestKey{}, fromRequest(c, audit.Entry{}))

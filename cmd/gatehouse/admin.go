@@ -334,7 +334,7 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer a.Close()
-	u, err := a.Users.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
+	u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {
 		var b strings.Builder
@@ -414,7 +414,7 @@ func usersResetPassword(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer a.Close()
-	switch err := a.Users.AdminResetPassword(ctx, pos[0]); {
+	switch err := a.Identity.Recovery.AdminResetPassword(ctx, pos[0]); {
 	case errors.Is(err, identity.ErrNotFound):
 		return usageError{"no user " + pos[0]}
 	case errors.Is(err, identity.ErrNoEmail):
@@ -448,7 +448,7 @@ func userCommand(ctx context.Context, name, help string, args []string, stdout, 
 		return err
 	}
 	defer a.Close()
-	u, _, err := a.Users.Users.FindUserByLogin(ctx, pos[0])
+	u, _, err := a.Identity.Accounts.Users.FindUserByLogin(ctx, pos[0])
 	if errors.Is(err, identity.ErrNotFound) {
 		return usageError{"no user " + pos[0]}
 	}
@@ -460,7 +460,7 @@ func userCommand(ctx context.Context, name, help string, args []string, stdout, 
 
 func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return userCommand(ctx, "unlock", "Ends a lockout after failed sign-ins.", args, stdout, stderr, func(a *App, u *identity.User) error {
-		if err := a.Users.Unlock(ctx, u.ID); err != nil {
+		if err := a.Identity.Auth.Unlock(ctx, u.ID); err != nil {
 			return err
 		}
 		if err := adminEvent(ctx, a, audit.ActionLockoutEnded, u.ID, audit.Details{"by": "cli"}); err != nil {

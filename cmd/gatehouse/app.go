@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,12 +44,13 @@ import (
 // App is every long-lived part of a running Gatehouse, built from one
 // validated configuration.
 type App struct {
-	Config   *config.Config
-	Logger   *slog.Logger
-	DB       *migrations.Handle
-	Box      *seal.Box
-	Store    oidcStores
-	Users    *identity.Service
+	Config *config.Config
+	Logger *slog.Logger
+	DB     *migrations.Handle
+	Box    *seal.Box
+	Store  oidcStores
+	// Identity is the identity service, one part per responsibility.
+	Identity identity.Services
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
@@ -191,46 +191,11 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store.BrowserSessions, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
-	record := func(ctx context.Context, e audit.Entry) {
-		if err := a.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
-			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
-		}
-	}
-	a.Users = &identity.Service{
+	a.Identity = newIdentity(cfg, log, identityDeps{
 		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
-			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
-		})),
-		Policy: identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
-		Now:    time.Now, TokenKey: box.DeriveKey("one-time tokens"), Notifier: a.Messages, Sessions: a.Sessions, Tx: tx,
-		Lockout: identity.LockoutPolicy{
-			MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
-			MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
-		},
-		BaseURL: cfg.Issuer, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName, Logger: log,
-		// Only a registration held for verification can be answered alike
-		// whether or not the address has an account.
-		HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
-		OnUnlock: func(ctx context.Context, userID, by string) {
-			record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-				Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
-		},
-		OnLockout: func(ctx context.Context, userID, reason string, permanent bool) {
-			record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
-				Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
-		},
-		// The attempt got the answer of a wrong password; the owner sees
-		// it as a failed sign-in in the security activity.
-		OnLockedAttempt: func(ctx context.Context, userID string) {
-			record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
-				Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
-		},
-		// The password reset and its audit entry are one unit of work (dbtx).
-		OnPasswordReset: func(ctx context.Context, userID string) error {
-			return a.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-				Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
-		},
-	}
+		Notifier: a.Messages, Sessions: a.Sessions, Tx: tx, Audit: a.Audit,
+		TokenKey: box.DeriveKey("one-time tokens"),
+	})
 	return a, nil
 }
 
@@ -286,8 +251,9 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
 	}
 	a.SignIn = &authflow.Handler{
-		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Users, Verifier: a.Users,
-		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
+		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
+		Verifier: a.Identity.Contacts,
+		Browser:  browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		PasswordMinLength: cfg.Password.MinLength,
@@ -297,14 +263,14 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	// Logout requests are sealed with the key they always were (the flow
 	// MAC's, under a "logout|" prefix), so none in flight breaks.
 	a.Handler = &oidc.Handler{
-		Provider: a.Provider, Users: a.Users, SignIn: a.SignIn, Browser: browser, Pages: pages,
+		Provider: a.Provider, Users: a.Identity.Accounts, SignIn: a.SignIn, Browser: browser, Pages: pages,
 		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
 		SelfSignup:          cfg.Registration.AllowSelfSignup,
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 		ClientAuthLimit:     authLimit,
 	}
 	a.Recovery = &recovery.Handler{
-		Passwords: a.Users, Unlocker: a.Users, Browser: browser, Pages: pages, Logger: log,
+		Passwords: a.Identity.Recovery, Unlocker: a.Identity.Recovery, Browser: browser, Pages: pages, Logger: log,
 	}
 	a.ClientRegistration = &clientreg.Handler{
 		Clients: a.Store.Clients, Provider: a.Provider, Auditor: a.Audit, Logger: log, Now: time.Now,
@@ -313,7 +279,8 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Outbound:             a.Egress.Policy(),
 	}
 	a.Account = &account.Handler{
-		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Users: a.Users, Pages: pages, Logger: log,
+		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Pages: pages, Logger: log,
+		Users: a.Identity.Accounts, Profiles: a.Identity.Profiles, Contacts: a.Identity.Contacts,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
@@ -388,7 +355,7 @@ func (a *App) openDelivery() error {
 		return err
 	}
 	a.Metrics = newMetrics()
-	a.Metrics.observeHasher(a.Users.Hasher)
+	a.Metrics.observeHasher(a.Identity.Core.Hasher)
 	a.Worker = &message.Worker{Queue: a.Messages, Email: email, SMS: sms, Logger: a.Logger, Now: time.Now, Observe: a.Metrics.observeMessage,
 		Logout: &message.HTTPLogoutSender{Client: a.Egress}, MaxAge: cfg.Email.MaxMessageAge.Std(), JobFailed: a.jobFailed}
 	return nil

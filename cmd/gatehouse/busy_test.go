@@ -188,7 +188,7 @@ func TestLoginFlood(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, withOneHashWorker(time.Millisecond))
 			forms := floodUsers(t, srv, 16)
-			pool := srv.App.Users.Hasher.Pool()
+			pool := srv.App.Identity.Core.Hasher.Pool()
 			refused := 0
 
 			// With the worker taken, everyone is refused at once.
@@ -245,9 +245,9 @@ func TestCancelledSignInCreatesNoSession(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			srv := startServer(t, dialect, withOneHashWorker(time.Minute))
 			forms := floodUsers(t, srv, 4)
-			pool := srv.App.Users.Hasher.Pool()
+			pool := srv.App.Identity.Core.Hasher.Pool()
 			release := holdWorkers(t, pool)
-			checked := srv.App.Users.Hasher.Verifications()
+			checked := srv.App.Identity.Core.Hasher.Verifications()
 
 			ctx, cancel := context.WithCancel(t.Context())
 			answers := make(chan signInAnswer, len(forms))
@@ -263,7 +263,7 @@ func TestCancelledSignInCreatesNoSession(t *testing.T) {
 			}
 			waitFor(t, "the server drops the cancelled sign-ins", func() bool { return pool.Stats().Waiting == 0 })
 			release()
-			if n := srv.App.Users.Hasher.Verifications() - checked; n != 0 {
+			if n := srv.App.Identity.Core.Hasher.Verifications() - checked; n != 0 {
 				t.Errorf("%d passwords checked for cancelled sign-ins, want 0", n)
 			}
 			if n := countSessions(t, srv); n != 0 {
@@ -288,7 +288,7 @@ func TestCancelledSignInCreatesNoSession(t *testing.T) {
 // same forms succeed once a worker is free.
 func TestBusyPages(t *testing.T) {
 	srv := startServer(t, dbtest.Dialects[0], withOneHashWorker(time.Millisecond))
-	pool := srv.App.Users.Hasher.Pool()
+	pool := srv.App.Identity.Core.Hasher.Pool()
 	srv.createUser(t, "petra", testUserPassword)
 	b := newBrowser(t, rpCallback)
 	p, _ := b.get(t, srv.URL+"/login")
@@ -317,10 +317,10 @@ func TestBusyPages(t *testing.T) {
 	}
 	release()
 
-	if _, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "quinn"); err == nil {
+	if _, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "quinn"); err == nil {
 		t.Error("the refused registration created the account")
 	}
-	if _, ok, err := srv.App.Users.Authenticate(t.Context(), "petra", testUserPassword); !ok || err != nil {
+	if _, ok, err := srv.App.Identity.Auth.Authenticate(t.Context(), "petra", testUserPassword); !ok || err != nil {
 		t.Errorf("the old password after a refused change: ok %v, err %v; want it still good", ok, err)
 	}
 	if got, _ := rb.submit(t, register, "register-submit", signup); got.Status != http.StatusOK || got.URL.Path != "/" {

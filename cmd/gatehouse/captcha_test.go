@@ -36,7 +36,7 @@ func TestRegistrationCaptcha(t *testing.T) {
 		t.Fatalf("registration without a CAPTCHA answered %d", got.Status)
 	}
 	mustContain(t, got.Body, `id="captcha-error"`, "captcha error")
-	if _, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "otto"); !errors.Is(err, identity.ErrNotFound) {
+	if _, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "otto"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("an account was created without a CAPTCHA: %v", err)
 	}
 	// A solution works once; replaying it does not.
@@ -126,7 +126,7 @@ func TestCaptchaServiceUnreachable(t *testing.T) {
 				t.Errorf("registration answered %d with Retry-After %q, want 503 and 60", got.Status, resp.Header.Get("Retry-After"))
 			}
 			mustContain(t, got.Body, "We cannot check that you are human right now. Please try again in a minute.", "registration page")
-			if _, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "vera"); !errors.Is(err, identity.ErrNotFound) {
+			if _, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "vera"); !errors.Is(err, identity.ErrNotFound) {
 				t.Errorf("an account was created without the check: %v", err)
 			}
 

@@ -232,7 +232,7 @@ func checkCreatedUser(t testing.TB, srv *testServer, out string) {
 	if m == nil {
 		t.Fatalf("no user ID in %q", out)
 	}
-	u, err := srv.App.Users.GetUser(t.Context(), m[2])
+	u, err := srv.App.Identity.Accounts.GetUser(t.Context(), m[2])
 	if err != nil {
 		t.Fatalf("GetUser(%s): %v", m[2], err)
 	}

@@ -76,7 +76,7 @@ func testVerificationHeldInFlow(t *testing.T, dialect string) {
 	srv.createUser(t, "bob", testUserPassword) // verified
 	newUnverified := func(t *testing.T, name string) *identity.User {
 		t.Helper()
-		u, err := srv.App.Users.CreateUser(context.Background(), identity.CreateInput{
+		u, err := srv.App.Identity.Accounts.CreateUser(context.Background(), identity.CreateInput{
 			Username: name, Email: name + "@example.com", Password: testUserPassword,
 		})
 		if err != nil {
@@ -147,7 +147,7 @@ func testVerificationHeldInFlow(t *testing.T, dialect string) {
 		p, _ = a.submit(t, verify, "verify-submit", map[string]string{"code": code})
 		finish(t, a, p, ivy, verifier)
 		cookiesA.noPendingCookie(t)
-		if u, err := srv.App.Users.GetUser(t.Context(), ivy.ID); err != nil || !u.EmailVerified {
+		if u, err := srv.App.Identity.Accounts.GetUser(t.Context(), ivy.ID); err != nil || !u.EmailVerified {
 			t.Errorf("ivy after the code: %+v, %v; want verified", u, err)
 		}
 	})

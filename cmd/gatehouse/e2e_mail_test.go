@@ -123,14 +123,14 @@ func TestVerificationLink(t *testing.T) {
 	if p.URL.Path != "/" {
 		t.Fatalf("registration led to %s", p.URL)
 	}
-	u, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "jack")
+	u, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "jack")
 	if err != nil || u.EmailVerified || u.Phone != "+12025550143" || u.PhoneVerified {
 		t.Fatalf("new user %+v %v, want unverified with an E.164 phone", u, err)
 	}
 	link := mb.next(t, "jack@example.com").link(t, "/verify-email")
 	p, _ = b.get(t, link)
 	mustContain(t, p.Body, "verified", "verification link page")
-	u, _, _ = srv.App.Users.Users.FindUserByLogin(t.Context(), "jack")
+	u, _, _ = srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "jack")
 	if !u.EmailVerified {
 		t.Error("the link did not verify the address")
 	}

@@ -137,7 +137,7 @@ func TestRegistrationHidesTakenEmail(t *testing.T) {
 			mustContain(t, freshSeen.Codes[identity.MaxCodeAttempts-1], "Too many wrong codes", "codes past the limit")
 			mustContain(t, freshSeen.Resend, "Too Many Requests\n", "resend within the cooldown")
 
-			if _, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "wendy3"); !errors.Is(err, identity.ErrNotFound) {
+			if _, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "wendy3"); !errors.Is(err, identity.ErrNotFound) {
 				t.Errorf("the registration with a taken address created an account: %v", err)
 			}
 			notice := collectMail(t, mb, 1)[taken]

@@ -102,6 +102,14 @@ func TestLockoutIsNoOracle(t *testing.T) {
 			if refused != 2 {
 				t.Errorf("audit trail has %d attempts refused by the lock, want 2:\n%s", refused, out)
 			}
+			// The lockout's start and its end by the link are in the trail,
+			// from the parts that own them (Authenticator, Recovery).
+			for action, want := range map[string]string{"lockout.started": "reason=password", "lockout.ended": "by=link"} {
+				out, _ := srv.cli(t, "", "audit", "list", "--action", action)
+				if !strings.Contains(out, olive.ID) || !strings.Contains(out, want) {
+					t.Errorf("audit list --action %s lacks %s of %s:\n%s", action, want, olive.ID, out)
+				}
+			}
 		})
 	}
 }

@@ -51,7 +51,7 @@ func TestHostedPages(t *testing.T) {
 		if code == "" {
 			t.Fatal("no code after registration")
 		}
-		u, _, err := srv.App.Users.Users.FindUserByLogin(t.Context(), "erin@example.com")
+		u, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(t.Context(), "erin@example.com")
 		if err != nil || u.Email != "Erin@example.com" || u.GivenName != "Erin" {
 			t.Errorf("registered user = %+v, %v (email domain lower-cased, local part kept)", u, err)
 		}

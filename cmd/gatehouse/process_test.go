@@ -123,7 +123,7 @@ func migrateAndCreateUser(t testing.TB, cfg *config.Config, username string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Users.CreateUser(t.Context(), identity.CreateInput{
+	if _, err := a.Identity.Accounts.CreateUser(t.Context(), identity.CreateInput{
 		Username: username, Email: username + "@example.com", Password: testUserPassword, EmailVerified: true,
 	}); err != nil {
 		t.Fatal(err)

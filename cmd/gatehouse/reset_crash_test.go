@@ -25,7 +25,7 @@ func createUsers(t testing.TB, cfg *config.Config, names []string) {
 	}
 	defer a.Close()
 	for _, name := range names {
-		if _, err := a.Users.CreateUser(t.Context(), identity.CreateInput{
+		if _, err := a.Identity.Accounts.CreateUser(t.Context(), identity.CreateInput{
 			Username: name, Email: name + "@example.com", Password: testUserPassword, EmailVerified: true,
 		}); err != nil {
 			t.Fatal(err)

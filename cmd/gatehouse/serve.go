@@ -47,7 +47,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fmt.Fprintf(stdout, "\nGatehouse is running.\n  Sign in or create an account: %s/\n  Discovery:                    %s/.well-known/openid-configuration\n\n", cfg.Issuer, cfg.Issuer)
 	// Only the process of its own tunes the runtime: tests run servers
 	// inside theirs.
-	tune := func(ctx context.Context, a *App) { tuneRuntime(ctx, a.Config, a.Users.Hasher, a.Logger) }
+	tune := func(ctx context.Context, a *App) { tuneRuntime(ctx, a.Config, a.Identity.Core.Hasher, a.Logger) }
 	return serve(ctx, cfg, log, ln, admin, nil, tune)
 }
 

@@ -160,7 +160,7 @@ func (s *testServer) createClient(t testing.TB, args ...string) (id, secret stri
 // createUser makes a user through the identity service.
 func (s *testServer) createUser(t testing.TB, username, password string) *identity.User {
 	t.Helper()
-	u, err := s.App.Users.CreateUser(context.Background(), identity.CreateInput{
+	u, err := s.App.Identity.Accounts.CreateUser(context.Background(), identity.CreateInput{
 		Username: username, Email: username + "@example.com", Password: password, EmailVerified: true,
 	})
 	if err != nil {

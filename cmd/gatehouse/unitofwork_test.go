@@ -16,6 +16,7 @@ import (
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/identity/message"
+	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
@@ -44,22 +45,22 @@ func openUnitOfWork(t *testing.T, dialect string) *App {
 	return a
 }
 
-// failingUsers makes one UserStore method fail after the call went
+// failingUsers makes one RecoveryStore method fail after the call went
 // through, so that its write is in the transaction when it fails.
 type failingUsers struct {
-	identity.UserStore
+	identity.RecoveryStore
 	method string
 }
 
 func (f failingUsers) SetPasswordHash(ctx context.Context, userID, hash string) error {
-	if err := f.UserStore.SetPasswordHash(ctx, userID, hash); err != nil || f.method != "SetPasswordHash" {
+	if err := f.RecoveryStore.SetPasswordHash(ctx, userID, hash); err != nil || f.method != "SetPasswordHash" {
 		return err
 	}
 	return errInjected
 }
 
 func (f failingUsers) UnlockUser(ctx context.Context, userID string) error {
-	if err := f.UserStore.UnlockUser(ctx, userID); err != nil || f.method != "UnlockUser" {
+	if err := f.RecoveryStore.UnlockUser(ctx, userID); err != nil || f.method != "UnlockUser" {
 		return err
 	}
 	return errInjected
@@ -88,7 +89,7 @@ func readResetState(t *testing.T, a *App, users identity.UserStore, userID, toke
 	t.Helper()
 	ctx := t.Context()
 	var st resetState
-	_, err := a.Users.CheckResetToken(ctx, token)
+	_, err := a.Identity.Recovery.CheckResetToken(ctx, token)
 	st.TokenUsable = err == nil
 	u, err := users.GetUser(ctx, userID)
 	if err != nil {
@@ -126,7 +127,7 @@ var resetLink = regexp.MustCompile(`reset-password\?token=([A-Za-z0-9_%.~-]+)`)
 // the link in the queued mail.
 func mustResetToken(t *testing.T, a *App, login string) string {
 	t.Helper()
-	if err := a.Users.AdminResetPassword(t.Context(), login); err != nil {
+	if err := a.Identity.Recovery.AdminResetPassword(t.Context(), login); err != nil {
 		t.Fatal(err)
 	}
 	var bodies []string
@@ -164,12 +165,12 @@ func TestPasswordResetIsOneUnitOfWork(t *testing.T) {
 		name   string
 		inject func(a *App)
 	}{
-		{"after the new hash", func(a *App) { a.Users.Users = failingUsers{a.Users.Users, "SetPasswordHash"} }},
-		{"after the unlock", func(a *App) { a.Users.Users = failingUsers{a.Users.Users, "UnlockUser"} }},
-		{"after the sessions ended", func(a *App) { a.Users.Sessions = failingRevoker{a.Users.Sessions} }},
+		{"after the new hash", func(a *App) { a.Identity.Recovery.Users = failingUsers{a.Identity.Recovery.Users, "SetPasswordHash"} }},
+		{"after the unlock", func(a *App) { a.Identity.Recovery.Users = failingUsers{a.Identity.Recovery.Users, "UnlockUser"} }},
+		{"after the sessions ended", func(a *App) { a.Identity.Recovery.Sessions = failingRevoker{a.Identity.Recovery.Sessions} }},
 		{"after the audit entry", func(a *App) {
-			record := a.Users.OnPasswordReset
-			a.Users.OnPasswordReset = func(ctx context.Context, userID string) error {
+			record := a.Identity.Recovery.OnPasswordReset
+			a.Identity.Recovery.OnPasswordReset = func(ctx context.Context, userID string) error {
 				if err := record(ctx, userID); err != nil {
 					return err
 				}
@@ -182,8 +183,8 @@ func TestPasswordResetIsOneUnitOfWork(t *testing.T) {
 			t.Run(dialect+"/"+step.name, func(t *testing.T) {
 				a := openUnitOfWork(t, dialect)
 				ctx := t.Context()
-				users := a.Users.Users
-				u, err := a.Users.CreateUser(ctx, identity.CreateInput{Username: "ada", Email: "ada@example.com",
+				users := identitysql.NewUserStore(a.DB.Gorm())
+				u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: "ada", Email: "ada@example.com",
 					Password: testUserPassword, EmailVerified: true})
 				if err != nil {
 					t.Fatal(err)
@@ -198,17 +199,17 @@ func TestPasswordResetIsOneUnitOfWork(t *testing.T) {
 					t.Fatalf("set-up state = %+v", before)
 				}
 
-				origUsers, origSessions, origHook := a.Users.Users, a.Users.Sessions, a.Users.OnPasswordReset
+				origUsers, origSessions, origHook := a.Identity.Recovery.Users, a.Identity.Recovery.Sessions, a.Identity.Recovery.OnPasswordReset
 				step.inject(a)
-				if _, err := a.Users.ResetPassword(ctx, token, "a brand new passphrase"); !errors.Is(err, errInjected) {
+				if _, err := a.Identity.Recovery.ResetPassword(ctx, token, "a brand new passphrase"); !errors.Is(err, errInjected) {
 					t.Fatalf("ResetPassword = %v, want the injected failure", err)
 				}
 				if diff := diffState(before, readResetState(t, a, users, u.ID, token, "session-1")); diff != "" {
 					t.Fatalf("a failed reset left changes behind: %s", diff)
 				}
 
-				a.Users.Users, a.Users.Sessions, a.Users.OnPasswordReset = origUsers, origSessions, origHook
-				if _, err := a.Users.ResetPassword(ctx, token, "a brand new passphrase"); err != nil {
+				a.Identity.Recovery.Users, a.Identity.Recovery.Sessions, a.Identity.Recovery.OnPasswordReset = origUsers, origSessions, origHook
+				if _, err := a.Identity.Recovery.ResetPassword(ctx, token, "a brand new passphrase"); err != nil {
 					t.Fatalf("ResetPassword without the failure: %v", err)
 				}
 				after := readResetState(t, a, users, u.ID, token, "session-1")
@@ -297,7 +298,7 @@ func TestSessionRevocationIsOneUnitOfWork(t *testing.T) {
 				if err := a.Keys.Load(ctx); err != nil {
 					t.Fatal(err)
 				}
-				u, err := a.Users.CreateUser(ctx, identity.CreateInput{Username: "ada", Email: "ada@example.com",
+				u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: "ada", Email: "ada@example.com",
 					Password: testUserPassword, EmailVerified: true})
 				if err != nil {
 					t.Fatal(err)
@@ -414,9 +415,9 @@ func TestStoresRefuseCallsOutsideTheRunningTransaction(t *testing.T) {
 			outer, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
 			calls := map[string]func() error{
-				"identity users": func() error { _, err := a.Users.Users.GetUser(outer, uuid.NewString()); return err },
+				"identity users": func() error { _, err := a.Identity.Accounts.Users.GetUser(outer, uuid.NewString()); return err },
 				"identity tokens": func() error {
-					_, err := a.Users.Tokens.GetToken(outer, uuid.NewString(), identity.PurposePasswordReset)
+					_, err := a.Identity.Core.Tokens.GetToken(outer, uuid.NewString(), identity.PurposePasswordReset)
 					return err
 				},
 				"audit": func() error { _, err := a.Audit.List(outer, audit.Filter{}); return err },

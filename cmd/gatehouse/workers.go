@@ -78,7 +78,7 @@ func (a *App) purge(ctx context.Context, now time.Time) (int64, error) {
 // janitorTasks lists every table with an expiry, with its purge.
 func (a *App) janitorTasks() []janitor.Task {
 	tasks := append(a.Store.Purge.ExpiryTasks(),
-		janitor.Task{Table: "one_time_tokens", Purge: a.Users.Tokens.DeleteExpiredTokens},
+		janitor.Task{Table: "one_time_tokens", Purge: a.Identity.Core.Tokens.DeleteExpiredTokens},
 		janitor.Task{Table: "captcha_spent_challenges", Purge: func(ctx context.Context, now time.Time) (int64, error) {
 			s := captchasql.NewSpentStore(a.DB.Gorm())
 			s.Now = func() time.Time { return now }

@@ -41,6 +41,15 @@ type UserStore struct {
 
 var _ identity.UserStore = (*UserStore)(nil)
 
+// Each part of the identity service takes its slice of UserStore.
+var (
+	_ identity.AccountStore  = (*UserStore)(nil)
+	_ identity.LoginStore    = (*UserStore)(nil)
+	_ identity.ContactStore  = (*UserStore)(nil)
+	_ identity.RecoveryStore = (*UserStore)(nil)
+	_ identity.ProfileStore  = (*UserStore)(nil)
+)
+
 // NewUserStore returns a UserStore on db, whose schema must be migrated.
 func NewUserStore(db *gorm.DB) *UserStore { return &UserStore{db: db} }
 

@@ -35,16 +35,26 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, id string) error
 }
 
-// Users is what the account pages need of the identity service.
+// Users is what the account pages need to read the signed-in user.
 type Users interface {
 	GetUser(ctx context.Context, id string) (*identity.User, error)
+}
+
+// Profiles is what the account pages need to edit the profile and the
+// password.
+type Profiles interface {
 	UpdateProfile(ctx context.Context, userID string, in identity.ProfileInput) (*identity.User, error)
+	ChangePassword(ctx context.Context, userID, current, newPassword, keepSessionID string) error
+}
+
+// Contacts is what the account pages need to change and verify the e-mail
+// address and the phone number.
+type Contacts interface {
 	ChangeEmail(ctx context.Context, userID, newEmail string) error
 	ConfirmEmailChangeCode(ctx context.Context, userID, code string) error
 	StartEmailVerification(ctx context.Context, userID string) error
 	StartPhoneVerification(ctx context.Context, userID, phone string) error
 	VerifyPhoneCode(ctx context.Context, userID, code string) error
-	ChangePassword(ctx context.Context, userID, current, newPassword, keepSessionID string) error
 	PendingContact(ctx context.Context, userID string) (email, phone string, err error)
 }
 
@@ -59,6 +69,8 @@ type Handler struct {
 	Store     SessionStore
 	Now       func() time.Time
 	Users     Users
+	Profiles  Profiles
+	Contacts  Contacts
 	Pages     *templates.Renderer
 	Logger    *slog.Logger
 	CSRF      echo.MiddlewareFunc
@@ -166,7 +178,7 @@ func (h *Handler) page(c echo.Context) error {
 }
 
 func (h *Handler) render(r *request, status int, section string, errs map[string]string, notice string) error {
-	pendingEmail, pendingPhone, err := h.Users.PendingContact(r.c.Request().Context(), r.user.ID)
+	pendingEmail, pendingPhone, err := h.Contacts.PendingContact(r.c.Request().Context(), r.user.ID)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func currentProfile(u *identity.User) identity.ProfileInput {
 
 func (h *Handler) saveProfile(r *request) error {
 	ctx := r.c.Request().Context()
-	if _, err := h.Users.UpdateProfile(ctx, r.user.ID, h.profileInput(r)); err != nil {
+	if _, err := h.Profiles.UpdateProfile(ctx, r.user.ID, h.profileInput(r)); err != nil {
 		return h.fail(r, sectionProfile, err)
 	}
 	h.Logger.InfoContext(ctx, "profile updated", "user_id", r.user.ID)
@@ -46,7 +46,7 @@ func (h *Handler) savePreferences(r *request) error {
 	ctx := r.c.Request().Context()
 	in := currentProfile(r.user)
 	in.Locale, in.Zoneinfo = r.c.FormValue("locale"), r.c.FormValue("zoneinfo")
-	if _, err := h.Users.UpdateProfile(ctx, r.user.ID, in); err != nil {
+	if _, err := h.Profiles.UpdateProfile(ctx, r.user.ID, in); err != nil {
 		return h.fail(r, sectionPreferences, err)
 	}
 	return done(r, sectionPreferences, "preferences_saved")
@@ -54,7 +54,7 @@ func (h *Handler) savePreferences(r *request) error {
 
 func (h *Handler) changeEmail(r *request) error {
 	ctx := r.c.Request().Context()
-	if err := h.Users.ChangeEmail(ctx, r.user.ID, r.c.FormValue("new_email")); err != nil {
+	if err := h.Contacts.ChangeEmail(ctx, r.user.ID, r.c.FormValue("new_email")); err != nil {
 		return h.fail(r, sectionContact, renameField(err, "email", "new_email"))
 	}
 	h.Logger.InfoContext(ctx, "email change requested", "user_id", r.user.ID)
@@ -63,7 +63,7 @@ func (h *Handler) changeEmail(r *request) error {
 
 func (h *Handler) confirmEmail(r *request) error {
 	ctx := r.c.Request().Context()
-	if err := h.Users.ConfirmEmailChangeCode(ctx, r.user.ID, r.c.FormValue("code")); err != nil {
+	if err := h.Contacts.ConfirmEmailChangeCode(ctx, r.user.ID, r.c.FormValue("code")); err != nil {
 		return h.fail(r, sectionContact, codeField(err, "email_code"))
 	}
 	h.Logger.InfoContext(ctx, "email changed", "user_id", r.user.ID)
@@ -72,14 +72,14 @@ func (h *Handler) confirmEmail(r *request) error {
 }
 
 func (h *Handler) resendEmail(r *request) error {
-	if err := h.Users.StartEmailVerification(r.c.Request().Context(), r.user.ID); err != nil {
+	if err := h.Contacts.StartEmailVerification(r.c.Request().Context(), r.user.ID); err != nil {
 		return h.fail(r, sectionContact, err)
 	}
 	return done(r, sectionContact, "email_resent")
 }
 
 func (h *Handler) changePhone(r *request) error {
-	if err := h.Users.StartPhoneVerification(r.c.Request().Context(), r.user.ID, r.c.FormValue("phone")); err != nil {
+	if err := h.Contacts.StartPhoneVerification(r.c.Request().Context(), r.user.ID, r.c.FormValue("phone")); err != nil {
 		return h.fail(r, sectionContact, err)
 	}
 	return done(r, sectionContact, "phone_sent")
@@ -87,7 +87,7 @@ func (h *Handler) changePhone(r *request) error {
 
 func (h *Handler) confirmPhone(r *request) error {
 	ctx := r.c.Request().Context()
-	if err := h.Users.VerifyPhoneCode(ctx, r.user.ID, r.c.FormValue("code")); err != nil {
+	if err := h.Contacts.VerifyPhoneCode(ctx, r.user.ID, r.c.FormValue("code")); err != nil {
 		return h.fail(r, sectionContact, codeField(err, "phone_code"))
 	}
 	h.Logger.InfoContext(ctx, "phone verified", "user_id", r.user.ID)
@@ -98,7 +98,7 @@ func (h *Handler) confirmPhone(r *request) error {
 func (h *Handler) changePassword(r *request) error {
 	ctx := r.c.Request().Context()
 	f := r.c.FormValue
-	if err := h.Users.ChangePassword(ctx, r.user.ID, f("current_password"), f("new_password"), r.bs.ID); err != nil {
+	if err := h.Profiles.ChangePassword(ctx, r.user.ID, f("current_password"), f("new_password"), r.bs.ID); err != nil {
 		return h.fail(r, sectionPassword, renameField(err, "password", "new_password"))
 	}
 	h.Logger.InfoContext(ctx, "password changed", "user_id", r.user.ID)

@@ -17,15 +17,19 @@ import (
 
 // Users is what the sign-in needs of the identity service.
 type Users interface {
-	// Authenticate checks a login and password; a wrong one, and any on a
-	// locked account, is (nil, false, nil).
-	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
 	// Register creates a self-service account or returns
 	// *identity.ValidationError (or *identity.TakenEmailError with a
 	// decoy, when taken addresses are hidden).
 	Register(ctx context.Context, in identity.RegisterInput) (*identity.User, error)
 	// GetUser returns the user or identity.ErrNotFound.
 	GetUser(ctx context.Context, id string) (*identity.User, error)
+}
+
+// Authenticator is what the sign-in step needs to check a password.
+type Authenticator interface {
+	// Authenticate checks a login and password; a wrong one, and any on a
+	// locked account, is (nil, false, nil).
+	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
 }
 
 // LoginFinder is an optional ability of Users: it tells whether a login
@@ -96,7 +100,9 @@ type Handler struct {
 	Consents ConsentStore
 	Clients  Clients
 	Users    Users
-	Verifier Verifier
+	// Authenticator checks the passwords of the sign-in step.
+	Authenticator Authenticator
+	Verifier      Verifier
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer

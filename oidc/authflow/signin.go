@@ -85,7 +85,7 @@ func (s signInStep) submit(c echo.Context) error {
 	// A locked account answers as a wrong password does: the owner learns
 	// of the lockout from the unlock mail and the security activity, which
 	// the identity service's hooks record with this request's details.
-	user, ok, err := s.Users.Authenticate(oidc.WithAuditRequest(ctx, c), login, password)
+	user, ok, err := s.Authenticator.Authenticate(oidc.WithAuditRequest(ctx, c), login, password)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (h *Handler) resetSubmit(c echo.Context) error {
 	token := c.FormValue("token")
 	p := templates.ResetPasswordPage{Action: oidc.PathResetPassword, CSRF: oidc.CSRFToken(c), Token: token}
 	// The reset's audit entry is written inside its transaction
-	// (identity.Service.OnPasswordReset), with this request's details.
+	// (identity.Recovery.OnPasswordReset), with this request's details.
 	u, err := h.Passwords.ResetPassword(oidc.WithAuditRequest(ctx, c), token, c.FormValue("password"))
 	var ve *identity.ValidationError
 	switch {

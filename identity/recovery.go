@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Errors of AdminResetPassword besides ErrNotFound.
@@ -13,10 +14,45 @@ var (
 	ErrNoEmail         = errors.New("identity: account has no e-mail address")
 )
 
-const (
-	msgCurrentPasswordEmpty = "Enter your current password."
-	msgCurrentPasswordWrong = "Your current password is not correct."
-)
+// Recovery is the way back into an account: the forgotten password (a
+// mailed link, then a new password) and the link that ends a lockout.
+type Recovery struct {
+	*Core
+	// Users stores the accounts.
+	Users RecoveryStore
+	// Policy decides which new passwords are acceptable; zero fields take
+	// DefaultPasswordPolicy's values.
+	Policy PasswordPolicy
+	// Sessions ends a user's sessions after a password reset; nil ends
+	// none.
+	Sessions SessionRevoker
+	// ResetTokenTTL is how long a password reset link stays valid; zero
+	// means DefaultResetTokenTTL.
+	ResetTokenTTL time.Duration
+	// OnUnlock, when set, is told that the owner ended a lockout, by
+	// "link" (the e-mailed unlock link) or "password_reset".
+	OnUnlock func(ctx context.Context, userID, by string)
+	// OnPasswordReset, when set, is told of a password reset inside its
+	// transaction (see Core.Tx), with the context of that transaction; an
+	// error undoes the reset. The audit trail records the reset here, so
+	// that the reset and its entry commit together.
+	OnPasswordReset func(ctx context.Context, userID string) error
+
+	// resetPace times RequestPasswordReset's answers (see pace). A
+	// Recovery must not be copied after first use.
+	resetPace pace
+}
+
+// RecoveryStore is what Recovery needs of a UserStore.
+type RecoveryStore interface {
+	UserFinder
+	// SetPasswordHash is UserStore.SetPasswordHash.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+	// UnlockUser is UserStore.UnlockUser.
+	UnlockUser(ctx context.Context, userID string) error
+	// MarkEmailVerified is UserStore.MarkEmailVerified.
+	MarkEmailVerified(ctx context.Context, userID, email string, at time.Time) error
+}
 
 // RequestPasswordReset mails a single-use reset link, valid for
 // ResetTokenTTL, to the account whose username or e-mail address is login.
@@ -27,7 +63,7 @@ const (
 // survive a crash, and every case returns at the same time after the call
 // began (see pace), so the caller may answer at once. err is for failures
 // of the store or the queue only.
-func (s *Service) RequestPasswordReset(ctx context.Context, login string) error {
+func (s *Recovery) RequestPasswordReset(ctx context.Context, login string) error {
 	// The floor is read before the work, so that requests made together
 	// leave together whatever their case.
 	start, floor := s.clock(), s.resetPace.floor()
@@ -47,11 +83,11 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login string) error 
 // AdminResetPassword is RequestPasswordReset for an administrator, who
 // learns why nothing was sent: ErrNotFound, ErrAccountDisabled, ErrNoEmail
 // or a *CooldownError.
-func (s *Service) AdminResetPassword(ctx context.Context, login string) error {
+func (s *Recovery) AdminResetPassword(ctx context.Context, login string) error {
 	return s.requestReset(ctx, login)
 }
 
-func (s *Service) requestReset(ctx context.Context, login string) error {
+func (s *Recovery) requestReset(ctx context.Context, login string) error {
 	if s.Notifier == nil {
 		return errors.New(msgNotifierMissing)
 	}
@@ -84,7 +120,7 @@ func (s *Service) requestReset(ctx context.Context, login string) error {
 // to, so the page can offer the form, without using the token. It returns
 // ErrCodeInvalid for a link that is unknown, expired or used, whose account
 // is disabled, or whose account's address changed since it was sent.
-func (s *Service) CheckResetToken(ctx context.Context, token string) (string, error) {
+func (s *Recovery) CheckResetToken(ctx context.Context, token string) (string, error) {
 	_, u, err := s.resetToken(ctx, token)
 	if err != nil {
 		return "", err
@@ -99,7 +135,7 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) (string, er
 // the account), marks the address the link went to as verified (following
 // it proved the address), ends every session of the user and mails
 // MailPasswordChanged. Token errors are those of CheckResetToken.
-func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (*User, error) {
+func (s *Recovery) ResetPassword(ctx context.Context, token, newPassword string) (*User, error) {
 	t, u, err := s.resetToken(ctx, token)
 	if err != nil {
 		return nil, err
@@ -136,7 +172,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 			}
 			u.EmailVerified = err == nil
 		}
-		if err := s.passwordChanged(ctx, u, ""); err != nil {
+		if err := s.passwordChanged(ctx, s.Sessions, u, ""); err != nil {
 			return err
 		}
 		if s.OnPasswordReset != nil {
@@ -155,7 +191,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 
 // resetToken returns the live reset token behind a link and its active
 // user, or ErrCodeInvalid.
-func (s *Service) resetToken(ctx context.Context, token string) (*OneTimeToken, *User, error) {
+func (s *Recovery) resetToken(ctx context.Context, token string) (*OneTimeToken, *User, error) {
 	t, err := s.findLink(ctx, token, PurposePasswordReset)
 	if err != nil {
 		return nil, nil, err
@@ -172,71 +208,31 @@ func (s *Service) resetToken(ctx context.Context, token string) (*OneTimeToken, 
 	return t, u, nil
 }
 
-// ChangePassword replaces the password of a signed-in user who repeats the
-// current one. Problems come back together in one *ValidationError:
-// FieldCurrentPassword for a missing or wrong current password (an account
-// without a password has no right one), FieldPassword for a new one the
-// policy rejects. Afterwards every other session of the user ends (the one
-// with ID keepSessionID stays) and MailPasswordChanged is sent.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, newPassword, keepSessionID string) error {
-	u, err := s.Users.GetUser(ctx, userID)
+// UnlockWithToken ends the lockout whose MailAccountLocked carried the
+// link with token, permanent or not, and sets the counts back to zero. The
+// link is single-use. It returns ErrCodeInvalid for a link that is
+// unknown, expired or used. Whoever reads the mailbox could reset the
+// password anyway, so the link gives them nothing more.
+func (s *Recovery) UnlockWithToken(ctx context.Context, token string) error {
+	t, err := s.findLink(ctx, token, PurposeUnlock)
 	if err != nil {
-		return fmt.Errorf("identity: change password: %w", err)
-	}
-	hash, err := s.Users.PasswordHash(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("identity: change password: %w", err)
-	}
-	ve := &ValidationError{}
-	if err := ve.merge(s.Policy.Check(newPassword, u.Username, u.Email)); err != nil {
 		return err
 	}
-	switch {
-	case current == "":
-		ve.Add(FieldCurrentPassword, msgCurrentPasswordEmpty)
-	case hash == "" || len(current) > s.Policy.maxBytes():
-		ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
-	}
-	var newHash string
-	if ve.Fields[FieldCurrentPassword] == "" {
-		// One worker for both: the check of the current password and,
-		// when it and the new one pass, the hash of the new one.
-		var ok bool
-		if perr := s.Hasher.pool.Do(ctx, func() {
-			if ok, _, err = s.Hasher.verify(current, hash); err == nil && ok && ve.orNil() == nil {
-				newHash, err = s.Hasher.hash(newPassword)
-			}
-		}); perr != nil {
-			return fmt.Errorf("identity: change password: %w", perr)
-		}
-		if err != nil {
-			return fmt.Errorf("identity: change password of %s: %w", u.ID, err)
-		}
-		if !ok {
-			ve.Add(FieldCurrentPassword, msgCurrentPasswordWrong)
-		}
-	}
-	if err := ve.orNil(); err != nil {
+	if err := s.useToken(ctx, t); err != nil {
 		return err
 	}
-	// The new hash and the end of the other sessions are one change.
-	return s.inTx(ctx, func(ctx context.Context) error {
-		if err := s.Users.SetPasswordHash(ctx, u.ID, newHash); err != nil {
-			return fmt.Errorf("identity: change password: %w", err)
-		}
-		return s.passwordChanged(ctx, u, keepSessionID)
-	})
+	if err := s.Users.UnlockUser(ctx, t.UserID); err != nil {
+		return fmt.Errorf("identity: unlock: %w", err)
+	}
+	s.unlocked(ctx, t.UserID, "link")
+	return nil
 }
 
-// passwordChanged ends the user's sessions but keep and sends the notice.
-// A failure to revoke is returned: the caller must not report success
-// while an attacker's session may live on.
-func (s *Service) passwordChanged(ctx context.Context, u *User, keep string) error {
-	if s.Sessions != nil {
-		if err := s.Sessions.RevokeUserSessions(ctx, u.ID, keep); err != nil {
-			return fmt.Errorf("identity: revoke sessions after password change: %w", err)
-		}
+// unlocked reports a lockout that the owner ended (by: "link",
+// "password_reset").
+func (s *Recovery) unlocked(ctx context.Context, userID, by string) {
+	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", by)
+	if s.OnUnlock != nil {
+		s.OnUnlock(ctx, userID, by)
 	}
-	s.notice(ctx, u.ID, Mail{Kind: MailPasswordChanged, To: u.Email, Name: greeting(u)})
-	return nil
 }

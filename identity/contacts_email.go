@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Messages of the e-mail address forms.
@@ -12,10 +13,36 @@ const (
 	msgEmailInUse      = "Another account already uses this e-mail address."
 	msgEmailUnchanged  = "This is already your e-mail address."
 	msgEmailMissing    = "Add an e-mail address to your account first."
-	msgNotifierMissing = "identity: Service.Notifier is not set"
+	msgNotifierMissing = "identity: Core.Notifier is not set"
 )
 
 // greeting is how messages address the user.
+// Contacts proves that a user controls an e-mail address or phone number:
+// it verifies the address of an account, changes it to a new one once that
+// is proven, and verifies phone numbers. It also answers the verification
+// of a registration decoy (see TakenEmailError).
+type Contacts struct {
+	*Core
+	// Users stores the accounts.
+	Users ContactStore
+	// DefaultRegion is the ISO 3166-1 alpha-2 region (e.g. "GB") of phone
+	// numbers typed without a country code; empty requires the code.
+	DefaultRegion string
+	// ProductName names the service in text messages; empty leaves it out.
+	ProductName string
+}
+
+// ContactStore is what Contacts needs of a UserStore.
+type ContactStore interface {
+	UserFinder
+	// MarkEmailVerified is UserStore.MarkEmailVerified.
+	MarkEmailVerified(ctx context.Context, userID, email string, at time.Time) error
+	// SetEmail is UserStore.SetEmail.
+	SetEmail(ctx context.Context, userID, email string, at time.Time) error
+	// SetPhone is UserStore.SetPhone.
+	SetPhone(ctx context.Context, userID, phone string, verified bool, at time.Time) error
+}
+
 func greeting(u *User) string {
 	if u.GivenName != "" {
 		return u.GivenName
@@ -25,7 +52,7 @@ func greeting(u *User) string {
 
 // notice queues a message that reports a change already made. Its failure
 // must not undo or hide the change, so it is logged instead of returned.
-func (s *Service) notice(ctx context.Context, userID string, m Mail) {
+func (s *Core) notice(ctx context.Context, userID string, m Mail) {
 	if s.Notifier == nil || m.To == "" {
 		return
 	}
@@ -39,7 +66,7 @@ func (s *Service) notice(ctx context.Context, userID string, m Mail) {
 // ones. It does nothing for an address that is already verified, returns
 // a *ValidationError for FieldEmail when the user has none, and a
 // *CooldownError when the last code went out less than ResendCooldown ago.
-func (s *Service) StartEmailVerification(ctx context.Context, userID string) error {
+func (s *Contacts) StartEmailVerification(ctx context.Context, userID string) error {
 	if s.Notifier == nil {
 		return errors.New(msgNotifierMissing)
 	}
@@ -58,7 +85,7 @@ func (s *Service) StartEmailVerification(ctx context.Context, userID string) err
 
 // sendEmailToken issues a code and link for purpose and mails them to
 // target.
-func (s *Service) sendEmailToken(ctx context.Context, u *User, p Purpose, target string, kind MailKind) error {
+func (s *Contacts) sendEmailToken(ctx context.Context, u *User, p Purpose, target string, kind MailKind) error {
 	ttl := s.codeTTL()
 	tok, err := s.issueToken(ctx, tokenRequest{userID: u.ID, purpose: p, target: target, code: true, link: true, ttl: ttl})
 	if err != nil {
@@ -83,7 +110,7 @@ func (s *Service) sendEmailToken(ctx context.Context, u *User, p Purpose, target
 // returns the updated user, ErrCodeInvalid for a link that is unknown,
 // expired or used, or one whose address is no longer the user's, and a
 // *ValidationError for FieldEmail when a new address was taken meanwhile.
-func (s *Service) VerifyEmailToken(ctx context.Context, token string) (*User, error) {
+func (s *Contacts) VerifyEmailToken(ctx context.Context, token string) (*User, error) {
 	t, err := s.findLink(ctx, token, PurposeVerifyEmail, PurposeChangeEmail)
 	if err != nil {
 		return nil, err
@@ -96,7 +123,7 @@ func (s *Service) VerifyEmailToken(ctx context.Context, token string) (*User, er
 
 // VerifyEmailCode verifies the user's address with the code mailed by
 // StartEmailVerification. It returns ErrCodeInvalid or ErrTooManyAttempts.
-func (s *Service) VerifyEmailCode(ctx context.Context, userID, code string) error {
+func (s *Contacts) VerifyEmailCode(ctx context.Context, userID, code string) error {
 	t, err := s.checkCode(ctx, userID, PurposeVerifyEmail, code)
 	if err != nil {
 		return err
@@ -107,7 +134,7 @@ func (s *Service) VerifyEmailCode(ctx context.Context, userID, code string) erro
 
 // verifyEmail uses t and marks its address verified, if it is still the
 // user's.
-func (s *Service) verifyEmail(ctx context.Context, t *OneTimeToken) (*User, error) {
+func (s *Contacts) verifyEmail(ctx context.Context, t *OneTimeToken) (*User, error) {
 	if err := s.useToken(ctx, t); err != nil {
 		return nil, err
 	}
@@ -131,7 +158,7 @@ func (s *Service) verifyEmail(ctx context.Context, t *OneTimeToken) (*User, erro
 // (MailEmailChangeRequested). It returns a *ValidationError for FieldEmail
 // when newEmail is invalid, the current address or another account's, and
 // a *CooldownError when asked again within ResendCooldown.
-func (s *Service) ChangeEmail(ctx context.Context, userID, newEmail string) error {
+func (s *Contacts) ChangeEmail(ctx context.Context, userID, newEmail string) error {
 	if s.Notifier == nil {
 		return errors.New(msgNotifierMissing)
 	}
@@ -159,7 +186,7 @@ func (s *Service) ChangeEmail(ctx context.Context, userID, newEmail string) erro
 // ConfirmEmailChangeToken completes a change started by ChangeEmail with
 // the token of its link and returns the updated user. See
 // VerifyEmailToken, which takes these links too, for the errors.
-func (s *Service) ConfirmEmailChangeToken(ctx context.Context, token string) (*User, error) {
+func (s *Contacts) ConfirmEmailChangeToken(ctx context.Context, token string) (*User, error) {
 	t, err := s.findLink(ctx, token, PurposeChangeEmail)
 	if err != nil {
 		return nil, err
@@ -171,7 +198,7 @@ func (s *Service) ConfirmEmailChangeToken(ctx context.Context, token string) (*U
 // code sent to the new address. It returns ErrCodeInvalid,
 // ErrTooManyAttempts, or a *ValidationError for FieldEmail when another
 // account took the address meanwhile.
-func (s *Service) ConfirmEmailChangeCode(ctx context.Context, userID, code string) error {
+func (s *Contacts) ConfirmEmailChangeCode(ctx context.Context, userID, code string) error {
 	t, err := s.checkCode(ctx, userID, PurposeChangeEmail, code)
 	if err != nil {
 		return err
@@ -183,7 +210,7 @@ func (s *Service) ConfirmEmailChangeCode(ctx context.Context, userID, code strin
 // confirmEmailChange makes t's address the user's, verified, and tells the
 // old address. Uniqueness is checked again: the address was free when the
 // change began, but the code may have waited.
-func (s *Service) confirmEmailChange(ctx context.Context, t *OneTimeToken) (*User, error) {
+func (s *Contacts) confirmEmailChange(ctx context.Context, t *OneTimeToken) (*User, error) {
 	u, err := s.Users.GetUser(ctx, t.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: confirm email change: %w", err)
@@ -211,7 +238,7 @@ func (s *Service) confirmEmailChange(ctx context.Context, t *OneTimeToken) (*Use
 
 // checkEmailFree returns a *ValidationError for FieldEmail when an account
 // other than userID's uses addr.
-func (s *Service) checkEmailFree(ctx context.Context, userID, addr string) error {
+func (s *Contacts) checkEmailFree(ctx context.Context, userID, addr string) error {
 	other, _, err := s.Users.FindUserByLogin(ctx, addr)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -227,7 +254,7 @@ func (s *Service) checkEmailFree(ctx context.Context, userID, addr string) error
 // PendingContact returns the e-mail address and the phone number the user
 // asked to change to and has not confirmed yet, each empty when there is
 // none (or its code expired or was used up).
-func (s *Service) PendingContact(ctx context.Context, userID string) (email, phone string, err error) {
+func (s *Contacts) PendingContact(ctx context.Context, userID string) (email, phone string, err error) {
 	if s.Tokens == nil {
 		return "", "", nil
 	}

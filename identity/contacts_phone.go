@@ -16,7 +16,7 @@ const msgPhoneVerified = "This number is already verified on your account."
 // cannot receive text messages or is already the user's verified number,
 // and a *CooldownError when the last code went out less than
 // ResendCooldown ago.
-func (s *Service) StartPhoneVerification(ctx context.Context, userID, rawPhone string) error {
+func (s *Contacts) StartPhoneVerification(ctx context.Context, userID, rawPhone string) error {
 	if s.Notifier == nil {
 		return errors.New(msgNotifierMissing)
 	}
@@ -44,7 +44,7 @@ func (s *Service) StartPhoneVerification(ctx context.Context, userID, rawPhone s
 
 // smsText is the verification message: short enough for one GSM-7 segment
 // and with the code as the only number in the first sentence.
-func (s *Service) smsText(code string, ttl time.Duration) string {
+func (s *Contacts) smsText(code string, ttl time.Duration) string {
 	name := ""
 	if s.ProductName != "" {
 		name = s.ProductName + " "
@@ -55,7 +55,7 @@ func (s *Service) smsText(code string, ttl time.Duration) string {
 // VerifyPhoneCode confirms the number given to StartPhoneVerification with
 // the code texted to it: it becomes the user's phone number, verified. It
 // returns ErrCodeInvalid or ErrTooManyAttempts.
-func (s *Service) VerifyPhoneCode(ctx context.Context, userID, code string) error {
+func (s *Contacts) VerifyPhoneCode(ctx context.Context, userID, code string) error {
 	t, err := s.checkCode(ctx, userID, PurposeVerifyPhone, code)
 	if err != nil {
 		return err

@@ -18,19 +18,16 @@ import (
 
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// newService returns a Service on a fresh SQLite database, with cheap
-// argon2id parameters and a fixed clock.
-func newService(t testing.TB) *identity.Service {
+// newService returns the identity service on a fresh SQLite database,
+// with cheap argon2id parameters and a fixed clock.
+func newService(t testing.TB) *service {
 	t.Helper()
-	return &identity.Service{
-		Users:  sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")),
-		Hasher: identity.NewHasher(fastParams, nil),
-		Now:    func() time.Time { return testNow },
-	}
+	core := &identity.Core{Hasher: identity.NewHasher(fastParams, nil), Now: func() time.Time { return testNow }}
+	return newParts(core, sqlstore.NewUserStore(dbtest.MustOpen(t, "sqlite")), nil, "", "")
 }
 
 // mustRegister registers a user, failing the test on error.
-func mustRegister(t testing.TB, s *identity.Service, in identity.RegisterInput) *identity.User {
+func mustRegister(t testing.TB, s *service, in identity.RegisterInput) *identity.User {
 	t.Helper()
 	u, err := s.Register(t.Context(), in)
 	if err != nil {
@@ -177,7 +174,7 @@ func (blindStore) FindUserByLogin(context.Context, string) (*identity.User, stri
 func TestRegisterRace(t *testing.T) {
 	s := newService(t)
 	mustRegister(t, s, alice)
-	s.Users = blindStore{s.Users}
+	s.Accounts.Users = blindStore{s.Users}
 
 	_, err := s.Register(t.Context(), identity.RegisterInput{Username: "ALICE.LIDDELL", Email: "new@example.com", Password: "through the looking glass"})
 	if got := asValidation(t, err).Fields["username"]; got == "" {
@@ -217,91 +214,6 @@ func TestCreateUser(t *testing.T) {
 	wantFields := []string{"email", "password", "roles", "username"}
 	if diff := cmp.Diff(wantFields, fieldNames(asValidation(t, err))); diff != "" {
 		t.Errorf("CreateUser(invalid) fields mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestAuthenticate(t *testing.T) {
-	s := newService(t)
-	registered := mustRegister(t, s, alice)
-	disabled := mustRegister(t, s, identity.RegisterInput{Username: "queen", Email: "queen@example.com", Password: "off with their heads"})
-	disabled.Status = identity.StatusDisabled
-	if err := s.Users.UpdateUser(t.Context(), disabled); err != nil {
-		t.Fatalf("UpdateUser: %v", err)
-	}
-
-	tests := []struct {
-		name     string
-		login    string
-		password string
-		wantOK   bool
-	}{
-		{"username", "Alice.Liddell", alice.Password, true},
-		{"username in other case, padded", "  alice.liddell ", alice.Password, true},
-		{"e-mail in other case", "ALICE@example.com", alice.Password, true},
-		{"wrong password", "alice.liddell", "down the rabbit hole!", false},
-		{"unknown user", "white.rabbit", alice.Password, false},
-		{"unknown e-mail", "rabbit@example.com", alice.Password, false},
-		{"disabled user, right password", "queen", "off with their heads", false},
-		{"empty login", "", alice.Password, false},
-		{"empty password", "alice.liddell", "", false},
-		{"over-long password", "alice.liddell", strings.Repeat("a", 128*4+1), false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			u, ok, err := s.Authenticate(t.Context(), tc.login, tc.password)
-			if err != nil || ok != tc.wantOK || (u != nil) != tc.wantOK {
-				t.Fatalf("Authenticate(%q) = %v, %v, %v; want ok %v and no error", tc.login, u, ok, err, tc.wantOK)
-			}
-			if !ok {
-				return
-			}
-			if u.ID != registered.ID || u.LastLoginAt == nil || !u.LastLoginAt.Equal(testNow) {
-				t.Errorf("Authenticate(%q) = user %s, last login %v; want %s, %v", tc.login, u.ID, u.LastLoginAt, registered.ID, testNow)
-			}
-		})
-	}
-
-	stored, err := s.Users.GetUser(t.Context(), registered.ID)
-	if err != nil {
-		t.Fatalf("GetUser: %v", err)
-	}
-	if stored.LastLoginAt == nil || !stored.LastLoginAt.Equal(testNow) {
-		t.Errorf("stored LastLoginAt = %v, want %v", stored.LastLoginAt, testNow)
-	}
-	if never, _ := s.Users.GetUser(t.Context(), disabled.ID); never.LastLoginAt != nil {
-		t.Errorf("disabled user's LastLoginAt = %v, want nil", never.LastLoginAt)
-	}
-}
-
-func TestAuthenticateRehash(t *testing.T) {
-	s := newService(t)
-	mustRegister(t, s, alice)
-	_, oldHash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
-
-	// The operator raises the cost; the next login upgrades the hash.
-	s.Hasher = identity.NewHasher(identity.HashParams{Memory: 128, Iterations: 2, Parallelism: 1}, nil)
-	if _, ok, err := s.Authenticate(t.Context(), "alice.liddell", alice.Password); !ok || err != nil {
-		t.Fatalf("Authenticate = %v, %v; want true, nil", ok, err)
-	}
-	_, newHash, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
-	if newHash == oldHash || !strings.HasPrefix(newHash, "$argon2id$v=19$m=128,t=2,p=1$") {
-		t.Errorf("hash after login = %q, want a new one with m=128,t=2,p=1 (was %q)", newHash, oldHash)
-	}
-	if _, ok, err := s.Authenticate(t.Context(), "alice.liddell", alice.Password); !ok || err != nil {
-		t.Fatalf("Authenticate with the upgraded hash = %v, %v; want true, nil", ok, err)
-	}
-	_, again, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell")
-	if again != newHash {
-		t.Errorf("hash changed again on a login with current params")
-	}
-
-	// A wrong password never rewrites the hash.
-	s.Hasher = identity.NewHasher(fastParams, nil)
-	if _, ok, _ := s.Authenticate(t.Context(), "alice.liddell", "wrong password"); ok {
-		t.Fatalf("Authenticate(wrong password) = true")
-	}
-	if _, h, _ := s.Users.FindUserByLogin(t.Context(), "alice.liddell"); h != newHash {
-		t.Errorf("hash changed after a failed login")
 	}
 }
 

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"gatehouse/config"
+	"gatehouse/identity"
+	"gatehouse/identity/audit"
+	identitysql "gatehouse/identity/sqlstore"
+	"gatehouse/oidc"
+)
+
+// identityDeps is what the identity service takes from the rest of the
+// App.
+type identityDeps struct {
+	Users    *identitysql.UserStore
+	Tokens   identity.TokenStore
+	Notifier identity.Notifier
+	Sessions identity.SessionRevoker
+	Tx       identity.Transactor
+	Audit    *audit.Log
+	// TokenKey keys the hashes of one-time codes and links.
+	TokenKey []byte
+}
+
+// newIdentity builds the identity service's parts over one Core, in
+// dependency order: Contacts before the Accounts that start verification
+// through it. The hooks write the audit trail, which identity does not
+// know of.
+func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.Services {
+	record := func(ctx context.Context, e audit.Entry) {
+		if err := d.Audit.Record(ctx, oidc.AuditRequest(ctx, e)); err != nil {
+			log.ErrorContext(ctx, "audit record failed", "action", e.Action, "error", err)
+		}
+	}
+	core := &identity.Core{
+		Hasher: identity.NewHasher(passwordHashParams, identity.NewPool(identity.PoolConfig{
+			Workers: cfg.Password.HashWorkers, Timeout: cfg.Password.HashQueueTimeout.Std(),
+		})),
+		Now: time.Now, Tokens: d.Tokens, TokenKey: d.TokenKey, Notifier: d.Notifier, Tx: d.Tx,
+		BaseURL: cfg.Issuer, Logger: log,
+	}
+	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
+	contacts := &identity.Contacts{
+		Core: core, Users: d.Users, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName,
+	}
+	return identity.Services{
+		Core: core,
+		Accounts: &identity.Accounts{
+			Core: core, Users: d.Users, Policy: policy, DefaultRegion: cfg.SMS.DefaultRegion, Contacts: contacts,
+			// Only a registration held for verification can be answered
+			// alike whether or not the address has an account.
+			HideTakenEmails: cfg.Registration.RequireVerifiedEmail,
+		},
+		Auth: &identity.Authenticator{
+			Core: core, Users: d.Users, Policy: policy,
+			Lockout: identity.LockoutPolicy{
+				MaxFailures: cfg.Lockout.MaxFailures, FirstLockout: cfg.Lockout.FirstLockout.Std(),
+				MaxLockout: cfg.Lockout.MaxLockout.Std(), PermanentAfter: cfg.Lockout.PermanentAfter,
+			},
+			OnLockout: func(ctx context.Context, userID, reason string, permanent bool) {
+				record(ctx, audit.Entry{ActorType: audit.ActorSystem, Subject: userID, Action: audit.ActionLockoutStarted,
+					Outcome: audit.OutcomeSuccess, Details: audit.Details{"reason": reason, "permanent": strconv.FormatBool(permanent)}})
+			},
+			// The attempt got the answer of a wrong password; the owner sees
+			// it as a failed sign-in in the security activity.
+			OnLockedAttempt: func(ctx context.Context, userID string) {
+				record(ctx, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
+					Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
+			},
+		},
+		Contacts: contacts,
+		Recovery: &identity.Recovery{
+			Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions,
+			OnUnlock: func(ctx context.Context, userID, by string) {
+				record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+					Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+			},
+			// The password reset and its audit entry are one unit of work (dbtx).
+			OnPasswordReset: func(ctx context.Context, userID string) error {
+				return d.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+					Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
+			},
+		},
+		Profiles: &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions},
+	}
+}
