@@ -1,0 +1,67 @@
+package mfa
+
+import (
+	"errors"
+	"time"
+)
+
+// Kind is the type of a second factor.
+type Kind string
+
+// The kinds of factor a user enrols (the CHECK of mfa_factors.kind).
+const (
+	KindTOTP     Kind = "totp"
+	KindWebAuthn Kind = "webauthn"
+)
+
+// Factor is one enrolled second factor of a user.
+type Factor struct {
+	ID     string
+	UserID string
+	Kind   Kind
+	// Name is the user's label ("Phone", "YubiKey").
+	Name string
+	// SecretSealed is a TOTP secret sealed by a Sealer, bound to ID and
+	// UserID; never the secret itself.
+	SecretSealed string
+	// LastStep is the last accepted TOTP time step (Unix time / 30 s).
+	// Only a greater step is accepted, which refuses replayed codes.
+	LastStep int64
+	// WebAuthn is the credential of a KindWebAuthn factor.
+	WebAuthn   *WebAuthnCredential
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	// ConfirmedAt is nil while enrolment is pending: such a factor is
+	// not listed and not accepted.
+	ConfirmedAt *time.Time
+}
+
+// Confirmed reports whether enrolment finished.
+func (f *Factor) Confirmed() bool { return f.ConfirmedAt != nil }
+
+// WebAuthnCredential is a registered passkey. The store keeps ID and
+// SignCount in columns (looked up and compared in SQL) and the rest as one
+// JSON document.
+type WebAuthnCredential struct {
+	ID         []byte   `json:"-"`
+	SignCount  uint32   `json:"-"`
+	PublicKey  []byte   `json:"public_key"`
+	AAGUID     []byte   `json:"aaguid,omitempty"`
+	Transports []string `json:"transports,omitempty"`
+	// HardwareBound is true only when attestation proved a hardware key
+	// (never with attestation "none"); it earns amr hwk and acr phrh.
+	HardwareBound bool `json:"hardware_bound,omitempty"`
+	// BackupEligible and BackedUp are the authenticator data flags BE
+	// and BS (a synced passkey).
+	BackupEligible bool `json:"backup_eligible,omitempty"`
+	BackedUp       bool `json:"backed_up,omitempty"`
+}
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no such factor of this user, or no such unused code.
+	ErrNotFound = errors.New("mfa: not found")
+	// ErrInvalidCode: the code is wrong, outside the window, or was
+	// already accepted (a replay); the caller counts it as a failed try.
+	ErrInvalidCode = errors.New("mfa: invalid code")
+)

@@ -1,0 +1,101 @@
+package mfa_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"gatehouse/identity/mfa"
+)
+
+func TestDecide(t *testing.T) {
+	totpFactor := mfa.Factor{Kind: mfa.KindTOTP}
+	passkey := mfa.Factor{Kind: mfa.KindWebAuthn, WebAuthn: &mfa.WebAuthnCredential{}}
+	hardwareKey := mfa.Factor{Kind: mfa.KindWebAuthn, WebAuthn: &mfa.WebAuthnCredential{HardwareBound: true}}
+	both := []mfa.Kind{mfa.KindWebAuthn, mfa.KindTOTP}
+	onlyTOTP := []mfa.Kind{mfa.KindTOTP}
+	multi := []string{mfa.ACRMultiFactor}
+	phr := []string{mfa.ACRPhishingResistant}
+	phrh := []string{mfa.ACRPhishingResistantHardware}
+	decision := func(o mfa.Outcome, offer ...mfa.Kind) mfa.Decision { return mfa.Decision{Outcome: o, Offer: offer} }
+
+	for _, tc := range []struct {
+		name string
+		in   mfa.Input
+		want mfa.Decision
+	}{
+		{"no factor, nothing asked",
+			mfa.Input{Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Satisfied)},
+		{"unknown acr values are ignored",
+			mfa.Input{ACRValues: []string{"0", "urn:example:gold"}, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Satisfied)},
+		{"a user with TOTP is always challenged",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Challenge, mfa.KindTOTP)},
+		{"challenge offers passkeys first",
+			mfa.Input{Factors: []mfa.Factor{totpFactor, passkey}, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Challenge, mfa.KindWebAuthn, mfa.KindTOTP)},
+		{"password and TOTP done",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: multi, Used: []mfa.Method{pwd, otpCode}},
+			decision(mfa.Satisfied)},
+		{"password and recovery code done",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, Required: true, Used: []mfa.Method{pwd, recovery}},
+			decision(mfa.Satisfied)},
+		{"user-verified passkey alone done",
+			mfa.Input{Factors: []mfa.Factor{passkey, totpFactor}, ACRValues: multi, Used: []mfa.Method{swkUV}},
+			decision(mfa.Satisfied)},
+		{"passkey without user verification needs another factor",
+			mfa.Input{Factors: []mfa.Factor{passkey, totpFactor}, Used: []mfa.Method{swkPresent}},
+			decision(mfa.Challenge, mfa.KindWebAuthn, mfa.KindTOTP)},
+		{"RP asks multi-factor, user has none: enrol",
+			mfa.Input{ACRValues: multi, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Enrol, mfa.KindWebAuthn, mfa.KindTOTP)},
+		{"configuration requires MFA, user has none: enrol",
+			mfa.Input{Required: true, Used: []mfa.Method{pwd}, Enrollable: onlyTOTP},
+			decision(mfa.Enrol, mfa.KindTOTP)},
+		{"nothing enrollable: unmet",
+			mfa.Input{Required: true, Used: []mfa.Method{pwd}},
+			decision(mfa.Unmet)},
+		{"phr with TOTP only: enrol a passkey",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: phr, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Enrol, mfa.KindWebAuthn)},
+		{"phr is not met by password and TOTP",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: phr, Used: []mfa.Method{pwd, otpCode}, Enrollable: both},
+			decision(mfa.Enrol, mfa.KindWebAuthn)},
+		{"phr where passkeys cannot be used: unmet",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: phr, Used: []mfa.Method{pwd, otpCode}, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
+		{"phr with a passkey: challenge it only",
+			mfa.Input{Factors: []mfa.Factor{totpFactor, passkey}, ACRValues: phr, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Challenge, mfa.KindWebAuthn)},
+		{"phr met by a passkey",
+			mfa.Input{Factors: []mfa.Factor{passkey}, ACRValues: phr, Used: []mfa.Method{pwd, swkPresent}},
+			decision(mfa.Satisfied)},
+		{"phr and multi-factor: either will do",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: []string{mfa.ACRPhishingResistant, mfa.ACRMultiFactor},
+				Used: []mfa.Method{pwd, otpCode}},
+			decision(mfa.Satisfied)},
+		{"phrh with a software passkey and no attestation: unmet",
+			mfa.Input{Factors: []mfa.Factor{passkey}, ACRValues: phrh, Used: []mfa.Method{pwd}, Enrollable: both},
+			decision(mfa.Unmet)},
+		{"phrh with attestation verified: enrol a passkey",
+			mfa.Input{Factors: []mfa.Factor{passkey}, ACRValues: phrh, Used: []mfa.Method{pwd}, Enrollable: both, Attestation: true},
+			decision(mfa.Enrol, mfa.KindWebAuthn)},
+		{"phrh with a hardware key: challenge it",
+			mfa.Input{Factors: []mfa.Factor{passkey, hardwareKey}, ACRValues: phrh, Used: []mfa.Method{pwd}},
+			decision(mfa.Challenge, mfa.KindWebAuthn)},
+		{"phrh met by a hardware key",
+			mfa.Input{Factors: []mfa.Factor{hardwareKey}, ACRValues: phrh, Used: []mfa.Method{hwkUV}},
+			decision(mfa.Satisfied)},
+		{"TOTP already used is not offered again",
+			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: multi, Used: []mfa.Method{otpCode}, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, mfa.Decide(tc.in)); diff != "" {
+				t.Errorf("Decide mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

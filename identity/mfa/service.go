@@ -1,0 +1,68 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// MinCodeKeyLength is the shortest CodeKey the Service accepts.
+const MinCodeKeyLength = 32
+
+// Service enrols, verifies, lists and removes second factors.
+type Service struct {
+	Factors Factors
+	Codes   RecoveryCodes
+	// Sealer seals TOTP secrets (the master key's seal.Box).
+	Sealer Sealer
+	// CodeKey keys the HMAC of recovery codes (at least
+	// MinCodeKeyLength bytes), so a stolen table cannot be searched
+	// offline without it.
+	CodeKey []byte
+	// Issuer names the product in authenticator apps.
+	Issuer string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// ListFactors returns the user's confirmed factors, oldest first.
+func (s *Service) ListFactors(ctx context.Context, userID string) ([]Factor, error) {
+	all, err := s.Factors.ListFactors(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: list factors: %w", err)
+	}
+	out := all[:0]
+	for _, f := range all {
+		if f.Confirmed() {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// RemoveFactor removes one of the user's factors. Deciding whether the
+// user may (a recent second-factor sign-in) is the caller's business.
+func (s *Service) RemoveFactor(ctx context.Context, userID, factorID string) error {
+	if err := s.Factors.DeleteFactor(ctx, userID, factorID); err != nil {
+		return fmt.Errorf("mfa: remove factor: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) check() error {
+	switch {
+	case s.Factors == nil:
+		return errors.New("mfa: Service.Factors is not set")
+	case s.Sealer == nil:
+		return errors.New("mfa: Service.Sealer is not set")
+	}
+	return nil
+}

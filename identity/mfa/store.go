@@ -1,0 +1,51 @@
+package mfa
+
+import (
+	"context"
+	"time"
+)
+
+// Factors stores users' second factors. Methods return ErrNotFound for a
+// factor that does not exist or belongs to another user.
+type Factors interface {
+	// CreateFactor inserts f, which carries its ID, UserID and CreatedAt.
+	CreateFactor(ctx context.Context, f *Factor) error
+	// GetFactor returns one factor of the user, pending or confirmed.
+	GetFactor(ctx context.Context, userID, id string) (*Factor, error)
+	// ListFactors returns the user's factors, pending ones included,
+	// oldest first.
+	ListFactors(ctx context.Context, userID string) ([]Factor, error)
+	// AcceptStep records an accepted TOTP code at step: it sets
+	// last_step and last_used_at, and confirmed_at when confirm is true,
+	// in one conditional UPDATE that applies only while last_step < step
+	// (and, with confirm, only to a pending factor; without, only to a
+	// confirmed one). It reports whether the row changed: false means the
+	// step was already used, by this request's twin or earlier.
+	AcceptStep(ctx context.Context, userID, id string, step int64, at time.Time, confirm bool) (bool, error)
+	// DeleteFactor removes one factor of the user.
+	DeleteFactor(ctx context.Context, userID, id string) error
+	// DeletePendingFactors removes the user's unconfirmed factors of
+	// kind, so abandoned enrolments do not pile up.
+	DeletePendingFactors(ctx context.Context, userID string, kind Kind) error
+}
+
+// RecoveryCodes stores the keyed hashes of users' recovery codes.
+type RecoveryCodes interface {
+	// ReplaceRecoveryCodes voids the user's codes, used or not, and
+	// stores hashes as the new set, atomically.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, at time.Time) error
+	// UseRecoveryCode marks the user's unused code with hash as used in
+	// one conditional UPDATE (used_at IS NULL) and reports whether it did.
+	UseRecoveryCode(ctx context.Context, userID, hash string, at time.Time) (bool, error)
+	// CountRecoveryCodes returns how many of the user's codes are unused.
+	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// Sealer encrypts secrets at rest under the master key; *seal.Box is one.
+// additionalData binds a sealed value to its row.
+type Sealer interface {
+	// Seal encrypts plaintext bound to additionalData.
+	Seal(plaintext, additionalData []byte) string
+	// Open decrypts a value Seal made with the same additionalData.
+	Open(sealed string, additionalData []byte) ([]byte, error)
+}
