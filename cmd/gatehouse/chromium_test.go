@@ -92,7 +92,14 @@ type tab struct {
 
 	mu       sync.Mutex
 	problems []string
+
+	marks chan string // the console marks noProblems writes, as they come back
+	nmark int
 }
+
+// consoleMark starts the console messages noProblems writes to know that
+// every message before has been read.
+const consoleMark = "gatehouse-test-mark "
 
 // newTab opens a page for t in a new browser context. Without a browser
 // the test is skipped, with the reason; under CI=true it fails instead.
@@ -110,7 +117,7 @@ func newTab(t *testing.T) *tab {
 	artifacts := t.ArtifactDir()
 	ctx, closeTab := chromedp.NewContext(sharedChromium.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancel := context.WithTimeout(ctx, tabTimeout)
-	tb := &tab{ctx: ctx}
+	tb := &tab{ctx: ctx, marks: make(chan string, 1)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			tb.screenshot(t, artifacts)
@@ -137,6 +144,14 @@ func newTab(t *testing.T) *tab {
 				return
 			}
 			if browserOwnFetch(m) {
+				continue
+			}
+			if mark, ok := strings.CutPrefix(m.Text, consoleMark); ok && m.Type == chromedp.ConsoleDebug {
+				select {
+				case tb.marks <- mark:
+				case <-ctx.Done():
+					return
+				}
 				continue
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
@@ -240,10 +255,19 @@ func (tb *tab) click(t testing.TB, id string) {
 // exception or a CSP violation so far.
 func (tb *tab) noProblems(t testing.TB) {
 	t.Helper()
-	// Messages travel apart from the page's load: a round trip to the page
-	// lets those it sent before this point arrive.
-	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`true`)); err != nil {
-		t.Fatal(err)
+	// Console messages come in order: once a mark written now has been
+	// read, so has every message before it.
+	tb.nmark++
+	mark := fmt.Sprint(tb.nmark)
+	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`console.debug(%q)`, consoleMark+mark))); err != nil {
+		t.Fatalf("write a console mark: %v", err)
+	}
+	for got := ""; got != mark; {
+		select {
+		case got = <-tb.marks:
+		case <-tb.ctx.Done():
+			t.Fatalf("the console mark did not come back: %v", tb.ctx.Err())
+		}
 	}
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
