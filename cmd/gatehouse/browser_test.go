@@ -41,7 +41,7 @@ func testBrowser(t *testing.T, dialect string) {
 	mb := startMailbox(t)
 	srv := startServer(t, dialect, func(cfg *config.Config) {
 		withDelivery(mb, nil, true)(cfg)
-		onLocalhost(cfg)
+		onLocalhost(t, cfg)
 	})
 	cb := startCallback(t)
 	clientID, secret := srv.createClient(t, "--name", "Browser App", "--redirect-uri", cb.URL)
@@ -133,10 +133,11 @@ func testBrowser(t *testing.T, dialect string) {
 
 // onLocalhost names the issuer by localhost, as WebAuthn needs a domain;
 // the server still listens on 127.0.0.1, which localhost resolves to.
-func onLocalhost(cfg *config.Config) {
+func onLocalhost(t testing.TB, cfg *config.Config) {
+	t.Helper()
 	_, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		panic(err)
+		t.Fatalf("listen %q: %v", cfg.Listen, err)
 	}
 	cfg.Issuer = "http://localhost:" + port
 }

@@ -103,7 +103,7 @@ const consoleMark = "gatehouse-test-mark "
 
 // newTab opens a page for t in a new browser context. Without a browser
 // the test is skipped, with the reason; under CI=true it fails instead.
-// When t fails, a screenshot of the page is saved in t's artifact
+// When t has failed by its end, a screenshot of the page is saved in its artifact
 // directory (kept with go test -artifacts) and its path logged.
 func newTab(t *testing.T) *tab {
 	t.Helper()
@@ -187,7 +187,7 @@ func (tb *tab) screenshot(t *testing.T, dir string) {
 		t.Logf("save screenshot: %v", err)
 		return
 	}
-	t.Logf("screenshot of %s at the failure: %s", loc, path)
+	t.Logf("screenshot of %s as the failed test ended: %s", loc, path)
 }
 
 // do runs browser actions and fails t on the first error.
