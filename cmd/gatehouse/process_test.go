@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		return
 	}
 	useTestParams()
-	os.Exit(m.Run())
+	code := m.Run()
+	stopChromium()
+	os.Exit(code)
 }
 
 // outputBuffer collects a process's output and wakes those waiting for a
