@@ -143,9 +143,6 @@ func newTab(t *testing.T) *tab {
 			if err != nil {
 				return
 			}
-			if browserOwnFetch(m) {
-				continue
-			}
 			if mark, ok := strings.CutPrefix(m.Text, consoleMark); ok && m.Type == chromedp.ConsoleDebug {
 				select {
 				case tb.marks <- mark:
@@ -162,14 +159,6 @@ func newTab(t *testing.T) *tab {
 		}
 	}()
 	return tb
-}
-
-// browserOwnFetch reports whether m is about a request the browser made
-// of its own accord, not one a page asked for: Chromium fetches
-// /favicon.ico from every origin it shows, and logs its 404 as an error.
-func browserOwnFetch(m chromedp.ConsoleMessage) bool {
-	u, err := url.Parse(m.URL)
-	return m.Source == "network" && err == nil && u.Path == "/favicon.ico"
 }
 
 // screenshot saves the page as it is now in dir.
