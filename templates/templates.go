@@ -66,6 +66,7 @@ var pageSamples = map[string]any{
 	"reset_password":  newResetView(ResetPasswordPage{}),
 	"verify_email":    newVerifyView(VerifyEmailPage{}),
 	"account":         newAccountView(AccountPage{}),
+	"mfa_totp":        newTOTPSetupView(TOTPSetupPage{}),
 }
 
 // New validates theme and parses every page template once.

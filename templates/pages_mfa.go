@@ -1,0 +1,74 @@
+package templates
+
+import (
+	"encoding/base64"
+	"html/template"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// defaultSecurityURL is where a finished enrolment continues when
+// TOTPSetupPage.ContinueURL is empty.
+const defaultSecurityURL = "/account?section=security"
+
+// TOTPSetupPage adds an authenticator app in two states: first the key
+// (QR code, grouped secret, otpauth:// link) and a field for the first
+// code; then, once that code was right, the recovery codes, shown once.
+type TOTPSetupPage struct {
+	Action   string // the code form
+	CSRF     string
+	FactorID string // the pending factor, posted back as "factor"
+	Secret   string // base32 in groups of four
+	URI      string // otpauth:// key URI
+	// QRCode is SVG markup made by identity/mfa from URI: our own
+	// drawing, shown as an image so no markup of it reaches the page.
+	QRCode string
+	// Errors maps a field name ("code") to the message shown under it;
+	// messages for other keys are shown above the form.
+	Errors map[string]string
+	// RecoveryCodes, when set, means enrolment is done: they are shown
+	// instead of the key, each in its own list item, with a download.
+	RecoveryCodes []string
+	ContinueURL   string // after the codes; "" means the security section
+}
+
+// TOTPSetup renders the authenticator app enrolment page.
+func (r *Renderer) TOTPSetup(w io.Writer, p TOTPSetupPage) error {
+	return r.render(w, "mfa_totp", newTOTPSetupView(p))
+}
+
+type totpSetupView struct {
+	TOTPSetupPage
+	Code  field
+	Alert alert
+	// QRCodeSrc is the SVG as a data: URL for an <img>, which the
+	// Content-Security-Policy's img-src allows.
+	QRCodeSrc template.URL
+	// OTPAuthURL is URI typed as safe: html/template would replace a
+	// scheme other than http(s) and mailto. It is our own URI.
+	OTPAuthURL template.URL
+	// DownloadURL holds RecoveryCodes as a text file.
+	DownloadURL template.URL
+}
+
+func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
+	if p.ContinueURL == "" {
+		p.ContinueURL = defaultSecurityURL
+	}
+	code := codeField("totp-code", "code", "Code from the app", "The 6-digit code the app shows now.")
+	code.Error = p.Errors[code.key()]
+	v := totpSetupView{TOTPSetupPage: p, Code: code, Alert: alert{ID: "totp-error", Messages: otherErrors(p.Errors, code)}}
+	if p.QRCode != "" {
+		v.QRCodeSrc = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(p.QRCode)))
+	}
+	if strings.HasPrefix(p.URI, "otpauth://") {
+		v.OTPAuthURL = template.URL(p.URI)
+	}
+	if len(p.RecoveryCodes) > 0 {
+		text := "Recovery codes. Each works once, in place of a code from your app.\r\n\r\n" +
+			strings.Join(p.RecoveryCodes, "\r\n") + "\r\n"
+		v.DownloadURL = template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
+	}
+	return v
+}
