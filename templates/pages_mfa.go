@@ -72,3 +72,42 @@ func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
 	}
 	return v
 }
+
+// MFAChallengePage asks a user who proved their password for a second
+// factor: a code from their authenticator app, or one of their recovery
+// codes.
+type MFAChallengePage struct {
+	Action string
+	CSRF   string
+	Flow   string // posted back as "flow"
+	// Recovery shows the recovery code form instead of the app's code.
+	Recovery bool
+	// SwitchURL leads to the other form ("Use a recovery code" or back).
+	SwitchURL  string
+	ClientName string // the application being signed in to; "" when none
+	// Errors maps a field name ("code", "recovery_code") to the message
+	// shown under it; others are shown above the form.
+	Errors map[string]string
+}
+
+// MFAChallenge renders the second-factor page of a sign-in.
+func (r *Renderer) MFAChallenge(w io.Writer, p MFAChallengePage) error {
+	return r.render(w, "mfa_challenge", newMFAChallengeView(p))
+}
+
+type mfaChallengeView struct {
+	MFAChallengePage
+	Code  field
+	Alert alert
+}
+
+func newMFAChallengeView(p MFAChallengePage) mfaChallengeView {
+	code := codeField("mfa-code", "code", "Code from your authenticator app", "Open the app and enter the 6-digit code it shows.")
+	if p.Recovery {
+		code = field{ID: "mfa-recovery-code", Name: "recovery_code", Label: "Recovery code", Type: "text",
+			Autocomplete: "one-time-code", MaxLength: 20, Required: true, Verbatim: true,
+			Hint: "One of the codes you saved when you set up two-step verification, like ABCDE-FGHJK. Each works once."}
+	}
+	code.Error = p.Errors[code.key()]
+	return mfaChallengeView{MFAChallengePage: p, Code: code, Alert: alert{ID: "mfa-error", Messages: otherErrors(p.Errors, code)}}
+}

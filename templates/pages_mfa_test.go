@@ -98,3 +98,48 @@ func TestTOTPSetupRecoveryCodes(t *testing.T) {
 		t.Error("the code form is still shown after enrolment")
 	}
 }
+
+func TestMFAChallenge(t *testing.T) {
+	r := MustNew(t, testTheme)
+	tests := []struct {
+		name       string
+		in         MFAChallengePage
+		wantInput  map[string]string
+		wantSwitch string
+	}{
+		{"app code", MFAChallengePage{Flow: "fl", SwitchURL: "/login/mfa?flow=fl&method=recovery"},
+			map[string]string{"id": "mfa-code", "name": "code", "autocomplete": "one-time-code", "inputmode": "numeric"},
+			"Use a recovery code"},
+		{"recovery code", MFAChallengePage{Flow: "fl", Recovery: true, SwitchURL: "/login/mfa?flow=fl"},
+			map[string]string{"id": "mfa-recovery-code", "name": "recovery_code", "autocomplete": "one-time-code", "inputmode": ""},
+			"Use your authenticator app"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.Action, tc.in.CSRF = "/login/mfa", csrf
+			p := mustRender(t, func(w io.Writer) error { return r.MFAChallenge(w, tc.in) })
+			checkLayout(t, r, p, "Two-step verification – "+testTheme.ProductName)
+			in := p.byID(t, tc.wantInput["id"])
+			got := map[string]string{}
+			for k := range tc.wantInput {
+				got[k], _ = attr(in, k)
+			}
+			if diff := cmp.Diff(tc.wantInput, got); diff != "" {
+				t.Errorf("input mismatch (-want +got):\n%s", diff)
+			}
+			if label := p.first(t, atom.Label); text(label) == "" {
+				t.Error("the code field has no visible label")
+			}
+			if got := text(p.byID(t, "mfa-switch")); got != tc.wantSwitch {
+				t.Errorf("switch link = %q, want %q", got, tc.wantSwitch)
+			}
+			method := "totp"
+			if tc.in.Recovery {
+				method = "recovery"
+			}
+			if diff := cmp.Diff(map[string]string{"csrf": csrf, "flow": "fl", "method": method}, hiddenInputs(p.first(t, atom.Form))); diff != "" {
+				t.Errorf("hidden inputs mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -67,6 +67,7 @@ var pageSamples = map[string]any{
 	"verify_email":    newVerifyView(VerifyEmailPage{}),
 	"account":         newAccountView(AccountPage{}),
 	"mfa_totp":        newTOTPSetupView(TOTPSetupPage{}),
+	"mfa_challenge":   newMFAChallengeView(MFAChallengePage{}),
 }
 
 // New validates theme and parses every page template once.
