@@ -16,8 +16,15 @@ const defaultSecurityURL = "/account?section=security"
 // (QR code, grouped secret, otpauth:// link) and a field for the first
 // code; then, once that code was right, the recovery codes, shown once.
 type TOTPSetupPage struct {
-	Action   string // the code form
-	CSRF     string
+	// StartAction, when set, shows only the start of the enrolment (a
+	// sign-in whose application asks for two-step verification): one
+	// button that posts there.
+	StartAction string
+	Action      string // the code form
+	CSRF        string
+	// Flow is the sign-in the enrolment is part of, posted back as
+	// "flow"; omitted when empty.
+	Flow     string
 	FactorID string // the pending factor, posted back as "factor"
 	Secret   string // base32 in groups of four
 	URI      string // otpauth:// key URI

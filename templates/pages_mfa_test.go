@@ -143,3 +143,23 @@ func TestMFAChallenge(t *testing.T) {
 		})
 	}
 }
+
+// TestTOTPSetupStart: within a sign-in the page first offers one button,
+// which carries the flow along.
+func TestTOTPSetupStart(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.TOTPSetup(w, TOTPSetupPage{StartAction: "/account/security/totp", CSRF: csrf, Flow: "fl"})
+	})
+	if got := text(p.byID(t, "totp-setup")); got != "Set up authenticator app" {
+		t.Errorf("button = %q", got)
+	}
+	if diff := cmp.Diff(map[string]string{"csrf": csrf, "flow": "fl"}, hiddenInputs(p.first(t, atom.Form))); diff != "" {
+		t.Errorf("hidden inputs mismatch (-want +got):\n%s", diff)
+	}
+	for _, id := range []string{"totp-qrcode", "totp-code", "recovery-codes"} {
+		if _, ok := p.ids[id]; ok {
+			t.Errorf("#%s is shown on the start page", id)
+		}
+	}
+}

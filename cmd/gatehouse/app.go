@@ -263,7 +263,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	a.SignIn = &authflow.Handler{
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
-		Verifier: a.Identity.Contacts, MFA: a.MFA,
+		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
@@ -297,7 +297,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
-		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Logger: log,
+		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Logger: log, FlowContinue: authflow.PathMFAContinue,
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {

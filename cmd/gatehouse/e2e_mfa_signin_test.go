@@ -16,6 +16,7 @@ import (
 	"gatehouse/identity/mfa"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc/authflow"
+	"gatehouse/oidc/mfapages"
 )
 
 // mfaClient is a first-party relying party (no consent page) of a test
@@ -329,7 +330,7 @@ func TestMFADiscovery(t *testing.T) {
 // findLink returns the absolute URL of the link with id on p.
 func findLink(t testing.TB, p *page, id string) string {
 	t.Helper()
-	m := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `" href="([^"]*)"`).FindStringSubmatch(p.Body)
+	m := regexp.MustCompile(`<a id="` + regexp.QuoteMeta(id) + `"[^>]* href="([^"]*)"`).FindStringSubmatch(p.Body)
 	if m == nil {
 		t.Fatalf("no link #%s on %s:\n%s", id, p.URL, p.Body)
 	}
@@ -338,4 +339,63 @@ func findLink(t testing.TB, p *page, id string) string {
 		t.Fatal(err)
 	}
 	return u.String()
+}
+
+// TestMFAACRValuesEnrol: a relying party that asks for multi-factor
+// (acr_values) gets it from a user who had no factor: the sign-in leads
+// them to add an authenticator app, shows the recovery codes with a way
+// back into the flow, asks for a code of the new app, and issues an ID
+// token that says multi-factor. Nothing is issued before.
+func TestMFAACRValuesEnrol(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, dialect, nil)
+			m := newMFAClient(t, srv)
+			srv.createUser(t, "dave", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			v := oauth2.GenerateVerifier()
+			p, resp := m.password(t, b, "dave", v, "acr_values", mfa.ACRMultiFactor)
+			noCode(t, resp, "password alone")
+			if p.URL.Path != mfapages.PathTOTP || p.URL.Query().Get("flow") == "" {
+				t.Fatalf("password with acr_values led to %s (status %d), want the enrolment page of the flow:\n%s", p.URL, p.Status, p.Body)
+			}
+			p, _ = b.submit(t, p, "totp-setup", nil)
+			key := totpSecretRE.FindStringSubmatch(p.Body)
+			if key == nil {
+				t.Fatalf("no key on the enrolment page:\n%s", p.Body)
+			}
+			p, _ = b.submit(t, p, "totp-submit", map[string]string{"code": totpCode(t, key[1], time.Now())})
+			if n := len(recoveryCodeRE.FindAllString(p.Body, -1)); n != 10 {
+				t.Fatalf("%d recovery codes shown, want 10:\n%s", n, p.Body)
+			}
+			p, _ = b.get(t, findLink(t, p, "recovery-codes-continue"))
+			mustChallenge(t, p)
+			_, resp = b.submit(t, p, "mfa-submit", map[string]string{"code": totpCode(t, key[1], time.Now().Add(30*time.Second))})
+			amr, acr := m.claims(t, resp, v)
+			if want := []string{"pwd", "otp", "mfa"}; !slices.Equal(amr, want) || acr != mfa.ACRMultiFactor {
+				t.Errorf("after enrolment in the flow: amr %v acr %q, want %v %q", amr, acr, want, mfa.ACRMultiFactor)
+			}
+
+			// Another browser cannot take the flow back to the dispatcher.
+			erin := newBrowser(t, rpCallback)
+			srv.createUser(t, "erin", testUserPassword)
+			p, _ = m.password(t, erin, "erin", oauth2.GenerateVerifier(), "acr_values", mfa.ACRMultiFactor)
+			flow := p.URL.Query().Get("flow")
+			attacker := newBrowser(t, rpCallback)
+			ap, resp := attacker.get(t, srv.URL+authflow.PathMFAContinue+"?flow="+url.QueryEscape(flow))
+			noCode(t, resp, "attacker's continue")
+			if ap.Status != http.StatusBadRequest {
+				t.Errorf("another browser's continue answered %d, want 400", ap.Status)
+			}
+			// Nor can erin skip the enrolment: the dispatcher sends her
+			// back to it.
+			p, resp = erin.get(t, srv.URL+authflow.PathMFAContinue+"?flow="+url.QueryEscape(flow))
+			noCode(t, resp, "continue without a factor")
+			if p.URL.Path != mfapages.PathTOTP {
+				t.Errorf("continue without a factor led to %s, want the enrolment page", p.URL)
+			}
+		})
+	}
 }

@@ -192,6 +192,11 @@ func (h *Handler) goTo(c echo.Context, f *Flow, step Step) error {
 		path = oidc.PathConsent
 	case StepMFA:
 		path = PathMFA
+	case StepEnrol:
+		if h.EnrolURL == "" {
+			return errors.New("authflow: no enrolment page (Handler.EnrolURL)")
+		}
+		path = h.EnrolURL
 	case StepVerifyEmail:
 		return c.Redirect(http.StatusSeeOther, oidc.PathVerifyEmail)
 	default:

@@ -105,6 +105,10 @@ type Handler struct {
 	Verifier      Verifier
 	// MFA checks second factors; nil means nobody has one.
 	MFA SecondFactors
+	// EnrolURL is the page where a signed-in user adds a second factor
+	// when acr_values needs one they lack; it gets the flow as "flow"
+	// and returns to PathMFAContinue.
+	EnrolURL string
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer
@@ -144,6 +148,7 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.POST(oidc.PathVerifyResend, verify.resend, csrf)
 	g.GET(PathMFA, second.page, csrf)
 	g.POST(PathMFA, second.submit, csrf)
+	g.GET(PathMFAContinue, second.enrolled, csrf)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }

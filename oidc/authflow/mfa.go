@@ -17,8 +17,12 @@ import (
 	"gatehouse/templates"
 )
 
-// PathMFA is the page of the second-factor step.
-const PathMFA = "/login/mfa"
+// PathMFA is the page of the second-factor step; PathMFAContinue hands a
+// flow back to the dispatcher after the enrolment page (?flow=ID).
+const (
+	PathMFA         = "/login/mfa"
+	PathMFAContinue = PathMFA + "/continue"
+)
 
 // maxWrongCodes ends a flow: after this many wrong second-factor codes
 // no code, right or wrong, continues it.
@@ -210,4 +214,22 @@ func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recover
 		key, msg = "recovery_code", "That recovery code is not right or was already used."
 	}
 	return s.render(c, http.StatusUnprocessableEntity, f, client, recovery, map[string]string{key: msg})
+}
+
+// enrolled hands a flow back to the dispatcher once the enrolment page
+// (StepEnrol) is done. Only the browser and the session the flow is bound
+// to continue it; the dispatcher then asks for the new factor.
+func (s mfaStep) enrolled(c echo.Context) error {
+	f, err := s.loadFlow(c, c.QueryParam("flow"))
+	if err != nil {
+		return err
+	}
+	bs, err := s.Browser.SignedIn(c)
+	if err != nil {
+		return err
+	}
+	if f.ClientID == "" || !f.heldBy(bs) {
+		return errFlowExpired
+	}
+	return s.finishStep(c, f, StepEnrol)
 }

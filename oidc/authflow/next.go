@@ -21,6 +21,9 @@ const (
 	StepConsent     Step = "consent"
 	// StepMFA asks for a second factor (Flow.MFA).
 	StepMFA Step = "mfa"
+	// StepEnrol leads a signed-in user without a factor that would do
+	// to enrol one (Handler.EnrolURL), then back to the dispatcher.
+	StepEnrol Step = "enrol"
 	// StepDone ends the flow: the authorization response is issued, or a
 	// flow without a client goes to its ReturnTo.
 	StepDone Step = "done"
@@ -148,8 +151,9 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 			d.Step, d.StepUp = StepMFA, true
 			return d
 		}
-		return refuse(d, &oidc.Refusal{Code: oidc.CodeUnmetAuthenticationRequirements,
-			Hint: "The user has no second factor that meets acr_values."})
+		// The enrolment belongs to this session: bind the flow to it.
+		d.Step, d.Bind = StepEnrol, f.UserID == ""
+		return d
 	case mfa.Unmet:
 		return refuse(d, &oidc.Refusal{Code: oidc.CodeUnmetAuthenticationRequirements,
 			Hint: "acr_values cannot be met: passkeys are not available."})

@@ -115,6 +115,8 @@ func TestNext(t *testing.T) {
 		{"session lacks the second factor, consent pending", signedIn, alice, req(second(mfa.Challenge)), Decision{Step: StepMFA, StepUp: true}, ""},
 		{"session lacks the second factor, prompt=none", fresh, alice, req(both(firstParty, second(mfa.Challenge), prompt("none"))), Decision{Step: StepRefuse}, oidc.CodeInteractionRequired},
 		{"acr_values needs a factor the user lacks, prompt=none", fresh, alice, req(both(firstParty, second(mfa.Enrol), prompt("none"))), Decision{Step: StepRefuse}, oidc.CodeInteractionRequired},
+		{"acr_values needs a factor the user lacks", fresh, alice, req(both(firstParty, second(mfa.Enrol))), Decision{Step: StepEnrol, Bind: true}, ""},
+		{"acr_values needs a factor the user lacks, signed in within the flow", signedIn, alice, req(both(firstParty, second(mfa.Enrol))), Decision{Step: StepEnrol}, ""},
 		{"acr_values cannot be met", fresh, alice, req(both(firstParty, second(mfa.Unmet))), Decision{Step: StepRefuse}, oidc.CodeUnmetAuthenticationRequirements},
 		{"second factor satisfied", fresh, alice, req(both(firstParty, second(mfa.Satisfied))), Decision{Step: StepDone}, ""},
 		{"max_age passed: sign in again, which asks for the factor again", fresh, alice, req(both(firstParty, maxAge(time.Minute), second(mfa.Satisfied))), Decision{Step: StepSignIn}, ""},

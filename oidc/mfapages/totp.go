@@ -63,10 +63,14 @@ type Handler struct {
 	// Auditor records each factor turned on (nil records nothing).
 	Auditor oidc.AuditRecorder
 	Logger  *slog.Logger
+	// FlowContinue hands a sign-in back to its dispatcher (with the flow
+	// as "flow") when the enrolment was part of one.
+	FlowContinue string
 }
 
 // Mount registers the routes on e.
 func (h *Handler) Mount(e *echo.Echo) {
+	e.GET(PathTOTP, h.withUser(h.startTOTP), h.CSRF)
 	e.POST(PathTOTP, h.withUser(h.beginTOTP), h.CSRF)
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
 }
@@ -97,6 +101,23 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 	}
 }
 
+// startTOTP is where a sign-in leads a user whose application asks for
+// two-step verification they have not set up: a button that begins.
+func (h *Handler) startTOTP(r *request) error {
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
+		StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"),
+	})
+}
+
+// continueURL is where the enrolment ends: back into the sign-in it was
+// part of, or the security section.
+func (h *Handler) continueURL(r *request) string {
+	if flow := r.c.FormValue("flow"); flow != "" && h.FlowContinue != "" {
+		return h.FlowContinue + "?" + url.Values{"flow": {flow}}.Encode()
+	}
+	return securityURL
+}
+
 // beginTOTP starts a pending authenticator app and shows its key.
 func (h *Handler) beginTOTP(r *request) error {
 	e, err := h.Factors.BeginTOTP(r.c.Request().Context(), r.user.ID, r.user.Username, factorName)
@@ -123,7 +144,7 @@ func (h *Handler) confirmTOTP(r *request) error {
 	case errors.Is(err, mfa.ErrNotFound):
 		// A factor already confirmed (a reload) or replaced by a newer
 		// enrolment in another tab: nothing to confirm here.
-		return r.c.Redirect(http.StatusSeeOther, securityURL)
+		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
 	case err != nil:
 		return err
 	}
@@ -135,20 +156,20 @@ func (h *Handler) confirmTOTP(r *request) error {
 	}
 	if len(factors) > 1 {
 		// The user has recovery codes from their first factor already.
-		return r.c.Redirect(http.StatusSeeOther, securityURL)
+		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
 	}
 	codes, err := h.Factors.RegenerateRecoveryCodes(ctx, r.user.ID)
 	if err != nil {
 		return err
 	}
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
-		RecoveryCodes: codes, ContinueURL: securityURL,
+		RecoveryCodes: codes, ContinueURL: h.continueURL(r),
 	})
 }
 
 func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[string]string) error {
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, status), templates.TOTPSetupPage{
-		Action: PathTOTPConfirm, CSRF: oidc.CSRFToken(r.c), FactorID: e.FactorID,
+		Action: PathTOTPConfirm, CSRF: oidc.CSRFToken(r.c), FactorID: e.FactorID, Flow: r.c.FormValue("flow"),
 		Secret: e.Secret, URI: e.URI, QRCode: e.QRCode, Errors: errs,
 	})
 }
