@@ -297,7 +297,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
-		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Logger: log, FlowContinue: authflow.PathMFAContinue,
+		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {

@@ -71,15 +71,16 @@ func enrolTOTP(t testing.TB, srv *testServer, b *browser) (string, []string) {
 
 // TestMFAEnrolTOTP: a signed-in user adds an authenticator app from the
 // security section. A wrong first code shows the same key again; the
-// right one turns the app on, shows ten recovery codes once and is
-// audited. Without the CSRF token nothing starts.
+// right one turns the app on, shows ten recovery codes once, is audited
+// and mailed to the user. Without the CSRF token nothing starts.
 func TestMFAEnrolTOTP(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			srv := startServer(t, dialect, nil)
+			mb := startMailbox(t)
+			srv := startServer(t, dialect, withDelivery(mb, nil, false))
 			user := srv.createUser(t, "ada", testUserPassword)
 			clientID, secret := srv.createClient(t, "--name", "App", "--redirect-uri", rpCallback)
 			rp := newRelyingParty(t, srv.URL, clientID, secret)
@@ -136,6 +137,9 @@ func TestMFAEnrolTOTP(t *testing.T) {
 			}
 			p, _ = b.get(t, srv.URL+"/account?section=security")
 			mustContain(t, p.Body, "Two-step verification turned on", "security activity")
+			if m := mb.next(t, "ada@example.com"); !strings.Contains(m.Subject, "two-step verification was turned on") {
+				t.Errorf("security notice subject = %q", m.Subject)
+			}
 		})
 	}
 }

@@ -53,6 +53,13 @@ type Factors interface {
 	RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error)
 }
 
+// Notifier queues the security notice of a factor turned on;
+// identity.Notifier is one.
+type Notifier interface {
+	// SendMail queues an e-mail.
+	SendMail(ctx context.Context, m identity.Mail) error
+}
+
 // Handler serves the second-factor pages.
 type Handler struct {
 	Sessions Sessions
@@ -62,7 +69,10 @@ type Handler struct {
 	CSRF     echo.MiddlewareFunc
 	// Auditor records each factor turned on (nil records nothing).
 	Auditor oidc.AuditRecorder
-	Logger  *slog.Logger
+	// Notifier mails the user when a factor is turned on (nil sends
+	// nothing).
+	Notifier Notifier
+	Logger   *slog.Logger
 	// FlowContinue hands a sign-in back to its dispatcher (with the flow
 	// as "flow") when the enrolment was part of one.
 	FlowContinue string
@@ -150,6 +160,7 @@ func (h *Handler) confirmTOTP(r *request) error {
 	}
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
+	h.notify(ctx, r.user)
 	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
 	if err != nil {
 		return err
@@ -172,4 +183,20 @@ func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[s
 		Action: PathTOTPConfirm, CSRF: oidc.CSRFToken(r.c), FactorID: e.FactorID, Flow: r.c.FormValue("flow"),
 		Secret: e.Secret, URI: e.URI, QRCode: e.QRCode, Errors: errs,
 	})
+}
+
+// notify mails the user that a factor was turned on. The factor is on
+// whether or not the notice is queued, so a failure is logged, not
+// returned.
+func (h *Handler) notify(ctx context.Context, u *identity.User) {
+	if h.Notifier == nil || u.Email == "" {
+		return
+	}
+	name := u.GivenName
+	if name == "" {
+		name = u.Username
+	}
+	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: identity.MailMFAEnabled, To: u.Email, Name: name}); err != nil {
+		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(identity.MailMFAEnabled), "error", err)
+	}
 }
