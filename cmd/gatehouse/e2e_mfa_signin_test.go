@@ -399,3 +399,49 @@ func TestMFAACRValuesEnrol(t *testing.T) {
 		})
 	}
 }
+
+// TestMFAConcurrentCode: one code submitted twice at once in one flow
+// (two tabs) signs in at most once.
+func TestMFAConcurrentCode(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, dialect, nil)
+			m := newMFAClient(t, srv)
+			_, secret, _ := m.enrolledUser(t, "frank")
+			b := newBrowser(t, rpCallback)
+			p, _ := m.password(t, b, "frank", oauth2.GenerateVerifier())
+			mustChallenge(t, p)
+			action, values, _ := findForm(t, p, "mfa-submit")
+			values.Set("code", totpCode(t, secret, time.Now().Add(30*time.Second)))
+			target, err := p.URL.Parse(action)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 4
+			codes := make(chan bool, n)
+			for range n {
+				go func() {
+					resp, err := b.PostForm(target.String(), values)
+					if err != nil {
+						codes <- false
+						return
+					}
+					resp.Body.Close()
+					loc, _ := url.Parse(resp.Header.Get("Location"))
+					codes <- resp.StatusCode == http.StatusSeeOther && loc != nil && loc.Query().Get("code") != ""
+				}()
+			}
+			issued := 0
+			for range n {
+				if <-codes {
+					issued++
+				}
+			}
+			if issued > 1 {
+				t.Errorf("%d codes issued for one second-factor code, want at most 1", issued)
+			}
+		})
+	}
+}

@@ -180,6 +180,12 @@ func (s mfaStep) submit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The flow moves on before the session starts: a flow that ended
+	// meanwhile (five wrong codes in another tab) or that a twin request
+	// already finished fails here, and nobody is signed in by it.
+	if err := s.saveFlow(c, f); err != nil {
+		return err
+	}
 	used := append(slices.Clone(ch.Used), method)
 	amr := mfa.AMR(used)
 	bs, err := s.Browser.SignInACR(c, user, amr, mfa.ACR(used))
