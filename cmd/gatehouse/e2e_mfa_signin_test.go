@@ -130,7 +130,7 @@ func TestMFASignIn(t *testing.T) {
 			v := oauth2.GenerateVerifier()
 			p, _ := m.password(t, b, "ada", v)
 			mustChallenge(t, p)
-			p, resp := b.submit(t, p, "mfa-submit", map[string]string{"code": code})
+			_, resp := b.submit(t, p, "mfa-submit", map[string]string{"code": code})
 			amr, acr := m.claims(t, resp, v)
 			if want := []string{"pwd", "otp", "mfa"}; !slices.Equal(amr, want) || acr != mfa.ACRMultiFactor {
 				t.Errorf("password + app code: amr %v acr %q, want %v %q", amr, acr, want, mfa.ACRMultiFactor)
