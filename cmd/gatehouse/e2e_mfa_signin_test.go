@@ -199,7 +199,7 @@ func TestMFASignIn(t *testing.T) {
 }
 
 // TestMFAWrongCodes: five wrong codes end the flow, and then not even the
-// right code issues one. The challenge of another browser's flow cannot
+// right code issues one; they count as failed sign-ins of the address. The challenge of another browser's flow cannot
 // be answered from an attacker's browser.
 func TestMFAWrongCodes(t *testing.T) {
 	t.Parallel()
@@ -232,6 +232,10 @@ func TestMFAWrongCodes(t *testing.T) {
 			}
 			mustContain(t, p.Body, "Too many wrong codes", "flow ended")
 			mustContain(t, p.Body, `id="error-home"`, "link to start again")
+			// The wrong codes count as failed sign-ins of the address: the
+			// sign-in page now asks for the CAPTCHA (after 3 by default).
+			lp, _ := newBrowser(t, rpCallback).get(t, srv.URL+"/login")
+			mustContain(t, lp.Body, "data-altcha-challenge-url", "sign-in page after wrong codes")
 			p, resp := b.submit(t, challenge, "mfa-submit", map[string]string{"code": right})
 			noCode(t, resp, "right code after the flow ended")
 			if p.Status != http.StatusBadRequest {

@@ -203,6 +203,9 @@ func (s mfaStep) submit(c echo.Context) error {
 func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recovery bool) error {
 	ctx := c.Request().Context()
 	f.MFA.Wrong++
+	// Wrong codes count towards the address's failed sign-ins like wrong
+	// passwords, so a guesser soon meets the CAPTCHA on the sign-in page.
+	signInStep(s).countFailure(c, "")
 	s.Logger.InfoContext(ctx, "login failed", "reason", "bad_second_factor", "user_id", f.MFA.UserID)
 	s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: f.MFA.UserID, Action: audit.ActionLoginFailed,
 		Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "bad_second_factor"}})
