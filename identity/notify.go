@@ -32,6 +32,9 @@ const (
 	// tried to create an account with it, with links to sign in (Link) and
 	// to reset the password (ResetLink).
 	MailRegistrationAttempt MailKind = "registration_attempt"
+	// MailMFAEnabled tells the user that a second factor was added to the
+	// account, so that one added by someone else does not go unnoticed.
+	MailMFAEnabled MailKind = "mfa_enabled"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does

@@ -358,10 +358,18 @@ func containsString(list []string, s string) bool {
 
 // refusalErrors are the OAuth errors of the sign-in flow's refusals.
 var refusalErrors = map[string]*fosite.RFC6749Error{
-	CodeInvalidRequest:  fosite.ErrInvalidRequest,
-	CodeAccessDenied:    fosite.ErrAccessDenied,
-	CodeLoginRequired:   fosite.ErrLoginRequired,
-	CodeConsentRequired: fosite.ErrConsentRequired,
+	CodeInvalidRequest:      fosite.ErrInvalidRequest,
+	CodeAccessDenied:        fosite.ErrAccessDenied,
+	CodeLoginRequired:       fosite.ErrLoginRequired,
+	CodeConsentRequired:     fosite.ErrConsentRequired,
+	CodeInteractionRequired: fosite.ErrInteractionRequired,
+	// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: the
+	// requested acr cannot be met (fosite does not know the code).
+	CodeUnmetAuthenticationRequirements: {
+		ErrorField:       CodeUnmetAuthenticationRequirements,
+		DescriptionField: "The Authorization Server is unable to meet the requirements of the Relying Party for the authentication of the End-User.",
+		CodeField:        http.StatusBadRequest,
+	},
 }
 
 // refusalError is the OAuth error the flow's refusal r stands for.
@@ -383,6 +391,12 @@ const (
 	CodeAccessDenied    = "access_denied"
 	CodeLoginRequired   = "login_required"
 	CodeConsentRequired = "consent_required"
+	// CodeInteractionRequired: the sign-in needs a page (a second
+	// factor) and prompt=none forbids one.
+	CodeInteractionRequired = "interaction_required"
+	// CodeUnmetAuthenticationRequirements: acr_values asked for what the
+	// user cannot achieve here.
+	CodeUnmetAuthenticationRequirements = "unmet_authentication_requirements"
 )
 
 // Refusal is how the sign-in flow (oidc/authflow) ends a request with an

@@ -90,6 +90,13 @@ func (b *Browser) SignedIn(c echo.Context) (*BrowserSession, error) {
 // SignIn signs the browser in as u with a fresh session ID (the old
 // session, if any, is revoked: no session fixation) and a fresh CSRF token.
 func (b *Browser) SignIn(c echo.Context, u *identity.User, amr []string) (*BrowserSession, error) {
+	return b.SignInACR(c, u, amr, "0")
+}
+
+// SignInACR is SignIn for a sign-in that achieved acr: the session, and
+// the ID tokens issued through it, say what the sign-in proved (OpenID
+// Connect Core §2, "0" for one factor).
+func (b *Browser) SignInACR(c echo.Context, u *identity.User, amr []string, acr string) (*BrowserSession, error) {
 	ctx := c.Request().Context()
 	if err := ctx.Err(); err != nil {
 		// The browser has gone (it gave up waiting for a busy server): a
@@ -112,7 +119,7 @@ func (b *Browser) SignIn(c echo.Context, u *identity.User, amr []string) (*Brows
 		return nil, fmt.Errorf("session id: %w", err)
 	}
 	bs := &BrowserSession{
-		ID: id.String(), SecretHash: hashSecret(secret), UserID: u.ID, AuthTime: now, AMR: amr, ACR: "0",
+		ID: id.String(), SecretHash: hashSecret(secret), UserID: u.ID, AuthTime: now, AMR: amr, ACR: acr,
 		IP: c.RealIP(), UserAgent: Truncate(c.Request().UserAgent(), 512),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(b.Absolute), IdleTimeout: b.Idle,
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity/mfa"
 )
 
 // buildDiscovery serialises the OpenID Provider metadata (OIDC Discovery
@@ -48,8 +50,11 @@ func (h *Handler) buildDiscovery() []byte {
 		"frontchannel_logout_supported":                    false,
 		"backchannel_logout_supported":                     true,
 		"backchannel_logout_session_supported":             true,
-		"acr_values_supported":                             []string{"0"},
-		"ui_locales_supported":                             []string{"en"},
+		// What the ID token's acr can say, and what acr_values enforces
+		// (identity/mfa): one factor, two, a passkey, a hardware passkey.
+		"acr_values_supported": []string{mfa.ACRSingleFactor, mfa.ACRMultiFactor,
+			mfa.ACRPhishingResistant, mfa.ACRPhishingResistantHardware},
+		"ui_locales_supported": []string{"en"},
 	}
 	if h.RegistrationEnabled {
 		doc["registration_endpoint"] = iss + PathClientRegistration

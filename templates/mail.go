@@ -23,6 +23,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailPasswordChanged:      "your password was changed",
 	identity.MailAccountLocked:        "your account was locked",
 	identity.MailRegistrationAttempt:  "someone tried to sign up with your email address",
+	identity.MailMFAEnabled:           "two-step verification was turned on",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

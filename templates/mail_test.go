@@ -90,6 +90,12 @@ func TestRenderMail(t *testing.T) {
 			wantButton: true,
 		},
 		{
+			kind:        identity.MailMFAEnabled,
+			wantSubject: "Acme ID: two-step verification was turned on",
+			wantText:    []string{"Hello Ada,", "authenticator app was added to your Acme ID account", "reset your password"},
+			wantButton:  true,
+		},
+		{
 			kind:        identity.MailPasswordChanged,
 			wantSubject: "Acme ID: your password was changed",
 			wantText:    []string{"Hello Ada,", "password of your Acme ID account was changed", "other sessions were signed out", "reset your password"},
@@ -297,7 +303,7 @@ func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
 		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
-		identity.MailRegistrationAttempt}
+		identity.MailRegistrationAttempt, identity.MailMFAEnabled}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)

@@ -58,6 +58,9 @@ type AccountPage struct {
 
 	// Events are the user's recent security events (security section).
 	Events []AccountEvent
+	// TOTPSetupAction starts adding an authenticator app (security
+	// section); the button is hidden when empty.
+	TOTPSetupAction string
 }
 
 // AccountEvent is one entry of the user's security history.

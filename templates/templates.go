@@ -66,6 +66,8 @@ var pageSamples = map[string]any{
 	"reset_password":  newResetView(ResetPasswordPage{}),
 	"verify_email":    newVerifyView(VerifyEmailPage{}),
 	"account":         newAccountView(AccountPage{}),
+	"mfa_totp":        newTOTPSetupView(TOTPSetupPage{}),
+	"mfa_challenge":   newMFAChallengeView(MFAChallengePage{}),
 }
 
 // New validates theme and parses every page template once.

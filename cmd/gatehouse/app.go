@@ -24,6 +24,7 @@ import (
 	"gatehouse/identity/egress"
 	"gatehouse/identity/message"
 	messagesql "gatehouse/identity/message/sqlstore"
+	"gatehouse/identity/mfa"
 	"gatehouse/identity/seal"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations"
@@ -35,6 +36,7 @@ import (
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 	"gatehouse/oidc/clientreg"
+	"gatehouse/oidc/mfapages"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/oidc/recovery"
 	oidcsql "gatehouse/oidc/sqlstore"
@@ -51,6 +53,8 @@ type App struct {
 	Store  oidcStores
 	// Identity is the identity service, one part per responsibility.
 	Identity identity.Services
+	// MFA enrols and verifies second factors.
+	MFA      *mfa.Service
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
@@ -61,6 +65,8 @@ type App struct {
 	// Recovery serves the forgotten-password and unlock pages.
 	Recovery *recovery.Handler
 	Account  *account.Handler
+	// MFAPages serves the second-factor pages of the account area.
+	MFAPages *mfapages.Handler
 	Pages    *templates.Renderer
 	Messages *message.Queue
 	Worker   *message.Worker
@@ -196,6 +202,11 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Notifier: a.Messages, Sessions: a.Sessions, Tx: tx, Audit: a.Audit,
 		TokenKey: box.DeriveKey("one-time tokens"),
 	})
+	mfaStore := identitysql.NewMFAStore(db)
+	a.MFA = &mfa.Service{
+		Factors: mfaStore, Codes: mfaStore, Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"),
+		Issuer: cfg.Theme.ProductName, Now: time.Now,
+	}
 	return a, nil
 }
 
@@ -252,8 +263,8 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	a.SignIn = &authflow.Handler{
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
-		Verifier: a.Identity.Contacts,
-		Browser:  browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
+		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
+		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
 		PasswordMinLength: cfg.Password.MinLength,
@@ -282,6 +293,11 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Pages: pages, Logger: log,
 		Users: a.Identity.Accounts, Profiles: a.Identity.Profiles, Contacts: a.Identity.Contacts,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
+		TOTPSetupAction: mfapages.PathTOTP,
+	}
+	a.MFAPages = &mfapages.Handler{
+		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
+		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
 	}
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {

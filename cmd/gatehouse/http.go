@@ -159,6 +159,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	a.ClientRegistration.Mount(e.Group(""))
 	a.Recovery.Mount(e.Group(""))
 	a.Account.Mount(e)
+	a.MFAPages.Mount(e)
 	return e, nil
 }
 

@@ -54,13 +54,6 @@ func (s *Service) BeginTOTP(ctx context.Context, userID, username, name string) 
 	}
 	secret := make([]byte, totpSecretBytes)
 	rand.Read(secret) // never fails (crypto/rand documents it)
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: s.Issuer, AccountName: username, Secret: secret,
-		Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("mfa: totp key: %w", err)
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, fmt.Errorf("mfa: new factor id: %w", err)
@@ -75,11 +68,44 @@ func (s *Service) BeginTOTP(ctx context.Context, userID, username, name string) 
 	if err := s.Factors.CreateFactor(ctx, f); err != nil {
 		return nil, fmt.Errorf("mfa: create factor: %w", err)
 	}
+	return s.enrolment(f.ID, username, secret)
+}
+
+// PendingTOTP returns the enrolment of the user's pending factor again,
+// so a page can show it once more after a mistyped first code. A
+// confirmed factor's secret is never shown again: it is ErrNotFound.
+func (s *Service) PendingTOTP(ctx context.Context, userID, username, factorID string) (*Enrolment, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	f, err := s.Factors.GetFactor(ctx, userID, factorID)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: pending factor: %w", err)
+	}
+	if f.Kind != KindTOTP || f.Confirmed() {
+		return nil, fmt.Errorf("mfa: pending factor: %w", ErrNotFound)
+	}
+	secret, err := s.Sealer.Open(f.SecretSealed, sealBinding(f))
+	if err != nil {
+		return nil, fmt.Errorf("mfa: open secret of factor %s: %w", f.ID, err)
+	}
+	return s.enrolment(f.ID, username, secret)
+}
+
+// enrolment builds what the user needs to add secret to an app.
+func (s *Service) enrolment(factorID, username string, secret []byte) (*Enrolment, error) {
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer: s.Issuer, AccountName: username, Secret: secret,
+		Period: totpPeriod, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mfa: totp key: %w", err)
+	}
 	svg, err := QRCodeSVG(key.URL())
 	if err != nil {
 		return nil, err
 	}
-	return &Enrolment{FactorID: f.ID, Secret: groupSecret(key.Secret()), URI: key.URL(), QRCode: svg}, nil
+	return &Enrolment{FactorID: factorID, Secret: groupSecret(key.Secret()), URI: key.URL(), QRCode: svg}, nil
 }
 
 // ConfirmTOTP activates a pending factor when code is valid for it now.

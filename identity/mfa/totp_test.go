@@ -253,3 +253,31 @@ func toString(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestPendingTOTP: a pending enrolment can be shown again with the same
+// secret, and a confirmed one never.
+func TestPendingTOTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		e, err := f.svc.BeginTOTP(t.Context(), f.userID, "ada", "Phone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.PendingTOTP(t.Context(), f.userID, "ada", e.FactorID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Secret != e.Secret || again.URI != e.URI || again.QRCode != e.QRCode || again.FactorID != e.FactorID {
+			t.Errorf("PendingTOTP = %+v, want the enrolment %+v", again, e)
+		}
+		if _, err := f.svc.PendingTOTP(t.Context(), "someone-else", "ada", e.FactorID); !errors.Is(err, mfa.ErrNotFound) {
+			t.Errorf("PendingTOTP of another user's factor error = %v, want ErrNotFound", err)
+		}
+		if err := f.svc.ConfirmTOTP(t.Context(), f.userID, e.FactorID, codeAt(t, e, f.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.PendingTOTP(t.Context(), f.userID, "ada", e.FactorID); !errors.Is(err, mfa.ErrNotFound) {
+			t.Errorf("PendingTOTP after confirmation error = %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -81,6 +81,9 @@ type Handler struct {
 	History History
 	// PasswordMinLength is shown next to the new-password field.
 	PasswordMinLength int
+	// TOTPSetupAction starts adding an authenticator app; the security
+	// section offers it when set.
+	TOTPSetupAction string
 }
 
 // Mount registers the account routes on e.
@@ -191,6 +194,7 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL, URL: Path,
 		PasswordMinLength:   h.PasswordMinLength,
 		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
+		TOTPSetupAction: h.TOTPSetupAction,
 	}
 	switch section {
 	case sectionSessions:

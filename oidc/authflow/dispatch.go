@@ -100,6 +100,11 @@ func (h *Handler) Continue(c echo.Context, req *oidc.AuthorizeRequest) (*oidc.Gr
 	if ma := req.MaxAge; ma >= 0 {
 		r.MaxAge = time.Duration(ma) * time.Second
 	}
+	if bs != nil && f.MFA == nil {
+		if r.SecondFactor, err = h.secondFactor(c.Request().Context(), f, bs.UserID, methodsOf(bs.AMR)); err != nil {
+			return nil, err
+		}
+	}
 	if bs != nil && !req.Client.FirstParty && !f.Done.Consent {
 		if r.Remembered, err = h.Consents.GetConsent(c.Request().Context(), bs.UserID, req.Client.ID); err != nil {
 			return nil, err
@@ -113,7 +118,10 @@ func (h *Handler) Continue(c echo.Context, req *oidc.AuthorizeRequest) (*oidc.Gr
 	if d.Bind {
 		f.bind(bs)
 	}
-	if d.Restart || d.Bind {
+	if d.StepUp {
+		f.stepUp(bs)
+	}
+	if d.Restart || d.Bind || d.StepUp {
 		if err := h.saveFlow(c, f); err != nil {
 			return nil, err
 		}
@@ -182,6 +190,13 @@ func (h *Handler) goTo(c echo.Context, f *Flow, step Step) error {
 		path = oidc.PathSignUp
 	case StepConsent:
 		path = oidc.PathConsent
+	case StepMFA:
+		path = PathMFA
+	case StepEnrol:
+		if h.EnrolURL == "" {
+			return errors.New("authflow: no enrolment page (Handler.EnrolURL)")
+		}
+		path = h.EnrolURL
 	case StepVerifyEmail:
 		return c.Redirect(http.StatusSeeOther, oidc.PathVerifyEmail)
 	default:
@@ -215,7 +230,7 @@ func (h *Handler) advance(c echo.Context, f *Flow) error {
 		return err
 	}
 	d := next(*f, bs, Request{Now: h.Now(), MaxAge: -1})
-	if d.Step == StepVerifyEmail {
+	if d.Step == StepVerifyEmail || d.Step == StepMFA {
 		if err := h.storeFlow(c, f); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 // Package authflow runs the interactive sign-in: the Flow that carries
 // everything a sign-in has learnt, the dispatcher that decides what comes
-// next, and the steps (sign-in, sign-up, e-mail verification, consent).
+// next, and the steps (sign-in, sign-up, e-mail verification, second
+// factor, consent).
 //
 // The authorization endpoint (package oidc) parses and checks a request
 // and hands it to the dispatcher (Handler.Continue). The dispatcher
@@ -15,8 +16,11 @@
 // to the dispatcher: through the authorization endpoint with a MAC bound
 // to the flow's version and the step (finishStep), because only the
 // endpoint can rebuild the request. Steps never send the browser to each
-// other. A new way to sign in, or a second factor, is a new step and new
-// rows in next's table.
+// other. A new way to sign in is a new step and new rows in next's table,
+// as the second factor was: a user with an authenticator app proves a
+// code (or a recovery code) after the password and before any session
+// starts (Flow.MFA); a session that lacks what the user's factors or the
+// client's acr_values need is stepped up, or its user led to enrol.
 //
 // A sign-in begun on the sign-in or sign-up page itself, with no
 // authorization request, is a Flow without a client that ends at its

@@ -53,7 +53,9 @@ type Flow struct {
 	Held *Verification `json:",omitempty"`
 	// HeldAt is when the flow was held; the newest held flow of a browser
 	// is the one its verification page is about.
-	HeldAt    time.Time `json:",omitzero"`
+	HeldAt time.Time `json:",omitzero"`
+	// MFA is a sign-in waiting for its second factor: nil when none.
+	MFA       *Challenge `json:",omitempty"`
 	ExpiresAt time.Time
 }
 
@@ -126,6 +128,14 @@ func (f *Flow) signedIn(bs *oidc.BrowserSession) {
 	f.Done.SignIn, f.LoginRequired = true, false
 	f.Done.Consent, f.ConsentGranted = false, false
 	f.Held, f.HeldAt = nil, time.Time{}
+	f.MFA = nil
+}
+
+// stepUp asks the user of the signed-in session bs for a second factor
+// on top of what the session used; the session the step then starts
+// replaces bs.
+func (f *Flow) stepUp(bs *oidc.BrowserSession) {
+	f.challenge(&Challenge{UserID: bs.UserID, Used: methodsOf(bs.AMR)})
 }
 
 // bind records the already signed-in user the flow continues with.
@@ -147,6 +157,7 @@ func (f *Flow) restart() {
 	f.AuthTime, f.AMR, f.ACR = time.Time{}, nil, ""
 	f.Done, f.ConsentGranted = Steps{}, false
 	f.Held, f.HeldAt = nil, time.Time{}
+	f.MFA = nil
 }
 
 // hold stops the flow until v's user proves their e-mail address. Whoever

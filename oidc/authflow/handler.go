@@ -103,6 +103,12 @@ type Handler struct {
 	// Authenticator checks the passwords of the sign-in step.
 	Authenticator Authenticator
 	Verifier      Verifier
+	// MFA checks second factors; nil means nobody has one.
+	MFA SecondFactors
+	// EnrolURL is the page where a signed-in user adds a second factor
+	// when acr_values needs one they lack; it gets the flow as "flow"
+	// and returns to PathMFAContinue.
+	EnrolURL string
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer
@@ -131,7 +137,7 @@ var _ oidc.SignIn = (*Handler)(nil)
 // of every hosted form.
 func (h *Handler) Mount(g *echo.Group) {
 	csrf := oidc.CSRF(h.Browser.Secure)
-	in, up, verify, consent := signInStep{h}, signUpStep{h}, verifyStep{h}, consentStep{h}
+	in, up, verify, consent, second := signInStep{h}, signUpStep{h}, verifyStep{h}, consentStep{h}, mfaStep{h}
 	g.GET("/", in.home, csrf)
 	g.GET(oidc.PathLogin, in.page, csrf)
 	g.POST(oidc.PathLogin, in.submit, csrf)
@@ -140,6 +146,9 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.GET(oidc.PathVerifyEmail, verify.page, csrf)
 	g.POST(oidc.PathVerifyEmail, verify.submit, csrf)
 	g.POST(oidc.PathVerifyResend, verify.resend, csrf)
+	g.GET(PathMFA, second.page, csrf)
+	g.POST(PathMFA, second.submit, csrf)
+	g.GET(PathMFAContinue, second.enrolled, csrf)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
 )
 
@@ -18,6 +19,11 @@ const (
 	StepSignUp      Step = "register"
 	StepVerifyEmail Step = "verify-email"
 	StepConsent     Step = "consent"
+	// StepMFA asks for a second factor (Flow.MFA).
+	StepMFA Step = "mfa"
+	// StepEnrol leads a signed-in user without a factor that would do
+	// to enrol one (Handler.EnrolURL), then back to the dispatcher.
+	StepEnrol Step = "enrol"
 	// StepDone ends the flow: the authorization response is issued, or a
 	// flow without a client goes to its ReturnTo.
 	StepDone Step = "done"
@@ -45,7 +51,11 @@ type Request struct {
 	// Remembered are the scopes the signed-in user consented to for the
 	// client before.
 	Remembered []string
-	Now        time.Time
+	// SecondFactor is what identity/mfa's Decide says of the signed-in
+	// session: whether its methods are enough for the user's factors and
+	// the client's acr_values (mfa.Satisfied when nobody is signed in).
+	SecondFactor mfa.Outcome
+	Now          time.Time
 }
 
 func (r Request) prompt(p string) bool { return slices.Contains(r.Prompt, p) }
@@ -61,6 +71,9 @@ type Decision struct {
 	// Bind: the flow goes on with the session signed in before it began;
 	// bind it to that session (Flow.bind) before Step.
 	Bind bool
+	// StepUp: the signed-in session needs a second factor; the flow
+	// challenges its user (Flow.stepUp) before Step.
+	StepUp bool
 }
 
 // next decides what the flow f needs next, given the browser's session bs
@@ -79,6 +92,10 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 	}
 	if f.Held != nil {
 		d.Step = StepVerifyEmail
+		return d
+	}
+	if f.MFA != nil {
+		d.Step = StepMFA
 		return d
 	}
 	if f.ClientID == "" {
@@ -121,6 +138,25 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 		}
 		d.Step = StepSignIn
 		return d
+	}
+	// The session's methods must be enough for the user's factors and
+	// the client's acr_values. max_age and prompt=login led to the
+	// sign-in above, whose step asks for the second factor again.
+	switch r.SecondFactor {
+	case mfa.Challenge, mfa.Enrol:
+		if r.prompt("none") {
+			return refuse(d, &oidc.Refusal{Code: oidc.CodeInteractionRequired, Hint: "The sign-in needs a second factor."})
+		}
+		if r.SecondFactor == mfa.Challenge {
+			d.Step, d.StepUp = StepMFA, true
+			return d
+		}
+		// The enrolment belongs to this session: bind the flow to it.
+		d.Step, d.Bind = StepEnrol, f.UserID == ""
+		return d
+	case mfa.Unmet:
+		return refuse(d, &oidc.Refusal{Code: oidc.CodeUnmetAuthenticationRequirements,
+			Hint: "acr_values cannot be met: passkeys are not available."})
 	}
 	if f.Done.Consent && !f.ConsentGranted {
 		return refuse(d, &oidc.Refusal{Code: oidc.CodeAccessDenied, Hint: "The user denied the request."})

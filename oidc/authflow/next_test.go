@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
 )
 
@@ -33,6 +34,10 @@ func TestNext(t *testing.T) {
 	directHeld := direct
 	directHeld.Held = &Verification{UserID: "ivy", Email: "ivy@example.com"}
 	signedUp := Flow{ClientID: "app", UserID: "alice", SessionID: "s-alice", Done: Steps{SignIn: true, SignUp: true}}
+	password := []mfa.Method{{Kind: mfa.MethodPassword}}
+	challenged := Flow{ClientID: "app", LoginRequired: true, MFA: &Challenge{UserID: "alice", Used: password}}
+	directChallenged := direct
+	directChallenged.MFA = &Challenge{UserID: "alice", Used: password}
 
 	req := func(edit func(*Request)) Request {
 		r := Request{Scopes: []string{"openid", "email"}, MaxAge: -1, Now: now}
@@ -46,6 +51,7 @@ func TestNext(t *testing.T) {
 	firstParty := func(r *Request) { r.FirstParty = true }
 	maxAge := func(d time.Duration) func(*Request) { return func(r *Request) { r.MaxAge = d } }
 	hint := func(sub string) func(*Request) { return func(r *Request) { r.HintGiven, r.HintSubject = true, sub } }
+	second := func(o mfa.Outcome) func(*Request) { return func(r *Request) { r.SecondFactor = o } }
 	both := func(fs ...func(*Request)) func(*Request) {
 		return func(r *Request) {
 			for _, f := range fs {
@@ -98,6 +104,24 @@ func TestNext(t *testing.T) {
 		{"held, someone else signed in", held, bob, req(firstParty), Decision{Step: StepVerifyEmail}, ""},
 		{"held without a client", directHeld, nil, req(nil), Decision{Step: StepVerifyEmail}, ""},
 		{"no client, nothing held", direct, alice, req(nil), Decision{Step: StepDone}, ""},
+
+		// Second factor. The sign-in step challenges a user with a
+		// factor before anyone is signed in (Flow.MFA); a session that
+		// lacks what the user's factors or acr_values need is stepped up.
+		{"waiting for the second factor", challenged, nil, req(nil), Decision{Step: StepMFA}, ""},
+		{"waiting for the second factor, someone else signed in", challenged, bob, req(firstParty), Decision{Step: StepMFA}, ""},
+		{"waiting for the second factor without a client", directChallenged, nil, req(nil), Decision{Step: StepMFA}, ""},
+		{"session lacks the second factor", fresh, alice, req(both(firstParty, second(mfa.Challenge))), Decision{Step: StepMFA, StepUp: true}, ""},
+		{"session lacks the second factor, consent pending", signedIn, alice, req(second(mfa.Challenge)), Decision{Step: StepMFA, StepUp: true}, ""},
+		{"session lacks the second factor, prompt=none", fresh, alice, req(both(firstParty, second(mfa.Challenge), prompt("none"))), Decision{Step: StepRefuse}, oidc.CodeInteractionRequired},
+		{"acr_values needs a factor the user lacks, prompt=none", fresh, alice, req(both(firstParty, second(mfa.Enrol), prompt("none"))), Decision{Step: StepRefuse}, oidc.CodeInteractionRequired},
+		{"acr_values needs a factor the user lacks", fresh, alice, req(both(firstParty, second(mfa.Enrol))), Decision{Step: StepEnrol, Bind: true}, ""},
+		{"acr_values needs a factor the user lacks, signed in within the flow", signedIn, alice, req(both(firstParty, second(mfa.Enrol))), Decision{Step: StepEnrol}, ""},
+		{"acr_values cannot be met", fresh, alice, req(both(firstParty, second(mfa.Unmet))), Decision{Step: StepRefuse}, oidc.CodeUnmetAuthenticationRequirements},
+		{"second factor satisfied", fresh, alice, req(both(firstParty, second(mfa.Satisfied))), Decision{Step: StepDone}, ""},
+		{"max_age passed: sign in again, which asks for the factor again", fresh, alice, req(both(firstParty, maxAge(time.Minute), second(mfa.Satisfied))), Decision{Step: StepSignIn}, ""},
+		{"prompt=login with a two-factor session", fresh, alice, req(both(firstParty, prompt("login"), second(mfa.Satisfied))), Decision{Step: StepSignIn}, ""},
+		{"nobody signed in: the sign-in comes first", fresh, nil, req(second(mfa.Challenge)), Decision{Step: StepSignIn}, ""},
 
 		// Consent and its memory.
 		{"consent needed", signedIn, alice, req(nil), Decision{Step: StepConsent}, ""},

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
 	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
@@ -107,6 +108,16 @@ func (s signInStep) submit(c echo.Context) error {
 	if s.RequireVerifiedEmail && !user.EmailVerified {
 		s.Logger.InfoContext(ctx, "login held for email verification", "user_id", user.ID)
 		return verifyStep(s).hold(c, f, &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}}, StepSignIn, true)
+	}
+	// A user with a second factor proves it before anyone is signed in.
+	first := []mfa.Method{{Kind: mfa.MethodPassword}}
+	switch outcome, err := s.secondFactor(ctx, f, user.ID, first); {
+	case err != nil:
+		return err
+	case outcome == mfa.Challenge:
+		s.Logger.InfoContext(ctx, "login waits for a second factor", "user_id", user.ID)
+		f.challenge(&Challenge{UserID: user.ID, Used: first})
+		return s.finishStep(c, f, StepSignIn)
 	}
 	bs, err := s.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {

@@ -1,0 +1,244 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
+	"gatehouse/oidc"
+	"gatehouse/templates"
+)
+
+// PathMFA is the page of the second-factor step; PathMFAContinue hands a
+// flow back to the dispatcher after the enrolment page (?flow=ID).
+const (
+	PathMFA         = "/login/mfa"
+	PathMFAContinue = PathMFA + "/continue"
+)
+
+// maxWrongCodes ends a flow: after this many wrong second-factor codes
+// no code, right or wrong, continues it.
+const maxWrongCodes = 5
+
+// SecondFactors is what the sign-in needs of identity/mfa.
+type SecondFactors interface {
+	// ListFactors returns the user's confirmed factors.
+	ListFactors(ctx context.Context, userID string) ([]mfa.Factor, error)
+	// VerifyTOTP accepts a code of one of the user's authenticator apps
+	// once, or returns mfa.ErrInvalidCode.
+	VerifyTOTP(ctx context.Context, userID, code string) (*mfa.Factor, error)
+	// UseRecoveryCode spends one recovery code, or returns
+	// mfa.ErrInvalidCode.
+	UseRecoveryCode(ctx context.Context, userID, code string) error
+}
+
+// Challenge is a sign-in waiting for its second factor. Nobody is signed
+// in by it until the factor is proved: the session the step then starts
+// records both factors.
+type Challenge struct {
+	UserID string
+	// Used are the methods proved so far (the password, or what the
+	// session being stepped up used).
+	Used []mfa.Method
+	// Wrong counts the wrong codes; at maxWrongCodes the flow ends.
+	Wrong int `json:",omitempty"`
+}
+
+// challenge stops f until the user of ch proves a second factor.
+// Whoever the flow was bound to no longer continues it.
+func (f *Flow) challenge(ch *Challenge) {
+	f.restart()
+	f.MFA = ch
+}
+
+// methodsOf reads the methods a session used back from its amr claim. A
+// password plus a recovery code reads ["pwd", "mfa"]: the only
+// multi-factor amr with a single method.
+func methodsOf(amr []string) []mfa.Method {
+	var out []mfa.Method
+	for _, v := range amr {
+		switch v {
+		case "pwd":
+			out = append(out, mfa.Method{Kind: mfa.MethodPassword})
+		case "otp":
+			out = append(out, mfa.Method{Kind: mfa.MethodTOTP})
+		}
+	}
+	if slices.Contains(amr, "mfa") && len(out) < 2 {
+		out = append(out, mfa.Method{Kind: mfa.MethodRecoveryCode})
+	}
+	return out
+}
+
+// secondFactor decides whether a sign-in of userID that used the methods
+// used is enough for the flow f (the user's factors, the client's
+// acr_values). Without SecondFactors nobody has a factor.
+func (h *Handler) secondFactor(ctx context.Context, f *Flow, userID string, used []mfa.Method) (mfa.Outcome, error) {
+	in := mfa.Input{Used: used, Enrollable: []mfa.Kind{mfa.KindTOTP}}
+	if f.Form != nil {
+		in.ACRValues = strings.Fields(f.Form.Get("acr_values"))
+	}
+	if h.MFA != nil {
+		var err error
+		if in.Factors, err = h.MFA.ListFactors(ctx, userID); err != nil {
+			return 0, err
+		}
+	}
+	return mfa.Decide(in).Outcome, nil
+}
+
+// mfaStep asks for the second factor of a flow's Challenge.
+type mfaStep struct{ *Handler }
+
+var errNoChallenge = &oidc.PageError{Status: http.StatusBadRequest, Title: "This sign-in has expired",
+	Message: "The sign-in took too long or was already completed. Please return to the application and start again."}
+
+var errTooManyCodes = &oidc.PageError{Status: http.StatusBadRequest, Title: "Too many wrong codes",
+	Message: "This sign-in has ended after too many wrong codes. Return to the application, or go to the home page, and sign in again."}
+
+// flow loads the flow named by the page's "flow" parameter: only the
+// browser that started it, and only while it waits for a second factor.
+func (s mfaStep) flow(c echo.Context) (*Flow, *oidc.Client, error) {
+	f, err := s.loadFlow(c, c.FormValue("flow"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.MFA == nil {
+		return nil, nil, errNoChallenge
+	}
+	if f.ClientID == "" {
+		return f, nil, nil
+	}
+	client, err := s.Clients.Get(c.Request().Context(), f.ClientID)
+	if oidc.Unavailable(c.Request().Context(), err) {
+		return nil, nil, err
+	}
+	if err != nil {
+		return nil, nil, errFlowExpired
+	}
+	return f, client, nil
+}
+
+func (s mfaStep) render(c echo.Context, status int, f *Flow, client *oidc.Client, recovery bool, errs map[string]string) error {
+	p := templates.MFAChallengePage{Action: PathMFA, CSRF: oidc.CSRFToken(c), Flow: f.ID, Recovery: recovery, Errors: errs}
+	q := url.Values{"flow": {f.ID}}
+	if !recovery {
+		q.Set("method", "recovery")
+	}
+	p.SwitchURL = PathMFA + "?" + q.Encode()
+	if client != nil {
+		p.ClientName = client.DisplayName()
+	}
+	return s.Pages.MFAChallenge(oidc.StartPage(c, status), p)
+}
+
+func (s mfaStep) page(c echo.Context) error {
+	f, client, err := s.flow(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, f, client, c.QueryParam("method") == "recovery", nil)
+}
+
+func (s mfaStep) submit(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, client, err := s.flow(c)
+	if err != nil {
+		return err
+	}
+	if s.MFA == nil {
+		return errNoChallenge
+	}
+	ch := f.MFA
+	recovery := c.FormValue("method") == "recovery"
+	var method mfa.Method
+	if recovery {
+		method = mfa.Method{Kind: mfa.MethodRecoveryCode}
+		err = s.MFA.UseRecoveryCode(ctx, ch.UserID, c.FormValue("recovery_code"))
+	} else {
+		method = mfa.Method{Kind: mfa.MethodTOTP}
+		_, err = s.MFA.VerifyTOTP(ctx, ch.UserID, c.FormValue("code"))
+	}
+	if errors.Is(err, mfa.ErrInvalidCode) {
+		return s.wrongCode(c, f, client, recovery)
+	}
+	if err != nil {
+		return err
+	}
+	user, err := s.Users.GetUser(ctx, ch.UserID)
+	if errors.Is(err, identity.ErrNotFound) || (err == nil && user.Status != identity.StatusActive) {
+		return errNoChallenge
+	}
+	if err != nil {
+		return err
+	}
+	// The flow moves on before the session starts: a flow that ended
+	// meanwhile (five wrong codes in another tab) or that a twin request
+	// already finished fails here, and nobody is signed in by it.
+	if err := s.saveFlow(c, f); err != nil {
+		return err
+	}
+	used := append(slices.Clone(ch.Used), method)
+	amr := mfa.AMR(used)
+	bs, err := s.Browser.SignInACR(c, user, amr, mfa.ACR(used))
+	if err != nil {
+		return err
+	}
+	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", strings.Join(amr, " "))
+	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": strings.Join(amr, " "), "session_id": bs.ID}))
+	f.signedIn(bs)
+	return s.finishStep(c, f, StepMFA)
+}
+
+// wrongCode counts a wrong code in the flow, and ends the flow at
+// maxWrongCodes: a guesser gets five tries per password proved.
+func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recovery bool) error {
+	ctx := c.Request().Context()
+	f.MFA.Wrong++
+	// Wrong codes count towards the address's failed sign-ins like wrong
+	// passwords, so a guesser soon meets the CAPTCHA on the sign-in page.
+	signInStep(s).countFailure(c, "")
+	s.Logger.InfoContext(ctx, "login failed", "reason", "bad_second_factor", "user_id", f.MFA.UserID)
+	s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: f.MFA.UserID, Action: audit.ActionLoginFailed,
+		Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "bad_second_factor"}})
+	if f.MFA.Wrong >= maxWrongCodes {
+		if err := s.Flows.DeleteFlow(ctx, f.ID); err != nil {
+			return err
+		}
+		return errTooManyCodes
+	}
+	if err := s.saveFlow(c, f); err != nil {
+		return err
+	}
+	key, msg := "code", "That code is not right. Enter the code the app shows now."
+	if recovery {
+		key, msg = "recovery_code", "That recovery code is not right or was already used."
+	}
+	return s.render(c, http.StatusUnprocessableEntity, f, client, recovery, map[string]string{key: msg})
+}
+
+// enrolled hands a flow back to the dispatcher once the enrolment page
+// (StepEnrol) is done. Only the browser and the session the flow is bound
+// to continue it; the dispatcher then asks for the new factor.
+func (s mfaStep) enrolled(c echo.Context) error {
+	f, err := s.loadFlow(c, c.QueryParam("flow"))
+	if err != nil {
+		return err
+	}
+	bs, err := s.Browser.SignedIn(c)
+	if err != nil {
+		return err
+	}
+	if f.ClientID == "" || !f.heldBy(bs) {
+		return errFlowExpired
+	}
+	return s.finishStep(c, f, StepEnrol)
+}

@@ -1,0 +1,13 @@
+// Package mfapages serves the hosted pages of second factors in the
+// account area, under /account/security: adding an authenticator app
+// (TOTP) and, with the first factor, the recovery codes.
+//
+// Enrolment runs in two posts. The "Set up authenticator app" button
+// starts a pending factor (identity/mfa BeginTOTP) and the page shows its
+// key once: as a QR code, as grouped text and as an otpauth:// link. The
+// code the user types confirms it; a wrong code shows the same key again.
+// Once confirmed, the user's first factor gets ten recovery codes, shown
+// only on that answer. Every page needs a browser session and is sent
+// with Cache-Control: no-store, every form carries a CSRF token, and each
+// factor turned on is audited.
+package mfapages

@@ -1,0 +1,202 @@
+package mfapages
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
+	"gatehouse/oidc"
+	"gatehouse/templates"
+)
+
+// Routes of the pages, under the account area's security section.
+const (
+	PathTOTP        = "/account/security/totp"
+	PathTOTPConfirm = PathTOTP + "/confirm"
+	// securityURL is the security section of the account page.
+	securityURL = "/account?section=security"
+)
+
+// factorName labels an authenticator app until factors can be renamed.
+const factorName = "Authenticator app"
+
+// Sessions tells who is signed in.
+type Sessions interface {
+	// SignedIn returns the browser's active session, or nil.
+	SignedIn(c echo.Context) (*oidc.BrowserSession, error)
+}
+
+// Users reads the signed-in user.
+type Users interface {
+	// GetUser returns the user with id, or identity.ErrNotFound.
+	GetUser(ctx context.Context, id string) (*identity.User, error)
+}
+
+// Factors enrols second factors; *mfa.Service is one.
+type Factors interface {
+	// BeginTOTP creates a pending authenticator app and returns its key.
+	BeginTOTP(ctx context.Context, userID, username, name string) (*mfa.Enrolment, error)
+	// PendingTOTP returns the key of a pending authenticator app again.
+	PendingTOTP(ctx context.Context, userID, username, factorID string) (*mfa.Enrolment, error)
+	// ConfirmTOTP turns a pending authenticator app on with a valid code.
+	ConfirmTOTP(ctx context.Context, userID, factorID, code string) error
+	// ListFactors returns the user's confirmed factors.
+	ListFactors(ctx context.Context, userID string) ([]mfa.Factor, error)
+	// RegenerateRecoveryCodes replaces the user's recovery codes.
+	RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error)
+}
+
+// Notifier queues the security notice of a factor turned on;
+// identity.Notifier is one.
+type Notifier interface {
+	// SendMail queues an e-mail.
+	SendMail(ctx context.Context, m identity.Mail) error
+}
+
+// Handler serves the second-factor pages.
+type Handler struct {
+	Sessions Sessions
+	Users    Users
+	Factors  Factors
+	Pages    *templates.Renderer
+	CSRF     echo.MiddlewareFunc
+	// Auditor records each factor turned on (nil records nothing).
+	Auditor oidc.AuditRecorder
+	// Notifier mails the user when a factor is turned on (nil sends
+	// nothing).
+	Notifier Notifier
+	Logger   *slog.Logger
+	// FlowContinue hands a sign-in back to its dispatcher (with the flow
+	// as "flow") when the enrolment was part of one.
+	FlowContinue string
+}
+
+// Mount registers the routes on e.
+func (h *Handler) Mount(e *echo.Echo) {
+	e.GET(PathTOTP, h.withUser(h.startTOTP), h.CSRF)
+	e.POST(PathTOTP, h.withUser(h.beginTOTP), h.CSRF)
+	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
+}
+
+// request is one signed-in request.
+type request struct {
+	c    echo.Context
+	user *identity.User
+}
+
+func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		bs, err := h.Sessions.SignedIn(c)
+		if err != nil {
+			return err
+		}
+		var u *identity.User
+		if bs != nil {
+			u, err = h.Users.GetUser(c.Request().Context(), bs.UserID)
+			if err != nil && !errors.Is(err, identity.ErrNotFound) {
+				return err
+			}
+		}
+		if u == nil {
+			return c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(securityURL))
+		}
+		return fn(&request{c: c, user: u})
+	}
+}
+
+// startTOTP is where a sign-in leads a user whose application asks for
+// two-step verification they have not set up: a button that begins.
+func (h *Handler) startTOTP(r *request) error {
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
+		StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"),
+	})
+}
+
+// continueURL is where the enrolment ends: back into the sign-in it was
+// part of, or the security section.
+func (h *Handler) continueURL(r *request) string {
+	if flow := r.c.FormValue("flow"); flow != "" && h.FlowContinue != "" {
+		return h.FlowContinue + "?" + url.Values{"flow": {flow}}.Encode()
+	}
+	return securityURL
+}
+
+// beginTOTP starts a pending authenticator app and shows its key.
+func (h *Handler) beginTOTP(r *request) error {
+	e, err := h.Factors.BeginTOTP(r.c.Request().Context(), r.user.ID, r.user.Username, factorName)
+	if err != nil {
+		return err
+	}
+	return h.renderKey(r, http.StatusOK, e, nil)
+}
+
+// confirmTOTP turns the pending app on with its first code, then shows
+// the recovery codes when this is the user's first factor.
+func (h *Handler) confirmTOTP(r *request) error {
+	ctx := r.c.Request().Context()
+	factorID := r.c.FormValue("factor")
+	err := h.Factors.ConfirmTOTP(ctx, r.user.ID, factorID, r.c.FormValue("code"))
+	switch {
+	case errors.Is(err, mfa.ErrInvalidCode):
+		e, err := h.Factors.PendingTOTP(ctx, r.user.ID, r.user.Username, factorID)
+		if err != nil {
+			return err
+		}
+		return h.renderKey(r, http.StatusUnprocessableEntity, e,
+			map[string]string{"code": "That code is not right. Enter the code the app shows now."})
+	case errors.Is(err, mfa.ErrNotFound):
+		// A factor already confirmed (a reload) or replaced by a newer
+		// enrolment in another tab: nothing to confirm here.
+		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
+	case err != nil:
+		return err
+	}
+	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
+		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
+	h.notify(ctx, r.user)
+	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
+	if err != nil {
+		return err
+	}
+	if len(factors) > 1 {
+		// The user has recovery codes from their first factor already.
+		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
+	}
+	codes, err := h.Factors.RegenerateRecoveryCodes(ctx, r.user.ID)
+	if err != nil {
+		return err
+	}
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
+		RecoveryCodes: codes, ContinueURL: h.continueURL(r),
+	})
+}
+
+func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[string]string) error {
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, status), templates.TOTPSetupPage{
+		Action: PathTOTPConfirm, CSRF: oidc.CSRFToken(r.c), FactorID: e.FactorID, Flow: r.c.FormValue("flow"),
+		Secret: e.Secret, URI: e.URI, QRCode: e.QRCode, Errors: errs,
+	})
+}
+
+// notify mails the user that a factor was turned on. The factor is on
+// whether or not the notice is queued, so a failure is logged, not
+// returned.
+func (h *Handler) notify(ctx context.Context, u *identity.User) {
+	if h.Notifier == nil || u.Email == "" {
+		return
+	}
+	name := u.GivenName
+	if name == "" {
+		name = u.Username
+	}
+	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: identity.MailMFAEnabled, To: u.Email, Name: name}); err != nil {
+		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(identity.MailMFAEnabled), "error", err)
+	}
+}

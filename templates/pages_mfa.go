@@ -1,0 +1,120 @@
+package templates
+
+import (
+	"encoding/base64"
+	"html/template"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// defaultSecurityURL is where a finished enrolment continues when
+// TOTPSetupPage.ContinueURL is empty.
+const defaultSecurityURL = "/account?section=security"
+
+// TOTPSetupPage adds an authenticator app in two states: first the key
+// (QR code, grouped secret, otpauth:// link) and a field for the first
+// code; then, once that code was right, the recovery codes, shown once.
+type TOTPSetupPage struct {
+	// StartAction, when set, shows only the start of the enrolment (a
+	// sign-in whose application asks for two-step verification): one
+	// button that posts there.
+	StartAction string
+	Action      string // the code form
+	CSRF        string
+	// Flow is the sign-in the enrolment is part of, posted back as
+	// "flow"; omitted when empty.
+	Flow     string
+	FactorID string // the pending factor, posted back as "factor"
+	Secret   string // base32 in groups of four
+	URI      string // otpauth:// key URI
+	// QRCode is SVG markup made by identity/mfa from URI: our own
+	// drawing, shown as an image so no markup of it reaches the page.
+	QRCode string
+	// Errors maps a field name ("code") to the message shown under it;
+	// messages for other keys are shown above the form.
+	Errors map[string]string
+	// RecoveryCodes, when set, means enrolment is done: they are shown
+	// instead of the key, each in its own list item, with a download.
+	RecoveryCodes []string
+	ContinueURL   string // after the codes; "" means the security section
+}
+
+// TOTPSetup renders the authenticator app enrolment page.
+func (r *Renderer) TOTPSetup(w io.Writer, p TOTPSetupPage) error {
+	return r.render(w, "mfa_totp", newTOTPSetupView(p))
+}
+
+type totpSetupView struct {
+	TOTPSetupPage
+	Code  field
+	Alert alert
+	// QRCodeSrc is the SVG as a data: URL for an <img>, which the
+	// Content-Security-Policy's img-src allows.
+	QRCodeSrc template.URL
+	// OTPAuthURL is URI typed as safe: html/template would replace a
+	// scheme other than http(s) and mailto. It is our own URI.
+	OTPAuthURL template.URL
+	// DownloadURL holds RecoveryCodes as a text file.
+	DownloadURL template.URL
+}
+
+func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
+	if p.ContinueURL == "" {
+		p.ContinueURL = defaultSecurityURL
+	}
+	code := codeField("totp-code", "code", "Code from the app", "The 6-digit code the app shows now.")
+	code.Error = p.Errors[code.key()]
+	v := totpSetupView{TOTPSetupPage: p, Code: code, Alert: alert{ID: "totp-error", Messages: otherErrors(p.Errors, code)}}
+	if p.QRCode != "" {
+		v.QRCodeSrc = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(p.QRCode)))
+	}
+	if strings.HasPrefix(p.URI, "otpauth://") {
+		v.OTPAuthURL = template.URL(p.URI)
+	}
+	if len(p.RecoveryCodes) > 0 {
+		text := "Recovery codes. Each works once, in place of a code from your app.\r\n\r\n" +
+			strings.Join(p.RecoveryCodes, "\r\n") + "\r\n"
+		v.DownloadURL = template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
+	}
+	return v
+}
+
+// MFAChallengePage asks a user who proved their password for a second
+// factor: a code from their authenticator app, or one of their recovery
+// codes.
+type MFAChallengePage struct {
+	Action string
+	CSRF   string
+	Flow   string // posted back as "flow"
+	// Recovery shows the recovery code form instead of the app's code.
+	Recovery bool
+	// SwitchURL leads to the other form ("Use a recovery code" or back).
+	SwitchURL  string
+	ClientName string // the application being signed in to; "" when none
+	// Errors maps a field name ("code", "recovery_code") to the message
+	// shown under it; others are shown above the form.
+	Errors map[string]string
+}
+
+// MFAChallenge renders the second-factor page of a sign-in.
+func (r *Renderer) MFAChallenge(w io.Writer, p MFAChallengePage) error {
+	return r.render(w, "mfa_challenge", newMFAChallengeView(p))
+}
+
+type mfaChallengeView struct {
+	MFAChallengePage
+	Code  field
+	Alert alert
+}
+
+func newMFAChallengeView(p MFAChallengePage) mfaChallengeView {
+	code := codeField("mfa-code", "code", "Code from your authenticator app", "Open the app and enter the 6-digit code it shows.")
+	if p.Recovery {
+		code = field{ID: "mfa-recovery-code", Name: "recovery_code", Label: "Recovery code", Type: "text",
+			Autocomplete: "one-time-code", MaxLength: 20, Required: true, Verbatim: true,
+			Hint: "One of the codes you saved when you set up two-step verification, like ABCDE-FGHJK. Each works once."}
+	}
+	code.Error = p.Errors[code.key()]
+	return mfaChallengeView{MFAChallengePage: p, Code: code, Alert: alert{ID: "mfa-error", Messages: otherErrors(p.Errors, code)}}
+}
