@@ -61,6 +61,19 @@ type AccountPage struct {
 	// TOTPSetupAction starts adding an authenticator app (security
 	// section); the button is hidden when empty.
 	TOTPSetupAction string
+	// Factors are the user's second factors and RecoveryCodesLeft the
+	// recovery codes not yet used (security section).
+	Factors           []AccountFactor
+	RecoveryCodesLeft int
+}
+
+// AccountFactor is one second factor as the security section lists it.
+type AccountFactor struct {
+	ID       string
+	Kind     string // e.g. "Authenticator app"
+	Name     string
+	Added    string // already formatted
+	LastUsed string // already formatted; "" when never used
 }
 
 // AccountEvent is one entry of the user's security history.

@@ -299,6 +299,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
 		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
 	}
+	a.Account.SecondFactors = a.MFAPages
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
 		a.Close()

@@ -63,6 +63,14 @@ type History interface {
 	List(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
 }
 
+// SecondFactors describes the user's second factors for the security
+// section; *mfapages.Handler is one.
+type SecondFactors interface {
+	// AccountFactors returns the user's factors and the number of
+	// recovery codes left.
+	AccountFactors(ctx context.Context, userID string) ([]templates.AccountFactor, int, error)
+}
+
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
@@ -84,6 +92,9 @@ type Handler struct {
 	// TOTPSetupAction starts adding an authenticator app; the security
 	// section offers it when set.
 	TOTPSetupAction string
+	// SecondFactors, when set, lists the user's factors in the security
+	// section.
+	SecondFactors SecondFactors
 }
 
 // Mount registers the account routes on e.
@@ -204,6 +215,11 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 	case sectionSecurity:
 		if p.Events, err = h.events(r); err != nil {
 			return err
+		}
+		if h.SecondFactors != nil {
+			if p.Factors, p.RecoveryCodesLeft, err = h.SecondFactors.AccountFactors(r.c.Request().Context(), r.user.ID); err != nil {
+				return err
+			}
 		}
 	}
 	return h.Pages.Account(oidc.StartPage(r.c, status), p)

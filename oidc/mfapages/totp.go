@@ -51,6 +51,8 @@ type Factors interface {
 	ListFactors(ctx context.Context, userID string) ([]mfa.Factor, error)
 	// RegenerateRecoveryCodes replaces the user's recovery codes.
 	RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error)
+	// RemainingRecoveryCodes counts the user's unused recovery codes.
+	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
 }
 
 // Notifier queues the security notice of a factor turned on;
