@@ -35,6 +35,12 @@ const (
 	// MailMFAEnabled tells the user that a second factor was added to the
 	// account, so that one added by someone else does not go unnoticed.
 	MailMFAEnabled MailKind = "mfa_enabled"
+	// MailMFARemoved tells the user that a second factor was removed
+	// from the account (by the user or an administrator).
+	MailMFARemoved MailKind = "mfa_removed"
+	// MailRecoveryCodesRegenerated tells the user that new recovery
+	// codes replaced the old ones.
+	MailRecoveryCodesRegenerated MailKind = "recovery_codes_regenerated"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does

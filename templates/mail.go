@@ -15,15 +15,17 @@ import (
 // mailSubjects gives each kind of e-mail its subject, after the product
 // name and a colon. A kind is known exactly when it is listed here.
 var mailSubjects = map[identity.MailKind]string{
-	identity.MailVerifyEmail:          "confirm your email address",
-	identity.MailConfirmEmailChange:   "confirm your new email address",
-	identity.MailEmailChangeRequested: "email change requested",
-	identity.MailEmailChanged:         "your email address was changed",
-	identity.MailPasswordReset:        "reset your password",
-	identity.MailPasswordChanged:      "your password was changed",
-	identity.MailAccountLocked:        "your account was locked",
-	identity.MailRegistrationAttempt:  "someone tried to sign up with your email address",
-	identity.MailMFAEnabled:           "two-step verification was turned on",
+	identity.MailVerifyEmail:              "confirm your email address",
+	identity.MailConfirmEmailChange:       "confirm your new email address",
+	identity.MailEmailChangeRequested:     "email change requested",
+	identity.MailEmailChanged:             "your email address was changed",
+	identity.MailPasswordReset:            "reset your password",
+	identity.MailPasswordChanged:          "your password was changed",
+	identity.MailAccountLocked:            "your account was locked",
+	identity.MailRegistrationAttempt:      "someone tried to sign up with your email address",
+	identity.MailMFAEnabled:               "two-step verification was turned on",
+	identity.MailMFARemoved:               "a second factor was removed",
+	identity.MailRecoveryCodesRegenerated: "new recovery codes were made",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

@@ -65,6 +65,10 @@ type AccountPage struct {
 	// recovery codes not yet used (security section).
 	Factors           []AccountFactor
 	RecoveryCodesLeft int
+	// FactorRemoveAction removes one factor (field "factor");
+	// RecoveryCodesAction replaces the recovery codes.
+	FactorRemoveAction  string
+	RecoveryCodesAction string
 }
 
 // AccountFactor is one second factor as the security section lists it.

@@ -38,6 +38,9 @@ type TOTPSetupPage struct {
 	// instead of the key, each in its own list item, with a download.
 	RecoveryCodes []string
 	ContinueURL   string // after the codes; "" means the security section
+	// CodesNotice is shown above the recovery codes; "" says the app is
+	// set up (the end of an enrolment).
+	CodesNotice string
 }
 
 // TOTPSetup renders the authenticator app enrolment page.

@@ -293,7 +293,8 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: browser, Store: a.Sessions, Auditor: a.Audit, History: a.Audit, Now: time.Now, Pages: pages, Logger: log,
 		Users: a.Identity.Accounts, Profiles: a.Identity.Profiles, Contacts: a.Identity.Contacts,
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
-		TOTPSetupAction: mfapages.PathTOTP,
+		TOTPSetupAction:    mfapages.PathTOTP,
+		FactorRemoveAction: mfapages.PathFactorRemove, RecoveryCodesAction: mfapages.PathRecoveryCodes,
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,

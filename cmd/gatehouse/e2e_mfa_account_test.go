@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"gatehouse/identity/audit"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -37,6 +40,118 @@ func TestMFAAccountList(t *testing.T) {
 			mustContain(t, p.Body, `id="mfa-factors"`, "factor list")
 			mustContain(t, p.Body, "<td>Authenticator app</td>", "factor type")
 			mustContain(t, p.Body, "Recovery codes left: 10", "recovery code count")
+		})
+	}
+}
+
+// reauthWithCode signs in again on the login page p (where a refused
+// change sent b) with the password and the app's code at the step after
+// at, and returns the security section it leads back to.
+func reauthWithCode(t testing.TB, b *browser, p *page, username, secret string, at time.Time) *page {
+	t.Helper()
+	if p.URL.Path != "/login" {
+		t.Fatalf("a change without a fresh second factor led to %s (status %d), want the sign-in page:\n%s", p.URL, p.Status, p.Body)
+	}
+	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": username, "password": testUserPassword})
+	mustChallenge(t, p)
+	p, _ = b.submit(t, p, "mfa-submit", map[string]string{"code": totpCode(t, secret, at.Add(30*time.Second))})
+	if p.URL.Path != "/account" || p.URL.Query().Get("section") != "security" {
+		t.Fatalf("signing in again led to %s (status %d), want the security section:\n%s", p.URL, p.Status, p.Body)
+	}
+	return p
+}
+
+// TestMFAAccountRegenerateAndRemove: making new recovery codes and
+// removing a factor need a sign-in with the second factor in the last
+// five minutes (enrolling in this session does not count): without one
+// the user is sent to sign in again, and comes back. New codes void the
+// old; a removed factor is no longer asked for. Both are audited and
+// mailed.
+func TestMFAAccountRegenerateAndRemove(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			mb := startMailbox(t)
+			srv := startServer(t, dialect, withDelivery(mb, nil, false))
+			m := newMFAClient(t, srv)
+			user := srv.createUser(t, "ada", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+			enrolled := time.Now()
+			secret, oldCodes := enrolTOTP(t, srv, b)
+			mb.next(t, "ada@example.com") // the enrolment notice
+
+			// Enrolled in this session, signed in with the password only.
+			p, _ := b.get(t, srv.URL+"/account?section=security")
+			p, _ = b.submit(t, p, "recovery-codes-regenerate", nil)
+			if n, err := srv.App.MFA.RemainingRecoveryCodes(ctx, user.ID); err != nil || n != 10 {
+				t.Fatalf("recovery codes after a refused regeneration = %d, %v; want the 10 old ones", n, err)
+			}
+			p = reauthWithCode(t, b, p, "ada", secret, enrolled)
+
+			p, resp := b.submit(t, p, "recovery-codes-regenerate", nil)
+			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("new recovery codes page Cache-Control = %q, want no-store", cc)
+			}
+			var newCodes []string
+			for _, m := range recoveryCodeRE.FindAllStringSubmatch(p.Body, -1) {
+				newCodes = append(newCodes, m[1])
+			}
+			if len(newCodes) != 10 {
+				t.Fatalf("%d new recovery codes shown, want 10:\n%s", len(newCodes), p.Body)
+			}
+			mustContain(t, p.Body, "The old ones no longer work", "regeneration notice")
+			entries, err := srv.App.Audit.List(ctx, audit.Filter{UserID: user.ID, Action: audit.ActionMFARecoveryCodesRegenerated})
+			if err != nil || len(entries) != 1 {
+				t.Errorf("regeneration audit entries = %+v, %v; want one", entries, err)
+			}
+			if got := mb.next(t, "ada@example.com"); !strings.Contains(got.Subject, "new recovery codes") {
+				t.Errorf("regeneration notice subject = %q", got.Subject)
+			}
+
+			// An old code no longer signs in; a new one does.
+			rb := newBrowser(t, rpCallback)
+			p, _ = m.password(t, rb, "ada", oauth2.GenerateVerifier())
+			p, _ = rb.get(t, findLink(t, p, "mfa-switch"))
+			p, resp = rb.submit(t, p, "mfa-submit", map[string]string{"recovery_code": oldCodes[0]})
+			noCode(t, resp, "old recovery code")
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("an old recovery code answered %d, want 422", p.Status)
+			}
+			_, resp = rb.submit(t, p, "mfa-submit", map[string]string{"recovery_code": newCodes[0]})
+			if callbackQuery(t, resp).Get("code") == "" {
+				t.Error("a new recovery code did not sign in")
+			}
+
+			// Remove the app, in the session signed in with it.
+			fs, err := srv.App.MFA.ListFactors(ctx, user.ID)
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("factors = %v, %v; want one", fs, err)
+			}
+			p, _ = b.get(t, srv.URL+"/account?section=security")
+			p, _ = b.submit(t, p, "factor-remove-"+fs[0].ID, nil)
+			if p.URL.Path != "/account" {
+				t.Fatalf("Remove led to %s (status %d)", p.URL, p.Status)
+			}
+			if fs, err := srv.App.MFA.ListFactors(ctx, user.ID); err != nil || len(fs) != 0 {
+				t.Fatalf("factors after Remove = %v, %v; want none", fs, err)
+			}
+			entries, err = srv.App.Audit.List(ctx, audit.Filter{UserID: user.ID, Action: audit.ActionMFADisabled})
+			if err != nil || len(entries) != 1 || entries[0].Details["factor"] != "totp" {
+				t.Errorf("mfa.disabled audit entries = %+v, %v; want one for totp", entries, err)
+			}
+			if got := mb.next(t, "ada@example.com"); !strings.Contains(got.Subject, "second factor was removed") {
+				t.Errorf("removal notice subject = %q", got.Subject)
+			}
+
+			// The next sign-in asks for no code.
+			nb := newBrowser(t, rpCallback)
+			_, resp = m.password(t, nb, "ada", oauth2.GenerateVerifier())
+			if callbackQuery(t, resp).Get("code") == "" {
+				t.Error("after removing the only factor, sign-in did not end with a code")
+			}
 		})
 	}
 }

@@ -40,19 +40,22 @@ const (
 	ActionPasswordReset       = "password.reset"
 	ActionMFAEnabled          = "mfa.enabled"
 	ActionMFADisabled         = "mfa.disabled"
-	ActionLockoutStarted      = "lockout.started"
-	ActionLockoutEnded        = "lockout.ended"
-	ActionRolesChanged        = "roles.changed"
-	ActionAdminAction         = "admin.action" // Details["operation"] names it
-	ActionClientCreated       = "client.created"
-	ActionClientUpdated       = "client.updated"
-	ActionClientDeleted       = "client.deleted"
-	ActionConsentGranted      = "consent.granted"
-	ActionConsentRevoked      = "consent.revoked"
-	ActionTokenRevoked        = "token.revoked"
-	ActionSessionRevoked      = "session.revoked"
-	ActionAuditPruned         = "audit.pruned"
-	ActionAuditVerifyFails    = "audit.verify_failed"
+	// ActionMFARecoveryCodesRegenerated: new recovery codes replaced the
+	// subject's old ones.
+	ActionMFARecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"
+	ActionLockoutStarted              = "lockout.started"
+	ActionLockoutEnded                = "lockout.ended"
+	ActionRolesChanged                = "roles.changed"
+	ActionAdminAction                 = "admin.action" // Details["operation"] names it
+	ActionClientCreated               = "client.created"
+	ActionClientUpdated               = "client.updated"
+	ActionClientDeleted               = "client.deleted"
+	ActionConsentGranted              = "consent.granted"
+	ActionConsentRevoked              = "consent.revoked"
+	ActionTokenRevoked                = "token.revoked"
+	ActionSessionRevoked              = "session.revoked"
+	ActionAuditPruned                 = "audit.pruned"
+	ActionAuditVerifyFails            = "audit.verify_failed"
 )
 
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the

@@ -95,6 +95,11 @@ type Handler struct {
 	// SecondFactors, when set, lists the user's factors in the security
 	// section.
 	SecondFactors SecondFactors
+	// FactorRemoveAction and RecoveryCodesAction are the security
+	// section's forms that remove a factor and replace the recovery
+	// codes; each is hidden when empty.
+	FactorRemoveAction  string
+	RecoveryCodesAction string
 }
 
 // Mount registers the account routes on e.
@@ -205,7 +210,8 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		PasswordAction: Path + "/password", LogoutURL: h.LogoutURL, URL: Path,
 		PasswordMinLength:   h.PasswordMinLength,
 		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
-		TOTPSetupAction: h.TOTPSetupAction,
+		TOTPSetupAction:    h.TOTPSetupAction,
+		FactorRemoveAction: h.FactorRemoveAction, RecoveryCodesAction: h.RecoveryCodesAction,
 	}
 	switch section {
 	case sectionSessions:

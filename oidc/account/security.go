@@ -8,21 +8,22 @@ import (
 // eventNames says in words what an audit action means to the user. Only
 // these are shown: the rest is for administrators.
 var eventNames = map[string]string{
-	audit.ActionLoginSucceeded:      "Signed in",
-	audit.ActionLoginFailed:         "Sign-in attempt",
-	audit.ActionLogout:              "Signed out",
-	audit.ActionPasswordChanged:     "Password changed",
-	audit.ActionPasswordReset:       "Password reset",
-	audit.ActionEmailVerified:       "Email address verified",
-	audit.ActionEmailChanged:        "Email address changed",
-	audit.ActionPhoneVerified:       "Phone number verified",
-	audit.ActionSessionRevoked:      "Session signed out",
-	audit.ActionLockoutStarted:      "Account locked after failed sign-ins",
-	audit.ActionLockoutEnded:        "Account unlocked",
-	audit.ActionMFAEnabled:          "Two-step verification turned on",
-	audit.ActionMFADisabled:         "Two-step verification turned off",
-	audit.ActionUserRegistered:      "Account created",
-	audit.ActionRegistrationAttempt: "Someone tried to sign up with your email address",
+	audit.ActionLoginSucceeded:              "Signed in",
+	audit.ActionLoginFailed:                 "Sign-in attempt",
+	audit.ActionLogout:                      "Signed out",
+	audit.ActionPasswordChanged:             "Password changed",
+	audit.ActionPasswordReset:               "Password reset",
+	audit.ActionEmailVerified:               "Email address verified",
+	audit.ActionEmailChanged:                "Email address changed",
+	audit.ActionPhoneVerified:               "Phone number verified",
+	audit.ActionSessionRevoked:              "Session signed out",
+	audit.ActionLockoutStarted:              "Account locked after failed sign-ins",
+	audit.ActionLockoutEnded:                "Account unlocked",
+	audit.ActionMFAEnabled:                  "Two-step verification turned on",
+	audit.ActionMFADisabled:                 "Two-step verification turned off",
+	audit.ActionMFARecoveryCodesRegenerated: "New recovery codes made",
+	audit.ActionUserRegistered:              "Account created",
+	audit.ActionRegistrationAttempt:         "Someone tried to sign up with your email address",
 }
 
 // eventsShown bounds the history page.

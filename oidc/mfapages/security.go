@@ -2,8 +2,16 @@ package mfapages
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
 
+	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
+	"gatehouse/oidc"
 	"gatehouse/templates"
 )
 
@@ -41,4 +49,89 @@ func (h *Handler) AccountFactors(ctx context.Context, userID string) ([]template
 		out = append(out, af)
 	}
 	return out, left, nil
+}
+
+// freshWindow is how recent a sign-in with the second factor must be to
+// remove a factor or replace the recovery codes.
+const freshWindow = 5 * time.Minute
+
+// freshSecondFactor reports whether the browser session was signed in
+// with a second factor within freshWindow. Adding a factor does not
+// change the session's amr, so an enrolment in this session does not
+// count.
+func (h *Handler) freshSecondFactor(bs *oidc.BrowserSession) bool {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	return slices.Contains(bs.AMR, "mfa") && now().Sub(bs.AuthTime) <= freshWindow
+}
+
+// reauthenticate sends the user to sign in again, with the password and
+// the second factor, and back to the security section.
+func reauthenticate(r *request) error {
+	return r.c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(securityURL))
+}
+
+// regenerateCodes replaces the user's recovery codes and shows the new
+// ones once.
+func (h *Handler) regenerateCodes(r *request) error {
+	if !h.freshSecondFactor(r.bs) {
+		return reauthenticate(r)
+	}
+	ctx := r.c.Request().Context()
+	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
+	if err != nil {
+		return err
+	}
+	if len(factors) == 0 {
+		// Recovery codes stand in for a factor; without one they are
+		// of no use.
+		return r.c.Redirect(http.StatusSeeOther, securityURL)
+	}
+	codes, err := h.Factors.RegenerateRecoveryCodes(ctx, r.user.ID)
+	if err != nil {
+		return err
+	}
+	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
+		Subject: r.user.ID, Action: audit.ActionMFARecoveryCodesRegenerated})
+	h.notify(ctx, r.user, identity.MailRecoveryCodesRegenerated)
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
+		RecoveryCodes: codes, ContinueURL: securityURL,
+		CodesNotice: "Your new recovery codes are ready. The old ones no longer work.",
+	})
+}
+
+// removeFactor removes one of the user's factors.
+func (h *Handler) removeFactor(r *request) error {
+	if !h.freshSecondFactor(r.bs) {
+		return reauthenticate(r)
+	}
+	ctx := r.c.Request().Context()
+	factorID := r.c.FormValue("factor")
+	var kind mfa.Kind
+	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
+	if err != nil {
+		return err
+	}
+	for _, f := range factors {
+		if f.ID == factorID {
+			kind = f.Kind
+		}
+	}
+	if kind == "" {
+		// Not one of this user's factors, or removed already (a reload).
+		return r.c.Redirect(http.StatusSeeOther, securityURL)
+	}
+	err = h.Factors.RemoveFactor(ctx, r.user.ID, factorID)
+	if errors.Is(err, mfa.ErrNotFound) {
+		return r.c.Redirect(http.StatusSeeOther, securityURL)
+	}
+	if err != nil {
+		return err
+	}
+	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
+		Subject: r.user.ID, Action: audit.ActionMFADisabled, Details: audit.Details{"factor": string(kind)}})
+	h.notify(ctx, r.user, identity.MailMFARemoved)
+	return r.c.Redirect(http.StatusSeeOther, securityURL)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,10 @@ import (
 const (
 	PathTOTP        = "/account/security/totp"
 	PathTOTPConfirm = PathTOTP + "/confirm"
+	// PathRecoveryCodes replaces the recovery codes; PathFactorRemove
+	// removes one factor (field "factor").
+	PathRecoveryCodes = "/account/security/recovery-codes"
+	PathFactorRemove  = "/account/security/factors/remove"
 	// securityURL is the security section of the account page.
 	securityURL = "/account?section=security"
 )
@@ -53,6 +58,8 @@ type Factors interface {
 	RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error)
 	// RemainingRecoveryCodes counts the user's unused recovery codes.
 	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
+	// RemoveFactor removes one of the user's factors.
+	RemoveFactor(ctx context.Context, userID, factorID string) error
 }
 
 // Notifier queues the security notice of a factor turned on;
@@ -78,6 +85,8 @@ type Handler struct {
 	// FlowContinue hands a sign-in back to its dispatcher (with the flow
 	// as "flow") when the enrolment was part of one.
 	FlowContinue string
+	// Now is the clock that tells a recent sign-in (nil means time.Now).
+	Now func() time.Time
 }
 
 // Mount registers the routes on e.
@@ -85,12 +94,15 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.GET(PathTOTP, h.withUser(h.startTOTP), h.CSRF)
 	e.POST(PathTOTP, h.withUser(h.beginTOTP), h.CSRF)
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
+	e.POST(PathRecoveryCodes, h.withUser(h.regenerateCodes), h.CSRF)
+	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
 }
 
 // request is one signed-in request.
 type request struct {
 	c    echo.Context
 	user *identity.User
+	bs   *oidc.BrowserSession
 }
 
 func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
@@ -109,7 +121,7 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 		if u == nil {
 			return c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(securityURL))
 		}
-		return fn(&request{c: c, user: u})
+		return fn(&request{c: c, user: u, bs: bs})
 	}
 }
 
@@ -162,7 +174,7 @@ func (h *Handler) confirmTOTP(r *request) error {
 	}
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
-	h.notify(ctx, r.user)
+	h.notify(ctx, r.user, identity.MailMFAEnabled)
 	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
 	if err != nil {
 		return err
@@ -187,10 +199,10 @@ func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[s
 	})
 }
 
-// notify mails the user that a factor was turned on. The factor is on
-// whether or not the notice is queued, so a failure is logged, not
-// returned.
-func (h *Handler) notify(ctx context.Context, u *identity.User) {
+// notify mails the user a notice of kind about their factors. The change
+// is made whether or not the notice is queued, so a failure is logged,
+// not returned.
+func (h *Handler) notify(ctx context.Context, u *identity.User, kind identity.MailKind) {
 	if h.Notifier == nil || u.Email == "" {
 		return
 	}
@@ -198,7 +210,7 @@ func (h *Handler) notify(ctx context.Context, u *identity.User) {
 	if name == "" {
 		name = u.Username
 	}
-	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: identity.MailMFAEnabled, To: u.Email, Name: name}); err != nil {
-		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(identity.MailMFAEnabled), "error", err)
+	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: kind, To: u.Email, Name: name}); err != nil {
+		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(kind), "error", err)
 	}
 }
