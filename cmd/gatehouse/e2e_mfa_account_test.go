@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"gatehouse/identity/audit"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc/mfapages"
 )
 
 // TestMFAAccountList: the security section lists the user's
@@ -151,6 +153,69 @@ func TestMFAAccountRegenerateAndRemove(t *testing.T) {
 			_, resp = m.password(t, nb, "ada", oauth2.GenerateVerifier())
 			if callbackQuery(t, resp).Get("code") == "" {
 				t.Error("after removing the only factor, sign-in did not end with a code")
+			}
+		})
+	}
+}
+
+// TestMFAAccountRemoveRefused: a Remove posted without the CSRF token,
+// from a browser with no session, or from another user's freshly
+// verified session does not remove the factor.
+func TestMFAAccountRemoveRefused(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			srv := startServer(t, dialect, nil)
+			m := newMFAClient(t, srv)
+			ada := srv.createUser(t, "ada", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+			enrolled := time.Now()
+			secret, _ := enrolTOTP(t, srv, b)
+			p, _ := b.get(t, srv.URL+"/account?section=security")
+			p, _ = b.submit(t, p, "recovery-codes-regenerate", nil)
+			reauthWithCode(t, b, p, "ada", secret, enrolled)
+			fs, err := srv.App.MFA.ListFactors(ctx, ada.ID)
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("factors = %v, %v; want one", fs, err)
+			}
+			form := url.Values{"factor": {fs[0].ID}}
+
+			// Ada's own fresh session, but no CSRF token.
+			if p, _ := b.post(t, srv.URL+mfapages.PathFactorRemove, form); p.Status != http.StatusForbidden {
+				t.Errorf("Remove without a CSRF token answered %d, want 403", p.Status)
+			}
+			// A browser with no session.
+			stranger := newBrowser(t, rpCallback)
+			if p, _ := stranger.post(t, srv.URL+mfapages.PathFactorRemove, form); p.Status == http.StatusOK && p.URL.Path == "/account" {
+				t.Errorf("Remove without a session reached the account page")
+			}
+			// Eve, freshly signed in with her own second factor, posts
+			// Ada's factor with her own token.
+			srv.createUser(t, "eve", testUserPassword)
+			eb := newBrowser(t, rpCallback)
+			signIn(t, eb, m.authURL(oauth2.GenerateVerifier()), "eve", false)
+			eveEnrolled := time.Now()
+			eveSecret, _ := enrolTOTP(t, srv, eb)
+			p, _ = eb.get(t, srv.URL+"/account?section=security")
+			p, _ = eb.submit(t, p, "recovery-codes-regenerate", nil)
+			p = reauthWithCode(t, eb, p, "eve", eveSecret, eveEnrolled)
+			_, values, _ := findForm(t, p, "recovery-codes-regenerate")
+			form.Set("csrf", values.Get("csrf"))
+			// Her token is good (the post is answered, not refused as
+			// forged), so only the factor's owner check stops it.
+			if p, _ := eb.post(t, srv.URL+mfapages.PathFactorRemove, form); p.Status != http.StatusOK || p.URL.Path != "/account" {
+				t.Errorf("Eve's post answered %d at %s, want the security section", p.Status, p.URL)
+			}
+
+			if fs, err := srv.App.MFA.ListFactors(ctx, ada.ID); err != nil || len(fs) != 1 {
+				t.Errorf("Ada's factors after the refused posts = %v, %v; want hers intact", fs, err)
+			}
+			entries, err := srv.App.Audit.List(ctx, audit.Filter{Action: audit.ActionMFADisabled})
+			if err != nil || len(entries) != 0 {
+				t.Errorf("mfa.disabled audit entries = %+v, %v; want none", entries, err)
 			}
 		})
 	}
