@@ -121,6 +121,9 @@ const usersHelp = `Usage:
   gatehouse users revoke-sessions USERNAME|EMAIL
       Signs the user out everywhere and revokes their refresh and access
       tokens; clients with back-channel logout are told.
+  gatehouse users reset-mfa USERNAME|EMAIL
+      Removes every second factor and recovery code of the user (who lost
+      them), so they sign in with the password alone; the user is mailed.
 `
 
 const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
@@ -308,6 +311,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && args[0] == "revoke-sessions" {
 		return usersRevokeSessions(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "reset-mfa" {
+		return usersResetMFA(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
 	}
@@ -480,6 +486,29 @@ func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 		fmt.Fprintf(stdout, "Signed %s out of every session and revoked their tokens.\n", u.Username)
+		return nil
+	})
+}
+
+func usersResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return userCommand(ctx, "reset-mfa", "Removes every second factor and recovery code of a user, and mails them.", args, stdout, stderr, func(a *App, u *identity.User) error {
+		n, err := a.MFA.Reset(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := adminEvent(ctx, a, audit.ActionMFADisabled, u.ID, audit.Details{"scope": "all_factors", "by": "cli"}); err != nil {
+			return err
+		}
+		if u.Email != "" {
+			name := u.GivenName
+			if name == "" {
+				name = u.Username
+			}
+			if err := a.Messages.SendMail(ctx, identity.Mail{Kind: identity.MailMFARemoved, To: u.Email, Name: name}); err != nil {
+				return errors.Join(errors.New("the factors were removed but the notice could not be queued"), err)
+			}
+		}
+		fmt.Fprintf(stdout, "Removed %d second factor(s) and the recovery codes of %s.\n", n, u.Username)
 		return nil
 	})
 }

@@ -220,3 +220,56 @@ func TestMFAAccountRemoveRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestMFAResetCLI: `users reset-mfa` removes every factor and recovery
+// code of a user, who then signs in with the password alone; the change
+// is audited as the CLI's and mailed to the user. An unknown user is a
+// usage error.
+func TestMFAResetCLI(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			mb := startMailbox(t)
+			srv := startServer(t, dialect, withDelivery(mb, nil, false))
+			m := newMFAClient(t, srv)
+			user := srv.createUser(t, "ada", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+			enrolTOTP(t, srv, b)
+			mb.next(t, "ada@example.com") // the enrolment notice
+
+			out, code := srv.cli(t, "", "users", "reset-mfa", "ada@example.com")
+			if code != 0 {
+				t.Fatalf("users reset-mfa: %d %s", code, out)
+			}
+			mustContain(t, out, "Removed 1 second factor", "CLI output")
+			if fs, err := srv.App.MFA.ListFactors(ctx, user.ID); err != nil || len(fs) != 0 {
+				t.Errorf("factors after reset-mfa = %v, %v; want none", fs, err)
+			}
+			if n, err := srv.App.MFA.RemainingRecoveryCodes(ctx, user.ID); err != nil || n != 0 {
+				t.Errorf("recovery codes after reset-mfa = %d, %v; want none", n, err)
+			}
+			entries, err := srv.App.Audit.List(ctx, audit.Filter{UserID: user.ID, Action: audit.ActionMFADisabled})
+			if err != nil || len(entries) != 1 || entries[0].ActorType != audit.ActorAdmin || entries[0].ActorID != "cli" {
+				t.Errorf("mfa.disabled audit entries = %+v, %v; want one by the CLI", entries, err)
+			}
+			if err := srv.App.Worker.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := mb.next(t, "ada@example.com"); !strings.Contains(got.Subject, "second factor was removed") {
+				t.Errorf("reset notice subject = %q", got.Subject)
+			}
+
+			nb := newBrowser(t, rpCallback)
+			_, resp := m.password(t, nb, "ada", oauth2.GenerateVerifier())
+			if callbackQuery(t, resp).Get("code") == "" {
+				t.Error("after reset-mfa, sign-in with the password did not end with a code")
+			}
+			if out, code := srv.cli(t, "", "users", "reset-mfa", "nobody"); code != 2 {
+				t.Errorf("reset-mfa for an unknown user exited %d: %s", code, out)
+			}
+		})
+	}
+}
