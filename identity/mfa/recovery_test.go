@@ -154,3 +154,50 @@ func TestRecoveryCodeRace(t *testing.T) {
 		}
 	})
 }
+
+// TestReset: Reset removes every factor of the user, the pending one
+// too, and their recovery codes, and leaves other users alone.
+func TestReset(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		enrol := func(userID, username string) {
+			e, err := f.svc.BeginTOTP(ctx, userID, username, "Phone")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.ConfirmTOTP(ctx, userID, e.FactorID, codeAt(t, e, f.clock.Now())); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.RegenerateRecoveryCodes(ctx, userID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enrol(f.userID, "ada")
+		if _, err := f.svc.BeginTOTP(ctx, f.userID, "ada", "Tablet"); err != nil {
+			t.Fatal(err)
+		}
+		other := mustCreateUser(t, db, "bob")
+		enrol(other, "bob")
+
+		n, err := f.svc.Reset(ctx, f.userID)
+		if err != nil || n != 1 {
+			t.Fatalf("Reset = %d, %v; want 1 confirmed factor", n, err)
+		}
+		if all, err := f.store.ListFactors(ctx, f.userID); err != nil || len(all) != 0 {
+			t.Errorf("factors after Reset, pending included = %v, %v; want none", all, err)
+		}
+		if n, err := f.svc.RemainingRecoveryCodes(ctx, f.userID); err != nil || n != 0 {
+			t.Errorf("recovery codes after Reset = %d, %v; want none", n, err)
+		}
+		if fs, err := f.svc.ListFactors(ctx, other); err != nil || len(fs) != 1 {
+			t.Errorf("another user's factors after Reset = %v, %v; want one", fs, err)
+		}
+		if n, err := f.svc.RemainingRecoveryCodes(ctx, other); err != nil || n != 10 {
+			t.Errorf("another user's recovery codes after Reset = %d, %v; want 10", n, err)
+		}
+		if n, err := f.svc.Reset(ctx, f.userID); err != nil || n != 0 {
+			t.Errorf("Reset again = %d, %v; want 0, nil", n, err)
+		}
+	})
+}
