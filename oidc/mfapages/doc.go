@@ -10,4 +10,10 @@
 // only on that answer. Every page needs a browser session and is sent
 // with Cache-Control: no-store, every form carries a CSRF token, and each
 // factor turned on is audited.
+//
+// The security section lists the factors and the recovery codes left
+// (AccountFactors). Removing a factor and replacing the recovery codes
+// need a sign-in with the second factor in the last five minutes; without
+// one the user signs in again, password and code, and comes back. Both
+// are audited and mailed to the user.
 package mfapages
