@@ -241,6 +241,15 @@ func TestMFAWrongCodes(t *testing.T) {
 			if p.Status != http.StatusBadRequest {
 				t.Errorf("the right code after the flow ended answered %d, want 400", p.Status)
 			}
+			// They count towards the account's lockout too: the right
+			// password no longer reaches the challenge, so a guesser who
+			// has the password cannot start flow after flow of guesses.
+			if p, _ = m.password(t, newBrowser(t, rpCallback), "bob", oauth2.GenerateVerifier()); p.URL.Path == authflow.PathMFA {
+				t.Fatalf("the right password after five wrong codes reached the challenge: the account was not locked")
+			}
+			if out, code := srv.cli(t, "", "users", "unlock", "bob"); code != 0 {
+				t.Fatalf("users unlock: %d %s", code, out)
+			}
 
 			// The victim's challenge, answered from the attacker's browser
 			// with the right code (phished in real time), goes nowhere, and

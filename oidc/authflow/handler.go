@@ -30,6 +30,10 @@ type Authenticator interface {
 	// Authenticate checks a login and password; a wrong one, and any on a
 	// locked account, is (nil, false, nil).
 	Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error)
+	// RecordFailure counts a failed sign-in step other than the password
+	// (a wrong second-factor code) towards the account's lockout and
+	// reports whether the account is locked now.
+	RecordFailure(ctx context.Context, userID, reason string) (lockedNow bool, err error)
 }
 
 // LoginFinder is an optional ability of Users: it tells whether a login

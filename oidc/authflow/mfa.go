@@ -209,7 +209,14 @@ func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recover
 	s.Logger.InfoContext(ctx, "login failed", "reason", "bad_second_factor", "user_id", f.MFA.UserID)
 	s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: f.MFA.UserID, Action: audit.ActionLoginFailed,
 		Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "bad_second_factor"}})
-	if f.MFA.Wrong >= maxWrongCodes {
+	// They count towards the account's lockout too: a password proves
+	// nothing about the second factor, so each sign-in (which clears the
+	// count) may guess a few codes, and then the account is locked.
+	locked, err := s.Authenticator.RecordFailure(ctx, f.MFA.UserID, "second_factor")
+	if err != nil {
+		return err
+	}
+	if f.MFA.Wrong >= maxWrongCodes || locked {
 		if err := s.Flows.DeleteFlow(ctx, f.ID); err != nil {
 			return err
 		}
