@@ -199,8 +199,9 @@ func TestMFASignIn(t *testing.T) {
 }
 
 // TestMFAWrongCodes: five wrong codes end the flow, and then not even the
-// right code issues one; they count as failed sign-ins of the address. The challenge of another browser's flow cannot
-// be answered from an attacker's browser.
+// right code issues one; they count as failed sign-ins of the address and
+// towards the account's lockout. The challenge of another browser's flow
+// cannot be answered from an attacker's browser.
 func TestMFAWrongCodes(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
