@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/config"
+	"gatehouse/identity/mfa"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -79,7 +80,7 @@ func testBrowser(t *testing.T, dialect string) {
 		}
 		claims := req.finish(t, rp, cb, srv.URL)
 		// auth_time and amr are the server's to choose; they must be there.
-		want := idClaims{Subject: rosa.ID, Nonce: req.Nonce, AuthTime: claims.AuthTime, AMR: claims.AMR,
+		want := idClaims{Subject: rosa.ID, Nonce: req.Nonce, AuthTime: claims.AuthTime, AMR: claims.AMR, ACR: mfa.ACRSingleFactor,
 			Email: "rosa@example.com", EmailVerified: true, Username: "rosa"}
 		if diff := cmp.Diff(want, claims); diff != "" {
 			t.Errorf("ID token claims mismatch (-want +got):\n%s", diff)
@@ -217,6 +218,7 @@ type idClaims struct {
 	Nonce         string   `json:"nonce"`
 	AuthTime      int64    `json:"auth_time"`
 	AMR           []string `json:"amr"`
+	ACR           string   `json:"acr"`
 	Email         string   `json:"email"`
 	EmailVerified bool     `json:"email_verified"`
 	Username      string   `json:"preferred_username"`

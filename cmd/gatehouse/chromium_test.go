@@ -226,6 +226,26 @@ func (tb *tab) arrive(t testing.TB, path string) *url.URL {
 	}
 }
 
+// await waits until the page has an element with this id: after a form
+// that posts back to its own path, arrive cannot tell the pages apart.
+func (tb *tab) await(t testing.TB, id string) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	probe := fmt.Sprintf(`document.readyState === "complete" && document.getElementById(%q) !== null`, id)
+	for {
+		// Asked from Go for the reason arrive says.
+		if found, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](probe)); err == nil && found {
+			return
+		}
+		select {
+		case <-tb.ctx.Done():
+			t.Fatalf("waiting for #%s: %v", id, tb.ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
 // fill types values into the inputs with these ids.
 func (tb *tab) fill(t testing.TB, fields map[string]string) {
 	t.Helper()
