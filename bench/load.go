@@ -80,6 +80,10 @@ func run(ctx context.Context, rt http.RoundTripper, sc *scenario, opts options) 
 	for i := range workers {
 		w := &worker{}
 		workers[i] = w
+		if sc.logins != nil {
+			wg.Go(func() { w.signInLoop(ctx, sc, i, len(workers), warmEnd, end, smp) })
+			continue
+		}
 		wg.Go(func() { w.loop(ctx, rt, sc, i, warmEnd, end, smp) })
 	}
 	wg.Wait()
@@ -111,22 +115,47 @@ func (w *worker) loop(ctx context.Context, rt http.RoundTripper, sc *scenario, i
 		}
 		t0 := time.Now()
 		_, msg := w.send(rt, withBody(base, body), sc.want)
-		ok := msg == ""
-		t1 := time.Now()
-		if ctx.Err() != nil || t1.After(end) {
-			return // cut off by the end of the run: neither success nor error
+		if !w.count(ctx, msg, t0, warmEnd, end, smp) {
+			return
 		}
-		switch {
-		case !ok && t1.Before(warmEnd):
-			w.warmupErrors++
-			smp.add(msg)
-		case !ok:
-			w.requests++
-			w.errors++
-			smp.add(msg)
-		case !t1.Before(warmEnd):
-			w.requests++
-			w.hist.record(t1.Sub(t0))
+	}
+}
+
+// count records one answer that took from t0 until now, with msg its
+// error ("" for success), and reports whether the run goes on. An answer
+// cut off by the end of the run is neither success nor error.
+func (w *worker) count(ctx context.Context, msg string, t0, warmEnd, end time.Time, smp *samples) bool {
+	t1 := time.Now()
+	if ctx.Err() != nil || t1.After(end) {
+		return false
+	}
+	switch ok := msg == ""; {
+	case !ok && t1.Before(warmEnd):
+		w.warmupErrors++
+		smp.add(msg)
+	case !ok:
+		w.requests++
+		w.errors++
+		smp.add(msg)
+	case !t1.Before(warmEnd):
+		w.requests++
+		w.hist.record(t1.Sub(t0))
+	}
+	return true
+}
+
+// signInLoop runs whole sign-ins of sc.logins one after the other until
+// end; worker i of n uses its own share of the users.
+func (w *worker) signInLoop(ctx context.Context, sc *scenario, i, n int, warmEnd, end time.Time, smp *samples) {
+	for round := 0; ctx.Err() == nil && time.Now().Before(end); round++ {
+		u, step, err := sc.logins.pick(ctx, i, n, round)
+		if err != nil {
+			return
+		}
+		t0 := time.Now()
+		msg := sc.logins.signIn(ctx, u, step)
+		if !w.count(ctx, msg, t0, warmEnd, end, smp) {
+			return
 		}
 	}
 }

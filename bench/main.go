@@ -34,8 +34,9 @@ type options struct {
 // secretEnv may carry the client secret instead of -client-secret.
 const secretEnv = "BENCH_CLIENT_SECRET"
 
-// tokenTimeout bounds how long introspect may spend obtaining its tokens.
-const tokenTimeout = 2 * time.Minute
+// setupTimeout bounds a scenario's setup: introspect's access tokens, or
+// the accounts of login and login-mfa.
+const setupTimeout = 5 * time.Minute
 
 // Table columns; bench/run.sh prints the header with -header.
 const (
@@ -75,7 +76,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rt := newTransport(opts.concurrency)
 	defer rt.CloseIdleConnections()
 
-	setupCtx, cancel := context.WithTimeout(ctx, tokenTimeout)
+	setupCtx, cancel := context.WithTimeout(ctx, setupTimeout)
 	sc, err := buildScenario(setupCtx, rt, opts)
 	cancel()
 	if err != nil {
@@ -163,8 +164,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tokens, "tokens", 1000, "introspect: distinct access tokens to obtain first and cycle through")
 	fs.BoolVar(&o.json, "json", false, "print a JSON object instead of a table line")
 	fs.BoolVar(&o.header, "header", false, "print the table header line and exit")
-	fs.IntVar(&o.users, "users", 200, "login-flood: accounts registered first, then signed in all at once")
-	fs.StringVar(&o.redirectURI, "redirect-uri", "", "login-flood: a redirect URI of -client-id, a first-party authorization_code client")
+	fs.IntVar(&o.users, "users", 200, "login, login-mfa, login-flood: accounts registered first (login-flood: then signed in all at once)")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "login, login-mfa, login-flood: a redirect URI of -client-id, a first-party authorization_code client")
 	fs.DurationVar(&o.loginTimeout, "login-timeout", time.Minute, "login-flood: how long one sign-in may take before it is given up")
 	fs.DurationVar(&o.probeEvery, "probe-every", 10*time.Millisecond, "login-flood: interval of the discovery probes")
 	fs.DurationVar(&o.within, "within", 5*time.Second, "login-flood: every sign-in must be answered within this")
@@ -208,9 +209,13 @@ func (o *options) validate() error {
 	if o.tokens < 1 || o.tokens > 1000000 {
 		problems = append(problems, "-tokens must be between 1 and 1000000")
 	}
-	needsClient := o.scenario == "client_credentials" || o.scenario == "introspect"
+	signIns := o.scenario == "login" || o.scenario == "login-mfa"
+	needsClient := o.scenario == "client_credentials" || o.scenario == "introspect" || signIns
 	if needsClient && (o.clientID == "" || o.clientSecret == "") {
 		problems = append(problems, "-client-id and -client-secret are required for "+o.scenario)
+	}
+	if signIns && (o.redirectURI == "" || o.users < o.concurrency) {
+		problems = append(problems, "-redirect-uri and -users of at least -concurrency are required for "+o.scenario)
 	}
 	if o.scenario == "login-flood" {
 		if o.clientID == "" || o.redirectURI == "" {

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Reproduces the load figures (the fault scenarios are in faults.sh):
-#   bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood]
+#   bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood|logins]
 #
 # For each database it starts a fresh gatehouse on a free loopback port.
 # throughput (the default) creates a client_credentials client, runs the
 # four closed-loop scenarios and prints a table. login-flood registers
 # USERS accounts, signs them all in at once through the hosted login form
 # while probing discovery, and prints the outcome with the server's peak
-# memory. Environment: DURATION (10s), WARMUP (2s), CONCURRENCY (64),
-# TOKENS (1000), USERS (200), PGHOST/PGPORT/PGUSER/PGDATABASE for
+# memory. logins measures whole sign-ins per second through the
+# authorization code flow, password only and password plus authenticator
+# app. Environment: DURATION (10s), WARMUP (2s), CONCURRENCY (64),
+# TOKENS (1000), USERS (200), LOGIN_CONCURRENCY (8), LOGIN_USERS (120),
+# PGHOST/PGPORT/PGUSER/PGDATABASE for
 # PostgreSQL (127.0.0.1, 5432, postgres, test). Exits non-zero if any
 # scenario saw an error answer (login-flood: an answer other than success
 # or 503, or one slower than 5s).
@@ -19,6 +22,8 @@ WARMUP="${WARMUP:-2s}"
 CONCURRENCY="${CONCURRENCY:-64}"
 TOKENS="${TOKENS:-1000}"
 USERS="${USERS:-200}"
+LOGIN_CONCURRENCY="${LOGIN_CONCURRENCY:-8}"
+LOGIN_USERS="${LOGIN_USERS:-120}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
 PGUSER="${PGUSER:-postgres}"
@@ -27,7 +32,7 @@ export PGHOST PGPORT PGUSER PGDATABASE
 
 SCENARIOS=(discovery jwks client_credentials introspect)
 
-usage="usage: bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood]"
+usage="usage: bash bench/run.sh [sqlite|postgres|both] [throughput|login-flood|logins]"
 which_db="${1:-both}"
 case "$which_db" in
 sqlite) databases=(sqlite) ;;
@@ -40,7 +45,7 @@ both) databases=(sqlite postgres) ;;
 esac
 suite="${2:-throughput}"
 case "$suite" in
-throughput | login-flood) ;;
+throughput | login-flood | logins) ;;
 *)
 	echo "$usage" >&2
 	exit 2
@@ -222,6 +227,24 @@ login_flood() {
 	echo "  server RSS   peak $peak MiB, $now MiB right after, $(memory VmRSS) MiB 10s later"
 }
 
+# logins measures whole sign-ins through the authorization code flow, with
+# the password alone and with password plus authenticator-app code; each
+# scenario registers its own LOGIN_USERS accounts first.
+logins() {
+	local db="$1" redirect="http://127.0.0.1:9/callback" s
+	create_client --name signins --redirect-uri "$redirect" --scope openid --first-party
+	echo
+	echo "== $db: whole sign-ins, concurrency $LOGIN_CONCURRENCY, warmup $WARMUP, $DURATION per scenario, $(nproc) CPUs shared by server, database and load =="
+	"$work/bench" -header
+	for s in login login-mfa; do
+		if ! BENCH_CLIENT_SECRET="$client_secret" "$work/bench" -url "$url" -scenario "$s" \
+			-client-id "$client_id" -redirect-uri "$redirect" -users "$LOGIN_USERS" \
+			-duration "$DURATION" -warmup "$WARMUP" -concurrency "$LOGIN_CONCURRENCY"; then
+			failed=1
+		fi
+	done
+}
+
 # bench_db runs the suite against a fresh server on database $1.
 bench_db() {
 	local db="$1"
@@ -229,6 +252,7 @@ bench_db() {
 	case "$suite" in
 	throughput) throughput "$db" ;;
 	login-flood) login_flood "$db" ;;
+	logins) logins "$db" ;;
 	esac
 
 	stop_server

@@ -24,9 +24,12 @@ type scenario struct {
 	header http.Header
 	bodies [][]byte // form bodies to cycle through; nil for GET
 	want   []byte   // a 200 answer must contain this; nil accepts any 200
+	// logins, when set, makes each request a whole sign-in instead
+	// (scenarios login and login-mfa).
+	logins *logins
 }
 
-var scenarioNames = []string{"discovery", "jwks", "client_credentials", "introspect", "login-flood"}
+var scenarioNames = []string{"discovery", "jwks", "client_credentials", "introspect", "login", "login-mfa", "login-flood"}
 
 // Paths as served by package oidc.
 const (
@@ -93,6 +96,12 @@ func buildScenario(ctx context.Context, rt http.RoundTripper, opts options) (*sc
 			bodies[i] = []byte("token=" + url.QueryEscape(t))
 		}
 		return newPost(opts.scenario, opts.base, pathIntrospect, auth, bodies, `"active":true`)
+	case "login", "login-mfa":
+		l, err := prepareLogins(ctx, rt, opts, opts.scenario == "login-mfa")
+		if err != nil {
+			return nil, err
+		}
+		return &scenario{name: opts.scenario, logins: l}, nil
 	}
 	return nil, fmt.Errorf("bench: unknown -scenario %q (want %s)", opts.scenario, strings.Join(scenarioNames, ", "))
 }
