@@ -96,7 +96,10 @@ type AccountSession struct {
 	IP       string
 	Created  string // already formatted for display
 	LastSeen string
-	Current  bool // the browser looking at the page
+	// SignedInWith says in words how the session signed in ("password
+	// and authenticator app"); empty when it is not known.
+	SignedInWith string
+	Current      bool // the browser looking at the page
 }
 
 // AccountUser is what the account page shows of the user. All strings are

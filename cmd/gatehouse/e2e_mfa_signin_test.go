@@ -184,6 +184,10 @@ func TestMFASignIn(t *testing.T) {
 			if p.URL.Path != "/account" || p.Status != http.StatusOK {
 				t.Fatalf("after the recovery code the direct sign-in led to %s (status %d), want /account", p.URL, p.Status)
 			}
+			// The sessions list says how each session signed in.
+			p, _ = direct.get(t, srv.URL+"/account?section=sessions")
+			mustContain(t, p.Body, "with password and authenticator app", "the app-code session in the sessions list")
+			mustContain(t, p.Body, "with password and recovery code", "the recovery-code session in the sessions list")
 
 			// A recovery code works once.
 			again := newBrowser(t, rpCallback)

@@ -3,6 +3,7 @@ package account
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ func (h *Handler) sessionList(r *request) ([]templates.AccountSession, error) {
 		out = append(out, templates.AccountSession{
 			ID: s.ID, Device: describeAgent(s.UserAgent), IP: s.IP,
 			Created: s.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"), LastSeen: ago(now.Sub(s.LastSeenAt)),
-			Current: s.ID == r.bs.ID,
+			SignedInWith: signedInWith(s.AMR), Current: s.ID == r.bs.ID,
 		})
 	}
 	return out, nil
@@ -70,6 +71,35 @@ func (h *Handler) revokeOtherSessions(r *request) error {
 	h.Logger.InfoContext(ctx, "other sessions revoked", "user_id", r.user.ID)
 	h.audit(r, audit.ActionSessionRevoked, audit.Details{"scope": "all_other_sessions"})
 	return done(r, sectionSessions, "sessions_revoked")
+}
+
+// amrWords name the amr values (RFC 8176) of a session's methods for the
+// sessions list. "user" and "mfa" say how, not with what, and are left out.
+var amrWords = map[string]string{
+	"pwd": "password", "otp": "authenticator app", "swk": "passkey", "hwk": "security key",
+	"sms": "SMS code", "email": "e-mail code",
+}
+
+// signedInWith says in words which factors a session's amr records:
+// "password and authenticator app". A password with "mfa" and no other
+// factor was a password and a recovery code.
+func signedInWith(amr []string) string {
+	var words []string
+	for _, v := range amr {
+		if w := amrWords[v]; w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 1 && words[0] == "password" && slices.Contains(amr, "mfa") {
+		words = append(words, "recovery code")
+	}
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // describeAgent turns a User-Agent header into "Browser on System", enough

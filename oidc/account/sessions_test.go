@@ -34,3 +34,24 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedInWith(t *testing.T) {
+	tests := []struct {
+		amr  []string
+		want string
+	}{
+		{[]string{"pwd"}, "password"},
+		{[]string{"pwd", "otp", "mfa"}, "password and authenticator app"},
+		{[]string{"pwd", "mfa"}, "password and recovery code"},
+		{[]string{"swk", "user", "mfa"}, "passkey"},
+		{[]string{"pwd", "hwk", "mfa"}, "password and security key"},
+		{[]string{"pwd", "sms", "mfa"}, "password and SMS code"},
+		{[]string{"pwd", "otp", "email", "mfa"}, "password, authenticator app and e-mail code"},
+		{nil, ""},
+	}
+	for _, tc := range tests {
+		if got := signedInWith(tc.amr); got != tc.want {
+			t.Errorf("signedInWith(%q) = %q, want %q", tc.amr, got, tc.want)
+		}
+	}
+}
