@@ -50,9 +50,19 @@ func (s *Service) ListFactors(ctx context.Context, userID string) ([]Factor, err
 
 // RemoveFactor removes one of the user's factors. Deciding whether the
 // user may (a recent second-factor sign-in) is the caller's business.
+// Removing the last factor turns two-step verification off, and the
+// recovery codes go with it: they would be a second factor for nothing,
+// and would quietly come back to life with the next factor.
 func (s *Service) RemoveFactor(ctx context.Context, userID, factorID string) error {
 	if err := s.Factors.DeleteFactor(ctx, userID, factorID); err != nil {
 		return fmt.Errorf("mfa: remove factor: %w", err)
+	}
+	left, err := s.ListFactors(ctx, userID)
+	if err != nil || len(left) > 0 || s.Codes == nil {
+		return err
+	}
+	if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
+		return fmt.Errorf("mfa: remove recovery codes with the last factor: %w", err)
 	}
 	return nil
 }

@@ -224,6 +224,16 @@ func TestRemoveFactor(t *testing.T) {
 		if err := f.svc.ConfirmTOTP(ctx, f.userID, e.FactorID, codeAt(t, e, f.clock.Now())); err != nil {
 			t.Fatal(err)
 		}
+		second, err := f.svc.BeginTOTP(ctx, f.userID, "ada", "Tablet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ConfirmTOTP(ctx, f.userID, second.FactorID, codeAt(t, second, f.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RegenerateRecoveryCodes(ctx, f.userID); err != nil {
+			t.Fatal(err)
+		}
 		other := mustCreateUser(t, db, "bob")
 		if err := f.svc.RemoveFactor(ctx, other, e.FactorID); !errors.Is(err, mfa.ErrNotFound) {
 			t.Errorf("RemoveFactor by another user error = %v, want ErrNotFound", err)
@@ -231,8 +241,19 @@ func TestRemoveFactor(t *testing.T) {
 		if err := f.svc.RemoveFactor(ctx, f.userID, e.FactorID); err != nil {
 			t.Fatalf("RemoveFactor: %v", err)
 		}
+		// With a factor left, the recovery codes stay.
+		if n, err := f.svc.RemainingRecoveryCodes(ctx, f.userID); err != nil || n != 10 {
+			t.Errorf("recovery codes with a factor left = %d, %v; want 10", n, err)
+		}
+		if err := f.svc.RemoveFactor(ctx, f.userID, second.FactorID); err != nil {
+			t.Fatalf("RemoveFactor: %v", err)
+		}
 		if got, err := f.svc.ListFactors(ctx, f.userID); err != nil || len(got) != 0 {
 			t.Errorf("ListFactors after removal = %v, %v; want none", got, err)
+		}
+		// The last factor takes the recovery codes with it.
+		if n, err := f.svc.RemainingRecoveryCodes(ctx, f.userID); err != nil || n != 0 {
+			t.Errorf("recovery codes after the last factor went = %d, %v; want 0", n, err)
 		}
 		f.clock.Add(30 * time.Second)
 		if _, err := f.svc.VerifyTOTP(ctx, f.userID, codeAt(t, e, f.clock.Now())); !errors.Is(err, mfa.ErrInvalidCode) {
