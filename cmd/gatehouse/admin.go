@@ -492,21 +492,28 @@ func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.W
 
 func usersResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return userCommand(ctx, "reset-mfa", "Removes every second factor and recovery code of a user, and mails them.", args, stdout, stderr, func(a *App, u *identity.User) error {
-		n, err := a.MFA.Reset(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		if err := adminEvent(ctx, a, audit.ActionMFADisabled, u.ID, audit.Details{"scope": "all_factors", "by": "cli"}); err != nil {
-			return err
-		}
-		if u.Email != "" {
+		// The factors, the audit entry and the notice go together or
+		// not at all.
+		n := 0
+		err := a.MFA.Tx.Run(ctx, func(ctx context.Context) error {
+			var err error
+			if n, err = a.MFA.Reset(ctx, u.ID); err != nil {
+				return err
+			}
+			if err := adminEvent(ctx, a, audit.ActionMFADisabled, u.ID, audit.Details{"scope": "all_factors", "by": "cli"}); err != nil {
+				return err
+			}
+			if u.Email == "" {
+				return nil
+			}
 			name := u.GivenName
 			if name == "" {
 				name = u.Username
 			}
-			if err := a.Messages.SendMail(ctx, identity.Mail{Kind: identity.MailMFARemoved, To: u.Email, Name: name}); err != nil {
-				return errors.Join(errors.New("the factors were removed but the notice could not be queued"), err)
-			}
+			return a.Messages.SendMail(ctx, identity.Mail{Kind: identity.MailMFARemoved, To: u.Email, Name: name})
+		})
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "Removed %d second factor(s) and the recovery codes of %s.\n", n, u.Username)
 		return nil

@@ -205,7 +205,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	mfaStore := identitysql.NewMFAStore(db)
 	a.MFA = &mfa.Service{
 		Factors: mfaStore, Codes: mfaStore, Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"),
-		Issuer: cfg.Theme.ProductName, Now: time.Now,
+		Issuer: cfg.Theme.ProductName, Now: time.Now, Tx: tx,
 	}
 	return a, nil
 }

@@ -18,6 +18,7 @@ import (
 	"gatehouse/identity/mfa"
 	"gatehouse/identity/seal"
 	"gatehouse/identity/sqlstore"
+	"gatehouse/migrations/dbtx"
 )
 
 // testClock is a settable clock, safe for concurrent readers.
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	f := &fixture{
 		svc: &mfa.Service{
 			Factors: store, Codes: store, Sealer: box,
-			CodeKey: bytes.Repeat([]byte{9}, 32), Issuer: "Gatehouse", Now: clock.Now,
+			CodeKey: bytes.Repeat([]byte{9}, 32), Issuer: "Gatehouse", Now: clock.Now, Tx: dbtx.New(db),
 		},
 		store: store, clock: clock, db: db,
 	}

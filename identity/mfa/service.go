@@ -24,6 +24,18 @@ type Service struct {
 	Issuer string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Tx makes a change of several rows (removing the last factor and
+	// the recovery codes, a reset) one transaction; nil runs them as
+	// they come.
+	Tx Transactor
+}
+
+// inTx runs fn in one transaction through s.Tx, or as it comes without.
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.Tx == nil {
+		return fn(ctx)
+	}
+	return s.Tx.Run(ctx, fn)
 }
 
 func (s *Service) now() time.Time {
@@ -54,43 +66,51 @@ func (s *Service) ListFactors(ctx context.Context, userID string) ([]Factor, err
 // recovery codes go with it: they would be a second factor for nothing,
 // and would quietly come back to life with the next factor.
 func (s *Service) RemoveFactor(ctx context.Context, userID, factorID string) error {
-	if err := s.Factors.DeleteFactor(ctx, userID, factorID); err != nil {
-		return fmt.Errorf("mfa: remove factor: %w", err)
-	}
-	left, err := s.ListFactors(ctx, userID)
-	if err != nil || len(left) > 0 || s.Codes == nil {
-		return err
-	}
-	if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
-		return fmt.Errorf("mfa: remove recovery codes with the last factor: %w", err)
-	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.Factors.DeleteFactor(ctx, userID, factorID); err != nil {
+			return fmt.Errorf("mfa: remove factor: %w", err)
+		}
+		left, err := s.ListFactors(ctx, userID)
+		if err != nil || len(left) > 0 || s.Codes == nil {
+			return err
+		}
+		if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
+			return fmt.Errorf("mfa: remove recovery codes with the last factor: %w", err)
+		}
+		return nil
+	})
 }
 
 // Reset removes every factor of the user, pending ones included, and
 // their recovery codes: an administrator's answer to a user who lost
 // their second factor. It returns how many confirmed factors there were.
-// A failure part way leaves fewer factors, never more, and running it
-// again finishes the job.
+// With Tx it is one transaction, which the caller's context may already
+// carry (the audit entry and the notice joining it).
 func (s *Service) Reset(ctx context.Context, userID string) (int, error) {
 	if err := errors.Join(s.check(), s.checkCodes()); err != nil {
 		return 0, err
 	}
-	all, err := s.Factors.ListFactors(ctx, userID)
-	if err != nil {
-		return 0, fmt.Errorf("mfa: reset: %w", err)
-	}
 	confirmed := 0
-	for _, f := range all {
-		if err := s.Factors.DeleteFactor(ctx, userID, f.ID); err != nil && !errors.Is(err, ErrNotFound) {
-			return 0, fmt.Errorf("mfa: reset: %w", err)
+	err := s.inTx(ctx, func(ctx context.Context) error {
+		all, err := s.Factors.ListFactors(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("mfa: reset: %w", err)
 		}
-		if f.Confirmed() {
-			confirmed++
+		for _, f := range all {
+			if err := s.Factors.DeleteFactor(ctx, userID, f.ID); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("mfa: reset: %w", err)
+			}
+			if f.Confirmed() {
+				confirmed++
+			}
 		}
-	}
-	if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
-		return 0, fmt.Errorf("mfa: reset recovery codes: %w", err)
+		if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
+			return fmt.Errorf("mfa: reset recovery codes: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return confirmed, nil
 }

@@ -49,3 +49,9 @@ type Sealer interface {
 	// Open decrypts a value Seal made with the same additionalData.
 	Open(sealed string, additionalData []byte) ([]byte, error)
 }
+
+// Transactor runs fn in one database transaction carried by the context
+// it passes fn; the stores join it. migrations/dbtx implements it.
+type Transactor interface {
+	Run(ctx context.Context, fn func(ctx context.Context) error) error
+}
