@@ -149,6 +149,12 @@ captcha:
   after_failures: 0
 audit:
   retention: 720h
+mfa:
+  required: everyone
+  required_roles: [admin]
+  required_clients: [payroll, hr-portal]
+  grace_period: 168h
+  remember_browser: 720h
 `
 	want := &Config{
 		Issuer:      "https://login.example.com",
@@ -211,6 +217,8 @@ audit:
 			AfterFailures: 0,
 		},
 		Audit: Audit{Retention: Duration(720 * time.Hour)},
+		MFA: MFA{Required: "everyone", RequiredRoles: []string{"admin"}, RequiredClients: []string{"payroll", "hr-portal"},
+			GracePeriod: Duration(168 * time.Hour), RememberBrowser: Duration(720 * time.Hour)},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -482,6 +490,20 @@ func TestLoadEnv(t *testing.T) {
 				c.Database.ConnectTimeout = Duration(time.Second)
 				c.Theme.PrimaryColor = "#000000"
 				c.Signing.Algorithm = "ES256"
+			},
+		},
+		{
+			name: "multi-factor policy",
+			env: map[string]string{
+				"GATEHOUSE_MFA_REQUIRED":         "everyone",
+				"GATEHOUSE_MFA_REQUIRED_ROLES":   "admin, auditor",
+				"GATEHOUSE_MFA_REQUIRED_CLIENTS": "payroll",
+				"GATEHOUSE_MFA_GRACE_PERIOD":     "336h",
+				"GATEHOUSE_MFA_REMEMBER_BROWSER": "720h",
+			},
+			want: func(c *Config) {
+				c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "auditor"}, RequiredClients: []string{"payroll"},
+					GracePeriod: Duration(336 * time.Hour), RememberBrowser: Duration(720 * time.Hour)}
 			},
 		},
 		{
