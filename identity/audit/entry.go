@@ -54,19 +54,19 @@ const (
 	// ActionMFAEnrolmentPostponed: the subject chose "Set up later"
 	// during the policy's enrolment grace period.
 	ActionMFAEnrolmentPostponed = "mfa.enrolment_postponed"
-	ActionLockoutStarted              = "lockout.started"
-	ActionLockoutEnded                = "lockout.ended"
-	ActionRolesChanged                = "roles.changed"
-	ActionAdminAction                 = "admin.action" // Details["operation"] names it
-	ActionClientCreated               = "client.created"
-	ActionClientUpdated               = "client.updated"
-	ActionClientDeleted               = "client.deleted"
-	ActionConsentGranted              = "consent.granted"
-	ActionConsentRevoked              = "consent.revoked"
-	ActionTokenRevoked                = "token.revoked"
-	ActionSessionRevoked              = "session.revoked"
-	ActionAuditPruned                 = "audit.pruned"
-	ActionAuditVerifyFails            = "audit.verify_failed"
+	ActionLockoutStarted        = "lockout.started"
+	ActionLockoutEnded          = "lockout.ended"
+	ActionRolesChanged          = "roles.changed"
+	ActionAdminAction           = "admin.action" // Details["operation"] names it
+	ActionClientCreated         = "client.created"
+	ActionClientUpdated         = "client.updated"
+	ActionClientDeleted         = "client.deleted"
+	ActionConsentGranted        = "consent.granted"
+	ActionConsentRevoked        = "consent.revoked"
+	ActionTokenRevoked          = "token.revoked"
+	ActionSessionRevoked        = "session.revoked"
+	ActionAuditPruned           = "audit.pruned"
+	ActionAuditVerifyFails      = "audit.verify_failed"
 )
 
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the

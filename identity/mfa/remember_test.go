@@ -163,4 +163,3 @@ func mustRecognise(t *testing.T, f *fixture, userID, token string, want bool) {
 		t.Errorf("RecogniseBrowser = %v, want %v", got, want)
 	}
 }
-
