@@ -560,6 +560,11 @@ func TestLoadEnvProblems(t *testing.T) {
 			want: []string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME: not a duration"},
 		},
 		{
+			name: "days are not a Go duration",
+			env:  map[string]string{"GATEHOUSE_MFA_GRACE_PERIOD": "14d", "GATEHOUSE_MFA_REQUIRED": "admins"},
+			want: []string{"GATEHOUSE_MFA_GRACE_PERIOD: not a duration", `mfa.required: must be one of none, everyone, got "admins"`},
+		},
+		{
 			name: "not a boolean",
 			env:  map[string]string{"GATEHOUSE_REGISTRATION_ALLOW_SELF_SIGNUP": "yes please"},
 			want: []string{"GATEHOUSE_REGISTRATION_ALLOW_SELF_SIGNUP: not a boolean (true or false)"},

@@ -266,3 +266,45 @@ func TestMFARememberBrowserForgotten(t *testing.T) {
 		})
 	}
 }
+
+// TestMFARememberCookieHTTPS: on an https issuer the remembered-browser
+// cookie is __Host-, Secure, HttpOnly, SameSite=Lax and Path=/.
+func TestMFARememberCookieHTTPS(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "sqlite", func(c *config.Config) {
+		c.Issuer = "https://" + c.Listen
+		c.MFA.RememberBrowser = config.Duration(24 * time.Hour)
+	})
+	srv.createUser(t, "hana", testUserPassword)
+	id, _ := srv.createClient(t, "--name", "Cookies", "--redirect-uri", rpCallback, "--first-party")
+	rp := &oauth2.Config{ClientID: id, RedirectURL: rpCallback, Endpoint: oauth2.Endpoint{AuthURL: srv.URL + "/oauth2/authorize"}, Scopes: []string{"openid"}}
+	authURL := func() string {
+		return rp.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	}
+	enrol := newTLSBrowser(t, rpCallback)
+	signIn(t, enrol, authURL(), "hana", false)
+	secret, _ := enrolTOTP(t, srv, enrol)
+
+	b := newTLSBrowser(t, rpCallback)
+	rec := &cookieRecorder{next: b.Transport}
+	b.Transport = rec
+	p, _ := b.get(t, authURL())
+	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "hana", "password": testUserPassword})
+	mustChallenge(t, p)
+	mustContain(t, p.Body, "on this browser for 1 day", "remember checkbox")
+	b.submit(t, p, "mfa-submit", map[string]string{"code": totpCode(t, secret, time.Now().Add(30*time.Second)), "remember": "1"})
+	var found bool
+	for _, c := range rec.set {
+		if c.Name != "__Host-"+rememberCookieName {
+			continue
+		}
+		found = true
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.MaxAge != 86400 {
+			t.Errorf("remembered-browser cookie: Secure=%v HttpOnly=%v SameSite=%v Path=%q Domain=%q MaxAge=%d",
+				c.Secure, c.HttpOnly, c.SameSite, c.Path, c.Domain, c.MaxAge)
+		}
+	}
+	if !found {
+		t.Errorf("no __Host-%s cookie set", rememberCookieName)
+	}
+}
