@@ -167,6 +167,7 @@ func TestMFARememberBrowser(t *testing.T) {
 			// challenge back.
 			p, _ = b.get(t, srv.URL+"/account?section=security")
 			mustContain(t, p.Body, `id="mfa-browsers"`, "remembered browsers")
+			mustContain(t, p.Body, "Browser remembered for two-step verification", "security activity")
 			list, err := srv.App.MFA.ListBrowsers(context.Background(), adaID)
 			if err != nil || len(list) != 1 {
 				t.Fatalf("ListBrowsers = %d, %v; want 1", len(list), err)
@@ -175,6 +176,7 @@ func TestMFARememberBrowser(t *testing.T) {
 			if strings.Contains(p.Body, `id="mfa-browsers"`) {
 				t.Error("the forgotten browser is still listed")
 			}
+			mustContain(t, p.Body, "Remembered browsers forgotten", "security activity")
 			m.mustAsk(t, carrying(t, srv, cookie), "ada", "forgotten browser")
 
 			// An expired one is asked again, and the janitor purges it.
