@@ -51,6 +51,7 @@ type Config struct {
 	Captcha      Captcha      `yaml:"captcha"`
 	Audit        Audit        `yaml:"audit"`
 	Outbound     Outbound     `yaml:"outbound"`
+	MFA          MFA          `yaml:"mfa"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -285,6 +286,7 @@ func defaults() *Config {
 		},
 		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100_000, AfterFailures: 3},
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
+		MFA:     MFA{Required: MFARequiredNone, RequiredRoles: []string{}, RequiredClients: []string{}},
 	}
 }
 
@@ -300,6 +302,12 @@ func (c *Config) fillDerived() {
 		c.HTTP.TrustedProxies = []string{}
 	}
 	c.SMS.DefaultRegion = strings.ToUpper(c.SMS.DefaultRegion)
+	if c.MFA.RequiredRoles == nil {
+		c.MFA.RequiredRoles = []string{}
+	}
+	if c.MFA.RequiredClients == nil {
+		c.MFA.RequiredClients = []string{}
+	}
 }
 
 // DevelopmentMode reports whether no master key is configured. The binary

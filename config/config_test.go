@@ -60,6 +60,7 @@ func TestDefault(t *testing.T) {
 		Lockout: Lockout{MaxFailures: 5, FirstLockout: Duration(time.Minute), MaxLockout: Duration(15 * time.Minute)},
 		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100000, AfterFailures: 3},
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
+		MFA:     MFA{Required: "none", RequiredRoles: []string{}, RequiredClients: []string{}},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -149,6 +149,12 @@ captcha:
   after_failures: 0
 audit:
   retention: 720h
+mfa:
+  required: everyone
+  required_roles: [admin]
+  required_clients: [payroll, hr-portal]
+  grace_period: 168h
+  remember_browser: 720h
 `
 	want := &Config{
 		Issuer:      "https://login.example.com",
@@ -211,6 +217,8 @@ audit:
 			AfterFailures: 0,
 		},
 		Audit: Audit{Retention: Duration(720 * time.Hour)},
+		MFA: MFA{Required: "everyone", RequiredRoles: []string{"admin"}, RequiredClients: []string{"payroll", "hr-portal"},
+			GracePeriod: Duration(168 * time.Hour), RememberBrowser: Duration(720 * time.Hour)},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -485,6 +493,20 @@ func TestLoadEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "multi-factor policy",
+			env: map[string]string{
+				"GATEHOUSE_MFA_REQUIRED":         "everyone",
+				"GATEHOUSE_MFA_REQUIRED_ROLES":   "admin, auditor",
+				"GATEHOUSE_MFA_REQUIRED_CLIENTS": "payroll",
+				"GATEHOUSE_MFA_GRACE_PERIOD":     "336h",
+				"GATEHOUSE_MFA_REMEMBER_BROWSER": "720h",
+			},
+			want: func(c *Config) {
+				c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "auditor"}, RequiredClients: []string{"payroll"},
+					GracePeriod: Duration(336 * time.Hour), RememberBrowser: Duration(720 * time.Hour)}
+			},
+		},
+		{
 			name: "list",
 			env:  map[string]string{"GATEHOUSE_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, 172.16.0.0/12,,::1"},
 			want: func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "172.16.0.0/12", "::1"} },
@@ -536,6 +558,11 @@ func TestLoadEnvProblems(t *testing.T) {
 			name: "not a duration",
 			env:  map[string]string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME": "an hour"},
 			want: []string{"GATEHOUSE_TOKENS_ACCESS_TOKEN_LIFETIME: not a duration"},
+		},
+		{
+			name: "days are not a Go duration",
+			env:  map[string]string{"GATEHOUSE_MFA_GRACE_PERIOD": "14d", "GATEHOUSE_MFA_REQUIRED": "admins"},
+			want: []string{"GATEHOUSE_MFA_GRACE_PERIOD: not a duration", `mfa.required: must be one of none, everyone, got "admins"`},
 		},
 		{
 			name: "not a boolean",

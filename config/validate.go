@@ -73,6 +73,7 @@ func (c *Config) Validate() error {
 	c.Lockout.validate(&p)
 	c.Captcha.validate(&p)
 	c.Audit.validate(&p)
+	c.MFA.validate(&p)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}

@@ -43,6 +43,42 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "defaults", mutate: func(c *Config) {}},
 
+		// mfa
+		{name: "mfa for everyone, with grace and remembered browsers", mutate: func(c *Config) {
+			c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "no-such-role"}, RequiredClients: []string{"payroll"},
+				GracePeriod: Duration(14 * 24 * time.Hour), RememberBrowser: Duration(90 * 24 * time.Hour)}
+		}},
+		{
+			name:   "mfa.required misspelt",
+			mutate: func(c *Config) { c.MFA.Required = "all" },
+			want:   []string{`mfa.required: must be one of none, everyone, got "all"`},
+		},
+		{
+			name:   "mfa.required_roles with a blank and a repeat",
+			mutate: func(c *Config) { c.MFA.RequiredRoles = []string{"admin", " ", "admin"} },
+			want:   []string{"mfa.required_roles[1]: must not be empty", `mfa.required_roles[2]: "admin" is listed twice`},
+		},
+		{
+			name:   "mfa.required_clients with a space",
+			mutate: func(c *Config) { c.MFA.RequiredClients = []string{"pay roll"} },
+			want:   []string{`mfa.required_clients[0]: a client ID must not contain spaces or control characters, got "pay roll"`},
+		},
+		{
+			name:   "mfa.grace_period negative",
+			mutate: func(c *Config) { c.MFA.GracePeriod = Duration(-time.Hour) },
+			want:   []string{"mfa.grace_period: must be between 0s and 8760h0m0s, got -1h0m0s"},
+		},
+		{
+			name:   "mfa.remember_browser over 90 days",
+			mutate: func(c *Config) { c.MFA.RememberBrowser = Duration(91 * 24 * time.Hour) },
+			want:   []string{"mfa.remember_browser: must be between 0s and 2160h0m0s, got 2184h0m0s"},
+		},
+		{
+			name:   "mfa.remember_browser too short to mean anything",
+			mutate: func(c *Config) { c.MFA.RememberBrowser = Duration(time.Minute) },
+			want:   []string{"mfa.remember_browser: must be 0 (off) or at least 1h, got 1m0s"},
+		},
+
 		// issuer
 		{name: "https issuer", mutate: func(c *Config) { c.Issuer = "https://login.example.com" }},
 		{name: "https issuer with path", mutate: func(c *Config) { c.Issuer = "https://example.com/auth" }},

@@ -69,6 +69,22 @@ type AccountPage struct {
 	// RecoveryCodesAction replaces the recovery codes.
 	FactorRemoveAction  string
 	RecoveryCodesAction string
+	// Browsers are the browsers that skip the second factor (security
+	// section). BrowserForgetAction forgets one (field "browser"),
+	// BrowsersForgetAllAction all; each form is hidden when empty.
+	Browsers                []AccountBrowser
+	BrowserForgetAction     string
+	BrowsersForgetAllAction string
+}
+
+// AccountBrowser is one remembered browser as the security section lists
+// it.
+type AccountBrowser struct {
+	ID       string
+	Label    string // e.g. "Firefox on Linux"
+	Added    string // already formatted
+	LastUsed string // already formatted
+	Expires  string // already formatted
 }
 
 // AccountFactor is one second factor as the security section lists it.

@@ -477,3 +477,39 @@ func TestAccountSecurity(t *testing.T) {
 	empty := mustRender(t, func(w io.Writer) error { return r.Account(w, AccountPage{Section: SectionSecurity}) })
 	empty.byID(t, "security-events-empty")
 }
+
+// TestAccountRememberedBrowsers: the security section lists remembered
+// browsers with a forget button per row, named for its browser, and one
+// that forgets them all; without browsers, nothing of it shows.
+func TestAccountRememberedBrowsers(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.Account(w, AccountPage{Section: SectionSecurity, CSRF: csrf,
+			Browsers:            []AccountBrowser{{ID: "b1", Label: "<b>Firefox</b> on Linux", Added: "1 Jan", LastUsed: "2 Jan", Expires: "31 Jan"}},
+			BrowserForgetAction: "/account/security/browsers/forget", BrowsersForgetAllAction: "/account/security/browsers/forget-all"})
+	})
+	row := p.byID(t, "mfa-browser-b1")
+	for _, want := range []string{"1 Jan", "2 Jan", "31 Jan"} {
+		if !strings.Contains(text(row), want) {
+			t.Errorf("row %q lacks %q", text(row), want)
+		}
+	}
+	if strings.Contains(p.raw, "<b>Firefox</b>") {
+		t.Error("the browser label was not escaped")
+	}
+	forget := p.byID(t, "browser-forget-b1")
+	if name, _ := attr(forget, "aria-label"); !strings.Contains(name, "Firefox") {
+		t.Errorf("forget button's accessible name = %q, want it to name the browser", name)
+	}
+	if got := text(p.byID(t, "browsers-forget-all")); got != "Forget all browsers" {
+		t.Errorf("forget-all button = %q", got)
+	}
+	checkForms(t, p)
+
+	none := mustRender(t, func(w io.Writer) error {
+		return r.Account(w, AccountPage{Section: SectionSecurity, CSRF: csrf, BrowsersForgetAllAction: "/x"})
+	})
+	if _, ok := none.ids["mfa-browsers"]; ok {
+		t.Error("an empty list of remembered browsers is shown")
+	}
+}

@@ -24,10 +24,15 @@ type TOTPSetupPage struct {
 	CSRF        string
 	// Flow is the sign-in the enrolment is part of, posted back as
 	// "flow"; omitted when empty.
-	Flow     string
-	FactorID string // the pending factor, posted back as "factor"
-	Secret   string // base32 in groups of four
-	URI      string // otpauth:// key URI
+	Flow string
+	// LaterAction, on the start page, offers "Set up later" (posting
+	// the flow there) during the policy's grace period, which has
+	// LaterDays left.
+	LaterAction string
+	LaterDays   int
+	FactorID    string // the pending factor, posted back as "factor"
+	Secret      string // base32 in groups of four
+	URI         string // otpauth:// key URI
 	// QRCode is SVG markup made by identity/mfa from URI: our own
 	// drawing, shown as an image so no markup of it reaches the page.
 	QRCode string
@@ -98,6 +103,10 @@ type MFAChallengePage struct {
 	// Errors maps a field name ("code", "recovery_code") to the message
 	// shown under it; others are shown above the form.
 	Errors map[string]string
+	// RememberFor, when set ("30 days"), offers the checkbox "remember"
+	// not to ask again on this browser for that long; Remember ticks it.
+	RememberFor string
+	Remember    bool
 }
 
 // MFAChallenge renders the second-factor page of a sign-in.

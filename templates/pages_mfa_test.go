@@ -163,3 +163,69 @@ func TestTOTPSetupStart(t *testing.T) {
 		}
 	}
 }
+
+// TestMFAChallengeRemember: with RememberFor the challenge form offers a
+// labelled checkbox named "remember"; without, none.
+func TestMFAChallengeRemember(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.MFAChallenge(w, MFAChallengePage{Action: "/login/mfa", CSRF: csrf, Flow: "fl", RememberFor: "30 days", Remember: true})
+	})
+	checkInputs(t, p, map[string]string{"mfa-code": "one-time-code", "mfa-remember": "off"})
+	box := p.byID(t, "mfa-remember")
+	if name, _ := attr(box, "name"); name != "remember" {
+		t.Errorf("checkbox name = %q, want remember", name)
+	}
+	if _, checked := attr(box, "checked"); !checked {
+		t.Error("the checkbox is not ticked with Remember")
+	}
+	var label string
+	for _, l := range elements(p.doc, atom.Label) {
+		if f, _ := attr(l, "for"); f == "mfa-remember" {
+			label = text(l)
+		}
+	}
+	if want := "Don't ask for a second factor on this browser for 30 days"; label != want {
+		t.Errorf("checkbox label = %q, want %q", label, want)
+	}
+
+	p = mustRender(t, func(w io.Writer) error {
+		return r.MFAChallenge(w, MFAChallengePage{Action: "/login/mfa", CSRF: csrf, Flow: "fl"})
+	})
+	if _, ok := p.ids["mfa-remember"]; ok {
+		t.Error("the checkbox is offered without RememberFor")
+	}
+}
+
+// TestTOTPSetupLater: within the policy's grace period the start page
+// offers "Set up later" with the days left, posting the flow.
+func TestTOTPSetupLater(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.TOTPSetup(w, TOTPSetupPage{StartAction: "/account/security/totp", CSRF: csrf, Flow: "fl",
+			LaterAction: "/login/mfa/later", LaterDays: 3})
+	})
+	if got := text(p.byID(t, "totp-later")); got != "Set up later" {
+		t.Errorf("later button = %q", got)
+	}
+	if got := text(p.byID(t, "totp-later-days")); !strings.Contains(got, "3 more days") {
+		t.Errorf("days left = %q, want it to say 3 more days", got)
+	}
+	forms := elements(p.doc, atom.Form)
+	if len(forms) != 2 {
+		t.Fatalf("%d forms, want the set-up and the later one", len(forms))
+	}
+	if action, _ := attr(forms[1], "action"); action != "/login/mfa/later" {
+		t.Errorf("later form action = %q", action)
+	}
+	if diff := cmp.Diff(map[string]string{"csrf": csrf, "flow": "fl"}, hiddenInputs(forms[1])); diff != "" {
+		t.Errorf("later form hidden inputs mismatch (-want +got):\n%s", diff)
+	}
+
+	p = mustRender(t, func(w io.Writer) error {
+		return r.TOTPSetup(w, TOTPSetupPage{StartAction: "/account/security/totp", CSRF: csrf, Flow: "fl"})
+	})
+	if _, ok := p.ids["totp-later"]; ok {
+		t.Error("Set up later is offered without LaterAction")
+	}
+}

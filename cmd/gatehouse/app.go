@@ -197,16 +197,16 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store.BrowserSessions, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}
-	a.Identity = newIdentity(cfg, log, identityDeps{
-		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
-		Notifier: a.Messages, Sessions: a.Sessions, Tx: tx, Audit: a.Audit,
-		TokenKey: box.DeriveKey("one-time tokens"),
-	})
 	mfaStore := identitysql.NewMFAStore(db)
 	a.MFA = &mfa.Service{
-		Factors: mfaStore, Codes: mfaStore, Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"),
-		Issuer: cfg.Theme.ProductName, Now: time.Now, Tx: tx,
+		Factors: mfaStore, Codes: mfaStore, Browsers: mfaStore, Graces: mfaStore,
+		Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"), Issuer: cfg.Theme.ProductName, Now: time.Now, Tx: tx,
 	}
+	a.Identity = newIdentity(cfg, log, identityDeps{
+		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
+		Notifier: a.Messages, Sessions: a.Sessions, Browsers: a.MFA, Tx: tx, Audit: a.Audit,
+		TokenKey: box.DeriveKey("one-time tokens"),
+	})
 	return a, nil
 }
 
@@ -264,6 +264,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.SignIn = &authflow.Handler{
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
+		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
@@ -295,10 +296,12 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 		TOTPSetupAction:    mfapages.PathTOTP,
 		FactorRemoveAction: mfapages.PathFactorRemove, RecoveryCodesAction: mfapages.PathRecoveryCodes,
+		BrowserForgetAction: mfapages.PathBrowserForget, BrowsersForgetAllAction: mfapages.PathBrowsersForgetAll,
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
 		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
+		Deferrals: a.SignIn, LaterAction: authflow.PathMFALater, Browsers: a.MFA,
 	}
 	a.Account.SecondFactors = a.MFAPages
 	a.Echo, err = newEcho(a, pages, cspHosts)

@@ -9,6 +9,7 @@ import (
 	"gatehouse/config"
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/oidc"
 )
@@ -20,6 +21,9 @@ type identityDeps struct {
 	Tokens   identity.TokenStore
 	Notifier identity.Notifier
 	Sessions identity.SessionRevoker
+	// Browsers forgets a user's remembered browsers when their password
+	// changes or is reset.
+	Browsers browserForgetter
 	Tx       identity.Transactor
 	Audit    *audit.Log
 	// TokenKey keys the hashes of one-time codes and links.
@@ -74,7 +78,7 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 		},
 		Contacts: contacts,
 		Recovery: &identity.Recovery{
-			Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions,
+			Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers},
 			OnUnlock: func(ctx context.Context, userID, by string) {
 				record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
 					Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
@@ -85,6 +89,41 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 					Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
 			},
 		},
-		Profiles: &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions},
+		Profiles: &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}},
+	}
+}
+
+// browserForgetter forgets a user's remembered browsers; *mfa.Service is
+// one.
+type browserForgetter interface {
+	ForgetBrowsers(ctx context.Context, userID string) (int64, error)
+}
+
+// passwordChangeRevoker is the SessionRevoker of a password change or
+// reset: with the user's other sessions it forgets their remembered
+// browsers, in the same unit of work, so that no browser remembered
+// before the change skips the second factor after it.
+type passwordChangeRevoker struct {
+	sessions identity.SessionRevoker
+	browsers browserForgetter
+}
+
+// RevokeUserSessions implements identity.SessionRevoker.
+func (r passwordChangeRevoker) RevokeUserSessions(ctx context.Context, userID, keep string) error {
+	if err := r.sessions.RevokeUserSessions(ctx, userID, keep); err != nil {
+		return err
+	}
+	if r.browsers == nil {
+		return nil
+	}
+	_, err := r.browsers.ForgetBrowsers(ctx, userID)
+	return err
+}
+
+// mfaPolicy is the configured multi-factor policy.
+func mfaPolicy(c config.MFA) mfa.Policy {
+	return mfa.Policy{
+		Everyone: c.Required == config.MFARequiredEveryone, Roles: c.RequiredRoles, Clients: c.RequiredClients,
+		GracePeriod: c.GracePeriod.Std(),
 	}
 }

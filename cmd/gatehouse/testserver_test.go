@@ -275,7 +275,9 @@ func findForm(t testing.TB, p *page, buttonID string) (string, url.Values, strin
 	values := url.Values{}
 	var collect func(n *html.Node)
 	collect = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "input" && attr(n, "name") != "" {
+		// An unticked checkbox is not sent, as in a browser.
+		if n.Type == html.ElementNode && n.Data == "input" && attr(n, "name") != "" &&
+			(attr(n, "type") != "checkbox" || hasAttr(n, "checked")) {
 			values.Set(attr(n, "name"), attr(n, "value"))
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -315,6 +317,17 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// hasAttr reports whether n carries the attribute key (a boolean one,
+// such as checked, has no value).
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func mustContain(t testing.TB, haystack, needle, what string) {

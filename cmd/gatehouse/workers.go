@@ -87,6 +87,7 @@ func (a *App) janitorTasks() []janitor.Task {
 		janitor.Task{Table: "outbound_messages", Purge: func(ctx context.Context, now time.Time) (int64, error) {
 			return a.Messages.Purge(ctx, now.Add(-message.DefaultRetention))
 		}},
+		janitor.Task{Table: "mfa_remembered_browsers", Purge: a.MFA.Browsers.DeleteExpiredBrowsers},
 	)
 	if l := a.Config.Registration.UnusedClientLifetime.Std(); l > 0 {
 		tasks = append(tasks, janitor.Task{Table: "oauth_clients", Purge: func(ctx context.Context, now time.Time) (int64, error) {

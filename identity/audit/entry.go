@@ -43,19 +43,30 @@ const (
 	// ActionMFARecoveryCodesRegenerated: new recovery codes replaced the
 	// subject's old ones.
 	ActionMFARecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"
-	ActionLockoutStarted              = "lockout.started"
-	ActionLockoutEnded                = "lockout.ended"
-	ActionRolesChanged                = "roles.changed"
-	ActionAdminAction                 = "admin.action" // Details["operation"] names it
-	ActionClientCreated               = "client.created"
-	ActionClientUpdated               = "client.updated"
-	ActionClientDeleted               = "client.deleted"
-	ActionConsentGranted              = "consent.granted"
-	ActionConsentRevoked              = "consent.revoked"
-	ActionTokenRevoked                = "token.revoked"
-	ActionSessionRevoked              = "session.revoked"
-	ActionAuditPruned                 = "audit.pruned"
-	ActionAuditVerifyFails            = "audit.verify_failed"
+	// ActionMFABrowserRemembered: the subject asked not to be asked for
+	// a second factor on a browser; ActionMFABrowserRecognised: a
+	// remembered browser stood in for the challenge of a sign-in;
+	// ActionMFABrowserForgotten: one or all (Details["scope"]) remembered
+	// browsers were forgotten.
+	ActionMFABrowserRemembered = "mfa.browser_remembered"
+	ActionMFABrowserRecognised = "mfa.browser_recognised"
+	ActionMFABrowserForgotten  = "mfa.browser_forgotten"
+	// ActionMFAEnrolmentPostponed: the subject chose "Set up later"
+	// during the policy's enrolment grace period.
+	ActionMFAEnrolmentPostponed = "mfa.enrolment_postponed"
+	ActionLockoutStarted        = "lockout.started"
+	ActionLockoutEnded          = "lockout.ended"
+	ActionRolesChanged          = "roles.changed"
+	ActionAdminAction           = "admin.action" // Details["operation"] names it
+	ActionClientCreated         = "client.created"
+	ActionClientUpdated         = "client.updated"
+	ActionClientDeleted         = "client.deleted"
+	ActionConsentGranted        = "consent.granted"
+	ActionConsentRevoked        = "consent.revoked"
+	ActionTokenRevoked          = "token.revoked"
+	ActionSessionRevoked        = "session.revoked"
+	ActionAuditPruned           = "audit.pruned"
+	ActionAuditVerifyFails      = "audit.verify_failed"
 )
 
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the

@@ -16,4 +16,12 @@
 // interfaces (identity/sqlstore implements them). Decide and the
 // AMR and ACR functions are pure and know nothing of HTTP; the sign-in
 // dispatcher calls them.
+//
+// Policy is the configured requirement (everyone, roles, clients) and its
+// enrolment grace period, counted per user from the first sign-in it
+// applied to them (Graces). A remembered browser (Browsers) holds a random
+// token in a cookie; only the token's SHA-256 is stored, the row is found
+// by it, and it is accepted only for its own user before it expires.
+// Removing a factor, Reset and (wired by the caller) a password change
+// forget all of a user's remembered browsers.
 package mfa

@@ -55,7 +55,7 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	store := sqlstore.NewMFAStore(db)
 	f := &fixture{
 		svc: &mfa.Service{
-			Factors: store, Codes: store, Sealer: box,
+			Factors: store, Codes: store, Browsers: store, Graces: store, Sealer: box,
 			CodeKey: bytes.Repeat([]byte{9}, 32), Issuer: "Gatehouse", Now: clock.Now, Tx: dbtx.New(db),
 		},
 		store: store, clock: clock, db: db,

@@ -42,8 +42,18 @@ type Input struct {
 	// ignored.
 	ACRValues []string
 	// Required: configuration requires MFA for the user's roles or for
-	// the client (and any enrolment grace period is over).
+	// the client (Policy.Requires).
 	Required bool
+	// InGrace: Required, but the policy's enrolment grace period still
+	// runs for this user, so a user without a factor may put enrolment
+	// off (Decision.Deferrable).
+	InGrace bool
+	// Remembered: the browser was remembered for this user after a
+	// second factor proved in it. It stands in for the second factor
+	// the user's own factors or Required ask for, never for acr_values,
+	// and only while the user has a factor. The caller leaves it false
+	// for a re-authentication (prompt=login, max_age).
+	Remembered bool
 	// Used are the methods the sign-in (or the session) already used.
 	Used []Method
 	// Enrollable are the kinds the user could enrol now: WebAuthn only
@@ -60,6 +70,9 @@ type Decision struct {
 	// Offer lists, strongest first, the kinds to challenge with
 	// (Challenge) or to enrol (Enrol).
 	Offer []Kind
+	// Deferrable: an Enrol that only the policy asks for, within its
+	// grace period; the user may put it off ("Set up later").
+	Deferrable bool `json:",omitempty"`
 }
 
 // Decide says whether a sign-in that used in.Used is enough. A user who
@@ -73,7 +86,10 @@ func Decide(in Input) Decision {
 	for _, acr := range requested {
 		rpMet = rpMet || meets(in.Used, acr)
 	}
-	mfaMet := !needMFA || multiFactor(in.Used)
+	// A remembered browser vouches for a factor the user has; with none
+	// left it vouches for nothing.
+	remembered := in.Remembered && len(in.Factors) > 0
+	mfaMet := !needMFA || multiFactor(in.Used) || remembered
 	if rpMet && mfaMet {
 		return Decision{Outcome: Satisfied}
 	}
@@ -122,7 +138,10 @@ func Decide(in Input) Decision {
 		}
 	}
 	if len(offer) > 0 {
-		return Decision{Outcome: Enrol, Offer: offer}
+		// Only the policy asks (no factor of the user's own, nothing the
+		// relying party requested): its grace period may put it off.
+		deferrable := rpMet && in.Required && in.InGrace && len(in.Factors) == 0
+		return Decision{Outcome: Enrol, Offer: offer, Deferrable: deferrable}
 	}
 	return Decision{Outcome: Unmet}
 }

@@ -14,6 +14,10 @@ const MinCodeKeyLength = 32
 type Service struct {
 	Factors Factors
 	Codes   RecoveryCodes
+	// Browsers keeps the remembered browsers; nil remembers none.
+	Browsers Browsers
+	// Graces keeps when the policy's grace period started per user.
+	Graces Graces
 	// Sealer seals TOTP secrets (the master key's seal.Box).
 	Sealer Sealer
 	// CodeKey keys the HMAC of recovery codes (at least
@@ -60,8 +64,9 @@ func (s *Service) ListFactors(ctx context.Context, userID string) ([]Factor, err
 	return out, nil
 }
 
-// RemoveFactor removes one of the user's factors. Deciding whether the
-// user may (a recent second-factor sign-in) is the caller's business.
+// RemoveFactor removes one of the user's factors and forgets the user's
+// remembered browsers. Deciding whether the user may (a recent
+// second-factor sign-in) is the caller's business.
 // Removing the last factor turns two-step verification off, and the
 // recovery codes go with it: they would be a second factor for nothing,
 // and would quietly come back to life with the next factor.
@@ -69,6 +74,11 @@ func (s *Service) RemoveFactor(ctx context.Context, userID, factorID string) err
 	return s.inTx(ctx, func(ctx context.Context) error {
 		if err := s.Factors.DeleteFactor(ctx, userID, factorID); err != nil {
 			return fmt.Errorf("mfa: remove factor: %w", err)
+		}
+		// A browser remembered on the strength of the factors the user
+		// had is not remembered on fewer.
+		if _, err := s.ForgetBrowsers(ctx, userID); err != nil {
+			return err
 		}
 		left, err := s.ListFactors(ctx, userID)
 		if err != nil || len(left) > 0 || s.Codes == nil {
@@ -107,7 +117,8 @@ func (s *Service) Reset(ctx context.Context, userID string) (int, error) {
 		if err := s.Codes.ReplaceRecoveryCodes(ctx, userID, nil, s.now()); err != nil {
 			return fmt.Errorf("mfa: reset recovery codes: %w", err)
 		}
-		return nil
+		_, err = s.ForgetBrowsers(ctx, userID)
+		return err
 	})
 	if err != nil {
 		return 0, err

@@ -71,6 +71,13 @@ type SecondFactors interface {
 	AccountFactors(ctx context.Context, userID string) ([]templates.AccountFactor, int, error)
 }
 
+// RememberedBrowsers is an optional ability of SecondFactors: it lists
+// the browsers that skip the second factor.
+type RememberedBrowsers interface {
+	// AccountBrowsers returns the user's remembered browsers.
+	AccountBrowsers(ctx context.Context, userID string) ([]templates.AccountBrowser, error)
+}
+
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
@@ -100,6 +107,10 @@ type Handler struct {
 	// codes; each is hidden when empty.
 	FactorRemoveAction  string
 	RecoveryCodesAction string
+	// BrowserForgetAction and BrowsersForgetAllAction forget one or all
+	// remembered browsers; each form is hidden when empty.
+	BrowserForgetAction     string
+	BrowsersForgetAllAction string
 }
 
 // Mount registers the account routes on e.
@@ -212,6 +223,7 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
 		TOTPSetupAction:    h.TOTPSetupAction,
 		FactorRemoveAction: h.FactorRemoveAction, RecoveryCodesAction: h.RecoveryCodesAction,
+		BrowserForgetAction: h.BrowserForgetAction, BrowsersForgetAllAction: h.BrowsersForgetAllAction,
 	}
 	switch section {
 	case sectionSessions:
@@ -225,6 +237,11 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		if h.SecondFactors != nil {
 			if p.Factors, p.RecoveryCodesLeft, err = h.SecondFactors.AccountFactors(r.c.Request().Context(), r.user.ID); err != nil {
 				return err
+			}
+			if rb, ok := h.SecondFactors.(RememberedBrowsers); ok {
+				if p.Browsers, err = rb.AccountBrowsers(r.c.Request().Context(), r.user.ID); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -22,6 +22,9 @@ var eventNames = map[string]string{
 	audit.ActionMFAEnabled:                  "Two-step verification turned on",
 	audit.ActionMFADisabled:                 "Two-step verification turned off",
 	audit.ActionMFARecoveryCodesRegenerated: "New recovery codes made",
+	audit.ActionMFABrowserRemembered:        "Browser remembered for two-step verification",
+	audit.ActionMFABrowserForgotten:         "Remembered browsers forgotten",
+	audit.ActionMFAEnrolmentPostponed:       "Two-step verification set-up put off",
 	audit.ActionUserRegistered:              "Account created",
 	audit.ActionRegistrationAttempt:         "Someone tried to sign up with your email address",
 }

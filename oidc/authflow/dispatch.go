@@ -101,8 +101,14 @@ func (h *Handler) Continue(c echo.Context, req *oidc.AuthorizeRequest) (*oidc.Gr
 		r.MaxAge = time.Duration(ma) * time.Second
 	}
 	if bs != nil && f.MFA == nil {
-		if r.SecondFactor, err = h.secondFactor(c.Request().Context(), f, bs.UserID, methodsOf(bs.AMR)); err != nil {
+		check, err := h.secondFactor(c, f, user, methodsOf(bs.AMR), false)
+		if err != nil {
 			return nil, err
+		}
+		r.SecondFactor, r.EnrolDeferrable = check.Outcome, check.Deferrable
+		if check.Remembered && !f.Done.SignIn {
+			// A sign-in within the flow recorded its own skip.
+			h.recognised(c, bs.UserID)
 		}
 	}
 	if bs != nil && !req.Client.FirstParty && !f.Done.Consent {

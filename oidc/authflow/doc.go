@@ -22,6 +22,16 @@
 // starts (Flow.MFA); a session that lacks what the user's factors or the
 // client's acr_values need is stepped up, or its user led to enrol.
 //
+// The configured policy (Handler.Policy: everyone, roles, clients) makes
+// users without a factor enrol the same way. Within its grace period the
+// enrolment page offers "Set up later" (PathMFALater, Flow.EnrolLater),
+// and the flow goes on with the password; never when the client's
+// acr_values ask. A browser remembered after a challenge ("Don't ask
+// again", a sealed cookie naming a row kept by identity/mfa) skips the
+// challenge the user's factors or the policy ask for, but not acr_values,
+// prompt=login, max_age or a sign-in over one's own session, and the
+// session's amr records only what was used.
+//
 // A sign-in begun on the sign-in or sign-up page itself, with no
 // authorization request, is a Flow without a client that ends at its
 // ReturnTo. It is stored only while it waits for the user (a held e-mail

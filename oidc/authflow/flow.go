@@ -55,8 +55,11 @@ type Flow struct {
 	// is the one its verification page is about.
 	HeldAt time.Time `json:",omitzero"`
 	// MFA is a sign-in waiting for its second factor: nil when none.
-	MFA       *Challenge `json:",omitempty"`
-	ExpiresAt time.Time
+	MFA *Challenge `json:",omitempty"`
+	// EnrolLater: the user chose "Set up later" on the enrolment page the
+	// policy led them to, within its grace period.
+	EnrolLater bool `json:",omitempty"`
+	ExpiresAt  time.Time
 }
 
 // Steps records which steps a flow has finished.
@@ -157,7 +160,7 @@ func (f *Flow) restart() {
 	f.AuthTime, f.AMR, f.ACR = time.Time{}, nil, ""
 	f.Done, f.ConsentGranted = Steps{}, false
 	f.Held, f.HeldAt = nil, time.Time{}
-	f.MFA = nil
+	f.MFA, f.EnrolLater = nil, false
 }
 
 // hold stops the flow until v's user proves their e-mail address. Whoever

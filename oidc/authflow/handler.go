@@ -9,6 +9,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
 	"gatehouse/oidc/captcha"
 	"gatehouse/oidc/ratelimit"
@@ -113,6 +114,15 @@ type Handler struct {
 	// when acr_values needs one they lack; it gets the flow as "flow"
 	// and returns to PathMFAContinue.
 	EnrolURL string
+	// Policy requires a second factor of users without one (for
+	// everyone, roles or clients); Grace records the start of its grace
+	// period per user (needed when Policy.GracePeriod > 0).
+	Policy mfa.Policy
+	Grace  EnrolmentGrace
+	// RememberBrowser offers, on the challenge page, not to ask again on
+	// this browser for so long; 0 (or nil Browsers) turns it off.
+	RememberBrowser time.Duration
+	Browsers        RememberedBrowsers
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer
@@ -153,6 +163,7 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.GET(PathMFA, second.page, csrf)
 	g.POST(PathMFA, second.submit, csrf)
 	g.GET(PathMFAContinue, second.enrolled, csrf)
+	g.POST(PathMFALater, second.later, csrf)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }

@@ -78,21 +78,23 @@ func methodsOf(amr []string) []mfa.Method {
 	return out
 }
 
-// secondFactor decides whether a sign-in of userID that used the methods
-// used is enough for the flow f (the user's factors, the client's
-// acr_values). Without SecondFactors nobody has a factor.
-func (h *Handler) secondFactor(ctx context.Context, f *Flow, userID string, used []mfa.Method) (mfa.Outcome, error) {
+// secondFactor decides whether a sign-in of user that used the methods
+// used is enough for the flow f: the user's factors, the client's
+// acr_values, and the configured policy and remembered browsers (decide;
+// reauth marks a re-authentication). Without SecondFactors nobody has a
+// factor.
+func (h *Handler) secondFactor(c echo.Context, f *Flow, user *identity.User, used []mfa.Method, reauth bool) (factorCheck, error) {
 	in := mfa.Input{Used: used, Enrollable: []mfa.Kind{mfa.KindTOTP}}
 	if f.Form != nil {
 		in.ACRValues = strings.Fields(f.Form.Get("acr_values"))
 	}
 	if h.MFA != nil {
 		var err error
-		if in.Factors, err = h.MFA.ListFactors(ctx, userID); err != nil {
-			return 0, err
+		if in.Factors, err = h.MFA.ListFactors(c.Request().Context(), user.ID); err != nil {
+			return factorCheck{}, err
 		}
 	}
-	return mfa.Decide(in).Outcome, nil
+	return h.decide(c, f, user, in, reauth)
 }
 
 // mfaStep asks for the second factor of a flow's Challenge.
@@ -129,6 +131,9 @@ func (s mfaStep) flow(c echo.Context) (*Flow, *oidc.Client, error) {
 
 func (s mfaStep) render(c echo.Context, status int, f *Flow, client *oidc.Client, recovery bool, errs map[string]string) error {
 	p := templates.MFAChallengePage{Action: PathMFA, CSRF: oidc.CSRFToken(c), Flow: f.ID, Recovery: recovery, Errors: errs}
+	if s.Browsers != nil {
+		p.RememberFor, p.Remember = rememberFor(s.RememberBrowser), c.FormValue("remember") != ""
+	}
 	q := url.Values{"flow": {f.ID}}
 	if !recovery {
 		q.Set("method", "recovery")
@@ -194,6 +199,9 @@ func (s mfaStep) submit(c echo.Context) error {
 	}
 	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", strings.Join(amr, " "))
 	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": strings.Join(amr, " "), "session_id": bs.ID}))
+	if err := s.rememberBrowser(c, user); err != nil {
+		return err
+	}
 	f.signedIn(bs)
 	return s.finishStep(c, f, StepMFA)
 }

@@ -55,7 +55,11 @@ type Request struct {
 	// session: whether its methods are enough for the user's factors and
 	// the client's acr_values (mfa.Satisfied when nobody is signed in).
 	SecondFactor mfa.Outcome
-	Now          time.Time
+	// EnrolDeferrable: the mfa.Enrol of SecondFactor is the policy's
+	// alone, within its grace period (mfa.Decision.Deferrable); a flow
+	// whose user chose "Set up later" (Flow.EnrolLater) goes on without.
+	EnrolDeferrable bool
+	Now             time.Time
 }
 
 func (r Request) prompt(p string) bool { return slices.Contains(r.Prompt, p) }
@@ -142,8 +146,14 @@ func next(f Flow, bs *oidc.BrowserSession, r Request) Decision {
 	// The session's methods must be enough for the user's factors and
 	// the client's acr_values. max_age and prompt=login led to the
 	// sign-in above, whose step asks for the second factor again.
+	// An enrolment put off, or one that prompt=none cannot show but the
+	// grace period lets wait, does not stop the flow.
+	deferred := r.SecondFactor == mfa.Enrol && r.EnrolDeferrable && (f.EnrolLater || r.prompt("none"))
 	switch r.SecondFactor {
 	case mfa.Challenge, mfa.Enrol:
+		if deferred {
+			break
+		}
 		if r.prompt("none") {
 			return refuse(d, &oidc.Refusal{Code: oidc.CodeInteractionRequired, Hint: "The sign-in needs a second factor."})
 		}

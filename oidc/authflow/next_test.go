@@ -38,6 +38,7 @@ func TestNext(t *testing.T) {
 	challenged := Flow{ClientID: "app", LoginRequired: true, MFA: &Challenge{UserID: "alice", Used: password}}
 	directChallenged := direct
 	directChallenged.MFA = &Challenge{UserID: "alice", Used: password}
+	putOff := Flow{ClientID: "app", UserID: "alice", SessionID: "s-alice", Done: Steps{SignIn: true}, EnrolLater: true}
 
 	req := func(edit func(*Request)) Request {
 		r := Request{Scopes: []string{"openid", "email"}, MaxAge: -1, Now: now}
@@ -52,6 +53,7 @@ func TestNext(t *testing.T) {
 	maxAge := func(d time.Duration) func(*Request) { return func(r *Request) { r.MaxAge = d } }
 	hint := func(sub string) func(*Request) { return func(r *Request) { r.HintGiven, r.HintSubject = true, sub } }
 	second := func(o mfa.Outcome) func(*Request) { return func(r *Request) { r.SecondFactor = o } }
+	deferrable := func(r *Request) { r.SecondFactor, r.EnrolDeferrable = mfa.Enrol, true }
 	both := func(fs ...func(*Request)) func(*Request) {
 		return func(r *Request) {
 			for _, f := range fs {
@@ -122,6 +124,17 @@ func TestNext(t *testing.T) {
 		{"max_age passed: sign in again, which asks for the factor again", fresh, alice, req(both(firstParty, maxAge(time.Minute), second(mfa.Satisfied))), Decision{Step: StepSignIn}, ""},
 		{"prompt=login with a two-factor session", fresh, alice, req(both(firstParty, prompt("login"), second(mfa.Satisfied))), Decision{Step: StepSignIn}, ""},
 		{"nobody signed in: the sign-in comes first", fresh, nil, req(second(mfa.Challenge)), Decision{Step: StepSignIn}, ""},
+
+		// The configured policy's grace period: the enrolment page
+		// offers "Set up later" (Flow.EnrolLater), and only then, or
+		// with prompt=none, does the flow go on without a factor.
+		{"policy within its grace period: the enrolment page still comes", fresh, alice, req(both(firstParty, deferrable)), Decision{Step: StepEnrol, Bind: true}, ""},
+		{"enrolment put off within the grace period", putOff, alice, req(both(firstParty, deferrable)), Decision{Step: StepDone}, ""},
+		{"enrolment put off, consent pending", putOff, alice, req(deferrable), Decision{Step: StepConsent}, ""},
+		{"enrolment put off, grace period over", putOff, alice, req(both(firstParty, second(mfa.Enrol))), Decision{Step: StepEnrol}, ""},
+		{"enrolment put off, then a challenge is needed", putOff, alice, req(both(firstParty, second(mfa.Challenge))), Decision{Step: StepMFA, StepUp: true}, ""},
+		{"policy within its grace period, prompt=none", fresh, alice, req(both(firstParty, deferrable, prompt("none"))), Decision{Step: StepDone}, ""},
+		{"enrolment put off, then another user signed in", putOff, bob, req(both(firstParty, deferrable)), Decision{Step: StepSignIn, Restart: true}, ""},
 
 		// Consent and its memory.
 		{"consent needed", signedIn, alice, req(nil), Decision{Step: StepConsent}, ""},

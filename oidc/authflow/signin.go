@@ -110,14 +110,22 @@ func (s signInStep) submit(c echo.Context) error {
 		return verifyStep(s).hold(c, f, &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}}, StepSignIn, true)
 	}
 	// A user with a second factor proves it before anyone is signed in.
+	// Signing in again over one's own session is a re-authentication,
+	// which no remembered browser stands in for.
+	before, err := s.Browser.SignedIn(c)
+	if err != nil {
+		return err
+	}
 	first := []mfa.Method{{Kind: mfa.MethodPassword}}
-	switch outcome, err := s.secondFactor(ctx, f, user.ID, first); {
+	switch check, err := s.secondFactor(c, f, user, first, before != nil && before.UserID == user.ID); {
 	case err != nil:
 		return err
-	case outcome == mfa.Challenge:
+	case check.Outcome == mfa.Challenge:
 		s.Logger.InfoContext(ctx, "login waits for a second factor", "user_id", user.ID)
 		f.challenge(&Challenge{UserID: user.ID, Used: first})
 		return s.finishStep(c, f, StepSignIn)
+	case check.Remembered:
+		s.recognised(c, user.ID)
 	}
 	bs, err := s.Browser.SignIn(c, user, []string{"pwd"})
 	if err != nil {

@@ -16,4 +16,9 @@
 // need a sign-in with the second factor in the last five minutes; without
 // one the user signs in again, password and code, and comes back. Both
 // are audited and mailed to the user.
+//
+// It also lists the browsers remembered after a second factor (identity/mfa
+// RememberBrowser), each with "Forget this browser", and "Forget all
+// browsers". Within a sign-in, the enrolment page offers "Set up later"
+// while the policy's grace period runs (Deferrals, asked of the sign-in).
 package mfapages

@@ -85,6 +85,12 @@ type Handler struct {
 	// FlowContinue hands a sign-in back to its dispatcher (with the flow
 	// as "flow") when the enrolment was part of one.
 	FlowContinue string
+	// Deferrals, with LaterAction, offers "Set up later" on the
+	// enrolment page of a sign-in within the policy's grace period.
+	Deferrals   Deferrals
+	LaterAction string
+	// Browsers lists and forgets remembered browsers (nil: none).
+	Browsers Browsers
 	// Now is the clock that tells a recent sign-in (nil means time.Now).
 	Now func() time.Time
 }
@@ -96,6 +102,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
 	e.POST(PathRecoveryCodes, h.withUser(h.regenerateCodes), h.CSRF)
 	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
+	e.POST(PathBrowserForget, h.withUser(h.forgetBrowser), h.CSRF)
+	e.POST(PathBrowsersForgetAll, h.withUser(h.forgetBrowsers), h.CSRF)
 }
 
 // request is one signed-in request.
@@ -128,9 +136,17 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 // startTOTP is where a sign-in leads a user whose application asks for
 // two-step verification they have not set up: a button that begins.
 func (h *Handler) startTOTP(r *request) error {
-	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
-		StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"),
-	})
+	p := templates.TOTPSetupPage{StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow")}
+	if p.Flow != "" && h.Deferrals != nil && h.LaterAction != "" {
+		days, ok, err := h.Deferrals.EnrolmentDeferral(r.c, p.Flow)
+		if err != nil {
+			return err
+		}
+		if ok {
+			p.LaterAction, p.LaterDays = h.LaterAction, days
+		}
+	}
+	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), p)
 }
 
 // continueURL is where the enrolment ends: back into the sign-in it was
