@@ -264,6 +264,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.SignIn = &authflow.Handler{
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
+		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg),
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,

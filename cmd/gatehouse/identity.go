@@ -9,6 +9,7 @@ import (
 	"gatehouse/config"
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
+	"gatehouse/identity/mfa"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/oidc"
 )
@@ -85,6 +86,21 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 					Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
 			},
 		},
-		Profiles: &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions},
+		Profiles:    &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: d.Sessions},
+		SignInCodes: &identity.SignInCodes{Core: core, Users: d.Users, ProductName: cfg.Theme.ProductName},
 	}
+}
+
+// signInCodeKinds are the kinds of second-factor code the deployment can
+// deliver: only through a real mail server or SMS provider, never the
+// development delivery that writes messages, codes included, to the log.
+func signInCodeKinds(cfg *config.Config) []mfa.Kind {
+	var out []mfa.Kind
+	if cfg.Email.SMTPURL != "" {
+		out = append(out, mfa.KindEmail)
+	}
+	if cfg.SMS.Provider == "webhook" || cfg.SMS.Provider == "twilio" {
+		out = append(out, mfa.KindSMS)
+	}
+	return out
 }

@@ -21,6 +21,8 @@ func TestMethodsOf(t *testing.T) {
 		{[]string{"pwd"}, []mfa.Method{pwd}},
 		{[]string{"pwd", "otp", "mfa"}, []mfa.Method{pwd, totp}},
 		{[]string{"pwd", "mfa"}, []mfa.Method{pwd, recovery}},
+		{[]string{"pwd", "email", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodEmailCode}}},
+		{[]string{"pwd", "sms", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodSMSCode}}},
 	}
 	for _, tc := range tests {
 		got := methodsOf(tc.amr)
