@@ -296,10 +296,12 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		CSRF: oidc.CSRF(secure), LogoutURL: oidc.PathEndSession, PasswordMinLength: cfg.Password.MinLength,
 		TOTPSetupAction:    mfapages.PathTOTP,
 		FactorRemoveAction: mfapages.PathFactorRemove, RecoveryCodesAction: mfapages.PathRecoveryCodes,
+		FactorDefaultAction: mfapages.PathFactorDefault, SignInCodesAction: mfapages.PathSignInCodes,
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
 		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
+		CodeKinds: signInCodeKinds(cfg),
 	}
 	a.Account.SecondFactors = a.MFAPages
 	a.Echo, err = newEcho(a, pages, cspHosts)

@@ -71,6 +71,14 @@ type SecondFactors interface {
 	AccountFactors(ctx context.Context, userID string) ([]templates.AccountFactor, int, error)
 }
 
+// SignInCodeLister is an optional ability of SecondFactors: the sign-in
+// codes the user could turn on.
+type SignInCodeLister interface {
+	// SignInCodeOptions returns the kinds of sign-in code the user could
+	// turn on, each available or not.
+	SignInCodeOptions(ctx context.Context, u *identity.User) ([]templates.SignInCodeOption, error)
+}
+
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
@@ -100,6 +108,11 @@ type Handler struct {
 	// codes; each is hidden when empty.
 	FactorRemoveAction  string
 	RecoveryCodesAction string
+	// FactorDefaultAction and SignInCodesAction are the forms that make
+	// a factor the default and turn on sign-in codes; each is hidden
+	// when empty.
+	FactorDefaultAction string
+	SignInCodesAction   string
 }
 
 // Mount registers the account routes on e.
@@ -212,6 +225,7 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		SessionRevokeAction: Path + "/sessions/revoke", SessionRevokeOthersAction: Path + "/sessions/revoke-others",
 		TOTPSetupAction:    h.TOTPSetupAction,
 		FactorRemoveAction: h.FactorRemoveAction, RecoveryCodesAction: h.RecoveryCodesAction,
+		FactorDefaultAction: h.FactorDefaultAction, SignInCodesAction: h.SignInCodesAction,
 	}
 	switch section {
 	case sectionSessions:
@@ -225,6 +239,11 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		if h.SecondFactors != nil {
 			if p.Factors, p.RecoveryCodesLeft, err = h.SecondFactors.AccountFactors(r.c.Request().Context(), r.user.ID); err != nil {
 				return err
+			}
+			if l, ok := h.SecondFactors.(SignInCodeLister); ok && h.SignInCodesAction != "" {
+				if p.SignInCodeOptions, err = l.SignInCodeOptions(r.c.Request().Context(), r.user); err != nil {
+					return err
+				}
 			}
 		}
 	}

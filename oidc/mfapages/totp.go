@@ -60,6 +60,12 @@ type Factors interface {
 	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
 	// RemoveFactor removes one of the user's factors.
 	RemoveFactor(ctx context.Context, userID, factorID string) error
+	// EnableCodes turns on sign-in codes of a kind (mfa.KindEmail,
+	// mfa.KindSMS), or returns mfa.ErrExists.
+	EnableCodes(ctx context.Context, userID string, kind mfa.Kind) (*mfa.Factor, error)
+	// SetDefault makes one of the user's factors the default, or
+	// returns mfa.ErrNotFound.
+	SetDefault(ctx context.Context, userID, factorID string) error
 }
 
 // Notifier queues the security notice of a factor turned on;
@@ -87,6 +93,9 @@ type Handler struct {
 	FlowContinue string
 	// Now is the clock that tells a recent sign-in (nil means time.Now).
 	Now func() time.Time
+	// CodeKinds are the kinds of sign-in code the deployment delivers
+	// (mfa.KindEmail, mfa.KindSMS); only these can be turned on.
+	CodeKinds []mfa.Kind
 }
 
 // Mount registers the routes on e.
@@ -96,6 +105,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
 	e.POST(PathRecoveryCodes, h.withUser(h.regenerateCodes), h.CSRF)
 	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
+	e.POST(PathSignInCodes, h.withUser(h.enableCodes), h.CSRF)
+	e.POST(PathFactorDefault, h.withUser(h.makeDefault), h.CSRF)
 }
 
 // request is one signed-in request.
@@ -203,14 +214,19 @@ func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[s
 // is made whether or not the notice is queued, so a failure is logged,
 // not returned.
 func (h *Handler) notify(ctx context.Context, u *identity.User, kind identity.MailKind) {
+	h.notifyMail(ctx, u, identity.Mail{Kind: kind})
+}
+
+// notifyMail mails the user the notice m, addressed to them.
+func (h *Handler) notifyMail(ctx context.Context, u *identity.User, m identity.Mail) {
 	if h.Notifier == nil || u.Email == "" {
 		return
 	}
-	name := u.GivenName
-	if name == "" {
-		name = u.Username
+	m.To, m.Name = u.Email, u.GivenName
+	if m.Name == "" {
+		m.Name = u.Username
 	}
-	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: kind, To: u.Email, Name: name}); err != nil {
-		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(kind), "error", err)
+	if err := h.Notifier.SendMail(ctx, m); err != nil {
+		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(m.Kind), "error", err)
 	}
 }
