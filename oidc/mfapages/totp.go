@@ -163,7 +163,7 @@ func (h *Handler) beginTOTP(r *request) error {
 }
 
 // confirmTOTP turns the pending app on with its first code, then shows
-// the recovery codes when this is the user's first factor.
+// the recovery codes when the user has none yet.
 func (h *Handler) confirmTOTP(r *request) error {
 	ctx := r.c.Request().Context()
 	factorID := r.c.FormValue("factor")
@@ -186,12 +186,14 @@ func (h *Handler) confirmTOTP(r *request) error {
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
 	h.notify(ctx, r.user, identity.MailMFAEnabled)
-	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
+	left, err := h.Factors.RemainingRecoveryCodes(ctx, r.user.ID)
 	if err != nil {
 		return err
 	}
-	if len(factors) > 1 {
-		// The user has recovery codes from their first factor already.
+	if left > 0 {
+		// The user has recovery codes from an earlier app already.
+		// Sign-in codes by e-mail or SMS come with none: a user who
+		// had only those gets them now.
 		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
 	}
 	codes, err := h.Factors.RegenerateRecoveryCodes(ctx, r.user.ID)
