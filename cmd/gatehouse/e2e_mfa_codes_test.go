@@ -96,7 +96,7 @@ func TestMFAEmailCodeSignIn(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			srv, m, mb, _ := codesServer(t, dialect)
-			srv.createUser(t, "ada", testUserPassword)
+			ada := srv.createUser(t, "ada", testUserPassword)
 			own := newBrowser(t, rpCallback)
 			signIn(t, own, m.authURL(oauth2.GenerateVerifier()), "ada", false)
 			turnOnCodes(t, m, mb, own, "ada", "email")
@@ -150,6 +150,30 @@ func TestMFAEmailCodeSignIn(t *testing.T) {
 				t.Errorf("the replayed code answered %d, want 422", replay.Status)
 			}
 			noCodeInLogs(t, srv, code)
+
+			// Signed in with the code just now, ada may remove the factor
+			// like any other; the next sign-in needs the password only.
+			p, _ = b.get(t, srv.URL+"/account?section=security")
+			mustContain(t, p.Body, "Codes by e-mail to a•••@example.com", "masked address in the factor list")
+			// SMS codes need a verified number, which ada has not.
+			mustContain(t, p.Body, `id="sign-in-codes-sms-unavailable"`, "SMS codes unavailable")
+			_, form, _ := findForm(t, p, "recovery-codes-regenerate")
+			form.Set("kind", "sms")
+			if np, _ := b.post(t, srv.URL+"/account/security/sign-in-codes", form); np.Status != http.StatusBadRequest {
+				t.Errorf("turning on SMS codes without a number answered %d, want 400", np.Status)
+			}
+			factors, err := srv.App.MFA.ListFactors(context.Background(), ada.ID)
+			if err != nil || len(factors) != 1 {
+				t.Fatalf("factors = %+v, %v; want the e-mail codes only", factors, err)
+			}
+			p, _ = b.submit(t, p, "factor-remove-"+factors[0].ID, nil)
+			if strings.Contains(p.Body, "mfa-factor-"+factors[0].ID) {
+				t.Errorf("the factor is still listed after removal:\n%s", p.Body)
+			}
+			if removed := mb.next(t, "ada@example.com"); !strings.Contains(removed.Subject, "a second factor was removed") {
+				t.Errorf("removal notice subject %q", removed.Subject)
+			}
+			signIn(t, newBrowser(t, rpCallback), m.authURL(oauth2.GenerateVerifier()), "ada", false)
 		})
 	}
 }

@@ -20,7 +20,11 @@
 // as the second factor was: a user with an authenticator app proves a
 // code (or a recovery code) after the password and before any session
 // starts (Flow.MFA); a session that lacks what the user's factors or the
-// client's acr_values need is stepped up, or its user led to enrol.
+// client's acr_values need is stepped up, or its user led to enrol. The
+// challenge page shows the user's default method first and offers the
+// others that mfa.Decide allows: a code by e-mail or SMS is sent on
+// request, bound to the flow, and refused outright to a user with an
+// authenticator app or passkey.
 //
 // A sign-in begun on the sign-in or sign-up page itself, with no
 // authorization request, is a Flow without a client that ends at its
