@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -133,6 +135,9 @@ func (s mfaStep) challengePage(c echo.Context, f *Flow, client *oidc.Client, met
 	if method == templates.MFAMethodEmail || method == templates.MFAMethodSMS {
 		p.Sent = slices.Contains(f.MFA.Sent, mfa.Kind(method))
 		u, err := s.Users.GetUser(c.Request().Context(), f.MFA.UserID)
+		if errors.Is(err, identity.ErrNotFound) {
+			return p, errNoChallenge // the account was deleted meanwhile
+		}
 		if err != nil {
 			return p, err
 		}
@@ -170,6 +175,8 @@ func (s mfaStep) signInCode(c echo.Context, f *Flow, client *oidc.Client, method
 		return s.wrongCode(c, f, client, method)
 	case errors.Is(err, identity.ErrNoChannel):
 		return errMethodRefused
+	case errors.Is(err, identity.ErrNotFound):
+		return errNoChallenge
 	case err != nil:
 		return err
 	}
@@ -191,12 +198,18 @@ func (s mfaStep) sendCode(c echo.Context, f *Flow, client *oidc.Client, method s
 		if err != nil {
 			return err
 		}
-		p.Errors = map[string]string{"send": fmt.Sprintf("A code was sent moments ago. You can ask for a new one in %d seconds.",
-			int(cooldown.RetryAfter.Seconds()+0.5))}
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(cooldown.RetryAfter.Seconds()+0.5)))
+		wait := max(int(cooldown.RetryAfter.Round(time.Second)/time.Second), 1)
+		unit := "seconds"
+		if wait == 1 {
+			unit = "second"
+		}
+		p.Errors = map[string]string{"send": fmt.Sprintf("A code was sent moments ago. You can ask for a new one in %d %s.", wait, unit)}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 		return s.Pages.MFAChallenge(oidc.StartPage(c, http.StatusTooManyRequests), p)
 	case errors.Is(err, identity.ErrNoChannel):
 		return errMethodRefused
+	case errors.Is(err, identity.ErrNotFound):
+		return errNoChallenge
 	case err != nil:
 		return err
 	}
