@@ -10,15 +10,19 @@ import (
 	"gatehouse/identity"
 )
 
-// signInCodes is the SignInCodes part over e's Core and store, and a
-// user of alice's with a verified address.
+// findersOnly hides every method of a store but UserFinder's, the slice
+// SignInCodes needs.
+type findersOnly struct{ identity.UserFinder }
+
+// signInCodes is the SignInCodes part over e's Core and store (only its
+// slice of it), and a user of alice's with a verified address.
 func signInCodes(t *testing.T, e *env) (*identity.SignInCodes, *identity.User) {
 	t.Helper()
 	u, m := e.register(t, alice)
 	if err := e.svc.VerifyEmailCode(t.Context(), u.ID, m.Code); err != nil {
 		t.Fatalf("VerifyEmailCode: %v", err)
 	}
-	return &identity.SignInCodes{Core: e.svc.Core, Users: e.svc.Users, ProductName: "Gatehouse"}, e.user(t, u.ID)
+	return &identity.SignInCodes{Core: e.svc.Core, Users: findersOnly{e.svc.Users}, ProductName: "Gatehouse"}, e.user(t, u.ID)
 }
 
 // TestSignInCodeByEmail: a code goes to the verified address, works once,
@@ -147,6 +151,41 @@ func TestSignInCodeBySMS(t *testing.T) {
 		}
 		if err := s.CheckSignInCode(ctx, u.ID, identity.ChannelSMS, "f", code); err != nil {
 			t.Errorf("CheckSignInCode(sms): %v", err)
+		}
+	})
+}
+
+// TestSignInCodeRace: one code sent in by several requests at once is
+// accepted once.
+func TestSignInCodeRace(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		s, u := signInCodes(t, e)
+		if err := s.SendSignInCode(ctx, u.ID, identity.ChannelEmail, "f"); err != nil {
+			t.Fatal(err)
+		}
+		code := e.onlyMail(t, identity.MailSignInCode).Code
+		const n = 4
+		results := make(chan error, n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				results <- s.CheckSignInCode(ctx, u.ID, identity.ChannelEmail, "f", code)
+			}()
+		}
+		close(start)
+		accepted := 0
+		for range n {
+			switch err := <-results; {
+			case err == nil:
+				accepted++
+			case !errors.Is(err, identity.ErrCodeInvalid):
+				t.Errorf("a racing check failed with %v, want ErrCodeInvalid", err)
+			}
+		}
+		if accepted != 1 {
+			t.Errorf("the code was accepted %d times, want once", accepted)
 		}
 	})
 }
