@@ -357,3 +357,29 @@ func TestMFACodesNotForTOTPUsers(t *testing.T) {
 		})
 	}
 }
+
+// TestMFACodeStepUp: a session signed in with the password alone, whose
+// user then turned on e-mail codes, needs one: prompt=none answers
+// interaction_required, an interactive request sends the code and issues
+// amr pwd email mfa.
+func TestMFACodeStepUp(t *testing.T) {
+	t.Parallel()
+	srv, m, mb, _ := codesServer(t, "sqlite")
+	srv.createUser(t, "erin", testUserPassword)
+	b := newBrowser(t, rpCallback)
+	signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "erin", false)
+	turnOnCodes(t, m, mb, b, "erin", "email")
+
+	_, resp := b.get(t, m.authURL(oauth2.GenerateVerifier(), "prompt", "none"))
+	if q := callbackQuery(t, resp); q.Get("error") != "interaction_required" {
+		t.Errorf("prompt=none without the second factor: %v, want error=interaction_required", q)
+	}
+	v := oauth2.GenerateVerifier()
+	p, _ := b.get(t, m.authURL(v))
+	mustCodeChallenge(t, p, "Send a code by e-mail")
+	p, _ = b.submit(t, p, "mfa-send", nil)
+	_, resp = b.submit(t, p, "mfa-submit", map[string]string{"code": mb.next(t, "erin@example.com").code(t)})
+	if amr, acr := m.claims(t, resp, v); !slices.Equal(amr, []string{"pwd", "email", "mfa"}) || acr != mfa.ACRMultiFactor {
+		t.Errorf("step-up by e-mail code: amr %v acr %q", amr, acr)
+	}
+}
