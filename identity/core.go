@@ -94,4 +94,6 @@ type Services struct {
 	Contacts *Contacts
 	Recovery *Recovery
 	Profiles *Profiles
+	// SignInCodes sends and checks second-factor codes by e-mail and SMS.
+	SignInCodes *SignInCodes
 }

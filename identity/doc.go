@@ -6,7 +6,7 @@
 // TokenStore) and implemented in identity/sqlstore; identity/identitytest
 // holds the one conformance suite every implementation runs. The identity
 // service applies the rules (normalisation, uniqueness, the password
-// policy and argon2id hashing, so that callers never touch a hash) in five
+// policy and argon2id hashing, so that callers never touch a hash) in six
 // parts, one per responsibility, each over the slice of UserStore it uses
 // and one shared Core (hasher, one-time tokens, notifier, unit of work,
 // clock, logger):
@@ -16,6 +16,7 @@
 //	Contacts       e-mail and phone verification, e-mail change (ContactStore)
 //	Recovery       forgotten password, reset, unlock link (RecoveryStore)
 //	Profiles       profile edits, password change (ProfileStore)
+//	SignInCodes    second-factor codes by e-mail and SMS (UserFinder)
 //
 // Proving control of an address or number, and recovering an account, run
 // on one-time tokens: a 6-digit code and/or a link token (256 bits), of
@@ -31,6 +32,7 @@
 //	ChangeEmail -> mail to the new address (link + code), notice to the old
 //	            -> ConfirmEmailChangeToken | ConfirmEmailChangeCode -> notice to the old
 //	StartPhoneVerification -> SMS (code) -> VerifyPhoneCode
+//	SendSignInCode (verified address, one sign-in) -> mail | SMS (code) -> CheckSignInCode
 //	RequestPasswordReset -> mail (link) -> CheckResetToken -> ResetPassword -> sessions revoked, notice
 //	ChangePassword (current password) -> other sessions revoked, notice
 //	Authenticate (counted, then checked) | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)

@@ -41,6 +41,9 @@ const (
 	// MailRecoveryCodesRegenerated tells the user that new recovery
 	// codes replaced the old ones.
 	MailRecoveryCodesRegenerated MailKind = "recovery_codes_regenerated"
+	// MailSignInCode carries a 6-digit code that proves the second
+	// factor of one sign-in (SignInCodes).
+	MailSignInCode MailKind = "sign_in_code"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does
@@ -55,6 +58,10 @@ type Mail struct {
 	// ResetLink is the absolute URL of the "forgot password" page
 	// (registration attempt notice).
 	ResetLink string
+	// Factor names the factor a notice of MailMFAEnabled is about, as a
+	// phrase ("Sign-in codes by e-mail"); empty means an authenticator
+	// app.
+	Factor string
 	// ExpiresIn is a human phrase such as "10 minutes".
 	ExpiresIn string
 	// ExpiresAt is when the code or link stops working; zero for a mail

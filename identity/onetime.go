@@ -48,6 +48,9 @@ type tokenRequest struct {
 	// replace replaces the last token even within the cooldown (for
 	// messages whose rate something else already limits).
 	replace bool
+	// bind, when set, is hashed with the code (tokenHasher.boundCode):
+	// the code is right only where the same bind is given back.
+	bind string
 }
 
 // issued is a stored token with its secrets, which exist only here and in
@@ -83,6 +86,9 @@ func (s *Core) issueToken(ctx context.Context, r tokenRequest) (*issued, error) 
 			return nil, err
 		}
 		out.token.CodeHash = k.code(r.userID, r.purpose, out.code)
+		if r.bind != "" {
+			out.token.CodeHash = k.boundCode(r.userID, r.purpose, r.bind, out.code)
+		}
 	}
 	if r.link {
 		out.link = newLinkToken()

@@ -145,6 +145,12 @@ func (k tokenHasher) code(userID string, p Purpose, code string) string {
 	return k.sum("code", userID, string(p), code)
 }
 
+// boundCode hashes a code bound, besides its user and purpose, to bind
+// (a sign-in code's flow and address).
+func (k tokenHasher) boundCode(userID string, p Purpose, bind, code string) string {
+	return k.sum("bound code", userID, string(p), bind, code)
+}
+
 // link hashes a link token. Links are found by their hash, so the hash
 // cannot depend on the user.
 func (k tokenHasher) link(token string) string { return k.sum("link", token) }

@@ -16,3 +16,14 @@ func UpTo(ctx context.Context, db *gorm.DB, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// DownTo rolls the migrations back to version, for tests of a
+// migration's Down.
+func DownTo(ctx context.Context, db *gorm.DB, version int64) error {
+	p, _, err := provider(db)
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}

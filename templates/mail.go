@@ -26,6 +26,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailMFAEnabled:               "two-step verification was turned on",
 	identity.MailMFARemoved:               "a second factor was removed",
 	identity.MailRecoveryCodesRegenerated: "new recovery codes were made",
+	identity.MailSignInCode:               "your sign-in code",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

@@ -96,6 +96,12 @@ func TestRenderMail(t *testing.T) {
 			wantButton:  true,
 		},
 		{
+			kind:        identity.MailSignInCode,
+			wantSubject: "Acme ID: your sign-in code",
+			wantText:    []string{"Hello Ada,", "Your code to sign in to Acme ID", "    493027\n", "expires in 10 minutes", "Never share this code"},
+			wantCode:    true,
+		},
+		{
 			kind:        identity.MailPasswordChanged,
 			wantSubject: "Acme ID: your password was changed",
 			wantText:    []string{"Hello Ada,", "password of your Acme ID account was changed", "other sessions were signed out", "reset your password"},
@@ -303,7 +309,7 @@ func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
 		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
-		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailRecoveryCodesRegenerated}
+		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailRecoveryCodesRegenerated, identity.MailSignInCode}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)
@@ -311,5 +317,22 @@ func TestMailKindsComplete(t *testing.T) {
 	}
 	if len(r.mails) != len(kinds) {
 		t.Errorf("%d mail kinds, want %d", len(r.mails), len(kinds))
+	}
+}
+
+// TestRenderMailMFAEnabledFactor: the notice names sign-in codes when
+// they were turned on, not an authenticator app.
+func TestRenderMailMFAEnabledFactor(t *testing.T) {
+	r := MustNew(t, testTheme)
+	m := testMail(identity.MailMFAEnabled)
+	m.Factor = "Sign-in codes by SMS"
+	_, plain, body, err := r.RenderMail(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{plain, body} {
+		if !strings.Contains(part, "Sign-in codes by SMS were turned on for your Acme ID account") || strings.Contains(part, "authenticator app") {
+			t.Errorf("notice does not name the sign-in codes:\n%s", part)
+		}
 	}
 }

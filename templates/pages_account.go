@@ -75,6 +75,13 @@ type AccountPage struct {
 	Browsers                []AccountBrowser
 	BrowserForgetAction     string
 	BrowsersForgetAllAction string
+	// FactorDefaultAction makes one factor the default (field
+	// "factor"); the buttons are hidden when empty.
+	FactorDefaultAction string
+	// SignInCodeOptions are the sign-in codes the user could turn on,
+	// posted to SignInCodesAction (field "kind").
+	SignInCodeOptions []SignInCodeOption
+	SignInCodesAction string
 }
 
 // AccountBrowser is one remembered browser as the security section lists
@@ -87,6 +94,16 @@ type AccountBrowser struct {
 	Expires  string // already formatted
 }
 
+// SignInCodeOption is a kind of sign-in code the user could turn on.
+type SignInCodeOption struct {
+	Kind        string // "email" or "sms", posted as "kind"
+	Label       string // e.g. "Sign-in codes by e-mail"
+	Destination string // the masked address or number
+	// Available: the address or number is verified; without, the
+	// section says to verify it first.
+	Available bool
+}
+
 // AccountFactor is one second factor as the security section lists it.
 type AccountFactor struct {
 	ID       string
@@ -94,6 +111,8 @@ type AccountFactor struct {
 	Name     string
 	Added    string // already formatted
 	LastUsed string // already formatted; "" when never used
+	// Default: the sign-in asks for this factor first.
+	Default bool
 }
 
 // AccountEvent is one entry of the user's security history.

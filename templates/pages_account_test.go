@@ -513,3 +513,47 @@ func TestAccountRememberedBrowsers(t *testing.T) {
 		t.Error("an empty list of remembered browsers is shown")
 	}
 }
+
+// TestAccountSecurityFactors: the default factor carries a badge, the
+// others a "Make default" button named for its factor; sign-in codes are
+// offered with a verified address and explained without one.
+func TestAccountSecurityFactors(t *testing.T) {
+	r := MustNew(t, testTheme)
+	p := mustRender(t, func(w io.Writer) error {
+		return r.Account(w, AccountPage{Section: SectionSecurity, CSRF: csrf,
+			Factors: []AccountFactor{
+				{ID: "f1", Kind: "Authenticator app", Name: "Authenticator app", Added: "1 Jan", Default: true},
+				{ID: "f2", Kind: "Codes by e-mail to a•••@example.com", Name: "Sign-in codes by e-mail", Added: "2 Jan"},
+			},
+			FactorRemoveAction: "/account/security/factors/remove", FactorDefaultAction: "/account/security/factors/default",
+			SignInCodesAction: "/account/security/sign-in-codes",
+			SignInCodeOptions: []SignInCodeOption{
+				{Kind: "sms", Label: "Sign-in codes by SMS", Destination: "+•••••••••456", Available: true},
+				{Kind: "email", Label: "Sign-in codes by e-mail"},
+			},
+		})
+	})
+	if got := text(p.byID(t, "factor-default-badge-f1")); got != "Default" {
+		t.Errorf("default badge = %q", got)
+	}
+	if _, ok := p.ids["factor-default-f1"]; ok {
+		t.Error("the default factor offers to become the default")
+	}
+	b := p.byID(t, "factor-default-f2")
+	if label, _ := attr(b, "aria-label"); label != "Make Sign-in codes by e-mail added 2 Jan the default" || text(b) != "Make default" {
+		t.Errorf("make-default button = %q (aria-label %q)", text(b), label)
+	}
+	if !strings.Contains(text(p.doc), "Codes by e-mail to a•••@example.com") {
+		t.Error("the e-mail factor does not show the masked address")
+	}
+	on := p.byID(t, "sign-in-codes-sms")
+	if label, _ := attr(on, "aria-label"); label != "Turn on Sign-in codes by SMS to +•••••••••456" {
+		t.Errorf("turn-on button aria-label = %q", label)
+	}
+	if _, ok := p.ids["sign-in-codes-email"]; ok {
+		t.Error("sign-in codes by e-mail offered without a verified address")
+	}
+	if got := text(p.byID(t, "sign-in-codes-email-unavailable")); !strings.Contains(got, "verified e-mail address") {
+		t.Errorf("unavailable e-mail codes say %q", got)
+	}
+}

@@ -88,18 +88,37 @@ func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
 	return v
 }
 
+// The ways a challenge page can ask for the second factor (the "method"
+// field posted back).
+const (
+	MFAMethodTOTP     = "totp"
+	MFAMethodRecovery = "recovery"
+	MFAMethodEmail    = "email"
+	MFAMethodSMS      = "sms"
+)
+
 // MFAChallengePage asks a user who proved their password for a second
-// factor: a code from their authenticator app, or one of their recovery
-// codes.
+// factor: a code from their authenticator app, one of their recovery
+// codes, or a code sent by e-mail or SMS. It shows one method (the
+// user's default first) and offers the others.
 type MFAChallengePage struct {
 	Action string
 	CSRF   string
 	Flow   string // posted back as "flow"
-	// Recovery shows the recovery code form instead of the app's code.
-	Recovery bool
-	// SwitchURL leads to the other form ("Use a recovery code" or back).
-	SwitchURL  string
+	// Method is the method shown (MFAMethodTOTP, ...); "" is TOTP.
+	Method string
+	// Destination is where a code of MFAMethodEmail or MFAMethodSMS
+	// goes, masked ("a•••@example.com").
+	Destination string
+	// Sent: a code of Method was sent in this sign-in, so the page asks
+	// for it (and offers a new one); without, it offers to send one.
+	Sent bool
+	// Others are the other methods, each a link (URL) or, for a code to
+	// send, a button that sends it.
+	Others     []MFAMethodOption
 	ClientName string // the application being signed in to; "" when none
+	// Notice confirms a code sent.
+	Notice string
 	// Errors maps a field name ("code", "recovery_code") to the message
 	// shown under it; others are shown above the form.
 	Errors map[string]string
@@ -107,6 +126,26 @@ type MFAChallengePage struct {
 	// not to ask again on this browser for that long; Remember ticks it.
 	RememberFor string
 	Remember    bool
+}
+
+// MFAMethodOption is another way to answer the challenge.
+type MFAMethodOption struct {
+	Method string // MFAMethodTOTP, ...: the button's or link's id is "mfa-use-" + Method
+	// URL shows the method's form; empty for a code to send, which is a
+	// button posting Method with send=1.
+	URL string
+	// Label is the link's or button's text, and so its accessible name;
+	// empty takes the method's usual one.
+	Label string
+	Send  bool
+}
+
+// methodLabels name the other methods on the challenge page.
+var methodLabels = map[string]string{
+	MFAMethodTOTP:     "Use your authenticator app",
+	MFAMethodRecovery: "Use a recovery code",
+	MFAMethodEmail:    "Send a code by e-mail",
+	MFAMethodSMS:      "Send a code by SMS",
 }
 
 // MFAChallenge renders the second-factor page of a sign-in.
@@ -118,15 +157,44 @@ type mfaChallengeView struct {
 	MFAChallengePage
 	Code  field
 	Alert alert
+	// ShowCode shows the code form; SendLabel, when set, the button that
+	// sends a code.
+	ShowCode  bool
+	SendLabel string
 }
 
 func newMFAChallengeView(p MFAChallengePage) mfaChallengeView {
+	if p.Method == "" {
+		p.Method = MFAMethodTOTP
+	}
+	v := mfaChallengeView{ShowCode: true}
 	code := codeField("mfa-code", "code", "Code from your authenticator app", "Open the app and enter the 6-digit code it shows.")
-	if p.Recovery {
+	switch p.Method {
+	case MFAMethodRecovery:
 		code = field{ID: "mfa-recovery-code", Name: "recovery_code", Label: "Recovery code", Type: "text",
 			Autocomplete: "one-time-code", MaxLength: 20, Required: true, Verbatim: true,
 			Hint: "One of the codes you saved when you set up two-step verification, like ABCDE-FGHJK. Each works once."}
+	case MFAMethodEmail, MFAMethodSMS:
+		label, where := "Code from the e-mail", "by e-mail"
+		if p.Method == MFAMethodSMS {
+			label, where = "Code from the text message", "by SMS"
+		}
+		code = codeField("mfa-code", "code", label, "The 6-digit code we sent to "+p.Destination+".")
+		v.ShowCode = p.Sent
+		v.SendLabel = "Send a code " + where
+		if p.Sent {
+			v.SendLabel = "Send a new code"
+		}
+	}
+	for i, o := range p.Others {
+		if o.Label == "" {
+			p.Others[i].Label = methodLabels[o.Method]
+		}
 	}
 	code.Error = p.Errors[code.key()]
-	return mfaChallengeView{MFAChallengePage: p, Code: code, Alert: alert{ID: "mfa-error", Messages: otherErrors(p.Errors, code)}}
+	v.MFAChallengePage, v.Code, v.Alert = p, code, alert{ID: "mfa-error", Messages: otherErrors(p.Errors, code)}
+	if !v.ShowCode {
+		v.Alert.Messages = otherErrors(p.Errors)
+	}
+	return v
 }

@@ -101,44 +101,72 @@ func TestTOTPSetupRecoveryCodes(t *testing.T) {
 
 func TestMFAChallenge(t *testing.T) {
 	r := MustNew(t, testTheme)
+	recoveryLink := MFAMethodOption{Method: MFAMethodRecovery, URL: "/login/mfa?flow=fl&method=recovery"}
+	sendEmail := MFAMethodOption{Method: MFAMethodEmail, Send: true}
 	tests := []struct {
 		name       string
 		in         MFAChallengePage
-		wantInput  map[string]string
-		wantSwitch string
+		wantInput  map[string]string // nil: no code field
+		wantHidden map[string]string // of the first form
+		wantSend   string            // text of #mfa-send; "" when absent
+		wantOthers map[string]string // id -> text
 	}{
-		{"app code", MFAChallengePage{Flow: "fl", SwitchURL: "/login/mfa?flow=fl&method=recovery"},
+		{"app code", MFAChallengePage{Flow: "fl", Others: []MFAMethodOption{recoveryLink, sendEmail}},
 			map[string]string{"id": "mfa-code", "name": "code", "autocomplete": "one-time-code", "inputmode": "numeric"},
-			"Use a recovery code"},
-		{"recovery code", MFAChallengePage{Flow: "fl", Recovery: true, SwitchURL: "/login/mfa?flow=fl"},
+			map[string]string{"csrf": csrf, "flow": "fl", "method": "totp"}, "",
+			map[string]string{"mfa-use-recovery": "Use a recovery code", "mfa-use-email": "Send a code by e-mail"}},
+		{"recovery code", MFAChallengePage{Flow: "fl", Method: MFAMethodRecovery,
+			Others: []MFAMethodOption{{Method: MFAMethodTOTP, URL: "/login/mfa?flow=fl&method=totp"}}},
 			map[string]string{"id": "mfa-recovery-code", "name": "recovery_code", "autocomplete": "one-time-code", "inputmode": ""},
-			"Use your authenticator app"},
+			map[string]string{"csrf": csrf, "flow": "fl", "method": "recovery"}, "",
+			map[string]string{"mfa-use-totp": "Use your authenticator app"}},
+		{"e-mail code not sent yet", MFAChallengePage{Flow: "fl", Method: MFAMethodEmail, Destination: "a•••@example.com",
+			Others: []MFAMethodOption{{Method: MFAMethodSMS, Send: true}}},
+			nil, map[string]string{"csrf": csrf, "flow": "fl", "method": "email", "send": "1"}, "Send a code by e-mail",
+			map[string]string{"mfa-use-sms": "Send a code by SMS"}},
+		{"SMS code sent", MFAChallengePage{Flow: "fl", Method: MFAMethodSMS, Destination: "•••••••••456", Sent: true},
+			map[string]string{"id": "mfa-code", "name": "code", "autocomplete": "one-time-code", "inputmode": "numeric"},
+			map[string]string{"csrf": csrf, "flow": "fl", "method": "sms"}, "Send a new code", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Action, tc.in.CSRF = "/login/mfa", csrf
 			p := mustRender(t, func(w io.Writer) error { return r.MFAChallenge(w, tc.in) })
 			checkLayout(t, r, p, "Two-step verification – "+testTheme.ProductName)
-			in := p.byID(t, tc.wantInput["id"])
-			got := map[string]string{}
-			for k := range tc.wantInput {
-				got[k], _ = attr(in, k)
+			if tc.wantInput == nil {
+				if _, ok := p.ids["mfa-code"]; ok {
+					t.Error("a code field is shown before a code was sent")
+				}
+			} else {
+				in := p.byID(t, tc.wantInput["id"])
+				got := map[string]string{}
+				for k := range tc.wantInput {
+					got[k], _ = attr(in, k)
+				}
+				if diff := cmp.Diff(tc.wantInput, got); diff != "" {
+					t.Errorf("input mismatch (-want +got):\n%s", diff)
+				}
+				if label := p.first(t, atom.Label); text(label) == "" {
+					t.Error("the code field has no visible label")
+				}
 			}
-			if diff := cmp.Diff(tc.wantInput, got); diff != "" {
-				t.Errorf("input mismatch (-want +got):\n%s", diff)
+			if tc.in.Destination != "" && tc.wantInput != nil && !strings.Contains(text(p.doc), tc.in.Destination) {
+				t.Errorf("the page does not say where the code went (%s)", tc.in.Destination)
 			}
-			if label := p.first(t, atom.Label); text(label) == "" {
-				t.Error("the code field has no visible label")
-			}
-			if got := text(p.byID(t, "mfa-switch")); got != tc.wantSwitch {
-				t.Errorf("switch link = %q, want %q", got, tc.wantSwitch)
-			}
-			method := "totp"
-			if tc.in.Recovery {
-				method = "recovery"
-			}
-			if diff := cmp.Diff(map[string]string{"csrf": csrf, "flow": "fl", "method": method}, hiddenInputs(p.first(t, atom.Form))); diff != "" {
+			if diff := cmp.Diff(tc.wantHidden, hiddenInputs(p.first(t, atom.Form))); diff != "" {
 				t.Errorf("hidden inputs mismatch (-want +got):\n%s", diff)
+			}
+			gotSend := ""
+			if n, ok := p.ids["mfa-send"]; ok {
+				gotSend = text(n)
+			}
+			if gotSend != tc.wantSend {
+				t.Errorf("send button = %q, want %q", gotSend, tc.wantSend)
+			}
+			for id, want := range tc.wantOthers {
+				if got := text(p.byID(t, id)); got != want {
+					t.Errorf("#%s = %q, want %q", id, got, want)
+				}
 			}
 		})
 	}

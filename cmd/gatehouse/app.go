@@ -265,6 +265,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
 		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,
+		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg),
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,
@@ -297,11 +298,13 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		TOTPSetupAction:    mfapages.PathTOTP,
 		FactorRemoveAction: mfapages.PathFactorRemove, RecoveryCodesAction: mfapages.PathRecoveryCodes,
 		BrowserForgetAction: mfapages.PathBrowserForget, BrowsersForgetAllAction: mfapages.PathBrowsersForgetAll,
+		FactorDefaultAction: mfapages.PathFactorDefault, SignInCodesAction: mfapages.PathSignInCodes,
 	}
 	a.MFAPages = &mfapages.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Factors: a.MFA, Pages: pages,
 		CSRF: oidc.CSRF(secure), Auditor: a.Audit, Notifier: a.Messages, Logger: log, FlowContinue: authflow.PathMFAContinue,
 		Deferrals: a.SignIn, LaterAction: authflow.PathMFALater, Browsers: a.MFA,
+		CodeKinds: signInCodeKinds(cfg),
 	}
 	a.Account.SecondFactors = a.MFAPages
 	a.Echo, err = newEcho(a, pages, cspHosts)

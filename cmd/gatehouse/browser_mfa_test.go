@@ -113,7 +113,7 @@ func testBrowserTOTP(t *testing.T, dialect string) {
 		tb.fill(t, map[string]string{"login-username": "tess", "login-password": testUserPassword})
 		tb.click(t, "login-submit")
 		tb.arrive(t, "/login/mfa")
-		tb.click(t, "mfa-switch")
+		tb.click(t, "mfa-use-recovery")
 
 		tb.arrive(t, "/login/mfa")
 		tb.await(t, "mfa-recovery-code")

@@ -116,7 +116,7 @@ func TestMFAAccountRegenerateAndRemove(t *testing.T) {
 			// An old code no longer signs in; a new one does.
 			rb := newBrowser(t, rpCallback)
 			p, _ = m.password(t, rb, "ada", oauth2.GenerateVerifier())
-			p, _ = rb.get(t, findLink(t, p, "mfa-switch"))
+			p, _ = rb.get(t, findLink(t, p, "mfa-use-recovery"))
 			p, resp = rb.submit(t, p, "mfa-submit", map[string]string{"recovery_code": oldCodes[0]})
 			noCode(t, resp, "old recovery code")
 			if p.Status != http.StatusUnprocessableEntity {

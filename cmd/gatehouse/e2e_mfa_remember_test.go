@@ -41,7 +41,7 @@ func (m *mfaClient) signInRemembering(t testing.TB, username, answer string, rec
 	mustChallenge(t, p)
 	fields := map[string]string{"code": answer, "remember": "1"}
 	if recovery {
-		p, _ = b.get(t, findLink(t, p, "mfa-switch"))
+		p, _ = b.get(t, findLink(t, p, "mfa-use-recovery"))
 		fields = map[string]string{"recovery_code": answer, "remember": "1"}
 	}
 	mustContain(t, p.Body, "Don't ask for a second factor on this browser for 30 days", "remember checkbox")

@@ -152,13 +152,13 @@ func TestMFASignIn(t *testing.T) {
 			mustContain(t, p.Body, "That code is not right", "replayed code")
 
 			// A recovery code instead, in the same flow.
-			sw := findLink(t, p, "mfa-switch")
+			sw := findLink(t, p, "mfa-use-recovery")
 			p, _ = replay.get(t, sw)
 			mustContain(t, p.Body, `name="recovery_code"`, "recovery code form")
 			b2v := oauth2.GenerateVerifier()
 			rb := newBrowser(t, rpCallback)
 			p, _ = m.password(t, rb, "ada", b2v)
-			p, _ = rb.get(t, findLink(t, p, "mfa-switch"))
+			p, _ = rb.get(t, findLink(t, p, "mfa-use-recovery"))
 			_, resp = rb.submit(t, p, "mfa-submit", map[string]string{"recovery_code": recovery[3]})
 			amr, acr = m.claims(t, resp, b2v)
 			if want := []string{"pwd", "mfa"}; !slices.Equal(amr, want) || acr != mfa.ACRMultiFactor {
@@ -179,7 +179,7 @@ func TestMFASignIn(t *testing.T) {
 			}
 			p, _ = direct.get(t, srv.URL+"/login?next=/account")
 			p, _ = direct.submit(t, p, "login-submit", map[string]string{"login": "ada", "password": testUserPassword})
-			p, _ = direct.get(t, findLink(t, p, "mfa-switch"))
+			p, _ = direct.get(t, findLink(t, p, "mfa-use-recovery"))
 			p, _ = direct.submit(t, p, "mfa-submit", map[string]string{"recovery_code": recovery[5]})
 			if p.URL.Path != "/account" || p.Status != http.StatusOK {
 				t.Fatalf("after the recovery code the direct sign-in led to %s (status %d), want /account", p.URL, p.Status)
@@ -192,7 +192,7 @@ func TestMFASignIn(t *testing.T) {
 			// A recovery code works once.
 			again := newBrowser(t, rpCallback)
 			p, _ = m.password(t, again, "ada", oauth2.GenerateVerifier())
-			p, _ = again.get(t, findLink(t, p, "mfa-switch"))
+			p, _ = again.get(t, findLink(t, p, "mfa-use-recovery"))
 			p, resp = again.submit(t, p, "mfa-submit", map[string]string{"recovery_code": recovery[3]})
 			noCode(t, resp, "used recovery code")
 			if p.Status != http.StatusUnprocessableEntity {

@@ -89,7 +89,8 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 					Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
 			},
 		},
-		Profiles: &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}},
+		Profiles:    &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}},
+		SignInCodes: &identity.SignInCodes{Core: core, Users: d.Users, ProductName: cfg.Theme.ProductName},
 	}
 }
 
@@ -126,4 +127,18 @@ func mfaPolicy(c config.MFA) mfa.Policy {
 		Everyone: c.Required == config.MFARequiredEveryone, Roles: c.RequiredRoles, Clients: c.RequiredClients,
 		GracePeriod: c.GracePeriod.Std(),
 	}
+}
+
+// signInCodeKinds are the kinds of second-factor code the deployment can
+// deliver: only through a real mail server or SMS provider, never the
+// development delivery that writes messages, codes included, to the log.
+func signInCodeKinds(cfg *config.Config) []mfa.Kind {
+	var out []mfa.Kind
+	if cfg.Email.SMTPURL != "" {
+		out = append(out, mfa.KindEmail)
+	}
+	if cfg.SMS.Provider == "webhook" || cfg.SMS.Provider == "twilio" {
+		out = append(out, mfa.KindSMS)
+	}
+	return out
 }

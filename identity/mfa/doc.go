@@ -11,6 +11,15 @@
 // factor's last time step in one conditional UPDATE, so a code works once
 // even when two requests race: the database decides.
 //
+// Sign-in codes by e-mail or SMS (KindEmail, KindSMS) are factors turned
+// on by EnableCodes and confirmed at once: the user's verified address or
+// number was the proof. They store no address and count only while the
+// user can be reached (Input.Reachable); the codes themselves are
+// identity's one-time tokens (identity.SignInCodes). Decide offers them
+// only to a user without an authenticator app or passkey, and never for
+// phr or phrh. One factor may be the user's default (SetDefault), whose
+// kind the challenge shows first (Preferred).
+//
 // Recovery codes are stored as keyed hashes; one is used by one
 // conditional UPDATE. Storage goes through the Factors and RecoveryCodes
 // interfaces (identity/sqlstore implements them). Decide and the

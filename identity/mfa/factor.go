@@ -12,7 +12,17 @@ type Kind string
 const (
 	KindTOTP     Kind = "totp"
 	KindWebAuthn Kind = "webauthn"
+	// KindEmail and KindSMS are sign-in codes sent to the user's
+	// verified e-mail address or phone number. The factor stores no
+	// address: it follows the user's current one, and is offered only
+	// while that is verified.
+	KindEmail Kind = "email"
+	KindSMS   Kind = "sms"
 )
+
+// CodeKind reports whether k is a code sent by e-mail or SMS, the kinds
+// weaker than an authenticator app or a passkey.
+func (k Kind) CodeKind() bool { return k == KindEmail || k == KindSMS }
 
 // Factor is one enrolled second factor of a user.
 type Factor struct {
@@ -34,6 +44,9 @@ type Factor struct {
 	// ConfirmedAt is nil while enrolment is pending: such a factor is
 	// not listed and not accepted.
 	ConfirmedAt *time.Time
+	// Default: the challenge of a sign-in shows this factor's kind
+	// first. At most one factor of a user is the default.
+	Default bool
 }
 
 // Confirmed reports whether enrolment finished.
@@ -64,4 +77,7 @@ var (
 	// ErrInvalidCode: the code is wrong, outside the window, or was
 	// already accepted (a replay); the caller counts it as a failed try.
 	ErrInvalidCode = errors.New("mfa: invalid code")
+	// ErrExists: the user has this kind of sign-in code turned on
+	// already.
+	ErrExists = errors.New("mfa: already turned on")
 )

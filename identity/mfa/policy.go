@@ -1,5 +1,7 @@
 package mfa
 
+import "slices"
+
 // Outcome is what a sign-in needs next, as Decide sees it.
 type Outcome int
 
@@ -62,6 +64,13 @@ type Input struct {
 	// Attestation: passkey registration verifies attestation, so a new
 	// passkey can prove itself hardware-bound (never with "none").
 	Attestation bool
+	// Reachable are the kinds of sign-in code (KindEmail, KindSMS) that
+	// can reach the user now: a verified address or number and a way to
+	// send to it. A KindEmail or KindSMS factor counts only while its
+	// kind is reachable. A user with no factor at all who must prove a
+	// second one (Required, or acr_values multi-factor) may be sent a
+	// code to any reachable kind; phr and phrh are never met by one.
+	Reachable []Kind
 }
 
 // Decision is Decide's answer.
@@ -78,10 +87,16 @@ type Decision struct {
 // Decide says whether a sign-in that used in.Used is enough. A user who
 // has a second factor always needs it (RP or not); so does everyone when
 // configuration requires MFA; and a relying party's acr_values must be
-// met too. Methods already used are not offered again.
+// met too. Methods already used are not offered again, except a passkey
+// (one without user verification may be asked again).
+//
+// Codes by e-mail or SMS are offered only to a user who has neither an
+// authenticator app nor a passkey: whoever holds the user's mailbox or
+// SIM must not get around the stronger factor.
 func Decide(in Input) Decision {
 	requested := enforcedACRs(in.ACRValues)
-	needMFA := in.Required || len(in.Factors) > 0
+	factors := usable(in.Factors, in.Reachable)
+	needMFA := in.Required || len(factors) > 0
 	rpMet := len(requested) == 0
 	for _, acr := range requested {
 		rpMet = rpMet || meets(in.Used, acr)
@@ -106,19 +121,37 @@ func Decide(in Input) Decision {
 			return false
 		}
 	}
-	usedTOTP := false
-	for _, m := range in.Used {
-		usedTOTP = usedTOTP || m.Kind == MethodTOTP
+	used := func(k Kind) bool {
+		for _, m := range in.Used {
+			if m.Kind == methodOf[k] {
+				return true
+			}
+		}
+		return false
 	}
 	var offer []Kind
+	strong := false
 	for _, k := range []Kind{KindWebAuthn, KindTOTP} {
-		if k == KindTOTP && usedTOTP {
-			continue
-		}
-		for _, f := range in.Factors {
-			if f.Kind == k && helps(k, f.WebAuthn != nil && f.WebAuthn.HardwareBound) {
+		for _, f := range factors {
+			if f.Kind != k {
+				continue
+			}
+			strong = true
+			if !used(k) && helps(k, f.WebAuthn != nil && f.WebAuthn.HardwareBound) && !slices.Contains(offer, k) {
 				offer = append(offer, k)
-				break
+			}
+		}
+	}
+	if !strong {
+		// The codes the user turned on; a user who turned on none may
+		// be sent one wherever they can be reached.
+		codes := kindsOf(factors)
+		if len(codes) == 0 {
+			codes = in.Reachable
+		}
+		for _, k := range []Kind{KindEmail, KindSMS} {
+			if slices.Contains(codes, k) && slices.Contains(in.Reachable, k) && !used(k) && helps(k, false) {
+				offer = append(offer, k)
 			}
 		}
 	}
@@ -126,14 +159,10 @@ func Decide(in Input) Decision {
 		return Decision{Outcome: Challenge, Offer: offer}
 	}
 	for _, k := range []Kind{KindWebAuthn, KindTOTP} {
-		if k == KindTOTP && usedTOTP {
+		if used(k) {
 			continue // a second authenticator app adds no factor
 		}
-		enrollable := false
-		for _, e := range in.Enrollable {
-			enrollable = enrollable || e == k
-		}
-		if enrollable && helps(k, k == KindWebAuthn && in.Attestation) {
+		if slices.Contains(in.Enrollable, k) && helps(k, k == KindWebAuthn && in.Attestation) {
 			offer = append(offer, k)
 		}
 	}
@@ -144,6 +173,49 @@ func Decide(in Input) Decision {
 		return Decision{Outcome: Enrol, Offer: offer, Deferrable: deferrable}
 	}
 	return Decision{Outcome: Unmet}
+}
+
+// methodOf is the method that proves a factor of each kind, for telling
+// which kinds a sign-in already used. A passkey is left out: one used
+// without user verification may be asked for again.
+var methodOf = map[Kind]MethodKind{KindTOTP: MethodTOTP, KindEmail: MethodEmailCode, KindSMS: MethodSMSCode}
+
+// usable drops the code factors whose address or number cannot be
+// reached now (no longer verified, or removed).
+func usable(factors []Factor, reachable []Kind) []Factor {
+	var out []Factor
+	for _, f := range factors {
+		if !f.Kind.CodeKind() || slices.Contains(reachable, f.Kind) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func kindsOf(factors []Factor) []Kind {
+	var out []Kind
+	for _, f := range factors {
+		out = append(out, f.Kind)
+	}
+	return out
+}
+
+// Preferred returns offer with the kind of the user's default factor
+// first and the rest in their order, so the challenge shows the method
+// the user chose; offer is unchanged when the default is not in it.
+func Preferred(offer []Kind, factors []Factor) []Kind {
+	for _, f := range factors {
+		if !f.Default {
+			continue
+		}
+		i := slices.Index(offer, f.Kind)
+		if i <= 0 {
+			return offer
+		}
+		out := append([]Kind{f.Kind}, offer[:i]...)
+		return append(out, offer[i+1:]...)
+	}
+	return offer
 }
 
 // enforcedACRs keeps the acr values Gatehouse enforces.
@@ -163,7 +235,7 @@ func enforcedACRs(values []string) []string {
 func kindMeets(k Kind, hardwareBound bool, acr string) bool {
 	switch acr {
 	case ACRMultiFactor:
-		return true
+		return true // a code by e-mail or SMS too
 	case ACRPhishingResistant:
 		return k == KindWebAuthn
 	case ACRPhishingResistantHardware:

@@ -17,6 +17,10 @@ func TestDecide(t *testing.T) {
 	multi := []string{mfa.ACRMultiFactor}
 	phr := []string{mfa.ACRPhishingResistant}
 	phrh := []string{mfa.ACRPhishingResistantHardware}
+	emailFactor := mfa.Factor{Kind: mfa.KindEmail}
+	smsFactor := mfa.Factor{Kind: mfa.KindSMS}
+	reachEmail := []mfa.Kind{mfa.KindEmail}
+	reachBoth := []mfa.Kind{mfa.KindEmail, mfa.KindSMS}
 	decision := func(o mfa.Outcome, offer ...mfa.Kind) mfa.Decision { return mfa.Decision{Outcome: o, Offer: offer} }
 
 	for _, tc := range []struct {
@@ -119,10 +123,79 @@ func TestDecide(t *testing.T) {
 		{"TOTP already used is not offered again",
 			mfa.Input{Factors: []mfa.Factor{totpFactor}, ACRValues: multi, Used: []mfa.Method{otpCode}, Enrollable: onlyTOTP},
 			decision(mfa.Unmet)},
+		{"e-mail codes turned on: challenged with one",
+			mfa.Input{Factors: []mfa.Factor{emailFactor}, Used: []mfa.Method{pwd}, Reachable: reachBoth, Enrollable: both},
+			decision(mfa.Challenge, mfa.KindEmail)},
+		{"e-mail and SMS codes turned on: both offered, e-mail first",
+			mfa.Input{Factors: []mfa.Factor{smsFactor, emailFactor}, Used: []mfa.Method{pwd}, Reachable: reachBoth},
+			decision(mfa.Challenge, mfa.KindEmail, mfa.KindSMS)},
+		{"e-mail code done",
+			mfa.Input{Factors: []mfa.Factor{emailFactor}, Used: []mfa.Method{pwd, email}, Reachable: reachBoth},
+			decision(mfa.Satisfied)},
+		{"SMS code done",
+			mfa.Input{Factors: []mfa.Factor{smsFactor}, ACRValues: multi, Used: []mfa.Method{pwd, sms}, Reachable: reachBoth},
+			decision(mfa.Satisfied)},
+		{"a user with TOTP is never offered codes",
+			mfa.Input{Factors: []mfa.Factor{emailFactor, totpFactor, smsFactor}, Used: []mfa.Method{pwd}, Reachable: reachBoth},
+			decision(mfa.Challenge, mfa.KindTOTP)},
+		{"a user with a passkey is never offered codes",
+			mfa.Input{Factors: []mfa.Factor{emailFactor, passkey}, ACRValues: multi, Used: []mfa.Method{pwd}, Reachable: reachBoth},
+			decision(mfa.Challenge, mfa.KindWebAuthn)},
+		{"a user with TOTP who used it is not offered codes either",
+			mfa.Input{Factors: []mfa.Factor{emailFactor, totpFactor}, ACRValues: multi, Used: []mfa.Method{otpCode},
+				Reachable: reachBoth, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
+		{"e-mail code factor whose address is no longer verified: not offered, not needed",
+			mfa.Input{Factors: []mfa.Factor{emailFactor}, Used: []mfa.Method{pwd}},
+			decision(mfa.Satisfied)},
+		{"only the codes turned on are offered",
+			mfa.Input{Factors: []mfa.Factor{smsFactor}, Used: []mfa.Method{pwd}, Reachable: reachBoth},
+			decision(mfa.Challenge, mfa.KindSMS)},
+		{"RP asks multi-factor, user has no factor but a verified address: send a code",
+			mfa.Input{ACRValues: multi, Used: []mfa.Method{pwd}, Reachable: reachEmail, Enrollable: both},
+			decision(mfa.Challenge, mfa.KindEmail)},
+		{"configuration requires MFA, user has no factor but verified address and number",
+			mfa.Input{Required: true, Used: []mfa.Method{pwd}, Reachable: reachBoth, Enrollable: onlyTOTP},
+			decision(mfa.Challenge, mfa.KindEmail, mfa.KindSMS)},
+		{"no factor and nothing asked: a verified address changes nothing",
+			mfa.Input{Used: []mfa.Method{pwd}, Reachable: reachBoth, Enrollable: both},
+			decision(mfa.Satisfied)},
+		{"phr is never met by a code: enrol a passkey",
+			mfa.Input{Factors: []mfa.Factor{emailFactor}, ACRValues: phr, Used: []mfa.Method{pwd}, Reachable: reachBoth, Enrollable: both},
+			decision(mfa.Enrol, mfa.KindWebAuthn)},
+		{"phr without a factor is not met by a code",
+			mfa.Input{ACRValues: phr, Used: []mfa.Method{pwd}, Reachable: reachBoth, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
+		{"phrh is not met by a code, nor after one",
+			mfa.Input{Factors: []mfa.Factor{smsFactor}, ACRValues: phrh, Used: []mfa.Method{pwd, sms}, Reachable: reachBoth, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
+		{"an e-mail code already used is not offered again",
+			mfa.Input{Factors: []mfa.Factor{emailFactor}, ACRValues: phr, Used: []mfa.Method{email}, Reachable: reachBoth, Enrollable: onlyTOTP},
+			decision(mfa.Unmet)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, mfa.Decide(tc.in)); diff != "" {
 				t.Errorf("Decide mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPreferred(t *testing.T) {
+	offer := []mfa.Kind{mfa.KindWebAuthn, mfa.KindTOTP}
+	for _, tc := range []struct {
+		name    string
+		factors []mfa.Factor
+		want    []mfa.Kind
+	}{
+		{"no default keeps the order", []mfa.Factor{{Kind: mfa.KindTOTP}, {Kind: mfa.KindWebAuthn}}, offer},
+		{"the default kind comes first", []mfa.Factor{{Kind: mfa.KindWebAuthn}, {Kind: mfa.KindTOTP, Default: true}},
+			[]mfa.Kind{mfa.KindTOTP, mfa.KindWebAuthn}},
+		{"a default not offered changes nothing", []mfa.Factor{{Kind: mfa.KindEmail, Default: true}}, offer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, mfa.Preferred(offer, tc.factors)); diff != "" {
+				t.Errorf("Preferred mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 // factor that does not exist or belongs to another user.
 type Factors interface {
 	// CreateFactor inserts f, which carries its ID, UserID and CreatedAt.
+	// A second factor of KindEmail or KindSMS for one user is ErrExists.
 	CreateFactor(ctx context.Context, f *Factor) error
 	// GetFactor returns one factor of the user, pending or confirmed.
 	GetFactor(ctx context.Context, userID, id string) (*Factor, error)
@@ -22,6 +23,9 @@ type Factors interface {
 	// confirmed one). It reports whether the row changed: false means the
 	// step was already used, by this request's twin or earlier.
 	AcceptStep(ctx context.Context, userID, id string, step int64, at time.Time, confirm bool) (bool, error)
+	// SetDefaultFactor makes the user's confirmed factor id the default
+	// and no other factor of theirs, in one statement.
+	SetDefaultFactor(ctx context.Context, userID, id string) error
 	// DeleteFactor removes one factor of the user.
 	DeleteFactor(ctx context.Context, userID, id string) error
 	// DeletePendingFactors removes the user's unconfirmed factors of

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"gatehouse/identity/mfa"
@@ -45,6 +47,7 @@ type factorRow struct {
 	CreatedAt    timestamp `gorm:"autoCreateTime:false"`
 	ConfirmedAt  timestamp // zero: NULL, pending
 	LastUsedAt   timestamp // zero: NULL, never used
+	IsDefault    bool
 }
 
 // TableName tells gorm the table name.
@@ -53,7 +56,7 @@ func (factorRow) TableName() string { return "mfa_factors" }
 func newFactorRow(f *mfa.Factor, id, userID string) (*factorRow, error) {
 	row := &factorRow{
 		ID: id, UserID: userID, Kind: string(f.Kind), Name: f.Name,
-		SecretSealed: f.SecretSealed, LastStep: f.LastStep, CreatedAt: newTimestamp(f.CreatedAt),
+		SecretSealed: f.SecretSealed, LastStep: f.LastStep, CreatedAt: newTimestamp(f.CreatedAt), IsDefault: f.Default,
 	}
 	if f.ConfirmedAt != nil {
 		row.ConfirmedAt = newTimestamp(*f.ConfirmedAt)
@@ -78,6 +81,7 @@ func (r *factorRow) toFactor() (*mfa.Factor, error) {
 		ID: r.ID, UserID: r.UserID, Kind: mfa.Kind(r.Kind), Name: r.Name,
 		SecretSealed: r.SecretSealed, LastStep: r.LastStep,
 		CreatedAt: r.CreatedAt.Time(), ConfirmedAt: r.ConfirmedAt.Ptr(), LastUsedAt: r.LastUsedAt.Ptr(),
+		Default: r.IsDefault,
 	}
 	if r.Credential != "" {
 		c := &mfa.WebAuthnCredential{}
@@ -114,6 +118,9 @@ func (s *MFAStore) CreateFactor(ctx context.Context, f *mfa.Factor) error {
 	if err := dbtx.DB(ctx, s.db).Create(row).Error; err != nil {
 		if isForeignKeyViolation(err) {
 			return fmt.Errorf("sqlstore: create factor: %w", mfa.ErrNotFound)
+		}
+		if isCodeKindTaken(err) {
+			return fmt.Errorf("sqlstore: create factor: %w", mfa.ErrExists)
 		}
 		return fmt.Errorf("sqlstore: create factor: %w", err)
 	}
@@ -187,6 +194,38 @@ func (s *MFAStore) AcceptStep(ctx context.Context, userID, id string, step int64
 		return false, fmt.Errorf("sqlstore: accept step: %w", res.Error)
 	}
 	return res.RowsAffected == 1, nil
+}
+
+// SetDefaultFactor makes one confirmed factor of the user the default and
+// every other factor of theirs not, in one UPDATE: the EXISTS clause
+// makes it change nothing when id is not such a factor.
+func (s *MFAStore) SetDefaultFactor(ctx context.Context, userID, id string) error {
+	userID, okUser := canonicalID(userID)
+	id, okID := canonicalID(id)
+	if !okUser || !okID {
+		return fmt.Errorf("sqlstore: set default factor: %w", mfa.ErrNotFound)
+	}
+	res := dbtx.DB(ctx, s.db).Exec(`UPDATE mfa_factors SET is_default = (id = ?)
+		WHERE user_id = ? AND EXISTS (
+			SELECT 1 FROM mfa_factors f WHERE f.id = ? AND f.user_id = ? AND f.confirmed_at IS NOT NULL)`,
+		id, userID, id, userID)
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: set default factor: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: set default factor: %w", mfa.ErrNotFound)
+	}
+	return nil
+}
+
+// isCodeKindTaken reports a second factor of a code kind the user has
+// already (the index mfa_factors_code_kind_idx of 00016_mfa_codes.sql).
+func isCodeKindTaken(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" && pgErr.ConstraintName == "mfa_factors_code_kind_idx"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed: mfa_factors.user_id, mfa_factors.kind")
 }
 
 // DeleteFactor removes one factor of the user.

@@ -136,3 +136,85 @@ func TestMFAStoreUserDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestMFAStoreCodeFactors: e-mail and SMS code factors are stored once
+// per user and kind; one factor at a time is the default, and only a
+// confirmed factor of the user can become it.
+func TestMFAStoreCodeFactors(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		s := sqlstore.NewMFAStore(db)
+		ada, bob := mustUser(t, db, "ada"), mustUser(t, db, "bob")
+		at := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+		factor := func(userID string, kind mfa.Kind, confirmed bool) *mfa.Factor {
+			f := &mfa.Factor{ID: uuid.NewString(), UserID: userID, Kind: kind, CreatedAt: at}
+			if kind == mfa.KindTOTP {
+				f.SecretSealed = "sealed"
+			}
+			if confirmed {
+				when := at
+				f.ConfirmedAt = &when
+			}
+			at = at.Add(time.Second)
+			return f
+		}
+		email, sms, totp := factor(ada, mfa.KindEmail, true), factor(ada, mfa.KindSMS, true), factor(ada, mfa.KindTOTP, true)
+		pending := factor(ada, mfa.KindTOTP, false)
+		for _, f := range []*mfa.Factor{email, sms, totp, pending, factor(bob, mfa.KindEmail, true)} {
+			if err := s.CreateFactor(ctx, f); err != nil {
+				t.Fatalf("CreateFactor(%s): %v", f.Kind, err)
+			}
+		}
+		if err := s.CreateFactor(ctx, factor(ada, mfa.KindEmail, true)); !errors.Is(err, mfa.ErrExists) {
+			t.Errorf("a second e-mail code factor: error = %v, want ErrExists", err)
+		}
+		if err := s.CreateFactor(ctx, factor(ada, mfa.Kind("carrier-pigeon"), true)); err == nil {
+			t.Error("a factor of an unknown kind was stored")
+		}
+
+		defaults := func() []mfa.Kind {
+			t.Helper()
+			fs, err := s.ListFactors(ctx, ada)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []mfa.Kind
+			for _, f := range fs {
+				if f.Default {
+					out = append(out, f.Kind)
+				}
+			}
+			return out
+		}
+		if got := defaults(); len(got) != 0 {
+			t.Errorf("defaults before any choice = %v, want none", got)
+		}
+		if err := s.SetDefaultFactor(ctx, ada, sms.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetDefaultFactor(ctx, ada, totp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]mfa.Kind{mfa.KindTOTP}, defaults()); diff != "" {
+			t.Errorf("defaults mismatch (-want +got):\n%s", diff)
+		}
+		for name, id := range map[string]string{"pending": pending.ID, "unknown": uuid.NewString(), "not a UUID": "x"} {
+			if err := s.SetDefaultFactor(ctx, ada, id); !errors.Is(err, mfa.ErrNotFound) {
+				t.Errorf("SetDefaultFactor(%s) error = %v, want ErrNotFound", name, err)
+			}
+		}
+		if err := s.SetDefaultFactor(ctx, bob, email.ID); !errors.Is(err, mfa.ErrNotFound) {
+			t.Errorf("SetDefaultFactor of another user's factor error = %v, want ErrNotFound", err)
+		}
+		if diff := cmp.Diff([]mfa.Kind{mfa.KindTOTP}, defaults()); diff != "" {
+			t.Errorf("defaults after refused changes mismatch (-want +got):\n%s", diff)
+		}
+		got, err := s.GetFactor(ctx, ada, email.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(email, got); diff != "" {
+			t.Errorf("GetFactor(email) mismatch (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -78,6 +78,14 @@ type RememberedBrowsers interface {
 	AccountBrowsers(ctx context.Context, userID string) ([]templates.AccountBrowser, error)
 }
 
+// SignInCodeLister is an optional ability of SecondFactors: the sign-in
+// codes the user could turn on.
+type SignInCodeLister interface {
+	// SignInCodeOptions returns the kinds of sign-in code the user could
+	// turn on, each available or not.
+	SignInCodeOptions(ctx context.Context, u *identity.User) ([]templates.SignInCodeOption, error)
+}
+
 // Handler serves the account pages.
 type Handler struct {
 	Sessions  Sessions
@@ -111,6 +119,11 @@ type Handler struct {
 	// remembered browsers; each form is hidden when empty.
 	BrowserForgetAction     string
 	BrowsersForgetAllAction string
+	// FactorDefaultAction and SignInCodesAction are the forms that make
+	// a factor the default and turn on sign-in codes; each is hidden
+	// when empty.
+	FactorDefaultAction string
+	SignInCodesAction   string
 }
 
 // Mount registers the account routes on e.
@@ -224,6 +237,7 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		TOTPSetupAction:    h.TOTPSetupAction,
 		FactorRemoveAction: h.FactorRemoveAction, RecoveryCodesAction: h.RecoveryCodesAction,
 		BrowserForgetAction: h.BrowserForgetAction, BrowsersForgetAllAction: h.BrowsersForgetAllAction,
+		FactorDefaultAction: h.FactorDefaultAction, SignInCodesAction: h.SignInCodesAction,
 	}
 	switch section {
 	case sectionSessions:
@@ -240,6 +254,11 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 			}
 			if rb, ok := h.SecondFactors.(RememberedBrowsers); ok {
 				if p.Browsers, err = rb.AccountBrowsers(r.c.Request().Context(), r.user.ID); err != nil {
+					return err
+				}
+			}
+			if l, ok := h.SecondFactors.(SignInCodeLister); ok && h.SignInCodesAction != "" {
+				if p.SignInCodeOptions, err = l.SignInCodeOptions(r.c.Request().Context(), r.user); err != nil {
 					return err
 				}
 			}

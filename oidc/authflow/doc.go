@@ -20,7 +20,11 @@
 // as the second factor was: a user with an authenticator app proves a
 // code (or a recovery code) after the password and before any session
 // starts (Flow.MFA); a session that lacks what the user's factors or the
-// client's acr_values need is stepped up, or its user led to enrol.
+// client's acr_values need is stepped up, or its user led to enrol. The
+// challenge page shows the user's default method first and offers the
+// others that mfa.Decide allows: a code by e-mail or SMS is sent on
+// request, bound to the flow, and refused outright to a user with an
+// authenticator app or passkey.
 //
 // The configured policy (Handler.Policy: everyone, roles, clients) makes
 // users without a factor enrol the same way. Within its grace period the

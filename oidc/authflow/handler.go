@@ -110,6 +110,12 @@ type Handler struct {
 	Verifier      Verifier
 	// MFA checks second factors; nil means nobody has one.
 	MFA SecondFactors
+	// Codes sends and checks sign-in codes by e-mail and SMS; nil
+	// offers none. CodeKinds are the kinds the deployment can deliver
+	// (mfa.KindEmail with mail set up, mfa.KindSMS with an SMS
+	// provider).
+	Codes     CodeSender
+	CodeKinds []mfa.Kind
 	// EnrolURL is the page where a signed-in user adds a second factor
 	// when acr_values needs one they lack; it gets the flow as "flow"
 	// and returns to PathMFAContinue.

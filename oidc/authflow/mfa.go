@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -38,6 +37,8 @@ type SecondFactors interface {
 	// UseRecoveryCode spends one recovery code, or returns
 	// mfa.ErrInvalidCode.
 	UseRecoveryCode(ctx context.Context, userID, code string) error
+	// RemainingRecoveryCodes counts the user's unused recovery codes.
+	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
 }
 
 // Challenge is a sign-in waiting for its second factor. Nobody is signed
@@ -50,6 +51,9 @@ type Challenge struct {
 	Used []mfa.Method
 	// Wrong counts the wrong codes; at maxWrongCodes the flow ends.
 	Wrong int `json:",omitempty"`
+	// Sent are the kinds of sign-in code (mfa.KindEmail, mfa.KindSMS)
+	// sent in this flow, whose forms the page now shows.
+	Sent []mfa.Kind `json:",omitempty"`
 }
 
 // challenge stops f until the user of ch proves a second factor.
@@ -70,6 +74,10 @@ func methodsOf(amr []string) []mfa.Method {
 			out = append(out, mfa.Method{Kind: mfa.MethodPassword})
 		case "otp":
 			out = append(out, mfa.Method{Kind: mfa.MethodTOTP})
+		case "email":
+			out = append(out, mfa.Method{Kind: mfa.MethodEmailCode})
+		case "sms":
+			out = append(out, mfa.Method{Kind: mfa.MethodSMSCode})
 		}
 	}
 	if slices.Contains(amr, "mfa") && len(out) < 2 {
@@ -84,15 +92,9 @@ func methodsOf(amr []string) []mfa.Method {
 // reauth marks a re-authentication). Without SecondFactors nobody has a
 // factor.
 func (h *Handler) secondFactor(c echo.Context, f *Flow, user *identity.User, used []mfa.Method, reauth bool) (factorCheck, error) {
-	in := mfa.Input{Used: used, Enrollable: []mfa.Kind{mfa.KindTOTP}}
-	if f.Form != nil {
-		in.ACRValues = strings.Fields(f.Form.Get("acr_values"))
-	}
-	if h.MFA != nil {
-		var err error
-		if in.Factors, err = h.MFA.ListFactors(c.Request().Context(), user.ID); err != nil {
-			return factorCheck{}, err
-		}
+	in, err := h.mfaInput(c.Request().Context(), f, user, used)
+	if err != nil {
+		return factorCheck{}, err
 	}
 	return h.decide(c, f, user, in, reauth)
 }
@@ -129,19 +131,16 @@ func (s mfaStep) flow(c echo.Context) (*Flow, *oidc.Client, error) {
 	return f, client, nil
 }
 
-func (s mfaStep) render(c echo.Context, status int, f *Flow, client *oidc.Client, recovery bool, errs map[string]string) error {
-	p := templates.MFAChallengePage{Action: PathMFA, CSRF: oidc.CSRFToken(c), Flow: f.ID, Recovery: recovery, Errors: errs}
-	if s.Browsers != nil {
-		p.RememberFor, p.Remember = rememberFor(s.RememberBrowser), c.FormValue("remember") != ""
+func (s mfaStep) render(c echo.Context, status int, f *Flow, client *oidc.Client, method string, errs map[string]string) error {
+	methods, err := s.challengeMethods(c.Request().Context(), f)
+	if err != nil {
+		return err
 	}
-	q := url.Values{"flow": {f.ID}}
-	if !recovery {
-		q.Set("method", "recovery")
+	p, err := s.challengePage(c, f, client, method, methods)
+	if err != nil {
+		return err
 	}
-	p.SwitchURL = PathMFA + "?" + q.Encode()
-	if client != nil {
-		p.ClientName = client.DisplayName()
-	}
+	p.Errors = errs
 	return s.Pages.MFAChallenge(oidc.StartPage(c, status), p)
 }
 
@@ -150,7 +149,7 @@ func (s mfaStep) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, f, client, c.QueryParam("method") == "recovery", nil)
+	return s.render(c, http.StatusOK, f, client, c.QueryParam("method"), nil)
 }
 
 func (s mfaStep) submit(c echo.Context) error {
@@ -163,21 +162,32 @@ func (s mfaStep) submit(c echo.Context) error {
 		return errNoChallenge
 	}
 	ch := f.MFA
-	recovery := c.FormValue("method") == "recovery"
+	form := c.FormValue("method")
 	var method mfa.Method
-	if recovery {
+	switch form {
+	case templates.MFAMethodEmail, templates.MFAMethodSMS:
+		return s.signInCode(c, f, client, form)
+	case templates.MFAMethodRecovery:
 		method = mfa.Method{Kind: mfa.MethodRecoveryCode}
 		err = s.MFA.UseRecoveryCode(ctx, ch.UserID, c.FormValue("recovery_code"))
-	} else {
-		method = mfa.Method{Kind: mfa.MethodTOTP}
+	default:
+		form, method = templates.MFAMethodTOTP, mfa.Method{Kind: mfa.MethodTOTP}
 		_, err = s.MFA.VerifyTOTP(ctx, ch.UserID, c.FormValue("code"))
 	}
 	if errors.Is(err, mfa.ErrInvalidCode) {
-		return s.wrongCode(c, f, client, recovery)
+		return s.wrongCode(c, f, client, form)
 	}
 	if err != nil {
 		return err
 	}
+	return s.passed(c, f, method)
+}
+
+// passed finishes the challenge of f, whose user proved method: the
+// session it starts records every method of the sign-in.
+func (s mfaStep) passed(c echo.Context, f *Flow, method mfa.Method) error {
+	ctx := c.Request().Context()
+	ch := f.MFA
 	user, err := s.Users.GetUser(ctx, ch.UserID)
 	if errors.Is(err, identity.ErrNotFound) || (err == nil && user.Status != identity.StatusActive) {
 		return errNoChallenge
@@ -208,7 +218,7 @@ func (s mfaStep) submit(c echo.Context) error {
 
 // wrongCode counts a wrong code in the flow, and ends the flow at
 // maxWrongCodes: a guesser gets five tries per password proved.
-func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recovery bool) error {
+func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, method string) error {
 	ctx := c.Request().Context()
 	f.MFA.Wrong++
 	// Wrong codes count towards the address's failed sign-ins like wrong
@@ -234,10 +244,15 @@ func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, recover
 		return err
 	}
 	key, msg := "code", "That code is not right. Enter the code the app shows now."
-	if recovery {
+	switch method {
+	case templates.MFAMethodRecovery:
 		key, msg = "recovery_code", "That recovery code is not right or was already used."
+	case templates.MFAMethodEmail:
+		msg = "That code is not right. Enter the code from the latest e-mail we sent, or ask for a new one."
+	case templates.MFAMethodSMS:
+		msg = "That code is not right. Enter the code from the latest text message we sent, or ask for a new one."
 	}
-	return s.render(c, http.StatusUnprocessableEntity, f, client, recovery, map[string]string{key: msg})
+	return s.render(c, http.StatusUnprocessableEntity, f, client, method, map[string]string{key: msg})
 }
 
 // enrolled hands a flow back to the dispatcher once the enrolment page

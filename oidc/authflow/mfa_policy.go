@@ -56,15 +56,14 @@ type factorCheck struct {
 	Remembered bool
 }
 
-// decide completes in with the configured policy and the browser, and
-// decides. A remembered browser is looked at only when the sign-in would
+// decide completes in (whose Required mfaInput set from the policy) with
+// the policy's grace period and the browser, and decides. A remembered browser is looked at only when the sign-in would
 // be challenged and is not a re-authentication: reauth (a sign-in over
 // the same user's session), prompt=login and max_age ask for the factors
 // themselves, and acr_values are never met by it (mfa.Input.Remembered).
 func (h *Handler) decide(c echo.Context, f *Flow, user *identity.User, in mfa.Input, reauth bool) (factorCheck, error) {
 	ctx := c.Request().Context()
 	var fc factorCheck
-	in.Required = h.Policy.Requires(user.Roles, f.ClientID)
 	if in.Required && len(in.Factors) == 0 && h.Policy.GracePeriod > 0 && h.Grace != nil {
 		start, err := h.Grace.GraceStart(ctx, user.ID)
 		if err != nil {

@@ -1,10 +1,12 @@
 package authflow
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"gatehouse/identity"
 	"gatehouse/identity/mfa"
 )
 
@@ -21,6 +23,8 @@ func TestMethodsOf(t *testing.T) {
 		{[]string{"pwd"}, []mfa.Method{pwd}},
 		{[]string{"pwd", "otp", "mfa"}, []mfa.Method{pwd, totp}},
 		{[]string{"pwd", "mfa"}, []mfa.Method{pwd, recovery}},
+		{[]string{"pwd", "email", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodEmailCode}}},
+		{[]string{"pwd", "sms", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodSMSCode}}},
 	}
 	for _, tc := range tests {
 		got := methodsOf(tc.amr)
@@ -32,5 +36,45 @@ func TestMethodsOf(t *testing.T) {
 				t.Errorf("AMR(methodsOf(%q)) mismatch (-want +got):\n%s", tc.amr, diff)
 			}
 		}
+	}
+}
+
+// codeSender is a CodeSender that sends and accepts nothing.
+type codeSender struct{}
+
+func (codeSender) SendSignInCode(context.Context, string, identity.CodeChannel, string) error {
+	return identity.ErrNoChannel
+}
+
+func (codeSender) CheckSignInCode(context.Context, string, identity.CodeChannel, string, string) error {
+	return identity.ErrNoChannel
+}
+
+// TestReachable: a code kind reaches a user only with a verified address
+// or number and a deployment that delivers it; an unverified or removed
+// one takes the kind away, and so the factor (see mfa.Decide).
+func TestReachable(t *testing.T) {
+	both := []mfa.Kind{mfa.KindEmail, mfa.KindSMS}
+	verified := &identity.User{Email: "a@example.com", EmailVerified: true, Phone: "+447911123456", PhoneVerified: true}
+	for _, tc := range []struct {
+		name string
+		h    Handler
+		user *identity.User
+		want []mfa.Kind
+	}{
+		{"both verified and delivered", Handler{Codes: codeSender{}, CodeKinds: both}, verified, both},
+		{"only e-mail delivered", Handler{Codes: codeSender{}, CodeKinds: []mfa.Kind{mfa.KindEmail}}, verified, []mfa.Kind{mfa.KindEmail}},
+		{"no sender", Handler{CodeKinds: both}, verified, nil},
+		{"address not verified", Handler{Codes: codeSender{}, CodeKinds: both},
+			&identity.User{Email: "a@example.com", Phone: "+447911123456", PhoneVerified: true}, []mfa.Kind{mfa.KindSMS}},
+		{"number removed", Handler{Codes: codeSender{}, CodeKinds: both},
+			&identity.User{Email: "a@example.com", EmailVerified: true, PhoneVerified: true}, []mfa.Kind{mfa.KindEmail}},
+		{"no user", Handler{Codes: codeSender{}, CodeKinds: both}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.h.reachable(tc.user)); diff != "" {
+				t.Errorf("reachable mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -11,6 +11,11 @@
 // with Cache-Control: no-store, every form carries a CSRF token, and each
 // factor turned on is audited.
 //
+// With a verified e-mail address or phone number, the section offers to
+// turn on sign-in codes of that kind (SignInCodeOptions, PathSignInCodes):
+// one post, audited and mailed like an app. "Make default"
+// (PathFactorDefault) picks the factor the sign-in asks for first.
+//
 // The security section lists the factors and the recovery codes left
 // (AccountFactors). Removing a factor and replacing the recovery codes
 // need a sign-in with the second factor in the last five minutes; without

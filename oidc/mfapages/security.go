@@ -19,6 +19,8 @@ import (
 var kindNames = map[mfa.Kind]string{
 	mfa.KindTOTP:     "Authenticator app",
 	mfa.KindWebAuthn: "Security key",
+	mfa.KindEmail:    "Codes by e-mail",
+	mfa.KindSMS:      "Codes by SMS",
 }
 
 // dateFormat is how the security section shows when a factor was added
@@ -36,13 +38,27 @@ func (h *Handler) AccountFactors(ctx context.Context, userID string) ([]template
 	if err != nil {
 		return nil, 0, err
 	}
+	var user *identity.User
 	out := make([]templates.AccountFactor, 0, len(factors))
 	for _, f := range factors {
 		kind := kindNames[f.Kind]
 		if kind == "" {
 			kind = string(f.Kind)
 		}
-		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat)}
+		if f.Kind.CodeKind() {
+			// A code factor follows the user's current address or number.
+			if user == nil {
+				if user, err = h.Users.GetUser(ctx, userID); err != nil {
+					return nil, 0, err
+				}
+			}
+			dest, ok := codeDestination(user, f.Kind)
+			kind += " to " + dest
+			if !ok {
+				kind += " (not verified: not used until it is)"
+			}
+		}
+		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat), Default: f.Default}
 		if f.LastUsedAt != nil {
 			af.LastUsed = f.LastUsedAt.UTC().Format(dateFormat)
 		}

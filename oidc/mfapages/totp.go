@@ -60,6 +60,12 @@ type Factors interface {
 	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
 	// RemoveFactor removes one of the user's factors.
 	RemoveFactor(ctx context.Context, userID, factorID string) error
+	// EnableCodes turns on sign-in codes of a kind (mfa.KindEmail,
+	// mfa.KindSMS), or returns mfa.ErrExists.
+	EnableCodes(ctx context.Context, userID string, kind mfa.Kind) (*mfa.Factor, error)
+	// SetDefault makes one of the user's factors the default, or
+	// returns mfa.ErrNotFound.
+	SetDefault(ctx context.Context, userID, factorID string) error
 }
 
 // Notifier queues the security notice of a factor turned on;
@@ -93,6 +99,9 @@ type Handler struct {
 	Browsers Browsers
 	// Now is the clock that tells a recent sign-in (nil means time.Now).
 	Now func() time.Time
+	// CodeKinds are the kinds of sign-in code the deployment delivers
+	// (mfa.KindEmail, mfa.KindSMS); only these can be turned on.
+	CodeKinds []mfa.Kind
 }
 
 // Mount registers the routes on e.
@@ -104,6 +113,8 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
 	e.POST(PathBrowserForget, h.withUser(h.forgetBrowser), h.CSRF)
 	e.POST(PathBrowsersForgetAll, h.withUser(h.forgetBrowsers), h.CSRF)
+	e.POST(PathSignInCodes, h.withUser(h.enableCodes), h.CSRF)
+	e.POST(PathFactorDefault, h.withUser(h.makeDefault), h.CSRF)
 }
 
 // request is one signed-in request.
@@ -168,7 +179,7 @@ func (h *Handler) beginTOTP(r *request) error {
 }
 
 // confirmTOTP turns the pending app on with its first code, then shows
-// the recovery codes when this is the user's first factor.
+// the recovery codes when the user has none yet.
 func (h *Handler) confirmTOTP(r *request) error {
 	ctx := r.c.Request().Context()
 	factorID := r.c.FormValue("factor")
@@ -191,12 +202,14 @@ func (h *Handler) confirmTOTP(r *request) error {
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
 	h.notify(ctx, r.user, identity.MailMFAEnabled)
-	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
+	left, err := h.Factors.RemainingRecoveryCodes(ctx, r.user.ID)
 	if err != nil {
 		return err
 	}
-	if len(factors) > 1 {
-		// The user has recovery codes from their first factor already.
+	if left > 0 {
+		// The user has recovery codes from an earlier app already.
+		// Sign-in codes by e-mail or SMS come with none: a user who
+		// had only those gets them now.
 		return r.c.Redirect(http.StatusSeeOther, h.continueURL(r))
 	}
 	codes, err := h.Factors.RegenerateRecoveryCodes(ctx, r.user.ID)
@@ -219,14 +232,19 @@ func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[s
 // is made whether or not the notice is queued, so a failure is logged,
 // not returned.
 func (h *Handler) notify(ctx context.Context, u *identity.User, kind identity.MailKind) {
+	h.notifyMail(ctx, u, identity.Mail{Kind: kind})
+}
+
+// notifyMail mails the user the notice m, addressed to them.
+func (h *Handler) notifyMail(ctx context.Context, u *identity.User, m identity.Mail) {
 	if h.Notifier == nil || u.Email == "" {
 		return
 	}
-	name := u.GivenName
-	if name == "" {
-		name = u.Username
+	m.To, m.Name = u.Email, u.GivenName
+	if m.Name == "" {
+		m.Name = u.Username
 	}
-	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: kind, To: u.Email, Name: name}); err != nil {
-		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(kind), "error", err)
+	if err := h.Notifier.SendMail(ctx, m); err != nil {
+		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(m.Kind), "error", err)
 	}
 }
