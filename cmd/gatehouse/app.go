@@ -54,7 +54,10 @@ type App struct {
 	// Identity is the identity service, one part per responsibility.
 	Identity identity.Services
 	// MFA enrols and verifies second factors.
-	MFA      *mfa.Service
+	MFA *mfa.Service
+	// Passkeys registers and verifies WebAuthn credentials (unavailable
+	// when the issuer's host is an IP address).
+	Passkeys *mfa.Passkeys
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
@@ -206,6 +209,11 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	a.MFA = &mfa.Service{
 		Factors: mfaStore, Codes: mfaStore, Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"),
 		Issuer: cfg.Theme.ProductName, Now: time.Now,
+	}
+	a.Passkeys, err = mfa.NewPasskeys(cfg.Issuer, cfg.Theme.ProductName, mfaStore, mfaStore, identitysql.NewCeremonyStore(db))
+	if err != nil {
+		a.Close()
+		return nil, err
 	}
 	return a, nil
 }

@@ -34,6 +34,10 @@ type Factor struct {
 	// ConfirmedAt is nil while enrolment is pending: such a factor is
 	// not listed and not accepted.
 	ConfirmedAt *time.Time
+	// CounterWarningAt is when a passkey's authenticator last reported a
+	// signature counter that went backwards (perhaps a cloned key): nil
+	// when never. The security page warns the user while it is set.
+	CounterWarningAt *time.Time
 }
 
 // Confirmed reports whether enrolment finished.
@@ -64,4 +68,12 @@ var (
 	// ErrInvalidCode: the code is wrong, outside the window, or was
 	// already accepted (a replay); the caller counts it as a failed try.
 	ErrInvalidCode = errors.New("mfa: invalid code")
+	// ErrPasskeyRefused: a passkey registration or assertion did not
+	// verify (wrong origin or relying party, bad signature, unknown
+	// credential, a challenge expired or already used).
+	ErrPasskeyRefused = errors.New("mfa: passkey refused")
+	// ErrCounterRegression: the authenticator's signature counter did
+	// not advance, a sign of a cloned key; the factor is flagged
+	// (CounterWarningAt) and the sign-in refused.
+	ErrCounterRegression = errors.New("mfa: passkey signature counter went backwards")
 )
