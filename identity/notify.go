@@ -38,6 +38,9 @@ const (
 	// MailMFARemoved tells the user that a second factor was removed
 	// from the account (by the user or an administrator).
 	MailMFARemoved MailKind = "mfa_removed"
+	// MailMFARenamed tells the user that a passkey was renamed, so a
+	// change made by someone else in their account does not go unnoticed.
+	MailMFARenamed MailKind = "mfa_renamed"
 	// MailRecoveryCodesRegenerated tells the user that new recovery
 	// codes replaced the old ones.
 	MailRecoveryCodesRegenerated MailKind = "recovery_codes_regenerated"

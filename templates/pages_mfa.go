@@ -20,8 +20,11 @@ type TOTPSetupPage struct {
 	// sign-in whose application asks for two-step verification): one
 	// button that posts there.
 	StartAction string
-	Action      string // the code form
-	CSRF        string
+	// Passkeys, with StartAction, offers adding a passkey too (first: it
+	// is the stronger factor, and the one acr_values=phr asks for).
+	Passkeys AccountPasskeys
+	Action   string // the code form
+	CSRF     string
 	// Flow is the sign-in the enrolment is part of, posted back as
 	// "flow"; omitted when empty.
 	Flow     string
@@ -95,6 +98,12 @@ type MFAChallengePage struct {
 	// SwitchURL leads to the other form ("Use a recovery code" or back).
 	SwitchURL  string
 	ClientName string // the application being signed in to; "" when none
+	// PasskeyOptionsAction, when set, offers "Use a passkey" first: the
+	// script asks it for the assertion's options and posts the result
+	// to Action with method=passkey.
+	PasskeyOptionsAction string
+	// NoApp hides the authenticator app's code form: the user has none.
+	NoApp bool
 	// Errors maps a field name ("code", "recovery_code") to the message
 	// shown under it; others are shown above the form.
 	Errors map[string]string

@@ -22,6 +22,8 @@ var eventNames = map[string]string{
 	audit.ActionMFAEnabled:                  "Two-step verification turned on",
 	audit.ActionMFADisabled:                 "Two-step verification turned off",
 	audit.ActionMFARecoveryCodesRegenerated: "New recovery codes made",
+	audit.ActionMFARenamed:                  "Passkey renamed",
+	audit.ActionMFACounterRegression:        "Passkey refused: it may have been copied",
 	audit.ActionUserRegistered:              "Account created",
 	audit.ActionRegistrationAttempt:         "Someone tried to sign up with your email address",
 }

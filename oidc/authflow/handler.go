@@ -109,6 +109,9 @@ type Handler struct {
 	Verifier      Verifier
 	// MFA checks second factors; nil means nobody has one.
 	MFA SecondFactors
+	// Passkeys verifies passkeys, as a second factor and as a
+	// passwordless sign-in (nil: none).
+	Passkeys Passkeys
 	// EnrolURL is the page where a signed-in user adds a second factor
 	// when acr_values needs one they lack; it gets the flow as "flow"
 	// and returns to PathMFAContinue.
@@ -152,9 +155,14 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.POST(oidc.PathVerifyResend, verify.resend, csrf)
 	g.GET(PathMFA, second.page, csrf)
 	g.POST(PathMFA, second.submit, csrf)
+	g.POST(PathMFAPasskey, second.passkeyOptions, csrf)
 	g.GET(PathMFAContinue, second.enrolled, csrf)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }
+
+// passkeysAvailable reports whether passkeys can be offered: configured,
+// and an issuer on a domain name.
+func (h *Handler) passkeysAvailable() bool { return h.Passkeys != nil && h.Passkeys.Available() }
 
 func (h *Handler) audit(c echo.Context, e audit.Entry) { oidc.Audit(c, h.Auditor, h.Logger, e) }

@@ -1,6 +1,7 @@
 package authflow
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +22,10 @@ func TestMethodsOf(t *testing.T) {
 		{[]string{"pwd"}, []mfa.Method{pwd}},
 		{[]string{"pwd", "otp", "mfa"}, []mfa.Method{pwd, totp}},
 		{[]string{"pwd", "mfa"}, []mfa.Method{pwd, recovery}},
+		{[]string{"pwd", "swk", "user", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodPasskey, UserVerified: true}}},
+		{[]string{"pwd", "swk", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodPasskey}}},
+		{[]string{"swk", "user", "mfa"}, []mfa.Method{{Kind: mfa.MethodPasskey, UserVerified: true}}},
+		{[]string{"hwk", "user", "mfa"}, []mfa.Method{{Kind: mfa.MethodPasskey, UserVerified: true, HardwareBound: true}}},
 	}
 	for _, tc := range tests {
 		got := methodsOf(tc.amr)
@@ -28,6 +33,10 @@ func TestMethodsOf(t *testing.T) {
 			t.Errorf("methodsOf(%q) mismatch (-want +got):\n%s", tc.amr, diff)
 		}
 		if tc.amr != nil {
+			// A passkey session meets acr phr without a new challenge.
+			if slices.Contains(tc.amr, "swk") && mfa.ACR(got) != mfa.ACRPhishingResistant {
+				t.Errorf("ACR(methodsOf(%q)) = %q, want phr", tc.amr, mfa.ACR(got))
+			}
 			if diff := cmp.Diff(tc.amr, mfa.AMR(got)); diff != "" {
 				t.Errorf("AMR(methodsOf(%q)) mismatch (-want +got):\n%s", tc.amr, diff)
 			}

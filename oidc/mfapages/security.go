@@ -18,7 +18,7 @@ import (
 // kindNames says in words what kind of factor each is.
 var kindNames = map[mfa.Kind]string{
 	mfa.KindTOTP:     "Authenticator app",
-	mfa.KindWebAuthn: "Security key",
+	mfa.KindWebAuthn: "Passkey",
 }
 
 // dateFormat is how the security section shows when a factor was added
@@ -42,7 +42,8 @@ func (h *Handler) AccountFactors(ctx context.Context, userID string) ([]template
 		if kind == "" {
 			kind = string(f.Kind)
 		}
-		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat)}
+		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat),
+			Passkey: f.Kind == mfa.KindWebAuthn, CounterWarning: f.CounterWarningAt != nil}
 		if f.LastUsedAt != nil {
 			af.LastUsed = f.LastUsedAt.UTC().Format(dateFormat)
 		}

@@ -85,6 +85,8 @@ type Handler struct {
 	// FlowContinue hands a sign-in back to its dispatcher (with the flow
 	// as "flow") when the enrolment was part of one.
 	FlowContinue string
+	// Passkeys registers passkeys (nil: none are offered).
+	Passkeys Passkeys
 	// Now is the clock that tells a recent sign-in (nil means time.Now).
 	Now func() time.Time
 }
@@ -96,6 +98,9 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
 	e.POST(PathRecoveryCodes, h.withUser(h.regenerateCodes), h.CSRF)
 	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
+	e.POST(PathPasskeyOptions, h.withUser(h.passkeyOptions), h.CSRF)
+	e.POST(PathPasskeys, h.withUser(h.addPasskey), h.CSRF)
+	e.POST(PathPasskeyRename, h.withUser(h.renamePasskey), h.CSRF)
 }
 
 // request is one signed-in request.
@@ -129,7 +134,7 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 // two-step verification they have not set up: a button that begins.
 func (h *Handler) startTOTP(r *request) error {
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
-		StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"),
+		StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"), Passkeys: h.AccountPasskeys(),
 	})
 }
 
@@ -172,8 +177,16 @@ func (h *Handler) confirmTOTP(r *request) error {
 	case err != nil:
 		return err
 	}
+	return h.enabled(r, mfa.KindTOTP, "")
+}
+
+// enabled ends an enrolment of kind: it is audited and mailed, and the
+// user's first factor gets recovery codes, shown once with notice above
+// them ("" says the app is set up).
+func (h *Handler) enabled(r *request, kind mfa.Kind, notice string) error {
+	ctx := r.c.Request().Context()
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
-		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
+		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(kind)}})
 	h.notify(ctx, r.user, identity.MailMFAEnabled)
 	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
 	if err != nil {
@@ -188,7 +201,7 @@ func (h *Handler) confirmTOTP(r *request) error {
 		return err
 	}
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
-		RecoveryCodes: codes, ContinueURL: h.continueURL(r),
+		RecoveryCodes: codes, ContinueURL: h.continueURL(r), CodesNotice: notice,
 	})
 }
 

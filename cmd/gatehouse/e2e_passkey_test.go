@@ -1,0 +1,233 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/descope/virtualwebauthn"
+	"golang.org/x/oauth2"
+
+	"gatehouse/config"
+	"gatehouse/identity/mfa"
+	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc/authflow"
+	"gatehouse/oidc/mfapages"
+)
+
+// localhost serves the test server as http://localhost:port: browsers
+// (and the server) allow passkeys only on a domain name, never on an IP.
+func localhost(t testing.TB) func(*config.Config) {
+	return func(cfg *config.Config) { onLocalhost(t, cfg) }
+}
+
+// softKey is a user's software authenticator with one passkey, doing
+// what static/passkey.js and the browser do.
+type softKey struct {
+	rp   virtualwebauthn.RelyingParty
+	auth virtualwebauthn.Authenticator
+	cred virtualwebauthn.Credential
+}
+
+func newSoftKey(srv *testServer, userID string) *softKey {
+	u, _ := url.Parse(srv.URL)
+	return &softKey{
+		rp:   virtualwebauthn.RelyingParty{ID: u.Hostname(), Name: "Gatehouse", Origin: srv.URL},
+		auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(userID)}),
+		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+	}
+}
+
+// ceremony posts the form of buttonID's CSRF token (and flow) to the
+// options endpoint, as passkey.js does, and returns the ceremony, the
+// options and the form's action and values.
+func ceremony(t testing.TB, b *browser, p *page, buttonID, optionsPath string) (string, string, string, url.Values) {
+	t.Helper()
+	action, values, _ := findForm(t, p, buttonID)
+	form := url.Values{"csrf": {values.Get("csrf")}}
+	if f := values.Get("flow"); f != "" {
+		form.Set("flow", f)
+	}
+	target, _ := p.URL.Parse(optionsPath)
+	resp, err := b.PostForm(target.String(), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var o struct {
+		Ceremony  string          `json:"ceremony"`
+		PublicKey json.RawMessage `json:"publicKey"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("options %s answered %d", optionsPath, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&o); err != nil || o.Ceremony == "" {
+		t.Fatalf("options %s: %v %+v", optionsPath, err, o)
+	}
+	return o.Ceremony, string(o.PublicKey), action, values
+}
+
+// register adds the passkey through the form with #passkey-add on p.
+func (k *softKey) register(t testing.TB, b *browser, p *page, name string) *page {
+	t.Helper()
+	id, options, action, values := ceremony(t, b, p, "passkey-add", mfapages.PathPasskeyOptions)
+	opts, err := virtualwebauthn.ParseAttestationOptions(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values.Set("name", name)
+	values.Set("ceremony", id)
+	values.Set("credential", virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *opts))
+	target, _ := p.URL.Parse(action)
+	got, _ := b.post(t, target.String(), values)
+	return got
+}
+
+// assert answers the passkey form with buttonID on p through rp (the
+// origin the browser was on) and returns what the server answered.
+func (k *softKey) assert(t testing.TB, b *browser, p *page, buttonID, optionsPath string, rp virtualwebauthn.RelyingParty) (*page, *http.Response) {
+	t.Helper()
+	id, options, action, values := ceremony(t, b, p, buttonID, optionsPath)
+	opts, err := virtualwebauthn.ParseAssertionOptions(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.cred.Counter++
+	values.Set("ceremony", id)
+	values.Set("credential", virtualwebauthn.CreateAssertionResponse(rp, k.auth, k.cred, *opts))
+	target, _ := p.URL.Parse(action)
+	return b.post(t, target.String(), values)
+}
+
+// wantPasskeyClaims: a passkey that verified the user is phishing
+// resistant and multi-factor on its own.
+func wantPasskeyClaims(t testing.TB, what string, amr []string, acr string, first ...mfa.Method) {
+	t.Helper()
+	used := append(first, mfa.Method{Kind: mfa.MethodPasskey, UserVerified: true})
+	if want := mfa.AMR(used); !slices.Equal(amr, want) || acr != mfa.ACRPhishingResistant {
+		t.Errorf("%s: amr %v acr %q, want %v %q", what, amr, acr, want, mfa.ACRPhishingResistant)
+	}
+}
+
+// TestPasskeySecondFactor: a user adds a passkey from the security
+// section (recovery codes come with it, the first factor), renames it,
+// and then signs in with the password and the passkey: the ID token says
+// amr pwd swk user mfa and acr phr, and a later acr_values=phr is met by
+// that session without a new challenge. An assertion made on another
+// origin (a phishing page relaying the challenge) is refused.
+func TestPasskeySecondFactor(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, dialect, localhost(t))
+			m := newMFAClient(t, srv)
+			u := srv.createUser(t, "ada", testUserPassword)
+			b := newBrowser(t, rpCallback)
+			signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+			key := newSoftKey(srv, u.ID)
+
+			p, _ := b.get(t, srv.URL+"/account?section=security")
+			mustContain(t, p.Body, `<label for="passkey-name">Passkey name</label>`, "passkey name label")
+			mustContain(t, p.Body, `src="/static/passkey.js"`, "passkey script")
+			p = key.register(t, b, p, "Laptop")
+			if n := len(recoveryCodeRE.FindAllString(p.Body, -1)); n != 10 {
+				t.Fatalf("adding the first passkey showed %d recovery codes, want 10 (status %d):\n%s", n, p.Status, p.Body)
+			}
+			mustContain(t, p.Body, "Your passkey is added.", "passkey notice")
+			p, _ = b.get(t, srv.URL+"/account?section=security")
+			mustContain(t, p.Body, "<td>Laptop<br><small>Passkey</small>", "passkey in the factor list")
+			p, _ = b.submit(t, p, "passkey-rename-submit-"+factorID(t, srv, u.ID), map[string]string{"name": "Work laptop"})
+			mustContain(t, p.Body, "<td>Work laptop<br><small>Passkey</small>", "renamed passkey")
+
+			pb := newBrowser(t, rpCallback)
+			v := oauth2.GenerateVerifier()
+			p, _ = m.password(t, pb, "ada", v)
+			if p.URL.Path != authflow.PathMFA {
+				t.Fatalf("password led to %s, want the second-factor page:\n%s", p.URL, p.Body)
+			}
+			mustContain(t, p.Body, `id="mfa-passkey"`, "Use a passkey")
+			_, resp := key.assert(t, pb, p, "mfa-passkey", authflow.PathMFAPasskey, key.rp)
+			amr, acr := m.claims(t, resp, v)
+			wantPasskeyClaims(t, "password + passkey", amr, acr, mfa.Method{Kind: mfa.MethodPassword})
+
+			// The passkey session meets acr_values=phr as it is.
+			v = oauth2.GenerateVerifier()
+			_, resp = pb.get(t, m.authURL(v, "acr_values", mfa.ACRPhishingResistant))
+			amr, acr = m.claims(t, resp, v)
+			wantPasskeyClaims(t, "acr_values=phr on the passkey session", amr, acr, mfa.Method{Kind: mfa.MethodPassword})
+
+			// A response signed for another origin is refused.
+			eb := newBrowser(t, rpCallback)
+			p, _ = m.password(t, eb, "ada", oauth2.GenerateVerifier())
+			evil := key.rp
+			evil.Origin = "http://evil.example"
+			p, resp = key.assert(t, eb, p, "mfa-passkey", authflow.PathMFAPasskey, evil)
+			noCode(t, resp, "wrong-origin assertion")
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("wrong-origin assertion answered %d, want 422:\n%s", p.Status, p.Body)
+			}
+			mustContain(t, p.Body, "Signing in with your passkey did not work", "refused passkey message")
+		})
+	}
+}
+
+// factorID is the ID of the user's only factor.
+func factorID(t testing.TB, srv *testServer, userID string) string {
+	t.Helper()
+	fs, err := srv.App.MFA.ListFactors(t.Context(), userID)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("ListFactors = %d factors, %v; want 1", len(fs), err)
+	}
+	return fs[0].ID
+}
+
+// TestPasskeyEnrolForPhr: a relying party asking for acr_values=phr of a
+// user without a passkey leads them, after the password, to add one; the
+// flow then asks for it and issues acr phr.
+func TestPasskeyEnrolForPhr(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, dialect, localhost(t))
+			m := newMFAClient(t, srv)
+			u := srv.createUser(t, "dave", testUserPassword)
+			key := newSoftKey(srv, u.ID)
+			b := newBrowser(t, rpCallback)
+			v := oauth2.GenerateVerifier()
+			p, resp := m.password(t, b, "dave", v, "acr_values", mfa.ACRPhishingResistant)
+			noCode(t, resp, "password alone")
+			if p.URL.Path != mfapages.PathTOTP || p.URL.Query().Get("flow") == "" {
+				t.Fatalf("password with acr_values=phr led to %s (status %d), want the enrolment page:\n%s", p.URL, p.Status, p.Body)
+			}
+			p = key.register(t, b, p, "Phone")
+			p, _ = b.get(t, findLink(t, p, "recovery-codes-continue"))
+			if p.URL.Path != authflow.PathMFA {
+				t.Fatalf("after adding the passkey the flow led to %s, want the second-factor page:\n%s", p.URL, p.Body)
+			}
+			_, resp = key.assert(t, b, p, "mfa-passkey", authflow.PathMFAPasskey, key.rp)
+			amr, acr := m.claims(t, resp, v)
+			wantPasskeyClaims(t, "after enrolment in the flow", amr, acr, mfa.Method{Kind: mfa.MethodPassword})
+		})
+	}
+}
+
+// TestPasskeyIPIssuer: on an issuer reached by IP address the security
+// section offers no passkey and says why.
+func TestPasskeyIPIssuer(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, dbtest.Dialects[0], nil)
+	m := newMFAClient(t, srv)
+	srv.createUser(t, "ada", testUserPassword)
+	b := newBrowser(t, rpCallback)
+	signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+	p, _ := b.get(t, srv.URL+"/account?section=security")
+	mustContain(t, p.Body, `id="passkeys-unavailable"`, "why passkeys are missing")
+	if strings.Contains(p.Body, `id="passkey-add"`) {
+		t.Errorf("the security section of an IP issuer offers a passkey:\n%s", p.Body)
+	}
+}
