@@ -231,3 +231,79 @@ func TestPasskeyIPIssuer(t *testing.T) {
 		t.Errorf("the security section of an IP issuer offers a passkey:\n%s", p.Body)
 	}
 }
+
+// passkeyUser creates a user who added a passkey from the security
+// section, and returns it.
+func passkeyUser(t testing.TB, srv *testServer, m *mfaClient, username string) (string, *softKey) {
+	t.Helper()
+	u := srv.createUser(t, username, testUserPassword)
+	b := newBrowser(t, rpCallback)
+	signIn(t, b, m.authURL(oauth2.GenerateVerifier()), username, false)
+	key := newSoftKey(srv, u.ID)
+	p, _ := b.get(t, srv.URL+"/account?section=security")
+	if p = key.register(t, b, p, "Laptop"); p.Status != http.StatusOK {
+		t.Fatalf("adding the passkey answered %d:\n%s", p.Status, p.Body)
+	}
+	return u.ID, key
+}
+
+// TestPasskeyPasswordless: "Sign in with a passkey" on the login page is
+// a first factor that continues the flow like a password, here up to an
+// ID token with acr phr that acr_values=phr asked for; and on the page
+// itself up to the account area. A response for another origin, and any
+// passkey of a disabled or locked account, get one generic refusal and
+// no code.
+func TestPasskeyPasswordless(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, dialect, localhost(t))
+			m := newMFAClient(t, srv)
+			adaID, key := passkeyUser(t, srv, m, "ada")
+
+			b := newBrowser(t, rpCallback)
+			v := oauth2.GenerateVerifier()
+			p, _ := b.get(t, m.authURL(v, "acr_values", mfa.ACRPhishingResistant))
+			if p.URL.Path != "/login" {
+				t.Fatalf("authorize led to %s, want the login page", p.URL)
+			}
+			mustContain(t, p.Body, `autocomplete="username webauthn"`, "conditional UI on the username field")
+			mustContain(t, p.Body, `id="login-passkey"`, "Sign in with a passkey")
+			_, resp := key.assert(t, b, p, "login-passkey", authflow.PathPasskeyOptions, key.rp)
+			amr, acr := m.claims(t, resp, v)
+			wantPasskeyClaims(t, "passwordless with acr_values=phr", amr, acr)
+
+			direct := newBrowser(t, rpCallback)
+			p, _ = direct.get(t, srv.URL+"/login?next=/account")
+			p, _ = key.assert(t, direct, p, "login-passkey", authflow.PathPasskeyOptions, key.rp)
+			if p.URL.Path != "/account" || p.Status != http.StatusOK {
+				t.Fatalf("passwordless on the login page led to %s (status %d), want /account", p.URL, p.Status)
+			}
+
+			refused := func(what string, rp virtualwebauthn.RelyingParty) {
+				t.Helper()
+				rb := newBrowser(t, rpCallback)
+				p, _ := rb.get(t, m.authURL(oauth2.GenerateVerifier()))
+				p, resp := key.assert(t, rb, p, "login-passkey", authflow.PathPasskeyOptions, rp)
+				noCode(t, resp, what)
+				if p.Status != http.StatusUnprocessableEntity {
+					t.Errorf("%s answered %d, want 422:\n%s", what, p.Status, p.Body)
+				}
+				mustContain(t, p.Body, "Signing in with a passkey did not work.", what)
+			}
+			evil := key.rp
+			evil.Origin = "http://evil.example"
+			refused("wrong-origin passwordless assertion", evil)
+			db := srv.App.DB.Gorm()
+			if err := db.Exec("UPDATE users SET locked_permanently = ? WHERE id = ?", true, adaID).Error; err != nil {
+				t.Fatal(err)
+			}
+			refused("passkey of a locked account", key.rp)
+			if err := db.Exec("UPDATE users SET locked_permanently = ?, status = ? WHERE id = ?", false, "disabled", adaID).Error; err != nil {
+				t.Fatal(err)
+			}
+			refused("passkey of a disabled account", key.rp)
+		})
+	}
+}

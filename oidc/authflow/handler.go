@@ -145,9 +145,12 @@ var _ oidc.SignIn = (*Handler)(nil)
 func (h *Handler) Mount(g *echo.Group) {
 	csrf := oidc.CSRF(h.Browser.Secure)
 	in, up, verify, consent, second := signInStep{h}, signUpStep{h}, verifyStep{h}, consentStep{h}, mfaStep{h}
+	passkey := passwordlessStep{h}
 	g.GET("/", in.home, csrf)
 	g.GET(oidc.PathLogin, in.page, csrf)
 	g.POST(oidc.PathLogin, in.submit, csrf)
+	g.POST(PathPasskeyOptions, passkey.options, csrf)
+	g.POST(PathPasskeyLogin, passkey.submit, csrf)
 	g.GET(oidc.PathSignUp, up.page, csrf)
 	g.POST(oidc.PathSignUp, up.submit, csrf)
 	g.GET(oidc.PathVerifyEmail, verify.page, csrf)
