@@ -64,6 +64,9 @@ type Mail struct {
 	// that carries neither. A mail not delivered by then is dropped, not
 	// sent stale.
 	ExpiresAt time.Time
+	// Factor is the kind of second factor a factor notice is about
+	// ("totp", "webauthn"); "" when it does not say.
+	Factor string
 }
 
 // SMS is one text message.

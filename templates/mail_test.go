@@ -313,3 +313,28 @@ func TestMailKindsComplete(t *testing.T) {
 		t.Errorf("%d mail kinds, want %d", len(r.mails), len(kinds))
 	}
 }
+
+// TestMailPasskeyNotices: the notice of a passkey added says passkey, in
+// both parts, and the rename notice exists in both.
+func TestMailPasskeyNotices(t *testing.T) {
+	r := MustNew(t, testTheme)
+	m := testMail(identity.MailMFAEnabled)
+	m.Factor = "webauthn"
+	_, plain, body, err := r.RenderMail(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, s := range map[string]string{"text": plain, "HTML": body} {
+		if !strings.Contains(s, "A passkey was added to your Acme ID account") || strings.Contains(s, "authenticator app") {
+			t.Errorf("%s part of the passkey notice:\n%s", part, s)
+		}
+	}
+	subject, plain, body, err := r.RenderMail(testMail(identity.MailMFARenamed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Acme ID: a passkey was renamed" || !strings.Contains(plain, "A passkey of your Acme ID account was renamed.") ||
+		!strings.Contains(body, "A passkey of your Acme ID account was renamed.") {
+		t.Errorf("rename notice: %q\n%s\n%s", subject, plain, body)
+	}
+}

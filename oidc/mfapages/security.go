@@ -133,6 +133,6 @@ func (h *Handler) removeFactor(r *request) error {
 	}
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFADisabled, Details: audit.Details{"factor": string(kind)}})
-	h.notify(ctx, r.user, identity.MailMFARemoved)
+	h.notifyFactor(ctx, r.user, identity.MailMFARemoved, kind)
 	return r.c.Redirect(http.StatusSeeOther, securityURL)
 }

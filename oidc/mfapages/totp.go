@@ -187,7 +187,7 @@ func (h *Handler) enabled(r *request, kind mfa.Kind, notice string) error {
 	ctx := r.c.Request().Context()
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(kind)}})
-	h.notify(ctx, r.user, identity.MailMFAEnabled)
+	h.notifyFactor(ctx, r.user, identity.MailMFAEnabled, kind)
 	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
 	if err != nil {
 		return err
@@ -216,6 +216,11 @@ func (h *Handler) renderKey(r *request, status int, e *mfa.Enrolment, errs map[s
 // is made whether or not the notice is queued, so a failure is logged,
 // not returned.
 func (h *Handler) notify(ctx context.Context, u *identity.User, kind identity.MailKind) {
+	h.notifyFactor(ctx, u, kind, "")
+}
+
+// notifyFactor is notify for a notice about one factor of kind factor.
+func (h *Handler) notifyFactor(ctx context.Context, u *identity.User, kind identity.MailKind, factor mfa.Kind) {
 	if h.Notifier == nil || u.Email == "" {
 		return
 	}
@@ -223,7 +228,7 @@ func (h *Handler) notify(ctx context.Context, u *identity.User, kind identity.Ma
 	if name == "" {
 		name = u.Username
 	}
-	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: kind, To: u.Email, Name: name}); err != nil {
+	if err := h.Notifier.SendMail(ctx, identity.Mail{Kind: kind, To: u.Email, Name: name, Factor: string(factor)}); err != nil {
 		h.Logger.ErrorContext(ctx, "queue notice", "user_id", u.ID, "kind", string(kind), "error", err)
 	}
 }
