@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/config"
+	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc/authflow"
@@ -117,15 +118,35 @@ func wantPasskeyClaims(t testing.TB, what string, amr []string, acr string, firs
 // and then signs in with the password and the passkey: the ID token says
 // amr pwd swk user mfa and acr phr, and a later acr_values=phr is met by
 // that session without a new challenge. An assertion made on another
-// origin (a phishing page relaying the challenge) is refused.
+// origin (a phishing page relaying the challenge) is refused; so is one
+// whose counter went backwards (a cloned key), which is audited and
+// warned of on the security page. That fresh passkey session may remove
+// the passkey. Every change is audited and mailed.
 func TestPasskeySecondFactor(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, dialect, localhost(t))
+			mb := startMailbox(t)
+			srv := startServer(t, dialect, func(cfg *config.Config) {
+				withDelivery(mb, nil, false)(cfg)
+				onLocalhost(t, cfg)
+			})
 			m := newMFAClient(t, srv)
 			u := srv.createUser(t, "ada", testUserPassword)
+			audited := func(action, what string) {
+				t.Helper()
+				entries, err := srv.App.Audit.List(t.Context(), audit.Filter{UserID: u.ID, Action: action})
+				if err != nil || len(entries) != 1 {
+					t.Errorf("%s: %s audit entries = %+v, %v; want one", what, action, entries, err)
+				}
+			}
+			mailed := func(text, what string) {
+				t.Helper()
+				if got := mb.next(t, "ada@example.com"); !strings.Contains(got.Text, text) {
+					t.Errorf("%s: mail %q lacks %q:\n%s", what, got.Subject, text, got.Text)
+				}
+			}
 			b := newBrowser(t, rpCallback)
 			signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
 			key := newSoftKey(srv, u.ID)
@@ -138,10 +159,15 @@ func TestPasskeySecondFactor(t *testing.T) {
 				t.Fatalf("adding the first passkey showed %d recovery codes, want 10 (status %d):\n%s", n, p.Status, p.Body)
 			}
 			mustContain(t, p.Body, "Your passkey is added.", "passkey notice")
+			audited(audit.ActionMFAEnabled, "passkey added")
+			mailed("A passkey was added to your", "passkey added")
 			p, _ = b.get(t, srv.URL+"/account?section=security")
 			mustContain(t, p.Body, "<td>Laptop<br><small>Passkey</small>", "passkey in the factor list")
-			p, _ = b.submit(t, p, "passkey-rename-submit-"+factorID(t, srv, u.ID), map[string]string{"name": "Work laptop"})
+			id := factorID(t, srv, u.ID)
+			p, _ = b.submit(t, p, "passkey-rename-submit-"+id, map[string]string{"name": "Work laptop"})
 			mustContain(t, p.Body, "<td>Work laptop<br><small>Passkey</small>", "renamed passkey")
+			audited(audit.ActionMFARenamed, "passkey renamed")
+			mailed("A passkey of your Gatehouse account was renamed.", "passkey renamed")
 
 			pb := newBrowser(t, rpCallback)
 			v := oauth2.GenerateVerifier()
@@ -171,6 +197,27 @@ func TestPasskeySecondFactor(t *testing.T) {
 				t.Errorf("wrong-origin assertion answered %d, want 422:\n%s", p.Status, p.Body)
 			}
 			mustContain(t, p.Body, "Signing in with your passkey did not work", "refused passkey message")
+
+			// A clone lagging behind the original.
+			cb := newBrowser(t, rpCallback)
+			p, _ = m.password(t, cb, "ada", oauth2.GenerateVerifier())
+			key.cred.Counter = 0
+			p, resp = key.assert(t, cb, p, "mfa-passkey", authflow.PathMFAPasskey, key.rp)
+			noCode(t, resp, "assertion with a counter that went backwards")
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("counter regression answered %d, want 422", p.Status)
+			}
+			audited(audit.ActionMFACounterRegression, "counter regression")
+			p, _ = pb.get(t, srv.URL+"/account?section=security")
+			mustContain(t, p.Body, `id="passkey-warning-`+id+`"`, "counter warning on the security page")
+
+			// The passkey session is a fresh second-factor sign-in.
+			p, _ = pb.submit(t, p, "factor-remove-"+id, nil)
+			if p.URL.Path != "/account" || strings.Contains(p.Body, `id="mfa-factor-`+id+`"`) {
+				t.Fatalf("removing the passkey led to %s:\n%s", p.URL, p.Body)
+			}
+			audited(audit.ActionMFADisabled, "passkey removed")
+			mailed("A second factor was removed", "passkey removed")
 		})
 	}
 }
@@ -305,5 +352,41 @@ func TestPasskeyPasswordless(t *testing.T) {
 			}
 			refused("passkey of a disabled account", key.rp)
 		})
+	}
+}
+
+// TestPasskeyRateLimit: the passwordless routes, which need no login
+// name and store a ceremony per request, share one budget per address;
+// past it the options answer 429 in JSON and the sign-in 429 too.
+func TestPasskeyRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, dbtest.Dialects[0], func(cfg *config.Config) {
+		onLocalhost(t, cfg)
+		cfg.RateLimits.LoginPerIP = "3/1m"
+	})
+	b := newBrowser(t, rpCallback)
+	p, _ := b.get(t, srv.URL+"/login")
+	_, values, _ := findForm(t, p, "login-passkey")
+	form := url.Values{"csrf": {values.Get("csrf")}}
+	for i := range 3 {
+		resp, err := b.PostForm(srv.URL+authflow.PathPasskeyOptions, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("options request %d answered %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	resp, err := b.PostForm(srv.URL+authflow.PathPasskeyOptions, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("options past the limit answered %d %s, want 429 JSON", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if p, _ := b.post(t, srv.URL+authflow.PathPasskeyLogin, form); p.Status != http.StatusTooManyRequests {
+		t.Errorf("passkey sign-in past the limit answered %d, want 429", p.Status)
 	}
 }

@@ -26,13 +26,13 @@ const (
 // account all read the same.
 const msgBadPasskey = "Signing in with a passkey did not work. Try again, or sign in with your password."
 
-// SuccessRecorder is an optional ability of Authenticator: it clears the
-// failure counts after a successful sign-in step that is not a password,
-// and refuses (identity.ErrLocked) when the account is locked.
-type SuccessRecorder interface {
-	// RecordSuccess sets the user's failure counts back to zero, or
-	// returns identity.ErrLocked.
-	RecordSuccess(ctx context.Context, userID string) error
+// PasskeyRecorder is an optional ability of Authenticator: it records a
+// sign-in whose first factor was a passkey as a right password is (failure
+// counts back to zero, last sign-in), and refuses a locked account.
+type PasskeyRecorder interface {
+	// RecordPasskeySignIn records the sign-in, or returns
+	// identity.ErrLocked.
+	RecordPasskeySignIn(ctx context.Context, userID string) error
 }
 
 // passwordlessStep is the passkey sign-in of the login page: a first
@@ -102,8 +102,8 @@ func (s passwordlessStep) submit(c echo.Context) error {
 	if user.Status != identity.StatusActive || user.LockedAt(s.Now()) {
 		return s.refuse(c, f, client, "account_unavailable", user.ID)
 	}
-	if r, ok := s.Authenticator.(SuccessRecorder); ok {
-		switch err := r.RecordSuccess(ctx, user.ID); {
+	if r, ok := s.Authenticator.(PasskeyRecorder); ok {
+		switch err := r.RecordPasskeySignIn(ctx, user.ID); {
 		case errors.Is(err, identity.ErrLocked):
 			return s.refuse(c, f, client, "account_unavailable", user.ID)
 		case err != nil:
