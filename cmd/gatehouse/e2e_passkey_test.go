@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/descope/virtualwebauthn"
+	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
 	"gatehouse/config"
@@ -264,18 +266,31 @@ func TestPasskeyEnrolForPhr(t *testing.T) {
 }
 
 // TestPasskeyIPIssuer: on an issuer reached by IP address the security
-// section offers no passkey and says why.
+// section offers no passkey and says why, and a user whose only factor
+// is a passkey is asked for a recovery code.
 func TestPasskeyIPIssuer(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, dbtest.Dialects[0], nil)
 	m := newMFAClient(t, srv)
-	srv.createUser(t, "ada", testUserPassword)
+	u := srv.createUser(t, "ada", testUserPassword)
 	b := newBrowser(t, rpCallback)
 	signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
 	p, _ := b.get(t, srv.URL+"/account?section=security")
 	mustContain(t, p.Body, `id="passkeys-unavailable"`, "why passkeys are missing")
 	if strings.Contains(p.Body, `id="passkey-add"`) {
 		t.Errorf("the security section of an IP issuer offers a passkey:\n%s", p.Body)
+	}
+
+	now := time.Now()
+	f := &mfa.Factor{ID: uuid.NewString(), UserID: u.ID, Kind: mfa.KindWebAuthn, Name: "Laptop", CreatedAt: now, ConfirmedAt: &now,
+		WebAuthn: &mfa.WebAuthnCredential{ID: []byte("credential"), PublicKey: []byte("key")}}
+	if err := srv.App.MFA.Factors.CreateFactor(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = m.password(t, newBrowser(t, rpCallback), "ada", oauth2.GenerateVerifier())
+	mustContain(t, p.Body, `name="recovery_code"`, "recovery code form")
+	if strings.Contains(p.Body, `id="mfa-passkey"`) || strings.Contains(p.Body, `id="mfa-switch"`) {
+		t.Errorf("the challenge of an IP issuer offers a passkey or a switch:\n%s", p.Body)
 	}
 }
 

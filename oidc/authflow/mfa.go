@@ -177,6 +177,11 @@ func (s mfaStep) render(c echo.Context, status int, f *Flow, client *oidc.Client
 		q.Set("method", "recovery")
 	}
 	p.SwitchURL = PathMFA + "?" + q.Encode()
+	if p.NoApp && p.PasskeyOptionsAction == "" {
+		// Only passkeys the browser may not use here (an issuer moved to
+		// an IP address): the recovery codes are what is left.
+		p.Recovery, p.SwitchURL = true, ""
+	}
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
