@@ -93,6 +93,13 @@ func (k *softKey) register(t testing.TB, b *browser, p *page, name string) *page
 // origin the browser was on) and returns what the server answered.
 func (k *softKey) assert(t testing.TB, b *browser, p *page, buttonID, optionsPath string, rp virtualwebauthn.RelyingParty) (*page, *http.Response) {
 	t.Helper()
+	target, values := k.answer(t, b, p, buttonID, optionsPath, rp)
+	return b.post(t, target, values)
+}
+
+// answer is assert without the post: the form's target and values.
+func (k *softKey) answer(t testing.TB, b *browser, p *page, buttonID, optionsPath string, rp virtualwebauthn.RelyingParty) (string, url.Values) {
+	t.Helper()
 	id, options, action, values := ceremony(t, b, p, buttonID, optionsPath)
 	opts, err := virtualwebauthn.ParseAssertionOptions(options)
 	if err != nil {
@@ -102,7 +109,7 @@ func (k *softKey) assert(t testing.TB, b *browser, p *page, buttonID, optionsPat
 	values.Set("ceremony", id)
 	values.Set("credential", virtualwebauthn.CreateAssertionResponse(rp, k.auth, k.cred, *opts))
 	target, _ := p.URL.Parse(action)
-	return b.post(t, target.String(), values)
+	return target.String(), values
 }
 
 // wantPasskeyClaims: a passkey that verified the user is phishing
@@ -341,6 +348,43 @@ func TestPasskeyPasswordless(t *testing.T) {
 			p, _ = key.assert(t, direct, p, "login-passkey", authflow.PathPasskeyOptions, key.rp)
 			if p.URL.Path != "/account" || p.Status != http.StatusOK {
 				t.Fatalf("passwordless on the login page led to %s (status %d), want /account", p.URL, p.Status)
+			}
+
+			// A sign-in's answer works once, and only in the browser that
+			// began it: sent again, or from another browser (with its
+			// own CSRF token), it is refused.
+			for _, replay := range []string{"same browser", "other browser"} {
+				rb := newBrowser(t, rpCallback)
+				p, _ := rb.get(t, m.authURL(oauth2.GenerateVerifier()))
+				target, values := key.answer(t, rb, p, "login-passkey", authflow.PathPasskeyOptions, key.rp)
+				if replay == "same browser" {
+					if _, resp := rb.post(t, target, values); resp.StatusCode != http.StatusSeeOther {
+						t.Fatalf("the first answer was refused: %d", resp.StatusCode)
+					}
+					// Signing in renews the CSRF token and ends the flow:
+					// send the new token, as a sign-in on the page itself,
+					// so that only the used challenge can refuse it.
+					p, _ = rb.get(t, srv.URL+"/login")
+					_, fresh, _ := findForm(t, p, "login-submit")
+					values.Set("csrf", fresh.Get("csrf"))
+					values.Del("flow")
+				} else {
+					rb = newBrowser(t, rpCallback)
+					p, _ = rb.get(t, m.authURL(oauth2.GenerateVerifier()))
+					_, own, _ := findForm(t, p, "login-passkey")
+					values.Set("csrf", own.Get("csrf"))
+					target = strings.Replace(target, values.Get("flow"), own.Get("flow"), 1)
+					values.Set("flow", own.Get("flow"))
+				}
+				p, resp := rb.post(t, target, values)
+				noCode(t, resp, "answer replayed in the "+replay)
+				if p.Status != http.StatusUnprocessableEntity {
+					t.Errorf("answer replayed in the %s answered %d, want 422:\n%s", replay, p.Status, p.Body)
+				}
+			}
+			// Refused for its challenge, before its counter was looked at.
+			if entries, err := srv.App.Audit.List(t.Context(), audit.Filter{UserID: adaID, Action: audit.ActionMFACounterRegression}); err != nil || len(entries) != 0 {
+				t.Errorf("replayed answers reached the counter check: %d entries, %v", len(entries), err)
 			}
 
 			refused := func(what string, rp virtualwebauthn.RelyingParty) {
