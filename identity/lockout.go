@@ -235,3 +235,17 @@ func (s *Authenticator) Unlock(ctx context.Context, userID string) error {
 	s.logger().InfoContext(ctx, "account unlocked", "user_id", userID, "by", "admin")
 	return nil
 }
+
+// RecordPasskeySignIn records a sign-in whose first factor was a passkey,
+// as Authenticate does for a right password: the failure counts go back
+// to zero and the last sign-in time is set. A locked account gets
+// ErrLocked and nothing is recorded.
+func (s *Authenticator) RecordPasskeySignIn(ctx context.Context, userID string) error {
+	if err := s.RecordSuccess(ctx, userID); err != nil {
+		return err
+	}
+	if err := s.Users.RecordLogin(ctx, userID, s.now()); err != nil {
+		return fmt.Errorf("identity: record login: %w", err)
+	}
+	return nil
+}

@@ -354,3 +354,36 @@ func TestLockoutMailFailureKeepsLock(t *testing.T) {
 		e.authRefused(t, u.ID, alice.Password)
 	})
 }
+
+// TestRecordPasskeySignIn: a passkey sign-in clears the failure count and
+// sets the last sign-in, and a locked account is refused.
+func TestRecordPasskeySignIn(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		u := lockEnv(t, e)
+		for range 4 {
+			if _, err := e.svc.RecordFailure(ctx, u.ID, "totp"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.svc.RecordPasskeySignIn(ctx, u.ID); err != nil {
+			t.Fatalf("RecordPasskeySignIn: %v", err)
+		}
+		if got := e.user(t, u.ID).LastLoginAt; got == nil || !got.Equal(e.clock.Now()) {
+			t.Errorf("LastLoginAt = %v, want %v", got, e.clock.Now())
+		}
+		// The count started again: four more failures do not lock.
+		for i := range 4 {
+			if locked, err := e.svc.RecordFailure(ctx, u.ID, "totp"); locked || err != nil {
+				t.Fatalf("RecordFailure #%d after the passkey sign-in = %v, %v; want false, nil", i+1, locked, err)
+			}
+		}
+		if locked, _ := e.svc.RecordFailure(ctx, u.ID, "totp"); !locked {
+			t.Fatal("the fifth failure did not lock")
+		}
+		e.unlockMail(t)
+		if err := e.svc.RecordPasskeySignIn(ctx, u.ID); !errors.Is(err, identity.ErrLocked) {
+			t.Errorf("RecordPasskeySignIn while locked = %v, want ErrLocked", err)
+		}
+	})
+}

@@ -38,6 +38,9 @@ const (
 	// MailMFARemoved tells the user that a second factor was removed
 	// from the account (by the user or an administrator).
 	MailMFARemoved MailKind = "mfa_removed"
+	// MailMFARenamed tells the user that a passkey was renamed, so a
+	// change made by someone else in their account does not go unnoticed.
+	MailMFARenamed MailKind = "mfa_renamed"
 	// MailRecoveryCodesRegenerated tells the user that new recovery
 	// codes replaced the old ones.
 	MailRecoveryCodesRegenerated MailKind = "recovery_codes_regenerated"
@@ -58,16 +61,15 @@ type Mail struct {
 	// ResetLink is the absolute URL of the "forgot password" page
 	// (registration attempt notice).
 	ResetLink string
-	// Factor names the factor a notice of MailMFAEnabled is about, as a
-	// phrase ("Sign-in codes by e-mail"); empty means an authenticator
-	// app.
-	Factor string
 	// ExpiresIn is a human phrase such as "10 minutes".
 	ExpiresIn string
 	// ExpiresAt is when the code or link stops working; zero for a mail
 	// that carries neither. A mail not delivered by then is dropped, not
 	// sent stale.
 	ExpiresAt time.Time
+	// Factor is the kind of second factor a factor notice is about
+	// ("totp", "webauthn"); "" when it does not say.
+	Factor string
 }
 
 // SMS is one text message.

@@ -25,6 +25,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailRegistrationAttempt:      "someone tried to sign up with your email address",
 	identity.MailMFAEnabled:               "two-step verification was turned on",
 	identity.MailMFARemoved:               "a second factor was removed",
+	identity.MailMFARenamed:               "a passkey was renamed",
 	identity.MailRecoveryCodesRegenerated: "new recovery codes were made",
 	identity.MailSignInCode:               "your sign-in code",
 }

@@ -309,7 +309,7 @@ func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
 		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
-		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailRecoveryCodesRegenerated, identity.MailSignInCode}
+		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailMFARenamed, identity.MailRecoveryCodesRegenerated, identity.MailSignInCode}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)
@@ -325,7 +325,7 @@ func TestMailKindsComplete(t *testing.T) {
 func TestRenderMailMFAEnabledFactor(t *testing.T) {
 	r := MustNew(t, testTheme)
 	m := testMail(identity.MailMFAEnabled)
-	m.Factor = "Sign-in codes by SMS"
+	m.Factor = "sms"
 	_, plain, body, err := r.RenderMail(m)
 	if err != nil {
 		t.Fatal(err)
@@ -334,5 +334,30 @@ func TestRenderMailMFAEnabledFactor(t *testing.T) {
 		if !strings.Contains(part, "Sign-in codes by SMS were turned on for your Acme ID account") || strings.Contains(part, "authenticator app") {
 			t.Errorf("notice does not name the sign-in codes:\n%s", part)
 		}
+	}
+}
+
+// TestMailPasskeyNotices: the notice of a passkey added says passkey, in
+// both parts, and the rename notice exists in both.
+func TestMailPasskeyNotices(t *testing.T) {
+	r := MustNew(t, testTheme)
+	m := testMail(identity.MailMFAEnabled)
+	m.Factor = "webauthn"
+	_, plain, body, err := r.RenderMail(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, s := range map[string]string{"text": plain, "HTML": body} {
+		if !strings.Contains(s, "A passkey was added to your Acme ID account") || strings.Contains(s, "authenticator app") {
+			t.Errorf("%s part of the passkey notice:\n%s", part, s)
+		}
+	}
+	subject, plain, body, err := r.RenderMail(testMail(identity.MailMFARenamed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Acme ID: a passkey was renamed" || !strings.Contains(plain, "A passkey of your Acme ID account was renamed.") ||
+		!strings.Contains(body, "A passkey of your Acme ID account was renamed.") {
+		t.Errorf("rename notice: %q\n%s\n%s", subject, plain, body)
 	}
 }

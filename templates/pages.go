@@ -26,6 +26,11 @@ type LoginPage struct {
 	// CaptchaWidget, when its Script is set, is a third-party CAPTCHA
 	// (Turnstile, hCaptcha, reCAPTCHA) instead of the proof of work.
 	CaptchaWidget CaptchaWidget
+	// PasskeyAction, when set, offers "Sign in with a passkey" (posted
+	// there by passkey.js, which asks PasskeyOptionsAction for the
+	// options) and passkeys in the username field's autofill.
+	PasskeyAction        string
+	PasskeyOptionsAction string
 }
 
 // SignUpPage is the sign-up form.

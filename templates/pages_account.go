@@ -82,6 +82,9 @@ type AccountPage struct {
 	// posted to SignInCodesAction (field "kind").
 	SignInCodeOptions []SignInCodeOption
 	SignInCodesAction string
+	// Passkeys is the passkey part of the security section; hidden when
+	// its zero value.
+	Passkeys AccountPasskeys
 }
 
 // AccountBrowser is one remembered browser as the security section lists
@@ -104,6 +107,22 @@ type SignInCodeOption struct {
 	Available bool
 }
 
+// AccountPasskeys is what the security section offers for passkeys. With
+// AddAction the page carries passkey.js, which shows the add form only
+// where the browser supports passkeys; without JavaScript a note says
+// why it is missing.
+type AccountPasskeys struct {
+	// OptionsAction answers the script with a registration's options
+	// (JSON); AddAction takes the name and the new credential.
+	OptionsAction string
+	AddAction     string
+	// RenameAction renames a passkey (fields "factor" and "name").
+	RenameAction string
+	// Unavailable, when set, replaces the add form: why passkeys cannot
+	// be used here (an issuer reached by IP address).
+	Unavailable string
+}
+
 // AccountFactor is one second factor as the security section lists it.
 type AccountFactor struct {
 	ID       string
@@ -113,6 +132,10 @@ type AccountFactor struct {
 	LastUsed string // already formatted; "" when never used
 	// Default: the sign-in asks for this factor first.
 	Default bool
+	// Passkey offers renaming; CounterWarning says its authenticator
+	// reported a counter that went backwards (a possible copy).
+	Passkey        bool
+	CounterWarning bool
 }
 
 // AccountEvent is one entry of the user's security history.

@@ -20,8 +20,11 @@ type TOTPSetupPage struct {
 	// sign-in whose application asks for two-step verification): one
 	// button that posts there.
 	StartAction string
-	Action      string // the code form
-	CSRF        string
+	// Passkeys, with StartAction, offers adding a passkey too (first: it
+	// is the stronger factor, and the one acr_values=phr asks for).
+	Passkeys AccountPasskeys
+	Action   string // the code form
+	CSRF     string
 	// Flow is the sign-in the enrolment is part of, posted back as
 	// "flow"; omitted when empty.
 	Flow string
@@ -91,6 +94,7 @@ func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
 // The ways a challenge page can ask for the second factor (the "method"
 // field posted back).
 const (
+	MFAMethodPasskey  = "passkey"
 	MFAMethodTOTP     = "totp"
 	MFAMethodRecovery = "recovery"
 	MFAMethodEmail    = "email"
@@ -119,6 +123,10 @@ type MFAChallengePage struct {
 	ClientName string // the application being signed in to; "" when none
 	// Notice confirms a code sent.
 	Notice string
+	// PasskeyOptionsAction is set with Method MFAMethodPasskey: the
+	// script asks it for the assertion's options and posts the result
+	// to Action with method=passkey.
+	PasskeyOptionsAction string
 	// Errors maps a field name ("code", "recovery_code") to the message
 	// shown under it; others are shown above the form.
 	Errors map[string]string
@@ -142,6 +150,7 @@ type MFAMethodOption struct {
 
 // methodLabels name the other methods on the challenge page.
 var methodLabels = map[string]string{
+	MFAMethodPasskey:  "Use a passkey",
 	MFAMethodTOTP:     "Use your authenticator app",
 	MFAMethodRecovery: "Use a recovery code",
 	MFAMethodEmail:    "Send a code by e-mail",
@@ -170,6 +179,8 @@ func newMFAChallengeView(p MFAChallengePage) mfaChallengeView {
 	v := mfaChallengeView{ShowCode: true}
 	code := codeField("mfa-code", "code", "Code from your authenticator app", "Open the app and enter the 6-digit code it shows.")
 	switch p.Method {
+	case MFAMethodPasskey:
+		v.ShowCode = false
 	case MFAMethodRecovery:
 		code = field{ID: "mfa-recovery-code", Name: "recovery_code", Label: "Recovery code", Type: "text",
 			Autocomplete: "one-time-code", MaxLength: 20, Required: true, Verbatim: true,

@@ -54,7 +54,10 @@ type App struct {
 	// Identity is the identity service, one part per responsibility.
 	Identity identity.Services
 	// MFA enrols and verifies second factors.
-	MFA      *mfa.Service
+	MFA *mfa.Service
+	// Passkeys registers and verifies WebAuthn credentials (unavailable
+	// when the issuer's host is an IP address).
+	Passkeys *mfa.Passkeys
 	Keys     *oidc.Keys
 	Provider *oidc.Provider
 	Handler  *oidc.Handler
@@ -207,6 +210,11 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Notifier: a.Messages, Sessions: a.Sessions, Browsers: a.MFA, Tx: tx, Audit: a.Audit,
 		TokenKey: box.DeriveKey("one-time tokens"),
 	})
+	a.Passkeys, err = mfa.NewPasskeys(cfg.Issuer, cfg.Theme.ProductName, mfaStore, mfaStore, identitysql.NewCeremonyStore(db))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -263,7 +271,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	}
 	a.SignIn = &authflow.Handler{
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
-		Verifier: a.Identity.Contacts, MFA: a.MFA, EnrolURL: mfapages.PathTOTP,
+		Verifier: a.Identity.Contacts, MFA: a.MFA, Passkeys: a.Passkeys, EnrolURL: mfapages.PathTOTP,
 		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,
 		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg),
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
@@ -306,7 +314,9 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Deferrals: a.SignIn, LaterAction: authflow.PathMFALater, Browsers: a.MFA,
 		CodeKinds: signInCodeKinds(cfg),
 	}
+	a.MFAPages.Passkeys = a.Passkeys
 	a.Account.SecondFactors = a.MFAPages
+	a.Account.Passkeys = a.MFAPages.AccountPasskeys()
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
 		a.Close()

@@ -13,6 +13,7 @@ import (
 	"gatehouse/config"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/ratelimit"
 )
 
@@ -108,6 +109,11 @@ func rateLimits(l ratelimit.Limiter, rl config.RateLimits) (echo.MiddlewareFunc,
 			{Name: "token_ip", Rule: rule(rl.TokenPerIP), Key: ratelimit.ByIP},
 		}, api),
 	}
+	// A passkey sign-in has no login name to key by; its ceremonies (each
+	// a row for five minutes) and answers share one budget per address.
+	passkeys := []ratelimit.KeyedRule{{Name: "passkey_ip", Rule: rule(rl.LoginPerIP), Key: ratelimit.ByIP}}
+	routes["POST "+authflow.PathPasskeyOptions] = ratelimit.Middleware(l, passkeys, api)
+	routes["POST "+authflow.PathPasskeyLogin] = ratelimit.Middleware(l, passkeys, page)
 	for _, p := range []string{oidc.PathVerifyEmail, oidc.PathVerifyResend, oidc.PathResetPassword,
 		account.Path + "/email", account.Path + "/email/code", account.Path + "/email/resend",
 		account.Path + "/phone", account.Path + "/phone/code", account.Path + "/password"} {

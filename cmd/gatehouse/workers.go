@@ -84,6 +84,7 @@ func (a *App) janitorTasks() []janitor.Task {
 			s.Now = func() time.Time { return now }
 			return s.Purge(ctx)
 		}},
+		janitor.Task{Table: "webauthn_ceremonies", Purge: a.Passkeys.Ceremonies.DeleteExpiredCeremonies},
 		janitor.Task{Table: "outbound_messages", Purge: func(ctx context.Context, now time.Time) (int64, error) {
 			return a.Messages.Purge(ctx, now.Add(-message.DefaultRetention))
 		}},

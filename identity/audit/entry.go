@@ -40,6 +40,11 @@ const (
 	ActionPasswordReset       = "password.reset"
 	ActionMFAEnabled          = "mfa.enabled"
 	ActionMFADisabled         = "mfa.disabled"
+	// ActionMFARenamed: the subject renamed one of their passkeys.
+	ActionMFARenamed = "mfa.renamed"
+	// ActionMFACounterRegression: a passkey's signature counter went
+	// backwards (perhaps a cloned key); the sign-in was refused.
+	ActionMFACounterRegression = "mfa.counter_regression"
 	// ActionMFARecoveryCodesRegenerated: new recovery codes replaced the
 	// subject's old ones.
 	ActionMFARecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"

@@ -1,5 +1,5 @@
 // Package mfa owns the second factors of a user: authenticator apps
-// (TOTP, RFC 6238), recovery codes and, later, WebAuthn passkeys; and the
+// (TOTP, RFC 6238), recovery codes and WebAuthn passkeys; and the
 // pure rules of multi-factor sign-in (which factor a sign-in still needs,
 // and the amr and acr claims of RFC 8176 and OpenID EAP).
 //
@@ -19,6 +19,14 @@
 // only to a user without an authenticator app or passkey, and never for
 // phr or phrh. One factor may be the user's default (SetDefault), whose
 // kind the challenge shows first (Preferred).
+//
+// Passkeys (passkey.go, over github.com/go-webauthn/webauthn) register
+// and verify WebAuthn credentials for the issuer's origin, as a second
+// factor and as a passwordless first factor. Each ceremony's challenge
+// is held server-side for five minutes and deleted by the request that
+// finishes it, so it is used once; each assertion advances the stored
+// signature counter in one conditional UPDATE, and a counter that goes
+// backwards refuses the sign-in and flags the passkey.
 //
 // Recovery codes are stored as keyed hashes; one is used by one
 // conditional UPDATE. Storage goes through the Factors and RecoveryCodes

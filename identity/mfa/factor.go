@@ -47,6 +47,10 @@ type Factor struct {
 	// Default: the challenge of a sign-in shows this factor's kind
 	// first. At most one factor of a user is the default.
 	Default bool
+	// CounterWarningAt is when a passkey's authenticator last reported a
+	// signature counter that went backwards (perhaps a cloned key): nil
+	// when never. The security page warns the user while it is set.
+	CounterWarningAt *time.Time
 }
 
 // Confirmed reports whether enrolment finished.
@@ -80,4 +84,12 @@ var (
 	// ErrExists: the user has this kind of sign-in code turned on
 	// already.
 	ErrExists = errors.New("mfa: already turned on")
+	// ErrPasskeyRefused: a passkey registration or assertion did not
+	// verify (wrong origin or relying party, bad signature, unknown
+	// credential, a challenge expired or already used).
+	ErrPasskeyRefused = errors.New("mfa: passkey refused")
+	// ErrCounterRegression: the authenticator's signature counter did
+	// not advance, a sign of a cloned key; the factor is flagged
+	// (CounterWarningAt) and the sign-in refused.
+	ErrCounterRegression = errors.New("mfa: passkey signature counter went backwards")
 )

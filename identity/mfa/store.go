@@ -33,6 +33,61 @@ type Factors interface {
 	DeletePendingFactors(ctx context.Context, userID string, kind Kind) error
 }
 
+// Credentials stores what passkeys need of factors beyond Factors.
+type Credentials interface {
+	// FactorByCredentialID returns the factor of a WebAuthn credential
+	// ID, whoever it belongs to (passwordless sign-in learns the user from
+	// it), or ErrNotFound.
+	FactorByCredentialID(ctx context.Context, credentialID []byte) (*Factor, error)
+	// AcceptAssertion records a verified assertion of a confirmed
+	// WebAuthn factor: sign_count becomes count and last_used_at at, in
+	// one conditional UPDATE that applies only while the stored count is
+	// below count (or both are 0: an authenticator without a counter). It
+	// reports whether the row changed: false means the counter did not
+	// advance, because of a clone or of a twin assertion racing this one.
+	AcceptAssertion(ctx context.Context, userID, id string, count uint32, at time.Time) (bool, error)
+	// FlagCounterRegression sets the factor's counter_warning_at.
+	FlagCounterRegression(ctx context.Context, userID, id string, at time.Time) error
+	// RenameFactor sets the name of one factor of the user.
+	RenameFactor(ctx context.Context, userID, id, name string) error
+}
+
+// Purpose is what a WebAuthn ceremony was begun for.
+type Purpose string
+
+// The ceremonies (webauthn_ceremonies.purpose).
+const (
+	PurposeRegister     Purpose = "register"
+	PurposeSecondFactor Purpose = "second_factor"
+	PurposePasswordless Purpose = "passwordless"
+)
+
+// Ceremony is a WebAuthn registration or assertion begun and not yet
+// finished: the challenge the browser signs, held server-side.
+type Ceremony struct {
+	ID      string
+	Binding string
+	Purpose Purpose
+	// UserID is the user a registration or second factor is for; ""
+	// for a passwordless sign-in, which learns the user from the passkey.
+	UserID string
+	// Session is the WebAuthn library's session data as JSON.
+	Session   []byte
+	ExpiresAt time.Time
+}
+
+// Ceremonies holds ceremonies between their begin and finish.
+type Ceremonies interface {
+	// CreateCeremony stores c.
+	CreateCeremony(ctx context.Context, c *Ceremony) error
+	// TakeCeremony deletes and returns the ceremony with id and binding
+	// that has not expired at now, or returns ErrNotFound. The delete
+	// decides: of two requests with one ceremony, one gets it.
+	TakeCeremony(ctx context.Context, id, binding string, now time.Time) (*Ceremony, error)
+	// DeleteExpiredCeremonies removes ceremonies expired at now.
+	DeleteExpiredCeremonies(ctx context.Context, now time.Time) (int64, error)
+}
+
 // RecoveryCodes stores the keyed hashes of users' recovery codes.
 type RecoveryCodes interface {
 	// ReplaceRecoveryCodes voids the user's codes, used or not, and

@@ -27,6 +27,7 @@ type MFAStore struct {
 
 var (
 	_ mfa.Factors       = (*MFAStore)(nil)
+	_ mfa.Credentials   = (*MFAStore)(nil)
 	_ mfa.RecoveryCodes = (*MFAStore)(nil)
 )
 
@@ -48,6 +49,8 @@ type factorRow struct {
 	ConfirmedAt  timestamp // zero: NULL, pending
 	LastUsedAt   timestamp // zero: NULL, never used
 	IsDefault    bool
+	// CounterWarningAt is 00015_passkeys.sql's flag; zero: NULL.
+	CounterWarningAt timestamp
 }
 
 // TableName tells gorm the table name.
@@ -63,6 +66,9 @@ func newFactorRow(f *mfa.Factor, id, userID string) (*factorRow, error) {
 	}
 	if f.LastUsedAt != nil {
 		row.LastUsedAt = newTimestamp(*f.LastUsedAt)
+	}
+	if f.CounterWarningAt != nil {
+		row.CounterWarningAt = newTimestamp(*f.CounterWarningAt)
 	}
 	if c := f.WebAuthn; c != nil {
 		doc, err := json.Marshal(c)
@@ -81,7 +87,8 @@ func (r *factorRow) toFactor() (*mfa.Factor, error) {
 		ID: r.ID, UserID: r.UserID, Kind: mfa.Kind(r.Kind), Name: r.Name,
 		SecretSealed: r.SecretSealed, LastStep: r.LastStep,
 		CreatedAt: r.CreatedAt.Time(), ConfirmedAt: r.ConfirmedAt.Ptr(), LastUsedAt: r.LastUsedAt.Ptr(),
-		Default: r.IsDefault,
+		Default:          r.IsDefault,
+		CounterWarningAt: r.CounterWarningAt.Ptr(),
 	}
 	if r.Credential != "" {
 		c := &mfa.WebAuthnCredential{}

@@ -42,4 +42,9 @@ var rules = []rule{
 		Imports:  []string{"github.com/ory/fosite/...", "github.com/go-jose/go-jose/v3/..."},
 		OnlyFrom: []string{"gatehouse/oidc", "gatehouse/oidc/sqlstore"},
 	},
+	{
+		Why:      "WebAuthn is a kind of second factor: go-webauthn stays in the domain package that owns factors, pages and the sign-in call it",
+		Imports:  []string{"github.com/go-webauthn/..."},
+		OnlyFrom: []string{"gatehouse/identity/mfa"},
+	},
 }

@@ -110,6 +110,9 @@ type Handler struct {
 	// SecondFactors, when set, lists the user's factors in the security
 	// section.
 	SecondFactors SecondFactors
+	// Passkeys is the passkey part of the security section (its zero
+	// value offers none).
+	Passkeys templates.AccountPasskeys
 	// FactorRemoveAction and RecoveryCodesAction are the security
 	// section's forms that remove a factor and replace the recovery
 	// codes; each is hidden when empty.
@@ -238,6 +241,7 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 		FactorRemoveAction: h.FactorRemoveAction, RecoveryCodesAction: h.RecoveryCodesAction,
 		BrowserForgetAction: h.BrowserForgetAction, BrowsersForgetAllAction: h.BrowsersForgetAllAction,
 		FactorDefaultAction: h.FactorDefaultAction, SignInCodesAction: h.SignInCodesAction,
+		Passkeys: h.Passkeys,
 	}
 	switch section {
 	case sectionSessions:

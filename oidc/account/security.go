@@ -25,6 +25,8 @@ var eventNames = map[string]string{
 	audit.ActionMFABrowserRemembered:        "Browser remembered for two-step verification",
 	audit.ActionMFABrowserForgotten:         "Remembered browsers forgotten",
 	audit.ActionMFAEnrolmentPostponed:       "Two-step verification set-up put off",
+	audit.ActionMFARenamed:                  "Passkey renamed",
+	audit.ActionMFACounterRegression:        "Passkey refused: it may have been copied",
 	audit.ActionUserRegistered:              "Account created",
 	audit.ActionRegistrationAttempt:         "Someone tried to sign up with your email address",
 }

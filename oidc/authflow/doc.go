@@ -36,6 +36,15 @@
 // prompt=login, max_age or a sign-in over one's own session, and the
 // session's amr records only what was used.
 //
+// Passkeys take part twice. As a second factor, the challenge page offers
+// "Use a passkey" first when the user has one. As a first factor, the
+// sign-in page's passkey form (and the browser's autofill, conditional
+// mediation) signs in without a password (passwordless.go), and the flow
+// goes on exactly as after a password; a passkey that verified the user
+// is multi-factor and phishing resistant on its own (amr swk user mfa,
+// acr phr). Every ceremony's challenge is held server-side, bound to the
+// flow or the browser, and deleted by the request that finishes it.
+//
 // A sign-in begun on the sign-in or sign-up page itself, with no
 // authorization request, is a Flow without a client that ends at its
 // ReturnTo. It is stored only while it waits for the user (a held e-mail

@@ -116,6 +116,9 @@ type Handler struct {
 	// provider).
 	Codes     CodeSender
 	CodeKinds []mfa.Kind
+	// Passkeys verifies passkeys, as a second factor and as a
+	// passwordless sign-in (nil: none).
+	Passkeys Passkeys
 	// EnrolURL is the page where a signed-in user adds a second factor
 	// when acr_values needs one they lack; it gets the flow as "flow"
 	// and returns to PathMFAContinue.
@@ -158,9 +161,12 @@ var _ oidc.SignIn = (*Handler)(nil)
 func (h *Handler) Mount(g *echo.Group) {
 	csrf := oidc.CSRF(h.Browser.Secure)
 	in, up, verify, consent, second := signInStep{h}, signUpStep{h}, verifyStep{h}, consentStep{h}, mfaStep{h}
+	passkey := passwordlessStep{h}
 	g.GET("/", in.home, csrf)
 	g.GET(oidc.PathLogin, in.page, csrf)
 	g.POST(oidc.PathLogin, in.submit, csrf)
+	g.POST(PathPasskeyOptions, passkey.options, csrf)
+	g.POST(PathPasskeyLogin, passkey.submit, csrf)
 	g.GET(oidc.PathSignUp, up.page, csrf)
 	g.POST(oidc.PathSignUp, up.submit, csrf)
 	g.GET(oidc.PathVerifyEmail, verify.page, csrf)
@@ -168,10 +174,15 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.POST(oidc.PathVerifyResend, verify.resend, csrf)
 	g.GET(PathMFA, second.page, csrf)
 	g.POST(PathMFA, second.submit, csrf)
+	g.POST(PathMFAPasskey, second.passkeyOptions, csrf)
 	g.GET(PathMFAContinue, second.enrolled, csrf)
 	g.POST(PathMFALater, second.later, csrf)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }
+
+// passkeysAvailable reports whether passkeys can be offered: configured,
+// and an issuer on a domain name.
+func (h *Handler) passkeysAvailable() bool { return h.Passkeys != nil && h.Passkeys.Available() }
 
 func (h *Handler) audit(c echo.Context, e audit.Entry) { oidc.Audit(c, h.Auditor, h.Logger, e) }

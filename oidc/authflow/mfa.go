@@ -21,6 +21,9 @@ import (
 const (
 	PathMFA         = "/login/mfa"
 	PathMFAContinue = PathMFA + "/continue"
+	// PathMFAPasskey answers passkey.js with the options of a
+	// second-factor passkey assertion (?flow=ID).
+	PathMFAPasskey = PathMFA + "/passkey"
 )
 
 // maxWrongCodes ends a flow: after this many wrong second-factor codes
@@ -39,6 +42,19 @@ type SecondFactors interface {
 	UseRecoveryCode(ctx context.Context, userID, code string) error
 	// RemainingRecoveryCodes counts the user's unused recovery codes.
 	RemainingRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// Passkeys is what the sign-in needs of identity/mfa's passkeys;
+// *mfa.Passkeys is one.
+type Passkeys interface {
+	// Available reports whether browsers allow passkeys for the issuer.
+	Available() bool
+	// BeginAssertion starts a passkey assertion bound to binding: a
+	// second factor of userID, or a passwordless sign-in when "".
+	BeginAssertion(ctx context.Context, userID, binding string) (*mfa.Begun, error)
+	// FinishAssertion verifies the browser's response, or returns
+	// mfa.ErrPasskeyRefused or mfa.ErrCounterRegression.
+	FinishAssertion(ctx context.Context, userID, ceremonyID, binding string, response []byte) (*mfa.Assertion, error)
 }
 
 // Challenge is a sign-in waiting for its second factor. Nobody is signed
@@ -63,9 +79,11 @@ func (f *Flow) challenge(ch *Challenge) {
 	f.MFA = ch
 }
 
-// methodsOf reads the methods a session used back from its amr claim. A
-// password plus a recovery code reads ["pwd", "mfa"]: the only
-// multi-factor amr with a single method.
+// methodsOf reads the methods a session used back from its amr claim,
+// the inverse of mfa.AMR. A passkey reads "swk" or "hwk" (hardware-bound),
+// with "user" when it verified the user. A password plus a recovery code
+// reads ["pwd", "mfa"]: the only multi-factor amr whose methods do not
+// make it multi-factor by themselves.
 func methodsOf(amr []string) []mfa.Method {
 	var out []mfa.Method
 	for _, v := range amr {
@@ -78,9 +96,12 @@ func methodsOf(amr []string) []mfa.Method {
 			out = append(out, mfa.Method{Kind: mfa.MethodEmailCode})
 		case "sms":
 			out = append(out, mfa.Method{Kind: mfa.MethodSMSCode})
+		case "swk", "hwk":
+			out = append(out, mfa.Method{Kind: mfa.MethodPasskey, HardwareBound: v == "hwk",
+				UserVerified: slices.Contains(amr, "user")})
 		}
 	}
-	if slices.Contains(amr, "mfa") && len(out) < 2 {
+	if slices.Contains(amr, "mfa") && !slices.Contains(mfa.AMR(out), "mfa") {
 		out = append(out, mfa.Method{Kind: mfa.MethodRecoveryCode})
 	}
 	return out
@@ -167,6 +188,8 @@ func (s mfaStep) submit(c echo.Context) error {
 	switch form {
 	case templates.MFAMethodEmail, templates.MFAMethodSMS:
 		return s.signInCode(c, f, client, form)
+	case templates.MFAMethodPasskey:
+		method, err = s.passkey(c, f)
 	case templates.MFAMethodRecovery:
 		method = mfa.Method{Kind: mfa.MethodRecoveryCode}
 		err = s.MFA.UseRecoveryCode(ctx, ch.UserID, c.FormValue("recovery_code"))
@@ -174,7 +197,7 @@ func (s mfaStep) submit(c echo.Context) error {
 		form, method = templates.MFAMethodTOTP, mfa.Method{Kind: mfa.MethodTOTP}
 		_, err = s.MFA.VerifyTOTP(ctx, ch.UserID, c.FormValue("code"))
 	}
-	if errors.Is(err, mfa.ErrInvalidCode) {
+	if errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrPasskeyRefused) || errors.Is(err, mfa.ErrCounterRegression) {
 		return s.wrongCode(c, f, client, form)
 	}
 	if err != nil {
@@ -245,6 +268,8 @@ func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, method 
 	}
 	key, msg := "code", "That code is not right. Enter the code the app shows now."
 	switch method {
+	case templates.MFAMethodPasskey:
+		key, msg = "passkey", "Signing in with your passkey did not work. Try again, or use another way."
 	case templates.MFAMethodRecovery:
 		key, msg = "recovery_code", "That recovery code is not right or was already used."
 	case templates.MFAMethodEmail:
@@ -271,4 +296,58 @@ func (s mfaStep) enrolled(c echo.Context) error {
 		return errFlowExpired
 	}
 	return s.finishStep(c, f, StepEnrol)
+}
+
+// passkeyBinding ties a second-factor assertion to its flow and to the
+// browser that started the flow. The challenge waits server-side
+// (mfa.Ceremonies) and is deleted by the request that finishes it.
+func passkeyBinding(f *Flow) string { return "mfa:" + f.ID + ":" + f.Binding }
+
+// passkeyOptions begins a second-factor passkey assertion: JSON for
+// passkey.js.
+func (s mfaStep) passkeyOptions(c echo.Context) error {
+	f, _, err := s.flow(c)
+	if err != nil {
+		return err
+	}
+	if !s.passkeysAvailable() {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "passkeys are not available"})
+	}
+	b, err := s.Passkeys.BeginAssertion(c.Request().Context(), f.MFA.UserID, passkeyBinding(f))
+	if errors.Is(err, mfa.ErrNotFound) {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no passkey"})
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"ceremony": b.CeremonyID, "publicKey": b.Options})
+}
+
+// passkey verifies the passkey assertion posted as the second factor. A
+// counter that went backwards (a possible clone) is refused like a wrong
+// code and recorded in the audit trail; the security page then warns the
+// owner.
+func (s mfaStep) passkey(c echo.Context, f *Flow) (mfa.Method, error) {
+	ctx := c.Request().Context()
+	if !s.passkeysAvailable() {
+		return mfa.Method{}, mfa.ErrPasskeyRefused
+	}
+	a, err := s.Passkeys.FinishAssertion(ctx, f.MFA.UserID, c.FormValue("ceremony"), passkeyBinding(f), []byte(c.FormValue("credential")))
+	if errors.Is(err, mfa.ErrCounterRegression) {
+		counterRegression(s.Handler, c, a)
+		return mfa.Method{}, err
+	}
+	if err != nil {
+		return mfa.Method{}, err
+	}
+	return a.Method(), nil
+}
+
+// counterRegression records a refused assertion whose counter went
+// backwards.
+func counterRegression(h *Handler, c echo.Context, a *mfa.Assertion) {
+	h.Logger.WarnContext(c.Request().Context(), "passkey refused: signature counter went backwards", "user_id", a.UserID, "factor_id", a.Factor.ID)
+	h.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: a.UserID, Action: audit.ActionMFACounterRegression,
+		Outcome: audit.OutcomeFailure, Details: audit.Details{"factor_id": a.Factor.ID}})
 }

@@ -35,7 +35,8 @@ type CodeSender interface {
 // methodKinds ties the challenge page's methods to the kinds of factor
 // mfa.Decide offers.
 var methodKinds = map[mfa.Kind]string{
-	mfa.KindTOTP: templates.MFAMethodTOTP, mfa.KindEmail: templates.MFAMethodEmail, mfa.KindSMS: templates.MFAMethodSMS,
+	mfa.KindWebAuthn: templates.MFAMethodPasskey, mfa.KindTOTP: templates.MFAMethodTOTP,
+	mfa.KindEmail: templates.MFAMethodEmail, mfa.KindSMS: templates.MFAMethodSMS,
 }
 
 // reachable are the kinds of sign-in code that can reach u: those the
@@ -59,6 +60,9 @@ func (h *Handler) reachable(u *identity.User) []mfa.Kind {
 // them. (The grace period and remembered browsers are decide's.)
 func (h *Handler) mfaInput(ctx context.Context, f *Flow, user *identity.User, used []mfa.Method) (mfa.Input, error) {
 	in := mfa.Input{Used: used, Enrollable: []mfa.Kind{mfa.KindTOTP}, Required: h.Policy.Requires(user.Roles, f.ClientID)}
+	if h.passkeysAvailable() {
+		in.Enrollable = append(in.Enrollable, mfa.KindWebAuthn)
+	}
 	if f.Form != nil {
 		in.ACRValues = strings.Fields(f.Form.Get("acr_values"))
 	}
@@ -93,7 +97,9 @@ func (s mfaStep) challengeMethods(ctx context.Context, f *Flow) ([]string, error
 	var out []string
 	if d := mfa.Decide(in); d.Outcome == mfa.Challenge {
 		for _, k := range mfa.Preferred(d.Offer, in.Factors) {
-			if m, ok := methodKinds[k]; ok {
+			// A passkey works only where the browser may use it: an
+			// issuer moved to an IP address leaves the other methods.
+			if m, ok := methodKinds[k]; ok && (k != mfa.KindWebAuthn || s.passkeysAvailable()) {
 				out = append(out, m)
 			}
 		}
@@ -124,6 +130,9 @@ func (s mfaStep) challengePage(c echo.Context, f *Flow, client *oidc.Client, met
 	p := templates.MFAChallengePage{Action: PathMFA, CSRF: oidc.CSRFToken(c), Flow: f.ID, Method: method}
 	if s.Browsers != nil {
 		p.RememberFor, p.Remember = rememberFor(s.RememberBrowser), c.FormValue("remember") != ""
+	}
+	if method == templates.MFAMethodPasskey {
+		p.PasskeyOptionsAction = PathMFAPasskey
 	}
 	if client != nil {
 		p.ClientName = client.DisplayName()

@@ -2,6 +2,7 @@ package authflow
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,6 +26,10 @@ func TestMethodsOf(t *testing.T) {
 		{[]string{"pwd", "mfa"}, []mfa.Method{pwd, recovery}},
 		{[]string{"pwd", "email", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodEmailCode}}},
 		{[]string{"pwd", "sms", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodSMSCode}}},
+		{[]string{"pwd", "swk", "user", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodPasskey, UserVerified: true}}},
+		{[]string{"pwd", "swk", "mfa"}, []mfa.Method{pwd, {Kind: mfa.MethodPasskey}}},
+		{[]string{"swk", "user", "mfa"}, []mfa.Method{{Kind: mfa.MethodPasskey, UserVerified: true}}},
+		{[]string{"hwk", "user", "mfa"}, []mfa.Method{{Kind: mfa.MethodPasskey, UserVerified: true, HardwareBound: true}}},
 	}
 	for _, tc := range tests {
 		got := methodsOf(tc.amr)
@@ -32,6 +37,10 @@ func TestMethodsOf(t *testing.T) {
 			t.Errorf("methodsOf(%q) mismatch (-want +got):\n%s", tc.amr, diff)
 		}
 		if tc.amr != nil {
+			// A passkey session meets acr phr without a new challenge.
+			if slices.Contains(tc.amr, "swk") && mfa.ACR(got) != mfa.ACRPhishingResistant {
+				t.Errorf("ACR(methodsOf(%q)) = %q, want phr", tc.amr, mfa.ACR(got))
+			}
 			if diff := cmp.Diff(tc.amr, mfa.AMR(got)); diff != "" {
 				t.Errorf("AMR(methodsOf(%q)) mismatch (-want +got):\n%s", tc.amr, diff)
 			}

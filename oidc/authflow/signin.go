@@ -43,6 +43,9 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 	if s.needsCaptcha(c, login) {
 		p.CaptchaURL, p.CaptchaWidget = s.Captcha.URL, s.Captcha.Widget
 	}
+	if s.passkeysAvailable() {
+		p.PasskeyAction, p.PasskeyOptionsAction = passkeyLoginAction(c, f), PathPasskeyOptions
+	}
 	if s.SelfSignup {
 		p.SignUpURL = oidc.PathSignUp
 		if f != nil {

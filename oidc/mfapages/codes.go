@@ -84,7 +84,7 @@ func (h *Handler) enableCodes(r *request) error {
 	}
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(kind)}})
-	h.notifyMail(ctx, r.user, identity.Mail{Kind: identity.MailMFAEnabled, Factor: codeKindNames[kind]})
+	h.notifyMail(ctx, r.user, identity.Mail{Kind: identity.MailMFAEnabled, Factor: string(kind)})
 	return r.c.Redirect(http.StatusSeeOther, securityURL)
 }
 

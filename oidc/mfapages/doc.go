@@ -1,6 +1,7 @@
 // Package mfapages serves the hosted pages of second factors in the
 // account area, under /account/security: adding an authenticator app
-// (TOTP) and, with the first factor, the recovery codes.
+// (TOTP) or a passkey (WebAuthn) and, with the first factor, the
+// recovery codes.
 //
 // Enrolment runs in two posts. The "Set up authenticator app" button
 // starts a pending factor (identity/mfa BeginTOTP) and the page shows its
@@ -15,6 +16,13 @@
 // turn on sign-in codes of that kind (SignInCodeOptions, PathSignInCodes):
 // one post, audited and mailed like an app. "Make default"
 // (PathFactorDefault) picks the factor the sign-in asks for first.
+//
+// A passkey is added in one post: static/passkey.js asks PathPasskeyOptions
+// for a registration's options, lets the browser create the credential and
+// posts it with the name the user chose to PathPasskeys. The form is
+// hidden without JavaScript or WebAuthn, and on an issuer reached by IP
+// address the section says why passkeys are missing. Renaming a passkey
+// is audited and mailed like every other change.
 //
 // The security section lists the factors and the recovery codes left
 // (AccountFactors). Removing a factor and replacing the recovery codes

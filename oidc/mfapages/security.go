@@ -18,7 +18,7 @@ import (
 // kindNames says in words what kind of factor each is.
 var kindNames = map[mfa.Kind]string{
 	mfa.KindTOTP:     "Authenticator app",
-	mfa.KindWebAuthn: "Security key",
+	mfa.KindWebAuthn: "Passkey",
 	mfa.KindEmail:    "Codes by e-mail",
 	mfa.KindSMS:      "Codes by SMS",
 }
@@ -58,7 +58,8 @@ func (h *Handler) AccountFactors(ctx context.Context, userID string) ([]template
 				kind += " (not verified: not used until it is)"
 			}
 		}
-		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat), Default: f.Default}
+		af := templates.AccountFactor{ID: f.ID, Kind: kind, Name: f.Name, Added: f.CreatedAt.UTC().Format(dateFormat), Default: f.Default,
+			Passkey: f.Kind == mfa.KindWebAuthn, CounterWarning: f.CounterWarningAt != nil}
 		if f.LastUsedAt != nil {
 			af.LastUsed = f.LastUsedAt.UTC().Format(dateFormat)
 		}
@@ -148,6 +149,6 @@ func (h *Handler) removeFactor(r *request) error {
 	}
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
 		Subject: r.user.ID, Action: audit.ActionMFADisabled, Details: audit.Details{"factor": string(kind)}})
-	h.notify(ctx, r.user, identity.MailMFARemoved)
+	h.notifyMail(ctx, r.user, identity.Mail{Kind: identity.MailMFARemoved, Factor: string(kind)})
 	return r.c.Redirect(http.StatusSeeOther, securityURL)
 }

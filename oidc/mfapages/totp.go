@@ -97,6 +97,8 @@ type Handler struct {
 	LaterAction string
 	// Browsers lists and forgets remembered browsers (nil: none).
 	Browsers Browsers
+	// Passkeys registers passkeys (nil: none are offered).
+	Passkeys Passkeys
 	// Now is the clock that tells a recent sign-in (nil means time.Now).
 	Now func() time.Time
 	// CodeKinds are the kinds of sign-in code the deployment delivers
@@ -115,6 +117,9 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathBrowsersForgetAll, h.withUser(h.forgetBrowsers), h.CSRF)
 	e.POST(PathSignInCodes, h.withUser(h.enableCodes), h.CSRF)
 	e.POST(PathFactorDefault, h.withUser(h.makeDefault), h.CSRF)
+	e.POST(PathPasskeyOptions, h.withUser(h.passkeyOptions), h.CSRF)
+	e.POST(PathPasskeys, h.withUser(h.addPasskey), h.CSRF)
+	e.POST(PathPasskeyRename, h.withUser(h.renamePasskey), h.CSRF)
 }
 
 // request is one signed-in request.
@@ -147,7 +152,7 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 // startTOTP is where a sign-in leads a user whose application asks for
 // two-step verification they have not set up: a button that begins.
 func (h *Handler) startTOTP(r *request) error {
-	p := templates.TOTPSetupPage{StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow")}
+	p := templates.TOTPSetupPage{StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"), Passkeys: h.AccountPasskeys()}
 	if p.Flow != "" && h.Deferrals != nil && h.LaterAction != "" {
 		days, ok, err := h.Deferrals.EnrolmentDeferral(r.c, p.Flow)
 		if err != nil {
@@ -199,9 +204,17 @@ func (h *Handler) confirmTOTP(r *request) error {
 	case err != nil:
 		return err
 	}
+	return h.enabled(r, mfa.KindTOTP, "")
+}
+
+// enabled ends an enrolment of kind: it is audited and mailed, and the
+// user's first factor gets recovery codes, shown once with notice above
+// them ("" says the app is set up).
+func (h *Handler) enabled(r *request, kind mfa.Kind, notice string) error {
+	ctx := r.c.Request().Context()
 	oidc.Audit(r.c, h.Auditor, h.Logger, audit.Entry{ActorType: audit.ActorUser, ActorID: r.user.ID,
-		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(mfa.KindTOTP)}})
-	h.notify(ctx, r.user, identity.MailMFAEnabled)
+		Subject: r.user.ID, Action: audit.ActionMFAEnabled, Details: audit.Details{"factor": string(kind)}})
+	h.notifyMail(ctx, r.user, identity.Mail{Kind: identity.MailMFAEnabled, Factor: string(kind)})
 	left, err := h.Factors.RemainingRecoveryCodes(ctx, r.user.ID)
 	if err != nil {
 		return err
@@ -217,7 +230,7 @@ func (h *Handler) confirmTOTP(r *request) error {
 		return err
 	}
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), templates.TOTPSetupPage{
-		RecoveryCodes: codes, ContinueURL: h.continueURL(r),
+		RecoveryCodes: codes, ContinueURL: h.continueURL(r), CodesNotice: notice,
 	})
 }
 
