@@ -205,7 +205,7 @@ var accountSections = []struct{ key, title string }{
 	{SectionPassword, "Password"},
 	{SectionPreferences, "Preferences"},
 	{SectionSessions, "Sessions"},
-	{SectionSecurity, "Security activity"},
+	{SectionSecurity, "Security"},
 }
 
 // accountView is AccountPage with the current section's fields laid out.

@@ -73,7 +73,7 @@ func TestAccountNav(t *testing.T) {
 				{ID: "account-nav-password", Href: tc.wantBase + "?section=password", Text: "Password"},
 				{ID: "account-nav-preferences", Href: tc.wantBase + "?section=preferences", Text: "Preferences"},
 				{ID: "account-nav-sessions", Href: tc.wantBase + "?section=sessions", Text: "Sessions"},
-				{ID: "account-nav-security", Href: tc.wantBase + "?section=security", Text: "Security activity"},
+				{ID: "account-nav-security", Href: tc.wantBase + "?section=security", Text: "Security"},
 				{ID: "account-logout", Href: "/oauth2/logout", Text: "Sign out"},
 			}
 			for i := range want {
