@@ -10,7 +10,7 @@
 # memory. logins measures whole sign-ins per second through the
 # authorization code flow, password only and password plus authenticator
 # app. Environment: DURATION (10s), WARMUP (2s), CONCURRENCY (64),
-# TOKENS (1000), USERS (200), LOGIN_CONCURRENCY (8), LOGIN_USERS (120),
+# TOKENS (1000), USERS (200), LOGIN_CONCURRENCY (8), LOGIN_USERS (600),
 # PGHOST/PGPORT/PGUSER/PGDATABASE for
 # PostgreSQL (127.0.0.1, 5432, postgres, test). Exits non-zero if any
 # scenario saw an error answer (login-flood: an answer other than success
@@ -23,7 +23,7 @@ CONCURRENCY="${CONCURRENCY:-64}"
 TOKENS="${TOKENS:-1000}"
 USERS="${USERS:-200}"
 LOGIN_CONCURRENCY="${LOGIN_CONCURRENCY:-8}"
-LOGIN_USERS="${LOGIN_USERS:-120}"
+LOGIN_USERS="${LOGIN_USERS:-600}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
 PGUSER="${PGUSER:-postgres}"

@@ -91,6 +91,24 @@ func newTOTPSetupView(p TOTPSetupPage) totpSetupView {
 	return v
 }
 
+// MFAConfirmPage asks a user who just signed in again with their second
+// factor to confirm the change they asked for before (removing a factor,
+// new recovery codes): the change itself is a POST, which no sign-in
+// should make on the user's behalf.
+type MFAConfirmPage struct {
+	Title   string // e.g. "Remove Authenticator app?"
+	Message string
+	// Action takes the POST of Button, with Factor as "factor" when set.
+	Action, CSRF, Factor string
+	Button               string // the button's text and accessible name
+	CancelURL            string
+}
+
+// MFAConfirm renders the confirmation of a second-factor change.
+func (r *Renderer) MFAConfirm(w io.Writer, p MFAConfirmPage) error {
+	return r.render(w, "mfa_confirm", p)
+}
+
 // The ways a challenge page can ask for the second factor (the "method"
 // field posted back).
 const (

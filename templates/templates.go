@@ -68,6 +68,7 @@ var pageSamples = map[string]any{
 	"account":         newAccountView(AccountPage{}),
 	"mfa_totp":        newTOTPSetupView(TOTPSetupPage{}),
 	"mfa_challenge":   newMFAChallengeView(MFAChallengePage{}),
+	"mfa_confirm":     MFAConfirmPage{},
 }
 
 // New validates theme and parses every page template once.

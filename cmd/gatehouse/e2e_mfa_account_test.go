@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
 	"gatehouse/identity/audit"
@@ -57,8 +58,8 @@ func reauthWithCode(t testing.TB, b *browser, p *page, username, secret string, 
 	p, _ = b.submit(t, p, "login-submit", map[string]string{"login": username, "password": testUserPassword})
 	mustChallenge(t, p)
 	p, _ = b.submit(t, p, "mfa-submit", map[string]string{"code": totpCode(t, secret, at.Add(30*time.Second))})
-	if p.URL.Path != "/account" || p.URL.Query().Get("section") != "security" {
-		t.Fatalf("signing in again led to %s (status %d), want the security section:\n%s", p.URL, p.Status, p.Body)
+	if p.URL.Path != mfapages.PathConfirm || p.Status != http.StatusOK {
+		t.Fatalf("signing in again led to %s (status %d), want the confirmation of the change:\n%s", p.URL, p.Status, p.Body)
 	}
 	return p
 }
@@ -92,8 +93,9 @@ func TestMFAAccountRegenerateAndRemove(t *testing.T) {
 				t.Fatalf("recovery codes after a refused regeneration = %d, %v; want the 10 old ones", n, err)
 			}
 			p = reauthWithCode(t, b, p, "ada", secret, enrolled)
+			mustContain(t, p.Body, "Make new recovery codes?", "the confirmation after signing in again")
 
-			p, resp := b.submit(t, p, "recovery-codes-regenerate", nil)
+			p, resp := b.submit(t, p, "confirm-submit", nil)
 			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("new recovery codes page Cache-Control = %q, want no-store", cc)
 			}
@@ -158,6 +160,49 @@ func TestMFAAccountRegenerateAndRemove(t *testing.T) {
 	}
 }
 
+// TestMFAAccountRemoveResumes: a Remove without a fresh second factor
+// leads through signing in again to a confirmation naming the factor,
+// whose button removes it; the sign-in itself removes nothing, and a
+// confirmation of another user's factor is not shown.
+func TestMFAAccountRemoveResumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := startServer(t, dbtest.Dialects[0], nil)
+	m := newMFAClient(t, srv)
+	ada := srv.createUser(t, "ada", testUserPassword)
+	b := newBrowser(t, rpCallback)
+	signIn(t, b, m.authURL(oauth2.GenerateVerifier()), "ada", false)
+	enrolled := time.Now()
+	secret, _ := enrolTOTP(t, srv, b)
+	fs, err := srv.App.MFA.ListFactors(ctx, ada.ID)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("factors = %v, %v; want one", fs, err)
+	}
+
+	p, _ := b.get(t, srv.URL+"/account?section=security")
+	p, _ = b.submit(t, p, "factor-remove-"+fs[0].ID, nil)
+	p = reauthWithCode(t, b, p, "ada", secret, enrolled)
+	if n, err := srv.App.MFA.ListFactors(ctx, ada.ID); err != nil || len(n) != 1 {
+		t.Fatalf("factors after signing in again = %v, %v; want the app still there", n, err)
+	}
+	mustContain(t, p.Body, "Remove Authenticator app?", "the confirmation names the factor")
+	if got := findLink(t, p, "confirm-cancel"); got != srv.URL+"/account?section=security" {
+		t.Errorf("Cancel leads to %q", got)
+	}
+	// A confirmation asked for a factor that is not Ada's shows nothing.
+	other, _ := b.get(t, srv.URL+mfapages.PathConfirm+"?action=remove&factor="+uuid.NewString())
+	if other.URL.Path != "/account" {
+		t.Errorf("a confirmation of an unknown factor showed %s", other.URL)
+	}
+	p, _ = b.submit(t, p, "confirm-submit", nil)
+	if p.URL.Path != "/account" {
+		t.Fatalf("the confirmed Remove led to %s (status %d)", p.URL, p.Status)
+	}
+	if n, err := srv.App.MFA.ListFactors(ctx, ada.ID); err != nil || len(n) != 0 {
+		t.Errorf("factors after the confirmed Remove = %v, %v; want none", n, err)
+	}
+}
+
 // TestMFAAccountRemoveRefused: a Remove posted without the CSRF token,
 // from a browser with no session, or from another user's freshly
 // verified session does not remove the factor.
@@ -202,7 +247,7 @@ func TestMFAAccountRemoveRefused(t *testing.T) {
 			p, _ = eb.get(t, srv.URL+"/account?section=security")
 			p, _ = eb.submit(t, p, "recovery-codes-regenerate", nil)
 			p = reauthWithCode(t, eb, p, "eve", eveSecret, eveEnrolled)
-			_, values, _ := findForm(t, p, "recovery-codes-regenerate")
+			_, values, _ := findForm(t, p, "confirm-submit")
 			form.Set("csrf", values.Get("csrf"))
 			// Her token is good (the post is answered, not refused as
 			// forged), so only the factor's owner check stops it.

@@ -85,16 +85,61 @@ func (h *Handler) freshSecondFactor(bs *oidc.BrowserSession) bool {
 }
 
 // reauthenticate sends the user to sign in again, with the password and
-// the second factor, and back to the security section.
-func reauthenticate(r *request) error {
-	return r.c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(securityURL))
+// the second factor, and then to the confirmation of the change they
+// asked for (PathConfirm with q).
+func reauthenticate(r *request, q url.Values) error {
+	next := PathConfirm + "?" + q.Encode()
+	return r.c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(next))
+}
+
+// The changes PathConfirm confirms (its "action" parameter).
+const (
+	confirmRemove     = "remove"
+	confirmRegenerate = "regenerate"
+)
+
+// confirm shows, after the user signed in again, the change they asked
+// for before with its button: a sign-in only ever leads to a GET, and
+// the change stays the user's own POST. Without a fresh second factor
+// (the window passed meanwhile) it asks for one again.
+func (h *Handler) confirm(r *request) error {
+	q := url.Values{"action": {r.c.QueryParam("action")}}
+	if f := r.c.QueryParam("factor"); f != "" {
+		q.Set("factor", f)
+	}
+	if !h.freshSecondFactor(r.bs) {
+		return reauthenticate(r, q)
+	}
+	p := templates.MFAConfirmPage{CSRF: oidc.CSRFToken(r.c), CancelURL: securityURL}
+	switch q.Get("action") {
+	case confirmRegenerate:
+		p.Title, p.Action, p.Button = "Make new recovery codes?", PathRecoveryCodes, "Regenerate recovery codes"
+		p.Message = "Your current recovery codes will stop working, and the new ones are shown once."
+	case confirmRemove:
+		factors, _, err := h.AccountFactors(r.c.Request().Context(), r.user.ID)
+		if err != nil {
+			return err
+		}
+		for _, f := range factors {
+			if f.ID == q.Get("factor") {
+				p.Title = "Remove " + f.Name + "?"
+				p.Message = f.Kind + ", added " + f.Added + ", will no longer be accepted when you sign in."
+				p.Action, p.Factor, p.Button = PathFactorRemove, f.ID, "Remove "+f.Name
+			}
+		}
+	}
+	if p.Action == "" {
+		// Removed meanwhile, another user's factor, or no such change.
+		return r.c.Redirect(http.StatusSeeOther, securityURL)
+	}
+	return h.Pages.MFAConfirm(oidc.StartPage(r.c, http.StatusOK), p)
 }
 
 // regenerateCodes replaces the user's recovery codes and shows the new
 // ones once.
 func (h *Handler) regenerateCodes(r *request) error {
 	if !h.freshSecondFactor(r.bs) {
-		return reauthenticate(r)
+		return reauthenticate(r, url.Values{"action": {confirmRegenerate}})
 	}
 	ctx := r.c.Request().Context()
 	factors, err := h.Factors.ListFactors(ctx, r.user.ID)
@@ -122,7 +167,7 @@ func (h *Handler) regenerateCodes(r *request) error {
 // removeFactor removes one of the user's factors.
 func (h *Handler) removeFactor(r *request) error {
 	if !h.freshSecondFactor(r.bs) {
-		return reauthenticate(r)
+		return reauthenticate(r, url.Values{"action": {confirmRemove}, "factor": {r.c.FormValue("factor")}})
 	}
 	ctx := r.c.Request().Context()
 	factorID := r.c.FormValue("factor")

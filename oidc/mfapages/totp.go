@@ -25,6 +25,9 @@ const (
 	// removes one factor (field "factor").
 	PathRecoveryCodes = "/account/security/recovery-codes"
 	PathFactorRemove  = "/account/security/factors/remove"
+	// PathConfirm shows the change asked for before a sign-in again
+	// (action=remove&factor=ID, or action=regenerate) with its button.
+	PathConfirm = "/account/security/confirm"
 	// securityURL is the security section of the account page.
 	securityURL = "/account?section=security"
 )
@@ -113,6 +116,7 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(PathTOTPConfirm, h.withUser(h.confirmTOTP), h.CSRF)
 	e.POST(PathRecoveryCodes, h.withUser(h.regenerateCodes), h.CSRF)
 	e.POST(PathFactorRemove, h.withUser(h.removeFactor), h.CSRF)
+	e.GET(PathConfirm, h.withUser(h.confirm), h.CSRF)
 	e.POST(PathBrowserForget, h.withUser(h.forgetBrowser), h.CSRF)
 	e.POST(PathBrowsersForgetAll, h.withUser(h.forgetBrowsers), h.CSRF)
 	e.POST(PathSignInCodes, h.withUser(h.enableCodes), h.CSRF)
