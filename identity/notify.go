@@ -44,6 +44,11 @@ const (
 	// MailRecoveryCodesRegenerated tells the user that new recovery
 	// codes replaced the old ones.
 	MailRecoveryCodesRegenerated MailKind = "recovery_codes_regenerated"
+	// MailRecoveryCodeUsed tells the user that a recovery code signed
+	// them in, and how many are left (Mail.CodesLeft): a code used by
+	// someone else does not go unnoticed, and the owner knows when to
+	// make new ones.
+	MailRecoveryCodeUsed MailKind = "recovery_code_used"
 	// MailSignInCode carries a 6-digit code that proves the second
 	// factor of one sign-in (SignInCodes).
 	MailSignInCode MailKind = "sign_in_code"
@@ -67,6 +72,8 @@ type Mail struct {
 	// that carries neither. A mail not delivered by then is dropped, not
 	// sent stale.
 	ExpiresAt time.Time
+	// CodesLeft is how many recovery codes are left (MailRecoveryCodeUsed).
+	CodesLeft int
 	// Factor is the kind of second factor a factor notice is about
 	// ("totp", "webauthn"); "" when it does not say.
 	Factor string

@@ -27,6 +27,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailMFARemoved:               "a second factor was removed",
 	identity.MailMFARenamed:               "a passkey was renamed",
 	identity.MailRecoveryCodesRegenerated: "new recovery codes were made",
+	identity.MailRecoveryCodeUsed:         "a recovery code was used",
 	identity.MailSignInCode:               "your sign-in code",
 }
 

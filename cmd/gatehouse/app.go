@@ -273,7 +273,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, Passkeys: a.Passkeys, EnrolURL: mfapages.PathTOTP,
 		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,
-		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg),
+		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg), Notifier: a.Messages,
 		Browser: browser, Pages: pages, Key: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now,
 		Auditor: a.Audit, LoginAuditKey: a.Box.DeriveKey("audit login names"),
 		SelfSignup: cfg.Registration.AllowSelfSignup, RequireVerifiedEmail: cfg.Registration.RequireVerifiedEmail,

@@ -128,6 +128,16 @@ func TestMFAAccountRegenerateAndRemove(t *testing.T) {
 			if callbackQuery(t, resp).Get("code") == "" {
 				t.Error("a new recovery code did not sign in")
 			}
+			// The owner hears of it, with the codes left, and so does the
+			// audit trail.
+			if got := mb.next(t, "ada@example.com"); !strings.Contains(got.Subject, "a recovery code was used") ||
+				!strings.Contains(got.Text, "You have 9 recovery codes left.") || strings.Contains(got.Text, newCodes[0]) {
+				t.Errorf("recovery code notice: %q\n%s", got.Subject, got.Text)
+			}
+			entries, err = srv.App.Audit.List(ctx, audit.Filter{UserID: user.ID, Action: audit.ActionMFARecoveryCodeUsed})
+			if err != nil || len(entries) != 1 || entries[0].Details["codes_left"] != "9" {
+				t.Errorf("mfa.recovery_code_used audit entries = %+v, %v; want one with 9 left", entries, err)
+			}
 
 			// Remove the app, in the session signed in with it.
 			fs, err := srv.App.MFA.ListFactors(ctx, user.ID)

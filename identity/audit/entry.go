@@ -48,6 +48,9 @@ const (
 	// ActionMFARecoveryCodesRegenerated: new recovery codes replaced the
 	// subject's old ones.
 	ActionMFARecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"
+	// ActionMFARecoveryCodeUsed: the subject signed in with one of their
+	// recovery codes (details: how many are left).
+	ActionMFARecoveryCodeUsed = "mfa.recovery_code_used"
 	// ActionMFABrowserRemembered: the subject asked not to be asked for
 	// a second factor on a browser; ActionMFABrowserRecognised: a
 	// remembered browser stood in for the challenge of a sign-in;

@@ -116,6 +116,9 @@ type Handler struct {
 	// provider).
 	Codes     CodeSender
 	CodeKinds []mfa.Kind
+	// Notifier mails the user security notices of the sign-in (a
+	// recovery code used); nil sends none.
+	Notifier Notifier
 	// Passkeys verifies passkeys, as a second factor and as a
 	// passwordless sign-in (nil: none).
 	Passkeys Passkeys

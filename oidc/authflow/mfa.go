@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -25,6 +26,11 @@ const (
 	// second-factor passkey assertion (?flow=ID).
 	PathMFAPasskey = PathMFA + "/passkey"
 )
+
+// Notifier queues the user's security notices; identity.Notifier is one.
+type Notifier interface {
+	SendMail(ctx context.Context, m identity.Mail) error
+}
 
 // maxWrongCodes ends a flow: after this many wrong second-factor codes
 // no code, right or wrong, continues it.
@@ -232,6 +238,9 @@ func (s mfaStep) passed(c echo.Context, f *Flow, method mfa.Method) error {
 	}
 	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", strings.Join(amr, " "))
 	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": strings.Join(amr, " "), "session_id": bs.ID}))
+	if method.Kind == mfa.MethodRecoveryCode {
+		s.recoveryCodeUsed(c, user)
+	}
 	if err := s.rememberBrowser(c, user); err != nil {
 		return err
 	}
@@ -350,4 +359,29 @@ func counterRegression(h *Handler, c echo.Context, a *mfa.Assertion) {
 	h.Logger.WarnContext(c.Request().Context(), "passkey refused: signature counter went backwards", "user_id", a.UserID, "factor_id", a.Factor.ID)
 	h.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: a.UserID, Action: audit.ActionMFACounterRegression,
 		Outcome: audit.OutcomeFailure, Details: audit.Details{"factor_id": a.Factor.ID}})
+}
+
+// recoveryCodeUsed audits a sign-in with a recovery code and mails the
+// user, with the codes left: a code in someone else's hands does not go
+// unnoticed. The sign-in stands whatever happens here, so failures are
+// logged, not returned.
+func (s mfaStep) recoveryCodeUsed(c echo.Context, user *identity.User) {
+	ctx := c.Request().Context()
+	left, err := s.MFA.RemainingRecoveryCodes(ctx, user.ID)
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "count recovery codes", "user_id", user.ID, "error", err)
+		return
+	}
+	s.audit(c, oidc.UserEvent(audit.ActionMFARecoveryCodeUsed, user.ID, audit.Details{"codes_left": strconv.Itoa(left)}))
+	if s.Notifier == nil || user.Email == "" {
+		return
+	}
+	name := user.GivenName
+	if name == "" {
+		name = user.Username
+	}
+	m := identity.Mail{Kind: identity.MailRecoveryCodeUsed, To: user.Email, Name: name, CodesLeft: left}
+	if err := s.Notifier.SendMail(ctx, m); err != nil {
+		s.Logger.ErrorContext(ctx, "queue notice", "user_id", user.ID, "kind", string(m.Kind), "error", err)
+	}
 }
