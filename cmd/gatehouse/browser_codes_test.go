@@ -42,7 +42,10 @@ func TestBrowserSignInCode(t *testing.T) {
 			tb.arrive(t, authflow.PathMFA)
 			tb.checkAccessible(t)
 			tb.click(t, "mfa-send")
+			// The page posts back to its own path: wait for the code field
+			// that only the answer has.
 			tb.arrive(t, authflow.PathMFA)
+			tb.await(t, "mfa-code")
 			tb.checkAccessible(t)
 			tb.fill(t, map[string]string{"mfa-code": mb.next(t, "ada@example.com").code(t)})
 			tb.click(t, "mfa-submit")
