@@ -66,7 +66,8 @@ func testBrowserTOTP(t *testing.T, dialect string) {
 		tb.fill(t, map[string]string{"totp-code": totpCode(t, key, enrolledAt)})
 		tb.click(t, "totp-submit")
 
-		tb.arrive(t, "/account/security/totp")
+		// The codes come at the confirmation's own path.
+		tb.arrive(t, "/account/security/totp/confirm")
 		tb.await(t, "recovery-codes")
 		tb.checkAccessible(t)
 		recoveryCodes, err = chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](
