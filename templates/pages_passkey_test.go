@@ -125,6 +125,19 @@ func TestMFAChallengePasskey(t *testing.T) {
 	if got := text(p.byID(t, "mfa-use-recovery")); got != "Use a recovery code" {
 		t.Errorf("recovery link = %q", got)
 	}
+	if _, ok := p.ids["mfa-remember"]; ok {
+		t.Error("the remember checkbox is shown without remember_browser")
+	}
+	// With remembered browsers on, a passkey can remember the browser
+	// like a code: the checkbox is in the passkey's form.
+	p = mustRender(t, func(w io.Writer) error {
+		return r.MFAChallenge(w, MFAChallengePage{Action: "/login/mfa", CSRF: csrf, Flow: "f1",
+			Method: MFAMethodPasskey, PasskeyOptionsAction: "/login/mfa/passkey", RememberFor: "30 days"})
+	})
+	checkForms(t, p)
+	if !strings.Contains(p.raw[strings.Index(p.raw, `id="mfa-passkey-form"`):strings.Index(p.raw, `id="mfa-passkey"`)], `id="mfa-remember"`) {
+		t.Error("the remember checkbox is not in the passkey's form")
+	}
 	p = mustRender(t, func(w io.Writer) error {
 		return r.MFAChallenge(w, MFAChallengePage{Action: "/login/mfa", CSRF: csrf, Flow: "f1",
 			Others: []MFAMethodOption{{Method: MFAMethodPasskey, URL: "/login/mfa?flow=f1&method=passkey"}}})
