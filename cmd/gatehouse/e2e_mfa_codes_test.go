@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc/authflow"
@@ -126,6 +127,11 @@ func TestMFAEmailCodeSignIn(t *testing.T) {
 			}
 			mustContain(t, resent.Body, "A code was sent moments ago. You can ask for a new one in", "cooldown message")
 			mb.none(t, srv)
+			// The code sent, not the refused one, is in the security activity.
+			sent, err := srv.App.Audit.List(t.Context(), audit.Filter{UserID: ada.ID, Action: audit.ActionMFACodeSent})
+			if err != nil || len(sent) != 1 || sent[0].Details["channel"] != "email" {
+				t.Errorf("mfa.code_sent audit entries = %+v, %v; want one for email", sent, err)
+			}
 
 			// The code in another sign-in of the same user is a wrong code.
 			other := codeForm(t, challenge, "mfa-send", "email", code)

@@ -48,6 +48,9 @@ const (
 	// ActionMFARecoveryCodesRegenerated: new recovery codes replaced the
 	// subject's old ones.
 	ActionMFARecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"
+	// ActionMFACodeSent: a sign-in code was sent to the subject for the
+	// second factor of a sign-in (details: channel email or sms).
+	ActionMFACodeSent = "mfa.code_sent"
 	// ActionMFARecoveryCodeUsed: the subject signed in with one of their
 	// recovery codes (details: how many are left).
 	ActionMFARecoveryCodeUsed = "mfa.recovery_code_used"

@@ -23,6 +23,7 @@ var eventNames = map[string]string{
 	audit.ActionMFADisabled:                 "Two-step verification turned off",
 	audit.ActionMFARecoveryCodesRegenerated: "New recovery codes made",
 	audit.ActionMFARecoveryCodeUsed:         "Signed in with a recovery code",
+	audit.ActionMFACodeSent:                 "Sign-in code sent",
 	audit.ActionMFABrowserRemembered:        "Browser remembered for two-step verification",
 	audit.ActionMFABrowserForgotten:         "Remembered browsers forgotten",
 	audit.ActionMFAEnrolmentPostponed:       "Two-step verification set-up put off",

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/identity"
+	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
 	"gatehouse/templates"
@@ -228,6 +229,9 @@ func (s mfaStep) sendCode(c echo.Context, f *Flow, client *oidc.Client, method s
 	case err != nil:
 		return err
 	}
+	// Each code sent is in the user's security activity: a stream of
+	// codes the owner did not ask for means someone has their password.
+	s.audit(c, oidc.UserEvent(audit.ActionMFACodeSent, f.MFA.UserID, audit.Details{"channel": method}))
 	if !slices.Contains(f.MFA.Sent, mfa.Kind(method)) {
 		f.MFA.Sent = append(f.MFA.Sent, mfa.Kind(method))
 	}
