@@ -23,7 +23,10 @@ type TOTPSetupPage struct {
 	// Passkeys, with StartAction, offers adding a passkey too (first: it
 	// is the stronger factor, and the one acr_values=phr asks for).
 	Passkeys AccountPasskeys
-	Action   string // the code form
+	// PasskeyOnly, on the start page, leaves the authenticator app out:
+	// the sign-in asks for what only a passkey gives (acr_values=phr).
+	PasskeyOnly bool
+	Action      string // the code form
 	CSRF     string
 	// Flow is the sign-in the enrolment is part of, posted back as
 	// "flow"; omitted when empty.

@@ -260,6 +260,10 @@ func TestPasskeyEnrolForPhr(t *testing.T) {
 			if p.URL.Path != mfapages.PathTOTP || p.URL.Query().Get("flow") == "" {
 				t.Fatalf("password with acr_values=phr led to %s (status %d), want the enrolment page:\n%s", p.URL, p.Status, p.Body)
 			}
+			// An app would not meet phr, so the page does not offer one.
+			if strings.Contains(p.Body, `id="totp-setup"`) || !strings.Contains(p.Body, `id="passkey-add"`) {
+				t.Errorf("the enrolment page for phr offers an app, or no passkey:\n%s", p.Body)
+			}
 			p = key.register(t, b, p, "Phone")
 			p, _ = b.get(t, findLink(t, p, "recovery-codes-continue"))
 			if p.URL.Path != authflow.PathMFA {

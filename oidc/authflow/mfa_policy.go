@@ -160,20 +160,25 @@ func rememberFor(d time.Duration) string {
 var errEnrolRequired = &oidc.PageError{Status: http.StatusBadRequest, Title: "Two-step verification is required",
 	Message: "The time to set up two-step verification later is over. Set it up now to continue."}
 
-// EnrolmentDeferral tells the enrolment page of the flow flowID whether
-// the user may put enrolment off, and for how many more days: only the
-// browser and the session the flow is bound to, and only within the
-// policy's grace period when the relying party asked nothing more.
-func (h *Handler) EnrolmentDeferral(c echo.Context, flowID string) (daysLeft int, ok bool, err error) {
+// EnrolmentDecision tells the enrolment page of the flow flowID what the
+// sign-in needs: the kinds of factor that would do (an app does not for
+// acr_values=phr), and whether the user may put enrolment off, for how
+// many more days (only within the policy's grace period when the relying
+// party asked nothing more). Only the browser and the session the flow is
+// bound to learn it.
+func (h *Handler) EnrolmentDecision(c echo.Context, flowID string) (d mfa.Decision, daysLeft int, ok bool, err error) {
 	f, bs, user, err := h.enrolFlow(c, flowID)
 	if f == nil || err != nil {
-		return 0, false, err
+		return d, 0, false, err
 	}
 	check, err := h.secondFactor(c, f, user, methodsOf(bs.AMR), false)
-	if err != nil || check.Outcome != mfa.Enrol || !check.Deferrable {
-		return 0, false, err
+	if err != nil || check.Outcome != mfa.Enrol {
+		return d, 0, false, err
 	}
-	return h.Policy.DaysLeft(check.GraceStart, h.Now()), true, nil
+	if check.Deferrable {
+		daysLeft = h.Policy.DaysLeft(check.GraceStart, h.Now())
+	}
+	return check.Decision, daysLeft, true, nil
 }
 
 // enrolFlow loads the flow an enrolment page belongs to, with the

@@ -31,12 +31,14 @@ type Browsers interface {
 	ForgetBrowsers(ctx context.Context, userID string) (int64, error)
 }
 
-// Deferrals tells the enrolment page of a sign-in whether the user may
-// put it off; *authflow.Handler is one.
+// Deferrals tells the enrolment page of a sign-in what the sign-in
+// needs; *authflow.Handler is one.
 type Deferrals interface {
-	// EnrolmentDeferral reports whether the enrolment of flowID may be
-	// put off, and for how many more days.
-	EnrolmentDeferral(c echo.Context, flowID string) (daysLeft int, ok bool, err error)
+	// EnrolmentDecision returns, for the enrolment of flowID, mfa.Decide's
+	// decision (Offer: the kinds that would do; Deferrable: the policy's
+	// grace period lets the user put it off) and the days left of that
+	// period; ok is false when the page is not such a flow's.
+	EnrolmentDecision(c echo.Context, flowID string) (d mfa.Decision, daysLeft int, ok bool, err error)
 }
 
 // AccountBrowsers returns the user's remembered browsers as the security

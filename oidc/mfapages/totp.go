@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -157,14 +158,16 @@ func (h *Handler) withUser(fn func(r *request) error) echo.HandlerFunc {
 // two-step verification they have not set up: a button that begins.
 func (h *Handler) startTOTP(r *request) error {
 	p := templates.TOTPSetupPage{StartAction: PathTOTP, CSRF: oidc.CSRFToken(r.c), Flow: r.c.QueryParam("flow"), Passkeys: h.AccountPasskeys()}
-	if p.Flow != "" && h.Deferrals != nil && h.LaterAction != "" {
-		days, ok, err := h.Deferrals.EnrolmentDeferral(r.c, p.Flow)
+	if p.Flow != "" && h.Deferrals != nil {
+		d, days, ok, err := h.Deferrals.EnrolmentDecision(r.c, p.Flow)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if ok && d.Deferrable && h.LaterAction != "" {
 			p.LaterAction, p.LaterDays = h.LaterAction, days
 		}
+		// An app would not do (acr_values=phr): offer only what would.
+		p.PasskeyOnly = ok && !slices.Contains(d.Offer, mfa.KindTOTP) && slices.Contains(d.Offer, mfa.KindWebAuthn)
 	}
 	return h.Pages.TOTPSetup(oidc.StartPage(r.c, http.StatusOK), p)
 }
