@@ -27,7 +27,7 @@ type TOTPSetupPage struct {
 	// the sign-in asks for what only a passkey gives (acr_values=phr).
 	PasskeyOnly bool
 	Action      string // the code form
-	CSRF     string
+	CSRF        string
 	// Flow is the sign-in the enrolment is part of, posted back as
 	// "flow"; omitted when empty.
 	Flow string
