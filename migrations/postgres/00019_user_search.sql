@@ -1,0 +1,39 @@
+-- Indexes for the administrators' user search (identity.UserSearcher,
+-- identity/sqlstore/usersearch.go), so it stays fast at a million users.
+--
+-- The substring search Q runs over one expression, the lowercased
+-- username, e-mail address, given and family name and phone joined by
+-- newlines (which a search may not contain, so no match spans two
+-- fields); users_search_trgm_idx is a trigram index over exactly that
+-- expression, which the query repeats verbatim so the planner uses it.
+-- pg_trgm must be created by a role allowed to (a superuser, or the
+-- database owner where the extension is trusted).
+--
+-- The role filter asks roles::jsonb @> '["role"]'; roles stays a text
+-- column holding a JSON array.
+--
+-- Each sort key gets a btree with id, the tie-breaker of keyset
+-- pagination; created_at already has one (00001_identity.sql).
+-- users_email_prefix_idx serves e-mail prefix searches whatever the
+-- database's collation.
+
+-- +goose Up
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX users_search_trgm_idx ON users USING gin (
+    (username_lower || E'\n' || email_lower || E'\n' || lower(given_name) || E'\n' || lower(family_name) || E'\n' || phone)
+    gin_trgm_ops);
+CREATE INDEX users_roles_idx ON users USING gin ((roles::jsonb) jsonb_path_ops);
+CREATE INDEX users_last_login_idx ON users (last_login_at, id);
+CREATE INDEX users_username_sort_idx ON users (username_lower, id);
+CREATE INDEX users_email_sort_idx ON users (email_lower, id);
+CREATE INDEX users_email_prefix_idx ON users (email_lower text_pattern_ops);
+CREATE INDEX users_status_created_idx ON users (status, created_at, id);
+
+-- +goose Down
+DROP INDEX users_status_created_idx;
+DROP INDEX users_email_prefix_idx;
+DROP INDEX users_email_sort_idx;
+DROP INDEX users_username_sort_idx;
+DROP INDEX users_last_login_idx;
+DROP INDEX users_roles_idx;
+DROP INDEX users_search_trgm_idx;
