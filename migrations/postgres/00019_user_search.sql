@@ -18,10 +18,24 @@
 -- database's collation.
 
 -- +goose Up
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX users_search_trgm_idx ON users USING gin (
-    (username_lower || E'\n' || email_lower || E'\n' || lower(given_name) || E'\n' || lower(family_name) || E'\n' || phone)
-    gin_trgm_ops);
+-- The operator class is named with the schema the extension lives in,
+-- which need not be on this connection's search_path (it was created
+-- earlier, or by another schema's migration in the same database).
+-- +goose StatementBegin
+DO $$
+DECLARE
+    trgm_schema name;
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    SELECT n.nspname INTO trgm_schema
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm';
+    EXECUTE format($sql$CREATE INDEX users_search_trgm_idx ON users USING gin (
+        (username_lower || E'\n' || email_lower || E'\n' || lower(given_name) || E'\n' || lower(family_name) || E'\n' || phone)
+        %I.gin_trgm_ops)$sql$, trgm_schema);
+END
+$$;
+-- +goose StatementEnd
 CREATE INDEX users_roles_idx ON users USING gin ((roles::jsonb) jsonb_path_ops);
 CREATE INDEX users_last_login_idx ON users (last_login_at, id);
 CREATE INDEX users_username_sort_idx ON users (username_lower, id);
