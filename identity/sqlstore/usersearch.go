@@ -137,11 +137,13 @@ func after(tx *gorm.DB, col string, nullable, desc bool, pos *identity.SearchPos
 		t, _ := time.Parse(identity.TimeKeyLayout, *pos.Key) // checked by NormalizeUserQuery
 		key = newTimestamp(t)
 	}
-	cond := fmt.Sprintf("(%[1]s %[2]s ? OR (%[1]s = ? AND id %[2]s ?))", col, cmp)
+	// A row value comparison, which both databases turn into a range
+	// scan of the (key, id) index.
+	cond := fmt.Sprintf("(%s, id) %s (?, ?)", col, cmp)
 	if nullable {
-		cond = fmt.Sprintf("(%[1]s %[2]s ? OR (%[1]s = ? AND id %[2]s ?) OR %[1]s IS NULL)", col, cmp)
+		cond = fmt.Sprintf("((%[1]s, id) %[2]s (?, ?) OR %[1]s IS NULL)", col, cmp)
 	}
-	return tx.Where(cond, key, key, pos.ID)
+	return tx.Where(cond, key, pos.ID)
 }
 
 // sortKey is r's value of the sort column as a cursor holds it.

@@ -38,6 +38,8 @@ $$;
 -- +goose StatementEnd
 CREATE INDEX users_roles_idx ON users USING gin ((roles::jsonb) jsonb_path_ops);
 CREATE INDEX users_last_login_idx ON users (last_login_at, id);
+-- Never signed in sorts last in both directions: descending needs its own.
+CREATE INDEX users_last_login_desc_idx ON users (last_login_at DESC NULLS LAST, id DESC);
 CREATE INDEX users_username_sort_idx ON users (username_lower, id);
 CREATE INDEX users_email_sort_idx ON users (email_lower, id);
 CREATE INDEX users_email_prefix_idx ON users (email_lower text_pattern_ops);
@@ -48,6 +50,7 @@ DROP INDEX users_status_created_idx;
 DROP INDEX users_email_prefix_idx;
 DROP INDEX users_email_sort_idx;
 DROP INDEX users_username_sort_idx;
+DROP INDEX users_last_login_desc_idx;
 DROP INDEX users_last_login_idx;
 DROP INDEX users_roles_idx;
 DROP INDEX users_search_trgm_idx;
