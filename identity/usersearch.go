@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -18,6 +19,7 @@ const (
 	DefaultSearchLimit = 50
 	MaxSearchLimit     = 500
 	MaxLookupKeys      = 1000
+	MinSearchQuery     = 3 // characters of UserQuery.Q
 )
 
 // Field names of UserQuery in a *ValidationError, as an admin API would
@@ -45,7 +47,8 @@ const (
 // UserQuery selects users. Empty fields do not filter.
 type UserQuery struct {
 	// Q matches case-insensitively as a substring of the username, the
-	// e-mail address, the given or family name or the phone number.
+	// e-mail address, the given or family name or the phone number. It
+	// needs at least MinSearchQuery characters.
 	Q string
 	// Email is a case-insensitive prefix of the e-mail address; a whole
 	// address matches itself (and longer addresses that begin with it).
@@ -110,6 +113,11 @@ func NormalizeUserQuery(q UserQuery) (UserQuery, *SearchPosition, error) {
 	q.Q = strings.ToLower(strings.TrimSpace(q.Q))
 	if strings.IndexFunc(q.Q, unicode.IsControl) >= 0 {
 		ve.Add(FieldQuery, "Remove control characters from the search.")
+	}
+	// A trigram index cannot narrow a search for fewer than three
+	// characters: on a large table it would read every row.
+	if n := utf8.RuneCountInString(q.Q); n > 0 && n < MinSearchQuery {
+		ve.Add(FieldQuery, "Search for at least 3 characters.")
 	}
 	q.Email = strings.ToLower(strings.TrimSpace(q.Email))
 	switch q.Status {

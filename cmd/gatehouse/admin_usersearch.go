@@ -22,7 +22,7 @@ func usersSearch(ctx context.Context, sub string, args []string, stdout, stderr 
 		"Lists users one page at a time, newest last unless --desc. Pass the\nprinted next cursor back with --cursor for the following page.", stdout)
 	var q identity.UserQuery
 	if sub == "search" {
-		fs.StringVar(&q.Q, "q", "", "substring of username, e-mail, given or family name or phone (any case)")
+		fs.StringVar(&q.Q, "q", "", "substring of username, e-mail, given or family name or phone (any case, at least 3 characters)")
 		fs.StringVar(&q.Email, "email", "", "e-mail address prefix (any case)")
 		fs.StringVar(&q.Role, "role", "", "only users holding this role")
 		fs.Func("status", "active or disabled", func(s string) error { q.Status = identity.Status(s); return nil })
