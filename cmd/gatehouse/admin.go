@@ -114,6 +114,11 @@ Subcommands:
 const usersHelp = `Usage:
   gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
       The password is read from the first line of standard input.
+  gatehouse users list [--sort KEY] [--desc] [--limit N] [--cursor C]
+  gatehouse users search [--q TEXT] [--email PREFIX] [--role ROLE] [--status S]
+                         [--sort KEY] [--desc] [--limit N] [--cursor C]
+      Prints one page of users and the cursor of the next page. KEY is
+      created, last_login, username or email.
   gatehouse users reset-password USERNAME|EMAIL
       Sends the user the same single-use reset link as "Forgot password".
   gatehouse users unlock USERNAME|EMAIL
@@ -310,6 +315,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if len(args) > 0 && args[0] == "revoke-sessions" {
 		return usersRevokeSessions(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "list" || args[0] == "search") {
+		return usersSearch(ctx, args[0], args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "reset-mfa" {
 		return usersResetMFA(ctx, args[1:], stdout, stderr)

@@ -78,7 +78,7 @@ func testCLIWithoutDatabase(t *testing.T) {
 		{"serve"}, {"migrate"}, {"clients"}, {"users"}, {"keys"}, {"version"},
 		{"migrate", "up"}, {"migrate", "status"},
 		{"clients", "create"}, {"clients", "list"}, {"clients", "show"}, {"clients", "delete"},
-		{"users", "create"}, {"keys", "list"}, {"keys", "rotate"},
+		{"users", "create"}, {"users", "list"}, {"users", "search"}, {"keys", "list"}, {"keys", "rotate"},
 	} {
 		args = append(args, "--help")
 		tests = append(tests, cliCase{name: strings.Join(args, " "), args: args, code: 0, want: []string{usage}})
@@ -174,6 +174,30 @@ func testCLIDatabase(t *testing.T, dialect string) {
 			args: []string{"users", "create", "--username", "dave", "--email", "dave@example.com"}, code: 2,
 			want: []string{`not created`, `(?m)^\s+password: .*common`},
 		},
+		{
+			name: "users create a second admin", stdin: testUserPassword + "\n",
+			args: []string{"users", "create", "--username", "erin", "--email", "erin@example.net", "--role", "admin"}, code: 0,
+			want: []string{`Created user erin `},
+		},
+		{
+			name: "users search by substring ignores case", args: []string{"users", "search", "--q", "CAROL@EXAMPLE"}, code: 0,
+			want: []string{`(?m)^ID\s+USERNAME\s+EMAIL`, `(?m)^\S+\s+carol\s+carol@example\.com\s+-\s+active\s+admin\s+\S+\s+\S+$`, `\(last page\)`},
+			check: func(t testing.TB, out string) {
+				if strings.Contains(out, "erin") {
+					t.Errorf("search for carol lists erin:\n%s", out)
+				}
+			},
+		},
+		{
+			name: "users search pages with the printed cursor", args: []string{"users", "search", "--role", "admin", "--sort", "username", "--limit", "1"}, code: 0,
+			want:  []string{`(?m)^\S+\s+carol\s`, `(?m)^next cursor: \S+$`},
+			check: func(t testing.TB, out string) { checkNextUserPage(t, srv, out) },
+		},
+		{name: "users list", args: []string{"users", "list", "--sort", "email", "--desc"}, code: 0, want: []string{`(?s)erin@example\.net.*carol@example\.com`}},
+		{name: "users search limit 0", args: []string{"users", "search", "--limit", "0"}, code: 2, want: []string{`--limit`}},
+		{name: "users search limit 10000", args: []string{"users", "search", "--limit", "10000"}, code: 2, want: []string{`--limit: `}},
+		{name: "users search unknown sort", args: []string{"users", "search", "--sort", "password"}, code: 2, want: []string{`--sort: `}},
+		{name: "users search bad cursor", args: []string{"users", "search", "--cursor", "eyJxIjoiIn0"}, code: 2, want: []string{`--cursor: `}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,5 +279,23 @@ func checkCreatedUser(t testing.TB, srv *testServer, out string) {
 	}
 	if idt.Subject != u.ID {
 		t.Errorf("signed in as %q, want carol (%s)", idt.Subject, u.ID)
+	}
+}
+
+var nextCursorLine = regexp.MustCompile(`(?m)^next cursor: (\S+)$`)
+
+// checkNextUserPage follows the cursor `users search` printed to the
+// last page.
+func checkNextUserPage(t testing.TB, srv *testServer, out string) {
+	t.Helper()
+	m := nextCursorLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no next cursor in %q", out)
+	}
+	next, code := adminCLI(t, srv, "", "users", "search", "--role", "admin", "--sort", "username", "--limit", "1", "--cursor", m[1])
+	checkCLI(t, cliCase{args: []string{"users", "search", "--cursor", m[1]}, code: 0,
+		want: []string{`(?m)^\S+\s+erin\s+erin@example\.net`, `\(last page\)`}}, next, code)
+	if strings.Contains(next, "carol") {
+		t.Errorf("second page repeats carol:\n%s", next)
 	}
 }
