@@ -289,6 +289,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		SelfSignup:          cfg.Registration.AllowSelfSignup,
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 		ClientAuthLimit:     authLimit,
+		RolesClaim:          cfg.Tokens.RolesClaim,
 	}
 	a.Recovery = &recovery.Handler{
 		Passwords: a.Identity.Recovery, Unlocker: a.Identity.Recovery, Browser: browser, Pages: pages, Logger: log,
