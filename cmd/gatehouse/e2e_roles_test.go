@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -120,6 +122,18 @@ func testRolesInTokens(t *testing.T, dialect string) {
 		got, _ := authorize(t, gooidc.ScopeOpenID, "profile", gooidc.ScopeOfflineAccess)
 		if diff := cmp.Diff(rolesSeen{}, got); diff != "" {
 			t.Errorf("roles claims without the scope (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a client not allowed the scope", func(t *testing.T) {
+		// An attacker's client, registered without the roles scope, asks
+		// for it anyway: the request is refused before any sign-in.
+		otherID, otherSecret := srv.createClient(t, "--name", "No Roles", "--redirect-uri", rpCallback, "--first-party")
+		other := newRelyingParty(t, srv.URL, otherID, otherSecret)
+		other.OAuth.Scopes = []string{gooidc.ScopeOpenID, "roles"}
+		_, resp := newBrowser(t, rpCallback).get(t, other.OAuth.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || !strings.HasPrefix(loc.String(), rpCallback) || loc.Query().Get("error") != "invalid_scope" || loc.Query().Get("code") != "" {
+			t.Errorf("authorize with a scope the client may not request: %d Location %q, want a redirect with invalid_scope", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 }
