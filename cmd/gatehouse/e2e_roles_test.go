@@ -92,12 +92,12 @@ func testRolesInTokens(t *testing.T, dialect string) {
 				t.Errorf("%s has a claim named roles, want only the configured %s", name, claim)
 			}
 		}
-		return rolesSeen{idClaims[claim], uiClaims[claim], at[claim], in[claim]}, map[string]any{"access_token": tok.AccessToken}
+		return rolesSeen{idClaims[claim], uiClaims[claim], at[claim], in[claim]}, map[string]any{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken}
 	}
 	want := func(roles ...any) rolesSeen { return rolesSeen{roles, roles, roles, roles} }
 
 	t.Run("with the scope", func(t *testing.T) {
-		got, tok := authorize(t, gooidc.ScopeOpenID, "profile", "roles")
+		got, tok := authorize(t, gooidc.ScopeOpenID, "profile", "roles", gooidc.ScopeOfflineAccess)
 		if diff := cmp.Diff(want("manager", "support"), got); diff != "" {
 			t.Errorf("roles claims mismatch (-want +got):\n%s", diff)
 		}
@@ -109,6 +109,16 @@ func testRolesInTokens(t *testing.T, dialect string) {
 		in := introspect(t, srv.URL, id, secret, tok["access_token"].(string))
 		if diff := cmp.Diff([]any{"manager", "support"}, in[claim]); diff != "" {
 			t.Errorf("introspection after the change (-want +got):\n%s", diff)
+		}
+		// A refresh copies the grant's session: the roles of the
+		// authorization, not those of the refresh.
+		refreshed, err := rp.OAuth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok["refresh_token"].(string)}).Token()
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		at := mustVerifyAccessTokenJWT(t, srv.URL, refreshed.AccessToken)
+		if diff := cmp.Diff([]any{"manager", "support"}, at[claim]); diff != "" {
+			t.Errorf("access token of a refresh after the change (-want +got):\n%s", diff)
 		}
 		got, _ = authorize(t, gooidc.ScopeOpenID, "profile", "roles")
 		if diff := cmp.Diff(rolesSeen{[]any{}, []any{}, []any{}, []any{}}, got); diff != "" {
