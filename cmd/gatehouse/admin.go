@@ -345,6 +345,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer a.Close()
+	if err := knownRoles(ctx, a, roles); err != nil {
+		return err
+	}
 	u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {

@@ -51,6 +51,13 @@ func testCLIRoles(t *testing.T, srv *testServer) {
 		{name: "clear roles", args: []string{"users", "set-roles", "erin"}, code: 0, want: []string{`Roles of erin: none \(were: support manager\)`}},
 		{name: "delete", args: []string{"roles", "delete", "support"}, code: 0, want: []string{`Deleted role support`}},
 		{name: "delete again", args: []string{"roles", "delete", "support"}, code: 2, want: []string{`not found`}},
+		{name: "users create with an unknown role", stdin: testUserPassword + "\n",
+			args: []string{"users", "create", "--username", "fay", "--role", "admn"}, code: 2, want: []string{`unknown role "admn"`},
+			check: func(t testing.TB, _ string) {
+				if _, _, err := srv.App.Identity.Accounts.Users.FindUserByLogin(ctx, "fay"); err == nil {
+					t.Error("the user was created with an unknown role")
+				}
+			}},
 		{name: "make root admin", args: []string{"users", "set-roles", "root", "admin"}, code: 0, want: []string{`Roles of root: admin`}},
 	}
 	for _, tc := range steps {
