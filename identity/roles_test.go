@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -260,3 +261,31 @@ func TestRoleLifecycle(t *testing.T) {
 }
 
 var _ identity.AuditRecorder = (*audit.Log)(nil)
+
+// failingAudit refuses every entry, as a full disk would.
+type failingAudit struct{}
+
+func (failingAudit) Record(context.Context, audit.Entry) error { return errors.New("audit store down") }
+
+// TestSetRolesNotWithoutAudit: the change and its audit entry are one
+// transaction, so a change whose entry cannot be written is not made.
+func TestSetRolesNotWithoutAudit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newRolesFixture(t, db)
+		bob := f.mustUser(t, "bob", "user")
+		f.roles.Audit = failingAudit{}
+		if _, err := f.roles.SetRoles(ctx, identity.OperatorActor, bob, []string{"admin"}); err == nil {
+			t.Fatal("SetRoles succeeded without its audit entry")
+		}
+		if got := f.rolesOf(t, bob); !cmp.Equal(got, []string{"user"}) {
+			t.Errorf("roles after the failed audit = %v, want [user] unchanged", got)
+		}
+		if _, err := f.roles.CreateRole(ctx, identity.OperatorActor, access.Role{Name: "ops"}); err == nil {
+			t.Error("CreateRole succeeded without its audit entry")
+		}
+		if list, err := f.roles.ListRoles(ctx); err != nil || len(list) != len(access.BuiltIns()) {
+			t.Errorf("roles after the failed audit = %+v, %v; want the built-in ones only", list, err)
+		}
+	})
+}
