@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,6 +15,7 @@ import (
 	"gatehouse/identity/audit"
 	auditsql "gatehouse/identity/audit/sqlstore"
 	"gatehouse/identity/sqlstore"
+	"gatehouse/migrations"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/migrations/dbtx"
 )
@@ -286,6 +288,54 @@ func TestSetRolesNotWithoutAudit(t *testing.T) {
 		}
 		if list, err := f.roles.ListRoles(ctx); err != nil || len(list) != len(access.BuiltIns()) {
 			t.Errorf("roles after the failed audit = %+v, %v; want the built-in ones only", list, err)
+		}
+	})
+}
+
+// meetingHolders makes the callers of LockActiveRoleHolders meet before
+// any of them reads the holders, so that two transactions overlap there.
+type meetingHolders struct {
+	identity.RoleHolderStore
+	meet *sync.WaitGroup
+}
+
+func (m meetingHolders) LockActiveRoleHolders(ctx context.Context, roles []string) ([]string, error) {
+	m.meet.Done()
+	m.meet.Wait()
+	return m.RoleHolderStore.LockActiveRoleHolders(ctx, roles)
+}
+
+// TestSetRolesConcurrentDemotions: two admins demote each other at once;
+// whichever order the database runs them in, one admin is left. On
+// PostgreSQL both transactions are made to reach the count of admins
+// together (on SQLite, one writer at a time, they cannot both be there).
+func TestSetRolesConcurrentDemotions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newRolesFixture(t, db)
+		ann, ben := f.mustUser(t, "ann", "admin"), f.mustUser(t, "ben", "admin")
+		if migrations.IsPostgres(db) {
+			meet := &sync.WaitGroup{}
+			meet.Add(2)
+			f.roles.Users = meetingHolders{f.users, meet}
+		}
+		errs := make(chan error, 2)
+		for _, pair := range [][2]string{{ann, ben}, {ben, ann}} {
+			go func() {
+				_, err := f.roles.SetRoles(ctx, identity.Actor{UserID: pair[0]}, pair[1], []string{"user"})
+				errs <- err
+			}()
+		}
+		<-errs
+		<-errs
+		admins := 0
+		for _, id := range []string{ann, ben} {
+			if cmp.Equal(f.rolesOf(t, id), []string{"admin"}) {
+				admins++
+			}
+		}
+		if admins == 0 {
+			t.Error("both admins were demoted at once; nobody holds users:admin")
 		}
 	})
 }
