@@ -94,6 +94,10 @@ type Tokens struct {
 	// after it was rotated or revoked: presenting it again meanwhile
 	// revokes its whole grant (reuse detection); afterwards it is unknown.
 	RotatedRefreshTokenRetention Duration `yaml:"rotated_refresh_token_retention"`
+	// RolesClaim names the claim that carries the user's roles in ID
+	// tokens, userinfo, JWT access tokens and introspection, when the
+	// client was granted the "roles" scope.
+	RolesClaim string `yaml:"roles_claim"`
 }
 
 // Registration controls how clients and users come into being.
@@ -243,6 +247,7 @@ func defaults() *Config {
 			IDTokenLifetime:              Duration(time.Hour),
 			AuthorizationCodeLifetime:    Duration(60 * time.Second),
 			RotatedRefreshTokenRetention: Duration(24 * time.Hour),
+			RolesClaim:                   "roles",
 		},
 		Registration: Registration{AllowSelfSignup: true, UnusedClientLifetime: Duration(30 * 24 * time.Hour)},
 		Sessions: Sessions{

@@ -30,6 +30,7 @@ func TestDefault(t *testing.T) {
 			IDTokenLifetime:              Duration(time.Hour),
 			AuthorizationCodeLifetime:    Duration(60 * time.Second),
 			RotatedRefreshTokenRetention: Duration(24 * time.Hour),
+			RolesClaim:                   "roles",
 		},
 		Registration: Registration{AllowSelfSignup: true, UnusedClientLifetime: Duration(720 * time.Hour)},
 		Sessions: Sessions{

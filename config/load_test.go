@@ -79,6 +79,7 @@ tokens:
   authorization_code_lifetime: 30s
   require_pkce_for_all_clients: true
   rotated_refresh_token_retention: 2h
+  roles_claim: https://example.com/roles
 registration:
   initial_access_token: 0123456789abcdef0123456789abcdef
   allow_self_signup: false
@@ -175,6 +176,7 @@ mfa:
 			AuthorizationCodeLifetime:    Duration(30 * time.Second),
 			RequirePKCEForAllClients:     true,
 			RotatedRefreshTokenRetention: Duration(2 * time.Hour),
+			RolesClaim:                   "https://example.com/roles",
 		},
 		Registration: Registration{InitialAccessToken: "0123456789abcdef0123456789abcdef", RequireVerifiedEmail: true},
 		Sessions:     Sessions{IdleLifetime: Duration(2 * time.Hour), AbsoluteLifetime: Duration(12 * time.Hour)},

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -161,6 +162,7 @@ func (t Tokens) validate(p *problems) {
 	p.durationBetween("tokens.authorization_code_lifetime", t.AuthorizationCodeLifetime,
 		Duration(10*time.Second), 10*minute)
 	p.durationBetween("tokens.rotated_refresh_token_retention", t.RotatedRefreshTokenRetention, minute, 720*hour)
+	validateRolesClaim(p, t.RolesClaim)
 }
 
 func (s Sessions) validate(p *problems) {
@@ -274,4 +276,28 @@ func parseProxy(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q: an IPv6 zone cannot match a remote address", s)
 	}
 	return ip.Prefix(ip.BitLen())
+}
+
+// reservedClaims are the claims that tokens, userinfo or introspection
+// already carry (RFC 7519 §4.1, OIDC Core §2 and §5.1, RFC 9068 §2.2,
+// RFC 7662 §2.2): the roles must not overwrite any of them.
+var reservedClaims = []string{
+	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash", "c_hash",
+	"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
+	"email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified",
+	"address", "updated_at", "client_id", "scope", "active", "token_type", "username", "cnf",
+}
+
+var claimNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:/-]{0,199}$`)
+
+// validateRolesClaim: a name a client can read back from JSON (a plain
+// word or a namespaced URI such as https://example.com/roles) that no
+// standard claim has.
+func validateRolesClaim(p *problems, name string) {
+	switch {
+	case !claimNamePattern.MatchString(name):
+		p.add("tokens.roles_claim", "%q is not a claim name: want a letter, then up to 199 letters, digits or _ . : / -", name)
+	case slices.Contains(reservedClaims, name):
+		p.add("tokens.roles_claim", "%q is a standard claim already; choose another name, e.g. roles", name)
+	}
 }

@@ -43,6 +43,24 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "defaults", mutate: func(c *Config) {}},
 
+		// tokens.roles_claim
+		{name: "roles claim as a namespaced URI", mutate: func(c *Config) { c.Tokens.RolesClaim = "https://example.com/roles" }},
+		{
+			name:   "roles claim empty",
+			mutate: func(c *Config) { c.Tokens.RolesClaim = "" },
+			want:   []string{`tokens.roles_claim: "" is not a claim name: want a letter, then up to 199 letters, digits or _ . : / -`},
+		},
+		{
+			name:   "roles claim with a space",
+			mutate: func(c *Config) { c.Tokens.RolesClaim = "my roles" },
+			want:   []string{`tokens.roles_claim: "my roles" is not a claim name: want a letter, then up to 199 letters, digits or _ . : / -`},
+		},
+		{
+			name:   "roles claim overwriting a standard claim",
+			mutate: func(c *Config) { c.Tokens.RolesClaim = "sub" },
+			want:   []string{`tokens.roles_claim: "sub" is a standard claim already; choose another name, e.g. roles`},
+		},
+
 		// mfa
 		{name: "mfa for everyone, with grace and remembered browsers", mutate: func(c *Config) {
 			c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "no-such-role"}, RequiredClients: []string{"payroll"},

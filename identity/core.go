@@ -96,4 +96,6 @@ type Services struct {
 	Profiles *Profiles
 	// SignInCodes sends and checks second-factor codes by e-mail and SMS.
 	SignInCodes *SignInCodes
+	// Roles grants roles and keeps the custom ones.
+	Roles *Roles
 }

@@ -6,7 +6,7 @@
 // TokenStore) and implemented in identity/sqlstore; identity/identitytest
 // holds the one conformance suite every implementation runs. The identity
 // service applies the rules (normalisation, uniqueness, the password
-// policy and argon2id hashing, so that callers never touch a hash) in six
+// policy and argon2id hashing, so that callers never touch a hash) in seven
 // parts, one per responsibility, each over the slice of UserStore it uses
 // and one shared Core (hasher, one-time tokens, notifier, unit of work,
 // clock, logger):
@@ -17,6 +17,7 @@
 //	Recovery       forgotten password, reset, unlock link (RecoveryStore)
 //	Profiles       profile edits, password change (ProfileStore)
 //	SignInCodes    second-factor codes by e-mail and SMS (UserFinder)
+//	Roles          granting roles, custom roles (RoleHolderStore, RoleStore; rules in identity/access)
 //
 // Proving control of an address or number, and recovering an account, run
 // on one-time tokens: a 6-digit code and/or a link token (256 bits), of

@@ -261,6 +261,14 @@ func (h *Handler) userSession(u *identity.User, bs *BrowserSession, client *Clie
 	if client.AccessTokenFormat == TokenFormatJWT {
 		s.JWTClaims = &jwt.JWTClaims{Subject: u.ID, Extra: map[string]interface{}{"client_id": client.ID, "sid": bs.ID, "auth_time": bs.AuthTime.Unix()}}
 	}
+	if granted.Has(ScopeRoles) {
+		// Taken now, once (see Session.Roles).
+		s.Roles = append([]string{}, u.Roles...)
+		claims.Extra[h.rolesClaim()] = s.Roles
+		if s.JWTClaims != nil {
+			s.JWTClaims.Extra[h.rolesClaim()] = s.Roles
+		}
+	}
 	return s
 }
 

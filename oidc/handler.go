@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/ory/fosite"
 
 	"gatehouse/identity"
 	"gatehouse/templates"
@@ -40,6 +41,9 @@ type Handler struct {
 	LogoutKey []byte
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// RolesClaim names the claim of the user's roles (scope "roles");
+	// empty means DefaultRolesClaim.
+	RolesClaim string
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
 	// Outage is told of requests that failed because the database could
@@ -112,3 +116,21 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 
 // CSRFToken returns the token a page must put in its forms.
 func CSRFToken(c echo.Context) string { return csrfToken(c) }
+
+func (h *Handler) rolesClaim() string {
+	if h.RolesClaim != "" {
+		return h.RolesClaim
+	}
+	return DefaultRolesClaim
+}
+
+// sessionRoles returns the roles a session carries, and whether it
+// carries any: only a user's grant with the "roles" scope does. An empty
+// list is a user without roles.
+func sessionRoles(s fosite.Session) ([]string, bool) {
+	sess, ok := s.(*Session)
+	if !ok || sess.Roles == nil {
+		return nil, false
+	}
+	return sess.Roles, true
+}

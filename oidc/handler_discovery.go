@@ -3,6 +3,7 @@ package oidc
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +30,7 @@ func (h *Handler) buildDiscovery() []byte {
 		"introspection_endpoint":                           iss + PathIntrospect,
 		"end_session_endpoint":                             iss + PathEndSession,
 		"scopes_supported":                                 SupportedScopes,
-		"claims_supported":                                 SupportedClaims,
+		"claims_supported":                                 append(slices.Clone(SupportedClaims), h.rolesClaim()),
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query", "form_post"},
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},

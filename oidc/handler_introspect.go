@@ -75,6 +75,9 @@ func (h *Handler) introspect(c echo.Context) error {
 	if sess.Username != "" {
 		out["username"] = sess.Username
 	}
+	if roles, ok := sessionRoles(ar.GetSession()); ok && ar.GetGrantedScopes().Has(ScopeRoles) {
+		out[h.rolesClaim()] = roles
+	}
 	// RFC 7662 §2.2 lets aud be given; it is always given here. A token
 	// granted no audience (issued before audiences were recorded) is good
 	// only at this provider's own endpoints, so its audience is the issuer.

@@ -65,6 +65,9 @@ func (h *Handler) userinfo(c echo.Context) error {
 		return err
 	}
 	claims := userClaims(u, ar.GetGrantedScopes())
+	if roles, ok := sessionRoles(ar.GetSession()); ok && ar.GetGrantedScopes().Has(ScopeRoles) {
+		claims[h.rolesClaim()] = roles
+	}
 	claims["sub"] = u.ID
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, claims)

@@ -31,6 +31,17 @@ type Session struct {
 	// issued with a narrower one: the refresh token keeps the grant's
 	// scope (RFC 6749 §6).
 	GrantScope []string `json:"grant_scope,omitempty"`
+	// Roles are the user's roles, taken when the grant was authorized
+	// with the "roles" scope; nil without that scope. The ID token and
+	// JWT access token carry them as issued, and userinfo and
+	// introspection read them from here rather than from the user, so
+	// those hot paths make no extra query. It follows that a change of
+	// roles reaches tokens of later authorizations, not those already
+	// issued, nor the tokens a refresh gives: fosite copies the session
+	// of the grant into them, so a refresh keeps the roles of the
+	// authorization. Not omitempty: an empty list (scope granted, no
+	// roles) must read back as empty, not as nil.
+	Roles []string `json:"roles"`
 }
 
 var (
@@ -117,7 +128,14 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 }
 
 // SupportedScopes are the scopes a client may request.
-var SupportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access"}
+var SupportedScopes = []string{"openid", "profile", "email", "phone", "address", "offline_access", ScopeRoles}
+
+// ScopeRoles releases the user's roles, in the claim Handler.RolesClaim
+// names.
+const ScopeRoles = "roles"
+
+// DefaultRolesClaim is the claim of the roles when none is configured.
+const DefaultRolesClaim = "roles"
 
 // SupportedClaims are the claims Gatehouse can release (discovery).
 var SupportedClaims = []string{

@@ -129,6 +129,8 @@ const usersHelp = `Usage:
   gatehouse users reset-mfa USERNAME|EMAIL
       Removes every second factor and recovery code of the user (who lost
       them), so they sign in with the password alone; the user is mailed.
+  gatehouse users set-roles USERNAME|EMAIL [ROLE]...
+      Replaces the user's roles (see "gatehouse roles --help").
 `
 
 const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
@@ -322,6 +324,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && args[0] == "reset-mfa" {
 		return usersResetMFA(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "set-roles" {
+		return usersSetRoles(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
 	}
@@ -348,6 +353,9 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer a.Close()
+	if err := knownRoles(ctx, a, roles); err != nil {
+		return err
+	}
 	u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
 	var ve *identity.ValidationError
 	if errors.As(err, &ve) {

@@ -206,7 +206,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Sealer: box, CodeKey: box.DeriveKey("mfa recovery codes"), Issuer: cfg.Theme.ProductName, Now: time.Now, Tx: tx,
 	}
 	a.Identity = newIdentity(cfg, log, identityDeps{
-		Users: identitysql.NewUserStore(db), Tokens: identitysql.NewTokenStore(db),
+		Users: identitysql.NewUserStore(db), Roles: identitysql.NewRoleStore(db), Tokens: identitysql.NewTokenStore(db),
 		Notifier: a.Messages, Sessions: a.Sessions, Browsers: a.MFA, Tx: tx, Audit: a.Audit,
 		TokenKey: box.DeriveKey("one-time tokens"),
 	})
@@ -289,6 +289,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		SelfSignup:          cfg.Registration.AllowSelfSignup,
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 		ClientAuthLimit:     authLimit,
+		RolesClaim:          cfg.Tokens.RolesClaim,
 	}
 	a.Recovery = &recovery.Handler{
 		Passwords: a.Identity.Recovery, Unlocker: a.Identity.Recovery, Browser: browser, Pages: pages, Logger: log,

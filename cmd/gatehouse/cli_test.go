@@ -206,6 +206,7 @@ func testCLIDatabase(t *testing.T, dialect string) {
 		})
 	}
 	t.Run("config flag after the positional arguments", func(t *testing.T) { testCLIConfigLast(t, srv) })
+	t.Run("roles", func(t *testing.T) { testCLIRoles(t, srv) })
 }
 
 // adminCLI runs a command against the server's configuration with

@@ -18,6 +18,7 @@ import (
 // App.
 type identityDeps struct {
 	Users    *identitysql.UserStore
+	Roles    identity.RoleStore
 	Tokens   identity.TokenStore
 	Notifier identity.Notifier
 	Sessions identity.SessionRevoker
@@ -91,7 +92,18 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 		},
 		Profiles:    &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}},
 		SignInCodes: &identity.SignInCodes{Core: core, Users: d.Users, ProductName: cfg.Theme.ProductName},
+		// A change of roles and its audit entry are one unit of work.
+		Roles: &identity.Roles{Core: core, Users: d.Users, Store: d.Roles, Audit: requestAuditor{d.Audit}},
 	}
+}
+
+// requestAuditor records entries with the request's IP address, user
+// agent and request ID, when there is a request.
+type requestAuditor struct{ log *audit.Log }
+
+// Record implements identity.AuditRecorder.
+func (r requestAuditor) Record(ctx context.Context, e audit.Entry) error {
+	return r.log.Record(ctx, oidc.AuditRequest(ctx, e))
 }
 
 // browserForgetter forgets a user's remembered browsers; *mfa.Service is

@@ -35,7 +35,8 @@ Commands:
   serve      run the provider (works with no configuration at all)
   migrate    apply or show database migrations: migrate up | migrate status
   clients    manage OAuth clients: create | list | show ID | delete ID
-  users      manage users: create
+  users      manage users: create | set-roles | reset-password | unlock | ...
+  roles      manage roles: list | create | delete
   keys       manage signing keys: list | rotate
   audit      check or list the audit trail: verify | list
   version    print the version
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "clients": cmdClients, "users": cmdUsers, "keys": cmdKeys, "audit": cmdAudit,
+		"roles": cmdRoles,
 		"version": func(_ context.Context, args []string, _ io.Reader, _ io.Writer, _ io.Writer) error {
 			if len(args) > 0 {
 				fmt.Fprintln(stdout, "Usage: gatehouse version")

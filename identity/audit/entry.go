@@ -80,6 +80,17 @@ const (
 	ActionAuditVerifyFails      = "audit.verify_failed"
 )
 
+// Actions of the roles (package identity/access). ActionRolesChanged
+// above: an administrator replaced the subject's roles (details:
+// old_roles, new_roles, comma-separated).
+const (
+	// ActionRoleCreated: a custom role was created (the subject is its
+	// name; details: its permissions).
+	ActionRoleCreated = "role.created"
+	// ActionRoleDeleted: a custom role was deleted.
+	ActionRoleDeleted = "role.deleted"
+)
+
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the
 // store appends the entry; Time is set by Log.Record.
 type Entry struct {

@@ -75,6 +75,7 @@ var scopeDescriptions = map[string]string{
 	"phone":          "See your phone number",
 	"address":        "See your postal address",
 	"offline_access": "Stay signed in to it when you are not using it",
+	"roles":          "See the roles you hold here, such as admin",
 }
 
 func consentScopes(scopes []string) []templates.Scope {
