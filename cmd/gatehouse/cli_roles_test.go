@@ -15,7 +15,7 @@ import (
 // admin) as usage errors that say what to do.
 func testCLIRoles(t *testing.T, srv *testServer) {
 	ctx := t.Context()
-	erin := srv.createUser(t, "erin", testUserPassword)
+	freya := srv.createUser(t, "freya", testUserPassword)
 	root := srv.createUser(t, "root", testUserPassword)
 	rolesOf := func(t testing.TB, id string) []string {
 		t.Helper()
@@ -37,18 +37,18 @@ func testCLIRoles(t *testing.T, srv *testServer) {
 		{name: "create unknown permission", args: []string{"roles", "create", "ops", "--permission", "users:everything"}, code: 2,
 			want: []string{`unknown permission "users:everything"`}},
 		{name: "list custom", args: []string{"roles", "list"}, code: 0, want: []string{`(?m)^support\s+custom\s+users:read,audit:read\s+Help desk$`}},
-		{name: "set-roles", args: []string{"users", "set-roles", "erin", "support", "manager"}, code: 0,
-			want: []string{`Roles of erin: support manager \(were: none\)`},
+		{name: "set-roles", args: []string{"users", "set-roles", "freya", "support", "manager"}, code: 0,
+			want: []string{`Roles of freya: support manager \(were: none\)`},
 			check: func(t testing.TB, _ string) {
-				if got := rolesOf(t, erin.ID); !cmp.Equal(got, []string{"support", "manager"}) {
+				if got := rolesOf(t, freya.ID); !cmp.Equal(got, []string{"support", "manager"}) {
 					t.Errorf("stored roles = %v", got)
 				}
 			}},
-		{name: "set-roles unknown role", args: []string{"users", "set-roles", "erin@example.com", "ghost"}, code: 2, want: []string{`unknown role "ghost"`}},
+		{name: "set-roles unknown role", args: []string{"users", "set-roles", "freya@example.com", "ghost"}, code: 2, want: []string{`unknown role "ghost"`}},
 		{name: "set-roles unknown user", args: []string{"users", "set-roles", "nobody", "user"}, code: 2, want: []string{`no user nobody`}},
 		{name: "delete in use", args: []string{"roles", "delete", "support"}, code: 2, want: []string{`held by 1 user`}},
 		{name: "delete built-in", args: []string{"roles", "delete", "user"}, code: 2, want: []string{`built-in role "user" cannot be deleted`}},
-		{name: "clear roles", args: []string{"users", "set-roles", "erin"}, code: 0, want: []string{`Roles of erin: none \(were: support manager\)`}},
+		{name: "clear roles", args: []string{"users", "set-roles", "freya"}, code: 0, want: []string{`Roles of freya: none \(were: support manager\)`}},
 		{name: "delete", args: []string{"roles", "delete", "support"}, code: 0, want: []string{`Deleted role support`}},
 		{name: "delete again", args: []string{"roles", "delete", "support"}, code: 2, want: []string{`not found`}},
 		{name: "users create with an unknown role", stdin: testUserPassword + "\n",
@@ -84,8 +84,8 @@ func testCLIRoles(t *testing.T, srv *testServer) {
 		t.Errorf("root's roles after the refusal = %v, want [admin]", got)
 	}
 
-	entries, err := srv.App.Audit.List(ctx, audit.Filter{UserID: erin.ID, Action: audit.ActionRolesChanged})
+	entries, err := srv.App.Audit.List(ctx, audit.Filter{UserID: freya.ID, Action: audit.ActionRolesChanged})
 	if err != nil || len(entries) != 2 || entries[0].ActorID != "cli" || entries[0].Details["old_roles"] != "support,manager" {
-		t.Errorf("roles.changed entries of erin = %+v, %v; want two by cli, the latest from support,manager", entries, err)
+		t.Errorf("roles.changed entries of freya = %+v, %v; want two by cli, the latest from support,manager", entries, err)
 	}
 }
