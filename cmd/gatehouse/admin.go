@@ -470,10 +470,7 @@ func userCommand(ctx context.Context, name, help string, args []string, stdout, 
 		return err
 	}
 	defer a.Close()
-	u, _, err := a.Identity.Accounts.Users.FindUserByLogin(ctx, pos[0])
-	if errors.Is(err, identity.ErrNotFound) {
-		return usageError{"no user " + pos[0]}
-	}
+	u, err := findUser(ctx, a, pos[0])
 	if err != nil {
 		return err
 	}
@@ -534,4 +531,14 @@ func usersResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "Removed %d second factor(s) and the recovery codes of %s.\n", n, u.Username)
 		return nil
 	})
+}
+
+// findUser finds the user a command names by username or e-mail; an
+// unknown one is a usage error.
+func findUser(ctx context.Context, a *App, login string) (*identity.User, error) {
+	u, _, err := a.Identity.Accounts.Users.FindUserByLogin(ctx, login)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, usageError{"no user " + login}
+	}
+	return u, err
 }

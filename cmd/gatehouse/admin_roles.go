@@ -149,10 +149,7 @@ func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer a.Close()
-	u, _, err := a.Identity.Accounts.Users.FindUserByLogin(ctx, pos[0])
-	if errors.Is(err, identity.ErrNotFound) {
-		return usageError{"no user " + pos[0]}
-	}
+	u, err := findUser(ctx, a, pos[0])
 	if err != nil {
 		return err
 	}

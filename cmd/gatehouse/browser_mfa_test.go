@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"gatehouse/config"
 	"gatehouse/identity/mfa"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
@@ -32,15 +31,7 @@ func TestBrowserTOTP(t *testing.T) {
 }
 
 func testBrowserTOTP(t *testing.T, dialect string) {
-	mb := startMailbox(t)
-	srv := startServer(t, dialect, func(cfg *config.Config) {
-		withDelivery(mb, nil, true)(cfg)
-		onLocalhost(t, cfg)
-	})
-	cb := startCallback(t)
-	clientID, secret := srv.createClient(t, "--name", "Browser App", "--redirect-uri", cb.URL)
-	rp := newRelyingParty(t, srv.URL, clientID, secret)
-	rp.OAuth.RedirectURL = cb.URL
+	srv, _, cb, rp := startBrowserServer(t, dialect)
 	tess := srv.createUser(t, "tess", testUserPassword)
 
 	var key string
@@ -157,15 +148,7 @@ func TestBrowserMFAJourney(t *testing.T) {
 }
 
 func testBrowserMFAJourney(t *testing.T, dialect string) {
-	mb := startMailbox(t)
-	srv := startServer(t, dialect, func(cfg *config.Config) {
-		withDelivery(mb, nil, true)(cfg)
-		onLocalhost(t, cfg)
-	})
-	cb := startCallback(t)
-	clientID, secret := srv.createClient(t, "--name", "Journey App", "--redirect-uri", cb.URL, "--first-party")
-	rp := newRelyingParty(t, srv.URL, clientID, secret)
-	rp.OAuth.RedirectURL = cb.URL
+	srv, mb, cb, rp := startBrowserServer(t, dialect, "--first-party")
 
 	tb := newTab(t)
 	tb.virtualAuthenticator(t)

@@ -39,15 +39,7 @@ func TestBrowser(t *testing.T) {
 }
 
 func testBrowser(t *testing.T, dialect string) {
-	mb := startMailbox(t)
-	srv := startServer(t, dialect, func(cfg *config.Config) {
-		withDelivery(mb, nil, true)(cfg)
-		onLocalhost(t, cfg)
-	})
-	cb := startCallback(t)
-	clientID, secret := srv.createClient(t, "--name", "Browser App", "--redirect-uri", cb.URL)
-	rp := newRelyingParty(t, srv.URL, clientID, secret)
-	rp.OAuth.RedirectURL = cb.URL
+	srv, mb, cb, rp := startBrowserServer(t, dialect)
 	alice := srv.createUser(t, "alice", testUserPassword)
 
 	t.Run("sign-up", func(t *testing.T) {
@@ -130,6 +122,23 @@ func testBrowser(t *testing.T, dialect string) {
 			tb.checkAccessible(t)
 		}
 	})
+}
+
+// startBrowserServer starts the server for a browser test on localhost,
+// with its mail going to a test mailbox, and a relying party whose
+// redirect URI is a real callback; clientFlags add to its registration.
+func startBrowserServer(t *testing.T, dialect string, clientFlags ...string) (*testServer, *mailbox, *callback, *relyingParty) {
+	t.Helper()
+	mb := startMailbox(t)
+	srv := startServer(t, dialect, func(cfg *config.Config) {
+		withDelivery(mb, nil, true)(cfg)
+		onLocalhost(t, cfg)
+	})
+	cb := startCallback(t)
+	clientID, secret := srv.createClient(t, append([]string{"--name", "Browser App", "--redirect-uri", cb.URL}, clientFlags...)...)
+	rp := newRelyingParty(t, srv.URL, clientID, secret)
+	rp.OAuth.RedirectURL = cb.URL
+	return srv, mb, cb, rp
 }
 
 // onLocalhost names the issuer by localhost, as WebAuthn needs a domain;
