@@ -56,11 +56,20 @@ type AuditRecorder interface {
 	Record(ctx context.Context, e audit.Entry) error
 }
 
-// Actor is who asks for a change of roles.
+// Actor is who asks for an administrative change: the command line, a
+// person, or a service. It is also who the audit trail names.
 type Actor struct {
-	// UserID is the signed-in user who acts; their roles must grant
-	// users:admin.
+	// UserID is the signed-in user who acts. For Roles their stored roles
+	// must grant users:admin, read again at each call, so a demotion
+	// takes effect at once.
 	UserID string
+	// ClientID is the OAuth client that acts: alone for a service
+	// calling with a client_credentials token, or on behalf of UserID.
+	ClientID string
+	// Permissions is what this call may do, as the layer that
+	// authenticated it worked out (a token's scopes, narrowed by the
+	// user's roles for a user's token). Services check it with Can.
+	Permissions access.Set
 	// Operator marks the command line: whoever runs it holds the
 	// configuration and the database, so it is trusted with every
 	// permission and audited as "cli".
@@ -69,6 +78,26 @@ type Actor struct {
 
 // OperatorActor is the command line.
 var OperatorActor = Actor{Operator: true}
+
+// Can reports whether the actor may use permission p: the operator
+// always, anyone else when Permissions holds it.
+func (a Actor) Can(p access.Permission) bool {
+	return a.Operator || a.Permissions.Has(p)
+}
+
+// AuditIdentity is how the audit trail names the actor: "cli" for the
+// operator, the user for a person (even through a client), the client
+// for a service acting alone.
+func (a Actor) AuditIdentity() (actorType, actorID string) {
+	switch {
+	case a.Operator:
+		return audit.ActorAdmin, "cli"
+	case a.UserID != "":
+		return audit.ActorAdmin, a.UserID
+	default:
+		return audit.ActorClient, a.ClientID
+	}
+}
 
 // Errors of Roles.
 var (
@@ -228,13 +257,21 @@ func (s *Roles) DeleteRole(ctx context.Context, actor Actor, name string) error 
 	return nil
 }
 
-// authorize lets the operator through, and a user who is active and whose
-// roles grant users:admin.
+// authorize lets the operator through; a service acting alone when its
+// Permissions hold users:admin; and a user who is active and whose roles
+// grant users:admin, and, when the call came with a token
+// (Permissions set), whose token grants it too.
 func (s *Roles) authorize(ctx context.Context, actor Actor, custom []access.Role) error {
 	if actor.Operator {
 		return nil
 	}
+	if actor.Permissions != nil && !actor.Can(access.UsersAdmin) {
+		return ErrForbidden
+	}
 	if actor.UserID == "" {
+		if actor.ClientID != "" && actor.Can(access.UsersAdmin) {
+			return nil
+		}
 		return ErrForbidden
 	}
 	u, err := s.Users.GetUser(ctx, actor.UserID)
@@ -266,11 +303,8 @@ func (s *Roles) checkOtherAdmin(ctx context.Context, userID string, custom []acc
 }
 
 func (s *Roles) record(ctx context.Context, actor Actor, action, subject string, d audit.Details) error {
-	id := actor.UserID
-	if actor.Operator {
-		id = "cli"
-	}
-	return s.Audit.Record(ctx, audit.Entry{ActorType: audit.ActorAdmin, ActorID: id, Subject: subject,
+	actorType, id := actor.AuditIdentity()
+	return s.Audit.Record(ctx, audit.Entry{ActorType: actorType, ActorID: id, Subject: subject,
 		Action: action, Outcome: audit.OutcomeSuccess, Details: d})
 }
 
