@@ -1,0 +1,224 @@
+package adminapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/identity"
+	"gatehouse/identity/access"
+)
+
+// Token is what a verified access token says of its holder.
+type Token struct {
+	ClientID string
+	// Subject is the user the token was issued for; empty for a
+	// client_credentials token, which a service holds for itself.
+	Subject string
+	Scopes  []string
+}
+
+// ErrInvalidToken is a TokenVerifier's answer for a token that is not
+// one of Gatehouse's live access tokens: unknown, expired, revoked,
+// tampered with, or of another kind.
+var ErrInvalidToken = errors.New("adminapi: invalid access token")
+
+// TokenVerifier checks a bearer access token locally, without a round
+// trip to the introspection endpoint.
+type TokenVerifier func(ctx context.Context, raw string) (*Token, error)
+
+// actorKey holds the caller's identity.Actor in the echo context.
+const actorKey = "adminapi.actor"
+
+// actor is the caller of a request that passed guard.
+func actor(c echo.Context) identity.Actor {
+	a, _ := c.Get(actorKey).(identity.Actor)
+	return a
+}
+
+// guard runs before every handler: it finds the route in the document,
+// authenticates the bearer token, checks the one permission the route
+// needs, and validates the request against the document, in that order,
+// so a caller without the permission learns nothing from the answer but
+// that. It then runs the handler and writes any problem it returns.
+func (h *Handler) guard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		op := h.doc.operations[c.Request().Method+" "+c.Path()]
+		if op == nil {
+			return newProblem(http.StatusNotFound, "There is no such route in this API.").write(c)
+		}
+		a, p := h.authenticate(c, op.scope)
+		if p != nil {
+			return p.write(c)
+		}
+		in := &openapi3filter.RequestValidationInput{
+			Request: c.Request(), PathParams: pathParams(c), Route: op.route,
+			Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
+		if err := openapi3filter.ValidateRequest(c.Request().Context(), in); err != nil {
+			return requestProblem(err).write(c)
+		}
+		c.Set(actorKey, a)
+		if h.CheckResponses {
+			return h.checked(c, in, next)
+		}
+		return h.answer(c, next(c))
+	}
+}
+
+// authenticate turns the bearer token into the Actor the services see.
+// A user's token holds only the admin scopes its user's roles grant at
+// this moment: a demotion takes effect at once, even on tokens already
+// issued.
+func (h *Handler) authenticate(c echo.Context, need access.Permission) (identity.Actor, *problem) {
+	raw, ok := bearerToken(c.Request())
+	if !ok {
+		return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "", "An access token is required.", "")
+	}
+	ctx := c.Request().Context()
+	tok, err := h.Verify(ctx, raw)
+	if errors.Is(err, ErrInvalidToken) {
+		return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "invalid_token", "The access token is not valid.", "")
+	}
+	if err != nil {
+		return identity.Actor{}, h.failure(c, err)
+	}
+	a := identity.Actor{UserID: tok.Subject, ClientID: tok.ClientID, Permissions: access.Set{}}
+	for _, s := range tok.Scopes {
+		if p, err := access.ParsePermission(s); err == nil {
+			a.Permissions[p] = true
+		}
+	}
+	if tok.Subject != "" {
+		granted, live, err := h.rolePermissions(ctx, tok.Subject)
+		if err != nil {
+			return identity.Actor{}, h.failure(c, err)
+		}
+		if !live {
+			return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "invalid_token", "The access token is not valid.", "")
+		}
+		for p := range a.Permissions {
+			if !granted.Has(p) {
+				delete(a.Permissions, p)
+			}
+		}
+	}
+	if !a.Can(need) {
+		return identity.Actor{}, h.challenge(c, http.StatusForbidden, "insufficient_scope",
+			fmt.Sprintf("This call needs the %s permission.", need), string(need))
+	}
+	return a, nil
+}
+
+// rolePermissions is what the user's roles grant now; live is false when
+// the user is gone or deactivated.
+func (h *Handler) rolePermissions(ctx context.Context, userID string) (access.Set, bool, error) {
+	u, err := h.Users.GetUser(ctx, userID)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if u.Status != identity.StatusActive {
+		return nil, false, nil
+	}
+	roles, err := h.Roles.ListRoles(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return access.PermissionsOf(u.Roles, roles), true, nil
+}
+
+// challenge is an RFC 6750 §3 refusal: WWW-Authenticate with the error
+// code (none when no token came at all, §3.1) and the scope needed.
+func (h *Handler) challenge(c echo.Context, status int, code, detail, scope string) *problem {
+	parts := []string{`realm="` + h.Issuer + `"`}
+	if code != "" {
+		parts = append(parts, `error="`+code+`"`, `error_description="`+detail+`"`)
+	}
+	if scope != "" {
+		parts = append(parts, `scope="`+scope+`"`)
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer "+strings.Join(parts, ", "))
+	return newProblem(status, detail)
+}
+
+// bearerToken is the token of an "Authorization: Bearer" header (RFC
+// 6750 §2.1; the scheme is case-insensitive). Tokens in the query string
+// or the body are not accepted: they end up in logs.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+// pathParams are the route's path parameters by their document names.
+func pathParams(c echo.Context) map[string]string {
+	m := make(map[string]string, len(c.ParamNames()))
+	for i, name := range c.ParamNames() {
+		m[name] = c.ParamValues()[i]
+	}
+	return m
+}
+
+// unsupported finds the name of an unknown property in a schema error.
+var unsupported = regexp.MustCompile(`^property "([^"]+)" is unsupported$`)
+
+// requestProblem turns the validator's findings into a 400 naming each
+// bad field: a parameter by its name, a body field by its JSON path
+// ("address/locality"). Only the reason is shown, never the value sent.
+func requestProblem(err error) *problem {
+	p := fieldProblem("The request does not match the API document.")
+	var walk func(err error, field string)
+	walk = func(err error, field string) {
+		var multi openapi3.MultiError
+		var reqErr *openapi3filter.RequestError
+		var schemaErr *openapi3.SchemaError
+		var parseErr *openapi3filter.ParseError
+		switch {
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				walk(e, field)
+			}
+		case errors.As(err, &reqErr):
+			switch {
+			case reqErr.Parameter != nil:
+				field = reqErr.Parameter.Name
+			case reqErr.RequestBody != nil:
+				field = "body"
+			}
+			if reqErr.Err == nil {
+				p.fields = append(p.fields, FieldError{Field: field, Detail: reqErr.Reason})
+				return
+			}
+			walk(reqErr.Err, field)
+		case errors.As(err, &schemaErr):
+			if ptr := schemaErr.JSONPointer(); len(ptr) > 0 && field == "body" {
+				field = strings.Join(ptr, "/")
+			}
+			if m := unsupported.FindStringSubmatch(schemaErr.Reason); m != nil {
+				field = strings.TrimPrefix(strings.TrimPrefix(field+"/"+m[1], "body/"), "/")
+				p.fields = append(p.fields, FieldError{Field: field, Detail: "This field is not part of the API."})
+				return
+			}
+			p.fields = append(p.fields, FieldError{Field: field, Detail: schemaErr.Reason})
+		case errors.As(err, &parseErr):
+			p.fields = append(p.fields, FieldError{Field: field, Detail: "Not valid JSON or not of the expected type."})
+		default:
+			p.fields = append(p.fields, FieldError{Field: field, Detail: "Not valid here."})
+		}
+	}
+	walk(err, "")
+	return p
+}
