@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,6 +101,10 @@ func ErrorHandler(pages *templates.Renderer, log *slog.Logger, outage OutageRepo
 		} else if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "error", err, "status", status,
 				"method", c.Request().Method, "path", c.Request().URL.Path)
+		}
+		if strings.HasPrefix(c.Request().URL.Path, PathAdminAPI) {
+			writeProblem(c.Response(), status, message)
+			return
 		}
 		if wantsJSON(c) {
 			code := "invalid_request"

@@ -32,6 +32,9 @@ const (
 	// PathClientRegistration is dynamic client registration (RFC 7591),
 	// not the sign-up of a user, which is PathSignUp.
 	PathClientRegistration = "/oauth2/register"
+	// PathAdminAPI is the prefix of the admin API (package adminapi),
+	// whose errors are problem details.
+	PathAdminAPI = "/admin/api/"
 	PathLogin              = "/login"
 	PathSignUp             = "/register"
 	PathConsent            = "/consent"

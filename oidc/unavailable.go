@@ -58,6 +58,10 @@ func WriteUnavailable(w http.ResponseWriter, r *http.Request, pages *templates.R
 	h := w.Header()
 	h.Set("Retry-After", RetryAfter)
 	h.Set("Cache-Control", "no-store")
+	if strings.HasPrefix(r.URL.Path, PathAdminAPI) {
+		writeProblem(w, http.StatusServiceUnavailable, "The service is temporarily unable to handle the request.")
+		return
+	}
 	if JSONRoute(r.URL.Path) {
 		h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -83,7 +87,8 @@ func WriteUnavailable(w http.ResponseWriter, r *http.Request, pages *templates.R
 func JSONRoute(path string) bool {
 	switch {
 	case path == PathDiscovery, path == PathJWKS, path == PathToken, path == PathIntrospect,
-		path == PathRevoke, path == PathUserinfo, strings.HasPrefix(path, PathClientRegistration):
+		path == PathRevoke, path == PathUserinfo, strings.HasPrefix(path, PathClientRegistration),
+		strings.HasPrefix(path, PathAdminAPI):
 		return true
 	}
 	return false
@@ -110,4 +115,14 @@ func (h *Handler) reportOutage(ctx context.Context, err error) {
 // shutdown) fails its queries too.
 func databaseFailed(ctx context.Context, err error) bool {
 	return dberr.IsUnavailable(err) && !errors.Is(ctx.Err(), context.Canceled)
+}
+
+// writeProblem answers an admin API request that failed before reaching
+// the API (routing, size limits, deadlines) as RFC 9457 problem details,
+// like the API's own errors.
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	body, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+	w.Header().Set(echo.HeaderContentType, "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

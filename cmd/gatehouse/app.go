@@ -32,6 +32,7 @@ import (
 	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
 	"gatehouse/oidc/account"
+	"gatehouse/oidc/adminapi"
 	"gatehouse/oidc/authflow"
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
@@ -70,6 +71,8 @@ type App struct {
 	Account  *account.Handler
 	// MFAPages serves the second-factor pages of the account area.
 	MFAPages *mfapages.Handler
+	// AdminAPI serves /admin/api/v1.
+	AdminAPI *adminapi.Handler
 	Pages    *templates.Renderer
 	Messages *message.Queue
 	Worker   *message.Worker
@@ -318,6 +321,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.MFAPages.Passkeys = a.Passkeys
 	a.Account.SecondFactors = a.MFAPages
 	a.Account.Passkeys = a.MFAPages.AccountPasskeys()
+	a.AdminAPI = newAdminAPI(a)
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
 		a.Close()

@@ -160,6 +160,9 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	a.Recovery.Mount(e.Group(""))
 	a.Account.Mount(e)
 	a.MFAPages.Mount(e)
+	if err := a.AdminAPI.Mount(e); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

@@ -106,6 +106,8 @@ func startServer(t testing.TB, dialect string, edit func(*config.Config)) *testS
 		cancel()
 		t.Fatalf("openServer: %v", err)
 	}
+	// Every admin API answer in a test is checked against openapi.yaml.
+	a.AdminAPI.CheckResponses = true
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln, admin) }()
 	t.Cleanup(func() {

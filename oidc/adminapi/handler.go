@@ -24,7 +24,7 @@ type Handler struct {
 	// Verify checks bearer access tokens.
 	Verify TokenVerifier
 	// Users reads users.
-	Users identity.UserFinder
+	Users UserReader
 	// Search searches users and looks them up in batches.
 	Search identity.UserSearcher
 	// Roles grants roles and lists them.
@@ -39,6 +39,11 @@ type Handler struct {
 	CheckResponses bool
 
 	doc *document
+}
+
+// UserReader reads one user; *identity.Accounts is one.
+type UserReader interface {
+	GetUser(ctx context.Context, id string) (*identity.User, error)
 }
 
 // RoleService is what the API needs of identity.Roles.
