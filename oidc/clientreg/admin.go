@@ -78,6 +78,15 @@ type ClientInput struct {
 	ResourceAudience []string
 }
 
+// InputOf returns what an administrator set on c: the starting point for
+// changing some of it with Update.
+func InputOf(c *oidc.Client) ClientInput {
+	return ClientInput{
+		Metadata: MetadataOf(c), FirstParty: c.FirstParty, Audience: slices.Clone(c.Audience),
+		ResourceServer: c.ResourceServer, ResourceAudience: slices.Clone(c.ResourceAudience),
+	}
+}
+
 // Errors of Admin. An unknown client is ErrNotFound; a refused actor
 // identity.ErrForbidden; bad input a *MetadataError naming its field.
 var (
