@@ -31,7 +31,7 @@ import (
 // scopes (access.All), which no client can register for itself.
 type Admin struct {
 	// Clients stores the clients.
-	Clients oidc.ClientStore
+	Clients AdminStore
 	// Hasher hashes client secrets: the provider's ClientSecretsHasher,
 	// the one the token endpoint compares with.
 	Hasher SecretHasher
@@ -46,6 +46,17 @@ type Admin struct {
 	// backchannel_logout_uri) must meet, as for dynamic registration.
 	Outbound egress.Policy
 	Now      func() time.Time
+}
+
+// AdminStore is what Admin needs of the client storage;
+// *sqlstore.Clients is one.
+type AdminStore interface {
+	oidc.ClientStore
+	// LockClient is GetClient that also locks the client until the
+	// transaction ctx carries ends: a change reads, modifies and writes
+	// the whole client, and must not write back a secret or metadata
+	// another change replaced meanwhile.
+	LockClient(ctx context.Context, id string) (*oidc.Client, error)
 }
 
 // SecretHasher hashes a client secret for storage.
@@ -171,7 +182,7 @@ func (s *Admin) Update(ctx context.Context, actor identity.Actor, id string, in 
 	}
 	var out *oidc.Client
 	err := s.Tx.Run(ctx, func(ctx context.Context) error {
-		c, err := s.Clients.GetClient(ctx, id)
+		c, err := s.Clients.LockClient(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -206,7 +217,7 @@ func (s *Admin) RotateSecret(ctx context.Context, actor identity.Actor, id strin
 		return "", err
 	}
 	err = s.Tx.Run(ctx, func(ctx context.Context) error {
-		c, err := s.Clients.GetClient(ctx, id)
+		c, err := s.Clients.LockClient(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -234,7 +245,7 @@ func (s *Admin) Delete(ctx context.Context, actor identity.Actor, id string) err
 		return identity.ErrForbidden
 	}
 	err := s.Tx.Run(ctx, func(ctx context.Context) error {
-		c, err := s.Clients.GetClient(ctx, id)
+		c, err := s.Clients.LockClient(ctx, id)
 		if err != nil {
 			return err
 		}

@@ -457,3 +457,79 @@ func publicJWKS(t testing.TB) json.RawMessage {
 	}
 	return raw
 }
+
+// TestAdminConcurrentChangesKeepEachOther: a secret rotation that starts
+// while an update holds the client reads the updated client, so neither
+// change writes back what the other replaced (the update's metadata, or
+// the rotated secret). PostgreSQL: SQLite runs one writer at a time.
+func TestAdminConcurrentChangesKeepEachOther(t *testing.T) {
+	db := dbtest.MustOpen(t, "postgres")
+	f := newAdminFixture(t, db)
+	ctx := t.Context()
+	c, _, err := f.admin.Create(ctx, admin, webInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The update stops inside its transaction, after reading the client
+	// and before writing it, until released.
+	held, release := make(chan struct{}), make(chan struct{})
+	paused := *f.admin
+	paused.Now = func() time.Time {
+		close(held)
+		<-release
+		return adminNow
+	}
+	in := webInput()
+	in.ClientName = "Renamed"
+	updated := make(chan error, 1)
+	go func() { _, err := paused.Update(ctx, admin, c.ID, in); updated <- err }()
+	<-held
+
+	type rotation struct {
+		secret string
+		err    error
+	}
+	rotated := make(chan rotation, 1)
+	go func() { s, err := f.admin.RotateSecret(ctx, admin, c.ID); rotated <- rotation{s, err} }()
+	waitForLockWait(t, db)
+	close(release)
+	if err := <-updated; err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	r := <-rotated
+	if r.err != nil {
+		t.Fatalf("RotateSecret: %v", r.err)
+	}
+	got, err := f.store.GetClient(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClientName != "Renamed" {
+		t.Errorf("client name = %q: the rotation wrote back the metadata it read before the update", got.ClientName)
+	}
+	if f.hasher.Compare(ctx, got.SecretHash, []byte(r.secret)) != nil {
+		t.Error("the rotated secret does not match: the update wrote back the old one")
+	}
+}
+
+// waitForLockWait returns once a session of db's database waits for a
+// lock, and fails the test if none does within five seconds.
+func waitForLockWait(t testing.TB, db *gorm.DB) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for time.Now().Before(deadline) {
+		var n int64
+		err := db.Raw(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		<-tick.C
+	}
+	t.Fatal("the second change never waited for the first one's lock")
+}
