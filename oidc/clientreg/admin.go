@@ -98,6 +98,11 @@ func InputOf(c *oidc.Client) ClientInput {
 	}
 }
 
+// The clients Admin returns carry neither the secret's hash nor the
+// registration access token's (SecretHash, RegistrationTokenHash are
+// empty): nothing outside needs them, and a caller that encodes a client
+// cannot leak them.
+
 // Errors of Admin. An unknown client is ErrNotFound; a refused actor
 // identity.ErrForbidden; bad input a *MetadataError naming its field.
 var (
@@ -121,6 +126,9 @@ func (s *Admin) List(ctx context.Context, actor identity.Actor) ([]*oidc.Client,
 	if err != nil {
 		return nil, fmt.Errorf("clientreg: list clients: %w", err)
 	}
+	for i, c := range list {
+		list[i] = withoutHashes(c)
+	}
 	return list, nil
 }
 
@@ -133,7 +141,7 @@ func (s *Admin) Get(ctx context.Context, actor identity.Actor, id string) (*oidc
 	if err != nil {
 		return nil, fmt.Errorf("clientreg: get client %q: %w", id, err)
 	}
-	return c, nil
+	return withoutHashes(c), nil
 }
 
 // Create registers a client and returns it with its secret in the clear,
@@ -165,7 +173,7 @@ func (s *Admin) Create(ctx context.Context, actor identity.Actor, in ClientInput
 	if err != nil {
 		return nil, "", fmt.Errorf("clientreg: create client: %w", err)
 	}
-	return c, secret, nil
+	return withoutHashes(c), secret, nil
 }
 
 // Update replaces the client's metadata, first-party flag, audiences and
@@ -201,7 +209,7 @@ func (s *Admin) Update(ctx context.Context, actor identity.Actor, id string, in 
 	if err != nil {
 		return nil, fmt.Errorf("clientreg: update client %q: %w", id, err)
 	}
-	return out, nil
+	return withoutHashes(out), nil
 }
 
 // RotateSecret gives the client a new secret and returns it, shown this
@@ -341,6 +349,14 @@ func describe(c *oidc.Client) audit.Details {
 		"first_party": strconv.FormatBool(c.FirstParty), "audience": strings.Join(c.Audience, " "),
 		"resource_server": strconv.FormatBool(c.ResourceServer), "resource_audience": strings.Join(c.ResourceAudience, " "),
 	}
+}
+
+// withoutHashes returns a copy of c without the hashes of its secret and
+// registration access token.
+func withoutHashes(c *oidc.Client) *oidc.Client {
+	cp := *c
+	cp.SecretHash, cp.RegistrationTokenHash = nil, nil
+	return &cp
 }
 
 // usesSecret reports whether c authenticates with a shared secret.

@@ -85,8 +85,15 @@ func TestAdminRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		if secret == "" || f.hasher.Compare(ctx, c.SecretHash, []byte(secret)) != nil {
+		stored, err := f.store.GetClient(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secret == "" || f.hasher.Compare(ctx, stored.SecretHash, []byte(secret)) != nil {
 			t.Fatalf("Create returned secret %q that does not match the stored hash", secret)
+		}
+		if len(c.SecretHash) != 0 {
+			t.Error("Create returned the secret's hash")
 		}
 		got, err := f.admin.Get(ctx, reader, c.ID)
 		if err != nil {
@@ -104,6 +111,9 @@ func TestAdminRoundTrip(t *testing.T) {
 		list, err := f.admin.List(ctx, reader)
 		if err != nil || len(list) != 1 || list[0].ID != c.ID {
 			t.Fatalf("List = %v, %v; want the one client", list, err)
+		}
+		if len(got.SecretHash) != 0 || len(list[0].SecretHash) != 0 {
+			t.Error("Get or List returned the secret's hash")
 		}
 
 		// The cache holds the client, as after a token request.
@@ -129,9 +139,12 @@ func TestAdminRoundTrip(t *testing.T) {
 				!cmp.Equal(cl.RedirectURIs, in.RedirectURIs) {
 				t.Errorf("%s client after Update = %+v", name, cl)
 			}
-			if f.hasher.Compare(ctx, cl.SecretHash, []byte(secret)) != nil {
-				t.Errorf("%s client: Update changed the secret", name)
-			}
+		}
+		if len(up.SecretHash) != 0 {
+			t.Error("Update returned the secret's hash")
+		}
+		if f.hasher.Compare(ctx, cached.SecretHash, []byte(secret)) != nil {
+			t.Error("Update changed the secret")
 		}
 
 		newSecret, err := f.admin.RotateSecret(ctx, admin, c.ID)
@@ -376,8 +389,11 @@ func TestAdminSecretlessClients(t *testing.T) {
 			TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKS: publicJWKS(t)}}
 		for name, in := range map[string]clientreg.ClientInput{"public": public, "private_key_jwt": jwt} {
 			c, secret, err := f.admin.Create(ctx, admin, in)
-			if err != nil || secret != "" || len(c.SecretHash) != 0 {
-				t.Fatalf("Create %s = secret %q, hash %q, %v; want no secret", name, secret, c.SecretHash, err)
+			if err != nil || secret != "" {
+				t.Fatalf("Create %s = secret %q, %v; want no secret", name, secret, err)
+			}
+			if stored, _ := f.store.GetClient(ctx, c.ID); len(stored.SecretHash) != 0 {
+				t.Fatalf("Create %s stored a secret", name)
 			}
 			entries := len(f.entries(t))
 			s, err := f.admin.RotateSecret(ctx, admin, c.ID)
@@ -396,11 +412,10 @@ func TestAdminSecretlessClients(t *testing.T) {
 		if err != nil || secret == "" {
 			t.Fatal(err)
 		}
-		up, err := f.admin.Update(ctx, admin, c.ID, public)
-		if err != nil {
+		if _, err := f.admin.Update(ctx, admin, c.ID, public); err != nil {
 			t.Fatal(err)
 		}
-		if stored, _ := f.store.GetClient(ctx, c.ID); len(up.SecretHash) != 0 || len(stored.SecretHash) != 0 {
+		if stored, _ := f.store.GetClient(ctx, c.ID); len(stored.SecretHash) != 0 {
 			t.Error("a client made public kept its secret")
 		}
 	})
