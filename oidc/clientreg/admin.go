@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -341,14 +342,16 @@ func (s *Admin) record(ctx context.Context, actor identity.Actor, action string,
 }
 
 // describe is what the audit trail keeps of a created or updated client:
-// what it may do, never its secret.
+// what it may do, never its secret. Empty values are left out.
 func describe(c *oidc.Client) audit.Details {
-	return audit.Details{
+	d := audit.Details{
 		"client_name": c.ClientName, "grant_types": strings.Join(c.GrantTypes, " "), "scope": c.Scope,
 		"auth_method": c.TokenEndpointAuthMethod, "redirect_uris": strings.Join(c.RedirectURIs, " "),
 		"first_party": strconv.FormatBool(c.FirstParty), "audience": strings.Join(c.Audience, " "),
 		"resource_server": strconv.FormatBool(c.ResourceServer), "resource_audience": strings.Join(c.ResourceAudience, " "),
 	}
+	maps.DeleteFunc(d, func(_, v string) bool { return v == "" })
+	return d
 }
 
 // withoutHashes returns a copy of c without the hashes of its secret and

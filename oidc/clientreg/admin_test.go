@@ -184,8 +184,13 @@ func TestAdminRoundTrip(t *testing.T) {
 			}
 		}
 
+		entries := f.entries(t)
+		if len(entries) > 1 && (entries[0].Details["client_name"] != "Shop" || entries[1].Details["client_name"] != "Shop 2" ||
+			entries[1].Details["scope"] != "openid clients:read") {
+			t.Errorf("audit details do not describe the client: %v, %v", entries[0].Details, entries[1].Details)
+		}
 		var gotActions []string
-		for _, e := range f.entries(t) {
+		for _, e := range entries {
 			gotActions = append(gotActions, e.Action)
 			if e.ActorType != audit.ActorAdmin || e.ActorID != "u-admin" || e.Subject != c.ID || e.Outcome != audit.OutcomeSuccess {
 				t.Errorf("audit entry %s names actor %s/%s, subject %s, outcome %s", e.Action, e.ActorType, e.ActorID, e.Subject, e.Outcome)
