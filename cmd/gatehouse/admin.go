@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,12 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
-
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/oidc"
-	"gatehouse/oidc/clientreg"
 )
 
 // listFlag collects a repeatable flag.
@@ -101,16 +97,6 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	return tw.Flush()
 }
 
-const clientsHelp = `Usage: gatehouse clients <subcommand> [flags]
-
-Subcommands:
-  create --name NAME [flags]   register a client (see clients create --help)
-  list                         list clients
-  show ID                      print a client's metadata as JSON
-  resource-server ID           let a client introspect tokens meant for it (see --help)
-  delete ID                    delete a client and every token issued to it
-`
-
 const usersHelp = `Usage:
   gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
       The password is read from the first line of standard input.
@@ -139,169 +125,6 @@ const keysHelp = `Usage: gatehouse keys list | keys rotate [--force]
 // isHelp reports whether args ask for a command's help.
 func isHelp(args []string) bool {
 	return len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
-}
-
-func cmdClients(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	if isHelp(args) {
-		fmt.Fprint(stdout, clientsHelp)
-		return nil
-	}
-	if len(args) == 0 {
-		return usageError{"want `clients create|list|show ID|resource-server ID|delete ID` (add --help for flags)"}
-	}
-	switch args[0] {
-	case "create":
-		return clientsCreate(ctx, args[1:], stdout, stderr)
-	case "resource-server":
-		return clientsResourceServer(ctx, args[1:], stdout, stderr)
-	case "list", "show", "delete":
-		fs, cfgPath := newFlags("clients "+args[0]+" [ID] [--config FILE]", "Lists, shows or deletes OAuth clients.", stdout)
-		pos, err := parseInterspersed(fs, args[1:])
-		if err != nil {
-			return err
-		}
-		if (args[0] == "list" && len(pos) != 0) || (args[0] != "list" && len(pos) != 1) {
-			return usageError{"`clients list` takes no ID; `clients show` and `clients delete` take exactly one"}
-		}
-		a, err := openAdmin(ctx, *cfgPath, stderr)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		switch args[0] {
-		case "list":
-			list, err := a.Store.Clients.ListClients(ctx)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD\tGRANTS")
-			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.ClientName, c.ApplicationType, c.TokenEndpointAuthMethod, strings.Join(c.GrantTypes, ","))
-			}
-			return tw.Flush()
-		case "show":
-			c, err := a.Store.Clients.GetClient(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			out := struct {
-				ClientID         string   `json:"client_id"`
-				FirstParty       bool     `json:"first_party"`
-				Audience         []string `json:"audience,omitempty"`
-				ResourceServer   bool     `json:"resource_server"`
-				ResourceAudience []string `json:"resource_audience,omitempty"`
-				clientreg.Metadata
-			}{c.ID, c.FirstParty, c.Audience, c.ResourceServer, c.ResourceAudience, clientreg.MetadataOf(c)}
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
-		default:
-			if err := a.Store.Clients.DeleteClient(ctx, pos[0]); err != nil {
-				return err
-			}
-			if err := adminEvent(ctx, a, audit.ActionClientDeleted, pos[0], nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "Deleted client %s and every token issued to it.\n", pos[0])
-			return nil
-		}
-	}
-	return usageError{fmt.Sprintf("unknown subcommand %q", args[0])}
-}
-
-func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, cfgPath := newFlags("clients create --name NAME [flags]",
-		"Registers an OAuth client and prints its ID and (for confidential clients) its\nsecret. The secret is shown once: only a keyed hash of it is stored.", stdout)
-	var redirects, logoutRedirects, grants, audience, resourceAudience listFlag
-	fs.Var(&redirects, "redirect-uri", "allowed redirect URI (repeatable)")
-	fs.Var(&logoutRedirects, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
-	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
-	name := fs.String("name", "", "client name shown to users")
-	backchannel := fs.String("backchannel-logout-uri", "", "where to post a logout token when a user's session ends (Back-Channel Logout 1.0)")
-	scope := fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request")
-	authMethod := fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt or none")
-	public := fs.Bool("public", false, "a public client without a secret (same as --auth-method none); PKCE is required")
-	native := fs.Bool("native", false, "a native app (application_type native: loopback ports and private-use schemes)")
-	firstParty := fs.Bool("first-party", false, "skip the consent page for this client")
-	jwtAT := fs.Bool("jwt-access-tokens", false, "issue RFC 9068 JWT access tokens instead of opaque ones")
-	fs.Var(&audience, "audience", "a resource (audience) the client may ask tokens for (repeatable)")
-	resourceServer := fs.Bool("resource-server", false, "a resource server: may introspect tokens whose audience holds its client ID or a --resource-audience")
-	fs.Var(&resourceAudience, "resource-audience", "an audience value naming this resource server (repeatable; implies --resource-server)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if len(grants) == 0 {
-		grants = listFlag{"authorization_code", "refresh_token"}
-	}
-	m := clientreg.Metadata{
-		ClientName: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: logoutRedirects, GrantTypes: grants,
-		Scope: *scope, TokenEndpointAuthMethod: *authMethod, BackchannelLogoutURI: *backchannel, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
-	}
-	if slicesHas(grants, "authorization_code") {
-		m.ResponseTypes = []string{"code"}
-	} else {
-		m.ResponseTypes = []string{}
-	}
-	if *public {
-		m.TokenEndpointAuthMethod = oidc.AuthMethodNone
-	}
-	if *native {
-		m.ApplicationType = oidc.AppTypeNative
-	}
-	if *jwtAT {
-		m.AccessTokenFormat = oidc.TokenFormatJWT
-	}
-	cfg, log, err := loadConfig(*cfgPath, stderr)
-	if err != nil {
-		return err
-	}
-	// The back-channel logout URI is called by the server: the same
-	// outbound rules as for dynamic registration.
-	if err := m.ValidateFor(outboundPolicy(cfg)); err != nil {
-		var me *clientreg.MetadataError
-		if errors.As(err, &me) {
-			return usageError{me.Description}
-		}
-		return err
-	}
-	a, err := openStorage(ctx, cfg, log, cfg.Database.MigrateOnStart)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	now := time.Now().UTC()
-	c := &oidc.Client{ID: uuid.NewString(), FirstParty: *firstParty, CreatedAt: now, UpdatedAt: now}
-	m.Apply(c)
-	c.Audience = audience
-	c.ResourceServer, c.ResourceAudience = *resourceServer || len(resourceAudience) > 0, resourceAudience
-	secret := ""
-	if !c.IsPublic() && c.TokenEndpointAuthMethod != oidc.AuthMethodPrivateKeyJWT {
-		secret = oidc.NewSecret()
-		if c.SecretHash, err = a.Provider.Config.ClientSecretsHasher.Hash(ctx, []byte(secret)); err != nil {
-			return err
-		}
-	}
-	if err := a.Store.Clients.CreateClient(ctx, c); err != nil {
-		return err
-	}
-	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.ClientName}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)
-	if secret != "" {
-		fmt.Fprintf(stdout, "client_secret: %s\n(store the secret now: it cannot be shown again)\n", secret)
-	}
-	return nil
-}
-
-func slicesHas(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

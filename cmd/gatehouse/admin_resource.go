@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"time"
 
-	"gatehouse/identity/audit"
+	"gatehouse/identity"
+	"gatehouse/oidc/clientreg"
 )
 
 // clientsResourceServer marks an existing client as a resource server, or
-// with --off no longer one. Only the CLI can: dynamic registration never
-// touches the flag.
+// with --off no longer one. Only administrators can: dynamic registration
+// never touches the flag.
 func clientsResourceServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("clients resource-server ID [--resource-audience URI]... [--off]",
 		"Lets a client introspect access tokens whose audience holds its client ID or one of\n"+
@@ -36,22 +35,17 @@ func clientsResourceServer(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 	defer a.Close()
-	c, err := a.Store.Clients.GetClient(ctx, pos[0])
+	c, err := a.Clients.Get(ctx, identity.OperatorActor, pos[0])
 	if err != nil {
 		return err
 	}
-	c.ResourceServer, c.ResourceAudience = !*off, nil
+	in := clientreg.InputOf(c)
+	in.ResourceServer, in.ResourceAudience = !*off, nil
 	if !*off {
-		c.ResourceAudience = audience
+		in.ResourceAudience = audience
 	}
-	c.UpdatedAt = time.Now().UTC()
-	if err := a.Store.Clients.UpdateClient(ctx, c); err != nil {
-		return err
-	}
-	if err := adminEvent(ctx, a, audit.ActionClientUpdated, c.ID, audit.Details{
-		"resource_server": strconv.FormatBool(c.ResourceServer), "resource_audience": strings.Join(c.ResourceAudience, " "),
-	}); err != nil {
-		return err
+	if c, err = a.Clients.Update(ctx, identity.OperatorActor, c.ID, in); err != nil {
+		return clientInputError(err)
 	}
 	if *off {
 		fmt.Fprintf(stdout, "Client %s is no longer a resource server.\n", c.ID)

@@ -64,6 +64,9 @@ type App struct {
 	Handler  *oidc.Handler
 	// ClientRegistration serves dynamic client registration.
 	ClientRegistration *clientreg.Handler
+	// Clients manages OAuth clients for administrators (the CLI, the
+	// admin API): every rule about them is there.
+	Clients *clientreg.Admin
 	// SignIn runs the sign-in flows and serves their pages.
 	SignIn *authflow.Handler
 	// Recovery serves the forgotten-password and unlock pages.
@@ -200,6 +203,10 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Egress:            a.Egress,
 	})
 	a.Audit = audit.New(auditsql.New(db))
+	a.Clients = &clientreg.Admin{
+		Clients: clientStore, Hasher: a.Provider.Config.ClientSecretsHasher, Cache: clients,
+		Tx: tx, Audit: a.Audit, Outbound: outboundPolicy(cfg), Now: time.Now,
+	}
 	// Ending a session anywhere (logout, account page, password reset)
 	// also logs the user out of the clients that asked to be told.
 	a.Sessions = &oidc.BackchannelSessions{LogoutStore: a.Store.BrowserSessions, Provider: a.Provider, Queue: a.Messages, Now: time.Now, Tx: tx}

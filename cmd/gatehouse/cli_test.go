@@ -78,6 +78,7 @@ func testCLIWithoutDatabase(t *testing.T) {
 		{"serve"}, {"migrate"}, {"clients"}, {"users"}, {"keys"}, {"version"},
 		{"migrate", "up"}, {"migrate", "status"},
 		{"clients", "create"}, {"clients", "list"}, {"clients", "show"}, {"clients", "delete"},
+		{"clients", "update"}, {"clients", "rotate-secret"},
 		{"users", "create"}, {"users", "list"}, {"users", "search"}, {"keys", "list"}, {"keys", "rotate"},
 	} {
 		args = append(args, "--help")
@@ -155,6 +156,20 @@ func testCLIDatabase(t *testing.T, dialect string) {
 					t.Errorf("clients show mismatch (-want +got):\n%s", diff)
 				}
 			},
+		},
+		{
+			name: "clients update", args: []string{"clients", "update", clientID, "--name", "Renamed App", "--first-party"}, code: 0,
+			want: []string{`Updated client ` + id},
+		},
+		{
+			// The flags not given keep their values.
+			name: "clients show after update", args: []string{"clients", "show", clientID}, code: 0,
+			want: []string{`"client_name": "Renamed App"`, `"first_party": true`, `"redirect_uris": \[\s*"` + regexp.QuoteMeta(rpCallback) + `"`},
+		},
+		{
+			name: "clients update with an http redirect to a public host",
+			args: []string{"clients", "update", clientID, "--redirect-uri", "http://example.com/callback"}, code: 2,
+			want: []string{`redirect_uri "http://example\.com/callback"`, `https`},
 		},
 		{name: "clients delete", args: []string{"clients", "delete", clientID}, code: 0, want: []string{`Deleted client ` + id}},
 		{name: "clients show after delete", args: []string{"clients", "show", clientID}, code: 1, want: []string{`not found`}},

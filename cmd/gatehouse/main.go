@@ -34,7 +34,7 @@ Usage:
 Commands:
   serve      run the provider (works with no configuration at all)
   migrate    apply or show database migrations: migrate up | migrate status
-  clients    manage OAuth clients: create | list | show ID | delete ID
+  clients    manage OAuth clients: create | list | show | update | rotate-secret | delete | ...
   users      manage users: create | set-roles | reset-password | unlock | ...
   roles      manage roles: list | create | delete
   keys       manage signing keys: list | rotate

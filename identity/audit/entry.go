@@ -91,6 +91,15 @@ const (
 	ActionRoleDeleted = "role.deleted"
 )
 
+// Actions of client management (package oidc/clientreg, Admin).
+// ActionClientCreated, ActionClientUpdated and ActionClientDeleted above
+// serve it too.
+const (
+	// ActionClientSecretRotated: an administrator replaced the client's
+	// secret, which is never in the details.
+	ActionClientSecretRotated = "client.secret_rotated"
+)
+
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the
 // store appends the entry; Time is set by Log.Record.
 type Entry struct {

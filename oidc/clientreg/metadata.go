@@ -42,6 +42,11 @@ type Metadata oidc.ClientMetadata
 type MetadataError struct {
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
+	// Field is the JSON name of the metadata field at fault
+	// ("redirect_uris", "grant_types", …), for an answer that points at
+	// it; empty when the problem is not one field's. RFC 7591 has no
+	// place for it, so it is not encoded.
+	Field string `json:"-"`
 }
 
 func (e *MetadataError) Error() string { return e.Code + ": " + e.Description }
@@ -50,8 +55,13 @@ func invalidMetadata(format string, args ...any) *MetadataError {
 	return &MetadataError{Code: codeInvalidClientMetadata, Description: fmt.Sprintf(format, args...)}
 }
 
-func invalidRedirect(format string, args ...any) *MetadataError {
-	return &MetadataError{Code: codeInvalidRedirectURI, Description: fmt.Sprintf(format, args...)}
+// invalidField is invalidMetadata about one field.
+func invalidField(field, format string, args ...any) *MetadataError {
+	return &MetadataError{Code: codeInvalidClientMetadata, Description: fmt.Sprintf(format, args...), Field: field}
+}
+
+func invalidRedirect(field, format string, args ...any) *MetadataError {
+	return &MetadataError{Code: codeInvalidRedirectURI, Description: fmt.Sprintf(format, args...), Field: field}
 }
 
 // Validate is ValidateFor under the strict outbound policy: the URLs the
@@ -66,13 +76,20 @@ func (m *Metadata) Validate() error {
 // backchannel_logout_uri) against outbound. It returns a *MetadataError
 // naming the first problem.
 func (m *Metadata) ValidateFor(outbound egress.Policy) error {
+	return m.validate(outbound, nil)
+}
+
+// validate is ValidateFor allowing extraScopes besides
+// oidc.SupportedScopes: the administrator's path (Admin) lets a client
+// ask for the admin API's scopes, which a client never grants itself.
+func (m *Metadata) validate(outbound egress.Policy, extraScopes []string) error {
 	m.setDefaults()
 	checks := []func() *MetadataError{
 		m.validateApplicationType,
 		m.validateTokenFormat,
 		m.validateGrants,
 		m.validateAuthMethod,
-		m.validateScope,
+		func() *MetadataError { return m.validateScope(extraScopes) },
 		m.validateRedirects,
 		m.validateURLs,
 		func() *MetadataError { return m.validateOutboundURLs(outbound) },
@@ -117,14 +134,14 @@ func (m *Metadata) setDefaults() {
 
 func (m *Metadata) validateApplicationType() *MetadataError {
 	if m.ApplicationType != oidc.AppTypeWeb && m.ApplicationType != oidc.AppTypeNative {
-		return invalidMetadata("application_type %q is not supported; use %q or %q", m.ApplicationType, oidc.AppTypeWeb, oidc.AppTypeNative)
+		return invalidField("application_type", "application_type %q is not supported; use %q or %q", m.ApplicationType, oidc.AppTypeWeb, oidc.AppTypeNative)
 	}
 	return nil
 }
 
 func (m *Metadata) validateTokenFormat() *MetadataError {
 	if m.AccessTokenFormat != oidc.TokenFormatOpaque && m.AccessTokenFormat != oidc.TokenFormatJWT {
-		return invalidMetadata("access_token_format %q is not supported; use %q or %q", m.AccessTokenFormat, oidc.TokenFormatOpaque, oidc.TokenFormatJWT)
+		return invalidField("access_token_format", "access_token_format %q is not supported; use %q or %q", m.AccessTokenFormat, oidc.TokenFormatOpaque, oidc.TokenFormatJWT)
 	}
 	return nil
 }
@@ -134,20 +151,20 @@ func (m *Metadata) validateTokenFormat() *MetadataError {
 func (m *Metadata) validateGrants() *MetadataError {
 	for _, g := range m.GrantTypes {
 		if !slices.Contains(supportedGrantTypes, g) {
-			return invalidMetadata("grant_type %q is not supported", g)
+			return invalidField("grant_types", "grant_type %q is not supported", g)
 		}
 	}
 	for _, r := range m.ResponseTypes {
 		if r != "code" {
-			return invalidMetadata("response_type %q is not supported; only \"code\" is", r)
+			return invalidField("response_types", "response_type %q is not supported; only \"code\" is", r)
 		}
 	}
 	code := slices.Contains(m.GrantTypes, "authorization_code")
 	if code && !slices.Contains(m.ResponseTypes, "code") {
-		return invalidMetadata("grant_type \"authorization_code\" requires response_type \"code\"")
+		return invalidField("response_types", "grant_type \"authorization_code\" requires response_type \"code\"")
 	}
 	if !code && len(m.ResponseTypes) > 0 {
-		return invalidMetadata("response_type \"code\" requires grant_type \"authorization_code\"")
+		return invalidField("grant_types", "response_type \"code\" requires grant_type \"authorization_code\"")
 	}
 	return nil
 }
@@ -159,20 +176,20 @@ func (m *Metadata) validateAuthMethod() *MetadataError {
 		// RFC 6749 §4.4.2: the client credentials grant needs a client
 		// that can authenticate.
 		if slices.Contains(m.GrantTypes, "client_credentials") {
-			return invalidMetadata("token_endpoint_auth_method \"none\" cannot be used with grant_type \"client_credentials\"")
+			return invalidField("token_endpoint_auth_method", "token_endpoint_auth_method \"none\" cannot be used with grant_type \"client_credentials\"")
 		}
 	default:
-		return invalidMetadata("token_endpoint_auth_method %q is not supported", m.TokenEndpointAuthMethod)
+		return invalidField("token_endpoint_auth_method", "token_endpoint_auth_method %q is not supported", m.TokenEndpointAuthMethod)
 	}
 	if alg := m.TokenEndpointAuthSigningAlg; alg != "" && !slices.Contains(supportedSigningAlgs, alg) {
-		return invalidMetadata("token_endpoint_auth_signing_alg %q is not supported", alg)
+		return invalidField("token_endpoint_auth_signing_alg", "token_endpoint_auth_signing_alg %q is not supported", alg)
 	}
 	// OIDC Registration §2: jwks and jwks_uri MUST NOT be used together.
 	if m.JWKS != nil && m.JWKSURI != "" {
-		return invalidMetadata("jwks and jwks_uri cannot both be given")
+		return invalidField("jwks", "jwks and jwks_uri cannot both be given")
 	}
 	if m.TokenEndpointAuthMethod == oidc.AuthMethodPrivateKeyJWT && m.JWKS == nil && m.JWKSURI == "" {
-		return invalidMetadata("token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
+		return invalidField("jwks", "token_endpoint_auth_method \"private_key_jwt\" requires jwks or jwks_uri")
 	}
 	if m.JWKS != nil {
 		if err := parseJWKS(m.JWKS); err != nil {
@@ -185,18 +202,18 @@ func (m *Metadata) validateAuthMethod() *MetadataError {
 // parseJWKS checks a JWK Set that must hold only valid public keys.
 func parseJWKS(raw json.RawMessage) *MetadataError {
 	if err := oidc.CheckJWKS(raw); err != nil {
-		return invalidMetadata("jwks %v", err)
+		return invalidField("jwks", "jwks %v", err)
 	}
 	return nil
 }
 
 // validateScope checks each scope and normalises the list: single spaces,
 // no duplicates.
-func (m *Metadata) validateScope() *MetadataError {
+func (m *Metadata) validateScope(extra []string) *MetadataError {
 	var scopes []string
 	for _, s := range strings.Fields(m.Scope) {
-		if !slices.Contains(oidc.SupportedScopes, s) {
-			return invalidMetadata("scope %q is not supported", s)
+		if !slices.Contains(oidc.SupportedScopes, s) && !slices.Contains(extra, s) {
+			return invalidField("scope", "scope %q is not supported", s)
 		}
 		if !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
@@ -208,16 +225,16 @@ func (m *Metadata) validateScope() *MetadataError {
 
 func (m *Metadata) validateRedirects() *MetadataError {
 	if slices.Contains(m.GrantTypes, "authorization_code") && len(m.RedirectURIs) == 0 {
-		return invalidRedirect("redirect_uris is required for grant_type \"authorization_code\"")
+		return invalidRedirect("redirect_uris", "redirect_uris is required for grant_type \"authorization_code\"")
 	}
 	for _, u := range m.RedirectURIs {
 		if err := checkRedirectURI(u, m.ApplicationType); err != nil {
-			return invalidRedirect("redirect_uri %q %s", u, err)
+			return invalidRedirect("redirect_uris", "redirect_uri %q %s", u, err)
 		}
 	}
 	for _, u := range m.PostLogoutRedirectURIs {
 		if err := checkRedirectURI(u, m.ApplicationType); err != nil {
-			return invalidRedirect("post_logout_redirect_uri %q %s", u, err)
+			return invalidRedirect("post_logout_redirect_uris", "post_logout_redirect_uri %q %s", u, err)
 		}
 	}
 	return nil
@@ -274,14 +291,14 @@ func (m *Metadata) validateURLs() *MetadataError {
 		}
 		u, err := url.Parse(f.value)
 		if err != nil || !u.IsAbs() || u.User != nil || u.Host == "" {
-			return invalidMetadata("%s %q is not a valid absolute URL", f.name, f.value)
+			return invalidField(f.name, "%s %q is not a valid absolute URL", f.name, f.value)
 		}
 		scheme := strings.ToLower(u.Scheme)
 		if scheme != "https" && (scheme != "http" || !isLoopback(u)) {
-			return invalidMetadata("%s %q must use https", f.name, f.value)
+			return invalidField(f.name, "%s %q must use https", f.name, f.value)
 		}
 		if u.Fragment != "" || strings.Contains(f.value, "#") {
-			return invalidMetadata("%s %q must not have a fragment", f.name, f.value)
+			return invalidField(f.name, "%s %q must not have a fragment", f.name, f.value)
 		}
 	}
 	return nil
@@ -301,16 +318,16 @@ func (m *Metadata) validateOutboundURLs(outbound egress.Policy) *MetadataError {
 		}
 		u, err := url.Parse(f.value)
 		if err != nil || !u.IsAbs() || u.Host == "" {
-			return invalidMetadata("%s %q is not a valid absolute URL", f.name, f.value)
+			return invalidField(f.name, "%s %q is not a valid absolute URL", f.name, f.value)
 		}
 		var ferr *egress.ForbiddenError
 		if err := outbound.CheckURL(f.value); errors.As(err, &ferr) {
-			return invalidMetadata("%s %q is not an allowed destination: %s", f.name, f.value, ferr.Reason)
+			return invalidField(f.name, "%s %q is not an allowed destination: %s", f.name, f.value, ferr.Reason)
 		} else if err != nil {
-			return invalidMetadata("%s %q is not an allowed destination", f.name, f.value)
+			return invalidField(f.name, "%s %q is not an allowed destination", f.name, f.value)
 		}
 		if u.Fragment != "" || strings.Contains(f.value, "#") {
-			return invalidMetadata("%s %q must not have a fragment", f.name, f.value)
+			return invalidField(f.name, "%s %q must not have a fragment", f.name, f.value)
 		}
 	}
 	return nil
@@ -318,11 +335,11 @@ func (m *Metadata) validateOutboundURLs(outbound egress.Policy) *MetadataError {
 
 func (m *Metadata) validateNames() *MetadataError {
 	if utf8.RuneCountInString(m.ClientName) > maxClientNameLen {
-		return invalidMetadata("client_name is longer than %d characters", maxClientNameLen)
+		return invalidField("client_name", "client_name is longer than %d characters", maxClientNameLen)
 	}
 	for _, c := range m.Contacts {
 		if strings.TrimSpace(c) == "" {
-			return invalidMetadata("contacts must not contain empty entries")
+			return invalidField("contacts", "contacts must not contain empty entries")
 		}
 	}
 	return nil

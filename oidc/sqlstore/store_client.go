@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/migrations"
 	"gatehouse/migrations/dbtime"
 	"gatehouse/migrations/dbtx"
 	"gatehouse/oidc"
@@ -121,9 +122,27 @@ func (s *Clients) CreateClient(ctx context.Context, c *oidc.Client) error {
 
 // GetClient implements oidc.ClientStore.
 func (s *Clients) GetClient(ctx context.Context, id string) (*oidc.Client, error) {
+	return s.getClient(ctx, id, false)
+}
+
+// LockClient is GetClient that also locks the client's row (FOR UPDATE on
+// PostgreSQL) until the transaction ctx carries ends, so that of two
+// concurrent read-modify-write changes (an update and a secret rotation)
+// the second reads what the first wrote instead of writing back the old
+// secret. SQLite runs one writer at a time.
+func (s *Clients) LockClient(ctx context.Context, id string) (*oidc.Client, error) {
+	return s.getClient(ctx, id, true)
+}
+
+func (s *Clients) getClient(ctx context.Context, id string, lock bool) (*oidc.Client, error) {
 	var row clientRow
-	res := dbtx.DB(ctx, s.db).Raw(`SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
-		FROM oauth_clients WHERE id = ?`, id).Scan(&row)
+	db := dbtx.DB(ctx, s.db)
+	q := `SELECT id, secret_hash, registration_token_hash, metadata, first_party, resource_server, resource_audience, created_at, updated_at, last_used_at
+		FROM oauth_clients WHERE id = ?`
+	if lock && migrations.IsPostgres(db) {
+		q += ` FOR UPDATE`
+	}
+	res := db.Raw(q, id).Scan(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("sqlstore: get client: %w", res.Error)
 	}
