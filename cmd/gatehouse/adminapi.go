@@ -29,7 +29,7 @@ func adminTokens(p *oidc.Provider) adminapi.TokenVerifier {
 func newAdminAPI(a *App) *adminapi.Handler {
 	return &adminapi.Handler{
 		Issuer: a.Config.Issuer, Verify: adminTokens(a.Provider),
-		Users: a.Identity.Accounts, Search: identitysql.NewUserStore(a.DB.Gorm()), Roles: a.Identity.Roles, Audit: a.Audit,
+		Users: a.Identity.Accounts, Search: identitysql.NewUserStore(a.DB.Gorm()), Roles: a.Identity.Roles, Clients: a.Clients, Audit: a.Audit,
 		Outage: a.Outage, Logger: a.Logger,
 	}
 }

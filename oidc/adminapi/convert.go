@@ -49,3 +49,12 @@ func setTime(into *time.Time, from *time.Time) {
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
+
+func flag(b *bool) bool { return b != nil && *b }
+
+func derefList(l *[]string) []string {
+	if l == nil {
+		return nil
+	}
+	return *l
+}

@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/identity/access"
+	"gatehouse/oidc"
 )
 
 // Token is what a verified access token says of its holder.
@@ -66,6 +67,9 @@ func (h *Handler) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			return requestProblem(err).write(c)
 		}
 		c.Set(actorKey, a)
+		// The services' audit entries take the caller's address, user
+		// agent and request ID from the context.
+		c.SetRequest(c.Request().WithContext(oidc.WithAuditRequest(c.Request().Context(), c)))
 		if h.CheckResponses {
 			return h.checked(c, in, next)
 		}

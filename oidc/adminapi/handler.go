@@ -29,6 +29,8 @@ type Handler struct {
 	Search identity.UserSearcher
 	// Roles grants roles and lists them.
 	Roles RoleService
+	// Clients manages OAuth clients.
+	Clients ClientAdmin
 	// Audit reads the audit trail.
 	Audit AuditLister
 	// Outage is told of database failures; may be nil.

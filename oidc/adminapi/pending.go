@@ -20,9 +20,3 @@ func (h *Handler) EndUserSessions(c echo.Context, id UserID) error   { return no
 func (h *Handler) UpdateUser(c echo.Context, id UserID, params UpdateUserParams) error {
 	return notYet(c)
 }
-func (h *Handler) ListClients(c echo.Context) error                     { return notYet(c) }
-func (h *Handler) CreateClient(c echo.Context) error                    { return notYet(c) }
-func (h *Handler) GetClient(c echo.Context, id ClientID) error          { return notYet(c) }
-func (h *Handler) UpdateClient(c echo.Context, id ClientID) error       { return notYet(c) }
-func (h *Handler) DeleteClient(c echo.Context, id ClientID) error       { return notYet(c) }
-func (h *Handler) RotateClientSecret(c echo.Context, id ClientID) error { return notYet(c) }
