@@ -191,11 +191,12 @@ func parseJWKS(raw json.RawMessage) *MetadataError {
 }
 
 // validateScope checks each scope and normalises the list: single spaces,
-// no duplicates.
+// no duplicates. Admin scopes pass here, where an administrator creates
+// the client; dynamic registration refuses them (RefuseAdminScopes).
 func (m *Metadata) validateScope() *MetadataError {
 	var scopes []string
 	for _, s := range strings.Fields(m.Scope) {
-		if !slices.Contains(oidc.SupportedScopes, s) {
+		if !slices.Contains(oidc.SupportedScopes, s) && !oidc.IsAdminScope(s) {
 			return invalidMetadata("scope %q is not supported", s)
 		}
 		if !slices.Contains(scopes, s) {
@@ -203,6 +204,19 @@ func (m *Metadata) validateScope() *MetadataError {
 		}
 	}
 	m.Scope = strings.Join(scopes, " ")
+	return nil
+}
+
+// RefuseAdminScopes refuses metadata that asks for an admin scope
+// (oidc.AdminScopes): whoever holds the registration's initial access
+// token must not be able to give a client of their own the power to act
+// as an administrator. Only an administrator allows a client those.
+func (m *Metadata) RefuseAdminScopes() *MetadataError {
+	for _, s := range strings.Fields(m.Scope) {
+		if oidc.IsAdminScope(s) {
+			return invalidMetadata("scope %q can only be allowed by an administrator, not through dynamic registration", s)
+		}
+	}
 	return nil
 }
 
