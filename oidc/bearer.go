@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"gatehouse/identity/access"
 )
 
 // ErrInvalidToken is a bearer access token that is not one this provider
@@ -36,6 +38,20 @@ type AccessToken struct {
 // HasScope reports whether the token was granted scope s.
 func (t *AccessToken) HasScope(s string) bool {
 	return containsString(t.Scopes, s)
+}
+
+// Permissions returns the token's admin scopes as permissions. For a
+// user's token these were within the user's roles when it was granted;
+// a caller that must see a demotion at once narrows them by the user's
+// current roles (access.PermissionsOf).
+func (t *AccessToken) Permissions() access.Set {
+	s := access.Set{}
+	for _, sc := range t.Scopes {
+		if p, err := access.ParsePermission(sc); err == nil {
+			s[p] = true
+		}
+	}
+	return s
 }
 
 // VerifyAccessToken checks an access token this provider issued, opaque

@@ -70,6 +70,13 @@ func testAdminScopesForServices(t *testing.T, dialect string) {
 			if at.ClientID != id || at.Subject != "" || !slices.Equal(sorted(at.Scopes), tc.want) {
 				t.Errorf("VerifyAccessToken = %+v, want client %s, no subject, scopes %v", at, id, tc.want)
 			}
+			var perms []string
+			for _, p := range at.Permissions().List() {
+				perms = append(perms, string(p))
+			}
+			if diff := cmp.Diff(tc.want, sorted(perms)); diff != "" {
+				t.Errorf("Permissions() mismatch (-want +got):\n%s", diff)
+			}
 		})
 	}
 	// The service asks beyond what it was allowed.
