@@ -219,7 +219,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
 	name := fs.String("name", "", "client name shown to users")
 	backchannel := fs.String("backchannel-logout-uri", "", "where to post a logout token when a user's session ends (Back-Channel Logout 1.0)")
-	scope := fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request")
+	scope := fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request; admin scopes (users:read, users:write, users:admin, clients:read, clients:write, audit:read, usage:read) are allowed only here")
 	authMethod := fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt or none")
 	public := fs.Bool("public", false, "a public client without a secret (same as --auth-method none); PKCE is required")
 	native := fs.Bool("native", false, "a native app (application_type native: loopback ports and private-use schemes)")
@@ -285,7 +285,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := a.Store.Clients.CreateClient(ctx, c); err != nil {
 		return err
 	}
-	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.ClientName}); err != nil {
+	if err := adminEvent(ctx, a, audit.ActionClientCreated, c.ID, audit.Details{"name": c.ClientName, "scope": c.Scope}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)

@@ -85,6 +85,10 @@ func testAdminScopesForServices(t *testing.T, dialect string) {
 			t.Errorf("client_credentials asking for %q: %v, want invalid_scope", scope, err)
 		}
 	}
+	// Allowing admin scopes is on the record.
+	if out, _ := srv.cli(t, "", "audit", "list", "--action", "client.created"); !strings.Contains(out, "users:read users:write") {
+		t.Errorf("audit of the client's creation does not name its scopes:\n%s", out)
+	}
 	// An unknown scope is a usage error of the CLI, not a client.
 	if out, code := srv.cli(t, "", "clients", "create", "--name", "Bad", "--grant-type", "client_credentials", "--scope", "users:delete"); code == 0 {
 		t.Errorf("clients create with scope users:delete succeeded: %s", out)
