@@ -210,8 +210,8 @@ func (h *Handler) issue(c echo.Context, ar fosite.AuthorizeRequester, client *Cl
 			_ = h.Provider.Tokens.Rollback(ctx) // the error that got us here is the one to report
 		}
 	}()
-	for _, s := range ar.GetRequestedScopes() {
-		ar.GrantScope(s)
+	if err := h.grantUserScopes(ctx, ar, g.User); err != nil {
+		return err
 	}
 	h.Provider.grantAudience(ar)
 	sess := h.userSession(g.User, g.Session, client, ar.GetGrantedScopes(), g.RequestedAt)

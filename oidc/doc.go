@@ -11,6 +11,12 @@
 // clientreg's, the recovery pages package recovery's, the account pages
 // package account's.
 //
+// Gatehouse's own bearer-protected APIs check access tokens here, in
+// process (Provider.VerifyAccessToken, BearerToken, BearerChallenge).
+// The permissions of identity/access are also scopes, admin scopes, which
+// only an administrator allows a client and which a user's token carries
+// only as far as the user's roles go (scopes_admin.go).
+//
 // Protocol errors are written only through fosite; hosted pages return
 // errors to one error handler (errors.go) that renders a page.
 package oidc

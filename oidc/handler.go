@@ -44,6 +44,9 @@ type Handler struct {
 	// RolesClaim names the claim of the user's roles (scope "roles");
 	// empty means DefaultRolesClaim.
 	RolesClaim string
+	// Roles gives the custom roles a user's admin scopes are granted by
+	// (see grantUserScopes); nil: only the built-in roles count.
+	Roles RoleLister
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
 	// Outage is told of requests that failed because the database could

@@ -86,8 +86,14 @@ func (h tokenEndpoint) prepareGrant(ar fosite.AccessRequester, sess *Session) er
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
 		return h.continueGrant(ar)
 	case ar.GetGrantTypes().ExactOne("client_credentials"):
-		// RFC 6749 §4.4: the client acts on its own behalf.
-		for _, s := range ar.GetRequestedScopes() {
+		// RFC 6749 §4.4: the client acts on its own behalf. fosite has
+		// checked each requested scope against the client's (§3.3: the
+		// request may narrow them, never widen).
+		scopes := ar.GetRequestedScopes()
+		if len(scopes) == 0 {
+			scopes = defaultServiceScopes(ar.GetClient())
+		}
+		for _, s := range scopes {
 			ar.GrantScope(s)
 		}
 		h.Provider.grantAudience(ar)

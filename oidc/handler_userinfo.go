@@ -16,7 +16,8 @@ import (
 // (§2.3) is not accepted: it leaks tokens into logs and history.
 func userinfoToken(r *http.Request) string {
 	if r.Header.Get("Authorization") != "" {
-		return bearerToken(r) // another scheme is no token at all
+		tok, _ := BearerToken(r) // another scheme is no token at all
+		return tok
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if err := r.ParseForm(); err == nil {
@@ -28,16 +29,8 @@ func userinfoToken(r *http.Request) string {
 
 // bearerError answers an RFC 6750 §3 error with its challenge.
 func bearerError(c echo.Context, status int, code, description string) error {
-	challenge := `Bearer realm="gatehouse"`
-	if code != "" {
-		challenge += `, error="` + code + `", error_description="` + description + `"`
-	}
-	c.Response().Header().Set("WWW-Authenticate", challenge)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	if code == "" {
-		return c.NoContent(status)
-	}
-	return c.JSON(status, map[string]string{"error": code, "error_description": description})
+	BearerChallenge(c.Response(), status, code, description, "")
+	return nil
 }
 
 // userinfo is the UserInfo endpoint (OIDC Core §5.3).
@@ -71,13 +64,4 @@ func (h *Handler) userinfo(c echo.Context) error {
 	claims["sub"] = u.ID
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, claims)
-}
-
-// bearerToken returns the RFC 6750 §2.1 bearer token, or "".
-func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
 }

@@ -35,10 +35,10 @@ const (
 	// PathAdminAPI is the prefix of the admin API (package adminapi),
 	// whose errors are problem details.
 	PathAdminAPI = "/admin/api/"
-	PathLogin              = "/login"
-	PathSignUp             = "/register"
-	PathConsent            = "/consent"
-	PathLogout             = "/logout"
+	PathLogin    = "/login"
+	PathSignUp   = "/register"
+	PathConsent  = "/consent"
+	PathLogout   = "/logout"
 	// The hosted pages of recovery and e-mail verification.
 	PathForgotPassword = "/forgot-password"
 	PathResetPassword  = "/reset-password"

@@ -132,7 +132,7 @@ func newClientFlags(fs *flag.FlagSet) *clientFlags {
 	fs.Var(&f.grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code + refresh_token)")
 	f.name = fs.String("name", "", "client name shown to users")
 	f.backchannel = fs.String("backchannel-logout-uri", "", "where to post a logout token when a user's session ends (Back-Channel Logout 1.0)")
-	f.scope = fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request")
+	f.scope = fs.String("scope", "openid profile email phone address offline_access", "scopes the client may request; admin scopes (users:read, users:write, users:admin, clients:read, clients:write, audit:read, usage:read) are allowed only here")
 	f.authMethod = fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt or none")
 	f.public = fs.Bool("public", false, "a public client without a secret (same as --auth-method none); PKCE is required")
 	f.native = fs.Bool("native", false, "a native app (application_type native: loopback ports and private-use schemes)")

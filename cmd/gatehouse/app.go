@@ -300,6 +300,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 		ClientAuthLimit:     authLimit,
 		RolesClaim:          cfg.Tokens.RolesClaim,
+		Roles:               a.Identity.Roles,
 	}
 	a.Recovery = &recovery.Handler{
 		Passwords: a.Identity.Recovery, Unlocker: a.Identity.Recovery, Browser: browser, Pages: pages, Logger: log,

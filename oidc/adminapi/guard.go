@@ -17,23 +17,12 @@ import (
 	"gatehouse/oidc"
 )
 
-// Token is what a verified access token says of its holder.
-type Token struct {
-	ClientID string
-	// Subject is the user the token was issued for; empty for a
-	// client_credentials token, which a service holds for itself.
-	Subject string
-	Scopes  []string
-}
-
-// ErrInvalidToken is a TokenVerifier's answer for a token that is not
-// one of Gatehouse's live access tokens: unknown, expired, revoked,
-// tampered with, or of another kind.
-var ErrInvalidToken = errors.New("adminapi: invalid access token")
-
 // TokenVerifier checks a bearer access token locally, without a round
-// trip to the introspection endpoint.
-type TokenVerifier func(ctx context.Context, raw string) (*Token, error)
+// trip to the introspection endpoint; (*oidc.Provider).VerifyAccessToken
+// is one.
+type TokenVerifier interface {
+	VerifyAccessToken(ctx context.Context, token string) (*oidc.AccessToken, error)
+}
 
 // actorKey holds the caller's identity.Actor in the echo context.
 const actorKey = "adminapi.actor"
@@ -82,31 +71,26 @@ func (h *Handler) guard(next echo.HandlerFunc) echo.HandlerFunc {
 // this moment: a demotion takes effect at once, even on tokens already
 // issued.
 func (h *Handler) authenticate(c echo.Context, need access.Permission) (identity.Actor, *problem) {
-	raw, ok := bearerToken(c.Request())
+	raw, ok := oidc.BearerToken(c.Request())
 	if !ok {
 		return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "", "An access token is required.", "")
 	}
 	ctx := c.Request().Context()
-	tok, err := h.Verify(ctx, raw)
-	if errors.Is(err, ErrInvalidToken) {
-		return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "invalid_token", "The access token is not valid.", "")
+	tok, err := h.Verify.VerifyAccessToken(ctx, raw)
+	if errors.Is(err, oidc.ErrInvalidToken) {
+		return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, oidc.BearerInvalidToken, "The access token is not valid.", "")
 	}
 	if err != nil {
 		return identity.Actor{}, h.failure(c, err)
 	}
-	a := identity.Actor{UserID: tok.Subject, ClientID: tok.ClientID, Permissions: access.Set{}}
-	for _, s := range tok.Scopes {
-		if p, err := access.ParsePermission(s); err == nil {
-			a.Permissions[p] = true
-		}
-	}
+	a := identity.Actor{UserID: tok.Subject, ClientID: tok.ClientID, Permissions: tok.Permissions()}
 	if tok.Subject != "" {
 		granted, live, err := h.rolePermissions(ctx, tok.Subject)
 		if err != nil {
 			return identity.Actor{}, h.failure(c, err)
 		}
 		if !live {
-			return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, "invalid_token", "The access token is not valid.", "")
+			return identity.Actor{}, h.challenge(c, http.StatusUnauthorized, oidc.BearerInvalidToken, "The access token is not valid.", "")
 		}
 		for p := range a.Permissions {
 			if !granted.Has(p) {
@@ -115,7 +99,7 @@ func (h *Handler) authenticate(c echo.Context, need access.Permission) (identity
 		}
 	}
 	if !a.Can(need) {
-		return identity.Actor{}, h.challenge(c, http.StatusForbidden, "insufficient_scope",
+		return identity.Actor{}, h.challenge(c, http.StatusForbidden, oidc.BearerInsufficientScope,
 			fmt.Sprintf("This call needs the %s permission.", need), string(need))
 	}
 	return a, nil
@@ -142,29 +126,11 @@ func (h *Handler) rolePermissions(ctx context.Context, userID string) (access.Se
 }
 
 // challenge is an RFC 6750 §3 refusal: WWW-Authenticate with the error
-// code (none when no token came at all, §3.1) and the scope needed.
+// code (none when no token came at all, §3.1) and the scope needed, and
+// the problem for the body.
 func (h *Handler) challenge(c echo.Context, status int, code, detail, scope string) *problem {
-	parts := []string{`realm="` + h.Issuer + `"`}
-	if code != "" {
-		parts = append(parts, `error="`+code+`"`, `error_description="`+detail+`"`)
-	}
-	if scope != "" {
-		parts = append(parts, `scope="`+scope+`"`)
-	}
-	c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer "+strings.Join(parts, ", "))
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, oidc.BearerChallengeHeader(code, detail, scope))
 	return newProblem(status, detail)
-}
-
-// bearerToken is the token of an "Authorization: Bearer" header (RFC
-// 6750 §2.1; the scheme is case-insensitive). Tokens in the query string
-// or the body are not accepted: they end up in logs.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
 }
 
 // pathParams are the route's path parameters by their document names.

@@ -127,3 +127,25 @@ func (d *document) serveDocument(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(d.json)
 }
+
+// Operation is one route of the API as the document declares it.
+type Operation struct {
+	ID         string // operationId
+	Method     string
+	Path       string // relative to Path, with {parameters}
+	Permission access.Permission
+}
+
+// Operations lists every operation of the document, for tests and tools
+// that must cover each route.
+func Operations() []Operation {
+	d, err := loadDocument("http://localhost")
+	if err != nil {
+		panic(err) // the embedded document is checked by the tests
+	}
+	out := make([]Operation, 0, len(d.operations))
+	for _, op := range d.operations {
+		out = append(out, Operation{ID: op.route.Operation.OperationID, Method: op.route.Method, Path: op.route.Path, Permission: op.scope})
+	}
+	return out
+}

@@ -76,6 +76,15 @@ var scopeDescriptions = map[string]string{
 	"address":        "See your postal address",
 	"offline_access": "Stay signed in to it when you are not using it",
 	"roles":          "See the roles you hold here, such as admin",
+	// Admin scopes: the application acts as you in the admin area, with
+	// at most the permissions your roles give you.
+	"users:read":    "Administration: see user accounts, as you can",
+	"users:write":   "Administration: create and change user accounts, as you can",
+	"users:admin":   "Administration: change users' roles, delete users and reset their second factors, as you can",
+	"clients:read":  "Administration: see the registered applications, as you can",
+	"clients:write": "Administration: register and change applications, as you can",
+	"audit:read":    "Administration: read the audit trail, as you can",
+	"usage:read":    "Administration: see usage figures, as you can",
 }
 
 func consentScopes(scopes []string) []templates.Scope {

@@ -273,7 +273,7 @@ func (s *Admin) Delete(ctx context.Context, actor identity.Actor, id string) err
 // validate checks in as dynamic registration would, plus the values only
 // an administrator sets, and normalises it.
 func (s *Admin) validate(in *ClientInput) error {
-	if err := in.Metadata.validate(s.Outbound, adminScopes()); err != nil {
+	if err := in.Metadata.ValidateFor(s.Outbound); err != nil {
 		return err
 	}
 	var err *MetadataError
@@ -365,13 +365,4 @@ func withoutHashes(c *oidc.Client) *oidc.Client {
 // usesSecret reports whether c authenticates with a shared secret.
 func usesSecret(c *oidc.Client) bool {
 	return c.TokenEndpointAuthMethod == oidc.AuthMethodBasic || c.TokenEndpointAuthMethod == oidc.AuthMethodPost
-}
-
-// adminScopes are the admin API's scopes, one per permission.
-func adminScopes() []string {
-	var out []string
-	for _, p := range access.All() {
-		out = append(out, string(p))
-	}
-	return out
 }

@@ -76,20 +76,13 @@ func (m *Metadata) Validate() error {
 // backchannel_logout_uri) against outbound. It returns a *MetadataError
 // naming the first problem.
 func (m *Metadata) ValidateFor(outbound egress.Policy) error {
-	return m.validate(outbound, nil)
-}
-
-// validate is ValidateFor allowing extraScopes besides
-// oidc.SupportedScopes: the administrator's path (Admin) lets a client
-// ask for the admin API's scopes, which a client never grants itself.
-func (m *Metadata) validate(outbound egress.Policy, extraScopes []string) error {
 	m.setDefaults()
 	checks := []func() *MetadataError{
 		m.validateApplicationType,
 		m.validateTokenFormat,
 		m.validateGrants,
 		m.validateAuthMethod,
-		func() *MetadataError { return m.validateScope(extraScopes) },
+		m.validateScope,
 		m.validateRedirects,
 		m.validateURLs,
 		func() *MetadataError { return m.validateOutboundURLs(outbound) },
@@ -208,11 +201,12 @@ func parseJWKS(raw json.RawMessage) *MetadataError {
 }
 
 // validateScope checks each scope and normalises the list: single spaces,
-// no duplicates.
-func (m *Metadata) validateScope(extra []string) *MetadataError {
+// no duplicates. Admin scopes pass here, where an administrator creates
+// the client; dynamic registration refuses them (RefuseAdminScopes).
+func (m *Metadata) validateScope() *MetadataError {
 	var scopes []string
 	for _, s := range strings.Fields(m.Scope) {
-		if !slices.Contains(oidc.SupportedScopes, s) && !slices.Contains(extra, s) {
+		if !slices.Contains(oidc.SupportedScopes, s) && !oidc.IsAdminScope(s) {
 			return invalidField("scope", "scope %q is not supported", s)
 		}
 		if !slices.Contains(scopes, s) {
@@ -220,6 +214,19 @@ func (m *Metadata) validateScope(extra []string) *MetadataError {
 		}
 	}
 	m.Scope = strings.Join(scopes, " ")
+	return nil
+}
+
+// RefuseAdminScopes refuses metadata that asks for an admin scope
+// (oidc.AdminScopes): whoever holds the registration's initial access
+// token must not be able to give a client of their own the power to act
+// as an administrator. Only an administrator allows a client those.
+func (m *Metadata) RefuseAdminScopes() *MetadataError {
+	for _, s := range strings.Fields(m.Scope) {
+		if oidc.IsAdminScope(s) {
+			return invalidField("scope", "scope %q can only be allowed by an administrator, not through dynamic registration", s)
+		}
+	}
 	return nil
 }
 

@@ -70,6 +70,17 @@ func TestMetadataValidate(t *testing.T) {
 			},
 		},
 		{
+			// An administrator may allow admin scopes (the CLI validates
+			// with these rules); registration refuses them apart.
+			name: "admin scopes",
+			in:   Metadata{GrantTypes: []string{"client_credentials"}, Scope: "users:read users:write"},
+			want: Metadata{
+				GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{},
+				TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, Scope: "users:read users:write",
+				AccessTokenFormat: oidc.TokenFormatOpaque,
+			},
+		},
+		{
 			name: "native public client with loopback and private-use scheme",
 			in: Metadata{
 				ApplicationType: oidc.AppTypeNative, TokenEndpointAuthMethod: oidc.AuthMethodNone,
@@ -126,6 +137,7 @@ func TestMetadataValidate(t *testing.T) {
 		{name: "jwks_uri over http", in: Metadata{RedirectURIs: web, TokenEndpointAuthMethod: oidc.AuthMethodPrivateKeyJWT, JWKSURI: "http://app.example.com/jwks"}, wantCode: codeInvalidClientMetadata, wantDesc: "jwks_uri"},
 		{name: "symmetric signing alg", in: Metadata{RedirectURIs: web, TokenEndpointAuthSigningAlg: "HS256"}, wantCode: codeInvalidClientMetadata},
 		{name: "unknown scope", in: Metadata{RedirectURIs: web, Scope: "openid admin"}, wantCode: codeInvalidClientMetadata, wantDesc: `"admin"`},
+		{name: "unknown permission", in: Metadata{RedirectURIs: web, Scope: "openid users:delete"}, wantCode: codeInvalidClientMetadata, wantDesc: `"users:delete"`},
 		{name: "unknown application type", in: Metadata{RedirectURIs: web, ApplicationType: "desktop"}, wantCode: codeInvalidClientMetadata},
 		{name: "unknown token format", in: Metadata{RedirectURIs: web, AccessTokenFormat: "paseto"}, wantCode: codeInvalidClientMetadata},
 		{name: "logo over http", in: Metadata{RedirectURIs: web, LogoURI: "http://cdn.example.com/logo.png"}, wantCode: codeInvalidClientMetadata, wantDesc: "logo_uri"},
@@ -192,5 +204,27 @@ func TestMetadataApplyJWKS(t *testing.T) {
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(out.JWKS, &set); err != nil || len(set.Key("k1")) != 1 {
 		t.Errorf("MetadataOf() JWKS = %s (%v), want key k1", out.JWKS, err)
+	}
+}
+
+func TestRefuseAdminScopes(t *testing.T) {
+	for _, tc := range []struct {
+		scope    string
+		wantDesc string // "" for no error
+	}{
+		{scope: "openid profile email phone address offline_access roles"},
+		{scope: ""},
+		{scope: "users:read", wantDesc: `"users:read"`},
+		{scope: "openid clients:write", wantDesc: `"clients:write"`},
+		{scope: "usage:read audit:read", wantDesc: `"usage:read"`},
+	} {
+		m := Metadata{Scope: tc.scope}
+		err := m.RefuseAdminScopes()
+		switch {
+		case tc.wantDesc == "" && err != nil:
+			t.Errorf("RefuseAdminScopes(%q) = %v, want nil", tc.scope, err)
+		case tc.wantDesc != "" && (err == nil || err.Code != codeInvalidClientMetadata || !strings.Contains(err.Description, tc.wantDesc)):
+			t.Errorf("RefuseAdminScopes(%q) = %v, want invalid_client_metadata naming %s", tc.scope, err, tc.wantDesc)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -56,6 +55,9 @@ func (h *Handler) registerClient(c echo.Context) error {
 		return registrationFailed(c, err)
 	}
 	if err := m.ValidateFor(h.Outbound); err != nil {
+		return registrationFailed(c, err)
+	}
+	if err := m.RefuseAdminScopes(); err != nil {
 		return registrationFailed(c, err)
 	}
 	ctx := c.Request().Context()
@@ -117,6 +119,9 @@ func (h *Handler) updateClient(c echo.Context) error {
 		return registrationFailed(c, invalidMetadata("client_secret does not match the client's secret"))
 	}
 	if err := req.Metadata.ValidateFor(h.Outbound); err != nil {
+		return registrationFailed(c, err)
+	}
+	if err := req.Metadata.RefuseAdminScopes(); err != nil {
 		return registrationFailed(c, err)
 	}
 	req.Metadata.Apply(cl)
@@ -285,11 +290,8 @@ func noStore(c echo.Context) {
 
 // bearerToken returns the RFC 6750 §2.1 bearer token, or "".
 func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
+	tok, _ := oidc.BearerToken(r)
+	return tok
 }
 
 // initialTokenMatches compares in constant time; hashing first keeps the

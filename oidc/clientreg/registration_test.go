@@ -129,6 +129,7 @@ func TestRegisterRejects(t *testing.T) {
 		{name: "not json", contentType: "application/x-www-form-urlencoded", body: "redirect_uris=x", wantStatus: http.StatusBadRequest, wantError: "invalid_client_metadata"},
 		{name: "invalid redirect", body: `{"redirect_uris":["http://app.example.com/cb"]}`, wantStatus: http.StatusBadRequest, wantError: "invalid_redirect_uri"},
 		{name: "unknown scope", body: `{"redirect_uris":["https://app.example.com/cb"],"scope":"openid admin"}`, wantStatus: http.StatusBadRequest, wantError: "invalid_client_metadata"},
+		{name: "admin scope", body: `{"redirect_uris":["https://app.example.com/cb"],"scope":"openid users:admin"}`, wantStatus: http.StatusBadRequest, wantError: "invalid_client_metadata"},
 	}
 	s := newRegistrationServer(t, nil, testInitialToken) // every case fails before storage
 	for _, tc := range tests {

@@ -27,6 +27,14 @@ const roundTripIssuer = "https://id.example.com"
 // clients back through the cache, and the signing keys.
 func newRoundTripProvider(t testing.TB, db *gorm.DB) (*oidc.Provider, *sqlstore.Clients) {
 	t.Helper()
+	return newRoundTripProviderWith(t, db, time.Hour)
+}
+
+// newRoundTripProviderWith is newRoundTripProvider issuing access tokens
+// that live accessLife (negative: expired when issued). Providers over
+// the same database share their secrets and keys.
+func newRoundTripProviderWith(t testing.TB, db *gorm.DB, accessLife time.Duration) (*oidc.Provider, *sqlstore.Clients) {
+	t.Helper()
 	settings := sqlstore.Settings{Now: time.Now}
 	clients := sqlstore.NewClients(db, settings)
 	cache := &oidc.ClientCache{Store: clients, TTL: time.Minute, Now: time.Now, Issuer: roundTripIssuer}
@@ -41,7 +49,7 @@ func newRoundTripProvider(t testing.TB, db *gorm.DB) (*oidc.Provider, *sqlstore.
 	}
 	p := oidc.New(oidc.ProviderConfig{
 		Issuer: roundTripIssuer,
-		Lifetimes: oidc.Lifetimes{AccessToken: time.Hour, RefreshToken: 24 * time.Hour,
+		Lifetimes: oidc.Lifetimes{AccessToken: accessLife, RefreshToken: 24 * time.Hour,
 			IDToken: time.Hour, Code: 10 * time.Minute},
 		TokenSecret: box.DeriveKey("token hmac"),
 		Hasher:      &oidc.SecretHasher{Pepper: []byte("pepper")},
