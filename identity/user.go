@@ -11,6 +11,10 @@ var (
 	ErrNotFound      = errors.New("identity: not found")
 	ErrUsernameTaken = errors.New("identity: username already taken")
 	ErrEmailTaken    = errors.New("identity: email already registered")
+	// ErrPreconditionFailed: a change was made on the strength of a
+	// version of the user (an ETag) that is no longer current; someone
+	// changed the user meanwhile. An HTTP layer answers 412.
+	ErrPreconditionFailed = errors.New("identity: the user changed since it was read")
 )
 
 // Status is the lifecycle state of an account.
