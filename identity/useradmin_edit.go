@@ -153,7 +153,12 @@ func (s *UserAdmin) Create(ctx context.Context, actor Actor, in AdminCreateInput
 				return err
 			}
 		}
-		return s.record(ctx, actor, action, u.ID, audit.Details{"roles": strings.Join(roles, ",")})
+		if err := s.record(ctx, actor, action, u.ID, audit.Details{"roles": strings.Join(roles, ",")}); err != nil {
+			return err
+		}
+		// As stored, so that its ETag is the one a later read gives.
+		u, err = s.Users.GetUser(ctx, u.ID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identity: create user: %w", err)
