@@ -474,6 +474,9 @@ func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return userCommand(ctx, "revoke-sessions", "Ends every session and token of a user.", args, stdout, stderr, func(a *App, u *identity.User) error {
+		if err := loadSigningKeys(ctx, a); err != nil {
+			return err
+		}
 		if err := a.Sessions.RevokeUserSessions(ctx, u.ID, ""); err != nil {
 			return err
 		}

@@ -131,6 +131,9 @@ func usersShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func usersDeactivate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return userByLoginOrID(ctx, "deactivate", "Disables the user: they can no longer sign in, and every session and token of\ntheirs ends (clients with back-channel logout are told).", args, stdout, stderr, nil,
 		func(a *App, u *identity.User, _ bool) error {
+			if err := loadSigningKeys(ctx, a); err != nil {
+				return err
+			}
 			if _, err := a.Identity.UserAdmin.Deactivate(ctx, identity.OperatorActor, u.ID); err != nil {
 				return roleUsage(err)
 			}
@@ -159,12 +162,25 @@ func usersDelete(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if !yes {
 				return usageError{"deleting a user cannot be undone: pass --yes to confirm"}
 			}
+			if err := loadSigningKeys(ctx, a); err != nil {
+				return err
+			}
 			if err := a.Identity.UserAdmin.Delete(ctx, identity.OperatorActor, u.ID); err != nil {
 				return roleUsage(err)
 			}
 			fmt.Fprintf(stdout, "Deleted %s (%s).\n", u.Username, u.ID)
 			return nil
 		})
+}
+
+// loadSigningKeys readies the signing keys, which the command line does
+// not load otherwise: ending a user's sessions signs the logout tokens of
+// back-channel logout.
+func loadSigningKeys(ctx context.Context, a *App) error {
+	if err := a.Keys.Load(ctx); err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	return nil
 }
 
 // userView is a user as `users show` prints it, with the claims' names.
