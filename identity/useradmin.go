@@ -82,12 +82,9 @@ func (s *UserAdmin) inviteTTL() time.Duration { return orDefault(s.InviteTTL, De
 // the clients. The last active holder of users:admin cannot be
 // deactivated (*LastAdminError). A disabled user is returned as it is.
 func (s *UserAdmin) Deactivate(ctx context.Context, actor Actor, id string) (*User, error) {
-	u, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	u, err := s.change(ctx, actor, access.UsersWrite, id, true, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if u.Status == StatusDisabled {
 			return "", nil, nil
-		}
-		if err := s.keepAnAdmin(ctx, u); err != nil {
-			return "", nil, err
 		}
 		if err := s.Users.SetUserStatus(ctx, u.ID, StatusDisabled, s.now()); err != nil {
 			return "", nil, err
@@ -106,7 +103,7 @@ func (s *UserAdmin) Deactivate(ctx context.Context, actor Actor, id string) (*Us
 // Reactivate lets a disabled user sign in again. An active user is
 // returned as it is.
 func (s *UserAdmin) Reactivate(ctx context.Context, actor Actor, id string) (*User, error) {
-	u, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	u, err := s.change(ctx, actor, access.UsersWrite, id, false, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if u.Status == StatusActive {
 			return "", nil, nil
 		}
@@ -127,10 +124,7 @@ func (s *UserAdmin) Reactivate(ctx context.Context, actor Actor, id string) (*Us
 // cannot be deleted (*LastAdminError). The audit entry keeps the user's
 // id only.
 func (s *UserAdmin) Delete(ctx context.Context, actor Actor, id string) error {
-	_, err := s.change(ctx, actor, access.UsersAdmin, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
-		if err := s.keepAnAdmin(ctx, u); err != nil {
-			return "", nil, err
-		}
+	_, err := s.change(ctx, actor, access.UsersAdmin, id, true, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if err := s.endSessions(ctx, u.ID); err != nil {
 			return "", nil, err
 		}
@@ -158,7 +152,7 @@ func (s *UserAdmin) SendPasswordReset(ctx context.Context, actor Actor, id strin
 	if s.Recovery == nil || s.Notifier == nil {
 		return errors.New("identity: UserAdmin.Recovery and Notifier must be set to send reset links")
 	}
-	_, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	_, err := s.change(ctx, actor, access.UsersWrite, id, false, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		switch {
 		case u.Status != StatusActive:
 			return "", nil, ErrAccountDisabled
@@ -179,7 +173,7 @@ func (s *UserAdmin) SendPasswordReset(ctx context.Context, actor Actor, id strin
 // Unlock ends any lockout of the user, permanent ones included, and sets
 // the failure counts to zero.
 func (s *UserAdmin) Unlock(ctx context.Context, actor Actor, id string) (*User, error) {
-	u, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	u, err := s.change(ctx, actor, access.UsersWrite, id, false, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if err := s.Users.UnlockUser(ctx, u.ID); err != nil {
 			return "", nil, err
 		}
@@ -195,7 +189,7 @@ func (s *UserAdmin) Unlock(ctx context.Context, actor Actor, id string) (*User, 
 // refresh and access token issued to them; clients with back-channel
 // logout are told.
 func (s *UserAdmin) EndSessions(ctx context.Context, actor Actor, id string) error {
-	_, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	_, err := s.change(ctx, actor, access.UsersWrite, id, false, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if err := s.endSessions(ctx, u.ID); err != nil {
 			return "", nil, err
 		}
@@ -213,16 +207,37 @@ func (s *UserAdmin) EndSessions(ctx context.Context, actor Actor, id string) err
 // row held, fn changes it and names the audit action ("" when nothing
 // changed: no entry), and the entry is recorded. It returns the user as
 // stored afterwards (nil once deleted).
-func (s *UserAdmin) change(ctx context.Context, actor Actor, p access.Permission, id string,
+//
+// With keepAdmin, the change is refused with *LastAdminError when the
+// user is the last active holder of users:admin. The holders' rows are
+// locked before the user's, in the one order every such change takes, so
+// two of them at once (the last two admins deactivated together) wait
+// for each other instead of deadlocking, and the second sees the first's
+// change.
+func (s *UserAdmin) change(ctx context.Context, actor Actor, p access.Permission, id string, keepAdmin bool,
 	fn func(ctx context.Context, u *User) (string, audit.Details, error)) (*User, error) {
 	if !actor.Can(p) {
 		return nil, ErrForbidden
 	}
 	var out *User
 	err := s.inTx(ctx, func(ctx context.Context) error {
+		var custom []access.Role
+		var holders []string
+		if keepAdmin {
+			var err error
+			if custom, err = s.customRoles(ctx); err != nil {
+				return err
+			}
+			if holders, err = s.Users.LockActiveRoleHolders(ctx, access.RolesWith(access.UsersAdmin, custom)); err != nil {
+				return err
+			}
+		}
 		u, err := s.Users.GetUserForUpdate(ctx, id)
 		if err != nil {
 			return err
+		}
+		if keepAdmin && lastAdmin(u, custom, holders) {
+			return &LastAdminError{UserID: u.ID}
 		}
 		action, details, err := fn(ctx, u)
 		if err != nil {
@@ -245,20 +260,18 @@ func (s *UserAdmin) change(ctx context.Context, actor Actor, p access.Permission
 	return out, nil
 }
 
-// keepAnAdmin returns *LastAdminError when u is the last active user
-// holding users:admin.
-func (s *UserAdmin) keepAnAdmin(ctx context.Context, u *User) error {
-	if u.Status != StatusActive {
-		return nil
+// lastAdmin reports whether u is active, holds users:admin and no other
+// of the active holders does.
+func lastAdmin(u *User, custom []access.Role, holders []string) bool {
+	if u.Status != StatusActive || !access.PermissionsOf(u.Roles, custom).Has(access.UsersAdmin) {
+		return false
 	}
-	custom, err := s.customRoles(ctx)
-	if err != nil {
-		return err
+	for _, id := range holders {
+		if id != u.ID {
+			return false
+		}
 	}
-	if !access.PermissionsOf(u.Roles, custom).Has(access.UsersAdmin) {
-		return nil
-	}
-	return checkOtherAdmin(ctx, s.Users.LockActiveRoleHolders, u.ID, custom)
+	return true
 }
 
 func (s *UserAdmin) customRoles(ctx context.Context) ([]access.Role, error) {

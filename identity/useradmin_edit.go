@@ -237,7 +237,7 @@ func (s *UserAdmin) invite(ctx context.Context, u *User) error {
 // the patch says it is verified. A patch that changes nothing writes and
 // audits nothing.
 func (s *UserAdmin) Update(ctx context.Context, actor Actor, id string, p UserPatch, ifMatch string) (*User, error) {
-	u, err := s.change(ctx, actor, access.UsersWrite, id, func(ctx context.Context, u *User) (string, audit.Details, error) {
+	u, err := s.change(ctx, actor, access.UsersWrite, id, false, func(ctx context.Context, u *User) (string, audit.Details, error) {
 		if ifMatch != "" && !etagMatches(ifMatch, ETag(u)) {
 			return "", nil, ErrPreconditionFailed
 		}

@@ -2,6 +2,8 @@ package identity_test
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,6 +260,56 @@ func TestUserAdminResetUnlockSessions(t *testing.T) {
 		entries, _ := f.audit.List(ctx, audit.Filter{UserID: u.ID, Action: audit.ActionUsersUnlocked})
 		if len(entries) != 1 || entries[0].ActorID != "cli" || entries[0].ActorType != audit.ActorAdmin {
 			t.Errorf("unlock entry = %+v, want by the cli", entries)
+		}
+	})
+}
+
+// TestUserAdminLastAdminsConcurrent: the last two admins deactivated, or
+// deleted, at the same moment: one goes, the other is refused as the
+// last admin; never both, and never a deadlock.
+func TestUserAdminLastAdminsConcurrent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newAdminFixture(t, db)
+		for round := range 4 {
+			a := f.mustUser(t, fmt.Sprintf("admin-a%d", round), "admin")
+			b := f.mustUser(t, fmt.Sprintf("admin-b%d", round), "admin")
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, id := range []string{a.ID, b.ID} {
+				wg.Go(func() {
+					if round%2 == 0 {
+						_, errs[i] = f.admin.Deactivate(ctx, identity.OperatorActor, id)
+					} else {
+						errs[i] = f.admin.Delete(ctx, identity.OperatorActor, id)
+					}
+				})
+			}
+			wg.Wait()
+			var last *identity.LastAdminError
+			ok, refused := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case errors.As(err, &last):
+					refused++
+				default:
+					t.Errorf("round %d: %v", round, err)
+				}
+			}
+			if ok != 1 || refused != 1 {
+				t.Fatalf("round %d: %d went, %d refused; want one each", round, ok, refused)
+			}
+			// Leave no admin for the next round.
+			for _, id := range []string{a.ID, b.ID} {
+				if u, err := f.users.GetUser(ctx, id); err == nil && u.Status == identity.StatusActive {
+					u.Status = identity.StatusDisabled
+					if err := f.users.UpdateUser(ctx, u); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 		}
 	})
 }
