@@ -50,10 +50,13 @@ type LoginStore interface {
 }
 
 // Authenticate checks a username or e-mail address and password. A wrong
-// password, an unknown login, an account without a password, a disabled
-// account and a locked one all give (nil, false, nil) and take the time of
-// one argon2id verification, so neither the answer nor its timing tells
-// which accounts exist, which are locked, or whether a password was right.
+// password, an unknown login, an account without a password and a locked
+// one all give (nil, false, nil) and take the time of one argon2id
+// verification, so neither the answer nor its timing tells which
+// accounts exist, which are locked, or whether a password was right. A
+// disabled account answers the same to a wrong password; the right one
+// gets ErrAccountDisabled, so that its owner can be told why they cannot
+// sign in.
 // An empty login or password, or a password longer than the policy could
 // ever accept, is refused at once without hashing. On success a hash made
 // with old parameters is replaced and the login time recorded. err is for
@@ -86,15 +89,9 @@ func (s *Authenticator) Authenticate(ctx context.Context, login, password string
 	if err != nil {
 		return nil, false, fmt.Errorf("identity: authenticate: %w", err)
 	}
-	if u.Status != StatusActive {
-		// Checked like any other, so the status is never revealed to
-		// someone who does not know the password; not counted, since a
-		// disabled account cannot sign in anyway.
-		if _, _, err := s.Hasher.Verify(ctx, password, hash); err != nil {
-			return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, err)
-		}
-		return nil, false, nil
-	}
+	// A disabled account is counted and checked like any other: the
+	// status is told only to whoever knows the password, and the lockout
+	// keeps anyone from guessing it to learn the status.
 	res, err := s.checkPassword(ctx, u.ID, password, hash)
 	if err != nil {
 		return nil, false, err
@@ -118,6 +115,9 @@ func (s *Authenticator) Authenticate(ctx context.Context, login, password string
 		return nil, false, nil
 	case err != nil:
 		return nil, false, err
+	}
+	if u.Status != StatusActive {
+		return nil, false, fmt.Errorf("identity: authenticate user %s: %w", u.ID, ErrAccountDisabled)
 	}
 	if err := ctx.Err(); err != nil {
 		// Nobody is waiting for the answer: no sign-in to record.

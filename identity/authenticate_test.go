@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -21,21 +22,29 @@ func TestAuthenticate(t *testing.T) {
 		login    string
 		password string
 		wantOK   bool
+		wantErr  error
 	}{
-		{"username", "Alice.Liddell", alice.Password, true},
-		{"username in other case, padded", "  alice.liddell ", alice.Password, true},
-		{"e-mail in other case", "ALICE@example.com", alice.Password, true},
-		{"wrong password", "alice.liddell", "down the rabbit hole!", false},
-		{"unknown user", "white.rabbit", alice.Password, false},
-		{"unknown e-mail", "rabbit@example.com", alice.Password, false},
-		{"disabled user, right password", "queen", "off with their heads", false},
-		{"empty login", "", alice.Password, false},
-		{"empty password", "alice.liddell", "", false},
-		{"over-long password", "alice.liddell", strings.Repeat("a", 128*4+1), false},
+		{"username", "Alice.Liddell", alice.Password, true, nil},
+		{"username in other case, padded", "  alice.liddell ", alice.Password, true, nil},
+		{"e-mail in other case", "ALICE@example.com", alice.Password, true, nil},
+		{"wrong password", "alice.liddell", "down the rabbit hole!", false, nil},
+		{"unknown user", "white.rabbit", alice.Password, false, nil},
+		{"unknown e-mail", "rabbit@example.com", alice.Password, false, nil},
+		{"disabled user, right password", "queen", "off with their heads", false, identity.ErrAccountDisabled},
+		{"disabled user, wrong password", "queen", "off with her head", false, nil},
+		{"empty login", "", alice.Password, false, nil},
+		{"empty password", "alice.liddell", "", false, nil},
+		{"over-long password", "alice.liddell", strings.Repeat("a", 128*4+1), false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			u, ok, err := s.Authenticate(t.Context(), tc.login, tc.password)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) || ok || u != nil {
+					t.Fatalf("Authenticate(%q) = %v, %v, %v; want %v", tc.login, u, ok, err, tc.wantErr)
+				}
+				return
+			}
 			if err != nil || ok != tc.wantOK || (u != nil) != tc.wantOK {
 				t.Fatalf("Authenticate(%q) = %v, %v, %v; want ok %v and no error", tc.login, u, ok, err, tc.wantOK)
 			}

@@ -98,4 +98,7 @@ type Services struct {
 	SignInCodes *SignInCodes
 	// Roles grants roles and keeps the custom ones.
 	Roles *Roles
+	// UserAdmin is the administration of users, for the command line,
+	// the admin API and the console alike.
+	UserAdmin *UserAdmin
 }

@@ -18,6 +18,12 @@
 //	Profiles       profile edits, password change (ProfileStore)
 //	SignInCodes    second-factor codes by e-mail and SMS (UserFinder)
 //	Roles          granting roles, custom roles (RoleHolderStore, RoleStore; rules in identity/access)
+//	UserAdmin      administration of users: create or invite, update (ETag), deactivate,
+//	               reactivate, delete, reset link, unlock, end sessions (UserAdminStore)
+//
+// Roles and UserAdmin take an Actor and check its permission themselves;
+// the command line, the admin API and the console call the same methods,
+// and each change commits with its audit entry in one transaction.
 //
 // Proving control of an address or number, and recovering an account, run
 // on one-time tokens: a 6-digit code and/or a link token (256 bits), of
@@ -35,8 +41,10 @@
 //	StartPhoneVerification -> SMS (code) -> VerifyPhoneCode
 //	SendSignInCode (verified address, one sign-in) -> mail | SMS (code) -> CheckSignInCode
 //	RequestPasswordReset -> mail (link) -> CheckResetToken -> ResetPassword -> sessions revoked, notice
+//	UserAdmin.Create (Invite) -> mail (link, 72 h) -> CheckResetToken -> ResetPassword -> address verified
 //	ChangePassword (current password) -> other sessions revoked, notice
-//	Authenticate (counted, then checked) | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)
+//	Authenticate (counted, then checked; a disabled account's right password -> ErrAccountDisabled)
+//	            | RecordFailure -> MaxFailures reached -> locked, mail (unlock link)
 //	            -> expires | UnlockWithToken | ResetPassword | Unlock (admin)
 //
 // Brute-force lockout (LockoutPolicy) counts sign-in attempts per account

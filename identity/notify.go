@@ -52,6 +52,10 @@ const (
 	// MailSignInCode carries a 6-digit code that proves the second
 	// factor of one sign-in (SignInCodes).
 	MailSignInCode MailKind = "sign_in_code"
+	// MailInvite invites a person an administrator created an account
+	// for, with a single-use link (valid DefaultInviteTTL) to choose the
+	// password.
+	MailInvite MailKind = "invite"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does

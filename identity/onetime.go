@@ -17,6 +17,9 @@ const (
 	DefaultCodeTTL        = 10 * time.Minute
 	DefaultResetTokenTTL  = 30 * time.Minute
 	DefaultResendCooldown = time.Minute
+	// DefaultInviteTTL is how long an invitation's link stays valid: a
+	// new colleague may not read their mail the day it is sent.
+	DefaultInviteTTL = 72 * time.Hour
 )
 
 // Paths under BaseURL that the links in e-mails point to. The hosted pages
@@ -25,6 +28,9 @@ const (
 const (
 	linkPathVerifyEmail   = "/verify-email"
 	linkPathResetPassword = "/reset-password"
+	// linkPathSetPassword is the reset page in the words of an
+	// invitation ("Set your password").
+	linkPathSetPassword = "/set-password"
 )
 
 func (s *Core) codeTTL() time.Duration      { return orDefault(s.CodeTTL, DefaultCodeTTL) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ProfileInput is what a person edits on their profile. Every field is
@@ -88,8 +89,28 @@ func (s *Profiles) UpdateProfile(ctx context.Context, userID string, in ProfileI
 // validateProfile returns a copy of u with in applied, or a
 // *ValidationError listing every problem.
 func (s *Profiles) validateProfile(ctx context.Context, u *User, in ProfileInput) (*User, error) {
-	next := *u
 	ve := &ValidationError{}
+	next := applyProfile(u, in, s.now(), ve)
+	if ve.Fields[FieldUsername] == "" && !strings.EqualFold(next.Username, u.Username) {
+		other, _, err := s.Users.FindUserByLogin(ctx, next.Username)
+		switch {
+		case err == nil && other.ID != u.ID:
+			ve.Add(FieldUsername, msgUsernameTaken)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return nil, fmt.Errorf("identity: check username: %w", err)
+		}
+	}
+	if err := ve.orNil(); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// applyProfile returns a copy of u with in applied, values normalised,
+// and adds every problem to ve (the fields with one keep u's value).
+// Whether a new username is free is for the caller to check.
+func applyProfile(u *User, in ProfileInput, now time.Time, ve *ValidationError) *User {
+	next := *u
 	set := func(dst *string, field, value string, check func(field, v string) (string, error)) {
 		v, err := check(field, strings.TrimSpace(value))
 		if err != nil {
@@ -106,7 +127,7 @@ func (s *Profiles) validateProfile(ctx context.Context, u *User, in ProfileInput
 	set(&next.Picture, FieldPicture, in.Picture, normalizeWebURL)
 	set(&next.Website, FieldWebsite, in.Website, normalizeWebURL)
 	set(&next.Gender, FieldGender, in.Gender, keep(lineOf(GenderMaxLength)))
-	set(&next.Birthdate, FieldBirthdate, in.Birthdate, func(f, v string) (string, error) { return normalizeBirthdate(f, v, s.now()) })
+	set(&next.Birthdate, FieldBirthdate, in.Birthdate, func(f, v string) (string, error) { return normalizeBirthdate(f, v, now) })
 	set(&next.Locale, FieldLocale, in.Locale, normalizeLocale)
 	set(&next.Zoneinfo, FieldZoneinfo, in.Zoneinfo, keep(validateZoneinfo))
 	a := in.Address
@@ -116,20 +137,7 @@ func (s *Profiles) validateProfile(ctx context.Context, u *User, in ProfileInput
 	set(&next.Address.Region, FieldRegion, a.Region, keep(lineOf(AddressPartMaxLength)))
 	set(&next.Address.PostalCode, FieldPostalCode, a.PostalCode, keep(lineOf(PostalCodeMaxLength)))
 	set(&next.Address.Country, FieldCountry, a.Country, keep(lineOf(AddressPartMaxLength)))
-
-	if ve.Fields[FieldUsername] == "" && !strings.EqualFold(next.Username, u.Username) {
-		other, _, err := s.Users.FindUserByLogin(ctx, next.Username)
-		switch {
-		case err == nil && other.ID != u.ID:
-			ve.Add(FieldUsername, msgUsernameTaken)
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return nil, fmt.Errorf("identity: check username: %w", err)
-		}
-	}
-	if err := ve.orNil(); err != nil {
-		return nil, err
-	}
-	return &next, nil
+	return &next
 }
 
 // keep adapts a check that does not change the value.

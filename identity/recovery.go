@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Errors of AdminResetPassword besides ErrNotFound.
+// Errors of AdminResetPassword besides ErrNotFound. Authenticate also
+// returns ErrAccountDisabled, for the right password of a disabled
+// account.
 var (
 	ErrAccountDisabled = errors.New("identity: account is disabled")
 	ErrNoEmail         = errors.New("identity: account has no e-mail address")
@@ -101,6 +103,12 @@ func (s *Recovery) requestReset(ctx context.Context, login string) error {
 	case u.Email == "":
 		return fmt.Errorf("identity: password reset for %q: %w", login, ErrNoEmail)
 	}
+	return s.sendReset(ctx, u)
+}
+
+// sendReset mails the reset link to the active user u, who has an e-mail
+// address.
+func (s *Recovery) sendReset(ctx context.Context, u *User) error {
 	ttl := s.resetTTL()
 	tok, err := s.issueToken(ctx, tokenRequest{userID: u.ID, purpose: PurposePasswordReset, target: u.Email, link: true, ttl: ttl})
 	if err != nil {
@@ -116,8 +124,8 @@ func (s *Recovery) requestReset(ctx context.Context, login string) error {
 	return nil
 }
 
-// CheckResetToken returns the ID of the user a reset link's token belongs
-// to, so the page can offer the form, without using the token. It returns
+// CheckResetToken returns the ID of the user a reset link's token (or an
+// invitation's, see UserAdmin.Create) belongs to, so the page can offer the form, without using the token. It returns
 // ErrCodeInvalid for a link that is unknown, expired or used, whose account
 // is disabled, or whose account's address changed since it was sent.
 func (s *Recovery) CheckResetToken(ctx context.Context, token string) (string, error) {
@@ -128,7 +136,9 @@ func (s *Recovery) CheckResetToken(ctx context.Context, token string) (string, e
 	return u.ID, nil
 }
 
-// ResetPassword sets a new password with a reset link's token: it checks
+// ResetPassword sets a new password with a reset link's token, or the
+// first one with an invitation's (which ends no session and sends no
+// notice, but tells OnInviteAccepted): it checks
 // the password policy (a *ValidationError for FieldPassword, which leaves
 // the token usable), uses the token, replaces the hash, ends any lockout
 // and sets the failure counts to zero (the owner has proved control of
@@ -172,8 +182,12 @@ func (s *Recovery) ResetPassword(ctx context.Context, token, newPassword string)
 			}
 			u.EmailVerified = err == nil
 		}
-		if err := s.passwordChanged(ctx, s.Sessions, u, ""); err != nil {
-			return err
+		// An invitation sets the first password: no session to end, no
+		// change to tell of.
+		if t.Purpose != PurposeInvite {
+			if err := s.passwordChanged(ctx, s.Sessions, u, ""); err != nil {
+				return err
+			}
 		}
 		if s.OnPasswordReset != nil {
 			if err := s.OnPasswordReset(ctx, u.ID); err != nil {
@@ -192,7 +206,7 @@ func (s *Recovery) ResetPassword(ctx context.Context, token, newPassword string)
 // resetToken returns the live reset token behind a link and its active
 // user, or ErrCodeInvalid.
 func (s *Recovery) resetToken(ctx context.Context, token string) (*OneTimeToken, *User, error) {
-	t, err := s.findLink(ctx, token, PurposePasswordReset)
+	t, err := s.findLink(ctx, token, PurposePasswordReset, PurposeInvite)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -167,7 +167,7 @@ func (s *Roles) SetRoles(ctx context.Context, actor Actor, userID string, roles 
 		wasAdmin := access.PermissionsOf(old, custom).Has(access.UsersAdmin)
 		staysAdmin := access.PermissionsOf(roles, custom).Has(access.UsersAdmin)
 		if wasAdmin && !staysAdmin && u.Status == StatusActive {
-			if err := s.checkOtherAdmin(ctx, u.ID, custom); err != nil {
+			if err := checkOtherAdmin(ctx, s.Users.LockActiveRoleHolders, u.ID, custom); err != nil {
 				return err
 			}
 		}
@@ -288,9 +288,9 @@ func (s *Roles) authorize(ctx context.Context, actor Actor, custom []access.Role
 }
 
 // checkOtherAdmin returns *LastAdminError unless an active user other
-// than userID holds users:admin.
-func (s *Roles) checkOtherAdmin(ctx context.Context, userID string, custom []access.Role) error {
-	holders, err := s.Users.LockActiveRoleHolders(ctx, access.RolesWith(access.UsersAdmin, custom))
+// than userID holds users:admin; lock is LockActiveRoleHolders.
+func checkOtherAdmin(ctx context.Context, lock func(context.Context, []string) ([]string, error), userID string, custom []access.Role) error {
+	holders, err := lock(ctx, access.RolesWith(access.UsersAdmin, custom))
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ const (
 	// PurposeUnlock ends a brute-force lockout; Target is the address the
 	// link was sent to.
 	PurposeUnlock Purpose = "unlock"
+	// PurposeInvite lets a person an administrator invited choose the
+	// first password of the account; Target is the address it was sent
+	// to, which following the link verifies.
+	PurposeInvite Purpose = "invite"
 )
 
 // MaxCodeAttempts is how many codes may be tried against one token: the

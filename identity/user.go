@@ -11,6 +11,10 @@ var (
 	ErrNotFound      = errors.New("identity: not found")
 	ErrUsernameTaken = errors.New("identity: username already taken")
 	ErrEmailTaken    = errors.New("identity: email already registered")
+	// ErrPreconditionFailed: a change was made on the strength of a
+	// version of the user (an ETag) that is no longer current; someone
+	// changed the user meanwhile. An HTTP layer answers 412.
+	ErrPreconditionFailed = errors.New("identity: the user changed since it was read")
 )
 
 // Status is the lifecycle state of an account.
@@ -137,7 +141,8 @@ type UserStore interface {
 	// SetPhone replaces the user's phone number (E.164) and its verified
 	// flag, or returns ErrNotFound.
 	SetPhone(ctx context.Context, userID, phone string, verified bool, at time.Time) error
-	// SetPasswordHash replaces the user's password hash.
+	// SetPasswordHash replaces the user's password hash and sets
+	// UpdatedAt from the store's clock.
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 	// RecordLogin sets the last login time.
 	RecordLogin(ctx context.Context, userID string, at time.Time) error
@@ -156,14 +161,15 @@ type UserStore interface {
 	// zero, lockouts up by one, and the lock is set (locked_until NULL
 	// when l.Until is zero). It reports whether it did; the check and the
 	// write are one statement, so of concurrent calls at most one starts
-	// a given lockout.
+	// a given lockout. A lockout sets UpdatedAt from the store's clock.
 	LockUser(ctx context.Context, userID string, l Lock) (bool, error)
 	// ClearLoginFailures sets failed logins and lockouts to zero and
 	// clears an expired lock, unless the account is locked at now; then,
 	// or for an unknown user, it returns ErrNotFound.
 	ClearLoginFailures(ctx context.Context, userID string, now time.Time) error
-	// UnlockUser ends any lockout, permanent ones included, and sets
-	// failed logins and lockouts to zero, or returns ErrNotFound.
+	// UnlockUser ends any lockout, permanent ones included, sets
+	// failed logins and lockouts to zero and UpdatedAt from the store's
+	// clock, or returns ErrNotFound.
 	UnlockUser(ctx context.Context, userID string) error
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
+
+	"gatehouse/identity"
 )
 
 var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
@@ -39,7 +41,7 @@ func (h tokenEndpoint) serve(c echo.Context) error {
 	if err != nil {
 		return h.accessError(c, ar, err)
 	}
-	if err := h.prepareGrant(ar, sess); err != nil {
+	if err := h.prepareGrant(ctx, ar, sess); err != nil {
 		return h.accessError(c, ar, err)
 	}
 	resp, err := h.Provider.NewAccessResponse(ctx, ar)
@@ -79,12 +81,12 @@ func checkTokenForm(r *http.Request) error {
 
 // prepareGrant applies, between fosite's validation and the issuing, the
 // rules of each grant that fosite leaves out.
-func (h tokenEndpoint) prepareGrant(ar fosite.AccessRequester, sess *Session) error {
+func (h tokenEndpoint) prepareGrant(ctx context.Context, ar fosite.AccessRequester, sess *Session) error {
 	switch {
 	case ar.GetGrantTypes().ExactOne("authorization_code"):
 		h.startGrant(ar)
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
-		return h.continueGrant(ar)
+		return h.continueGrant(ctx, ar)
 	case ar.GetGrantTypes().ExactOne("client_credentials"):
 		// RFC 6749 §4.4: the client acts on its own behalf. fosite has
 		// checked each requested scope against the client's (§3.3: the
@@ -206,10 +208,21 @@ func (h tokenEndpoint) startGrant(ar fosite.AccessRequester) {
 // has validated, before anything is rotated: the grant must be within its
 // absolute lifetime, and a requested scope may narrow the new access
 // token but not go beyond the grant (RFC 6749 §6).
-func (h tokenEndpoint) continueGrant(ar fosite.AccessRequester) error {
+func (h tokenEndpoint) continueGrant(ctx context.Context, ar fosite.AccessRequester) error {
 	sess, ok := ar.GetSession().(*Session)
 	if !ok {
 		return nil
+	}
+	// Deactivating a user revokes their tokens; this also stops a refresh
+	// token that outlived a change of status made some other way.
+	if h.Users != nil && sess.GetSubject() != "" {
+		u, err := h.Users.GetUser(ctx, sess.GetSubject())
+		switch {
+		case errors.Is(err, identity.ErrNotFound) || err == nil && u.Status != identity.StatusActive:
+			return fosite.ErrInvalidGrant.WithHint("The user's account is not active.")
+		case err != nil:
+			return err
+		}
 	}
 	if sess.GrantedAt.IsZero() {
 		// A grant from before grants were dated starts its clock now.

@@ -34,7 +34,7 @@ func TestGrantLifetime(t *testing.T) {
 	// A refresh within the lifetime is capped again; at the end it fails.
 	clock.Advance(119 * time.Minute)
 	sess.SetExpiresAt(fosite.RefreshToken, clock.Now().Add(720*time.Hour))
-	if err := h.continueGrant(request(sess)); err != nil {
+	if err := h.continueGrant(t.Context(), request(sess)); err != nil {
 		t.Fatalf("refresh before the end: %v", err)
 	}
 	if got := sess.GetExpiresAt(fosite.RefreshToken); !got.Equal(end) {
@@ -43,11 +43,11 @@ func TestGrantLifetime(t *testing.T) {
 	// The idle lifetime applies while it ends sooner than the grant.
 	idle := clock.Now().Add(30 * time.Second)
 	sess.SetExpiresAt(fosite.RefreshToken, idle)
-	if err := h.continueGrant(request(sess)); err != nil || !sess.GetExpiresAt(fosite.RefreshToken).Equal(idle) {
+	if err := h.continueGrant(t.Context(), request(sess)); err != nil || !sess.GetExpiresAt(fosite.RefreshToken).Equal(idle) {
 		t.Errorf("refresh with an earlier idle expiry: %v, expiry %v, want %v", err, sess.GetExpiresAt(fosite.RefreshToken), idle)
 	}
 	clock.Advance(time.Minute)
-	err := h.continueGrant(request(sess))
+	err := h.continueGrant(t.Context(), request(sess))
 	if rfc := fosite.ErrorToRFC6749Error(err); err == nil || rfc.ErrorField != "invalid_grant" {
 		t.Errorf("refresh at the grant's end = %v, want invalid_grant", err)
 	}

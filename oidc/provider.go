@@ -42,6 +42,9 @@ const (
 	// The hosted pages of recovery and e-mail verification.
 	PathForgotPassword = "/forgot-password"
 	PathResetPassword  = "/reset-password"
+	// PathSetPassword is the reset page in the words of an invitation,
+	// where an invited person chooses their first password.
+	PathSetPassword = "/set-password"
 	// PathUnlock is where the unlock link from the lockout e-mail points.
 	PathUnlock       = "/unlock"
 	PathVerifyEmail  = "/verify-email"

@@ -29,6 +29,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailRecoveryCodesRegenerated: "new recovery codes were made",
 	identity.MailRecoveryCodeUsed:         "a recovery code was used",
 	identity.MailSignInCode:               "your sign-in code",
+	identity.MailInvite:                   "you are invited: set your password",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

@@ -34,6 +34,9 @@ type ResetPasswordPage struct {
 	Errors  map[string]string
 	Invalid bool // the link expired or was used: offer a new one instead of the form
 	Done    bool // the password was changed: offer to sign in
+	// Invite words the page for an invitation: the person sets their
+	// first password ("Set your password").
+	Invite bool
 	// PasswordMinLength is the policy's minimum, for the hint and the
 	// minlength attribute; 0 means the default of 8.
 	PasswordMinLength int
@@ -112,6 +115,9 @@ func newResetView(p ResetPasswordPage) resetView {
 	minLen := passwordMin(p.PasswordMinLength)
 	pw := field{ID: "reset-password", Name: "password", Label: "New password", Type: "password",
 		Autocomplete: "new-password", Required: true, MinLength: minLen, Hint: passwordHint(minLen)}
+	if p.Invite {
+		pw.Label = "Password"
+	}
 	pw.Error = p.Errors[pw.key()]
 	return resetView{ResetPasswordPage: p, Password: pw, Alert: alert{ID: "reset-error", Messages: otherErrors(p.Errors, pw)}}
 }

@@ -117,6 +117,22 @@ func TestResetPassword(t *testing.T) {
 			notWant:    []string{"reset-password", "reset-submit", "reset-again"},
 			wantHidden: map[string]string{},
 		},
+		{
+			name:       "invitation",
+			in:         ResetPasswordPage{Action: "/set-password", CSRF: csrf, Token: "tok-2", Invite: true},
+			h1:         "Set your password",
+			wantIDs:    map[string]string{"reset-password": "", "reset-submit": ""},
+			notWant:    []string{"reset-again", "notice"},
+			wantHidden: map[string]string{"csrf": csrf, "token": "tok-2"},
+		},
+		{
+			name:       "invitation accepted",
+			in:         ResetPasswordPage{Action: "/set-password", CSRF: csrf, Done: true, Invite: true},
+			h1:         "Password set",
+			wantIDs:    map[string]string{"login-link": "/login", "notice": ""},
+			notWant:    []string{"reset-password", "reset-submit"},
+			wantHidden: map[string]string{},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +156,8 @@ func TestResetPassword(t *testing.T) {
 				if got, want := text(p.byID(t, "reset-invalid")), "This link has expired or was already used."; got != want {
 					t.Errorf("reset-invalid = %q, want %q", got, want)
 				}
+			case tc.in.Done && tc.in.Invite:
+				checkNotice(t, p, "Your password is set. You can now sign in.")
 			case tc.in.Done:
 				checkNotice(t, p, "Your password has been changed.")
 			}

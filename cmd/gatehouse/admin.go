@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -99,7 +98,21 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 
 const usersHelp = `Usage:
   gatehouse users create --username NAME [--email E] [--email-verified] [--role ROLE]...
-      The password is read from the first line of standard input.
+                         [--invite]
+      The password is read from the first line of standard input. With
+      --invite none is read: the user (--email required) is mailed a
+      single-use link, valid 72 hours, to set their password.
+  gatehouse users show USERNAME|EMAIL|ID
+      Prints the user as JSON, without secrets.
+  gatehouse users deactivate USERNAME|EMAIL|ID
+      Disables the user: no more sign-ins; every session and token ends
+      and clients with back-channel logout are told. The last active
+      holder of users:admin cannot be deactivated.
+  gatehouse users reactivate USERNAME|EMAIL|ID
+      Lets a deactivated user sign in again.
+  gatehouse users delete USERNAME|EMAIL|ID --yes
+      Deletes the user with their sessions, tokens, second factors and
+      consents (back-channel logout included). Cannot be undone.
   gatehouse users list [--sort KEY] [--desc] [--limit N] [--cursor C]
   gatehouse users search [--q TEXT] [--email PREFIX] [--role ROLE] [--status S]
                          [--sort KEY] [--desc] [--limit N] [--cursor C]
@@ -150,52 +163,21 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && args[0] == "set-roles" {
 		return usersSetRoles(ctx, args[1:], stdout, stderr)
 	}
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"want `users create --username NAME [--email E] [--role admin]` (the password is read from standard input) or `users reset-password USERNAME|EMAIL`"}
-	}
-	fs, cfgPath := newFlags("users create --username NAME [flags]",
-		"Creates a user. The password is read from the first line of standard input,\nso it never appears in the process list or shell history.", stdout)
-	var roles listFlag
-	username := fs.String("username", "", "username (required)")
-	email := fs.String("email", "", "email address")
-	verified := fs.Bool("email-verified", false, "mark the email address as verified")
-	fs.Var(&roles, "role", "role to grant, e.g. admin (repeatable)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *username == "" {
-		return usageError{"--username is required"}
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
-	a, err := openAdmin(ctx, *cfgPath, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := knownRoles(ctx, a, roles); err != nil {
-		return err
-	}
-	u, err := a.Identity.Accounts.CreateUser(ctx, identity.CreateInput{Username: *username, Email: *email, Password: password, Roles: roles, EmailVerified: *verified})
-	var ve *identity.ValidationError
-	if errors.As(err, &ve) {
-		var b strings.Builder
-		for field, msg := range ve.Fields {
-			fmt.Fprintf(&b, "\n  %s: %s", field, msg)
+	if len(args) > 0 {
+		switch args[0] {
+		case "create":
+			return usersCreate(ctx, args[1:], stdin, stdout, stderr)
+		case "show":
+			return usersShow(ctx, args[1:], stdout, stderr)
+		case "deactivate":
+			return usersDeactivate(ctx, args[1:], stdout, stderr)
+		case "reactivate":
+			return usersReactivate(ctx, args[1:], stdout, stderr)
+		case "delete":
+			return usersDelete(ctx, args[1:], stdout, stderr)
 		}
-		return usageError{"the user was not created:" + b.String()}
 	}
-	if err != nil {
-		return err
-	}
-	if err := adminEvent(ctx, a, audit.ActionUserRegistered, u.ID, audit.Details{"roles": strings.Join(u.Roles, ",")}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Created user %s (%s)\n", u.Username, u.ID)
-	return nil
+	return usageError{"want `users create --username NAME [--email E] [--role ROLE] [--invite]` (the password is read from standard input), `users show|deactivate|reactivate|delete USER` or `users reset-password USERNAME|EMAIL` (see `gatehouse users --help`)"}
 }
 
 func cmdKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -315,6 +297,9 @@ func usersUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func usersRevokeSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return userCommand(ctx, "revoke-sessions", "Ends every session and token of a user.", args, stdout, stderr, func(a *App, u *identity.User) error {
+		if err := loadSigningKeys(ctx, a); err != nil {
+			return err
+		}
 		if err := a.Sessions.RevokeUserSessions(ctx, u.ID, ""); err != nil {
 			return err
 		}

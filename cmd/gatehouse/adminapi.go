@@ -9,7 +9,7 @@ import (
 func newAdminAPI(a *App) *adminapi.Handler {
 	return &adminapi.Handler{
 		Issuer: a.Config.Issuer, Verify: a.Provider,
-		Users: a.Identity.Accounts, Search: identitysql.NewUserStore(a.DB.Gorm()), Roles: a.Identity.Roles, Clients: a.Clients, Audit: a.Audit,
+		Users: a.Identity.Accounts, Search: identitysql.NewUserStore(a.DB.Gorm()), Admin: a.Identity.UserAdmin, Roles: a.Identity.Roles, Clients: a.Clients, Audit: a.Audit,
 		Outage: a.Outage, Logger: a.Logger,
 	}
 }

@@ -217,7 +217,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 	}
 	a.Identity = newIdentity(cfg, log, identityDeps{
 		Users: identitysql.NewUserStore(db), Roles: identitysql.NewRoleStore(db), Tokens: identitysql.NewTokenStore(db),
-		Notifier: a.Messages, Sessions: a.Sessions, Browsers: a.MFA, Tx: tx, Audit: a.Audit,
+		Notifier: a.Messages, Sessions: a.Sessions, Browsers: a.MFA, Erase: oidcsql.NewUserData(db), Tx: tx, Audit: a.Audit,
 		TokenKey: box.DeriveKey("one-time tokens"),
 	})
 	a.Passkeys, err = mfa.NewPasskeys(cfg.Issuer, cfg.Theme.ProductName, mfaStore, mfaStore, identitysql.NewCeremonyStore(db))

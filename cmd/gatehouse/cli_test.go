@@ -222,6 +222,8 @@ func testCLIDatabase(t *testing.T, dialect string) {
 	}
 	t.Run("config flag after the positional arguments", func(t *testing.T) { testCLIConfigLast(t, srv) })
 	t.Run("roles", func(t *testing.T) { testCLIRoles(t, srv) })
+	t.Run("lifecycle", func(t *testing.T) { testCLILifecycle(t, srv) })
+	t.Run("last admin", func(t *testing.T) { testCLILastAdmin(t, srv) })
 }
 
 // adminCLI runs a command against the server's configuration with

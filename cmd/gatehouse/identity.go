@@ -25,8 +25,10 @@ type identityDeps struct {
 	// Browsers forgets a user's remembered browsers when their password
 	// changes or is reset.
 	Browsers browserForgetter
-	Tx       identity.Transactor
-	Audit    *audit.Log
+	// Erase removes the protocol tables' rows of a deleted user.
+	Erase identity.UserEraser
+	Tx    identity.Transactor
+	Audit *audit.Log
 	// TokenKey keys the hashes of one-time codes and links.
 	TokenKey []byte
 }
@@ -51,6 +53,18 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 	policy := identity.PasswordPolicy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
 	contacts := &identity.Contacts{
 		Core: core, Users: d.Users, DefaultRegion: cfg.SMS.DefaultRegion, ProductName: cfg.Theme.ProductName,
+	}
+	recovery := &identity.Recovery{
+		Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers},
+		OnUnlock: func(ctx context.Context, userID, by string) {
+			record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+				Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
+		},
+		// The password reset and its audit entry are one unit of work (dbtx).
+		OnPasswordReset: func(ctx context.Context, userID string) error {
+			return d.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
+				Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
+		},
 	}
 	return identity.Services{
 		Core: core,
@@ -77,23 +91,19 @@ func newIdentity(cfg *config.Config, log *slog.Logger, d identityDeps) identity.
 					Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "locked"}})
 			},
 		},
-		Contacts: contacts,
-		Recovery: &identity.Recovery{
-			Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers},
-			OnUnlock: func(ctx context.Context, userID, by string) {
-				record(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-					Action: audit.ActionLockoutEnded, Outcome: audit.OutcomeSuccess, Details: audit.Details{"by": by}})
-			},
-			// The password reset and its audit entry are one unit of work (dbtx).
-			OnPasswordReset: func(ctx context.Context, userID string) error {
-				return d.Audit.Record(ctx, oidc.AuditRequest(ctx, audit.Entry{ActorType: audit.ActorUser, ActorID: userID, Subject: userID,
-					Action: audit.ActionPasswordReset, Outcome: audit.OutcomeSuccess}))
-			},
-		},
+		Contacts:    contacts,
+		Recovery:    recovery,
 		Profiles:    &identity.Profiles{Core: core, Users: d.Users, Policy: policy, Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}},
 		SignInCodes: &identity.SignInCodes{Core: core, Users: d.Users, ProductName: cfg.Theme.ProductName},
 		// A change of roles and its audit entry are one unit of work.
 		Roles: &identity.Roles{Core: core, Users: d.Users, Store: d.Roles, Audit: requestAuditor{d.Audit}},
+		// Each change of a user, its sessions' end with back-channel
+		// logout, and its audit entry are one unit of work.
+		UserAdmin: &identity.UserAdmin{
+			Core: core, Users: d.Users, Roles: d.Roles, Recovery: recovery,
+			Sessions: passwordChangeRevoker{d.Sessions, d.Browsers}, Erase: d.Erase, Audit: requestAuditor{d.Audit},
+			Policy: policy, DefaultRegion: cfg.SMS.DefaultRegion,
+		},
 	}
 }
 

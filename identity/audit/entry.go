@@ -100,6 +100,21 @@ const (
 	ActionClientSecretRotated = "client.secret_rotated"
 )
 
+// Actions of the administration of users (identity.UserAdmin); the
+// subject is the user's id, the actor the administrator, a service or
+// "cli".
+const (
+	ActionUsersCreated       = "users.created"
+	ActionUsersInvited       = "users.invited" // created without a password; the invitation was mailed
+	ActionUsersUpdated       = "users.updated" // details: the fields changed, not their values
+	ActionUsersDeactivated   = "users.deactivated"
+	ActionUsersReactivated   = "users.reactivated"
+	ActionUsersDeleted       = "users.deleted" // the entry keeps the id only
+	ActionUsersResetSent     = "users.password_reset_sent"
+	ActionUsersUnlocked      = "users.unlocked"
+	ActionUsersSessionsEnded = "users.sessions_ended"
+)
+
 // Entry is one audit event. Seq, PrevHash and Hash are set by Seal when the
 // store appends the entry; Time is set by Log.Record.
 type Entry struct {

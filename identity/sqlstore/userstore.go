@@ -401,7 +401,9 @@ func (s *UserStore) orNow(t time.Time) time.Time {
 
 // SetPasswordHash replaces the user's password hash.
 func (s *UserStore) SetPasswordHash(ctx context.Context, userID, hash string) error {
-	return s.setColumn(ctx, "set password hash", userID, "password_hash", hash)
+	return s.setColumns(ctx, "set password hash", userID, map[string]any{
+		"password_hash": hash, "updated_at": newTimestamp(s.now()),
+	})
 }
 
 // RecordLogin sets the user's last login time.

@@ -65,6 +65,7 @@ func (s *UserStore) LockUser(ctx context.Context, userID string, l identity.Lock
 			"lockouts":           gorm.Expr("lockouts + 1"),
 			"locked_until":       until,
 			"locked_permanently": l.Permanent,
+			"updated_at":         newTimestamp(s.now()),
 		})
 	if res.Error != nil {
 		return false, fmt.Errorf("sqlstore: lock user: %w", res.Error)
@@ -89,7 +90,9 @@ func (s *UserStore) ClearLoginFailures(ctx context.Context, userID string, now t
 
 // UnlockUser resets the counts and ends any lockout.
 func (s *UserStore) UnlockUser(ctx context.Context, userID string) error {
-	return s.setColumns(ctx, "unlock user", userID, resetLockout())
+	cols := resetLockout()
+	cols["updated_at"] = newTimestamp(s.now())
+	return s.setColumns(ctx, "unlock user", userID, cols)
 }
 
 // resetLockout are the lockout columns of an account never locked.

@@ -27,6 +27,8 @@ type Handler struct {
 	Users UserReader
 	// Search searches users and looks them up in batches.
 	Search identity.UserSearcher
+	// Admin creates, changes, deactivates and deletes users.
+	Admin UserAdmin
 	// Roles grants roles and lists them.
 	Roles RoleService
 	// Clients manages OAuth clients.

@@ -113,8 +113,9 @@ func (h *Handler) ListRoles(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// sendUser answers with u.
+// sendUser answers with u and its ETag, for a later If-Match.
 func sendUser(c echo.Context, status int, u *identity.User) error {
+	c.Response().Header().Set("ETag", identity.ETag(u))
 	return c.JSON(status, userJSON(u))
 }
 
@@ -169,6 +170,12 @@ func serviceProblem(err error) error {
 		return newProblem(http.StatusConflict, "This is the last active user who can grant roles (users:admin); grant that to someone else first.")
 	case errors.Is(err, identity.ErrUnknownRole):
 		return fieldProblem("A role does not exist.", FieldError{Field: "roles", Detail: "Name built-in or custom roles only (GET /roles)."})
+	case errors.Is(err, identity.ErrPreconditionFailed):
+		return newProblem(http.StatusPreconditionFailed, "The user has changed since the ETag sent in If-Match: read it again.")
+	case errors.Is(err, identity.ErrNoEmail):
+		return newProblem(http.StatusConflict, "The user has no e-mail address to send the link to.")
+	case errors.Is(err, identity.ErrAccountDisabled):
+		return newProblem(http.StatusConflict, "The user is deactivated: reactivate them first.")
 	case errors.Is(err, identity.ErrForbidden):
 		return newProblem(http.StatusForbidden, "Your permissions do not allow this change.")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
 	"gatehouse/oidc"
@@ -20,7 +21,12 @@ import (
 	"gatehouse/templates"
 )
 
-const msgBadLogin = "Incorrect username or password."
+const (
+	msgBadLogin = "Incorrect username or password."
+	// msgDisabled is shown only after the right password: a wrong one on
+	// a disabled account reads as msgBadLogin.
+	msgDisabled = "This account has been deactivated. Contact your administrator."
+)
 
 // signInStep is the password sign-in: its page, and the home page that
 // leads to it.
@@ -90,6 +96,14 @@ func (s signInStep) submit(c echo.Context) error {
 	// of the lockout from the unlock mail and the security activity, which
 	// the identity service's hooks record with this request's details.
 	user, ok, err := s.Authenticator.Authenticate(oidc.WithAuditRequest(ctx, c), login, password)
+	if errors.Is(err, identity.ErrAccountDisabled) {
+		s.Logger.InfoContext(ctx, "login failed", "reason", "account_disabled")
+		details := s.failedLoginDetail(ctx, login)
+		details["reason"] = "account_disabled"
+		s.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
+			Details: details})
+		return s.render(c, http.StatusOK, f, client, login, msgDisabled)
+	}
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,8 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.POST(oidc.PathForgotPassword, h.forgotSubmit, csrf)
 	g.GET(oidc.PathResetPassword, h.resetPage, csrf)
 	g.POST(oidc.PathResetPassword, h.resetSubmit, csrf)
+	g.GET(oidc.PathSetPassword, h.resetPage, csrf)
+	g.POST(oidc.PathSetPassword, h.resetSubmit, csrf)
 	g.GET(oidc.PathUnlock, h.unlock, csrf)
 }
 
@@ -91,9 +93,19 @@ func (h *Handler) forgotSubmit(c echo.Context) error {
 	})
 }
 
+// resetPageOf is the reset page, or the invitation's when the request
+// came to PathSetPassword.
+func resetPageOf(c echo.Context, token string) templates.ResetPasswordPage {
+	p := templates.ResetPasswordPage{Action: oidc.PathResetPassword, CSRF: oidc.CSRFToken(c), Token: token}
+	if c.Path() == oidc.PathSetPassword {
+		p.Action, p.Invite = oidc.PathSetPassword, true
+	}
+	return p
+}
+
 func (h *Handler) resetPage(c echo.Context) error {
 	token := c.QueryParam("token")
-	p := templates.ResetPasswordPage{Action: oidc.PathResetPassword, CSRF: oidc.CSRFToken(c), Token: token}
+	p := resetPageOf(c, token)
 	if _, err := h.Passwords.CheckResetToken(c.Request().Context(), token); err != nil {
 		if !isCodeError(err) {
 			return err
@@ -106,7 +118,7 @@ func (h *Handler) resetPage(c echo.Context) error {
 func (h *Handler) resetSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := c.FormValue("token")
-	p := templates.ResetPasswordPage{Action: oidc.PathResetPassword, CSRF: oidc.CSRFToken(c), Token: token}
+	p := resetPageOf(c, token)
 	// The reset's audit entry is written inside its transaction
 	// (identity.Recovery.OnPasswordReset), with this request's details.
 	u, err := h.Passwords.ResetPassword(oidc.WithAuditRequest(ctx, c), token, c.FormValue("password"))
