@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 
@@ -140,55 +137,4 @@ func pathParams(c echo.Context) map[string]string {
 		m[name] = c.ParamValues()[i]
 	}
 	return m
-}
-
-// unsupported finds the name of an unknown property in a schema error.
-var unsupported = regexp.MustCompile(`^property "([^"]+)" is unsupported$`)
-
-// requestProblem turns the validator's findings into a 400 naming each
-// bad field: a parameter by its name, a body field by its JSON path
-// ("address/locality"). Only the reason is shown, never the value sent.
-func requestProblem(err error) *problem {
-	p := fieldProblem("The request does not match the API document.")
-	var walk func(err error, field string)
-	walk = func(err error, field string) {
-		var multi openapi3.MultiError
-		var reqErr *openapi3filter.RequestError
-		var schemaErr *openapi3.SchemaError
-		var parseErr *openapi3filter.ParseError
-		switch {
-		case errors.As(err, &multi):
-			for _, e := range multi {
-				walk(e, field)
-			}
-		case errors.As(err, &reqErr):
-			switch {
-			case reqErr.Parameter != nil:
-				field = reqErr.Parameter.Name
-			case reqErr.RequestBody != nil:
-				field = "body"
-			}
-			if reqErr.Err == nil {
-				p.fields = append(p.fields, FieldError{Field: field, Detail: reqErr.Reason})
-				return
-			}
-			walk(reqErr.Err, field)
-		case errors.As(err, &schemaErr):
-			if ptr := schemaErr.JSONPointer(); len(ptr) > 0 && field == "body" {
-				field = strings.Join(ptr, "/")
-			}
-			if m := unsupported.FindStringSubmatch(schemaErr.Reason); m != nil {
-				field = strings.TrimPrefix(strings.TrimPrefix(field+"/"+m[1], "body/"), "/")
-				p.fields = append(p.fields, FieldError{Field: field, Detail: "This field is not part of the API."})
-				return
-			}
-			p.fields = append(p.fields, FieldError{Field: field, Detail: schemaErr.Reason})
-		case errors.As(err, &parseErr):
-			p.fields = append(p.fields, FieldError{Field: field, Detail: "Not valid JSON or not of the expected type."})
-		default:
-			p.fields = append(p.fields, FieldError{Field: field, Detail: "Not valid here."})
-		}
-	}
-	walk(err, "")
-	return p
 }

@@ -91,7 +91,14 @@ func (h *Handler) answer(c echo.Context, err error) error {
 		return nil
 	}
 	var p *problem
-	if !errors.As(err, &p) {
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &he) && he.Code < http.StatusInternalServerError:
+		// The generated parameter binding, should the document let
+		// through a value it cannot read.
+		p = newProblem(he.Code, "The request does not match the API document.")
+	default:
 		p = h.failure(c, err)
 	}
 	if c.Response().Committed {
