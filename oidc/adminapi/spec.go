@@ -130,7 +130,7 @@ func (d *document) serveDocument(w http.ResponseWriter) {
 
 // Operation is one route of the API as the document declares it.
 type Operation struct {
-	ID         string // operationId
+	ID         string // operationId, as openapi.yaml spells it
 	Method     string
 	Path       string // relative to Path, with {parameters}
 	Permission access.Permission
@@ -145,7 +145,11 @@ func Operations() []Operation {
 	}
 	out := make([]Operation, 0, len(d.operations))
 	for _, op := range d.operations {
-		out = append(out, Operation{ID: op.route.Operation.OperationID, Method: op.route.Method, Path: op.route.Path, Permission: op.scope})
+		// The generator capitalises the ids of the embedded copy;
+		// openapi.yaml spells them in lower camel case.
+		id := op.route.Operation.OperationID
+		id = strings.ToLower(id[:1]) + id[1:]
+		out = append(out, Operation{ID: id, Method: op.route.Method, Path: op.route.Path, Permission: op.scope})
 	}
 	return out
 }
