@@ -350,7 +350,7 @@ func (s *UserAdmin) checkTaken(ctx context.Context, self string, u *User, ve *Va
 		other, _, err := s.Users.FindUserByLogin(ctx, c.value)
 		switch {
 		case err == nil && other.ID != self:
-			ve.Add(c.field, c.msg)
+			ve.addTaken(c.field, c.msg)
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("identity: check %s: %w", c.field, err)
 		}
@@ -362,13 +362,16 @@ func (s *UserAdmin) checkTaken(ctx context.Context, self string, u *User, ve *Va
 // the name or address between the check and the write) into a
 // *ValidationError.
 func takenField(err error) error {
+	ve := &ValidationError{}
 	switch {
 	case errors.Is(err, ErrUsernameTaken):
-		return fieldError(FieldUsername, msgUsernameTaken)
+		ve.addTaken(FieldUsername, msgUsernameTaken)
 	case errors.Is(err, ErrEmailTaken):
-		return fieldError(FieldEmail, "Another account already uses this e-mail address.")
+		ve.addTaken(FieldEmail, "Another account already uses this e-mail address.")
+	default:
+		return err
 	}
-	return err
+	return ve
 }
 
 // claimFields renames the keys of ve that differ from the claims'.

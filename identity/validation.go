@@ -65,6 +65,32 @@ type ValidationError struct {
 	// person who filled in the form, e.g. "Choose a longer password: at
 	// least 8 characters." Messages never repeat the submitted value.
 	Fields map[string]string
+	// Taken lists the fields whose value is fine but already belongs to
+	// another account (a username, an e-mail address): a clash with the
+	// stored data, which an API answers 409 Conflict rather than 400.
+	Taken []string
+}
+
+// OnlyTaken reports whether every problem is a value another account
+// holds.
+func (e *ValidationError) OnlyTaken() bool {
+	if len(e.Fields) == 0 {
+		return false
+	}
+	for f := range e.Fields {
+		if !slices.Contains(e.Taken, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// addTaken records that field's value belongs to another account.
+func (e *ValidationError) addTaken(field, msg string) {
+	if _, ok := e.Fields[field]; !ok {
+		e.Taken = append(e.Taken, field)
+	}
+	e.Add(field, msg)
 }
 
 // Error lists the problems in field order.

@@ -110,6 +110,12 @@ func (p apiProblem) fields() []string {
 func (s *testServer) serviceToken(t testing.TB, scope string) string {
 	t.Helper()
 	id, secret := s.createClient(t, "--name", "Service "+scope, "--grant-type", "client_credentials", "--scope", scope)
+	return s.serviceTokenOf(t, id, secret, scope)
+}
+
+// serviceTokenOf is a client_credentials token of the client for scope.
+func (s *testServer) serviceTokenOf(t testing.TB, id, secret, scope string) string {
+	t.Helper()
 	cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: s.URL + "/oauth2/token"}
 	if scope != "" {
 		cc.Scopes = strings.Fields(scope)

@@ -154,6 +154,9 @@ func serviceProblem(err error) error {
 	switch {
 	case errors.As(err, &ve):
 		p := fieldProblem("Some fields are not valid.")
+		if ve.OnlyTaken() {
+			p = &problem{status: http.StatusConflict, detail: "Another account already uses these values."}
+		}
 		for _, f := range sortedKeys(ve.Fields) {
 			p.fields = append(p.fields, FieldError{Field: f, Detail: ve.Fields[f]})
 		}
