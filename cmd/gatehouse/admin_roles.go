@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -159,22 +158,6 @@ func usersSetRoles(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return roleUsage(err)
 	}
 	fmt.Fprintf(stdout, "Roles of %s: %s (were: %s)\n", u.Username, rolesOrNone(strings.Join(u.Roles, " ")), rolesOrNone(old))
-	return nil
-}
-
-// knownRoles refuses, as set-roles does, a role of `users create --role`
-// that is neither built-in nor custom: a misspelt role would grant
-// nothing and go unnoticed.
-func knownRoles(ctx context.Context, a *App, names []string) error {
-	all, err := a.Identity.Roles.ListRoles(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if !slices.ContainsFunc(all, func(r access.Role) bool { return r.Name == n }) {
-			return usageError{fmt.Sprintf("unknown role %q: see `gatehouse roles list`", n)}
-		}
-	}
 	return nil
 }
 

@@ -107,3 +107,27 @@ func testAdminAPIReads(t *testing.T, dialect string) {
 		})
 	}
 }
+
+// TestAdminAPIRouting: a method a route does not take is 405 with Allow,
+// a path the API does not have 404, both as problem details; an unknown
+// field deep in a body is named by its path.
+func TestAdminAPIRouting(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "sqlite", nil)
+	api := adminAPI{base: srv.URL, token: srv.serviceToken(t, "users:write")}
+	got := api.call(t, "PUT", "/users", nil)
+	got.problem(t, http.StatusMethodNotAllowed)
+	if allow := got.Header.Get("Allow"); allow != "GET, POST" {
+		t.Errorf("Allow %q", allow)
+	}
+	api.call(t, "GET", "/nothing/here", nil).problem(t, http.StatusNotFound)
+	p := api.call(t, "POST", "/users", map[string]any{"username": "zed", "password": "a long passphrase 12",
+		"is_admin": true, "address": map[string]any{"town": "x"}}).problem(t, http.StatusBadRequest)
+	if f := p.fields(); !slices.Contains(f, "is_admin") || !slices.Contains(f, "address/town") {
+		t.Errorf("unknown fields named %v, want is_admin and address/town", f)
+	}
+	p = api.call(t, "POST", "/users", map[string]any{"password": "a long passphrase 12"}).problem(t, http.StatusBadRequest)
+	if f := p.fields(); !slices.Equal(f, []string{"username"}) {
+		t.Errorf("missing username named %v", f)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
@@ -39,6 +40,10 @@ func (h *Handler) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		op := h.doc.operations[c.Request().Method+" "+c.Path()]
 		if op == nil {
+			if allow := h.doc.allowed(c.Request().URL.Path); len(allow) > 0 {
+				c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+				return newProblem(http.StatusMethodNotAllowed, "This route does not take "+c.Request().Method+".").write(c)
+			}
 			return newProblem(http.StatusNotFound, "There is no such route in this API.").write(c)
 		}
 		a, p := h.authenticate(c, op.scope)

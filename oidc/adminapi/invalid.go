@@ -62,7 +62,11 @@ func walkInvalid(err error, field string, report func(field, detail string)) {
 			field = path
 		}
 		for _, f := range namedFields(e) {
-			report(join(field, f), schemaDetail(e))
+			// A missing property's path may end in its name already.
+			if field != f && !strings.HasSuffix(field, "/"+f) {
+				f = join(field, f)
+			}
+			report(f, schemaDetail(e))
 		}
 		if len(namedFields(e)) == 0 {
 			report(orBody(field), schemaDetail(e))
@@ -87,9 +91,17 @@ func walkInvalid(err error, field string, report func(field, detail string)) {
 // "additional properties 'a', 'b' not allowed", "missing property 'x'".
 var quoted = regexp.MustCompile(`'([A-Za-z0-9_]+)'`)
 
-// namedFields are the properties an additionalProperties or required
-// finding is about: the field to name is the property, not its object.
+// legacyProperty finds the property the OpenAPI 3.0 validator (which
+// kin-openapi falls back to for schemas without JSON Schema 2020
+// keywords) names: `property "x" is unsupported` or `... is missing`.
+var legacyProperty = regexp.MustCompile(`^property "([^"]+)" is (unsupported|missing)$`)
+
+// namedFields are the properties an unknown-field or required finding is
+// about: the field to name is the property, not its object.
 func namedFields(e *openapi3.SchemaError) []string {
+	if m := legacyProperty.FindStringSubmatch(e.Reason); m != nil {
+		return []string{m[1]}
+	}
 	switch e.SchemaField {
 	case "additionalProperties", "required":
 		var out []string
@@ -106,6 +118,12 @@ func schemaDetail(e *openapi3.SchemaError) string {
 	s := e.Schema
 	if s == nil {
 		s = &openapi3.Schema{}
+	}
+	if m := legacyProperty.FindStringSubmatch(e.Reason); m != nil {
+		if m[2] == "missing" {
+			return "This field is required."
+		}
+		return "This field is not part of the API."
 	}
 	switch e.SchemaField {
 	case "additionalProperties":

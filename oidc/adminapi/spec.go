@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -67,6 +68,36 @@ func loadDocument(issuer string) (*document, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// allowed lists the methods the document has for path, a request path
+// under Path: for a 405's Allow header.
+func (d *document) allowed(path string) []string {
+	var out []string
+	for key := range d.operations {
+		method, pattern, _ := strings.Cut(key, " ")
+		if matchesPattern(pattern, path) && !slices.Contains(out, method) {
+			out = append(out, method)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// matchesPattern reports whether path fits an echo route pattern whose
+// ":name" segments stand for any one non-empty segment.
+func matchesPattern(pattern, path string) bool {
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		if strings.HasPrefix(want[i], ":") && got[i] != "" || want[i] == got[i] {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // operationScope is the one permission an operation's security
