@@ -361,13 +361,16 @@ func TestAdminRefusesInvalidMetadata(t *testing.T) {
 }
 
 // TestAdminScopesOnlyForAdministrators: the admin path accepts the admin
-// API's scopes; the registration rules (ValidateFor) still refuse them.
+// API's scopes; dynamic registration's extra rule (RefuseAdminScopes)
+// refuses them, naming the scope field.
 func TestAdminScopesOnlyForAdministrators(t *testing.T) {
 	for _, p := range access.All() {
 		m := clientreg.Metadata{GrantTypes: []string{"client_credentials"}, Scope: string(p)}
-		var me *clientreg.MetadataError
-		if err := m.Validate(); !errors.As(err, &me) || me.Field != "scope" {
-			t.Errorf("Validate with scope %s = %v, want a refusal", p, err)
+		if err := m.Validate(); err != nil {
+			t.Errorf("Validate with scope %s = %v; the shared rules allow admin scopes", p, err)
+		}
+		if me := m.RefuseAdminScopes(); me == nil || me.Field != "scope" {
+			t.Errorf("RefuseAdminScopes with scope %s = %v, want a refusal naming scope", p, me)
 		}
 	}
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
