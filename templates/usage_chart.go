@@ -21,6 +21,7 @@ const (
 	barLabelWidth  = 180.0 // a breakdown's labels, left of its bars
 	barValueRoom   = 56.0  // its values, right of its bars
 	maxBarLabel    = 26    // characters of a label drawn; the table has all of it
+	maxBandWidth   = 24.0  // a suppressed count's band, at most
 )
 
 // chartView is a chart with its SVG geometry worked out: every number the
@@ -158,8 +159,12 @@ func (v *chartView) layoutTimeline(minCell int) {
 				flush()
 				if !banded[i] {
 					banded[i] = true
-					v.Bands = append(v.Bands, rectView{X: num(x(i) - step/2), Y: num(y(float64(minCell))),
-						W: num(step), H: num(plotBottom - y(float64(minCell)))})
+					// A band is a day's width, but no wider than a
+					// bar would be: one hidden count must not fill the
+					// chart of a single day.
+					w := math.Min(step, maxBandWidth)
+					v.Bands = append(v.Bands, rectView{X: num(x(i) - w/2), Y: num(y(float64(minCell))),
+						W: num(w), H: num(plotBottom - y(float64(minCell)))})
 				}
 				continue
 			}
