@@ -40,6 +40,9 @@ func parseSelection(q url.Values, now time.Time, clients []ClientOption) selecti
 	}
 	if days, ok := presetDays[s.Period]; ok {
 		s.Query.From, s.Query.To = today.AddDate(0, 0, 1-days), today.AddDate(0, 0, 1)
+		// The date fields show the preset's days, a start for a
+		// custom range.
+		s.From, s.To = s.Query.From.Format(time.DateOnly), today.Format(time.DateOnly)
 	} else if s.Period == templates.UsagePeriodCustom {
 		s.parseRange()
 	} else {

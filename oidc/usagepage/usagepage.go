@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,9 +43,6 @@ type Handler struct {
 	Pages   *templates.Renderer
 	Now     func() time.Time
 	Logger  *slog.Logger
-	// Base is the path of the group the handler is mounted on, for the
-	// form's action and the download link; "" means "/admin".
-	Base string
 }
 
 // Mount registers the dashboard and its download on g. The caller guards
@@ -97,8 +95,10 @@ func (h *Handler) load(c echo.Context) (templates.UsagePage, *usage.Report, erro
 		return templates.UsagePage{}, nil, err
 	}
 	sel := parseSelection(c.QueryParams(), h.Now().UTC(), clients)
+	// The links stay on the group the caller mounted the pages on.
+	base := strings.TrimSuffix(strings.TrimSuffix(c.Path(), PathCSV), PathDashboard)
 	page := templates.UsagePage{
-		Action: h.base() + PathDashboard, Period: sel.Period, From: sel.From, To: sel.To,
+		Action: base + PathDashboard, Period: sel.Period, From: sel.From, To: sel.To,
 		ClientID: sel.ClientID, Errors: sel.Errors,
 	}
 	for _, cl := range clients {
@@ -112,16 +112,9 @@ func (h *Handler) load(c echo.Context) (templates.UsagePage, *usage.Report, erro
 	if err != nil {
 		return page, nil, err
 	}
-	page.CSVURL = h.base() + PathCSV + "?" + sel.values().Encode()
+	page.CSVURL = base + PathCSV + "?" + sel.values().Encode()
 	page.Range = rangeText(rep.Query, clientLabel(clients, rep.Query.ClientID))
 	return page, rep, nil
-}
-
-func (h *Handler) base() string {
-	if h.Base == "" {
-		return "/admin"
-	}
-	return h.Base
 }
 
 func clientName(c ClientOption) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html/atom"
 
 	"gatehouse/identity/usage"
 )
@@ -268,8 +269,9 @@ func TestDashboardBadQuery(t *testing.T) {
 				if !ok || !strings.Contains(text(errEl), tc.message) {
 					t.Errorf("error under %s = %q, want it to say %q", tc.field, text(errEl), tc.message)
 				}
-				if _, ok := p.ids["usage-submit"]; !ok {
-					t.Error("the form is missing")
+				forms := elements(p.doc, atom.Form)
+				if len(forms) != 1 || attr(forms[0], "action") != "/admin/usage" || attr(forms[0], "method") != "get" {
+					t.Error("the form (GET /admin/usage) is missing")
 				}
 				for _, id := range []string{"summary-table", "sign-ups-chart", "usage-csv"} {
 					if _, ok := p.ids[id]; ok {
