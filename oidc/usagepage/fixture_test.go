@@ -105,6 +105,7 @@ func clientLabel(i int) string { return fmt.Sprintf("Application %d", i) }
 // queries it was asked.
 type server struct {
 	e       *echo.Echo
+	pages   *templates.Renderer
 	queries []usage.Query
 	reports []*usage.Report
 }
@@ -115,7 +116,7 @@ func newServer(tb testing.TB, f fixture, reportErr error) *server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &server{e: echo.New()}
+	s := &server{e: echo.New(), pages: pages}
 	log := slog.New(slog.DiscardHandler)
 	s.e.HTTPErrorHandler = oidc.ErrorHandler(pages, log, nil)
 	h := &usagepage.Handler{
