@@ -8,8 +8,8 @@ import (
 	"gatehouse/templates"
 )
 
-// metricNames are the daily metrics' names on the page and in the CSV's
-// readers' minds; the CSV itself uses the Metric values.
+// metricNames are the daily metrics' names on the page; the CSV names
+// them by their Metric values.
 var metricNames = map[usage.Metric]string{
 	usage.SignUps:          "Sign-ups",
 	usage.SignIns:          "Sign-ins",
