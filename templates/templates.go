@@ -69,6 +69,7 @@ var pageSamples = map[string]any{
 	"mfa_totp":        newTOTPSetupView(TOTPSetupPage{}),
 	"mfa_challenge":   newMFAChallengeView(MFAChallengePage{}),
 	"mfa_confirm":     MFAConfirmPage{},
+	"usage":           newUsageView(UsagePage{Range: "sample", Charts: []UsageChart{{}, {Kind: UsageBreakdown}}}),
 }
 
 // New validates theme and parses every page template once.
