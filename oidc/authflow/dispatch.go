@@ -247,7 +247,26 @@ func (h *Handler) advance(c echo.Context, f *Flow) error {
 			return err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, f.ReturnTo)
+	return c.Redirect(http.StatusSeeOther, h.landing(c, f.ReturnTo, bs))
+}
+
+// landing is where a flow without a client ends: its ReturnTo, or, for
+// the home page, where Landing sends the signed-in user. A Landing that
+// fails keeps the home page: the sign-in itself succeeded.
+func (h *Handler) landing(c echo.Context, returnTo string, bs *oidc.BrowserSession) string {
+	if returnTo != "/" || h.Landing == nil || bs == nil {
+		return returnTo
+	}
+	ctx := c.Request().Context()
+	to, err := h.Landing(ctx, bs.UserID)
+	if err != nil {
+		h.Logger.WarnContext(ctx, "landing page unknown: home page instead", "user_id", bs.UserID, "error", err)
+		return returnTo
+	}
+	if to = safeNext(to); to == "" {
+		return returnTo
+	}
+	return to
 }
 
 // directFlow is the flow of a sign-in begun on the sign-in or sign-up page
