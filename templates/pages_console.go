@@ -106,10 +106,10 @@ type ConsoleAuditEntry struct {
 // ConsoleUserActions are the detail page's forms and links, each hidden
 // when empty. The Confirm ones lead to a confirmation page first.
 type ConsoleUserActions struct {
-	EditURL, RolesURL                                  string
-	ConfirmDeactivateURL, ConfirmEndSessionsURL        string
-	ConfirmDeleteURL                                   string
-	ReactivateAction, SendResetAction, UnlockAction    string
+	EditURL, RolesURL                               string
+	ConfirmDeactivateURL, ConfirmEndSessionsURL     string
+	ConfirmDeleteURL                                string
+	ReactivateAction, SendResetAction, UnlockAction string
 }
 
 // ConsoleConfirmPage asks to confirm a change that cannot be taken back
@@ -192,7 +192,7 @@ func newConsoleFormView(p ConsoleUserFormPage) consoleFormView {
 	pw := field{ID: prefix + "password", Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password",
 		Hint: "Only when no invitation is sent: the user's first password."}
 	pw.Error = p.Errors[pw.key()]
-	all := append([]field{pw, {Name: "roles"}, {Name: "invite"}, {Name: "email_verified"}, {Name: "phone_number_verified"}}, fields...)
+	all := append([]field{pw, {Name: "roles"}}, fields...)
 	return consoleFormView{ConsoleUserFormPage: p, Fields: fields, Password: pw, Others: otherErrors(p.Errors, all...)}
 }
 
