@@ -78,7 +78,7 @@ type App struct {
 	// AdminAPI serves /admin/api/v1.
 	AdminAPI *adminapi.Handler
 	// Console serves the admin console's pages under /admin.
-	Console *console.Handler
+	Console  *console.Handler
 	Pages    *templates.Renderer
 	Messages *message.Queue
 	Worker   *message.Worker

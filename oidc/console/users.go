@@ -75,27 +75,29 @@ func (h *Handler) users(c echo.Context) error {
 		}
 		*dst = t
 	}
-	if len(p.Errors) == 0 {
-		page, err := h.Search.SearchUsers(ctx, q)
-		var ve *identity.ValidationError
-		switch {
-		case errors.As(err, &ve):
-			p.Errors = ve.Fields
-			if msg, ok := ve.Fields[identity.FieldCursor]; ok {
-				p.Errors["cursor"] = msg + " Search again from the first page."
+	// The search runs even with a bad date, so every bad filter is named
+	// at once; results are shown only when none is.
+	page, err := h.Search.SearchUsers(ctx, q)
+	var ve *identity.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		for k, msg := range ve.Fields {
+			if k == identity.FieldCursor {
+				msg += " Search again from the first page."
 			}
-		case err != nil:
-			return err
-		default:
-			for _, u := range page.Users {
-				p.Users = append(p.Users, userRow(u))
-			}
-			if page.NextCursor != "" {
-				next := c.QueryParams()
-				next.Set("cursor", page.NextCursor)
-				next.Del("notice")
-				p.NextURL = PathUsers + "?" + next.Encode()
-			}
+			p.Errors[k] = msg
+		}
+	case err != nil:
+		return err
+	case len(p.Errors) == 0:
+		for _, u := range page.Users {
+			p.Users = append(p.Users, userRow(u))
+		}
+		if page.NextCursor != "" {
+			next := c.QueryParams()
+			next.Set("cursor", page.NextCursor)
+			next.Del("notice")
+			p.NextURL = PathUsers + "?" + next.Encode()
 		}
 	}
 	return h.Pages.ConsoleUsers(oidc.StartPage(c, http.StatusOK), p)
