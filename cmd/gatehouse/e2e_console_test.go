@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,9 @@ import (
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc/console"
 )
+
+// userLinkRE finds the usernames of the search's result rows.
+var userLinkRE = regexp.MustCompile(`<td><a href="/admin/users/[0-9a-f-]{36}">([^<]+)</a></td>`)
 
 // consoleUser creates a user holding roles through the identity service.
 func consoleUser(t testing.TB, srv *testServer, username string, roles ...string) *identity.User {
@@ -113,6 +118,29 @@ func TestConsoleAccess(t *testing.T) {
 			if p.Status != http.StatusOK {
 				t.Errorf("search with bad filters = %d, want 200 with the errors", p.Status)
 			}
+
+			// Pages of two, in username order, each linked to the next.
+			var seen []string
+			next := srv.URL + console.PathUsers + "?sort=username&limit=2"
+			for next != "" {
+				p, _ := admin.get(t, next)
+				for _, m := range userLinkRE.FindAllStringSubmatch(p.Body, -1) {
+					seen = append(seen, m[1])
+				}
+				next = ""
+				if strings.Contains(p.Body, `id="users-next"`) {
+					next = srv.URL + regexpAttr(t, p.Body, "users-next", "href")
+				}
+				if len(seen) > 10 {
+					t.Fatal("the pages never end")
+				}
+			}
+			if want := []string{"ada", "mona", "pete"}; !slices.Equal(seen, want) {
+				t.Errorf("users over the pages %v, want %v", seen, want)
+			}
+			// A cursor of another search is refused in words.
+			p, _ = admin.get(t, srv.URL+console.PathUsers+"?sort=email&cursor=bogus")
+			mustContain(t, p.Body, `id="cursor-error"`, "bad cursor")
 		})
 	}
 }
@@ -150,6 +178,22 @@ func TestConsoleFreshSignIn(t *testing.T) {
 			p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "ada", "password": "not the password"})
 			if p.URL.Path != "/login" {
 				t.Errorf("a wrong password led to %s", p.URL)
+			}
+
+			// With a second factor, the sign-in again asks for it too.
+			consoleUser(t, srv, "otto", access.RoleAdmin)
+			ob := consoleSignIn(t, srv, "otto", true)
+			secret, _ := enrolTOTP(t, srv, ob)
+			clock.Advance(srv.Config.Console.MaxAuthAge.Std() + time.Minute)
+			p, _ = ob.get(t, srv.URL+console.PathUsers)
+			p, _ = ob.submit(t, p, "login-submit", map[string]string{"login": "otto", "password": testUserPassword})
+			if p.URL.Path == console.PathUsers {
+				t.Fatal("the password alone brought back the console of a user with a second factor")
+			}
+			mustContain(t, p.Body, `id="mfa-submit"`, "second factor asked again")
+			p, _ = ob.submit(t, p, "mfa-submit", map[string]string{"code": totpCode(t, secret, time.Now().Add(30*time.Second))})
+			if p.URL.Path != console.PathUsers || p.Status != http.StatusOK {
+				t.Errorf("after password and code: %s %d, want %s", p.URL, p.Status, console.PathUsers)
 			}
 		})
 	}

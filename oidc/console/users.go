@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,14 @@ func (h *Handler) users(c echo.Context) error {
 	}
 	q := identity.UserQuery{Q: form.Q, Email: form.Email, Status: identity.Status(form.Status), Role: form.Role,
 		Sort: identity.UserSort(form.Sort), Descending: form.Direction == "desc", Cursor: c.QueryParam("cursor")}
+	// The page size, as the admin API takes it; the form does not ask.
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			p.Errors[identity.FieldLimit] = "Ask for a page size between 1 and 500."
+		}
+		q.Limit = n
+	}
 	for key, dst := range map[string]*time.Time{
 		"created_after": &q.CreatedAfter, "created_before": &q.CreatedBefore,
 		"last_login_after": &q.LastLoginAfter, "last_login_before": &q.LastLoginBefore,
