@@ -41,7 +41,7 @@ func TestConsolePagesRender(t *testing.T) {
 			return r.ConsoleConfirm(b, ConsoleConfirmPage{Nav: nav, CSRF: "tok", Title: "Delete?", Action: "/x", Button: "Delete", ButtonID: "confirm-delete", CancelURL: "/c"})
 		}, []string{`id="confirm-delete"`, `name="csrf" value="tok"`}},
 		{"form", func(b *bytes.Buffer) error { return r.ConsoleUserForm(b, form) },
-			[]string{`id="email-error"`, `Other.`, `id="role-manager" name="roles" type="checkbox" value="manager" checked`, `autocomplete="new-password"`}},
+			[]string{`id="email-error"`, `Other.`, `id="role-manager" name="roles" type="checkbox" autocomplete="off" value="manager" checked`, `autocomplete="new-password"`}},
 		{"roles", func(b *bytes.Buffer) error {
 			return r.ConsoleRoles(b, ConsoleRolesPage{Nav: nav, CSRF: "tok", Action: "/r", UserName: "pete", ETag: `"abc"`, Roles: form.Roles})
 		}, []string{`name="etag" value="&#34;abc&#34;"`, `id="roles-save"`}},

@@ -214,7 +214,7 @@ func TestConsoleInviteManager(t *testing.T) {
 			admin := consoleUser(t, srv, "ada", access.RoleAdmin)
 			b := consoleSignIn(t, srv, "ada", true)
 			p, _ := b.get(t, srv.URL+console.PathUsers+"/new")
-			mustContain(t, p.Body, `id="user-invite" name="invite" type="checkbox" value="on" checked`, "invitation ticked by default")
+			mustContain(t, p.Body, `id="user-invite" name="invite" type="checkbox" autocomplete="off" value="on" checked`, "invitation ticked by default")
 			// A refusal of the service comes back next to its field.
 			bad, _ := b.submit(t, p, "user-save", map[string]string{"username": "mia", "email": "not an address", "roles": access.RoleManager})
 			if bad.Status != http.StatusUnprocessableEntity || !strings.Contains(bad.Body, `id="email-error"`) {
