@@ -138,6 +138,25 @@ func TestConsoleAccess(t *testing.T) {
 			if want := []string{"ada", "mona", "pete"}; !slices.Equal(seen, want) {
 				t.Errorf("users over the pages %v, want %v", seen, want)
 			}
+			// The filters select as the admin API's do.
+			for query, want := range map[string][]string{
+				"role=manager":           {"mona"},
+				"email=pe&sort=username": {"pete"},
+				"q=ona":                  {"mona"},
+				"status=disabled":        nil,
+				"status=active&sort=username&direction=desc":                       {"pete", "mona", "ada"},
+				"created_after=2000-01-01&created_before=2999-01-01&sort=username": {"ada", "mona", "pete"},
+				"last_login_after=2999-01-01":                                      nil,
+			} {
+				p, _ := admin.get(t, srv.URL+console.PathUsers+"?"+query)
+				var got []string
+				for _, m := range userLinkRE.FindAllStringSubmatch(p.Body, -1) {
+					got = append(got, m[1])
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("search %s found %v, want %v", query, got, want)
+				}
+			}
 			// A cursor of another search is refused in words.
 			p, _ = admin.get(t, srv.URL+console.PathUsers+"?sort=email&cursor=bogus")
 			mustContain(t, p.Body, `id="cursor-error"`, "bad cursor")
