@@ -156,6 +156,8 @@ mfa:
   required_clients: [payroll, hr-portal]
   grace_period: 168h
   remember_browser: 720h
+console:
+  max_auth_age: 5m
 `
 	want := &Config{
 		Issuer:      "https://login.example.com",
@@ -221,6 +223,7 @@ mfa:
 		Audit: Audit{Retention: Duration(720 * time.Hour)},
 		MFA: MFA{Required: "everyone", RequiredRoles: []string{"admin"}, RequiredClients: []string{"payroll", "hr-portal"},
 			GracePeriod: Duration(168 * time.Hour), RememberBrowser: Duration(720 * time.Hour)},
+		Console: Console{MaxAuthAge: Duration(5 * time.Minute)},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -507,6 +510,11 @@ func TestLoadEnv(t *testing.T) {
 				c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "auditor"}, RequiredClients: []string{"payroll"},
 					GracePeriod: Duration(336 * time.Hour), RememberBrowser: Duration(720 * time.Hour)}
 			},
+		},
+		{
+			name: "console",
+			env:  map[string]string{"GATEHOUSE_CONSOLE_MAX_AUTH_AGE": "30m"},
+			want: func(c *Config) { c.Console.MaxAuthAge = Duration(30 * time.Minute) },
 		},
 		{
 			name: "list",

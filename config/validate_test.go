@@ -61,6 +61,19 @@ func TestValidate(t *testing.T) {
 			want:   []string{`tokens.roles_claim: "sub" is a standard claim already; choose another name, e.g. roles`},
 		},
 
+		// console
+		{name: "console sign-ins good for an hour", mutate: func(c *Config) { c.Console.MaxAuthAge = Duration(time.Hour) }},
+		{
+			name:   "console.max_auth_age too short",
+			mutate: func(c *Config) { c.Console.MaxAuthAge = Duration(10 * time.Second) },
+			want:   []string{"console.max_auth_age: must be between 1m0s and 24h0m0s, got 10s"},
+		},
+		{
+			name:   "console.max_auth_age too long",
+			mutate: func(c *Config) { c.Console.MaxAuthAge = Duration(48 * time.Hour) },
+			want:   []string{"console.max_auth_age: must be between 1m0s and 24h0m0s, got 48h0m0s"},
+		},
+
 		// mfa
 		{name: "mfa for everyone, with grace and remembered browsers", mutate: func(c *Config) {
 			c.MFA = MFA{Required: "everyone", RequiredRoles: []string{"admin", "no-such-role"}, RequiredClients: []string{"payroll"},

@@ -70,6 +70,13 @@ var pageSamples = map[string]any{
 	"mfa_challenge":   newMFAChallengeView(MFAChallengePage{}),
 	"mfa_confirm":     MFAConfirmPage{},
 	"usage":           newUsageView(UsagePage{Range: "sample", Charts: []UsageChart{{}, {Kind: UsageBreakdown}}}),
+
+	"console_home":      ConsoleHomePage{},
+	"console_users":     ConsoleUsersPage{},
+	"console_user":      ConsoleUserPage{},
+	"console_confirm":   ConsoleConfirmPage{},
+	"console_user_form": newConsoleFormView(ConsoleUserFormPage{}),
+	"console_roles":     ConsoleRolesPage{},
 }
 
 // New validates theme and parses every page template once.
@@ -96,8 +103,9 @@ func New(theme Theme) (*Renderer, error) {
 		mailStyle: newMailColours(theme.PrimaryColor),
 	}
 
-	// fields.html holds the labelled-input partial the forms share.
-	layout, err := template.ParseFS(files, "layout.html", "fields.html")
+	// fields.html holds the labelled-input partial the forms share,
+	// console_nav.html the admin console's navigation.
+	layout, err := template.ParseFS(files, "layout.html", "fields.html", "console_nav.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse layout: %w", err)
 	}

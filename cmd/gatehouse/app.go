@@ -37,6 +37,7 @@ import (
 	"gatehouse/oidc/captcha"
 	captchasql "gatehouse/oidc/captcha/sqlstore"
 	"gatehouse/oidc/clientreg"
+	"gatehouse/oidc/console"
 	"gatehouse/oidc/mfapages"
 	"gatehouse/oidc/ratelimit"
 	"gatehouse/oidc/recovery"
@@ -76,6 +77,8 @@ type App struct {
 	MFAPages *mfapages.Handler
 	// AdminAPI serves /admin/api/v1.
 	AdminAPI *adminapi.Handler
+	// Console serves the admin console's pages under /admin.
+	Console  *console.Handler
 	Pages    *templates.Renderer
 	Messages *message.Queue
 	Worker   *message.Worker
@@ -330,6 +333,10 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.Account.SecondFactors = a.MFAPages
 	a.Account.Passkeys = a.MFAPages.AccountPasskeys()
 	a.AdminAPI = newAdminAPI(a)
+	a.Console = newConsole(a, browser, pages)
+	// A manager signing in on the sign-in page itself lands on the usage
+	// figures, the one part of the console open to them.
+	a.SignIn.Landing = a.Console.Landing
 	a.Echo, err = newEcho(a, pages, cspHosts)
 	if err != nil {
 		a.Close()

@@ -11,6 +11,7 @@ import (
 
 	"gatehouse/identity"
 	"gatehouse/migrations/dbtest"
+	"gatehouse/oidc/console"
 )
 
 // TestAdminAPIUserLifecycle runs a user's life over the admin API as a
@@ -60,8 +61,9 @@ func testAdminAPIUserLifecycle(t *testing.T, dialect string) {
 	p, _ = b.submit(t, p, "reset-submit", map[string]string{"password": chosen})
 	mustContain(t, p.Body, "Your password is set", "invitation accepted")
 	p, _ = b.get(t, srv.URL+"/login")
-	if p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "maria", "password": chosen}); p.URL.Path != "/" {
-		t.Fatalf("the invited manager's sign-in led to %s", p.URL)
+	// A manager lands on the usage figures, the console's one page for them.
+	if p, _ = b.submit(t, p, "login-submit", map[string]string{"login": "maria", "password": chosen}); p.URL.Path != console.PathUsage {
+		t.Fatalf("the invited manager's sign-in led to %s, want %s", p.URL, console.PathUsage)
 	}
 
 	// Both a password and an invitation, or neither: the fields are named.

@@ -163,6 +163,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 	if err := a.AdminAPI.Mount(e); err != nil {
 		return nil, err
 	}
+	a.Console.Mount(e)
 	return e, nil
 }
 

@@ -247,7 +247,28 @@ func (h *Handler) advance(c echo.Context, f *Flow) error {
 			return err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, f.ReturnTo)
+	return c.Redirect(http.StatusSeeOther, h.landing(c, f))
+}
+
+// landing is where a flow without a client ends: its ReturnTo, or, for
+// the home page, where Landing sends the user the flow signed in (the
+// browser's cookie carries the new session only from the next request).
+// A Landing that fails keeps the home page: the sign-in itself
+// succeeded.
+func (h *Handler) landing(c echo.Context, f *Flow) string {
+	if f.ReturnTo != "/" || h.Landing == nil || f.UserID == "" || !f.Done.SignIn {
+		return f.ReturnTo
+	}
+	ctx := c.Request().Context()
+	to, err := h.Landing(ctx, f.UserID)
+	if err != nil {
+		h.Logger.WarnContext(ctx, "landing page unknown: home page instead", "user_id", f.UserID, "error", err)
+		return f.ReturnTo
+	}
+	if to = safeNext(to); to == "" {
+		return f.ReturnTo
+	}
+	return to
 }
 
 // directFlow is the flow of a sign-in begun on the sign-in or sign-up page

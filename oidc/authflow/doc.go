@@ -49,5 +49,7 @@
 // authorization request, is a Flow without a client that ends at its
 // ReturnTo. It is stored only while it waits for the user (a held e-mail
 // verification), so that opening or submitting the sign-in page leaves no
-// row behind.
+// row behind. Its ReturnTo is the "next" parameter when it names the
+// account area or the admin console; without one, Handler.Landing may
+// choose a page per user (a manager's usage figures), else the home page.
 package authflow

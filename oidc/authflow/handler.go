@@ -135,6 +135,10 @@ type Handler struct {
 	// this browser for so long; 0 (or nil Browsers) turns it off.
 	RememberBrowser time.Duration
 	Browsers        RememberedBrowsers
+	// Landing, when set, is where a sign-in outside any authorization
+	// flow and without a "next" ends for this user (a manager's usage
+	// figures, say); "" or an error keeps the home page.
+	Landing func(ctx context.Context, userID string) (string, error)
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer

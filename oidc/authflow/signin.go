@@ -185,8 +185,9 @@ func nextOrHome(next string) string {
 }
 
 // safeNext returns where a login outside any authorization flow may send
-// the browser afterwards: only the account area, never another site (an
-// open redirect would let a phishing link borrow this domain).
+// the browser afterwards: only the account area and the admin console,
+// never another site (an open redirect would let a phishing link borrow
+// this domain).
 func safeNext(next string) string {
 	if strings.ContainsAny(next, "\\\r\n") {
 		return ""
@@ -196,11 +197,14 @@ func safeNext(next string) string {
 		return ""
 	}
 	// Only clean paths: "/account/../x" must not climb out of the area.
-	if u.Path != path.Clean(u.Path) || (u.Path != "/account" && !strings.HasPrefix(u.Path, "/account/")) {
+	if u.Path != path.Clean(u.Path) || (!within(u.Path, "/account") && !within(u.Path, "/admin")) {
 		return ""
 	}
 	return next
 }
+
+// within reports whether p is area or a path under it.
+func within(p, area string) bool { return p == area || strings.HasPrefix(p, area+"/") }
 
 // failureKeys are the counters a failed sign-in adds to: the address and
 // the login name as typed (known or not, so the CAPTCHA reveals nothing
