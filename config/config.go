@@ -52,6 +52,7 @@ type Config struct {
 	Audit        Audit        `yaml:"audit"`
 	Outbound     Outbound     `yaml:"outbound"`
 	MFA          MFA          `yaml:"mfa"`
+	Usage        Usage        `yaml:"usage"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -292,6 +293,7 @@ func defaults() *Config {
 		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100_000, AfterFailures: 3},
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 		MFA:     MFA{Required: MFARequiredNone, RequiredRoles: []string{}, RequiredClients: []string{}},
+		Usage:   Usage{MinCell: 5},
 	}
 }
 

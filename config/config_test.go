@@ -62,6 +62,7 @@ func TestDefault(t *testing.T) {
 		Captcha: Captcha{Provider: "pow", PowMaxNumber: 100000, AfterFailures: 3},
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 		MFA:     MFA{Required: "none", RequiredRoles: []string{}, RequiredClients: []string{}},
+		Usage:   Usage{MinCell: 5},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got); diff != "" {

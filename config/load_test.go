@@ -156,6 +156,8 @@ mfa:
   required_clients: [payroll, hr-portal]
   grace_period: 168h
   remember_browser: 720h
+usage:
+  min_cell: 10
 `
 	want := &Config{
 		Issuer:      "https://login.example.com",
@@ -221,6 +223,7 @@ mfa:
 		Audit: Audit{Retention: Duration(720 * time.Hour)},
 		MFA: MFA{Required: "everyone", RequiredRoles: []string{"admin"}, RequiredClients: []string{"payroll", "hr-portal"},
 			GracePeriod: Duration(168 * time.Hour), RememberBrowser: Duration(720 * time.Hour)},
+		Usage: Usage{MinCell: 10},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -438,6 +441,7 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_CAPTCHA_SITE_KEY":              "site",
 				"GATEHOUSE_CAPTCHA_SECRET_KEY":            "secret",
 				"GATEHOUSE_AUDIT_RETENTION":               "0s",
+				"GATEHOUSE_USAGE_MIN_CELL":                "3",
 			},
 			want: func(c *Config) {
 				c.Redis.URL = "redis://127.0.0.1:6379/0"
@@ -446,6 +450,7 @@ func TestLoadEnv(t *testing.T) {
 				c.Lockout.PermanentAfter = 3
 				c.Captcha.Provider, c.Captcha.SiteKey, c.Captcha.SecretKey = "turnstile", "site", "secret"
 				c.Audit.Retention = 0
+				c.Usage.MinCell = 3
 			},
 		},
 		{

@@ -75,6 +75,7 @@ func (c *Config) Validate() error {
 	c.Captcha.validate(&p)
 	c.Audit.validate(&p)
 	c.MFA.validate(&p)
+	p.intBetween("usage.min_cell", int64(c.Usage.MinCell), 1, 1000)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}
