@@ -324,6 +324,78 @@ type RolesUpdate struct {
 	Roles []string `json:"roles"`
 }
 
+// UsageCount A count; 0 with `suppressed` true when it is too small to show.
+type UsageCount struct {
+	Suppressed bool  `json:"suppressed"`
+	Value      int64 `json:"value"`
+}
+
+// UsagePoint defines model for UsagePoint.
+type UsagePoint struct {
+	// Count A count; 0 with `suppressed` true when it is too small to show.
+	Count UsageCount `json:"count"`
+
+	// Start First day of the day
+	Start openapi_types.Date `json:"start"`
+}
+
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	// ActiveUsers A count; 0 with `suppressed` true when it is too small to show.
+	ActiveUsers UsageCount `json:"active_users"`
+
+	// ActiveUsersExact False when weekly
+	ActiveUsersExact bool `json:"active_users_exact"`
+
+	// ClientId The client the report is limited to; absent for every client.
+	ClientId *string `json:"client_id,omitempty"`
+
+	// Daily One point per day for each metric: sign_ups, sign_ins, sign_ins_failed, daily_active_users, lockouts, password_resets, emails_verified, tokens_issued.
+	Daily map[string][]UsagePoint `json:"daily"`
+
+	// From First day of the period.
+	From      openapi_types.Date `json:"from"`
+	Generated time.Time          `json:"generated"`
+
+	// MinCell The smallest count shown as it is.
+	MinCell            int          `json:"min_cell"`
+	MonthlyActiveUsers []UsagePoint `json:"monthly_active_users"`
+
+	// SignInsByClient Largest first.
+	SignInsByClient []UsageShare `json:"sign_ins_by_client"`
+
+	// SignInsByMethod Largest first; methods: password, passkey, totp, code, recovery_code.
+	SignInsByMethod []UsageShare `json:"sign_ins_by_method"`
+
+	// To Last day of the period (included).
+	To openapi_types.Date `json:"to"`
+
+	// TokensByGrant Largest first.
+	TokensByGrant []UsageShare `json:"tokens_by_grant"`
+
+	// Totals Each metric over the period; daily_active_users holds the distinct users active in the period.
+	Totals map[string]UsageCount `json:"totals"`
+
+	// UsersTotal A count; 0 with `suppressed` true when it is too small to show.
+	UsersTotal UsageCount `json:"users_total"`
+
+	// UsersWithMfa A count; 0 with `suppressed` true when it is too small to show.
+	UsersWithMfa      UsageCount   `json:"users_with_mfa"`
+	WeeklyActiveUsers []UsagePoint `json:"weekly_active_users"`
+}
+
+// UsageShare defines model for UsageShare.
+type UsageShare struct {
+	// Count A count; 0 with `suppressed` true when it is too small to show.
+	Count UsageCount `json:"count"`
+
+	// Key The client id ("" for Gatehouse's own pages), the sign-in method or the grant type.
+	Key string `json:"key"`
+
+	// Label The client's name; the key otherwise.
+	Label string `json:"label"`
+}
+
 // User defines model for User.
 type User struct {
 	// Address OpenID Connect Core §5.1.1.
@@ -479,6 +551,18 @@ type ListAuditEntriesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetUsageReportParams defines parameters for GetUsageReport.
+type GetUsageReportParams struct {
+	// From First day of the period (UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period (UTC)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// ClientId Only what this client's users did through it.
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
 // SearchUsersParams defines parameters for SearchUsers.
 type SearchUsersParams struct {
 	// Q Case-insensitive substring of the username, e-mail, given or family name or phone number; at least 3 characters.
@@ -560,6 +644,9 @@ type ServerInterface interface {
 	// ListRoles List the built-in and custom roles with their permissions
 	// (GET /roles)
 	ListRoles(ctx echo.Context) error
+	// GetUsageReport How Gatehouse is used over a period, without personal data
+	// (GET /usage)
+	GetUsageReport(ctx echo.Context, params GetUsageReportParams) error
 	// SearchUsers Search users, one page at a time
 	// (GET /users)
 	SearchUsers(ctx echo.Context, params SearchUsersParams) error
@@ -751,6 +838,38 @@ func (w *ServerInterfaceWrapper) ListRoles(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRoles(ctx)
+	return err
+}
+
+// GetUsageReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUsageReport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageReportParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUsageReport(ctx, params)
 	return err
 }
 
@@ -1111,6 +1230,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["updateClient"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["rotateClientSecret"]...)
 	router.GET(options.BaseURL+"/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
+	router.GET(options.BaseURL+"/usage", wrapper.GetUsageReport, options.OperationMiddlewares["getUsageReport"]...)
 
 }
 
@@ -1119,91 +1239,109 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3vchs3kn8V1NxWJakbUZQtZy9S3QdFsVO+9W5cdlz+EPlIcKbJgTkExgBGNOPS89x73JNtoQHMHw6G",
-	"Q8qyVsn6SyLO4E+ju9H49R+MP0WJWBWCA9cqOvsUZUBTkPjn01/pwvw/BZVIVmgmeHQW/ZoBuQapmOBE",
-	"zInOgJQK5DlRwFPCNJnRZEkYJ9Pn86O/U51kU6IFSTLKF1A1J4LnG8LmhIuZSDfuNfZfAeXrjOUwiuJI",
-	"JRmsqKFCbwqIziKlJeOL6OYmjl6IhFqitml8m4G0c0lQopQJkEQC1ZCShHIyM89punv8mzgqqKQr0I4d",
-	"lzkDrp//ZP5mZpaC6iyKI05XpmOCrycsjeJIwoeSSUijMy1LaM6yoh9fAF/oLDp79ORJHK0Y979P4sAa",
-	"n8+RhWExTI2Epk0pEKpITpXG9Z2T05NHZJ0Br99nVFW8VownyGRcjRV8vR4vvaiP/PE4RPAbBbKXRwPM",
-	"mQu5ojo6i8oSWwZEIkEVgitAifxI01fwoQSlza9EcA0c/6RFkTOrHMeFFLMcVv/5XllNqaf7i4R5dBb9",
-	"x3G9A47tW3X80vayk3Y5L+20hCmyormhG9JzMgUphVRTYparCNAkIzOakjmDPB1FN3F0Kfg8Z8m90+t2",
-	"X+KmV2TNdIZakZRSAtdEaaqBfEuJpkvgqCxmFURIAkcryvIYm6Ny0XTF+He4oGdCzliaAr/vFWlhyMxp",
-	"slRImEpEYbd8QvOccIBUxYZ6ppVV/bptAXLFlLFgRvsbFu/t27dHF6XOgGtDPLSp7ajjTRz9Q+hnouTp",
-	"fS7/H4KoMsmcHZXEWh4Ux0sJieApMy2fUZZDet9yQaJaFgZZ7kyVMqrWOhuQ7DecljoTkv0O981JmiSg",
-	"lFUn1BfBDcUU9zYXmlzTnKWfrSfGLL4CVea7tv5h6zJD7pLCFs3+NA8N6ZodYxtLsJvF9LhIUwkK/6Sp",
-	"1S2av5SiAKmZscRzmivYJuOXAvjzn8il4BwSTS6FBPL///dkdDI6MZQVjf6GISXXcrPHERO7U0JbTWm0",
-	"fhJsnYuE5kzvN3QhlKb5JBEpdAYPNJewcPBjcGSlJYCe0JqVA5TfVE/E7D0k2gxyUaZMP/WManOQJh4K",
-	"deamiRbSAJP+l/Zx4HUKmrJ8h+wDfTp0syLYTpQ6EavwvO6A7aNawYcWYGBcf39aIwbGNSzM7ogjVVoy",
-	"goQyO3s1TEo1HOHTgAjNnprQhdu3XXHVuOY3pM+N32JxQxixF1nNiHd9Mn9JF9AVOXAt3Z9Mw0oNGYyG",
-	"+tRSolJS/M3ho54kpVRCdtHmxQwtt+A1CCjoAsHjbkZ4GkNLs4A6pMrGJE/QJE+8bEKqW5vOfgWmZcqA",
-	"J9DiUp/KVswwPow5xDjkk1wsRKknpWTBrjXu3/HW4t/+9woSCbrL91/QS7Jcp1ytQRpfykAa9GccgumO",
-	"ap2diWXcfuqdbjhdMQOeNhNj2JQGCc1FzYTIgXI0wUwqPSmotHa122AhKdcoFHUY49+vl82GtbKYF70y",
-	"MHbby0lCyiQkKLADJ/+srtbPnNxO36ruCuQ1yDBTve9zG74iPA63xG0GPC0E43pigNhkBToT6d7NFVtw",
-	"xhcTmi+CfcoiPVAdt6xI07duqlaHJ23V7PK1tTVahPUbqOe8KPUg+NnLhAEvV2Y9oqAfSrPs9+vmzLtN",
-	"m++8hhl61JpdQ7hzSAXbCCUEUVb043PbugF29rCIwyNvGcFhhNc2L22T+HrJCuvnGbnzzkG0hxXynPRO",
-	"h+Uzoj6jMnMJKrOyiyriEwmpgfs0V0Gm9xmygC+OA36jyP+8/Rt5DTomcyFJIdk11TBZwmbyfq0bCwrb",
-	"wGGu72cUD9GLk/H4EKN5B0PvMqqfq9EBm9sW1t+pOXu1FKowHgwqhCLrTCggniKSiTxVeCKz1LiPlHSo",
-	"DivnDmvu9RM1ch9lq6z71lYpaAJHCgoqMfaJzWwIxCohWdGNj2Wd27COb0TzXKwBHd9hRu8+Q6rlNLHO",
-	"ZEYVS6ItBDQxSoveYWs3GHsneA8vDj6QbnpN/QumAnjUUrg/zna4tiOn4KG2Cxq/rlBhiKAByFlDyv3P",
-	"1nbXEGHPGOTpUymtk9Amy/qKQZowAho2h/gqJlWs3WwiG4+IyWyDOwsDkQ4FO20d9jzslN6DDS7GR4Y6",
-	"dL16dkl+OH3yV+IiTsS5wd3AxY4122BwCNMDMW7RhhQgm/HheD/1aoggYAoYV5o6UxmIQlBdNgFjw1HW",
-	"TOewA0sO6ZHzb+0w1VQhtr8SecCbnZUs1xPGw9i3xcIAjb0OVh3rPQgxby0Oh28PFtcU9y0ybE6kyA9w",
-	"2pFZQ+TZIfvIUG8Q5h4IYbtkFlRrkEaF//c3evT7O/Of8dEPk6N3n8bx949v/hIdeAbvvQoMdXbjBHUw",
-	"bWfYwzUzIJZJnXle3InXDCu3/dt7/Omq0JtA6s2cYqPecSbXINmc9XrddMXyTX8sYQE8bfmOjVfsGnh/",
-	"T3uSDKTf4iinFlEyPsyj33y/OOJlnkfvfCw2TEEukiUETogLYt6IUhM6N4fDHJMaxBzwR4wrB7+4WIdB",
-	"1oqlaQ79C+csWfabjkxwmPByNQuhw6ejk+9PzwkcKunmqAMCL1iiS9kTIO1sz2GUWFn/obTCa9vyVq67",
-	"DZT2MnUNM8V6NuDvggPjczF82KB+VvP4bdjZRlsy7GO+52bFokof++MF27uhz2xdYv8DcydPP9JE5xvM",
-	"RYk5mRZUqbWQ6ZRQnpIp49dMwxnRsoRpF5N8pl1swP2T8S6T12j4+NH4bozaYGygNnItOoNNW0ZvcGTL",
-	"1YAXBTwllCjGFzkclQpIzvgytolB8tdHJBOlVLEtchHoHBIvMGLgGNDUSFGB1owvSNswNFhRm8cmZ5+E",
-	"DtW2WRtcWtPMDSfBHO0dHj863W4dR2vJNPzC842t5ghYzZaW3Jk9HPZJ7wG/tE1dg6TvTwcqe1p2cHgt",
-	"TcM4oPZbhrIisM8+vRBiWRaNMppDzBTTGUgyZamaGrdtihteTV3QoNn/BBmy9WQrnbXymcZQiActzABP",
-	"W+Ek29z/DjhKaXuuQfRzwOg3A8z2dQBtBnChJ3NfTLL/sW5EvL8/YasGBpC4HTJuUNSnPuHM5B3lEr/g",
-	"2vrW87rCSFWQOMFAexylTNFZDmkwCmX67ulmDe2Dr8f3rY7vh3J6PpDj70GeTFtbDgs5klIyvXlttNrq",
-	"/4JqyESpAlDsolGspQhTqoSUzDZEZ0yRn32/87ogUBHqCoEboRtjaea5WNvd1swBXbrCn9bDNzKPzqJj",
-	"YR4+Oq4K1SIXdnejpEyfSaBpdBa9MoAPM/bmKdHS+iYu3ttq9ctFqTPiI8F1G4RV0VlkvYfY128a9J9C",
-	"DhraPfGFFFjCqTNgktgQrkIviS6gNSk+IXO2KCUo50epM4z+R2fRz5JyTRA9NefzR4Jt3B4OpKcgbwzY",
-	"XgM2cMvA9zFJAW2rI3oV2wryCjpLUKBVTEpunDHXxLTwK3SBOJ8DaMvJpu+qcPhlI32HFXZfJffAJdcw",
-	"F/jcljp6W7MFRK9BbhqFv4SSGVAJslXe2Wswzgi94tNuonfq+tmUnzMomIzYsihYOEqvuGHPN362uRQr",
-	"Qn2mzeXTrHY1Em2xG911RUFcccxcI+NG5ILgNHxRrcKVAkFKTscntpR7ul2SenbFf0QWTM8NNygmJ+Fj",
-	"YWAQxhXqrpio+O8r4wAbl9Zmvq+i6blpd8VNI1HqRpU1JVKUGhyvT8ePOwOpcj5niU0mmS5X0XR0xa84",
-	"pi2sUe7LsZBvp301v9Pvzg2XT8fjYIU9Fha7EvwRcS4NmYmUgSIS5sZ1L/mSizW/4thDjYgFbco46NRG",
-	"7zRdQvPySlUq70TkSpkpT6+4q8mq7lkwLBtWmuYwuuJRHOUsAW6PMoZqNWcGF0QXBU0yOHo0Gte3IxrP",
-	"sHBxtaJyY/ZqyWtd/Ub5Tdi1Iw2rNapSMWdR1dcp3sXL51EcuTs80Vl0gsWYBXBasOgsejw6QaoKqjM0",
-	"kcc4Lh7NNqFo0CpK57kxJS+Y0lVpIUMz0rw481tns9pmhM6MVglZ7Ufkvq21Rnv2oQS5qdljXh92GaVv",
-	"Zj8h1mKSb6mfOa63q/lhPNokZ9Pv+ijC/ndDklMySxQTPCYwWozIFOOLIxv1nu6gwxaSBgk5OYgQiiKx",
-	"wXakR7MV9E2M9f1R8ArPzuKuXsHAXCBeG5i35BoP5sPnDY2WsxXTrdFSmFN00ZF3K/qRrYwzWPn97me3",
-	"3ri7NLyn1fCHq+tahYRrJkpVOb8h0pwP3SPZ70+7a3y3dUfq0Xh8ZzcO6lrkwLWDC1yIWZ2r+cWbHad2",
-	"+tCoFZnHjXtc2OVkuEvrxgh2ejzcqb6s1HQ90EQ1nI7fmpjwnWFowxQHAGJMOKzNSYNla0bt6EJVw0Tv",
-	"zFzHjRqSXiN6WYHJLybBRplLQIQORtXXif71omhB7y1hmGV0cLhnflVd4yrhQqnFRPA5c2CvLsuzANyc",
-	"463C65gInsC5vbhKyRI2kJKMqsyovD33l1BgYUpbtBZFu6Kg6mbDjyLd3LFYbaHqTTvg5aLyWxp1csdT",
-	"9947xLexPd6YrpjrwVJGlc+HNK4qNS/27rquVLXD2f+QpqbtNnasjS3DJ5S39Dyo5g0rc/ypKuq6sXpv",
-	"HMGu0fkJnzc0s6Ujp90tYzuk92cbTI/T4R7VLczPYLZdW8Nh4ykBNIgt5xGvX/TYmaBl/xl0H4fH97oL",
-	"/+hS6z2P6a5t0XFGQjTVTY6rW/5mIlf4HzolfTaXGdeyyGniAwuA3jWmOL6lPtUByrqVNgDi4KX6zkYq",
-	"WYrKhv61NY9K0033ILGu6sM6SO5XhUn99YIHjS7v0Wy9sspXbQIEMKia6pBj4rguF/6c/RIEWkZ+Ik9r",
-	"5RaFImshl2b/GH8TcZVRfw5r3D1h7NXdEa8wcNoqlv7iGurm6dFTswK7zgdsbk2HH4Y7VB+ruGv1dIIK",
-	"K2dVt9HrJ71yweovJuiqdrfXRzJEPhAPqRHWD/lHZhNhofIR4zaSXyotVi5N4GObTJJ2bbOXjavJRclU",
-	"yfhF6Krq32CjAFP5jCPTzzAhsBX8wI8DUUWm/oGn4IorugIyZ7n2SQklpB6Rp9R/6gK/ygAfDSRO64pL",
-	"9Lox9nDF11Thl28wCAvACVSFdAnEJBNrg+jIivINxqBpmkLa+OAQhmzbCvcaqEyyNy6HsjOweUkVHDGu",
-	"gCum2TUQVc5sXKb5iR5OVxBX31TBJDcRkthEOvHfXMG0MLFp4XNjJHOgSpPH5viTNDEU9MWMPuyMSDaS",
-	"v4/3iMx11lRImLOPfkF2GcSVLPRR5Kszg1QNF/b0xe2qYs39v5fhC1v7hjTq3hrwFjVjfWNXlaRzvRXI",
-	"/pzgpR/Vhk7vLibaKG69U3obA38GyQGAIVOQVWyVLkCdk+nR1OCIuRRcozVBWGH6Ak9xW5pOvcFtIXui",
-	"wp7pUVzfbaueHNV/1ms1z1u/GrXLR4E65iP7x7u7iGE/aYawnzysCPaj8el/3W8Muypa2xnCxqPujxvA",
-	"7scE9jjzKURzxuCSqSaU+O3mjn5XKNcbP32LOd9WLXp9BWIBWhEu6pqAWakJ5f7AwFOfXvEDiqoFhxHB",
-	"Egezcy18EToDecV1RjmZmnmnLic9bVRGTA3eWEOeh453G5x9Y1OLX8KjbtwBuOfI7ND3ofwnEW/9naj4",
-	"TxaovVu3qFlKs7UJfV0NisEFxxt3BgQGfHFjUZfY3d6TFRw/zrGkGKGK26VbDhO+9/j1S2l4u4r8niNH",
-	"ncrqHUqvCNYzx1XEbQkb+503fP5nNPnPGE9JWRhTehKPx2PHh9nGfbFgttmC8QYkmZMhoXm+U/c+dfIL",
-	"22n9VG3VfMVEwrVYgn/uSjnR3QPT3DiIR+5DI8R+vWJEfq2+PInF2K6OJaHcCG4GrtIt7QaIbFC/Mu+H",
-	"5Tf+JLHFL2HWbMlhXwbFfonW5090Zg7sDPIUP3SiM1gFUUZf9iQsvfEf4TuK/y4R6n7j4xI0rnYrAC0P",
-	"Cja7jwtjqDn8WWT8YJr2n5VQNg9jUwbniD/xuq6LyiQ5UKkIdR9guOKXpqF5Y28y2eiUKLX7XdXne7ib",
-	"A712H1ThsL7i3oCW3Lc8JzlbwpopQOWfNsv9pyFAapM8TucP447/VrT1n77MQe/uuPwLTvidULaZF/q6",
-	"W29h8+Po9OTRcIfA94Vvj4JdZbyvqy2kmLPclZsLrmmifU3wIAo5rivSD09hNa1KbwLLekwWcSi2MPic",
-	"UL4hKyHh3BUKOJBDDJCJt4oHHO6xqd4AyLEha74X2PFLDQIe/3LHsTmgrPWnir/CoFvodS2C/oNvS3u9",
-	"63eENyfuRIO3sxg8fekmeYVz7AOHURMZXxrdFBzrt9Z08xUd30otnlofq/6XGixrm18N4LCuogDDSiPv",
-	"1uRtZda/2pHbA+Gg/F+AJrRpvK0aVGfJgjK+h9B9dvz28g7VNP1KsRijHTbFC0x66zRCoteZqD58aM+2",
-	"eakgtZGs0/EPI/Kr8+tz4xRsfPHcEsB+u9OGb3UGG5JQKQPFTq+t4+dz/Q8LCTe/qvXQoHB1XclYE+Tz",
-	"V0j8ACFxMIJSV8s0rwMOW4XqRuWOYt+nPMUMOFQ1HsMA4Ok2rP23qrvbdZhXxcGeOfX9QbxPi2C/FeO8",
-	"y/DHlvjtPdsvgALe4MBfEcDdKQ3d/T270FbfNZ2dAb9fbCVe2qvUaF2OacGOr09Qvm7UT83LlCq6iT+1",
-	"//my1iNrfBoP7IWmm3c3/wwAAP//",
+	"7D3tcts4kq+C4m3VJHW0LSfO7I1d9yPrTXZzm91JJZPKj1FOgsiWiDEJcADQijbl57n3uCe7QgMkQREU",
+	"JcfxeWbzJ5EpAmh0N/q7oc9RIopScOBaReefowxoChI/vviJrsz/KahEslIzwaPz6KcMyDVIxQQnYkl0",
+	"BqRSIC+IAp4SpsmCJleEcTJ/tTz6O9VJNidakCSjfAXN60TwfEPYknCxEOnGfY3jC6B8nbEcjqM4UkkG",
+	"BTVQ6E0J0XmktGR8Fd3cxNFrkVAL1DaMHzKQdi0JSlQyAZJIoBpSklBOFuY5TXfPfxNHJZW0AO3QcZkz",
+	"4PrVn81nZlYpqc6iOOK0MAMT/HrG0iiOJPxaMQlpdK5lBf4qBf30GvhKZ9H5k2fP4qhgvP77NA7s8dUS",
+	"URgmw9xQaO5TgVBFcqo07u+CnJ0+IesMePt9RlWDa8V4gkjG3VjCt/upqRcNgT+ZhAB+r0AO4mgEOUsh",
+	"C6qj86iq8M0ASSSoUnAFSJE/0fQt/FqB0uavRHANHD/SssyZZY6TUopFDsW//6Isp7TL/UHCMjqP/u2k",
+	"PQEn9lt18saOsov2MS/tsoQpUtDcwA3pBZmDlEKqOTHbVQRokpEFTcmSQZ4eRzdxdCn4MmfJvcPrTl/i",
+	"lldkzXSGXJFUUgLXRGmqgTyiRNMr4MgsZhdESAJHBWV5jK8jc9G0YPwxbuilkAuWpsDve0daGDBzmlwp",
+	"BEwlorRHPqF5TjhAqmIDPdPKsn77bgmyYMpIMMP9nsT78OHD0fNKZ8C1AR660PbY8SaO/iH0S1Hx9D63",
+	"/w9BVJVkTo5KYiUPkuONhETwlJk3X1KWQ3rfdEGgOhIGUe5ElTKs1tENCPZ7TiudCcn+CfeNSZokoJRl",
+	"J+QXwQ3EFM82F5pc05ylX8wnRiy+BVXlu47+YfsyU+6iwhbMtTYPTeleO8F3LMBuFTPieZpKUPiRppa3",
+	"aP5GihKkZkYSL2muYBuMH0vgr/5MLgXnkGhyKSSQ//2fZ8enx6cGstIbbxBScS03e6iY2GkJbTnFe/tZ",
+	"8O1cJDRner+pS6E0zWeJSKE3eeB1CStnfozOrLQE0DPaonIE8pvmiVj8Aok2kzyvUqZf1IjqYpAmtSnU",
+	"W5smWkhjmAx/aR8Hvk5BU5bvoH1gTA9uVgbfE5VORBFe1ynYIagV/NoxGBjX35+1FgPjGlbmdMSRqiwY",
+	"QUCZXb2ZJqUajvBpgITmTM3oyp3bPrlau+ZnhM/N30GxR4y4JlmLiI9DNH9DV9AnOXAt3UemoVBjAsNj",
+	"n5ZKVEqKf3P4pGdJJZWQfWvz+QIlt+CtEVDSFRqPuxFRwxjamjWoQ6xsRPIMRfKspk2IdVvROczAtEoZ",
+	"8AQ6WBpi2QYZxocxSoxDPsvFSlR6VkkWHNra/Tu+tfbv8PcKEgm6j/cf0UuyWKdcrUEaX8qYNOjPOAum",
+	"P6t1dmYWcfuxd7rhtGDGeNrMjGBTGiT4m1oIkQPlKIKZVHpWUmnlav+FlaRcI1HUYYj/ZX3lv9gyi/li",
+	"kAZGbtd0kpAyCQkS7MDFv2io9TNnt+O3ZrgCeQ0yjNTa97kNXtE8Dr+Jxwx4WgrG9cwYYrMCdCbSvV9X",
+	"bMUZX81ovgqOqcr0QHbckiK+b+2zVg8nXdbs47VzNDqADQuoV7ys9Kjxs5cIA14VZj+ipL9WZtu/rP2V",
+	"d4u2evAaFuhRa3YN4cEhFuxaKCETpaCfXtm3PWNnD4k4PvOWEBy38LripSsS312x0vp5hu68p4j2kEI1",
+	"Jmunw+IZrT7DMksJKrO0ixrgEwmpMfdproJIHxJkAV8cJ/xOkf/68DfyDnRMlkKSUrJrqmF2BZvZL2vt",
+	"bSgsA8exvp9QPIQvTieTQ4TmHUy9S6h+KUcHZG6XWH+nRvdqKVRpPBhkCEXWmVBAaohIJvJUoUZmqXEf",
+	"KelBHWbOHdK85k/kyH2YrZHuW0elpAkcKSipxNgnvmZDIJYJSUE3dSzrwoZ16pdonos1oOM7jujdOqTZ",
+	"jm/rzBZUsSTasoBmhmnRO+ycBiPvBB/AxcEK6WZQ1L9mKmCPWgj3t7OdXdujU1Cp7TKN3zVWYQigEZOz",
+	"NSn3163doSHAXjLI0xdSWiehC5b1FYMwYQQ0LA7xq5g0sXZziGw8IiaLDZ4sDEQ6K9hx67jnYZesPdjg",
+	"ZurIUA+uty8vyQ9nz/5IXMSJODe4H7jYsWcbDA7Z9ECMW7QhJUg/Phzvx14eCQKigHGlqROVgSgE1ZVv",
+	"MHqOsmY6hx225BgfOf/WTtMsFUL7W5EHvNlFxXI9Yzxs+3ZQGIBx0MFqY70HWcxbm8Ppu5PFLcRDmwyL",
+	"EynyA5x2RNYYeHbKITDUezRzDzRh+2CWVGuQhoX/+2d69M+P5p/J0Q+zo4+fJ/H3T2/+EB2og/fexXtF",
+	"V3ApKh5wkZ8TDB5ekIlNasxVVZYSlIJ0TrSswGbAGAZ0tRBEFTTPjRutMrHun+h2eJgTr2leQTD4VDDO",
+	"CqPqJv1A1NZW7SSxv9jgvt8YvRZQAjU6dseIG8TZ4y9xyKt3P5I1wBV59HfBU7p5bIRuIbjOjqNzXuX5",
+	"djD3pbHISUo3dbIxpca96rhyoxLZLh87yAf3+xZKIXU4wnkNs0q5gPb++/ZHzuATTQJs9NKcAcsqBjO5",
+	"2R5iJN8QylMjq5lIiZ0K4+uKUAkElGYF1aAazPVZpqOvhxwCp93M3g2n5qxgxmbT4oJQG30zbgJcg9w0",
+	"GZ9QGIeyfLMrXLuX1PEYL6Bj+voMbS/UZ4ZHEFCaZKQALVlyTow9NqtKFdtPjHufZkvMU8UEIZ/5tIpJ",
+	"LpIrUWll7AOl1kKmMwkKzAMojEaeXYNkS2bGW/t8xpSqrN3aY6+lFAFl3+NtS+rjcf6OoxVwQNt6/zhb",
+	"wfgsgTwP8wIKJ1DaCjUUUZxQZcXXcTDC7bh0tn0+7oDQDY0Wm1nSRGu7UL+mcmUARqd9byMG132XUQlj",
+	"67Z+xI51L4h9TZ03jGJZ5go2hjN0GRPjTcVEQiLMGUJ3/47A1SIEXoipyCPGk7xKIX28F385nl5sZhjL",
+	"uB/sa6Hp7pTP/qK3C+2LVigQQwUPMxeB8++ca9Q3TGnGE11LXiuGnU/QHtjekbcyH3d0GOB2oLEoZsWS",
+	"HjbWKpC7P5DbHo4RZ8h9nlSpNUBDxjA4A2IjqCu7D6OgWAie2T7/dgnSw7IvUAftA8u3d2EPXcFmp0Zm",
+	"KXk0jaYRKrS/UA2ZqBR8p4gRyiVdgXpsq2LM3o8Yd0LIGFPmKW6ZmE0ENXVOF5CPhAiN33GBk13Bhgid",
+	"gVwztUfezWytXmK3xQUBT95LU+9MKLrXbuJowaTOai/jTvJRqN/76HlRlHoTKGrjgofRjPM0ZsJAPosW",
+	"RvYMOpEr4GknK+N9xa6BD49k6R6FbYZQNlbL+DiOfq7HxZExOKOPdZVDGAJjQkEa8puccUXoUoMk1gyr",
+	"WbmWvdy6SH2UFSxNcxjeOGfJ1bBTngkOM14Vi1Dc9cXx6fdnFwQOpbQ/6wjBS5boSg6UHvQc3/H4axNX",
+	"GSvYeWffvFVSzIrLQaSuYaHYwAH8p+DA+FKMh3GQP5t16mPYO0ZbNBxCfo3NBkUNPw5n4rZPw5DYusTx",
+	"B1YlvTAaLd9glZdYknltLc7RyZszfs00nGPcYN6PDXyhXPQC6aeTXSLPe/Hpk8ndCLXRrFsr5DpwBl/t",
+	"CL3RmS1WA/kJ4CmhRDG+yuGoUkByxq9iW3JH/viEZKIyXiCWjwtMuzTmPWFcaaCpoaICrRlfka5g8FDR",
+	"ikcfs8+C3llHrI1uzRdz4+VlDvYejp+cbb8dR2vJNPzIjTNvuDEgNTtccmfycDzbcw+Rwa6o80D6/myk",
+	"Zr4jB8f34gvGEbbfEpQNgEPy6bUQV1XpFagfIqaYMfXInKVqbszJuY12zF06zh9/igjZerJVKFbUNXyh",
+	"5ClKmBGcdhK19vX670AKIu2uNWr9HDD7zQiy6wrbLgK40LNlXaa9v1o/1HMDOeqz1S5UC9EQ+4Rr/u6o",
+	"Su8r7m1oP+8aG6kpv0Cv0nisTNFF3vH5WkDN2D0TGGPn4Jv6vpX6fija84GovwepmbaOHJZIJ5VkevPO",
+	"cLXl/1UdwgiIDq8NQhEbQyeLDdEZU23o46JttbHZj243DQaol7lY29PmV1ddupL6zsP3Mo/OoxNhHj45",
+	"aVpAIlfQ4mZJmT6XQNPoPHprDD6shTVPiZbWN3GVFJ23fnxe6YzUNRbtO2hWReeR9R7iujPKWP8p5KCh",
+	"OxK/kAKbo3QGTBJbHKHQS6Ir6CyKT8iSrSoJqg5vnWNdTXQe/QXjQWg9+evVKsG+3J0OY50IQe5N2N0D",
+	"vuC24dImKaBsdUAXse3NbEznOoVSceOMuVfMG/UOXYq7DkB36WQL45q01qVXGIe9K98o98Ap54kLfG6b",
+	"iGpZs2WI2nxj01JHKFkAlSA7jVODAuOc0Cmf90so526cLaZzAgXLfLYkCrZk0Sk36PmuXm0pRUFoHaV1",
+	"lWqWu7wSttjN7oYiIabcBWUzKI7Jc4LL8FWzC1dkDyk5m5y6eoLtZq/zKf8TomB+YbBBMd4Ln0pjBmFc",
+	"oR2KJUD/OTUOsHFpbU3pNJpfmPem3LwkKu31L1IiRaXB4fps8rQ3kaqWS5bYMi0zZBrNj6d8yrEgyArl",
+	"oeol8mg+1E03f3xhsHw2mQR7V7FlzzW3HhPn0pCFSBkoImFpXPeKX3Gx5lOOI9QxsUabMg46tdE7Ta/A",
+	"bwtvmlAdiVyTIOXplLtuh6aD2dZvKE1zOJ7yKI5ylgC3qowhWy2ZsQui5yVNMjh6cjxp+469Z9gSVBRU",
+	"bsxZrXgnru8OYV+OeFLruClyOo+asY7xnr95FcWR646PzqNTbHMqgdOSRefR0+NThKqkOkMReYLzomq2",
+	"pXrGWkXqvDKi5DVTumnaYShG/Jb0n3uH1b5G6MJwlZDNeUTs2y5GlGe/ViA3LXrM14e1eQ+tXC+IXU7k",
+	"Ea1Xjtvjav4wHm2Ss/njIYhw/N2A5JjMAsUEjwkcr47JHOOLxzbqPd8Bh23RCgJyehAgFElig+0Ij2YF",
+	"DC2MnbNRsDl+Z9vEIGFgKdBeG1m34hoV8+HrhmbDIpbObCksKbroiLuCfrIVU43f7/4MFVAFb0Dw/OHm",
+	"IoRSwjUTlWqc3xBozoceoOz3Z/09fty6feDJZHJnvbxtl1+gofc5bsTsznXTYc/0mV0+NGsD5ol3QwIO",
+	"OR0f0unFxkFPxwe11wD4rgeKKM/p+Nm3CT8ahHqiOGAgxoTDuqluMGxHV6qZJvpo1jrxqrMHhehlY0x+",
+	"NQp6BeQBEr7olG09CFJ0TO8tYpht9OzwGvlN3brrMQmXZPIlc8Zem822BrjR452WxpgInsCFvRKGkivY",
+	"QEoyqjLD8lbvX0GJ1S1d0lor+rKuQHCl4X8S6eaOyWpbwG66AS8Xld/iqNM7XnrwRg/8NrbqjekGubWx",
+	"lFFV50O8SwD8K3N2XQTQvIer/yZFTddt7Ekb2+BKKO/weZDNPSlz8rmp5byxfG8cwb7Q+TM+9zizwyNn",
+	"/SNjB6T3JxvMiLPxEc39Jl+AbLs3z2Hjqatj7TiP2Ng8IGeCkv0voIcwPLnXU/hbp9qgPqa7jkXPGQnB",
+	"1L5y0tyfZRZyLbUhLVlnc5lxLcucJnVgAdC7xhTHI1qnOkBZt9IGQJx5qR7bSCVLkdnQv7biUWm66SsS",
+	"66o+LEVyvyxM2nvBHrR1eY9i661lvuYQoAGDrKkOURMnbSPel5yXoKFl6CfytGVuUSqyFvLKnB/jb6Jd",
+	"ZdifwxpPT9j26p+Itxg47bQhfnUOdesM8KnZgd3nAxa3ZsAP4wOaa+Dumj0docLM2dRtDPpJb12w+qsR",
+	"uumKG/SRDJAPxEPywvoh/8gcImwBPGLcRvIrpUXh0gR1bJNJ0u0arGnjut2QMph98CjTRQzWK6umu6bb",
+	"UICx8Ln5F6/ZnGsxj8lCGKfAdRpM+aP3P12aoepx3GsiIkLis3kjseYX/vxMkdMp14KcTSY4h0uAWD1r",
+	"lmxqDZ66F6oSH4uUbmxo2i6HDS0YYic2TXne7dVjCsvuYluJhx1yczKJp3yJbfV2PG73FHdal7zPyRE5",
+	"jck6Y0lm3spTV1FG6JSXIJXgRFT6mNhbQc0QGye3zTUeoVRVxKQQ/ktT3oJIlLA3w6E9URUkxwRIVs9k",
+	"BzFFJhjo0yQHqvSUt5Aekw9Yix+TPVrLprzpLSOP/ropQb4Wq9di9dj6ePN+pT7iEGshXDfFlPf71cyL",
+	"x2Tu1eG72sduLf7cgkBVzW9IYsVpqTKhySN7TSSu8riNLtZs850iwFMbqO8Z7X6X30hEe6A3ixiOHgwe",
+	"u76IgRDmPlHToeYds+r2ovUxa/r/HBTYlvEFMODVT2vLbky1Qt6SMmXGrJWiWhnvfzDI6fX23/YO2q8Z",
+	"9vQ5YfCmVfPtbzfi6aWat5TIX8W6TT4Rm6VJbVsUdRxnwzuiwtZKJTjNSUo19bSI1Ry1FnFRnqAW+Rts",
+	"FGBBGONIK9sqtxVCx8ubqSLz+kEtHqdc0QLIkuW6Tm0rQxiCPV02vWeYFT4xpSFt6/YxdosR7ClfU4U3",
+	"E2MqD4BbaYTl2AnEJBNro5pIQfkGhRVNU0i9C6ED8uQdUJlk710mfqcwuaQKjhhXwBVDqaiqhWVz/wpl",
+	"c3Ti5s5bLJVCHYnlWKS+ExeLi4gtLrpoZD15apwoSRMDwdCh/HVnXss7jE/3kBK9PZUSluxTvSG7DeIK",
+	"34Ygqmv8g1CNl4cOZX+akv/97zOt2yOGpjRGU2fCW1QeD83d9CMs9VY69EtSYPWsVkXeXWbNa5G4U3i9",
+	"ib8A5ICbKlOQjT6lK1AXZH40N97oUgquUZqgc2rGAk/xWJpBgylSaz8Ecos10qO4vXuoeXLUfmz3ap53",
+	"/vI6YI4C3TBH9sPHu8iEPvMToc8eVh70yeTsP+7bJHClzzsToajqfstGwZBnadVZXYhidAxumWpCSX3c",
+	"GtWP5daDWbgPWDnU6WhqG+lWoBXhoq0sW1TaeGZOYaDWp1N+QGuO4HBMsFDOnFzrBGPD6pTrjHLrX8xd",
+	"ZdPcq6+bG3tjDXkeUu82xffeFqh8jbis10l2z/m9sfu765+suPU93vHvLN13t8E1vyBz6xDW1ZlIBpdi",
+	"9TrPBKYN8WBRVx60fSYbc/wkx8YUNFXcKd0Ku+H3tf36tTi824t0z/mHXn/ODqZXBLti4iZvcwUbew8/",
+	"Pv89ivyXjKcuZnYaTyYTh4fFxt0oudhsmfHGSDKaIaF438Mw733uZam3i8Ps7Rpe5XBMJFyLK6ifu4YA",
+	"dPfAvG4cxCN3ESyxt4sek5+aXwax4SZbDZlQbgi3AFcvnfbTDDY13Ij3w7Lkv5MM1dcQa7ZwfSgPb38p",
+	"qM7C68wo7AzyFAPBOoMiaGUM5eDD1Jv8Fn7n4l8lzzksfFya31UAB0zLg1KW7sefMGEZ/tkqjGrq+tpP",
+	"ZbP5NvF8gfYnXvrgojJJDlQqQt0FmVN+aV4039h+2HkTHpt3O+pqczcHeu0uvOWwnvJagFa8fvOC5OwK",
+	"1kyBzYL4TWPzkEFqSwUczx+Gnfq3vKz/9HUUveuU/H/Q8DtNWb+64NtpvYXMj6Oz0yfjAwK//3R7K9j1",
+	"V9XdGaUUS5a7piXBNU103VkyaoWctH1NhxdC+FJlsAzCekzW4lBsZexzQvkG03kXLuPpjBxiDJl4qwTN",
+	"2T22YChg5NiQNd/L2Km3GjR46i93qM0RZm1/SuqbGXQLvm5JMKz4tri3dv2OsP/uTjh4O4vB0zdukbe4",
+	"xj7mMHIi41eGNwXHKuA13Xyzjm/FFi+sj9X+kqZFrX/3DId1EwUYZxp5tyJvqz7rmxy5vSEcpP9r0IT6",
+	"wtuyQaNLVpTxPYhe11jdnt6hytifKJb0dcOmWAujt7QRAr3ORPPDFFa3LTG5jJGss8kPx+Qn59fnxinY",
+	"1CXYVwD2t1Vs+FZnsCEJlTJQMvvOOn51xdjDsoT9W88fmincNL0aaYJ4/mYSP0CTOBhBaWsu/abycanQ",
+	"9OXvaBl5wVPMgENTKThuALzYNmv/paq3dynzpsWkRk7bhY63MqCx34lx3mX4Y4v89raGr2AFvMeJv1kA",
+	"d8c0dPetqKGjvms5uwL+vpSleGUv5EDpckJLdnJ9ivR1s372W/JVdBN/7pbydR5Z4eM9sG2x3gNbHXbz",
+	"8eb/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
