@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type Aggregator interface {
 	// returns how many entries it counted.
 	Aggregate(ctx context.Context, limit int) (int, error)
 	// Snapshot records the number of users, and of users with a second
-	// factor, as of day, unless day already has them.
+	// factor, now, as day's figures (replacing earlier ones of day).
 	Snapshot(ctx context.Context, day time.Time) error
 }
 
@@ -29,8 +30,15 @@ type Worker struct {
 	Interval time.Duration
 	// Batch is how many entries one transaction counts; 0 means 1000.
 	Batch int
+	// SnapshotEvery is how often the day's user counts are taken again,
+	// so that a day's figures are those of its end, give or take; 0
+	// means an hour. They are counts over the users: not every run.
+	SnapshotEvery time.Duration
 	// Failed reports a run's error; the worker carries on.
 	Failed func(ctx context.Context, msg string, err error)
+
+	mu         sync.Mutex // Step may be called beside Run
+	snapshotAt time.Time  // of the last snapshot
 }
 
 // Run works until ctx ends, and then flushes the token counts once more.
@@ -76,14 +84,32 @@ func (w *Worker) Step(ctx context.Context) {
 			break
 		}
 	}
-	if err := w.Store.Snapshot(ctx, Day(w.Now())); err != nil {
-		w.fail(ctx, "usage: user snapshot failed", err)
-	}
+	w.snapshot(ctx)
 	if w.Tokens != nil {
 		if err := w.Tokens.Flush(ctx); err != nil {
 			w.fail(ctx, "usage: flushing token counts failed", err)
 		}
 	}
+}
+
+// snapshot takes the user counts at the first run of a day, and again
+// every SnapshotEvery.
+func (w *Worker) snapshot(ctx context.Context) {
+	every := w.SnapshotEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.Now()
+	if !w.snapshotAt.IsZero() && Day(now).Equal(Day(w.snapshotAt)) && now.Sub(w.snapshotAt) < every {
+		return
+	}
+	if err := w.Store.Snapshot(ctx, Day(now)); err != nil {
+		w.fail(ctx, "usage: user snapshot failed", err)
+		return
+	}
+	w.snapshotAt = now
 }
 
 func (w *Worker) fail(ctx context.Context, msg string, err error) {

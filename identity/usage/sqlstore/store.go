@@ -185,30 +185,22 @@ func (s *Store) addActivity(tx *gorm.DB, as []usage.Activity) error {
 }
 
 // Snapshot implements usage.Aggregator: two counts over users and
-// mfa_factors once a day, not per report.
+// mfa_factors, taken by the worker now and then, never per report.
 func (s *Store) Snapshot(ctx context.Context, day time.Time) error {
 	d := usage.DayKey(day)
 	db := dbtx.DB(ctx, s.db)
-	var have int64
-	if err := db.Raw(`SELECT COUNT(*) FROM usage_counts WHERE day = ? AND metric = ? AND client_id = '' AND dimension = ''`,
-		d, string(usage.UsersTotalGauge)).Scan(&have).Error; err != nil {
-		return dberr.Mark(fmt.Errorf("usage sqlstore: read snapshot: %w", err))
-	}
-	if have > 0 {
-		return nil
-	}
 	var c struct{ Total, WithMFA int64 }
 	if err := db.Raw(`SELECT (SELECT COUNT(*) FROM users) AS total,
 		(SELECT COUNT(DISTINCT user_id) FROM mfa_factors WHERE confirmed_at IS NOT NULL) AS with_mfa`).Scan(&c).Error; err != nil {
 		return dberr.Mark(fmt.Errorf("usage sqlstore: count users: %w", err))
 	}
-	// Two instances may snapshot at once: the first row stays.
+	// Two instances may snapshot at once: the last one stays.
 	for _, g := range []struct {
 		m usage.Metric
 		n int64
 	}{{usage.UsersTotalGauge, c.Total}, {usage.UsersWithMFAGauge, c.WithMFA}} {
 		if err := db.Exec(`INSERT INTO usage_counts (day, metric, client_id, dimension, count) VALUES (?, ?, '', '', ?)
-			ON CONFLICT DO NOTHING`, d, string(g.m), g.n).Error; err != nil {
+			ON CONFLICT (day, metric, client_id, dimension) DO UPDATE SET count = excluded.count`, d, string(g.m), g.n).Error; err != nil {
 			return dberr.Mark(fmt.Errorf("usage sqlstore: write snapshot: %w", err))
 		}
 	}
