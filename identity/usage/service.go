@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/axiomhq/hyperloglog"
 )
 
 // Reader reads the aggregates (implementation: usage/sqlstore). Days
@@ -17,9 +19,9 @@ type Reader interface {
 	// CountsByClient returns metric's count over [from, to) per client,
 	// every client but "".
 	CountsByClient(ctx context.Context, from, to string, metric Metric) (map[string]int64, error)
-	// Sketches returns the active-user sketches of the days in
-	// [from, to) for clientID.
-	Sketches(ctx context.Context, from, to, clientID string) ([]DaySketch, error)
+	// Sketches returns the active-user sketches of span (days, weeks or
+	// months) that start in [from, to), for clientID.
+	Sketches(ctx context.Context, span Span, from, to, clientID string) ([]DaySketch, error)
 	// Gauges returns the newest user snapshot taken on a day before
 	// `before`: all users and users with a second factor.
 	Gauges(ctx context.Context, before string) (total, withMFA int64, err error)
@@ -118,42 +120,69 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 }
 
 // activeUsers fills the weekly, monthly and period active users from the
-// day sketches: each ISO week and calendar month that overlaps the
-// period, whole.
+// sketches: each ISO week and calendar month that overlaps the period,
+// whole, and the period from its whole weeks and the days at its edges.
 func (s *Service) activeUsers(ctx context.Context, r *Report, minCell int) error {
 	q := r.Query
-	last := q.To.AddDate(0, 0, -1)
-	lo := WeekStart(q.From)
-	if m := MonthStart(q.From); m.Before(lo) {
-		lo = m
+	read := func(span Span, from, to time.Time) (sketches, error) {
+		if !from.Before(to) {
+			return nil, nil
+		}
+		raw, err := s.Store.Sketches(ctx, span, DayKey(from), DayKey(to), q.ClientID)
+		if err != nil {
+			return nil, fmt.Errorf("usage: report: %w", err)
+		}
+		return decode(raw)
 	}
-	hi := WeekStart(last).AddDate(0, 0, 7)
-	if m := MonthStart(last).AddDate(0, 1, 0); m.After(hi) {
-		hi = m
-	}
-	sketches, err := s.Store.Sketches(ctx, DayKey(lo), DayKey(hi), q.ClientID)
+	weeks, err := read(SpanWeek, WeekStart(q.From), q.To)
 	if err != nil {
-		return fmt.Errorf("usage: report: %w", err)
+		return err
 	}
-	estimate := func(from, to time.Time) (Count, error) {
-		n, err := distinct(sketches, DayKey(from), DayKey(to))
-		return cell(n, minCell), err
+	months, err := read(SpanMonth, MonthStart(q.From), q.To)
+	if err != nil {
+		return err
 	}
 	for w := WeekStart(q.From); w.Before(q.To); w = w.AddDate(0, 0, 7) {
-		c, err := estimate(w, w.AddDate(0, 0, 7))
+		n, err := distinct(weeks[DayKey(w)])
 		if err != nil {
 			return err
 		}
-		r.WeeklyActiveUsers = append(r.WeeklyActiveUsers, Point{Start: w, Count: c})
+		r.WeeklyActiveUsers = append(r.WeeklyActiveUsers, Point{Start: w, Count: cell(n, minCell)})
 	}
 	for m := MonthStart(q.From); m.Before(q.To); m = m.AddDate(0, 1, 0) {
-		c, err := estimate(m, m.AddDate(0, 1, 0))
+		n, err := distinct(months[DayKey(m)])
 		if err != nil {
 			return err
 		}
-		r.MonthlyActiveUsers = append(r.MonthlyActiveUsers, Point{Start: m, Count: c})
+		r.MonthlyActiveUsers = append(r.MonthlyActiveUsers, Point{Start: m, Count: cell(n, minCell)})
 	}
-	r.ActiveUsers, err = estimate(q.From, q.To)
+	// The whole weeks [first, end) inside the period, and its edge days.
+	first := WeekStart(q.From)
+	if first.Before(q.From) {
+		first = first.AddDate(0, 0, 7)
+	}
+	end := first
+	for !end.AddDate(0, 0, 7).After(q.To) {
+		end = end.AddDate(0, 0, 7)
+	}
+	var parts []*hyperloglog.Sketch
+	if end.Equal(first) {
+		first, end = q.To, q.To // no whole week: every day is an edge day
+	}
+	for w := first; w.Before(end); w = w.AddDate(0, 0, 7) {
+		parts = append(parts, weeks[DayKey(w)])
+	}
+	for _, edge := range [][2]time.Time{{q.From, first}, {end, q.To}} {
+		days, err := read(SpanDay, edge[0], edge[1])
+		if err != nil {
+			return err
+		}
+		for _, sk := range days {
+			parts = append(parts, sk)
+		}
+	}
+	n, err := distinct(parts...)
+	r.ActiveUsers = cell(n, minCell)
 	r.ActiveUsersExact = false
 	return err
 }

@@ -12,8 +12,10 @@
 -- usage_active_days records the first sign-in of a user on a day (per
 -- client and for '' every client), so daily active users are exact; rows
 -- of days past are deleted once the worker has moved on, so it stays
--- small. usage_sketches holds a HyperLogLog sketch of the users active on
--- a day per client, which weekly, monthly and period figures merge.
+-- small. usage_sketches holds HyperLogLog sketches of the users active in
+-- a day, an ISO week and a calendar month, per client: a report reads a
+-- week's or a month's as it is, and a period's from its whole weeks and
+-- the days at its edges, at most about 80 sketches for 400 days.
 --
 -- usage_cursor holds one row: the seq of the last audit entry counted.
 -- The worker locks it (SELECT ... FOR UPDATE on PostgreSQL), so two
@@ -38,10 +40,11 @@ CREATE TABLE usage_active_days (
 );
 
 CREATE TABLE usage_sketches (
-    day       text   NOT NULL,
+    span      text   NOT NULL CHECK (span IN ('day', 'week', 'month')),
     client_id text   NOT NULL,
+    start     text   NOT NULL, -- the day, the week's Monday, the month's first day
     sketch    bytea  NOT NULL,
-    PRIMARY KEY (day, client_id)
+    PRIMARY KEY (span, client_id, start)
 );
 
 CREATE TABLE usage_cursor (

@@ -163,25 +163,43 @@ func (s *Store) addActivity(tx *gorm.DB, as []usage.Activity) error {
 	for _, b := range buckets {
 		users := fresh[b]
 		ds = append(ds, usage.Delta{Day: b.day, Metric: usage.DailyActiveUsers, ClientID: b.client, N: int64(len(users))})
-		var old []struct{ Sketch []byte }
-		if err := tx.Raw(`SELECT sketch FROM usage_sketches WHERE day = ? AND client_id = ?`, b.day, b.client).Scan(&old).Error; err != nil {
-			return fmt.Errorf("usage sqlstore: read sketch: %w", err)
-		}
-		var enc []byte
-		if len(old) == 1 {
-			enc = old[0].Sketch
-		}
-		sk, err := usage.AddToSketch(enc, users)
+		day, err := time.Parse(time.DateOnly, b.day)
 		if err != nil {
-			return err
+			return fmt.Errorf("usage sqlstore: bad day %q", b.day)
 		}
-		err = tx.Exec(`INSERT INTO usage_sketches (day, client_id, sketch) VALUES (?, ?, ?)
-			ON CONFLICT (day, client_id) DO UPDATE SET sketch = excluded.sketch`, b.day, b.client, sk).Error
-		if err != nil {
-			return fmt.Errorf("usage sqlstore: write sketch: %w", err)
+		for _, sp := range []struct {
+			span  usage.Span
+			start time.Time
+		}{{usage.SpanDay, day}, {usage.SpanWeek, usage.WeekStart(day)}, {usage.SpanMonth, usage.MonthStart(day)}} {
+			if err := addToSketch(tx, sp.span, b.client, usage.DayKey(sp.start), users); err != nil {
+				return err
+			}
 		}
 	}
 	return addCounts(tx, ds)
+}
+
+// addToSketch adds users to one sketch.
+func addToSketch(tx *gorm.DB, span usage.Span, client, start string, users []string) error {
+	var old []struct{ Sketch []byte }
+	if err := tx.Raw(`SELECT sketch FROM usage_sketches WHERE span = ? AND client_id = ? AND start = ?`,
+		string(span), client, start).Scan(&old).Error; err != nil {
+		return fmt.Errorf("usage sqlstore: read sketch: %w", err)
+	}
+	var enc []byte
+	if len(old) == 1 {
+		enc = old[0].Sketch
+	}
+	sk, err := usage.AddToSketch(enc, users)
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`INSERT INTO usage_sketches (span, client_id, start, sketch) VALUES (?, ?, ?, ?)
+		ON CONFLICT (span, client_id, start) DO UPDATE SET sketch = excluded.sketch`, string(span), client, start, sk).Error
+	if err != nil {
+		return fmt.Errorf("usage sqlstore: write sketch: %w", err)
+	}
+	return nil
 }
 
 // Snapshot implements usage.Aggregator: two counts over users and
@@ -248,13 +266,14 @@ func (s *Store) CountsByClient(ctx context.Context, from, to string, m usage.Met
 }
 
 // Sketches implements usage.Reader.
-func (s *Store) Sketches(ctx context.Context, from, to, clientID string) ([]usage.DaySketch, error) {
+func (s *Store) Sketches(ctx context.Context, span usage.Span, from, to, clientID string) ([]usage.DaySketch, error) {
 	var rows []struct {
 		Day    string
 		Sketch []byte
 	}
-	err := dbtx.DB(ctx, s.db).Raw(`SELECT day, sketch FROM usage_sketches WHERE client_id = ? AND day >= ? AND day < ?`,
-		clientID, from, to).Scan(&rows).Error
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT start AS day, sketch FROM usage_sketches
+		WHERE span = ? AND client_id = ? AND start >= ? AND start < ?`,
+		string(span), clientID, from, to).Scan(&rows).Error
 	if err != nil {
 		return nil, dberr.Mark(fmt.Errorf("usage sqlstore: read sketches: %w", err))
 	}

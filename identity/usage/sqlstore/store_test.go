@@ -281,6 +281,15 @@ func TestReportOfTheScript(t *testing.T) {
 			t.Errorf("active users = %v, weekly %v; want 3", r.ActiveUsers, r.WeeklyActiveUsers)
 		}
 
+		// A period with a whole week inside and days at both edges.
+		r, err = svc.Report(t.Context(), usage.Query{From: day1.AddDate(0, 0, -3), To: day1.AddDate(0, 0, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ActiveUsers != c(3) || len(r.MonthlyActiveUsers) != 2 || r.MonthlyActiveUsers[1].Count != c(3) || r.MonthlyActiveUsers[0].Count != c(0) {
+			t.Errorf("active users = %v, monthly %v; want 3, and 0 then 3", r.ActiveUsers, r.MonthlyActiveUsers)
+		}
+
 		// One client: its figures only.
 		r, err = svc.Report(t.Context(), usage.Query{From: day1, To: day1.AddDate(0, 0, 2), ClientID: "app-b"})
 		if err != nil {
