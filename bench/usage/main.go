@@ -3,7 +3,7 @@
 // PostgreSQL database, migrates it, copies synthetic aggregate rows
 // straight into usage_counts and usage_sketches (a year of days, -clients
 // clients, a day's sketch holding that day's active users out of -users),
-// runs ANALYZE, then reports for the last 7, 30, 90 and 365 days, for
+// runs VACUUM ANALYZE, then reports for the last 7, 30, 90 and 365 days, for
 // every client and for one, and prints the p50 and p95 latency of each.
 //
 //	go run ./bench/usage -users 1000000
@@ -75,8 +75,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("load: %w", err)
 	}
 	fmt.Fprintf(out, "loaded %d count rows and %d sketches in %v\n", n.counts, n.sketches, time.Since(start).Round(time.Second))
-	if err := db.WithContext(ctx).Exec("ANALYZE").Error; err != nil {
-		return err
+	// As autovacuum would: the visibility map lets the reads be
+	// index-only scans.
+	for _, table := range []string{"usage_counts", "usage_sketches"} {
+		if err := db.WithContext(ctx).Exec("VACUUM ANALYZE " + table).Error; err != nil {
+			return err
+		}
 	}
 	svc := &usage.Service{Store: usagesql.New(db, auditsql.New(db)), MinCell: 5, Now: time.Now}
 	fmt.Fprintf(out, "%-28s %8s %8s %8s\n", "report", "p50 ms", "p95 ms", "max ms")
