@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"time"
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	days := fs.Int("days", 365, "days of history")
 	runs := fs.Int("runs", 100, "reports of each kind")
 	keep := fs.Bool("keep", false, "keep the database")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the reports to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +83,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := db.WithContext(ctx).Exec("VACUUM ANALYZE " + table).Error; err != nil {
 			return err
 		}
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	svc := &usage.Service{Store: usagesql.New(db, auditsql.New(db)), MinCell: 5, Now: time.Now}
 	fmt.Fprintf(out, "%-28s %8s %8s %8s\n", "report", "p50 ms", "p95 ms", "max ms")

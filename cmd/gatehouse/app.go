@@ -205,7 +205,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Egress:            a.Egress,
 	})
 	a.Audit = audit.New(auditsql.New(db))
-	a.Usage = newUsage(a, db, clientStore)
+	a.Usage = newUsage(a, clientStore)
 	a.Clients = &clientreg.Admin{
 		Clients: clientStore, Hasher: a.Provider.Config.ClientSecretsHasher, Cache: clients,
 		Tx: tx, Audit: a.Audit, Outbound: outboundPolicy(cfg), Now: time.Now,

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"gorm.io/gorm"
-
 	auditsql "gatehouse/identity/audit/sqlstore"
 	usagefig "gatehouse/identity/usage"
 	usagesql "gatehouse/identity/usage/sqlstore"
@@ -25,9 +23,10 @@ type usageParts struct {
 	Tokens  *usagefig.Tokens
 }
 
-// newUsage builds the usage figures over db; clients names the clients of
-// the by-client breakdown.
-func newUsage(a *App, db *gorm.DB, clients oidc.ClientStore) usageParts {
+// newUsage builds the usage figures over the App's database; clients
+// names the clients of the by-client breakdown.
+func newUsage(a *App, clients oidc.ClientStore) usageParts {
+	db := a.DB.Gorm()
 	store := usagesql.New(db, auditsql.New(db))
 	tokens := &usagefig.Tokens{Store: store, Now: time.Now}
 	return usageParts{
