@@ -180,14 +180,14 @@ func load(ctx context.Context, dbURL string, today time.Time, users, clients, da
 		if err != nil {
 			return loaded{}, err
 		}
-		sketches = append(sketches, []any{string(usage.SpanDay), "", key, enc})
+		sketches = append(sketches, []any{string(usage.SpanDay), "", key, enc, int64(all.Estimate())})
 		for c := range clients {
 			add(clientID(c), active/clients)
 			enc, err := perClient[c].MarshalBinary()
 			if err != nil {
 				return loaded{}, err
 			}
-			sketches = append(sketches, []any{string(usage.SpanDay), clientID(c), key, enc})
+			sketches = append(sketches, []any{string(usage.SpanDay), clientID(c), key, enc, int64(perClient[c].Estimate())})
 		}
 		for c, sk := range append([]*hyperloglog.Sketch{all}, perClient...) {
 			name := ""
@@ -216,13 +216,13 @@ func load(ctx context.Context, dbURL string, today time.Time, users, clients, da
 		if err != nil {
 			return loaded{}, err
 		}
-		sketches = append(sketches, []any{string(k.span), k.client, k.start, enc})
+		sketches = append(sketches, []any{string(k.span), k.client, k.start, enc, int64(sk.Estimate())})
 	}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"usage_counts"}, []string{"day", "metric", "client_id", "dimension", "count"},
 		pgx.CopyFromRows(counts)); err != nil {
 		return loaded{}, err
 	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"usage_sketches"}, []string{"span", "client_id", "start", "sketch"},
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"usage_sketches"}, []string{"span", "client_id", "start", "sketch", "estimate"},
 		pgx.CopyFromRows(sketches)); err != nil {
 		return loaded{}, err
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"github.com/axiomhq/hyperloglog"
 )
 
 // Reader reads the aggregates (implementation: usage/sqlstore). Days
@@ -20,8 +18,9 @@ type Reader interface {
 	// every client but "".
 	CountsByClient(ctx context.Context, from, to string, metric Metric) (map[string]int64, error)
 	// Sketches returns the active-user sketches of span (days, weeks or
-	// months) that start in [from, to), for clientID.
-	Sketches(ctx context.Context, span Span, from, to, clientID string) ([]DaySketch, error)
+	// months) that start in [from, to), for clientID; without their
+	// encoded sketch unless withSketch.
+	Sketches(ctx context.Context, span Span, from, to, clientID string, withSketch bool) ([]DaySketch, error)
 	// Gauges returns the newest user snapshot taken on a day before
 	// `before`: all users and users with a second factor.
 	Gauges(ctx context.Context, before string) (total, withMFA int64, err error)
@@ -124,37 +123,37 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 // whole, and the period from its whole weeks and the days at its edges.
 func (s *Service) activeUsers(ctx context.Context, r *Report, minCell int) error {
 	q := r.Query
-	read := func(span Span, from, to time.Time) (sketches, error) {
+	read := func(span Span, from, to time.Time, withSketch bool) ([]DaySketch, error) {
 		if !from.Before(to) {
 			return nil, nil
 		}
-		raw, err := s.Store.Sketches(ctx, span, DayKey(from), DayKey(to), q.ClientID)
+		raw, err := s.Store.Sketches(ctx, span, DayKey(from), DayKey(to), q.ClientID, withSketch)
 		if err != nil {
 			return nil, fmt.Errorf("usage: report: %w", err)
 		}
-		return decode(raw)
+		return raw, nil
 	}
-	weeks, err := read(SpanWeek, WeekStart(q.From), q.To)
-	if err != nil {
+	estimates := func(span Span, from time.Time, next func(time.Time) time.Time) ([]Point, error) {
+		raw, err := read(span, from, q.To, false)
+		if err != nil {
+			return nil, err
+		}
+		byStart := make(map[string]int64, len(raw))
+		for _, s := range raw {
+			byStart[s.Day] = s.Estimate
+		}
+		var out []Point
+		for t := from; t.Before(q.To); t = next(t) {
+			out = append(out, Point{Start: t, Count: cell(byStart[DayKey(t)], minCell)})
+		}
+		return out, nil
+	}
+	var err error
+	if r.WeeklyActiveUsers, err = estimates(SpanWeek, WeekStart(q.From), func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }); err != nil {
 		return err
 	}
-	months, err := read(SpanMonth, MonthStart(q.From), q.To)
-	if err != nil {
+	if r.MonthlyActiveUsers, err = estimates(SpanMonth, MonthStart(q.From), func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }); err != nil {
 		return err
-	}
-	for w := WeekStart(q.From); w.Before(q.To); w = w.AddDate(0, 0, 7) {
-		n, err := distinct(weeks[DayKey(w)])
-		if err != nil {
-			return err
-		}
-		r.WeeklyActiveUsers = append(r.WeeklyActiveUsers, Point{Start: w, Count: cell(n, minCell)})
-	}
-	for m := MonthStart(q.From); m.Before(q.To); m = m.AddDate(0, 1, 0) {
-		n, err := distinct(months[DayKey(m)])
-		if err != nil {
-			return err
-		}
-		r.MonthlyActiveUsers = append(r.MonthlyActiveUsers, Point{Start: m, Count: cell(n, minCell)})
 	}
 	// The whole weeks [first, end) inside the period, and its edge days.
 	first := WeekStart(q.From)
@@ -165,23 +164,25 @@ func (s *Service) activeUsers(ctx context.Context, r *Report, minCell int) error
 	for !end.AddDate(0, 0, 7).After(q.To) {
 		end = end.AddDate(0, 0, 7)
 	}
-	var parts []*hyperloglog.Sketch
 	if end.Equal(first) {
 		first, end = q.To, q.To // no whole week: every day is an edge day
 	}
-	for w := first; w.Before(end); w = w.AddDate(0, 0, 7) {
-		parts = append(parts, weeks[DayKey(w)])
-	}
-	for _, edge := range [][2]time.Time{{q.From, first}, {end, q.To}} {
-		days, err := read(SpanDay, edge[0], edge[1])
+	var parts []DaySketch
+	for _, p := range []struct {
+		span     Span
+		from, to time.Time
+	}{{SpanWeek, first, end}, {SpanDay, q.From, first}, {SpanDay, end, q.To}} {
+		raw, err := read(p.span, p.from, p.to, true)
 		if err != nil {
 			return err
 		}
-		for _, sk := range days {
-			parts = append(parts, sk)
-		}
+		parts = append(parts, raw...)
 	}
-	n, err := distinct(parts...)
+	decoded, err := decode(parts)
+	if err != nil {
+		return err
+	}
+	n, err := distinct(decoded...)
 	r.ActiveUsers = cell(n, minCell)
 	r.ActiveUsersExact = false
 	return err

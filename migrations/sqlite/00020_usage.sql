@@ -46,6 +46,7 @@ CREATE TABLE usage_sketches (
     span      text   NOT NULL CHECK (span IN ('day', 'week', 'month')),
     client_id text   NOT NULL,
     start     text   NOT NULL, -- the day, the week's Monday, the month's first day
+    estimate  bigint NOT NULL, -- the sketch's estimate, kept so that reading it takes no work
     sketch    blob  NOT NULL,
     PRIMARY KEY (span, client_id, start)
 );

@@ -190,12 +190,13 @@ func addToSketch(tx *gorm.DB, span usage.Span, client, start string, users []str
 	if len(old) == 1 {
 		enc = old[0].Sketch
 	}
-	sk, err := usage.AddToSketch(enc, users)
+	sk, estimate, err := usage.AddToSketch(enc, users)
 	if err != nil {
 		return err
 	}
-	err = tx.Exec(`INSERT INTO usage_sketches (span, client_id, start, sketch) VALUES (?, ?, ?, ?)
-		ON CONFLICT (span, client_id, start) DO UPDATE SET sketch = excluded.sketch`, string(span), client, start, sk).Error
+	err = tx.Exec(`INSERT INTO usage_sketches (span, client_id, start, sketch, estimate) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (span, client_id, start) DO UPDATE SET sketch = excluded.sketch, estimate = excluded.estimate`,
+		string(span), client, start, sk, estimate).Error
 	if err != nil {
 		return fmt.Errorf("usage sqlstore: write sketch: %w", err)
 	}
@@ -266,12 +267,17 @@ func (s *Store) CountsByClient(ctx context.Context, from, to string, m usage.Met
 }
 
 // Sketches implements usage.Reader.
-func (s *Store) Sketches(ctx context.Context, span usage.Span, from, to, clientID string) ([]usage.DaySketch, error) {
+func (s *Store) Sketches(ctx context.Context, span usage.Span, from, to, clientID string, withSketch bool) ([]usage.DaySketch, error) {
 	var rows []struct {
-		Day    string
-		Sketch []byte
+		Day      string
+		Sketch   []byte
+		Estimate int64
 	}
-	err := dbtx.DB(ctx, s.db).Raw(`SELECT start AS day, sketch FROM usage_sketches
+	cols := `start AS day, estimate`
+	if withSketch {
+		cols += `, sketch`
+	}
+	err := dbtx.DB(ctx, s.db).Raw(`SELECT `+cols+` FROM usage_sketches
 		WHERE span = ? AND client_id = ? AND start >= ? AND start < ?`,
 		string(span), clientID, from, to).Scan(&rows).Error
 	if err != nil {
@@ -279,7 +285,7 @@ func (s *Store) Sketches(ctx context.Context, span usage.Span, from, to, clientI
 	}
 	out := make([]usage.DaySketch, len(rows))
 	for i, r := range rows {
-		out[i] = usage.DaySketch{Day: dayOf(r.Day), Sketch: r.Sketch}
+		out[i] = usage.DaySketch{Day: dayOf(r.Day), Sketch: r.Sketch, Estimate: r.Estimate}
 	}
 	return out, nil
 }
