@@ -53,6 +53,7 @@ type Config struct {
 	Outbound     Outbound     `yaml:"outbound"`
 	MFA          MFA          `yaml:"mfa"`
 	Console      Console      `yaml:"console"`
+	Usage        Usage        `yaml:"usage"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -294,6 +295,7 @@ func defaults() *Config {
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 		MFA:     MFA{Required: MFARequiredNone, RequiredRoles: []string{}, RequiredClients: []string{}},
 		Console: Console{MaxAuthAge: DefaultConsoleMaxAuthAge},
+		Usage:   Usage{MinCell: 5},
 	}
 }
 

@@ -63,6 +63,7 @@ func TestDefault(t *testing.T) {
 		Audit:   Audit{Retention: Duration(8760 * time.Hour)},
 		MFA:     MFA{Required: "none", RequiredRoles: []string{}, RequiredClients: []string{}},
 		Console: Console{MaxAuthAge: Duration(15 * time.Minute)},
+		Usage:   Usage{MinCell: 5},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -158,6 +158,8 @@ mfa:
   remember_browser: 720h
 console:
   max_auth_age: 5m
+usage:
+  min_cell: 10
 `
 	want := &Config{
 		Issuer:      "https://login.example.com",
@@ -224,6 +226,7 @@ console:
 		MFA: MFA{Required: "everyone", RequiredRoles: []string{"admin"}, RequiredClients: []string{"payroll", "hr-portal"},
 			GracePeriod: Duration(168 * time.Hour), RememberBrowser: Duration(720 * time.Hour)},
 		Console: Console{MaxAuthAge: Duration(5 * time.Minute)},
+		Usage:   Usage{MinCell: 10},
 	}
 	got := mustLoad(t, writeFile(t, file), nil)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -441,6 +444,7 @@ func TestLoadEnv(t *testing.T) {
 				"GATEHOUSE_CAPTCHA_SITE_KEY":              "site",
 				"GATEHOUSE_CAPTCHA_SECRET_KEY":            "secret",
 				"GATEHOUSE_AUDIT_RETENTION":               "0s",
+				"GATEHOUSE_USAGE_MIN_CELL":                "3",
 			},
 			want: func(c *Config) {
 				c.Redis.URL = "redis://127.0.0.1:6379/0"
@@ -449,6 +453,7 @@ func TestLoadEnv(t *testing.T) {
 				c.Lockout.PermanentAfter = 3
 				c.Captcha.Provider, c.Captcha.SiteKey, c.Captcha.SecretKey = "turnstile", "site", "secret"
 				c.Audit.Retention = 0
+				c.Usage.MinCell = 3
 			},
 		},
 		{

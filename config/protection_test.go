@@ -156,6 +156,14 @@ func TestValidateProtection(t *testing.T) {
 			mutate: func(c *Config) { c.Audit.Retention = Duration(time.Hour) },
 			want:   []string{"audit.retention: must be 0 (keep forever) or at least 24h, got 1h0m0s"},
 		},
+
+		// usage
+		{name: "every count shown", mutate: func(c *Config) { c.Usage.MinCell = 1 }},
+		{
+			name:   "no minimum cell",
+			mutate: func(c *Config) { c.Usage.MinCell = 0 },
+			want:   []string{"usage.min_cell: must be between 1 and 1000, got 0"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

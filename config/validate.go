@@ -76,6 +76,7 @@ func (c *Config) Validate() error {
 	c.Audit.validate(&p)
 	c.MFA.validate(&p)
 	c.Console.validate(&p)
+	p.intBetween("usage.min_cell", int64(c.Usage.MinCell), 1, 1000)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}

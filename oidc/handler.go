@@ -49,6 +49,9 @@ type Handler struct {
 	Roles RoleLister
 	// Auditor records security events (nil records nothing).
 	Auditor AuditRecorder
+	// Tokens counts the token endpoint's issued tokens for the usage
+	// figures (nil counts nothing).
+	Tokens TokenCounter
 	// Outage is told of requests that failed because the database could
 	// not be used (nil: nobody is told).
 	Outage OutageReporter

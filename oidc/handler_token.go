@@ -52,7 +52,27 @@ func (h tokenEndpoint) serve(c echo.Context) error {
 		return h.accessError(c, ar, err)
 	}
 	h.Provider.WriteAccessResponse(ctx, c.Response(), ar, resp)
+	if h.Tokens != nil {
+		h.Tokens.Issued(ar.GetClient().GetID(), grantOf(ar))
+	}
 	return nil
+}
+
+// TokenCounter counts issued tokens in memory (usage.Tokens): the token
+// endpoint writes nothing more to the database for it.
+type TokenCounter interface {
+	// Issued counts one token response to clientID through grant.
+	Issued(clientID, grant string)
+}
+
+// grantOf names ar's grant type, one of supportedGrants.
+func grantOf(ar fosite.AccessRequester) string {
+	for gt := range supportedGrants {
+		if ar.GetGrantTypes().ExactOne(gt) {
+			return gt
+		}
+	}
+	return "other"
 }
 
 // checkTokenForm refuses what fosite would accept or answer wrongly.

@@ -10,6 +10,6 @@ func newAdminAPI(a *App) *adminapi.Handler {
 	return &adminapi.Handler{
 		Issuer: a.Config.Issuer, Verify: a.Provider,
 		Users: a.Identity.Accounts, Search: identitysql.NewUserStore(a.DB.Gorm()), Admin: a.Identity.UserAdmin, Roles: a.Identity.Roles, Clients: a.Clients, Audit: a.Audit,
-		Outage: a.Outage, Logger: a.Logger,
+		Usage: a.Usage.Service, Outage: a.Outage, Logger: a.Logger,
 	}
 }

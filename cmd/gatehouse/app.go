@@ -86,6 +86,8 @@ type App struct {
 	Sessions *oidc.BackchannelSessions
 	PoW      *captcha.PoW
 	Audit    *audit.Log
+	// Usage reports how Gatehouse is used; its worker keeps the figures.
+	Usage    usageParts
 	Limiter  ratelimit.Limiter
 	Failures ratelimit.Counter
 	Redis    *redis.Client // nil without redis.url
@@ -206,6 +208,7 @@ func openStorageWith(ctx context.Context, cfg *config.Config, log *slog.Logger, 
 		Egress:            a.Egress,
 	})
 	a.Audit = audit.New(auditsql.New(db))
+	a.Usage = newUsage(a, clientStore)
 	a.Clients = &clientreg.Admin{
 		Clients: clientStore, Hasher: a.Provider.Config.ClientSecretsHasher, Cache: clients,
 		Tx: tx, Audit: a.Audit, Outbound: outboundPolicy(cfg), Now: time.Now,
@@ -299,6 +302,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.Handler = &oidc.Handler{
 		Provider: a.Provider, Users: a.Identity.Accounts, SignIn: a.SignIn, Browser: browser, Pages: pages,
 		LogoutKey: a.Box.DeriveKey("flow mac"), Logger: log, Now: time.Now, Auditor: a.Audit, Outage: a.Outage,
+		Tokens:              a.Usage.Tokens,
 		SelfSignup:          cfg.Registration.AllowSelfSignup,
 		RegistrationEnabled: cfg.Registration.InitialAccessToken != "",
 		ClientAuthLimit:     authLimit,

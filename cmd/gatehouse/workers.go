@@ -15,8 +15,9 @@ import (
 const purgeEvery = 10 * time.Minute
 
 // startJobs runs the background jobs until the group is stopped: the
-// outage watch, signing-key reloads, the message worker and the purge of
-// expired records. They stop in the reverse order, so that the outage
+// outage watch, signing-key reloads, the message worker, the purge of
+// expired records and the usage worker (which flushes its token counts
+// when stopped, first of all). They stop in the reverse order, so that the outage
 // watch, which the others report to, is the last to go.
 func (a *App) startJobs(ctx context.Context) *jobGroup {
 	g := newJobGroup(ctx)
@@ -27,6 +28,7 @@ func (a *App) startJobs(ctx context.Context) *jobGroup {
 	})
 	g.start(func(ctx context.Context) error { a.Worker.Run(ctx); return nil })
 	g.start(func(ctx context.Context) error { a.purgeExpired(ctx, purgeEvery); return nil })
+	g.start(func(ctx context.Context) error { a.Usage.Worker.Run(ctx); return nil })
 	return g
 }
 

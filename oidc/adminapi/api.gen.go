@@ -324,6 +324,78 @@ type RolesUpdate struct {
 	Roles []string `json:"roles"`
 }
 
+// UsageCount A count; 0 with `suppressed` true when it is too small to show.
+type UsageCount struct {
+	Suppressed bool  `json:"suppressed"`
+	Value      int64 `json:"value"`
+}
+
+// UsagePoint defines model for UsagePoint.
+type UsagePoint struct {
+	// Count A count; 0 with `suppressed` true when it is too small to show.
+	Count UsageCount `json:"count"`
+
+	// Start First day of the day, ISO week (Monday) or month.
+	Start openapi_types.Date `json:"start"`
+}
+
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	// ActiveUsers A count; 0 with `suppressed` true when it is too small to show.
+	ActiveUsers UsageCount `json:"active_users"`
+
+	// ActiveUsersExact False when weekly, monthly and period active users are estimates.
+	ActiveUsersExact bool `json:"active_users_exact"`
+
+	// ClientId The client the report is limited to; absent for every client.
+	ClientId *string `json:"client_id,omitempty"`
+
+	// Daily One point per day for each metric: sign_ups, sign_ins, sign_ins_failed, daily_active_users, lockouts, password_resets, emails_verified, tokens_issued.
+	Daily map[string][]UsagePoint `json:"daily"`
+
+	// From First day of the period.
+	From      openapi_types.Date `json:"from"`
+	Generated time.Time          `json:"generated"`
+
+	// MinCell The smallest count shown as it is.
+	MinCell            int          `json:"min_cell"`
+	MonthlyActiveUsers []UsagePoint `json:"monthly_active_users"`
+
+	// SignInsByClient Largest first.
+	SignInsByClient []UsageShare `json:"sign_ins_by_client"`
+
+	// SignInsByMethod Largest first; methods: password, passkey, totp, code, recovery_code.
+	SignInsByMethod []UsageShare `json:"sign_ins_by_method"`
+
+	// To Last day of the period (included).
+	To openapi_types.Date `json:"to"`
+
+	// TokensByGrant Largest first.
+	TokensByGrant []UsageShare `json:"tokens_by_grant"`
+
+	// Totals Each metric over the period; daily_active_users holds the distinct users active in the period.
+	Totals map[string]UsageCount `json:"totals"`
+
+	// UsersTotal A count; 0 with `suppressed` true when it is too small to show.
+	UsersTotal UsageCount `json:"users_total"`
+
+	// UsersWithMfa A count; 0 with `suppressed` true when it is too small to show.
+	UsersWithMfa      UsageCount   `json:"users_with_mfa"`
+	WeeklyActiveUsers []UsagePoint `json:"weekly_active_users"`
+}
+
+// UsageShare defines model for UsageShare.
+type UsageShare struct {
+	// Count A count; 0 with `suppressed` true when it is too small to show.
+	Count UsageCount `json:"count"`
+
+	// Key The client id ("" for Gatehouse's own pages), the sign-in method or the grant type.
+	Key string `json:"key"`
+
+	// Label The client's name; the key otherwise.
+	Label string `json:"label"`
+}
+
 // User defines model for User.
 type User struct {
 	// Address OpenID Connect Core §5.1.1.
@@ -479,6 +551,18 @@ type ListAuditEntriesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetUsageReportParams defines parameters for GetUsageReport.
+type GetUsageReportParams struct {
+	// From First day of the period (UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period (UTC), included.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// ClientId Only what this client's users did through it.
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
 // SearchUsersParams defines parameters for SearchUsers.
 type SearchUsersParams struct {
 	// Q Case-insensitive substring of the username, e-mail, given or family name or phone number; at least 3 characters.
@@ -560,6 +644,9 @@ type ServerInterface interface {
 	// ListRoles List the built-in and custom roles with their permissions
 	// (GET /roles)
 	ListRoles(ctx echo.Context) error
+	// GetUsageReport How Gatehouse is used over a period, without personal data
+	// (GET /usage)
+	GetUsageReport(ctx echo.Context, params GetUsageReportParams) error
 	// SearchUsers Search users, one page at a time
 	// (GET /users)
 	SearchUsers(ctx echo.Context, params SearchUsersParams) error
@@ -751,6 +838,38 @@ func (w *ServerInterfaceWrapper) ListRoles(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRoles(ctx)
+	return err
+}
+
+// GetUsageReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUsageReport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageReportParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUsageReport(ctx, params)
 	return err
 }
 
@@ -1111,6 +1230,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["updateClient"]...)
 	router.POST(options.BaseURL+"/clients/:client_id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["rotateClientSecret"]...)
 	router.GET(options.BaseURL+"/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
+	router.GET(options.BaseURL+"/usage", wrapper.GetUsageReport, options.OperationMiddlewares["getUsageReport"]...)
 
 }
 
@@ -1119,91 +1239,108 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3vchs3kn8V1NxWJakbUZQtZy9S3QdFsVO+9W5cdlz+EPlIcKbJgTkExgBGNOPS89x73JNtoQHMHw6G",
-	"Q8qyVsn6SyLO4E+ju9H49R+MP0WJWBWCA9cqOvsUZUBTkPjn01/pwvw/BZVIVmgmeHQW/ZoBuQapmOBE",
-	"zInOgJQK5DlRwFPCNJnRZEkYJ9Pn86O/U51kU6IFSTLKF1A1J4LnG8LmhIuZSDfuNfZfAeXrjOUwiuJI",
-	"JRmsqKFCbwqIziKlJeOL6OYmjl6IhFqitml8m4G0c0lQopQJkEQC1ZCShHIyM89punv8mzgqqKQr0I4d",
-	"lzkDrp//ZP5mZpaC6iyKI05XpmOCrycsjeJIwoeSSUijMy1LaM6yoh9fAF/oLDp79ORJHK0Y979P4sAa",
-	"n8+RhWExTI2Epk0pEKpITpXG9Z2T05NHZJ0Br99nVFW8VownyGRcjRV8vR4vvaiP/PE4RPAbBbKXRwPM",
-	"mQu5ojo6i8oSWwZEIkEVgitAifxI01fwoQSlza9EcA0c/6RFkTOrHMeFFLMcVv/5XllNqaf7i4R5dBb9",
-	"x3G9A47tW3X80vayk3Y5L+20hCmyormhG9JzMgUphVRTYparCNAkIzOakjmDPB1FN3F0Kfg8Z8m90+t2",
-	"X+KmV2TNdIZakZRSAtdEaaqBfEuJpkvgqCxmFURIAkcryvIYm6Ny0XTF+He4oGdCzliaAr/vFWlhyMxp",
-	"slRImEpEYbd8QvOccIBUxYZ6ppVV/bptAXLFlLFgRvsbFu/t27dHF6XOgGtDPLSp7ajjTRz9Q+hnouTp",
-	"fS7/H4KoMsmcHZXEWh4Ux0sJieApMy2fUZZDet9yQaJaFgZZ7kyVMqrWOhuQ7DecljoTkv0O981JmiSg",
-	"lFUn1BfBDcUU9zYXmlzTnKWfrSfGLL4CVea7tv5h6zJD7pLCFs3+NA8N6ZodYxtLsJvF9LhIUwkK/6Sp",
-	"1S2av5SiAKmZscRzmivYJuOXAvjzn8il4BwSTS6FBPL///dkdDI6MZQVjf6GISXXcrPHERO7U0JbTWm0",
-	"fhJsnYuE5kzvN3QhlKb5JBEpdAYPNJewcPBjcGSlJYCe0JqVA5TfVE/E7D0k2gxyUaZMP/WManOQJh4K",
-	"deamiRbSAJP+l/Zx4HUKmrJ8h+wDfTp0syLYTpQ6EavwvO6A7aNawYcWYGBcf39aIwbGNSzM7ogjVVoy",
-	"goQyO3s1TEo1HOHTgAjNnprQhdu3XXHVuOY3pM+N32JxQxixF1nNiHd9Mn9JF9AVOXAt3Z9Mw0oNGYyG",
-	"+tRSolJS/M3ho54kpVRCdtHmxQwtt+A1CCjoAsHjbkZ4GkNLs4A6pMrGJE/QJE+8bEKqW5vOfgWmZcqA",
-	"J9DiUp/KVswwPow5xDjkk1wsRKknpWTBrjXu3/HW4t/+9woSCbrL91/QS7Jcp1ytQRpfykAa9GccgumO",
-	"ap2diWXcfuqdbjhdMQOeNhNj2JQGCc1FzYTIgXI0wUwqPSmotHa122AhKdcoFHUY49+vl82GtbKYF70y",
-	"MHbby0lCyiQkKLADJ/+srtbPnNxO36ruCuQ1yDBTve9zG74iPA63xG0GPC0E43pigNhkBToT6d7NFVtw",
-	"xhcTmi+CfcoiPVAdt6xI07duqlaHJ23V7PK1tTVahPUbqOe8KPUg+NnLhAEvV2Y9oqAfSrPs9+vmzLtN",
-	"m++8hhl61JpdQ7hzSAXbCCUEUVb043PbugF29rCIwyNvGcFhhNc2L22T+HrJCuvnGbnzzkG0hxXynPRO",
-	"h+Uzoj6jMnMJKrOyiyriEwmpgfs0V0Gm9xmygC+OA36jyP+8/Rt5DTomcyFJIdk11TBZwmbyfq0bCwrb",
-	"wGGu72cUD9GLk/H4EKN5B0PvMqqfq9EBm9sW1t+pOXu1FKowHgwqhCLrTCggniKSiTxVeCKz1LiPlHSo",
-	"DivnDmvu9RM1ch9lq6z71lYpaAJHCgoqMfaJzWwIxCohWdGNj2Wd27COb0TzXKwBHd9hRu8+Q6rlNLHO",
-	"ZEYVS6ItBDQxSoveYWs3GHsneA8vDj6QbnpN/QumAnjUUrg/zna4tiOn4KG2Cxq/rlBhiKAByFlDyv3P",
-	"1nbXEGHPGOTpUymtk9Amy/qKQZowAho2h/gqJlWs3WwiG4+IyWyDOwsDkQ4FO20d9jzslN6DDS7GR4Y6",
-	"dL16dkl+OH3yV+IiTsS5wd3AxY4122BwCNMDMW7RhhQgm/HheD/1aoggYAoYV5o6UxmIQlBdNgFjw1HW",
-	"TOewA0sO6ZHzb+0w1VQhtr8SecCbnZUs1xPGw9i3xcIAjb0OVh3rPQgxby0Oh28PFtcU9y0ybE6kyA9w",
-	"2pFZQ+TZIfvIUG8Q5h4IYbtkFlRrkEaF//c3evT7O/Of8dEPk6N3n8bx949v/hIdeAbvvQoMdXbjBHUw",
-	"bWfYwzUzIJZJnXle3InXDCu3/dt7/Omq0JtA6s2cYqPecSbXINmc9XrddMXyTX8sYQE8bfmOjVfsGnh/",
-	"T3uSDKTf4iinFlEyPsyj33y/OOJlnkfvfCw2TEEukiUETogLYt6IUhM6N4fDHJMaxBzwR4wrB7+4WIdB",
-	"1oqlaQ79C+csWfabjkxwmPByNQuhw6ejk+9PzwkcKunmqAMCL1iiS9kTIO1sz2GUWFn/obTCa9vyVq67",
-	"DZT2MnUNM8V6NuDvggPjczF82KB+VvP4bdjZRlsy7GO+52bFokof++MF27uhz2xdYv8DcydPP9JE5xvM",
-	"RYk5mRZUqbWQ6ZRQnpIp49dMwxnRsoRpF5N8pl1swP2T8S6T12j4+NH4bozaYGygNnItOoNNW0ZvcGTL",
-	"1YAXBTwllCjGFzkclQpIzvgytolB8tdHJBOlVLEtchHoHBIvMGLgGNDUSFGB1owvSNswNFhRm8cmZ5+E",
-	"DtW2WRtcWtPMDSfBHO0dHj863W4dR2vJNPzC842t5ghYzZaW3Jk9HPZJ7wG/tE1dg6TvTwcqe1p2cHgt",
-	"TcM4oPZbhrIisM8+vRBiWRaNMppDzBTTGUgyZamaGrdtihteTV3QoNn/BBmy9WQrnbXymcZQiActzABP",
-	"W+Ek29z/DjhKaXuuQfRzwOg3A8z2dQBtBnChJ3NfTLL/sW5EvL8/YasGBpC4HTJuUNSnPuHM5B3lEr/g",
-	"2vrW87rCSFWQOMFAexylTNFZDmkwCmX67ulmDe2Dr8f3rY7vh3J6PpDj70GeTFtbDgs5klIyvXlttNrq",
-	"/4JqyESpAlDsolGspQhTqoSUzDZEZ0yRn32/87ogUBHqCoEboRtjaea5WNvd1swBXbrCn9bDNzKPzqJj",
-	"YR4+Oq4K1SIXdnejpEyfSaBpdBa9MoAPM/bmKdHS+iYu3ttq9ctFqTPiI8F1G4RV0VlkvYfY128a9J9C",
-	"DhraPfGFFFjCqTNgktgQrkIviS6gNSk+IXO2KCUo50epM4z+R2fRz5JyTRA9NefzR4Jt3B4OpKcgbwzY",
-	"XgM2cMvA9zFJAW2rI3oV2wryCjpLUKBVTEpunDHXxLTwK3SBOJ8DaMvJpu+qcPhlI32HFXZfJffAJdcw",
-	"F/jcljp6W7MFRK9BbhqFv4SSGVAJslXe2Wswzgi94tNuonfq+tmUnzMomIzYsihYOEqvuGHPN362uRQr",
-	"Qn2mzeXTrHY1Em2xG911RUFcccxcI+NG5ILgNHxRrcKVAkFKTscntpR7ul2SenbFf0QWTM8NNygmJ+Fj",
-	"YWAQxhXqrpio+O8r4wAbl9Zmvq+i6blpd8VNI1HqRpU1JVKUGhyvT8ePOwOpcj5niU0mmS5X0XR0xa84",
-	"pi2sUe7LsZBvp301v9Pvzg2XT8fjYIU9Fha7EvwRcS4NmYmUgSIS5sZ1L/mSizW/4thDjYgFbco46NRG",
-	"7zRdQvPySlUq70TkSpkpT6+4q8mq7lkwLBtWmuYwuuJRHOUsAW6PMoZqNWcGF0QXBU0yOHo0Gte3IxrP",
-	"sHBxtaJyY/ZqyWtd/Ub5Tdi1Iw2rNapSMWdR1dcp3sXL51EcuTs80Vl0gsWYBXBasOgsejw6QaoKqjM0",
-	"kcc4Lh7NNqFo0CpK57kxJS+Y0lVpIUMz0rw481tns9pmhM6MVglZ7Ufkvq21Rnv2oQS5qdljXh92GaVv",
-	"Zj8h1mKSb6mfOa63q/lhPNokZ9Pv+ijC/ndDklMySxQTPCYwWozIFOOLIxv1nu6gwxaSBgk5OYgQiiKx",
-	"wXakR7MV9E2M9f1R8ArPzuKuXsHAXCBeG5i35BoP5sPnDY2WsxXTrdFSmFN00ZF3K/qRrYwzWPn97me3",
-	"3ri7NLyn1fCHq+tahYRrJkpVOb8h0pwP3SPZ70+7a3y3dUfq0Xh8ZzcO6lrkwLWDC1yIWZ2r+cWbHad2",
-	"+tCoFZnHjXtc2OVkuEvrxgh2ejzcqb6s1HQ90EQ1nI7fmpjwnWFowxQHAGJMOKzNSYNla0bt6EJVw0Tv",
-	"zFzHjRqSXiN6WYHJLybBRplLQIQORtXXif71omhB7y1hmGV0cLhnflVd4yrhQqnFRPA5c2CvLsuzANyc",
-	"463C65gInsC5vbhKyRI2kJKMqsyovD33l1BgYUpbtBZFu6Kg6mbDjyLd3LFYbaHqTTvg5aLyWxp1csdT",
-	"9947xLexPd6YrpjrwVJGlc+HNK4qNS/27rquVLXD2f+QpqbtNnasjS3DJ5S39Dyo5g0rc/ypKuq6sXpv",
-	"HMGu0fkJnzc0s6Ujp90tYzuk92cbTI/T4R7VLczPYLZdW8Nh4ykBNIgt5xGvX/TYmaBl/xl0H4fH97oL",
-	"/+hS6z2P6a5t0XFGQjTVTY6rW/5mIlf4HzolfTaXGdeyyGniAwuA3jWmOL6lPtUByrqVNgDi4KX6zkYq",
-	"WYrKhv61NY9K0033ILGu6sM6SO5XhUn99YIHjS7v0Wy9sspXbQIEMKia6pBj4rguF/6c/RIEWkZ+Ik9r",
-	"5RaFImshl2b/GH8TcZVRfw5r3D1h7NXdEa8wcNoqlv7iGurm6dFTswK7zgdsbk2HH4Y7VB+ruGv1dIIK",
-	"K2dVt9HrJ71yweovJuiqdrfXRzJEPhAPqRHWD/lHZhNhofIR4zaSXyotVi5N4GObTJJ2bbOXjavJRclU",
-	"yfhF6Krq32CjAFP5jCPTzzAhsBX8wI8DUUWm/oGn4IorugIyZ7n2SQklpB6Rp9R/6gK/ygAfDSRO64pL",
-	"9Lox9nDF11Thl28wCAvACVSFdAnEJBNrg+jIivINxqBpmkLa+OAQhmzbCvcaqEyyNy6HsjOweUkVHDGu",
-	"gCum2TUQVc5sXKb5iR5OVxBX31TBJDcRkthEOvHfXMG0MLFp4XNjJHOgSpPH5viTNDEU9MWMPuyMSDaS",
-	"v4/3iMx11lRImLOPfkF2GcSVLPRR5Kszg1QNF/b0xe2qYs39v5fhC1v7hjTq3hrwFjVjfWNXlaRzvRXI",
-	"/pzgpR/Vhk7vLibaKG69U3obA38GyQGAIVOQVWyVLkCdk+nR1OCIuRRcozVBWGH6Ak9xW5pOvcFtIXui",
-	"wp7pUVzfbaueHNV/1ms1z1u/GrXLR4E65iP7x7u7iGE/aYawnzysCPaj8el/3W8Muypa2xnCxqPujxvA",
-	"7scE9jjzKURzxuCSqSaU+O3mjn5XKNcbP32LOd9WLXp9BWIBWhEu6pqAWakJ5f7AwFOfXvEDiqoFhxHB",
-	"Egezcy18EToDecV1RjmZmnmnLic9bVRGTA3eWEOeh453G5x9Y1OLX8KjbtwBuOfI7ND3ofwnEW/9naj4",
-	"TxaovVu3qFlKs7UJfV0NisEFxxt3BgQGfHFjUZfY3d6TFRw/zrGkGKGK26VbDhO+9/j1S2l4u4r8niNH",
-	"ncrqHUqvCNYzx1XEbQkb+503fP5nNPnPGE9JWRhTehKPx2PHh9nGfbFgttmC8QYkmZMhoXm+U/c+dfIL",
-	"22n9VG3VfMVEwrVYgn/uSjnR3QPT3DiIR+5DI8R+vWJEfq2+PInF2K6OJaHcCG4GrtIt7QaIbFC/Mu+H",
-	"5Tf+JLHFL2HWbMlhXwbFfonW5090Zg7sDPIUP3SiM1gFUUZf9iQsvfEf4TuK/y4R6n7j4xI0rnYrAC0P",
-	"Cja7jwtjqDn8WWT8YJr2n5VQNg9jUwbniD/xuq6LyiQ5UKkIdR9guOKXpqF5Y28y2eiUKLX7XdXne7ib",
-	"A712H1ThsL7i3oCW3Lc8JzlbwpopQOWfNsv9pyFAapM8TucP447/VrT1n77MQe/uuPwLTvidULaZF/q6",
-	"W29h8+Po9OTRcIfA94Vvj4JdZbyvqy2kmLPclZsLrmmifU3wIAo5rivSD09hNa1KbwLLekwWcSi2MPic",
-	"UL4hKyHh3BUKOJBDDJCJt4oHHO6xqd4AyLEha74X2PFLDQIe/3LHsTmgrPWnir/CoFvodS2C/oNvS3u9",
-	"63eENyfuRIO3sxg8fekmeYVz7AOHURMZXxrdFBzrt9Z08xUd30otnlofq/6XGixrm18N4LCuogDDSiPv",
-	"1uRtZda/2pHbA+Gg/F+AJrRpvK0aVGfJgjK+h9B9dvz28g7VNP1KsRijHTbFC0x66zRCoteZqD58aM+2",
-	"eakgtZGs0/EPI/Kr8+tz4xRsfPHcEsB+u9OGb3UGG5JQKQPFTq+t4+dz/Q8LCTe/qvXQoHB1XclYE+Tz",
-	"V0j8ACFxMIJSV8s0rwMOW4XqRuWOYt+nPMUMOFQ1HsMA4Ok2rP23qrvbdZhXxcGeOfX9QbxPi2C/FeO8",
-	"y/DHlvjtPdsvgALe4MBfEcDdKQ3d/T270FbfNZ2dAb9fbCVe2qvUaF2OacGOr09Qvm7UT83LlCq6iT+1",
-	"//my1iNrfBoP7IWmm3c3/wwAAP//",
+	"7D3tcts4kq+C4m3VJHW0LSfO7I1d9yPrTXZzm91JJZPKj1FOgsiWiDEJcADQijbl57n3uCe7QgMkQREU",
+	"JcfxeWbzJ5EpAmh0N/q7oc9RIopScOBaReefowxoChI/vviJrsz/KahEslIzwaPz6KcMyDVIxQQnYkl0",
+	"BqRSIC+IAp4SpsmCJleEcTJ/tTz6O9VJNidakCSjfAXN60TwfEPYknCxEOnGfY3jC6B8nbEcjqM4UkkG",
+	"BTVQ6E0J0XmktGR8Fd3cxNFrkVAL1DaMHzKQdi0JSlQyAZJIoBpSklBOFuY5TXfPfxNHJZW0AO3QcZkz",
+	"4PrVn81nZlYpqc6iOOK0MAMT/HrG0iiOJPxaMQlpdK5lBf4qBf30GvhKZ9H5k2fP4qhgvP77NA7s8dUS",
+	"URgmw9xQaO5TgVBFcqo07u+CnJ0+IesMePt9RlWDa8V4gkjG3VjCt/upqRcNgT+ZhAB+r0AO4mgEOUsh",
+	"C6qj86iq8M0ASSSoUnAFSJE/0fQt/FqB0uavRHANHD/SssyZZY6TUopFDsW//6Isp7TL/UHCMjqP/u2k",
+	"PQEn9lt18saOsov2MS/tsoQpUtDcwA3pBZmDlEKqOTHbVQRokpEFTcmSQZ4eRzdxdCn4MmfJvcPrTl/i",
+	"lldkzXSGXJFUUgLXRGmqgTyiRNMr4MgsZhdESAJHBWV5jK8jc9G0YPwxbuilkAuWpsDve0daGDBzmlwp",
+	"BEwlorRHPqF5TjhAqmIDPdPKsn77bgmyYMpIMMP9nsT78OHD0fNKZ8C1AR660PbY8SaO/iH0S1Hx9D63",
+	"/w9BVJVkTo5KYiUPkuONhETwlJk3X1KWQ3rfdEGgOhIGUe5ElTKs1tENCPZ7TiudCcn+CfeNSZokoJRl",
+	"J+QXwQ3EFM82F5pc05ylX8wnRiy+BVXlu47+YfsyU+6iwhbMtTYPTeleO8F3LMBuFTPieZpKUPiRppa3",
+	"aP5GihKkZkYSL2muYBuMH0vgr/5MLgXnkGhyKSSQ//2fZ8enx6cGstIbbxBScS03e6iY2GkJbTnFe/tZ",
+	"8O1cJDRner+pS6E0zWeJSKE3eeB1CStnfozOrLQE0DPaonIE8pvmiVj8Aok2kzyvUqZf1IjqYpAmtSnU",
+	"W5smWkhjmAx/aR8Hvk5BU5bvoH1gTA9uVgbfE5VORBFe1ynYIagV/NoxGBjX35+1FgPjGlbmdMSRqiwY",
+	"QUCZXb2ZJqUajvBpgITmTM3oyp3bPrlau+ZnhM/N30GxR4y4JlmLiI9DNH9DV9AnOXAt3UemoVBjAsNj",
+	"n5ZKVEqKf3P4pGdJJZWQfWvz+QIlt+CtEVDSFRqPuxFRwxjamjWoQ6xsRPIMRfKspk2IdVvROczAtEoZ",
+	"8AQ6WBpi2QYZxocxSoxDPsvFSlR6VkkWHNra/Tu+tfbv8PcKEgm6j/cf0UuyWKdcrUEaX8qYNOjPOAum",
+	"P6t1dmYWcfuxd7rhtGDGeNrMjGBTGiT4m1oIkQPlKIKZVHpWUmnlav+FlaRcI1HUYYj/ZX3lv9gyi/li",
+	"kAZGbtd0kpAyCQkS7MDFv2io9TNnt+O3ZrgCeQ0yjNTa97kNXtE8Dr+Jxwx4WgrG9cwYYrMCdCbSvV9X",
+	"bMUZX81ovgqOqcr0QHbckiK+b+2zVg8nXdbs47VzNDqADQuoV7ys9Kjxs5cIA14VZj+ipL9WZtu/rP2V",
+	"d4u2evAaFuhRa3YN4cEhFuxaKCETpaCfXtm3PWNnD4k4PvOWEBy38LripSsS312x0vp5hu68p4j2kEI1",
+	"Jmunw+IZrT7DMksJKrO0ixrgEwmpMfdproJIHxJkAV8cJ/xOkf/68DfyDnRMlkKSUrJrqmF2BZvZL2vt",
+	"bSgsA8exvp9QPIQvTieTQ4TmHUy9S6h+KUcHZG6XWH+nRvdqKVRpPBhkCEXWmVBAaohIJvJUoUZmqXEf",
+	"KelBHWbOHdK85k/kyH2YrZHuW0elpAkcKSipxNgnvmZDIJYJSUE3dSzrwoZ16pdonos1oOM7jujdOqTZ",
+	"jm/rzBZUsSTasoBmhmnRO+ycBiPvBB/AxcEK6WZQ1L9mKmCPWgj3t7OdXdujU1Cp7TKN3zVWYQigEZOz",
+	"NSn3163doSHAXjLI0xdSWiehC5b1FYMwYQQ0LA7xq5g0sXZziGw8IiaLDZ4sDEQ6K9hx67jnYZesPdjg",
+	"ZurIUA+uty8vyQ9nz/5IXMSJODe4H7jYsWcbDA7Z9ECMW7QhJUg/Phzvx14eCQKigHGlqROVgSgE1ZVv",
+	"MHqOsmY6hx225BgfOf/WTtMsFUL7W5EHvNlFxXI9Yzxs+3ZQGIBx0MFqY70HWcxbm8Ppu5PFLcRDmwyL",
+	"EynyA5x2RNYYeHbKITDUezRzDzRh+2CWVGuQhoX/+2d69M+P5p/J0Q+zo4+fJ/H3T2/+EB2og/fexXtF",
+	"V3ApKh5wkZ8TDB5ekIlNasxVVZYSlIJ0TrSswGbAGAZ0tRBEFTTPjRutMrHun+h2eJgTr2leQTD4VDDO",
+	"CqPqJv1A1NZW7SSxv9jgvt8YvRZQAjU6dseIG8TZ4y8DGHxpzG2S0k2dSUzpJiav3v1I1gBX5NHfBU/p",
+	"5rERzIXgOjM46zhxo7LYLhw7mAd3+hZKIXU4tnkNs0q5UPb+O/ZHzuATTULbN9xvmcTsN9/Edpv5hlCe",
+	"GiHNRErsTBhYV4RKIKA0K6gGFTbvOjp6yAlwGs3s2nBnzgpm7DQtLgi1ETfjGsA1yE2T5QmFbijLN7tC",
+	"tHtJGo/ZAnqlr8PQ3kIdZlgHAaVJRgrQkiXnxNhgs6pUsf3EuPdptsTcVEwQ8plPpZjkIrkSlVbGJlBq",
+	"LWQ6k6DAPIDCaOHZNUi2ZGa8tclnTKnK2qo9xlpKUezB8pbKe3B2HK2AA9rT+8fWCsZnCeR5mBdQIIHS",
+	"VpChWOKEKiuyjoNRbcegs+2TcQeEbmi02MySJkLbhfo1lSsDMDrqexsuuO67jEoYW7f1HXase0Hsa+q8",
+	"YRTLMlewMZyhy5gYDyomEhJhzhC6+HcErhYh8EJMRR4xnuRVCunjvfjL8fRiM8P4xf1gXwtNd6d59he6",
+	"XWhftEKBGCp4mLkInH/nUKMaYkoznuha6FoJ7PyA9sD2jryV9rijwwC3A40VMSuW9LCxVnXc/YHc9mqM",
+	"OEPu86RKrQEaMobBGRAbQS3ZfRgFxULwzPb5t0uQHpZ9gTpoGVi+vQsb6Ao2OzUyS8mjaTSNUKH9hWrI",
+	"RKXgO0WMUC7pCtRjWwlj9n7EuBNCxjgyT3HLxGwiqKlzuoB8JCxofI0LnOwKNkToDOSaqT1ybWZr9RK7",
+	"bS0IeO9eanpnEtG9dhNHCyZ1VnsWd5KDQv3eR8+LotSbQCEbFzyMZpynMRMGcli0MLJn0HFcAU87mRjv",
+	"K3YNfHgkS/coZjOEsvFZxsdx9HM9Lo54lefRx7qyIQyBMaEgDflKzrgidKlBEmuG1axcy15u3aI+ygqW",
+	"pjkMb5yz5GrYEc8EhxmvikUo1vri+PT7swsCh1Lan3WE4CVLdCUHyg16zu54zLWJpYwV6byzb94qEWbF",
+	"5SBS17BQbOAA/lNwYHwpxkM3yJ/NOvUx7B2jLRoOIb/GZoOihh+Hs2/bp2FIbF3i+AMrkV4YjZZvsLJL",
+	"LMm8thbn6N/NGb9mGs4xVjDvxwO+UC56wfPTyS6R57349MnkboTaaKatFXIdOIOvdoTe6MwWq4GcBPCU",
+	"UKIYX+VwVCkgOeNXsS2zI398QjJRGS8QS8YFploa854wrjTQ1FBRgdaMr0hXMHioaMWjj9lnQe+sI9ZG",
+	"t+aLufGSMgd7D8dPzrbfjqO1ZBp+5MaZN9wYkJodLrkzeTie4bmHaGBX1HkgfX82UiffkYPje/EF4wjb",
+	"bwnKBsAh+fRaiKuq9IrSDxFTzJh6ZM5SNTfm5NxGO+YuBeePP0WEbD3ZKg4r6rq9UMIUJcwITjvJWft6",
+	"/Xcg7ZB21xq1fg6Y/WYE2XVVbRcBXOjZsi7N3l+tH+q5gRz12WoXqoVoiH3CdX53VJn3Ffc2tJ93jY3U",
+	"lFygV2k8VqboIu/4fC2gZuyeSYuxc/BNfd9KfT8U7flA1N+D1ExbRw7LopNKMr15Z7ja8v+qDmEERIfX",
+	"+qCIjaGTxYbojKk29HHRttfYxEe3gwYD1MtcrO1p8yuqLl0Zfefhe5lH59GJMA+fnDRtH5ErYnGzpEyf",
+	"S6BpdB69NQYf1r+ap0RL65u46onOWz8+r3RG6rqK9h00q6LzyHoPcd0NZaz/FHLQ0B2JX0iBDVE6AyaJ",
+	"LYhQ6CXRFXQWxSdkyVaVBFWHt86xliY6j/6C8SC0nvz1apVgX+5Oh7FOhCD3JuzuAV9w23BpkxRQtjqg",
+	"i9j2Yzamc51Cqbhxxtwr5o16hy6tXQegu3SyxXBNWuvSK4bDfpVvlHvglPPEBT63jUO1rNkyRG2+sWmj",
+	"I5QsgEqQnWapQYFxTuiUz/tlk3M3zhbQOYGCpT1bEgXbsOiUG/R8V6+2lKIgtI7Suuo0y11e2VrsZndD",
+	"kRBT7oKyGRTH5DnBZfiq2YUrrIeUnE1OXQ3BdoPX+ZT/CVEwvzDYoBjvhU+lMYMwrtAOxbKf/5waB9i4",
+	"tLaOdBrNL8x7U25eEpX2ehYpkaLS4HB9Nnnam0hVyyVLbGmWGTKN5sdTPuVYBGSF8lDFEnk0H+qgmz++",
+	"MFg+m0yC/arYpucaWo+Jc2nIQqQMFJGwNK57xa+4WPMpxxHqmFijTRkHndronaZX4LeCN42njkSuMZDy",
+	"dMpdh0PTtWxrNpSmORxPeRRHOUuAW1XGkK2WzNgF0fOSJhkcPTmetL3G3jNsAyoKKjfmrFa8E9d3h7Av",
+	"RzypddwUNp1HzVjHeM/fvIriyHXER+fRKbY2lcBpyaLz6OnxKUJVUp2hiDzBeVE12/I8Y60idV4ZUfKa",
+	"Kd006jAUI34b+s+9w2pfI3RhuErI5jwi9m3nIsqzXyuQmxY95uvDWruHVq4XxM4m8ojWK8ftcTV/GI82",
+	"ydn88RBEOP5uQHJMZoFigscEjlfHZI7xxWMb9Z7vgMO2ZQUBOT0IEIokscF2hEezAoYWxm7ZKNgQv7NV",
+	"YpAwsBRor42sW3GNivnwdUOzYRFLZ7YUlhRddMRdQT/ZKqnG73d/hoqmgrceeP5wc/lBKeGaiUo1zm8I",
+	"NOdDD1D2+7P+Hj9u3TjwZDK5s/7dtrMv0MT7HDdiduc66LBP+swuH5q1AfPEuxUBh5yOD+n0X+Ogp+OD",
+	"2tZ/3/VAEeU5HT/7NuFHg1BPFAcMxJhwWDfVDYbt6Eo100QfzVonXkX2oBC9bIzJr0ZBr2g8QMIXnbKt",
+	"B0GKjum9RQyzjZ4dXiO/qVV3fSXhMky+ZM7Ya7PZ1gA3erzTxhgTwRO4sNfAUHIFG0hJRlVmWN7q/Sso",
+	"sbqlS1prRV/WFQiuHPxPIt3cMVlt29dNN+DlovJbHHV6x0sP3uKB38ZWvTHdILc2ljKq6nyI1/jvX5Oz",
+	"q/m/eQ9X/02Kmq7b2JM2tqmVUN7h8yCbe1Lm5HNTy3lj+d44gn2h82d87nFmh0fO+kfGDkjvTzaYEWfj",
+	"I5o7Tb4A2XZvnsPGU1fH2nEesZl5QM4EJftfQA9heHKvp/C3TrVBfUx3HYueMxKCqX3lpLkzyyzk2mhD",
+	"WrLO5jLjWpY5TerAAqB3jSmOR7ROdYCybqUNgDjzUj22kUqWIrOhf23Fo9J001ck1lV9WIrkflmYtHeB",
+	"PWjr8h7F1lvLfM0hQAMGWVMdoiZO2ua7LzkvQUPL0E/kacvcolRkLeSVOT/G30S7yrA/hzWenrDt1T8R",
+	"bzFw2mk9/Ooc6tYZ4FOzA7vPByxuzYAfxgc0V7/dNXs6QoWZs6nbGPST3rpg9VcjdNMJN+gjGSAfiIfk",
+	"hfVD/pE5RNj2d8S4jeRXSovCpQnq2CaTpNspWNPGdbghZTD74FGmixisV1ZNd023oQBj4XPzL16tOddi",
+	"HpOFME6B6zSY8kfvf7o0Q9XjuNdERITEZ/NGYs0v/PmZIqdTrgU5m0xwDpcAsXrWLNnUGjx1L1QlPhYp",
+	"3djQtF0OG1owxE5smvK825/HFJbdxbYSD7vi5mQST/kSW+nteNzuKe60LnmfkyNyGpN1xpLMvJWnrqKM",
+	"0CkvQSrBiaj0MbE3gZohNk5um2s8QqmqiEkh/JemvAWRKGFvg0N7oipIjgmQrJ7JDmKKTDDQp0kOVOkp",
+	"byE9Jh/27yqb8qatjDz666YE+VqsXovVY+vjzfuV+ohDrIVw3RRT3m9VMy8ek7lXh+9qH7u1+HMLAlU1",
+	"vyGJFaelyoQmj+zVkLjK4za6WLPNd4oAT22gvme0+/19IxHtgd4sYjh6MHjs+iIGQpj7RE2HmnfMqnFz",
+	"sIbWx4aML1gdL3paW0ZjqhXvlogpMwatFNXK+P2D4U2vk/+2N85+zYCnzwOD96qab3+7sU4vybylPv4q",
+	"1m3aidj8TGoboqjjNRvYERU2VSrBaU5SqqmnP6zOqPWHi+8E9cffYKMAS8EYR1rZJrmt4Dle1UwVmdcP",
+	"asE45YoWQJYs13VSWxnCEOzmsok9w6zwiSkNaVuxj1FbjF1P+ZoqvIcYk3gA3MohLMROICaZWBulRArK",
+	"NyimaJpC6l3/HJAk74DKJHvvcvA7xcglVXDEuAKuGMpDVS0sm/sXJpujEzc33GKRFGpHLMQi9Q24WFZE",
+	"bFnRRSPlyVPjPkmaGAiGDuWvOzNa3mF8uoeU6O2plLBkn+oN2W0QV/I2BFFd3R+EarwwdCjv0xT77397",
+	"ad0YMTSlMZc6E96i5nho7qYTYam3EqFfkvyqZ7XK8e5yal5zxJ3C6038BSAHHFSZgmw0KV2BuiDzo7nx",
+	"Q5dScI3SBN1SMxZ4isfSDBpMjlrLIZBVrJEexe1NQ82To/Zju1fzvPOX1/tyFOiDObIfPt5FDvSZnwJ9",
+	"9rAyoE8mZ/9x3yaBK3remQJFVfdbNgqGfEqrzuoSFKNjcMtUE0rq49aofiy0Hsy/fcCaoU4vU9tCtwKt",
+	"CBdtTdmi0sYncwoDtT6d8gOacgSHY4IlcubkWvcXW1WnXGeUW89i7mqa5l5l3dzYG2vI85B6t8m997Y0",
+	"5WtEZL0esnvO7I3d1l3/QMWtb+2Of2eJvrsNq/mlmFuHsK7LRDK45KrXcyYwYYgHi7rCoO0z2ZjjJzm2",
+	"pKCp4k7pVsANv6/t16/F4d0upHvOPPQ6c3YwvSLYDxM3GZsr2Nhb9/H571Hkv2Q8ddGy03gymTg8LDbu",
+	"/sjFZsuMN0aS0QwJxZsehnnvcy8/vV0WZu/V8GqGYyLhWlxB/dy1AqC7B+Z14yAeuWtfib1L9Jj81PwO",
+	"iA002TrIhHJDuAW4Sum0n2CwSeFGvB+WH/+d5Ka+hlizJetDGXj7u0B1/l1nRmFnkKcYAtYZFEErYyj7",
+	"Hqbe5Lfwqxb/KhnOYeHjEvyu9jdgWh6UrHQ/9YSpyvCPVGFUU9eXfCqbx7cp5wu0P/G6BxeVSXKgUhHq",
+	"rsOc8kvzovnGdsLOm/DYvNtLV5u7OdBrd70th/WU1wK04vWbFyRnV7BmCmz+w28Xm4cMUlsk4Hj+MOzU",
+	"v9xl/aevo+hdj+T/g4bfacr6dQXfTustZH4cnZ0+GR8Q+LWn21vBrrOq7ssopViy3LUrCa5pouueklEr",
+	"5KTtaDq8BMKXKoMFENZjshaHYitjnxPKN5jIu3C5TmfkEGPIxFvFZ87usaVCASPHhqz5XsZOvdWgwVN/",
+	"uUNtjjBr+8NR38ygW/B1S4JhxbfFvbXrd4Sdd3fCwdtZDJ6+cYu8xTX2MYeRExm/MrwpONb/runmm3V8",
+	"K7Z4YX2s9nczLWr9W2c4rJsowDjTyLsVeVuVWd/kyO0N4SD9X4Mm1Bfelg0aXbKijO9B9Lq66vb0DtXE",
+	"/kSxmK8bNsUqGL2ljRDodSaan6Gwum2JyWWMZJ1NfjgmPzm/PjdOwaYuvr4CsL+kYsO3OoMNSaiUgWLZ",
+	"d9bxq2vFHpYl7N9x/tBM4abd1UgTxPM3k/gBmsTBCEpbbem3k49LhaYjf0ezyAueYgYcmhrBcQPgxbZZ",
+	"+y9Vt71LmTfNJTVy2v5zvI8Bjf1OjPMuwx9b5Lf3NHwFK+A9TvzNArg7pqG770MNHfVdy9kV8NekLMUr",
+	"exUHSpcTWrKT61Okr5v1s9+Mr6Kb+HO3lK/zyAof74FtiPUe2Oqwm483/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

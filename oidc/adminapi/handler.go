@@ -35,6 +35,8 @@ type Handler struct {
 	Clients ClientAdmin
 	// Audit reads the audit trail.
 	Audit AuditLister
+	// Usage makes usage reports.
+	Usage UsageReporter
 	// Outage is told of database failures; may be nil.
 	Outage oidc.OutageReporter
 	Logger *slog.Logger

@@ -237,7 +237,7 @@ func (s mfaStep) passed(c echo.Context, f *Flow, method mfa.Method) error {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", strings.Join(amr, " "))
-	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": strings.Join(amr, " "), "session_id": bs.ID}))
+	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, signedInDetails(f, usageMethod(used), amr, bs.ID)))
 	if method.Kind == mfa.MethodRecoveryCode {
 		s.recoveryCodeUsed(c, user)
 	}
@@ -258,7 +258,7 @@ func (s mfaStep) wrongCode(c echo.Context, f *Flow, client *oidc.Client, method 
 	signInStep(s).countFailure(c, "")
 	s.Logger.InfoContext(ctx, "login failed", "reason", "bad_second_factor", "user_id", f.MFA.UserID)
 	s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: f.MFA.UserID, Action: audit.ActionLoginFailed,
-		Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": "bad_second_factor"}})
+		Outcome: audit.OutcomeFailure, Details: withClient(audit.Details{"reason": "bad_second_factor"}, f)})
 	// They count towards the account's lockout too: a password proves
 	// nothing about the second factor, so each sign-in (which clears the
 	// count) may guess a few codes, and then the account is locked.

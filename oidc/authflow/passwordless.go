@@ -140,7 +140,7 @@ func (s passwordlessStep) submit(c echo.Context) error {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", strings.Join(amr, " "))
-	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": strings.Join(amr, " "), "session_id": bs.ID}))
+	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, signedInDetails(f, usageMethod(used), amr, bs.ID)))
 	f.signedIn(bs)
 	return s.finishStep(c, f, StepSignIn)
 }
@@ -151,7 +151,7 @@ func (s passwordlessStep) refuse(c echo.Context, f *Flow, client *oidc.Client, r
 	signInStep(s).countFailure(c, "")
 	s.Logger.InfoContext(c.Request().Context(), "login failed", "reason", reason, "method", "passkey")
 	s.audit(c, audit.Entry{ActorType: audit.ActorUser, Subject: userID, Action: audit.ActionLoginFailed,
-		Outcome: audit.OutcomeFailure, Details: audit.Details{"reason": reason, "method": "passkey"}})
+		Outcome: audit.OutcomeFailure, Details: withClient(audit.Details{"reason": reason, "method": "passkey"}, f)})
 	return signInStep(s).render(c, http.StatusUnprocessableEntity, f, client, "", msgBadPasskey)
 }
 

@@ -16,6 +16,7 @@ import (
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
+	"gatehouse/identity/usage"
 	"gatehouse/oidc"
 	"gatehouse/oidc/captcha"
 	"gatehouse/templates"
@@ -101,7 +102,7 @@ func (s signInStep) submit(c echo.Context) error {
 		details := s.failedLoginDetail(ctx, login)
 		details["reason"] = "account_disabled"
 		s.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
-			Details: details})
+			Details: withClient(details, f)})
 		return s.render(c, http.StatusOK, f, client, login, msgDisabled)
 	}
 	if err != nil {
@@ -114,7 +115,7 @@ func (s signInStep) submit(c echo.Context) error {
 		details := s.failedLoginDetail(ctx, login)
 		details["reason"] = "bad_credentials"
 		s.audit(c, audit.Entry{ActorType: audit.ActorUser, Action: audit.ActionLoginFailed, Outcome: audit.OutcomeFailure,
-			Details: details})
+			Details: withClient(details, f)})
 		return s.render(c, http.StatusOK, f, client, login, msgBadLogin)
 	}
 	if f == nil {
@@ -149,7 +150,7 @@ func (s signInStep) submit(c echo.Context) error {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
-	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, audit.Details{"amr": "pwd", "session_id": bs.ID}))
+	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, signedInDetails(f, usage.MethodPassword, []string{"pwd"}, bs.ID)))
 	f.signedIn(bs)
 	return s.finishStep(c, f, StepSignIn)
 }
