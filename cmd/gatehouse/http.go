@@ -164,6 +164,7 @@ func newEcho(a *App, pages *templates.Renderer, captchaHosts string) (*echo.Echo
 		return nil, err
 	}
 	a.Console.Mount(e)
+	mountUsagePage(e, a, pages)
 	return e, nil
 }
 
