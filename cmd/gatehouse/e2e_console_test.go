@@ -64,8 +64,12 @@ func TestConsoleAccess(t *testing.T) {
 			consoleUser(t, srv, "mona", access.RoleManager)
 			target := consoleUser(t, srv, "pete")
 			u := console.PathUsers + "/" + target.ID
+			clientID, _ := srv.createClient(t, "--name", "Target", "--grant-type", "client_credentials", "--scope", "openid")
+			cl := console.PathClients + "/" + url.PathEscape(clientID)
 			routes := []string{console.Path, console.PathUsers, console.PathUsers + "?q=pete&sort=username&direction=desc",
-				console.PathUsers + "/new", u, u + "/edit", u + "/roles", u + "/confirm/deactivate", u + "/confirm/end-sessions", u + "/confirm/delete"}
+				console.PathUsers + "/new", u, u + "/edit", u + "/roles", u + "/confirm/deactivate", u + "/confirm/end-sessions", u + "/confirm/delete",
+				console.PathClients, console.PathClients + "/new", cl, cl + "/edit", cl + "/confirm/rotate", cl + "/confirm/delete",
+				console.PathAudit, console.PathAudit + "?action=users.created&verify=1"}
 			browsers := map[string]*browser{
 				"anonymous": newBrowser(t, ""),
 				"user":      consoleSignIn(t, srv, "pete", false),
