@@ -142,6 +142,25 @@ func TestConsoleClients(t *testing.T) {
 				t.Errorf("%d clients after a forged registration, want 1", len(list))
 			}
 
+			// A plain user's posts, with their own CSRF token, are refused.
+			consoleUser(t, srv, "pete")
+			pb := consoleSignIn(t, srv, "pete", false)
+			form, _ := pb.get(t, srv.URL+"/account")
+			_, vals, _ := findForm(t, form, "profile-save")
+			for _, action := range []string{clientURL + "/rotate", clientURL + "/delete", srv.URL + console.PathClients + "/new"} {
+				resp, err := pb.PostForm(action, url.Values{"csrf": {vals.Get("csrf")}, "client_name": {"Forged"}, "grant_types": {"client_credentials"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("a plain user's POST %s with a token = %d, want 403", action, resp.StatusCode)
+				}
+			}
+			if err := clientTokenErr(srv, id, secret); err != nil {
+				t.Errorf("the secret after a plain user's posts: %v", err)
+			}
+
 			// Rotate, through the confirmation page.
 			p, _ = b.get(t, clientURL)
 			p, _ = b.get(t, srv.URL+regexpAttr(t, p.Body, "client-rotate", "href"))
