@@ -31,6 +31,8 @@ type AuditTrail interface {
 	Verify(ctx context.Context) (audit.Report, error)
 }
 
+var _ AuditTrail = (*audit.Log)(nil)
+
 var auditSection = Section{ID: "audit", Path: PathAudit, Label: "Audit trail",
 	Description: "Who did what and when, and whether the chain of entries is intact.", Permission: access.AuditRead}
 

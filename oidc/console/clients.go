@@ -31,6 +31,8 @@ type Clients interface {
 	Delete(ctx context.Context, actor identity.Actor, id string) error
 }
 
+var _ Clients = (*clientreg.Admin)(nil)
+
 var clientsSection = Section{ID: "clients", Path: PathClients, Label: "OAuth clients",
 	Description: "Register the applications that sign users in, change their settings, rotate their secrets.", Permission: access.ClientsRead}
 
