@@ -109,6 +109,10 @@ func TestConsoleAccess(t *testing.T) {
 			}
 			// A page that names no user, or a user that is not there.
 			admin := browsers["admin"]
+			home, _ := admin.get(t, srv.URL+console.Path)
+			for _, id := range []string{`id="home-clients"`, `id="home-audit"`, `id="nav-clients"`, `id="nav-audit"`} {
+				mustContain(t, home.Body, id, "the landing page's sections")
+			}
 			for _, route := range []string{console.PathUsers + "/not-a-user", console.PathUsers + "/0190a0b2-7c3d-7000-8000-000000000000"} {
 				if p, _ := admin.get(t, srv.URL+route); p.Status != http.StatusNotFound {
 					t.Errorf("admin GET %s = %d, want 404", route, p.Status)
