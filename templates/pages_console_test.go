@@ -45,6 +45,24 @@ func TestConsolePagesRender(t *testing.T) {
 		{"roles", func(b *bytes.Buffer) error {
 			return r.ConsoleRoles(b, ConsoleRolesPage{Nav: nav, CSRF: "tok", Action: "/r", UserName: "pete", ETag: `"abc"`, Roles: form.Roles})
 		}, []string{`name="etag" value="&#34;abc&#34;"`, `id="roles-save"`}},
+		{"clients", func(b *bytes.Buffer) error {
+			return r.ConsoleClients(b, ConsoleClientsPage{Nav: nav, NewClientURL: "/new", Notice: "Deleted.",
+				Clients: []ConsoleClientRow{{URL: "/admin/clients/c1", ID: "c1", Name: "Wiki", Grants: "client_credentials", FirstParty: true}}})
+		}, []string{`id="clients-new"`, `href="/admin/clients/c1"`, `id="notice"`}},
+		{"client", func(b *bytes.Buffer) error {
+			return r.ConsoleClient(b, ConsoleClientPage{Nav: nav, Secret: "s3cret", EditURL: "/e", ConfirmRotateURL: "/r", ConfirmDeleteURL: "/d",
+				Client: ConsoleClient{ID: "c1", Grants: []string{"a", "b"}, RedirectURIs: []string{"https://x/cb"}}})
+		}, []string{`value="s3cret"`, `Copy the client secret now`, `id="client-rotate"`, `a, b`}},
+		{"client form", func(b *bytes.Buffer) error {
+			return r.ConsoleClientForm(b, ConsoleClientFormPage{Nav: nav, CSRF: "tok", Title: "Edit", Action: "/e",
+				Values: ConsoleClientValues{RedirectURIs: "bad", Grants: []ConsoleOption{{Value: "client_credentials", Label: "CC", Checked: true}}},
+				Errors: map[string]string{"redirect_uris": "Not a URI.", "jwks": "No keys."}})
+		}, []string{`id="redirect_uris-error"`, `No keys.`, `value="client_credentials" checked`, `name="csrf" value="tok"`}},
+		{"audit", func(b *bytes.Buffer) error {
+			return r.ConsoleAudit(b, ConsoleAuditPage{Nav: nav, Query: ConsoleAuditQuery{Action: "users.created"}, NextURL: "/older",
+				Errors: map[string]string{"since": "A date."}, Entries: []ConsoleAuditRow{{Seq: "7", Action: "users.created"}},
+				Chain: &ConsoleChainStatus{Seq: 7, Problem: "gap"}})
+		}, []string{`id="since-error"`, `id="audit-older"`, `broken at entry 7: gap`, `value="users.created"`}},
 	}
 	for _, tc := range tests {
 		var b bytes.Buffer

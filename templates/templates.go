@@ -71,12 +71,16 @@ var pageSamples = map[string]any{
 	"mfa_confirm":     MFAConfirmPage{},
 	"usage":           newUsageView(UsagePage{Range: "sample", Charts: []UsageChart{{}, {Kind: UsageBreakdown}}}),
 
-	"console_home":      ConsoleHomePage{},
-	"console_users":     ConsoleUsersPage{},
-	"console_user":      ConsoleUserPage{},
-	"console_confirm":   ConsoleConfirmPage{},
-	"console_user_form": newConsoleFormView(ConsoleUserFormPage{}),
-	"console_roles":     ConsoleRolesPage{},
+	"console_home":        ConsoleHomePage{},
+	"console_users":       ConsoleUsersPage{},
+	"console_user":        ConsoleUserPage{},
+	"console_confirm":     ConsoleConfirmPage{},
+	"console_user_form":   newConsoleFormView(ConsoleUserFormPage{}),
+	"console_roles":       ConsoleRolesPage{},
+	"console_clients":     ConsoleClientsPage{},
+	"console_client":      ConsoleClientPage{},
+	"console_client_form": newConsoleClientFormView(ConsoleClientFormPage{}),
+	"console_audit":       ConsoleAuditPage{Chain: &ConsoleChainStatus{}},
 }
 
 // New validates theme and parses every page template once.

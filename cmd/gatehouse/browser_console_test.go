@@ -10,13 +10,16 @@ import (
 
 // TestBrowserConsole: the admin console in Chromium. Asked for before
 // signing in, the user search sends the administrator to sign in and
-// back; the search, a user's page and the user form hold to the pages'
-// accessibility contract, with no console error or CSP violation.
+// back; the search, a user's page, the user form, the clients pages and
+// the audit trail hold to the pages' accessibility contract, with no
+// console error or CSP violation.
 func TestBrowserConsole(t *testing.T) {
 	t.Parallel()
 	srv, _, _, _ := startBrowserServer(t, "sqlite")
 	consoleUser(t, srv, "ada", access.RoleAdmin)
 	pete := consoleUser(t, srv, "pete")
+	clientID, _ := srv.createClient(t, "--name", "Reports", "--grant-type", "client_credentials", "--scope", "openid")
+	clientPage := console.PathClients + "/" + url.PathEscape(clientID)
 
 	tb := newTab(t)
 	tb.navigate(t, srv.URL+console.PathUsers+"?q=pet")
@@ -33,10 +36,20 @@ func TestBrowserConsole(t *testing.T) {
 
 	for _, path := range []string{console.PathUsers + "/" + pete.ID, console.PathUsers + "/new",
 		console.PathUsers + "/" + pete.ID + "/edit", console.PathUsers + "/" + pete.ID + "/roles",
-		console.PathUsers + "/" + pete.ID + "/confirm/deactivate", console.Path} {
+		console.PathUsers + "/" + pete.ID + "/confirm/deactivate", console.Path,
+		console.PathClients, console.PathClients + "/new", clientPage, clientPage + "/edit", clientPage + "/confirm/rotate",
+		console.PathAudit, console.PathAudit + "?verify=1&action=users.created"} {
 		u, _ := url.Parse(srv.URL + path)
 		tb.navigate(t, u.String())
 		tb.arrive(t, u.Path)
 		tb.checkAccessible(t)
 	}
+
+	// The page that shows a new client's secret, the one time it does.
+	tb.navigate(t, srv.URL+console.PathClients+"/new")
+	tb.arrive(t, console.PathClients+"/new")
+	tb.fill(t, map[string]string{"client-name": "Wiki", "client-redirect-uris": "https://wiki.example.com/callback"})
+	tb.click(t, "client-save")
+	tb.await(t, "client-secret")
+	tb.checkAccessible(t)
 }

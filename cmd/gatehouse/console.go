@@ -23,6 +23,7 @@ func newConsole(a *App, browser *oidc.Browser, pages *templates.Renderer) *conso
 	return &console.Handler{
 		Sessions: browser, Users: a.Identity.Accounts, Roles: a.Identity.Roles, Admin: a.Identity.UserAdmin,
 		Search: identitysql.NewUserStore(a.DB.Gorm()), UserSessions: a.Sessions, Factors: a.MFA, History: a.Audit,
+		Clients: a.Clients, Audit: a.Audit,
 		Pages: pages, CSRF: oidc.CSRF(strings.HasPrefix(a.Config.Issuer, "https://")), Logger: a.Logger, Now: time.Now,
 		MaxAuthAge: a.Config.Console.MaxAuthAge.Std(), LogoutURL: oidc.PathEndSession,
 	}

@@ -64,8 +64,12 @@ func TestConsoleAccess(t *testing.T) {
 			consoleUser(t, srv, "mona", access.RoleManager)
 			target := consoleUser(t, srv, "pete")
 			u := console.PathUsers + "/" + target.ID
+			clientID, _ := srv.createClient(t, "--name", "Target", "--grant-type", "client_credentials", "--scope", "openid")
+			cl := console.PathClients + "/" + url.PathEscape(clientID)
 			routes := []string{console.Path, console.PathUsers, console.PathUsers + "?q=pete&sort=username&direction=desc",
-				console.PathUsers + "/new", u, u + "/edit", u + "/roles", u + "/confirm/deactivate", u + "/confirm/end-sessions", u + "/confirm/delete"}
+				console.PathUsers + "/new", u, u + "/edit", u + "/roles", u + "/confirm/deactivate", u + "/confirm/end-sessions", u + "/confirm/delete",
+				console.PathClients, console.PathClients + "/new", cl, cl + "/edit", cl + "/confirm/rotate", cl + "/confirm/delete",
+				console.PathAudit, console.PathAudit + "?action=users.created&verify=1"}
 			browsers := map[string]*browser{
 				"anonymous": newBrowser(t, ""),
 				"user":      consoleSignIn(t, srv, "pete", false),
@@ -105,6 +109,10 @@ func TestConsoleAccess(t *testing.T) {
 			}
 			// A page that names no user, or a user that is not there.
 			admin := browsers["admin"]
+			home, _ := admin.get(t, srv.URL+console.Path)
+			for _, id := range []string{`id="home-clients"`, `id="home-audit"`, `id="nav-clients"`, `id="nav-audit"`} {
+				mustContain(t, home.Body, id, "the landing page's sections")
+			}
 			for _, route := range []string{console.PathUsers + "/not-a-user", console.PathUsers + "/0190a0b2-7c3d-7000-8000-000000000000"} {
 				if p, _ := admin.get(t, srv.URL+route); p.Status != http.StatusNotFound {
 					t.Errorf("admin GET %s = %d, want 404", route, p.Status)

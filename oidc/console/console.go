@@ -108,6 +108,10 @@ type Handler struct {
 	MaxAuthAge time.Duration
 	// LogoutURL is the navigation's "Sign out".
 	LogoutURL string
+	// Clients serves the OAuth clients section and Audit the audit
+	// trail viewer; each section is left out when nil.
+	Clients Clients
+	Audit   AuditTrail
 	// Sections are the parts of the console served elsewhere (usage,
 	// clients, audit), listed after the users.
 	Sections []Section
@@ -117,11 +121,18 @@ type Handler struct {
 var usersSection = Section{ID: "users", Path: PathUsers, Label: "Users",
 	Description: "Find, create and change users and managers.", Permission: access.UsersRead}
 
-// Mount registers the console's own pages on e: the landing page and
-// the users section.
+// Mount registers the console's own pages on e: the landing page, the
+// users section, and the clients and audit sections when their services
+// are set.
 func (h *Handler) Mount(e *echo.Echo) {
 	h.Route(e, http.MethodGet, "", "", h.home)
 	h.mountUsers(e)
+	if h.Clients != nil {
+		h.mountClients(e)
+	}
+	if h.Audit != nil {
+		h.mountAudit(e)
+	}
 }
 
 // Route registers a page of the console at Path+path, for those whose
@@ -157,7 +168,16 @@ func (h *Handler) maxAuthAge() time.Duration {
 }
 
 // sections returns every section, this package's first.
-func (h *Handler) sections() []Section { return append([]Section{usersSection}, h.Sections...) }
+func (h *Handler) sections() []Section {
+	own := []Section{usersSection}
+	if h.Clients != nil {
+		own = append(own, clientsSection)
+	}
+	if h.Audit != nil {
+		own = append(own, auditSection)
+	}
+	return append(own, h.Sections...)
+}
 
 // Nav is the navigation for v, with current marked.
 func (h *Handler) Nav(v *Viewer, current string) templates.ConsoleNav {

@@ -26,8 +26,15 @@
 // user changed by someone else meanwhile (the form carries the ETag it
 // was made from); forbidden is the 403 page and unknown the 404 page.
 //
-// Other parts of the console (usage figures, clients, the audit trail)
-// register their pages with Handler.Route, each behind Guard with its
-// permission, list themselves in Handler.Sections and render the
-// navigation with Handler.Nav(ViewerOf(c), path).
+// The OAuth clients section (Handler.Clients, clientreg.Admin) and the
+// audit trail viewer (Handler.Audit, audit.Log) are served here too when
+// their services are set. A client's secret is shown once, on the page
+// that answers its registration or rotation (no-store like every page);
+// the audit chain is verified only when the viewer asks for it, as the
+// walk reads the whole trail since the last checkpoint.
+//
+// Other parts of the console (usage figures) register their pages with
+// Handler.Route, each behind Guard with its permission, list themselves
+// in Handler.Sections and render the navigation with
+// Handler.Nav(ViewerOf(c), path).
 package console

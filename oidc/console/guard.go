@@ -101,14 +101,18 @@ func signIn(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, oidc.PathLogin+"?next="+url.QueryEscape(back))
 }
 
-// pageOf is the page a console form was posted from: the user's page for
-// a change of a user, the console's landing otherwise.
+// pageOf is the page a console form was posted from: the user's or the
+// client's page for a change of one, the form for a creation, the
+// console's landing otherwise.
 func pageOf(c echo.Context) string {
 	if id := c.Param("id"); id != "" && validID(id) {
 		return userURL(id)
 	}
-	if c.Path() == PathUsers+"/new" {
-		return PathUsers + "/new"
+	if id := c.Param("client"); id != "" {
+		return clientURL(id)
+	}
+	if c.Path() == PathUsers+"/new" || c.Path() == PathClients+"/new" {
+		return c.Path()
 	}
 	return Path
 }
