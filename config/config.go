@@ -52,6 +52,9 @@ type Config struct {
 	Audit        Audit        `yaml:"audit"`
 	Outbound     Outbound     `yaml:"outbound"`
 	MFA          MFA          `yaml:"mfa"`
+	// Connectors are the upstream identity sources, tried in order by the
+	// login form (see connectors.go).
+	Connectors []Connector `yaml:"connectors,omitempty"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -298,6 +301,7 @@ func defaults() *Config {
 // fillDerived fills the defaults that depend on other keys and normalises
 // values whose spelling varies.
 func (c *Config) fillDerived() {
+	c.fillConnectorDefaults()
 	if c.Database.URL == "" {
 		c.Database.URL = Secret("sqlite:" + filepath.Join(c.DataDir, "gatehouse.db"))
 	}

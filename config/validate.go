@@ -75,6 +75,7 @@ func (c *Config) Validate() error {
 	c.Captcha.validate(&p)
 	c.Audit.validate(&p)
 	c.MFA.validate(&p)
+	c.validateConnectors(&p)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}
