@@ -31,8 +31,6 @@ type Authenticator struct {
 	Connectors []PasswordConnector
 	Links      LinkStore
 	Broker     *Broker
-	// OnLogin, when set, is told of each sign-in through a connector.
-	OnLogin func(ctx context.Context, userID, connectorID string)
 }
 
 // Authenticate checks login and password as described on Authenticator.
@@ -41,25 +39,32 @@ type Authenticator struct {
 // ErrEmailInUse and ErrUsernameInUse (a first login that would take over
 // an existing account).
 func (a *Authenticator) Authenticate(ctx context.Context, login, password string) (*identity.User, bool, error) {
+	u, _, ok, err := a.AuthenticateVia(ctx, login, password)
+	return u, ok, err
+}
+
+// AuthenticateVia is Authenticate that also returns the ID of the
+// connector that checked the password ("" for a local account).
+func (a *Authenticator) AuthenticateVia(ctx context.Context, login, password string) (*identity.User, string, bool, error) {
 	login = strings.TrimSpace(login)
 	if login == "" || password == "" || len(a.Connectors) == 0 {
 		// Empty passwords never reach a directory, where a bind with
 		// one would be an unauthenticated bind that succeeds.
-		return a.Authenticator.Authenticate(ctx, login, password)
+		return a.local(ctx, login, password)
 	}
 	u, _, err := a.Users.FindUserByLogin(ctx, login)
 	switch {
 	case errors.Is(err, identity.ErrNotFound):
 		return a.upstream(ctx, login, password)
 	case err != nil:
-		return nil, false, fmt.Errorf("federation: authenticate: %w", err)
+		return nil, "", false, fmt.Errorf("federation: authenticate: %w", err)
 	}
 	conn, link, err := a.linked(ctx, u.ID)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	if conn == nil {
-		return a.Authenticator.Authenticate(ctx, login, password)
+		return a.local(ctx, login, password)
 	}
 	var id Identity
 	user, ok, err := a.AuthenticateExternal(ctx, u.ID, func(ctx context.Context) (bool, error) {
@@ -73,13 +78,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, login, password string
 		return ok && id.Subject == link.Subject, err
 	})
 	if err != nil || !ok {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	return a.signedIn(ctx, conn, id, user)
 }
 
+// local is the local account's sign-in.
+func (a *Authenticator) local(ctx context.Context, login, password string) (*identity.User, string, bool, error) {
+	u, ok, err := a.Authenticator.Authenticate(ctx, login, password)
+	return u, "", ok, err
+}
+
 // upstream tries a login that no local user has on each connector.
-func (a *Authenticator) upstream(ctx context.Context, login, password string) (*identity.User, bool, error) {
+func (a *Authenticator) upstream(ctx context.Context, login, password string) (*identity.User, string, bool, error) {
 	var unavailable error
 	for _, conn := range a.Connectors {
 		id, ok, err := conn.Login(ctx, login, password)
@@ -92,39 +103,35 @@ func (a *Authenticator) upstream(ctx context.Context, login, password string) (*
 		}
 		u, err := a.Broker.Resolve(ctx, conn, id)
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		// A known subject under a new name: the account's lockout and
 		// status hold as for any other sign-in.
 		user, ok, err := a.AuthenticateExternal(ctx, u.ID, func(context.Context) (bool, error) { return true, nil })
 		if err != nil || !ok {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		return a.signedIn(ctx, conn, Identity{}, user)
 	}
 	if unavailable != nil {
-		return nil, false, unavailable
+		return nil, "", false, unavailable
 	}
 	// Unknown everywhere: answered as an unknown local name is, with the
 	// time of a password check.
-	return a.Authenticator.Authenticate(ctx, login, password)
+	return a.local(ctx, login, password)
 }
 
-// signedIn refreshes user from id (unless it was just resolved) and
-// reports the sign-in.
-func (a *Authenticator) signedIn(ctx context.Context, conn PasswordConnector, id Identity, user *identity.User) (*identity.User, bool, error) {
+// signedIn refreshes user from id (unless it was just resolved).
+func (a *Authenticator) signedIn(ctx context.Context, conn PasswordConnector, id Identity, user *identity.User) (*identity.User, string, bool, error) {
 	if id.Subject != "" {
 		fresh, err := a.Broker.Resolve(ctx, conn, id)
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		fresh.LastLoginAt = user.LastLoginAt
 		user = fresh
 	}
-	if a.OnLogin != nil {
-		a.OnLogin(ctx, user.ID, conn.ID())
-	}
-	return user, true, nil
+	return user, conn.ID(), true, nil
 }
 
 // linked returns the enabled password connector the user is linked to,
