@@ -207,3 +207,28 @@ func TestAuthenticateDirectoryDown(t *testing.T) {
 		f.mustSignIn(t, "local", "local-pass")
 	})
 }
+
+// The directory's address wins on each login, but one verified here stays
+// verified while it is unchanged; a directory address that another local
+// account has is refused, not taken over.
+func TestAuthenticateRefreshAddress(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db, false)
+		ctx := t.Context()
+		u := f.mustSignIn(t, "alice", "alice-pass")
+		if err := f.users.MarkEmailVerified(ctx, u.ID, "alice@example.org", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if again := f.mustSignIn(t, "alice", "alice-pass"); !again.EmailVerified {
+			t.Error("a login undid the verification of an unchanged address")
+		}
+		other := f.localUser(t, "olga", "olga@example.net", "local-pass")
+		f.srv.Modify(t, "uid=alice,ou=people,dc=example,dc=org", "mail", other.Email)
+		if _, ok, err := f.auth.Authenticate(ctx, "alice", "alice-pass"); ok || !errors.Is(err, federation.ErrEmailInUse) {
+			t.Errorf("login with another account's address = %v, %v; want ErrEmailInUse", ok, err)
+		}
+		if got, _ := f.users.GetUser(ctx, other.ID); got.Email != other.Email {
+			t.Errorf("the other account's address became %q", got.Email)
+		}
+	})
+}

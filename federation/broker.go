@@ -152,7 +152,13 @@ func (b *Broker) refresh(ctx context.Context, u *identity.User, id Identity) err
 	if u.Username != before.Username || u.Email != before.Email || u.EmailVerified != before.EmailVerified ||
 		u.GivenName != before.GivenName || u.FamilyName != before.FamilyName || u.Phone != before.Phone {
 		u.UpdatedAt = b.now()
-		if err := b.Users.UpdateUser(ctx, u); err != nil {
+		switch err := b.Users.UpdateUser(ctx, u); {
+		case errors.Is(err, identity.ErrEmailTaken):
+			// The directory's new address is another account's.
+			return fmt.Errorf("federation: refresh user %s: %w", u.ID, ErrEmailInUse)
+		case errors.Is(err, identity.ErrUsernameTaken):
+			return fmt.Errorf("federation: refresh user %s: %w", u.ID, ErrUsernameInUse)
+		case err != nil:
 			return fmt.Errorf("federation: refresh user %s: %w", u.ID, err)
 		}
 	}
@@ -176,8 +182,14 @@ func apply(u *identity.User, id Identity) {
 	if name := strings.TrimSpace(id.Username); name != "" {
 		u.Username = name
 	}
-	if email := normalEmail(id.Email); email != "" {
+	// An address verified here stays verified while the directory keeps
+	// it; a new one is verified only if the directory is trusted to.
+	switch email := normalEmail(id.Email); {
+	case email == "":
+	case email != u.Email:
 		u.Email, u.EmailVerified = email, id.EmailVerified
+	case id.EmailVerified:
+		u.EmailVerified = true
 	}
 	u.GivenName, u.FamilyName = id.GivenName, id.FamilyName
 	// Only numbers already in E.164: a directory's free-form numbers

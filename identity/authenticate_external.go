@@ -45,6 +45,9 @@ func (s *Authenticator) AuthenticateExternal(ctx context.Context, userID string,
 		return nil, false, err
 	}
 	if !right {
+		// As long as a local wrong password takes, so that the answer's
+		// timing does not tell whose password is upstream.
+		s.pause(ctx)
 		if _, err := s.lockIfDue(ctx, userID, "password", c); err != nil {
 			return nil, false, err
 		}
