@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"gatehouse/config"
 	"gatehouse/federation"
@@ -61,6 +62,9 @@ func passwordConnectors(cfgs []config.Connector, log *slog.Logger) ([]federation
 			return nil, fmt.Errorf("connector %s: unknown type %q", c.ID, c.Type)
 		}
 		l := c.LDAP
+		if strings.HasPrefix(l.URL, "ldap://") && !l.StartTLS {
+			log.Warn("connector sends passwords to the directory unencrypted; use ldaps:// or start_tls outside tests", "connector_id", c.ID)
+		}
 		if l.InsecureSkipVerify {
 			log.Warn("connector does not check the directory's certificate; keep insecure_skip_verify off in production", "connector_id", c.ID)
 		}
