@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/config"
 	"gatehouse/federation/ldap/ldaptest"
+	"gatehouse/identity/audit"
 	"gatehouse/migrations/dbtest"
 )
 
@@ -96,6 +97,10 @@ func testLDAPSignIn(t *testing.T, dialect string) {
 		if !slices.Equal(claims.Roles, []string{"admin", "manager"}) || claims.Email != "alice@example.org" ||
 			claims.Username != "alice" || claims.Given != "Alice" {
 			t.Errorf("ID token claims = %+v; want alice with roles admin and manager", claims)
+		}
+		entries, err := srv.App.Audit.List(ctx, audit.Filter{UserID: idt.Subject, Action: audit.ActionLoginSucceeded})
+		if err != nil || len(entries) != 1 || entries[0].Details["connector_id"] != "corp" || entries[0].Details["amr"] != "pwd" {
+			t.Errorf("audit of the sign-in = %+v, %v; want one entry with connector_id corp and amr pwd", entries, err)
 		}
 	})
 
