@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/config"
 	"gatehouse/federation/ldap/ldaptest"
+	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/migrations/dbtest"
 )
@@ -113,6 +114,20 @@ func testLDAPSignIn(t *testing.T, dialect string) {
 				t.Errorf("refusal page: status %d, want 200 with the wrong-password message", p.Status)
 			}
 		}
+	})
+
+	t.Run("a directory entry with a local account's address is refused", func(t *testing.T) {
+		if _, err := srv.App.Identity.Accounts.CreateUser(ctx, identity.CreateInput{
+			Username: "robert", Email: "bob@example.org", Password: testUserPassword, EmailVerified: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p, _, _ := login(t, "bob", "bob-pass")
+		if p.URL.Path != "/login" || !strings.Contains(p.Body, "already exists here") {
+			t.Errorf("first directory login with a local account's address led to %s:\n%s", p.URL, p.Body)
+		}
+		_, resp, _ := login(t, "robert", testUserPassword)
+		callbackQuery(t, resp)
 	})
 
 	t.Run("forgotten password of a directory user", func(t *testing.T) {
