@@ -232,3 +232,38 @@ func TestAuthenticateRefreshAddress(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent first logins of one person make one local user and one link.
+func TestAuthenticateConcurrentFirstLogins(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db, false)
+		const n = 4
+		ids := make(chan string, n)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				u, ok, err := f.auth.Authenticate(context.Background(), "alice", "alice-pass")
+				switch {
+				case err != nil:
+					errs <- err
+				case !ok:
+					errs <- errors.New("refused")
+				default:
+					ids <- u.ID
+				}
+			}()
+		}
+		seen := map[string]bool{}
+		for range n {
+			select {
+			case id := <-ids:
+				seen[id] = true
+			case err := <-errs:
+				t.Errorf("concurrent first login: %v", err)
+			}
+		}
+		if len(seen) > 1 {
+			t.Errorf("%d local users for one directory entry", len(seen))
+		}
+	})
+}

@@ -69,6 +69,17 @@ func (b *Broker) Resolve(ctx context.Context, conn Connector, id Identity) (*ide
 	if id.Subject == "" || id.ConnectorID != conn.ID() {
 		return nil, fmt.Errorf("federation: identity without subject from connector %q", conn.ID())
 	}
+	u, err := b.resolve(ctx, conn, id)
+	if errors.Is(err, ErrLinkExists) || errors.Is(err, ErrUsernameInUse) || errors.Is(err, ErrEmailInUse) {
+		// Perhaps a concurrent first login of the same person made the
+		// user and the link meanwhile: then this one finds the link now.
+		// A real conflict gets the same answer again.
+		u, err = b.resolve(ctx, conn, id)
+	}
+	return u, err
+}
+
+func (b *Broker) resolve(ctx context.Context, conn Connector, id Identity) (*identity.User, error) {
 	var u *identity.User
 	err := b.run(ctx, func(ctx context.Context) error {
 		l, err := b.Links.GetLink(ctx, id.ConnectorID, id.Subject)
