@@ -202,6 +202,17 @@ func TestLoginTLS(t *testing.T) {
 			t.Errorf("Login = %v, %v; want ok", ok, err)
 		}
 	})
+	t.Run("ldaps", func(t *testing.T) {
+		cfg := config(srv)
+		cfg.URL, cfg.StartTLS = srv.LDAPSURL, false
+		if _, ok, err := open(t, cfg).Login(t.Context(), "alice", "alice-pass"); !ok || err != nil {
+			t.Errorf("Login = %v, %v; want ok", ok, err)
+		}
+		cfg.CAFile = ""
+		if _, ok, err := open(t, cfg).Login(t.Context(), "alice", "alice-pass"); ok || !errors.Is(err, federation.ErrUnavailable) {
+			t.Errorf("Login without the CA = %v, %v; want ErrUnavailable (unknown CA)", ok, err)
+		}
+	})
 	t.Run("plain", func(t *testing.T) {
 		cfg := config(srv)
 		cfg.StartTLS = false
@@ -254,5 +265,26 @@ func TestLoginTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Login took %v with a 500ms timeout", d)
+	}
+}
+
+func TestLoginUniqueMemberGroups(t *testing.T) {
+	srv := ldaptest.Start(t, ldaptest.Seed+`
+dn: cn=auditors,ou=groups,dc=example,dc=org
+objectClass: groupOfUniqueNames
+cn: auditors
+uniqueMember: uid=bob,ou=people,dc=example,dc=org
+`)
+	cfg := config(srv)
+	cfg.GroupKind = ldap.GroupOfUniqueNames
+	cfg.RoleRules = []ldap.RoleRule{{Group: "auditors", Role: "auditor"}, {Group: "staff", Role: "manager"}}
+	c := open(t, cfg)
+	got, ok, err := c.Login(t.Context(), "bob", "bob-pass")
+	if !ok || err != nil {
+		t.Fatalf("Login(bob) = %v, %v", ok, err)
+	}
+	// staff is a groupOfNames: not searched with this kind.
+	if diff := cmp.Diff([]string{"auditor"}, got.Roles); diff != "" {
+		t.Errorf("roles (-want +got):\n%s", diff)
 	}
 }

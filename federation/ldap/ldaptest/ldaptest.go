@@ -39,6 +39,8 @@ const (
 type Server struct {
 	// URL is ldap://127.0.0.1:port; StartTLS works on it.
 	URL string
+	// LDAPSURL is ldaps://127.0.0.1:port, TLS from the start.
+	LDAPSURL string
 	// CAFile is the PEM file of the CA that signed the server's
 	// certificate (for 127.0.0.1 and localhost).
 	CAFile string
@@ -75,8 +77,8 @@ func Start(t testing.TB, seed string) *Server {
 		t.Fatalf("ldaptest: slapadd: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
-	s := &Server{URL: "ldap://" + addr, CAFile: ca, dir: dir, done: make(chan struct{})}
-	s.cmd = exec.Command(slapd, "-f", conf, "-h", s.URL+"/", "-d", "0")
+	s := &Server{URL: "ldap://" + addr, LDAPSURL: "ldaps://" + freeAddr(t), CAFile: ca, dir: dir, done: make(chan struct{})}
+	s.cmd = exec.Command(slapd, "-f", conf, "-h", s.URL+"/ "+s.LDAPSURL+"/", "-d", "0")
 	var logs strings.Builder
 	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
 	if err := s.cmd.Start(); err != nil {
