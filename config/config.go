@@ -54,6 +54,9 @@ type Config struct {
 	MFA          MFA          `yaml:"mfa"`
 	Console      Console      `yaml:"console"`
 	Usage        Usage        `yaml:"usage"`
+	// Connectors are the upstream identity sources, tried in order by the
+	// login form (see connectors.go).
+	Connectors []Connector `yaml:"connectors,omitempty"`
 }
 
 // Database says where Gatehouse keeps its state.
@@ -302,6 +305,7 @@ func defaults() *Config {
 // fillDerived fills the defaults that depend on other keys and normalises
 // values whose spelling varies.
 func (c *Config) fillDerived() {
+	c.fillConnectorDefaults()
 	if c.Database.URL == "" {
 		c.Database.URL = Secret("sqlite:" + filepath.Join(c.DataDir, "gatehouse.db"))
 	}

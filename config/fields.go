@@ -31,6 +31,11 @@ func walkFields(v reflect.Value, prefix string, out *[]field) {
 			continue
 		}
 		path := joinPath(prefix, name)
+		if sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Struct {
+			// Lists of sections (connectors) have keys of their own, set
+			// and redacted by their own code.
+			continue
+		}
 		if sf.Type.Kind() == reflect.Struct {
 			walkFields(v.Field(i), path, out)
 			continue

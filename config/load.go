@@ -38,6 +38,7 @@ func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	if getenv != nil {
 		problems = append(problems, c.applyEnv(getenv)...)
+		problems = append(problems, c.applyConnectorEnv(getenv)...)
 	}
 	c.fillDerived()
 	var verr *Error

@@ -14,6 +14,10 @@ import (
 func (c Config) Redacted() Config {
 	r := c
 	r.HTTP.TrustedProxies = slices.Clone(c.HTTP.TrustedProxies)
+	r.Connectors = slices.Clone(c.Connectors)
+	for i := range r.Connectors {
+		r.Connectors[i].LDAP.BindPassword = Secret(r.Connectors[i].LDAP.BindPassword.Redacted())
+	}
 	for _, f := range fields(&r) {
 		if f.secret {
 			f.value.SetString(f.value.Interface().(Secret).Redacted())

@@ -77,6 +77,7 @@ func (c *Config) Validate() error {
 	c.MFA.validate(&p)
 	c.Console.validate(&p)
 	p.intBetween("usage.min_cell", int64(c.Usage.MinCell), 1, 1000)
+	c.validateConnectors(&p)
 	if len(p) > 0 {
 		return &Error{Problems: p}
 	}

@@ -56,6 +56,11 @@ const (
 	// for, with a single-use link (valid DefaultInviteTTL) to choose the
 	// password.
 	MailInvite MailKind = "invite"
+	// MailPasswordElsewhere answers a forgotten-password request of a
+	// user whose password lives in a directory (Mail.Directory names
+	// it): it is changed there, so no reset link is sent. Mailed rather
+	// than shown, so that the page does not tell whose password is where.
+	MailPasswordElsewhere MailKind = "password_elsewhere"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does
@@ -81,6 +86,9 @@ type Mail struct {
 	// Factor is the kind of second factor a factor notice is about
 	// ("totp", "webauthn"); "" when it does not say.
 	Factor string
+	// Directory names where the password is kept
+	// (MailPasswordElsewhere).
+	Directory string
 }
 
 // SMS is one text message.

@@ -39,6 +39,10 @@ type Recovery struct {
 	// error undoes the reset. The audit trail records the reset here, so
 	// that the reset and its entry commit together.
 	OnPasswordReset func(ctx context.Context, userID string) error
+	// PasswordElsewhere, when set, tells whether the user's password is
+	// kept elsewhere (a directory) and where. Such a user asking for a
+	// reset gets MailPasswordElsewhere instead of a link.
+	PasswordElsewhere func(ctx context.Context, userID string) (directory string, elsewhere bool, err error)
 
 	// resetPace times RequestPasswordReset's answers (see pace). A
 	// Recovery must not be copied after first use.
@@ -102,6 +106,19 @@ func (s *Recovery) requestReset(ctx context.Context, login string) error {
 		return fmt.Errorf("identity: password reset for %q: %w", login, ErrAccountDisabled)
 	case u.Email == "":
 		return fmt.Errorf("identity: password reset for %q: %w", login, ErrNoEmail)
+	}
+	if s.PasswordElsewhere != nil {
+		dir, elsewhere, err := s.PasswordElsewhere(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("identity: password reset for %q: %w", login, err)
+		}
+		if elsewhere {
+			m := Mail{Kind: MailPasswordElsewhere, To: u.Email, Name: greeting(u), Directory: dir}
+			if err := s.Notifier.SendMail(ctx, m); err != nil {
+				return fmt.Errorf("identity: queue password notice: %w", err)
+			}
+			return nil
+		}
 	}
 	return s.sendReset(ctx, u)
 }

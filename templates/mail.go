@@ -30,6 +30,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailRecoveryCodeUsed:         "a recovery code was used",
 	identity.MailSignInCode:               "your sign-in code",
 	identity.MailInvite:                   "you are invited: set your password",
+	identity.MailPasswordElsewhere:        "how to change your password",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

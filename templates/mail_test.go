@@ -309,7 +309,8 @@ func TestMailKindsComplete(t *testing.T) {
 	r := MustNew(t, testTheme)
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
 		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
-		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailMFARenamed, identity.MailRecoveryCodesRegenerated, identity.MailRecoveryCodeUsed, identity.MailSignInCode, identity.MailInvite}
+		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailMFARenamed, identity.MailRecoveryCodesRegenerated, identity.MailRecoveryCodeUsed, identity.MailSignInCode, identity.MailInvite,
+		identity.MailPasswordElsewhere}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)

@@ -285,8 +285,13 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		Sessions: a.Sessions, Now: time.Now, Secure: secure,
 		Idle: cfg.Sessions.IdleLifetime.Std(), Absolute: cfg.Sessions.AbsoluteLifetime.Std(),
 	}
+	authn, err := a.openFederation(ctx)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.SignIn = &authflow.Handler{
-		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: a.Identity.Auth,
+		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: authn,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, Passkeys: a.Passkeys, EnrolURL: mfapages.PathTOTP,
 		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,
 		Codes: a.Identity.SignInCodes, CodeKinds: signInCodeKinds(cfg), Notifier: a.Messages,

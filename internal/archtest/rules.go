@@ -52,4 +52,14 @@ var rules = []rule{
 		Imports:  []string{"github.com/getkin/kin-openapi/...", "github.com/oapi-codegen/..."},
 		OnlyFrom: []string{"gatehouse/oidc/adminapi"},
 	},
+	{
+		Why:     "federation brokers upstream logins into identity; the protocol (oidc) builds on it, not the reverse",
+		Imports: []string{"gatehouse/oidc/..."},
+		NotFrom: []string{"gatehouse/federation/..."},
+	},
+	{
+		Why:      "LDAP is one connector's detail: go-ldap stays in federation/ldap and its test directory",
+		Imports:  []string{"github.com/go-ldap/..."},
+		OnlyFrom: []string{"gatehouse/federation/ldap/..."},
+	},
 }

@@ -41,6 +41,9 @@ type Flow struct {
 	AuthTime time.Time `json:",omitzero"`
 	AMR      []string  `json:",omitempty"`
 	ACR      string    `json:",omitempty"`
+	// Connector is the ID of the upstream connector (federation) that
+	// checked the password of the sign-in step, empty for a local one.
+	Connector string `json:",omitempty"`
 	// Done holds the steps finished within the flow.
 	Done Steps
 	// ConsentGranted is the user's answer once Done.Consent.

@@ -96,7 +96,10 @@ func (s signInStep) submit(c echo.Context) error {
 	// A locked account answers as a wrong password does: the owner learns
 	// of the lockout from the unlock mail and the security activity, which
 	// the identity service's hooks record with this request's details.
-	user, ok, err := s.Authenticator.Authenticate(oidc.WithAuditRequest(ctx, c), login, password)
+	user, connector, ok, err := s.authenticate(oidc.WithAuditRequest(ctx, c), login, password)
+	if status, msg, refused := s.federationRefusal(c, login, err); refused {
+		return s.render(c, status, f, client, login, msg)
+	}
 	if errors.Is(err, identity.ErrAccountDisabled) {
 		s.Logger.InfoContext(ctx, "login failed", "reason", "account_disabled")
 		details := s.failedLoginDetail(ctx, login)
@@ -123,6 +126,7 @@ func (s signInStep) submit(c echo.Context) error {
 		// ends where "next" points (see advance).
 		f = s.directFlow(nextOrHome(c.QueryParam("next")))
 	}
+	f.Connector = connector
 	if s.RequireVerifiedEmail && !user.EmailVerified {
 		s.Logger.InfoContext(ctx, "login held for email verification", "user_id", user.ID)
 		return verifyStep(s).hold(c, f, &Verification{UserID: user.ID, Email: user.Email, AMR: []string{"pwd"}}, StepSignIn, true)
@@ -149,8 +153,17 @@ func (s signInStep) submit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd")
-	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, signedInDetails(f, usage.MethodPassword, []string{"pwd"}, bs.ID)))
+	s.Logger.InfoContext(ctx, "login succeeded", "user_id", user.ID, "amr", "pwd", "connector_id", connector)
+	method := usage.MethodPassword
+	if connector != "" {
+		// Password connectors are directories today (LDAP).
+		method = usage.MethodLDAP
+	}
+	details := signedInDetails(f, method, []string{"pwd"}, bs.ID)
+	if connector != "" {
+		details["connector_id"] = connector
+	}
+	s.audit(c, oidc.UserEvent(audit.ActionLoginSucceeded, user.ID, details))
 	f.signedIn(bs)
 	return s.finishStep(c, f, StepSignIn)
 }

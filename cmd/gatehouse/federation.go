@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"gatehouse/config"
+	"gatehouse/federation"
+	"gatehouse/federation/ldap"
+	fedsql "gatehouse/federation/sqlstore"
+	identitysql "gatehouse/identity/sqlstore"
+	"gatehouse/oidc/authflow"
+)
+
+// openFederation builds the enabled connectors of the configuration and
+// returns the login form's Authenticator: the local one when there are
+// none, otherwise one that also signs directory users in (see
+// federation.Authenticator). Users of a directory then learn from the
+// forgotten-password page's mail where to change their password.
+//
+// A directory that does not answer at start is only a warning, given in
+// the background so that it does not hold the start up: its users cannot
+// sign in until it answers, everyone else can.
+func (a *App) openFederation(ctx context.Context) (authflow.Authenticator, error) {
+	conns, err := passwordConnectors(a.Config.Connectors, a.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if len(conns) == 0 {
+		return a.Identity.Auth, nil
+	}
+	db := a.DB.Gorm()
+	links := fedsql.NewLinkStore(db)
+	fa := &federation.Authenticator{
+		Authenticator: a.Identity.Auth, Connectors: conns, Links: links,
+		Broker: &federation.Broker{Users: identitysql.NewUserStore(db), Links: links, Tx: a.Identity.Core.Tx, Logger: a.Logger},
+	}
+	a.Identity.Recovery.PasswordElsewhere = fa.PasswordManagedUpstream
+	for _, c := range conns {
+		if p, ok := c.(interface{ Ping(context.Context) error }); ok {
+			go func() {
+				if err := p.Ping(context.WithoutCancel(ctx)); err != nil {
+					a.Logger.Warn("connector does not answer: its users cannot sign in until it does", "connector_id", c.ID(), "error", err)
+				}
+			}()
+		}
+	}
+	return fa, nil
+}
+
+// passwordConnectors opens the enabled connectors, in configuration
+// order.
+func passwordConnectors(cfgs []config.Connector, log *slog.Logger) ([]federation.PasswordConnector, error) {
+	var out []federation.PasswordConnector
+	for _, c := range cfgs {
+		if c.Disabled {
+			continue
+		}
+		if c.Type != "ldap" {
+			return nil, fmt.Errorf("connector %s: unknown type %q", c.ID, c.Type)
+		}
+		l := c.LDAP
+		if strings.HasPrefix(l.URL, "ldap://") && !l.StartTLS {
+			log.Warn("connector sends passwords to the directory unencrypted; use ldaps:// or start_tls outside tests", "connector_id", c.ID)
+		}
+		if l.InsecureSkipVerify {
+			log.Warn("connector does not check the directory's certificate; keep insecure_skip_verify off in production", "connector_id", c.ID)
+		}
+		conn, err := ldap.Config{
+			ID: c.ID, Name: c.Name, URL: l.URL, StartTLS: l.StartTLS, CAFile: l.CAFile, InsecureSkipVerify: l.InsecureSkipVerify,
+			BindDN: l.BindDN, BindPassword: l.BindPassword.Reveal(), UserBaseDN: l.UserBaseDN, UserFilter: l.UserFilter,
+			SubjectAttribute: l.SubjectAttribute,
+			Attributes: ldap.Attributes{Username: l.Attributes.Username, Email: l.Attributes.Email,
+				GivenName: l.Attributes.GivenName, FamilyName: l.Attributes.FamilyName, Phone: l.Attributes.Phone},
+			GroupBaseDN: l.GroupBaseDN, GroupKind: l.GroupKind, GroupFilter: l.GroupFilter, RoleRules: roleRules(l.RoleRules),
+			TrustEmail: l.TrustEmail, Timeout: l.Timeout.Std(),
+		}.Open(log)
+		if err != nil {
+			return nil, fmt.Errorf("connector %s: %w", c.ID, err)
+		}
+		out = append(out, conn)
+	}
+	return out, nil
+}
+
+func roleRules(rs []config.LDAPRoleRule) []ldap.RoleRule {
+	out := make([]ldap.RoleRule, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, ldap.RoleRule{Group: r.Group, Role: r.Role})
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const ldapConnectorYAML = `
+connectors:
+  - id: corp-ad
+    type: ldap
+    name: Corporate directory
+    ldap:
+      url: ldaps://dc1.corp.example.com
+      ca_file: %s
+      bind_dn: CN=svc-gatehouse,OU=Service,DC=corp,DC=example,DC=com
+      user_base_dn: OU=People,DC=corp,DC=example,DC=com
+      user_filter: (&(objectClass=user)(sAMAccountName={username}))
+      subject_attribute: objectGUID
+      attributes: {username: sAMAccountName}
+      group_kind: memberOf
+      role_rules:
+        - {group: "CN=Gatehouse Admins,OU=Groups,DC=corp,DC=example,DC=com", role: admin}
+`
+
+func TestLoadConnectors(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, fmt.Sprintf(ldapConnectorYAML, ca))
+	got := mustLoad(t, file, map[string]string{"GATEHOUSE_CONNECTORS_CORP_AD_BIND_PASSWORD": "s3cret"})
+	want := []Connector{{
+		ID: "corp-ad", Type: "ldap", Name: "Corporate directory",
+		LDAP: LDAPConnector{
+			URL: "ldaps://dc1.corp.example.com", CAFile: ca,
+			BindDN: "CN=svc-gatehouse,OU=Service,DC=corp,DC=example,DC=com", BindPassword: "s3cret",
+			UserBaseDN: "OU=People,DC=corp,DC=example,DC=com", UserFilter: "(&(objectClass=user)(sAMAccountName={username}))",
+			SubjectAttribute: "objectGUID", Attributes: LDAPAttributes{Username: "sAMAccountName"}, GroupKind: "memberOf",
+			RoleRules: []LDAPRoleRule{{Group: "CN=Gatehouse Admins,OU=Groups,DC=corp,DC=example,DC=com", Role: "admin"}},
+			Timeout:   Duration(5 * time.Second),
+		},
+	}}
+	if diff := cmp.Diff(want, got.Connectors); diff != "" {
+		t.Errorf("Connectors mismatch (-want +got):\n%s", diff)
+	}
+	// The password never shows when the configuration is printed.
+	for _, s := range []string{got.String(), fmt.Sprintf("%+v", got.Redacted().Connectors), fmt.Sprint(got.Redacted().Connectors[0].LDAP.BindPassword.Reveal())} {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("printed configuration shows the bind password: %s", s)
+		}
+	}
+
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got = mustLoad(t, file, map[string]string{"GATEHOUSE_CONNECTORS_CORP_AD_BIND_PASSWORD_FILE": pwFile})
+	if pw := got.Connectors[0].LDAP.BindPassword.Reveal(); pw != "from-file" {
+		t.Errorf("password from file = %q, want from-file", pw)
+	}
+	_, err := Load(file, envMap(map[string]string{
+		"GATEHOUSE_CONNECTORS_CORP_AD_BIND_PASSWORD_FILE": pwFile, "GATEHOUSE_CONNECTORS_CORP_AD_BIND_PASSWORD": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_CONNECTORS_CORP_AD_BIND_PASSWORD_FILE: conflicts") {
+		t.Errorf("both variables: %v, want a conflict", err)
+	}
+}
+
+// Every bad connector key is a problem of its own, named by its path.
+func TestValidateConnectors(t *testing.T) {
+	file := writeFile(t, `
+connectors:
+  - id: corp
+    type: ldap
+    ldap: {url: ldap://dir.example.com, user_base_dn: "ou=people,dc=example,dc=org"}
+  - id: corp
+    type: saml
+  - id: Bad ID
+    type: ldap
+    ldap:
+      url: http://dir.example.com
+      bind_dn: cn=reader
+      user_filter: uid=x
+      group_kind: nested
+      role_rules: [{group: admins, role: "Not A Role"}, {role: admin}]
+      timeout: 1h
+  - type: ldap
+    ldap: {url: "ldaps://dir.example.com/dc=x", start_tls: true, user_base_dn: x}
+  - id: tls
+    type: ldap
+    ldap: {url: "ldaps://dir.example.com", start_tls: true, user_base_dn: x, ca_file: /nonexistent/ca.pem, role_rules: [{group: g, role: admin}]}
+`)
+	_, err := Load(file, nil)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Load = %v, want *Error", err)
+	}
+	want := []string{
+		"connectors[1].id: \"corp\" is used by another connector",
+		"connectors[1].type: unknown connector type \"saml\"",
+		"connectors[2].id: must be 1 to 32",
+		"connectors[2].ldap.url: must be ldap://host[:port] or ldaps://host[:port]",
+		"connectors[2].ldap.bind_password: required with bind_dn",
+		"connectors[2].ldap.user_base_dn: required",
+		"connectors[2].ldap.user_filter: must be a parenthesised filter",
+		"connectors[2].ldap.group_kind: must be",
+		"connectors[2].ldap.role_rules[0].role: must be a role name",
+		"connectors[2].ldap.role_rules[1].group: required",
+		"connectors[2].ldap.timeout: must be between",
+		"connectors[3].id: required",
+		"connectors[3].ldap.url: must be ldap://host[:port] or ldaps://host[:port], without path",
+		"connectors[4].ldap.start_tls: is for ldap:// URLs",
+		"connectors[4].ldap.ca_file:",
+		"connectors[4].ldap.group_base_dn: required with role_rules",
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range cerr.Problems {
+			found = found || strings.Contains(p, w)
+		}
+		if !found {
+			t.Errorf("no problem %q in:\n%s", w, strings.Join(cerr.Problems, "\n"))
+		}
+	}
+	for _, p := range cerr.Problems {
+		if strings.HasPrefix(p, "connectors[0]") {
+			t.Errorf("the valid connector has a problem: %s", p)
+		}
+	}
+}
+
+func TestLoadConnectorUnknownKey(t *testing.T) {
+	_, err := Load(writeFile(t, "connectors:\n  - id: x\n    type: ldap\n    ldap: {url: ldap://h, user_base_dn: x, bind_passwrd: y}\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "bind_passwrd") {
+		t.Errorf("Load with a misspelt key = %v, want it named", err)
+	}
+}
