@@ -10,4 +10,7 @@
 //
 // altcha.js is the one script: it solves the proof-of-work CAPTCHA (oidc/captcha) where a form asks for it. Scripts the platform needs later
 // (WebAuthn, proof-of-work) belong in this package too, self-hosted.
+//
+// screenshots/ holds the pictures README shows, taken by the browser tier;
+// they are not embedded or served.
 package static

@@ -26,6 +26,9 @@ const (
 // of its numbers. The table is the truth: a suppressed count is drawn as
 // a hatched band up to MinCell and written "< MinCell", never its value.
 type UsagePage struct {
+	// Nav is the admin console's navigation, when the page is shown
+	// inside the console.
+	Nav      *ConsoleNav
 	Action   string // the form's action (GET): the page itself
 	CSVURL   string // download of every series of the period shown; hidden when empty
 	Period   string // one of the UsagePeriod* constants; anything else selects UsagePeriod30

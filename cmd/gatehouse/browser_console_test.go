@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"testing"
 
@@ -33,6 +34,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	tb.await(t, "users-table")
 	tb.checkAccessible(t)
+	tb.shoot(t, "console-users")
 
 	for _, path := range []string{console.PathUsers + "/" + pete.ID, console.PathUsers + "/new",
 		console.PathUsers + "/" + pete.ID + "/edit", console.PathUsers + "/" + pete.ID + "/roles",
@@ -43,7 +45,22 @@ func TestBrowserConsole(t *testing.T) {
 		tb.navigate(t, u.String())
 		tb.arrive(t, u.Path)
 		tb.checkAccessible(t)
+		switch path {
+		case console.PathUsers + "/" + pete.ID:
+			tb.shoot(t, "console-user")
+		case console.PathClients + "/new":
+			tb.shoot(t, "console-client-form")
+		case console.PathAudit + "?verify=1&action=users.created":
+			tb.shoot(t, "console-audit")
+		}
 	}
+
+	// The usage figures, once the sign-ins so far are counted.
+	srv.App.Usage.Worker.Step(context.Background())
+	tb.navigate(t, srv.URL+console.PathUsage+"?period=7")
+	tb.arrive(t, console.PathUsage)
+	tb.checkAccessible(t)
+	tb.shoot(t, "usage-dashboard")
 
 	// The page that shows a new client's secret, the one time it does.
 	tb.navigate(t, srv.URL+console.PathClients+"/new")

@@ -179,6 +179,29 @@ func (tb *tab) screenshot(t *testing.T, dir string) {
 	t.Logf("screenshot of %s as the failed test ended: %s", loc, path)
 }
 
+// screenshotsEnv names a directory to which the browser tier saves the
+// screenshots README shows (GATEHOUSE_SCREENSHOTS=static/screenshots
+// go test ./cmd/gatehouse -run TestBrowserConsole); unset, none are taken.
+const screenshotsEnv = "GATEHOUSE_SCREENSHOTS"
+
+// shoot saves the page as a 1280 by 960 picture named name.png in the
+// directory screenshotsEnv names, when it names one.
+func (tb *tab) shoot(t testing.TB, name string) {
+	t.Helper()
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		return
+	}
+	tb.do(t, chromedp.EmulateViewport(1280, 960))
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatalf("save screenshot %s: %v", name, err)
+	}
+}
+
 // do runs browser actions and fails t on the first error.
 func (tb *tab) do(t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

@@ -35,6 +35,10 @@ func newConsole(a *App, browser *oidc.Browser, pages *templates.Renderer) *conso
 func mountUsagePage(e *echo.Echo, a *App, pages *templates.Renderer) {
 	page := &usagepage.Handler{
 		Report: a.Usage.Service.Report, Clients: usageClientOptions(a), Pages: pages, Now: time.Now, Logger: a.Logger,
+		Nav: func(c echo.Context) *templates.ConsoleNav {
+			nav := a.Console.Nav(console.ViewerOf(c), console.PathUsage)
+			return &nav
+		},
 	}
 	a.Console.Sections = append(a.Console.Sections, console.Section{ID: "usage", Path: console.PathUsage,
 		Label: "Usage", Description: "Sign-ins, sign-ups and active users over time, counts only.", Permission: access.UsageRead})

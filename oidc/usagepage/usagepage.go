@@ -43,6 +43,8 @@ type Handler struct {
 	Pages   *templates.Renderer
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Nav, when set, gives the console's navigation for the page.
+	Nav func(c echo.Context) *templates.ConsoleNav
 }
 
 // Mount registers the dashboard and its download on g. The caller guards
@@ -100,6 +102,9 @@ func (h *Handler) load(c echo.Context) (templates.UsagePage, *usage.Report, erro
 	page := templates.UsagePage{
 		Action: base + PathDashboard, Period: sel.Period, From: sel.From, To: sel.To,
 		ClientID: sel.ClientID, Errors: sel.Errors,
+	}
+	if h.Nav != nil {
+		page.Nav = h.Nav(c)
 	}
 	for _, cl := range clients {
 		page.Clients = append(page.Clients, templates.UsageClient{ID: cl.ID, Name: clientName(cl)})
