@@ -68,36 +68,36 @@ func (h *Handler) UpdateUser(c echo.Context, id UserID, params UpdateUserParams)
 
 // DeleteUser answers DELETE /users/{id}.
 func (h *Handler) DeleteUser(c echo.Context, id UserID) error {
-	return h.noContent(c, h.Admin.Delete(c.Request().Context(), actor(c), id.String()))
+	return noContent(c, h.Admin.Delete(c.Request().Context(), actor(c), id.String()))
 }
 
 // DeactivateUser answers POST /users/{id}/deactivate.
 func (h *Handler) DeactivateUser(c echo.Context, id UserID) error {
-	return h.userResult(c)(h.Admin.Deactivate(c.Request().Context(), actor(c), id.String()))
+	return userResult(c)(h.Admin.Deactivate(c.Request().Context(), actor(c), id.String()))
 }
 
 // ReactivateUser answers POST /users/{id}/reactivate.
 func (h *Handler) ReactivateUser(c echo.Context, id UserID) error {
-	return h.userResult(c)(h.Admin.Reactivate(c.Request().Context(), actor(c), id.String()))
+	return userResult(c)(h.Admin.Reactivate(c.Request().Context(), actor(c), id.String()))
 }
 
 // UnlockUser answers POST /users/{id}/unlock.
 func (h *Handler) UnlockUser(c echo.Context, id UserID) error {
-	return h.userResult(c)(h.Admin.Unlock(c.Request().Context(), actor(c), id.String()))
+	return userResult(c)(h.Admin.Unlock(c.Request().Context(), actor(c), id.String()))
 }
 
 // SendPasswordReset answers POST /users/{id}/password-reset.
 func (h *Handler) SendPasswordReset(c echo.Context, id UserID) error {
-	return h.noContent(c, h.Admin.SendPasswordReset(c.Request().Context(), actor(c), id.String()))
+	return noContent(c, h.Admin.SendPasswordReset(c.Request().Context(), actor(c), id.String()))
 }
 
 // EndUserSessions answers DELETE /users/{id}/sessions.
 func (h *Handler) EndUserSessions(c echo.Context, id UserID) error {
-	return h.noContent(c, h.Admin.EndSessions(c.Request().Context(), actor(c), id.String()))
+	return noContent(c, h.Admin.EndSessions(c.Request().Context(), actor(c), id.String()))
 }
 
 // userResult answers with the user a change returned, or its problem.
-func (h *Handler) userResult(c echo.Context) func(*identity.User, error) error {
+func userResult(c echo.Context) func(*identity.User, error) error {
 	return func(u *identity.User, err error) error {
 		if err != nil {
 			return serviceProblem(err)
@@ -107,7 +107,7 @@ func (h *Handler) userResult(c echo.Context) func(*identity.User, error) error {
 }
 
 // noContent answers 204, or the change's problem.
-func (h *Handler) noContent(c echo.Context, err error) error {
+func noContent(c echo.Context, err error) error {
 	if err != nil {
 		return serviceProblem(err)
 	}
