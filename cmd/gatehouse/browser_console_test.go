@@ -55,7 +55,17 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	}
 
-	// The usage figures, once the sign-ins so far are counted.
+	// The usage figures, with enough sign-ins to pass the smallest count
+	// shown, once the worker has counted them.
+	for _, name := range []string{"una", "ugo", "uli", "ute", "uwe", "ulf"} {
+		consoleUser(t, srv, name)
+		consoleSignIn(t, srv, name, false)
+	}
+	for range 5 {
+		b := newBrowser(t, "")
+		p, _ := b.get(t, srv.URL+"/login")
+		b.submit(t, p, "login-submit", map[string]string{"login": "una", "password": "not the password"})
+	}
 	srv.App.Usage.Worker.Step(context.Background())
 	tb.navigate(t, srv.URL+console.PathUsage+"?period=7")
 	tb.arrive(t, console.PathUsage)
