@@ -36,7 +36,10 @@ var _ AuditTrail = (*audit.Log)(nil)
 var auditSection = Section{ID: "audit", Path: PathAudit, Label: "Audit trail",
 	Description: "Who did what and when, and whether the chain of entries is intact.", Permission: access.AuditRead}
 
-func (h *Handler) mountAudit(e *echo.Echo) {
+// auditPages are the audit trail's pages, over the console's Handler.
+type auditPages struct{ *Handler }
+
+func (h *auditPages) mountAudit(e *echo.Echo) {
 	h.Route(e, http.MethodGet, "/audit", access.AuditRead, h.auditTrail)
 }
 
@@ -45,7 +48,7 @@ func (h *Handler) mountAudit(e *echo.Echo) {
 // last entry. The chain is verified only when "verify" asks for it: the
 // walk reads every entry since the last checkpoint, too slow for each
 // page view of a big trail.
-func (h *Handler) auditTrail(c echo.Context) error {
+func (h *auditPages) auditTrail(c echo.Context) error {
 	ctx := c.Request().Context()
 	qp := c.QueryParams()
 	q := templates.ConsoleAuditQuery{User: strings.TrimSpace(qp.Get("user")), Actor: strings.TrimSpace(qp.Get("actor")),

@@ -92,7 +92,7 @@ func lines(s string) []string {
 	return out
 }
 
-func (h *Handler) newClient(c echo.Context) error {
+func (h *clientPages) newClient(c echo.Context) error {
 	in := clientreg.ClientInput{Metadata: clientreg.Metadata{GrantTypes: []string{"authorization_code", "refresh_token"},
 		TokenEndpointAuthMethod: oidc.AuthMethodBasic, ApplicationType: oidc.AppTypeWeb, AccessTokenFormat: oidc.TokenFormatOpaque,
 		Scope: "openid profile email"}}
@@ -101,7 +101,7 @@ func (h *Handler) newClient(c echo.Context) error {
 
 // renderClientForm shows the form for the client with id, or for a new
 // client when id is "".
-func (h *Handler) renderClientForm(c echo.Context, status int, id string, vals templates.ConsoleClientValues, errs map[string]string) error {
+func (h *clientPages) renderClientForm(c echo.Context, status int, id string, vals templates.ConsoleClientValues, errs map[string]string) error {
 	p := templates.ConsoleClientFormPage{Nav: h.Nav(ViewerOf(c), PathClients), CSRF: oidc.CSRFToken(c),
 		Title: "Register a client", Action: PathClients + "/new", Create: true, Values: vals, Errors: errs, CancelURL: PathClients}
 	if id != "" {
@@ -112,7 +112,7 @@ func (h *Handler) renderClientForm(c echo.Context, status int, id string, vals t
 
 // createClient registers the client and shows its page with the secret,
 // this once.
-func (h *Handler) createClient(c echo.Context) error {
+func (h *clientPages) createClient(c echo.Context) error {
 	in, err := readClientForm(c, clientreg.ClientInput{})
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (h *Handler) createClient(c echo.Context) error {
 	return h.renderClient(c, cl, "The client has been registered.", secret)
 }
 
-func (h *Handler) editClient(c echo.Context) error {
+func (h *clientPages) editClient(c echo.Context) error {
 	cl, err := h.targetClient(c)
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func (h *Handler) editClient(c echo.Context) error {
 
 // saveClient replaces the client's settings with the form's, over the
 // client as it is now.
-func (h *Handler) saveClient(c echo.Context) error {
+func (h *clientPages) saveClient(c echo.Context) error {
 	cl, err := h.targetClient(c)
 	if err != nil {
 		return err

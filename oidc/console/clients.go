@@ -36,7 +36,11 @@ var _ Clients = (*clientreg.Admin)(nil)
 var clientsSection = Section{ID: "clients", Path: PathClients, Label: "OAuth clients",
 	Description: "Register the applications that sign users in, change their settings, rotate their secrets.", Permission: access.ClientsRead}
 
-func (h *Handler) mountClients(e *echo.Echo) {
+// clientPages are the OAuth clients section's pages, over the console's
+// Handler (its guard, services and rendering).
+type clientPages struct{ *Handler }
+
+func (h *clientPages) mountClients(e *echo.Echo) {
 	h.Route(e, http.MethodGet, "/clients", access.ClientsRead, h.clients)
 	h.Route(e, http.MethodGet, "/clients/new", access.ClientsWrite, h.newClient)
 	h.Route(e, http.MethodPost, "/clients/new", access.ClientsWrite, h.createClient)
@@ -59,7 +63,7 @@ var clientNotices = map[string]string{
 // character a registration allowed.
 func clientURL(id string) string { return PathClients + "/" + url.PathEscape(id) }
 
-func (h *Handler) clients(c echo.Context) error {
+func (h *clientPages) clients(c echo.Context) error {
 	v := ViewerOf(c)
 	list, err := h.Clients.List(c.Request().Context(), v.Actor())
 	if err != nil {
@@ -86,7 +90,7 @@ func clientType(cl *oidc.Client) string {
 }
 
 // targetClient reads the client a request names, or answers 404.
-func (h *Handler) targetClient(c echo.Context) (*oidc.Client, error) {
+func (h *clientPages) targetClient(c echo.Context) (*oidc.Client, error) {
 	cl, err := h.Clients.Get(c.Request().Context(), ViewerOf(c).Actor(), c.Param("client"))
 	if err != nil {
 		return nil, clientError(err)
@@ -94,7 +98,7 @@ func (h *Handler) targetClient(c echo.Context) (*oidc.Client, error) {
 	return cl, nil
 }
 
-func (h *Handler) client(c echo.Context) error {
+func (h *clientPages) client(c echo.Context) error {
 	cl, err := h.targetClient(c)
 	if err != nil {
 		return err
@@ -103,7 +107,7 @@ func (h *Handler) client(c echo.Context) error {
 }
 
 // renderClient shows cl's page; secret, when set, is shown this once.
-func (h *Handler) renderClient(c echo.Context, cl *oidc.Client, notice, secret string) error {
+func (h *clientPages) renderClient(c echo.Context, cl *oidc.Client, notice, secret string) error {
 	v := ViewerOf(c)
 	p := templates.ConsoleClientPage{Nav: h.Nav(v, PathClients), Notice: notice, Secret: secret, Client: consoleClient(cl)}
 	if v.Permissions.Has(access.ClientsWrite) {
@@ -143,7 +147,7 @@ var (
 		message: "The client and every token and consent given to it go, and cannot be brought back. The audit trail keeps what happened."}
 )
 
-func (h *Handler) confirmClient(a clientAction) echo.HandlerFunc {
+func (h *clientPages) confirmClient(a clientAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cl, err := h.targetClient(c)
 		if err != nil {
@@ -162,7 +166,7 @@ func (h *Handler) confirmClient(a clientAction) echo.HandlerFunc {
 }
 
 // rotateSecret replaces the secret and shows the new one this once.
-func (h *Handler) rotateSecret(c echo.Context) error {
+func (h *clientPages) rotateSecret(c echo.Context) error {
 	cl, err := h.targetClient(c)
 	if err != nil {
 		return err
@@ -174,7 +178,7 @@ func (h *Handler) rotateSecret(c echo.Context) error {
 	return h.renderClient(c, cl, "The secret has been rotated: the previous one no longer works.", secret)
 }
 
-func (h *Handler) deleteClient(c echo.Context) error {
+func (h *clientPages) deleteClient(c echo.Context) error {
 	err := h.Clients.Delete(oidc.WithAuditRequest(c.Request().Context(), c), ViewerOf(c).Actor(), c.Param("client"))
 	if err != nil {
 		return clientError(err)

@@ -128,10 +128,10 @@ func (h *Handler) Mount(e *echo.Echo) {
 	h.Route(e, http.MethodGet, "", "", h.home)
 	h.mountUsers(e)
 	if h.Clients != nil {
-		h.mountClients(e)
+		(&clientPages{h}).mountClients(e)
 	}
 	if h.Audit != nil {
-		h.mountAudit(e)
+		(&auditPages{h}).mountAudit(e)
 	}
 }
 
