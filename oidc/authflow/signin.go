@@ -53,6 +53,7 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 	if s.passkeysAvailable() {
 		p.PasskeyAction, p.PasskeyOptionsAction = passkeyLoginAction(c, f), PathPasskeyOptions
 	}
+	p.Upstreams = s.upstreamButtons()
 	if s.SelfSignup {
 		p.SignUpURL = oidc.PathSignUp
 		if f != nil {
