@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/config"
+	"gatehouse/identity"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/migrations/dbtest"
 	"gatehouse/oidc"
@@ -190,11 +191,52 @@ func TestUpstreamCallbackRefusals(t *testing.T) {
 	}
 	// upstreamLogin signs in at the upstream from its authorization URL
 	// and follows the answer back to the downstream.
-	upstreamLogin := func(t *testing.T, b *browser, authz *url.URL) (*page, *http.Response) {
+	upstreamLoginAs := func(t *testing.T, b *browser, authz *url.URL, username string) (*page, *http.Response) {
 		t.Helper()
 		p, _ := b.get(t, authz.String())
-		return b.submit(t, p, "login-submit", map[string]string{"login": "ann", "password": testUserPassword})
+		return b.submit(t, p, "login-submit", map[string]string{"login": username, "password": testUserPassword})
 	}
+	upstreamLogin := func(t *testing.T, b *browser, authz *url.URL) (*page, *http.Response) {
+		t.Helper()
+		return upstreamLoginAs(t, b, authz, "ann")
+	}
+	ctx := context.Background()
+	createUser := func(t *testing.T, srv *testServer, username, email string, verified bool) string {
+		t.Helper()
+		u, err := srv.App.Identity.Accounts.CreateUser(ctx, identity.CreateInput{
+			Username: username, Email: email, Password: testUserPassword, EmailVerified: verified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+
+	t.Run("unverified upstream address of an existing account", func(t *testing.T) {
+		createUser(t, fp.up, "ben", "ben@example.com", false)
+		createUser(t, down, "benjamin", "ben@example.com", true)
+		b := newBrowser(t, rpCallback)
+		authz, _ := begin(t, b)
+		p, _ := upstreamLoginAs(t, b, authz, "ben")
+		refused(t, p, http.StatusConflict, "An account with your e-mail address or username already exists here")
+		noSession(t, b)
+	})
+
+	t.Run("verified upstream address links the existing account", func(t *testing.T) {
+		createUser(t, fp.up, "cat", "cat@example.com", true)
+		localID := createUser(t, down, "catherine", "cat@example.com", true)
+		b := newBrowser(t, rpCallback)
+		authz, _ := begin(t, b)
+		_, resp := upstreamLoginAs(t, b, authz, "cat")
+		q := callbackQuery(t, resp)
+		tok, err := rp.OAuth.Exchange(ctx, q.Get("code"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		if idt, err := rp.Verifier.Verify(ctx, raw); err != nil || idt.Subject != localID {
+			t.Errorf("ID token %v, %v; want the existing account %s", idt, err, localID)
+		}
+	})
 
 	t.Run("made-up state", func(t *testing.T) {
 		b := newBrowser(t, rpCallback)
@@ -251,7 +293,6 @@ func TestUpstreamCallbackRefusals(t *testing.T) {
 	})
 
 	t.Run("ID token with another nonce", func(t *testing.T) {
-		ctx := context.Background()
 		b := newBrowser(t, rpCallback)
 		authz, state := begin(t, b)
 		flowID, _, _ := strings.Cut(state, ".")
