@@ -194,12 +194,15 @@ func (c *Connector) HandleCallback(ctx context.Context, query map[string][]strin
 	}, nil
 }
 
+// truncate is s, sanitised for the log, in at most n bytes.
 func truncate(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '?'
+		// Error codes are words with underscores; anything else the
+		// upstream sends does not reach the log as it came.
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '-' || r == '.' {
+			return r
 		}
-		return r
+		return '?'
 	}, s)
 	if len(s) > n {
 		return s[:n]
