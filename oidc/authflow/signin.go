@@ -265,7 +265,7 @@ func (s signInStep) countFailure(c echo.Context, login string) {
 func (s signInStep) renderCaptcha(c echo.Context, f *Flow, client *oidc.Client, login string) error {
 	p := templates.LoginPage{Action: oidc.PathLogin, CSRF: oidc.CSRFToken(c), Login: login, ForgotURL: oidc.PathForgotPassword,
 		CaptchaURL: s.Captcha.URL, CaptchaWidget: s.Captcha.Widget,
-		CaptchaError: "Please complete the check, then sign in again."}
+		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons()}
 	if f != nil {
 		p.Flow = f.ID
 	}
