@@ -5,12 +5,14 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Connector is an upstream identity source (package federation). Only
-// type ldap exists so far.
+// Connector is an upstream identity source (package federation): type
+// ldap (a directory checking passwords typed here) or oidc (an upstream
+// OpenID provider the browser signs in at).
 type Connector struct {
 	// ID names the connector for good: it keys the links of its users to
 	// local accounts, so changing it makes every user a new one.
@@ -21,6 +23,37 @@ type Connector struct {
 	// Disabled keeps the connector configured but unused.
 	Disabled bool          `yaml:"disabled"`
 	LDAP     LDAPConnector `yaml:"ldap"`
+	OIDC     OIDCConnector `yaml:"oidc"`
+}
+
+// OIDCConnector configures an upstream OpenID provider (see README,
+// "Federation: OpenID Connect").
+type OIDCConnector struct {
+	// Issuer is the upstream's issuer URL; its discovery document is read
+	// from Issuer/.well-known/openid-configuration.
+	Issuer   string `yaml:"issuer"`
+	ClientID string `yaml:"client_id"`
+	// ClientSecret may come from GATEHOUSE_CONNECTORS_<ID>_CLIENT_SECRET
+	// or a file named by GATEHOUSE_CONNECTORS_<ID>_CLIENT_SECRET_FILE.
+	ClientSecret Secret `yaml:"client_secret"`
+	// Scopes default to openid email profile.
+	Scopes []string `yaml:"scopes"`
+	// TrustEmail: the upstream's verified addresses may link a first
+	// login to the local account with the same address.
+	TrustEmail bool `yaml:"trust_email"`
+	// Claims names the ID token claims of the profile; empty ones take
+	// the standard names.
+	Claims OIDCClaims `yaml:"claims"`
+}
+
+// OIDCClaims names the upstream's claims (preferred_username, email,
+// given_name, family_name, phone_number by default).
+type OIDCClaims struct {
+	Username   string `yaml:"username"`
+	Email      string `yaml:"email"`
+	GivenName  string `yaml:"given_name"`
+	FamilyName string `yaml:"family_name"`
+	Phone      string `yaml:"phone"`
 }
 
 // LDAPConnector configures an LDAP directory (see README, "Federation:
@@ -91,28 +124,32 @@ func connectorEnv(id string) string {
 	return envPrefix + "CONNECTORS_" + strings.ToUpper(strings.ReplaceAll(id, "-", "_")) + "_"
 }
 
-// applyConnectorEnv sets each connector's bind password from
-// GATEHOUSE_CONNECTORS_<ID>_BIND_PASSWORD, or from the file named by
-// ..._BIND_PASSWORD_FILE (one trailing newline dropped).
+// applyConnectorEnv sets each connector's secret (an LDAP bind password,
+// an OIDC client secret) from GATEHOUSE_CONNECTORS_<ID>_BIND_PASSWORD or
+// ..._CLIENT_SECRET, or from the file named by the same name with _FILE
+// (one trailing newline dropped).
 func (c *Config) applyConnectorEnv(getenv func(string) (string, bool)) []string {
 	var problems []string
 	for i := range c.Connectors {
 		conn := &c.Connectors[i]
-		name := connectorEnv(conn.ID) + "BIND_PASSWORD"
+		name, target := connectorEnv(conn.ID)+"BIND_PASSWORD", &conn.LDAP.BindPassword
+		if conn.Type == "oidc" {
+			name, target = connectorEnv(conn.ID)+"CLIENT_SECRET", &conn.OIDC.ClientSecret
+		}
 		v, direct := getenv(name)
 		file, fromFile := getenv(name + "_FILE")
 		switch {
 		case direct && fromFile:
 			problems = append(problems, fmt.Sprintf("%s_FILE: conflicts with %s; set only one", name, name))
 		case direct:
-			conn.LDAP.BindPassword = Secret(v)
+			*target = Secret(v)
 		case fromFile:
 			data, err := os.ReadFile(file)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s_FILE: cannot read %s: %v", name, file, err))
 				continue
 			}
-			conn.LDAP.BindPassword = Secret(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
+			*target = Secret(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
 		}
 	}
 	return problems
@@ -150,10 +187,12 @@ func (c *Config) validateConnectors(p *problems) {
 		switch conn.Type {
 		case "ldap":
 			conn.LDAP.validate(p, key+".ldap")
+		case "oidc":
+			conn.OIDC.validate(p, key+".oidc")
 		case "":
-			p.add(key+".type", "required (ldap)")
+			p.add(key+".type", "required (ldap or oidc)")
 		default:
-			p.add(key+".type", "unknown connector type %q (known: ldap)", conn.Type)
+			p.add(key+".type", "unknown connector type %q (known: ldap, oidc)", conn.Type)
 		}
 	}
 }
@@ -206,4 +245,23 @@ func (l LDAPConnector) validate(p *problems, key string) {
 		}
 	}
 	p.durationBetween(key+".timeout", l.Timeout, Duration(100*time.Millisecond), Duration(time.Minute))
+}
+
+func (o OIDCConnector) validate(p *problems, key string) {
+	u, err := url.Parse(o.Issuer)
+	switch {
+	case o.Issuer == "":
+		p.add(key+".issuer", "required: the upstream's issuer URL")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		p.add(key+".issuer", "must be an https URL without query, fragment or credentials (http only reaches loopback and private upstreams under outbound.allow_private_networks)")
+	}
+	if o.ClientID == "" {
+		p.add(key+".client_id", "required")
+	}
+	if o.ClientSecret == "" {
+		p.add(key+".client_secret", "required (or set it in the environment)")
+	}
+	if len(o.Scopes) > 0 && !slices.Contains(o.Scopes, "openid") {
+		p.add(key+".scopes", "must include openid")
+	}
 }

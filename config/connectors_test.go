@@ -142,3 +142,53 @@ func TestLoadConnectorUnknownKey(t *testing.T) {
 		t.Errorf("Load with a misspelt key = %v, want it named", err)
 	}
 }
+
+// TestOIDCConnector: an oidc connector takes its client secret from the
+// environment or a file, and a missing issuer, client or secret, a bad
+// issuer URL and scopes without openid are problems.
+func TestOIDCConnector(t *testing.T) {
+	const ok = `
+connectors:
+  - id: upstream
+    type: oidc
+    name: Upstream
+    oidc: {issuer: "https://id.example.com", client_id: gh, trust_email: true}
+`
+	got := mustLoad(t, writeFile(t, ok), map[string]string{"GATEHOUSE_CONNECTORS_UPSTREAM_CLIENT_SECRET": "s3cret"})
+	if c := got.Connectors[0]; c.OIDC.ClientSecret.Reveal() != "s3cret" || c.OIDC.Issuer != "https://id.example.com" || !c.OIDC.TrustEmail {
+		t.Errorf("connector = %+v", c)
+	}
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got = mustLoad(t, writeFile(t, ok), map[string]string{"GATEHOUSE_CONNECTORS_UPSTREAM_CLIENT_SECRET_FILE": secretFile})
+	if s := got.Connectors[0].OIDC.ClientSecret.Reveal(); s != "from-file" {
+		t.Errorf("secret from file = %q", s)
+	}
+
+	_, err := Load(writeFile(t, `
+connectors:
+  - id: a
+    type: oidc
+    oidc: {issuer: "ftp://id.example.com", client_id: x, client_secret: y, scopes: [email]}
+  - id: b
+    type: oidc
+    oidc: {issuer: "https://u:p@id.example.com?x=1"}
+`), nil)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Load = %v, want *Error", err)
+	}
+	for _, w := range []string{
+		"connectors[0].oidc.issuer: must be an https URL",
+		"connectors[0].oidc.scopes: must include openid",
+		"connectors[1].oidc.issuer: must be an https URL",
+		"connectors[1].oidc.client_id: required",
+		"connectors[1].oidc.client_secret: required",
+	} {
+		if !strings.Contains(strings.Join(cerr.Problems, "\n"), w) {
+			t.Errorf("no problem %q in:\n%s", w, strings.Join(cerr.Problems, "\n"))
+		}
+	}
+}

@@ -31,6 +31,16 @@ type LoginPage struct {
 	// options) and passkeys in the username field's autofill.
 	PasskeyAction        string
 	PasskeyOptionsAction string
+	// Upstreams are the "Sign in with <Name>" buttons of upstream
+	// providers, each a form posting to its Action.
+	Upstreams []UpstreamButton
+}
+
+// UpstreamButton is a login page's button for an upstream provider.
+type UpstreamButton struct {
+	ID     string // connector ID, in the button's id (login-upstream-<ID>)
+	Name   string
+	Action string
 }
 
 // SignUpPage is the sign-up form.

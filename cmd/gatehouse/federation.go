@@ -10,6 +10,7 @@ import (
 	"gatehouse/federation"
 	"gatehouse/federation/ldap"
 	fedsql "gatehouse/federation/sqlstore"
+	"gatehouse/federation/upstream"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/oidc/authflow"
 )
@@ -55,7 +56,7 @@ func (a *App) openFederation(ctx context.Context) (authflow.Authenticator, error
 func passwordConnectors(cfgs []config.Connector, log *slog.Logger) ([]federation.PasswordConnector, error) {
 	var out []federation.PasswordConnector
 	for _, c := range cfgs {
-		if c.Disabled {
+		if c.Disabled || c.Type == "oidc" {
 			continue
 		}
 		if c.Type != "ldap" {
@@ -91,4 +92,36 @@ func roleRules(rs []config.LDAPRoleRule) []ldap.RoleRule {
 		out = append(out, ldap.RoleRule{Group: r.Group, Role: r.Role})
 	}
 	return out
+}
+
+// openUpstreams builds the enabled upstream OpenID providers the login
+// page offers, and the broker that maps their people onto local users.
+// Their calls go through the outbound client: https to public addresses
+// only, unless outbound.allow_private_networks (or the development setup)
+// allows loopback and private ones.
+func (a *App) openUpstreams() ([]federation.RedirectConnector, authflow.Resolver, error) {
+	var out []federation.RedirectConnector
+	for _, c := range a.Config.Connectors {
+		if c.Disabled || c.Type != "oidc" {
+			continue
+		}
+		o := c.OIDC
+		conn, err := upstream.New(upstream.Config{
+			ID: c.ID, Name: c.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret.Reveal(),
+			RedirectURL: strings.TrimSuffix(a.Config.Issuer, "/") + authflow.PathUpstreamCallback + c.ID,
+			Scopes:      o.Scopes, TrustEmail: o.TrustEmail, HTTP: a.Egress,
+			Claims: upstream.Claims{Username: o.Claims.Username, Email: o.Claims.Email,
+				GivenName: o.Claims.GivenName, FamilyName: o.Claims.FamilyName, Phone: o.Claims.Phone},
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("connector %s: %w", c.ID, err)
+		}
+		out = append(out, conn)
+	}
+	if len(out) == 0 {
+		return nil, nil, nil
+	}
+	db := a.DB.Gorm()
+	links := fedsql.NewLinkStore(db)
+	return out, &federation.Broker{Users: identitysql.NewUserStore(db), Links: links, Tx: a.Identity.Core.Tx, Logger: a.Logger}, nil
 }

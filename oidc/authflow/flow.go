@@ -44,6 +44,9 @@ type Flow struct {
 	// Connector is the ID of the upstream connector (federation) that
 	// checked the password of the sign-in step, empty for a local one.
 	Connector string `json:",omitempty"`
+	// Upstream is a sign-in waiting at an upstream provider: nil when
+	// none.
+	Upstream *UpstreamSignIn `json:",omitempty"`
 	// Done holds the steps finished within the flow.
 	Done Steps
 	// ConsentGranted is the user's answer once Done.Consent.

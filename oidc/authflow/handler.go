@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/federation"
 	"gatehouse/identity"
 	"gatehouse/identity/audit"
 	"gatehouse/identity/mfa"
@@ -139,6 +140,11 @@ type Handler struct {
 	// flow and without a "next" ends for this user (a manager's usage
 	// figures, say); "" or an error keeps the home page.
 	Landing func(ctx context.Context, userID string) (string, error)
+	// Upstreams are the providers the login page offers a "Sign in with"
+	// button for; Resolver maps the people they vouch for onto local
+	// users (required with Upstreams).
+	Upstreams []federation.RedirectConnector
+	Resolver  Resolver
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer
@@ -184,6 +190,10 @@ func (h *Handler) Mount(g *echo.Group) {
 	g.POST(PathMFAPasskey, second.passkeyOptions, csrf)
 	g.GET(PathMFAContinue, second.enrolled, csrf)
 	g.POST(PathMFALater, second.later, csrf)
+	g.POST(PathUpstreamStart+":connector", upstreamStep{h}.start, csrf)
+	// The upstream's redirect carries no CSRF token: the state, bound to
+	// this browser's flow, stands in for it.
+	g.GET(PathUpstreamCallback+":connector", upstreamStep{h}.callback)
 	g.GET(oidc.PathConsent, consent.page, csrf)
 	g.POST(oidc.PathConsent, consent.submit, csrf)
 }

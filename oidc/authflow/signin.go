@@ -53,6 +53,7 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 	if s.passkeysAvailable() {
 		p.PasskeyAction, p.PasskeyOptionsAction = passkeyLoginAction(c, f), PathPasskeyOptions
 	}
+	p.Upstreams = s.upstreamButtons()
 	if s.SelfSignup {
 		p.SignUpURL = oidc.PathSignUp
 		if f != nil {
@@ -264,7 +265,7 @@ func (s signInStep) countFailure(c echo.Context, login string) {
 func (s signInStep) renderCaptcha(c echo.Context, f *Flow, client *oidc.Client, login string) error {
 	p := templates.LoginPage{Action: oidc.PathLogin, CSRF: oidc.CSRFToken(c), Login: login, ForgotURL: oidc.PathForgotPassword,
 		CaptchaURL: s.Captcha.URL, CaptchaWidget: s.Captcha.Widget,
-		CaptchaError: "Please complete the check, then sign in again."}
+		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons()}
 	if f != nil {
 		p.Flow = f.ID
 	}
