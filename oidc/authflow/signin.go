@@ -78,6 +78,14 @@ func (s signInStep) submit(c echo.Context) error {
 		return err
 	}
 	login, password := c.FormValue("login"), c.FormValue("password")
+	if conn := s.realmConnector(login); conn != nil && len(login) <= oidc.MaxLoginLength {
+		// Home-realm discovery: this address signs in at its
+		// organisation's provider, so no password is checked here.
+		if f == nil {
+			f = s.directFlow(nextOrHome(c.QueryParam("next")))
+		}
+		return upstreamStep(s).redirect(c, f, conn, login)
+	}
 	if login == "" || password == "" || len(login) > oidc.MaxLoginLength {
 		return s.render(c, http.StatusOK, f, client, oidc.Truncate(login, oidc.MaxLoginLength), msgBadLogin)
 	}
