@@ -53,7 +53,7 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 	if s.passkeysAvailable() {
 		p.PasskeyAction, p.PasskeyOptionsAction = passkeyLoginAction(c, f), PathPasskeyOptions
 	}
-	p.Upstreams = s.upstreamButtons()
+	p.Upstreams, p.HomeRealms = s.upstreamButtons(), len(s.HomeRealms) > 0
 	if s.SelfSignup {
 		p.SignUpURL = oidc.PathSignUp
 		if f != nil {
@@ -273,7 +273,8 @@ func (s signInStep) countFailure(c echo.Context, login string) {
 func (s signInStep) renderCaptcha(c echo.Context, f *Flow, client *oidc.Client, login string) error {
 	p := templates.LoginPage{Action: oidc.PathLogin, CSRF: oidc.CSRFToken(c), Login: login, ForgotURL: oidc.PathForgotPassword,
 		CaptchaURL: s.Captcha.URL, CaptchaWidget: s.Captcha.Widget,
-		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons()}
+		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons(),
+		HomeRealms: len(s.HomeRealms) > 0}
 	if f != nil {
 		p.Flow = f.ID
 	}
