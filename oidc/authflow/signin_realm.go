@@ -36,6 +36,9 @@ func (h *Handler) realmConnector(login string) federation.RedirectConnector {
 // here.
 func (h *Handler) preselected(c echo.Context, f *Flow) (federation.RedirectConnector, string) {
 	hint := f.Form.Get("login_hint")
+	if len(hint) > oidc.MaxLoginLength {
+		hint = "" // no address is that long; nothing to pass upstream
+	}
 	if id := f.Form.Get(ParamIDPHint); id != "" {
 		if conn := h.redirectConnector(id); conn != nil {
 			return conn, realmHint(hint)
