@@ -21,9 +21,14 @@ type Connector struct {
 	// Name is what people and administrators see.
 	Name string `yaml:"name"`
 	// Disabled keeps the connector configured but unused.
-	Disabled bool          `yaml:"disabled"`
-	LDAP     LDAPConnector `yaml:"ldap"`
-	OIDC     OIDCConnector `yaml:"oidc"`
+	Disabled bool `yaml:"disabled"`
+	// Domains are the e-mail domains whose people sign in at this
+	// connector (home-realm discovery): an address of one typed on the
+	// login page, or given as login_hint, goes straight to it. Only for
+	// oidc connectors; a domain belongs to one connector.
+	Domains []string      `yaml:"domains"`
+	LDAP    LDAPConnector `yaml:"ldap"`
+	OIDC    OIDCConnector `yaml:"oidc"`
 }
 
 // OIDCConnector configures an upstream OpenID provider (see README,
@@ -115,7 +120,9 @@ const DefaultConnectorTimeout = Duration(5 * time.Second)
 
 var (
 	connectorIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	rolePattern        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	// domainPattern is a lower-case DNS name of at least two labels.
+	domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	rolePattern   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
 )
 
 // connectorEnv is the prefix of a connector's variables:
@@ -173,6 +180,7 @@ func (c *Config) fillConnectorDefaults() {
 // only warns when it does not.
 func (c *Config) validateConnectors(p *problems) {
 	seen := map[string]bool{}
+	domainOwner := map[string]string{}
 	for i, conn := range c.Connectors {
 		key := fmt.Sprintf("connectors[%d]", i)
 		switch {
@@ -184,6 +192,7 @@ func (c *Config) validateConnectors(p *problems) {
 			p.add(key+".id", "%q is used by another connector", conn.ID)
 		}
 		seen[conn.ID] = true
+		c.validateDomains(p, key, conn, domainOwner)
 		switch conn.Type {
 		case "ldap":
 			conn.LDAP.validate(p, key+".ldap")
@@ -193,6 +202,26 @@ func (c *Config) validateConnectors(p *problems) {
 			p.add(key+".type", "required (ldap or oidc)")
 		default:
 			p.add(key+".type", "unknown connector type %q (known: ldap, oidc)", conn.Type)
+		}
+	}
+}
+
+// validateDomains checks a connector's home-realm domains: lower-case
+// DNS names, on redirect (oidc) connectors only, each on one connector.
+func (c *Config) validateDomains(p *problems, key string, conn Connector, owner map[string]string) {
+	if len(conn.Domains) > 0 && conn.Type != "oidc" {
+		p.add(key+".domains", "only for oidc connectors (an LDAP directory already checks the passwords typed here)")
+		return
+	}
+	for j, d := range conn.Domains {
+		dk := fmt.Sprintf("%s.domains[%d]", key, j)
+		switch {
+		case len(d) > 253 || !domainPattern.MatchString(d):
+			p.add(dk, "%q must be a lower-case domain name such as corp.example", d)
+		case owner[d] != "":
+			p.add(dk, "%q already belongs to connector %q", d, owner[d])
+		default:
+			owner[d] = conn.ID
 		}
 	}
 }

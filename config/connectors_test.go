@@ -192,3 +192,45 @@ connectors:
 		}
 	}
 }
+
+func TestConnectorDomains(t *testing.T) {
+	const upstream = `
+  - id: %s
+    type: oidc
+    domains: %s
+    oidc: {issuer: "https://id.example.com", client_id: gh, client_secret: s}`
+	got := mustLoad(t, writeFile(t, "connectors:"+fmt.Sprintf(upstream, "corp", "[corp.example, eu.corp.example]")), nil)
+	if diff := cmp.Diff([]string{"corp.example", "eu.corp.example"}, got.Connectors[0].Domains); diff != "" {
+		t.Errorf("Domains mismatch (-want +got):\n%s", diff)
+	}
+
+	tests := []struct {
+		name, connectors, want string
+	}{
+		{"upper case", fmt.Sprintf(upstream, "a", "[Corp.example]"), `connectors[0].domains[0]: "Corp.example" must be a lower-case domain name`},
+		{"address, not domain", fmt.Sprintf(upstream, "a", "[alice@corp.example]"), `connectors[0].domains[0]: "alice@corp.example" must be a lower-case domain name`},
+		{"single label", fmt.Sprintf(upstream, "a", "[corp]"), `connectors[0].domains[0]: "corp" must be a lower-case domain name`},
+		{"leading dot", fmt.Sprintf(upstream, "a", "[.corp.example]"), `connectors[0].domains[0]: ".corp.example" must be a lower-case domain name`},
+		{"empty", fmt.Sprintf(upstream, "a", `[""]`), `connectors[0].domains[0]: "" must be a lower-case domain name`},
+		{"on two connectors", fmt.Sprintf(upstream, "a", "[corp.example]") + fmt.Sprintf(upstream, "b", "[x.example, corp.example]"),
+			`connectors[1].domains[1]: "corp.example" already belongs to connector "a"`},
+		{"twice on one", fmt.Sprintf(upstream, "a", "[corp.example, corp.example]"), `connectors[0].domains[1]: "corp.example" already belongs to connector "a"`},
+		{"ldap", `
+  - id: dir
+    type: ldap
+    domains: [corp.example]
+    ldap: {url: "ldap://dc.corp.example", user_base_dn: "dc=corp"}`, "connectors[0].domains: only for oidc connectors"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, "connectors:"+tc.connectors), nil)
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Load = %v, want *Error", err)
+			}
+			if all := strings.Join(cerr.Problems, "\n"); !strings.Contains(all, tc.want) {
+				t.Errorf("no problem %q in:\n%s", tc.want, all)
+			}
+		})
+	}
+}

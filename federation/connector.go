@@ -56,8 +56,9 @@ type PasswordConnector interface {
 type RedirectConnector interface {
 	Connector
 	// AuthURL is where to send the browser, carrying state, the OIDC
-	// nonce and the PKCE challenge of this sign-in.
-	AuthURL(state, nonce, pkceChallenge string) (string, error)
+	// nonce and the PKCE challenge of this sign-in, and the address the
+	// person gave here as login_hint ("" for none).
+	AuthURL(state, nonce, pkceChallenge, loginHint string) (string, error)
 	// HandleCallback checks the upstream's answer at the callback (query
 	// of the callback request, the PKCE verifier and nonce sent) and
 	// returns the person.

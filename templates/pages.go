@@ -11,10 +11,13 @@ import (
 
 // LoginPage is the sign-in form. All strings are plain text.
 type LoginPage struct {
-	Action     string // form action URL
-	Flow       string // flow id, posted back as "flow"; omitted when empty
-	CSRF       string // CSRF token, posted back as "csrf"
-	Login      string // username or email to re-fill
+	Action string // form action URL
+	Flow   string // flow id, posted back as "flow"; omitted when empty
+	CSRF   string // CSRF token, posted back as "csrf"
+	Login  string // username or email to re-fill
+	// HomeRealms: some e-mail domains sign in at another provider, so the
+	// form may be sent with the address alone (no password required).
+	HomeRealms bool
 	Error      string // general error shown above the fields, e.g. "Incorrect username or password."
 	SignUpURL  string // "Create account" link; hidden when empty
 	ForgotURL  string // "Forgot password?" link; hidden when empty

@@ -296,7 +296,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 		return nil, err
 	}
 	a.SignIn = &authflow.Handler{
-		Upstreams: upstreams, Resolver: resolver,
+		Upstreams: upstreams, Resolver: resolver, HomeRealms: homeRealms(cfg.Connectors),
 		Flows: a.Store.Flows, Consents: a.Store.Consents, Clients: a.Provider.Clients, Users: a.Identity.Accounts, Authenticator: authn,
 		Verifier: a.Identity.Contacts, MFA: a.MFA, Passkeys: a.Passkeys, EnrolURL: mfapages.PathTOTP,
 		Policy: mfaPolicy(cfg.MFA), Grace: a.MFA, RememberBrowser: cfg.MFA.RememberBrowser.Std(), Browsers: a.MFA,

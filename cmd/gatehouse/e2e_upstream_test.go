@@ -31,6 +31,12 @@ const upstreamConnectorID = "upstream"
 // oidc connector on the upstream. The downstream's callback is known
 // only once it listens, so the client's redirect URI follows then.
 func startFederationPair(t *testing.T, dialect string) *federationPair {
+	return startFederationPairWith(t, dialect, nil)
+}
+
+// startFederationPairWith is startFederationPair with the downstream's
+// connector changed by edit first (nil for none).
+func startFederationPairWith(t *testing.T, dialect string, edit func(*config.Connector)) *federationPair {
 	up := startServer(t, dialect, nil)
 	up.createUser(t, "ann", testUserPassword)
 	id, secret := up.createClient(t, "--name", "Downstream", "--redirect-uri", "http://127.0.0.1:9/placeholder", "--first-party",
@@ -44,6 +50,9 @@ func startFederationPair(t *testing.T, dialect string) *federationPair {
 		c.Connectors = []config.Connector{{ID: upstreamConnectorID, Type: "oidc", Name: "Upstream", OIDC: config.OIDCConnector{
 			Issuer: up.URL, ClientID: id, ClientSecret: config.Secret(secret), TrustEmail: true,
 		}}}
+		if edit != nil {
+			edit(&c.Connectors[0])
+		}
 	})
 	if out, code := up.cli(t, "", "clients", "update", id, "--redirect-uri", down.URL+"/federation/callback/"+upstreamConnectorID); code != 0 {
 		t.Fatalf("clients update: %s", out)

@@ -125,3 +125,18 @@ func (a *App) openUpstreams() ([]federation.RedirectConnector, authflow.Resolver
 	links := fedsql.NewLinkStore(db)
 	return out, &federation.Broker{Users: identitysql.NewUserStore(db), Links: links, Tx: a.Identity.Core.Tx, Logger: a.Logger}, nil
 }
+
+// homeRealms maps the e-mail domains of the enabled oidc connectors to
+// their IDs (config validation keeps each domain on one connector).
+func homeRealms(conns []config.Connector) map[string]string {
+	out := map[string]string{}
+	for _, c := range conns {
+		if c.Disabled || c.Type != "oidc" {
+			continue
+		}
+		for _, d := range c.Domains {
+			out[d] = c.ID
+		}
+	}
+	return out
+}

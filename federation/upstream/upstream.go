@@ -121,14 +121,19 @@ func (c *Connector) oauth(p *gooidc.Provider) *oauth2.Config {
 }
 
 // AuthURL is the upstream's authorization request for one sign-in.
-func (c *Connector) AuthURL(state, nonce, pkceChallenge string) (string, error) {
+func (c *Connector) AuthURL(state, nonce, pkceChallenge, loginHint string) (string, error) {
 	p, err := c.discover(context.Background())
 	if err != nil {
 		return "", err
 	}
-	return c.oauth(p).AuthCodeURL(state, gooidc.Nonce(nonce),
+	opts := []oauth2.AuthCodeOption{gooidc.Nonce(nonce),
 		oauth2.SetAuthURLParam("code_challenge", pkceChallenge),
-		oauth2.SetAuthURLParam("code_challenge_method", "S256")), nil
+		oauth2.SetAuthURLParam("code_challenge_method", "S256")}
+	if loginHint != "" {
+		// OIDC Core §3.1.2.1: the upstream may fill in its login form.
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	return c.oauth(p).AuthCodeURL(state, opts...), nil
 }
 
 // HandleCallback exchanges the callback's code and verifies the ID token:

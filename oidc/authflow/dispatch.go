@@ -137,6 +137,12 @@ func (h *Handler) Continue(c echo.Context, req *oidc.AuthorizeRequest) (*oidc.Gr
 		return nil, d.Refusal // the endpoint writes it as the OAuth error
 	case StepDone:
 		return h.grant(f, user, bs)
+	case StepSignIn:
+		// next never asks a prompt=none request to sign in: it answers
+		// login_required, so nothing here goes upstream without a prompt.
+		if conn, hint := h.preselected(c, f); conn != nil && !slices.Contains(r.Prompt, "none") {
+			return nil, upstreamStep{h}.redirect(c, f, conn, hint)
+		}
 	}
 	return nil, h.goTo(c, f, d.Step)
 }

@@ -145,6 +145,9 @@ type Handler struct {
 	// users (required with Upstreams).
 	Upstreams []federation.RedirectConnector
 	Resolver  Resolver
+	// HomeRealms maps e-mail domains to the Upstreams connector their
+	// people sign in at (home-realm discovery, see signin_realm.go).
+	HomeRealms map[string]string
 	// Browser signs the browser in and tells who is signed in.
 	Browser *oidc.Browser
 	Pages   *templates.Renderer

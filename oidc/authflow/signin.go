@@ -53,7 +53,7 @@ func (s signInStep) render(c echo.Context, status int, f *Flow, client *oidc.Cli
 	if s.passkeysAvailable() {
 		p.PasskeyAction, p.PasskeyOptionsAction = passkeyLoginAction(c, f), PathPasskeyOptions
 	}
-	p.Upstreams = s.upstreamButtons()
+	p.Upstreams, p.HomeRealms = s.upstreamButtons(), len(s.HomeRealms) > 0
 	if s.SelfSignup {
 		p.SignUpURL = oidc.PathSignUp
 		if f != nil {
@@ -78,6 +78,14 @@ func (s signInStep) submit(c echo.Context) error {
 		return err
 	}
 	login, password := c.FormValue("login"), c.FormValue("password")
+	if conn := s.realmConnector(login); conn != nil && len(login) <= oidc.MaxLoginLength {
+		// Home-realm discovery: this address signs in at its
+		// organisation's provider, so no password is checked here.
+		if f == nil {
+			f = s.directFlow(nextOrHome(c.QueryParam("next")))
+		}
+		return upstreamStep(s).redirect(c, f, conn, login)
+	}
 	if login == "" || password == "" || len(login) > oidc.MaxLoginLength {
 		return s.render(c, http.StatusOK, f, client, oidc.Truncate(login, oidc.MaxLoginLength), msgBadLogin)
 	}
@@ -265,7 +273,8 @@ func (s signInStep) countFailure(c echo.Context, login string) {
 func (s signInStep) renderCaptcha(c echo.Context, f *Flow, client *oidc.Client, login string) error {
 	p := templates.LoginPage{Action: oidc.PathLogin, CSRF: oidc.CSRFToken(c), Login: login, ForgotURL: oidc.PathForgotPassword,
 		CaptchaURL: s.Captcha.URL, CaptchaWidget: s.Captcha.Widget,
-		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons()}
+		CaptchaError: "Please complete the check, then sign in again.", Upstreams: s.upstreamButtons(),
+		HomeRealms: len(s.HomeRealms) > 0}
 	if f != nil {
 		p.Flow = f.ID
 	}

@@ -89,9 +89,15 @@ func (s upstreamStep) start(c echo.Context) error {
 	if f == nil {
 		f = s.directFlow(nextOrHome(c.QueryParam("next")))
 	}
+	return s.redirect(c, f, conn, "")
+}
+
+// redirect sends the browser of flow f to sign in at conn, with
+// loginHint (an address typed here, or "") passed on.
+func (s upstreamStep) redirect(c echo.Context, f *Flow, conn federation.RedirectConnector, loginHint string) error {
 	up := &UpstreamSignIn{Connector: conn.ID(), State: f.ID + "." + oidc.NewSecret(), Nonce: oidc.NewSecret(),
 		Verifier: oauth2.GenerateVerifier()}
-	to, err := conn.AuthURL(up.State, up.Nonce, oauth2.S256ChallengeFromVerifier(up.Verifier))
+	to, err := conn.AuthURL(up.State, up.Nonce, oauth2.S256ChallengeFromVerifier(up.Verifier), loginHint)
 	if errors.Is(err, federation.ErrUnavailable) {
 		s.Logger.WarnContext(c.Request().Context(), "upstream provider unavailable", "connector_id", conn.ID(), "error", err)
 		return errUpstreamUnavailable
