@@ -19,7 +19,9 @@ import (
 // passkeyCount stands in for the passkey store: how many each user has.
 type passkeyCount map[string]int
 
-func (p passkeyCount) PasskeyCount(_ context.Context, userID string) (int, error) { return p[userID], nil }
+func (p passkeyCount) PasskeyCount(_ context.Context, userID string) (int, error) {
+	return p[userID], nil
+}
 
 // linkedUser creates a user with the hash (empty: no password) and links
 // to the connectors.
