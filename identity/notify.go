@@ -61,6 +61,10 @@ const (
 	// it): it is changed there, so no reset link is sent. Mailed rather
 	// than shown, so that the page does not tell whose password is where.
 	MailPasswordElsewhere MailKind = "password_elsewhere"
+	// MailLinkRemoved tells the user that the link to an upstream
+	// account (Mail.Directory names its connector) was removed, so that
+	// a removal by someone else does not go unnoticed.
+	MailLinkRemoved MailKind = "link_removed"
 )
 
 // Mail is one transactional e-mail to render and send. Fields a kind does

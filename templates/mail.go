@@ -31,6 +31,7 @@ var mailSubjects = map[identity.MailKind]string{
 	identity.MailSignInCode:               "your sign-in code",
 	identity.MailInvite:                   "you are invited: set your password",
 	identity.MailPasswordElsewhere:        "how to change your password",
+	identity.MailLinkRemoved:              "a linked account was removed",
 }
 
 // mailTemplates are the two bodies of one kind of e-mail. Each executes

@@ -310,7 +310,7 @@ func TestMailKindsComplete(t *testing.T) {
 	kinds := []identity.MailKind{identity.MailVerifyEmail, identity.MailConfirmEmailChange, identity.MailEmailChangeRequested,
 		identity.MailEmailChanged, identity.MailPasswordReset, identity.MailPasswordChanged, identity.MailAccountLocked,
 		identity.MailRegistrationAttempt, identity.MailMFAEnabled, identity.MailMFARemoved, identity.MailMFARenamed, identity.MailRecoveryCodesRegenerated, identity.MailRecoveryCodeUsed, identity.MailSignInCode, identity.MailInvite,
-		identity.MailPasswordElsewhere}
+		identity.MailPasswordElsewhere, identity.MailLinkRemoved}
 	for _, k := range kinds {
 		if _, ok := r.mails[k]; !ok {
 			t.Errorf("no templates for %q", k)

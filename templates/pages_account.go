@@ -85,6 +85,19 @@ type AccountPage struct {
 	// Passkeys is the passkey part of the security section; hidden when
 	// its zero value.
 	Passkeys AccountPasskeys
+	// Links are the user's linked upstream accounts (security section);
+	// LinkRemoveAction unlinks one (field "connector"), hidden when
+	// empty.
+	Links            []AccountLink
+	LinkRemoveAction string
+}
+
+// AccountLink is one linked upstream account as the security section
+// lists it.
+type AccountLink struct {
+	ConnectorID string
+	Name        string // the connector's display name
+	Linked      string // already formatted
 }
 
 // AccountBrowser is one remembered browser as the security section lists

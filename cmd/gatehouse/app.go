@@ -347,6 +347,7 @@ func openServerWith(ctx context.Context, cfg *config.Config, log *slog.Logger, b
 	a.MFAPages.Passkeys = a.Passkeys
 	a.Account.SecondFactors = a.MFAPages
 	a.Account.Passkeys = a.MFAPages.AccountPasskeys()
+	a.Account.Links, a.Account.Notifier = a.accountLinks(), a.Messages
 	a.AdminAPI = newAdminAPI(a)
 	a.Console = newConsole(a, browser, pages)
 	// A manager signing in on the sign-in page itself lands on the usage

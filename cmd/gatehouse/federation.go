@@ -11,6 +11,7 @@ import (
 	"gatehouse/federation/ldap"
 	fedsql "gatehouse/federation/sqlstore"
 	"gatehouse/federation/upstream"
+	"gatehouse/identity/mfa"
 	identitysql "gatehouse/identity/sqlstore"
 	"gatehouse/oidc/authflow"
 )
@@ -139,4 +140,34 @@ func homeRealms(conns []config.Connector) map[string]string {
 		}
 	}
 	return out
+
+// accountLinks is the account page's list of linked upstream accounts.
+// It names every configured connector, disabled ones included, so that a
+// link to a connector switched off can still be seen and removed.
+func (a *App) accountLinks() *federation.Links {
+	db := a.DB.Gorm()
+	names := map[string]string{}
+	for _, c := range a.Config.Connectors {
+		names[c.ID] = c.Name
+	}
+	return &federation.Links{Store: fedsql.NewLinkStore(db), Passwords: identitysql.NewUserStore(db),
+		Passkeys: passkeyCounter{a.MFA}, Names: names, Tx: a.Identity.Core.Tx}
+}
+
+// passkeyCounter counts a user's confirmed passkeys: each signs in
+// without a password.
+type passkeyCounter struct{ mfa *mfa.Service }
+
+func (p passkeyCounter) PasskeyCount(ctx context.Context, userID string) (int, error) {
+	fs, err := p.mfa.ListFactors(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range fs {
+		if f.Kind == mfa.KindWebAuthn && f.Confirmed() {
+			n++
+		}
+	}
+	return n, nil
 }

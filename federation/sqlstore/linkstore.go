@@ -21,7 +21,7 @@ type LinkStore struct {
 	db *gorm.DB
 }
 
-var _ federation.LinkStore = (*LinkStore)(nil)
+var _ federation.LinkRemover = (*LinkStore)(nil)
 
 // NewLinkStore returns a LinkStore on db, whose schema must be migrated.
 func NewLinkStore(db *gorm.DB) *LinkStore { return &LinkStore{db: db} }
@@ -95,6 +95,17 @@ func (s *LinkStore) TouchLink(ctx context.Context, connectorID, subject string, 
 		return fmt.Errorf("sqlstore: touch link %s: %w", connectorID, identity.ErrNotFound)
 	}
 	return nil
+}
+
+// DeleteUserLinks removes the user's links of connectorID and reports
+// how many there were. The user ID is part of the condition, so a
+// request naming another user's connector removes nothing.
+func (s *LinkStore) DeleteUserLinks(ctx context.Context, userID, connectorID string) (int, error) {
+	res := dbtx.DB(ctx, s.db).Where("user_id = ? AND connector_id = ?", userID, connectorID).Delete(&linkRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("sqlstore: delete link %s: %w", connectorID, res.Error)
+	}
+	return int(res.RowsAffected), nil
 }
 
 func isDuplicateKey(err error) bool {

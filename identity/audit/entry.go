@@ -42,6 +42,9 @@ const (
 	ActionMFADisabled         = "mfa.disabled"
 	// ActionMFARenamed: the subject renamed one of their passkeys.
 	ActionMFARenamed = "mfa.renamed"
+	// ActionFederationUnlinked: the subject removed the link to an
+	// upstream account (details: connector_id).
+	ActionFederationUnlinked = "federation.unlinked"
 	// ActionMFACounterRegression: a passkey's signature counter went
 	// backwards (perhaps a cloned key); the sign-in was refused.
 	ActionMFACounterRegression = "mfa.counter_regression"

@@ -127,6 +127,11 @@ type Handler struct {
 	// when empty.
 	FactorDefaultAction string
 	SignInCodesAction   string
+	// Links, when set, lists the user's linked upstream accounts in the
+	// security section and lets the user unlink one; Notifier mails the
+	// owner about it.
+	Links    LinkedAccounts
+	Notifier Notifier
 }
 
 // Mount registers the account routes on e.
@@ -142,6 +147,9 @@ func (h *Handler) Mount(e *echo.Echo) {
 	e.POST(Path+"/password", h.withUser(h.changePassword), h.CSRF)
 	e.POST(Path+"/sessions/revoke", h.withUser(h.revokeSession), h.CSRF)
 	e.POST(Path+"/sessions/revoke-others", h.withUser(h.revokeOtherSessions), h.CSRF)
+	if h.Links != nil {
+		e.POST(PathLinkRemove, h.withUser(h.removeLink), h.CSRF)
+	}
 }
 
 // request is one signed-in request: the user and their session.
@@ -204,6 +212,7 @@ var notices = map[string]string{
 	"password_changed":  "Your password has been changed. Your other sessions were signed out.",
 	"session_revoked":   "The session has been signed out.",
 	"sessions_revoked":  "All your other sessions have been signed out.",
+	"link_removed":      "The account has been unlinked: you can no longer sign in with it.",
 }
 
 func (h *Handler) page(c echo.Context) error {
@@ -251,6 +260,12 @@ func (h *Handler) render(r *request, status int, section string, errs map[string
 	case sectionSecurity:
 		if p.Events, err = h.events(r); err != nil {
 			return err
+		}
+		if p.Links, err = h.linkedAccounts(r); err != nil {
+			return err
+		}
+		if h.Links != nil {
+			p.LinkRemoveAction = PathLinkRemove
 		}
 		if h.SecondFactors != nil {
 			if p.Factors, p.RecoveryCodesLeft, err = h.SecondFactors.AccountFactors(r.c.Request().Context(), r.user.ID); err != nil {

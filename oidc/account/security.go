@@ -28,6 +28,7 @@ var eventNames = map[string]string{
 	audit.ActionMFABrowserForgotten:         "Remembered browsers forgotten",
 	audit.ActionMFAEnrolmentPostponed:       "Two-step verification set-up put off",
 	audit.ActionMFARenamed:                  "Passkey renamed",
+	audit.ActionFederationUnlinked:          "Linked account removed",
 	audit.ActionMFACounterRegression:        "Passkey refused: it may have been copied",
 	audit.ActionUserRegistered:              "Account created",
 	audit.ActionRegistrationAttempt:         "Someone tried to sign up with your email address",
