@@ -140,6 +140,7 @@ func homeRealms(conns []config.Connector) map[string]string {
 		}
 	}
 	return out
+}
 
 // accountLinks is the account page's list of linked upstream accounts.
 // It names every configured connector, disabled ones included, so that a
